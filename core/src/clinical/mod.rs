@@ -1,0 +1,10 @@
+//! Clinical rules: exact, pure, and tested at every boundary (see CLINICAL.md).
+
+pub mod news2;
+pub mod nhs_number;
+
+pub use news2::{
+    Consciousness, News2Score, Observations, ObservationError, Parameter, Response, RiskBand,
+    Spo2Scale,
+};
+pub use nhs_number::{NhsNumber, NhsNumberError};

@@ -1,0 +1,333 @@
+//! The patient record: one Automerge document per patient, shared by the whole team.
+
+use super::schema::{ClinicianRef, Role, Timestamp, vocabulary};
+use autosurgeon::{Hydrate, Reconcile};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Entries inside the record are maps keyed by a random entry id (16 hex characters), so
+/// that two clinicians adding or editing different entries never collide.
+pub type Entries<T> = BTreeMap<String, T>;
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct PatientRecord {
+    /// Always "patient".
+    pub kind: String,
+    pub schema: u64,
+    /// PatientId as 32 hex characters.
+    pub id: String,
+    pub demographics: Demographics,
+    pub gp_practice: Option<GpPractice>,
+    pub contacts: Entries<Contact>,
+    pub alerts: Entries<Alert>,
+    pub allergies: Entries<Allergy>,
+    pub consent: Consent,
+    pub care_plan: Entries<Problem>,
+    pub medicines: Entries<Medicine>,
+    pub end_of_life: Option<EndOfLife>,
+    pub tasks: Entries<Task>,
+    /// Index of this patient's visit notes, keyed by VisitId.
+    pub visits: BTreeMap<String, VisitRef>,
+    /// Set when a clinician confirms hypercapnic respiratory failure: NEWS2 then scores
+    /// SpO2 on Scale 2 for every reading.
+    pub spo2_scale2: Option<Scale2Setting>,
+    pub created_by: ClinicianRef,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Demographics {
+    /// Ten digits, no spaces; always passes the Modulus 11 check.
+    pub nhs_number: String,
+    pub name: String,
+    pub preferred_name: Option<String>,
+    /// ISO 8601 date, YYYY-MM-DD.
+    pub date_of_birth: String,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    /// How to get in: key safe, dog, parking.
+    pub access_notes: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct GpPractice {
+    pub name: String,
+    /// The practice's ODS code, e.g. "Y12345".
+    pub ods_code: Option<String>,
+    pub phone: Option<String>,
+}
+
+vocabulary! {
+    pub enum ContactRelationship {
+        Spouse => "spouse",
+        Partner => "partner",
+        Child => "child",
+        Sibling => "sibling",
+        Friend => "friend",
+        Neighbour => "neighbour",
+        PaidCarer => "paid-carer",
+        Other => "other",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Contact {
+    pub name: String,
+    pub relationship: ContactRelationship,
+    pub phone: Option<String>,
+    pub next_of_kin: bool,
+    pub main_informal_carer: bool,
+    /// Lasting power of attorney held, if any: "health-and-welfare", "property-and-financial", "both".
+    pub lasting_power_of_attorney: Option<String>,
+}
+
+vocabulary! {
+    pub enum AlertKind {
+        LoneWorker => "lone-worker",
+        Access => "access",
+        Safeguarding => "safeguarding",
+        Infection => "infection",
+        Communication => "communication",
+        Clinical => "clinical",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Alert {
+    pub kind: AlertKind,
+    pub text: String,
+    pub added_by: ClinicianRef,
+    pub added_at: Timestamp,
+    pub active: bool,
+}
+
+vocabulary! {
+    pub enum AllergySeverity {
+        Mild => "mild",
+        Moderate => "moderate",
+        Severe => "severe",
+        Unknown => "unknown",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Allergy {
+    pub substance: String,
+    pub reaction: Option<String>,
+    pub severity: AllergySeverity,
+    pub recorded_by: ClinicianRef,
+    pub recorded_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Consent {
+    /// The patient agreed to share their record with the care team.
+    pub share_with_team: bool,
+    /// The patient has registered a national data opt-out.
+    pub national_data_opt_out: bool,
+    pub recorded_by: Option<ClinicianRef>,
+    pub recorded_at: Option<Timestamp>,
+}
+
+vocabulary! {
+    pub enum PlanStatus {
+        Active => "active",
+        Resolved => "resolved",
+        Closed => "closed",
+    }
+}
+
+/// A problem or need, with its goals and the interventions that serve them.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Problem {
+    pub title: String,
+    pub detail: Option<String>,
+    pub status: PlanStatus,
+    pub owner_role: Role,
+    /// YYYY-MM-DD.
+    pub review_date: Option<String>,
+    pub goals: Entries<Goal>,
+    pub interventions: Entries<Intervention>,
+    pub created_by: ClinicianRef,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Goal {
+    pub text: String,
+    pub target_date: Option<String>,
+    pub achieved: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Intervention {
+    pub text: String,
+    /// As the team writes it: "daily", "twice weekly", "every 3 days".
+    pub frequency: Option<String>,
+    pub owner_role: Role,
+    pub status: PlanStatus,
+}
+
+vocabulary! {
+    pub enum Route {
+        Oral => "oral",
+        Subcutaneous => "subcutaneous",
+        Intramuscular => "intramuscular",
+        Topical => "topical",
+        Transdermal => "transdermal",
+        Inhaled => "inhaled",
+        Other => "other",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Medicine {
+    pub name: String,
+    /// dm+d concept id where known.
+    pub dmd_code: Option<String>,
+    pub dose: String,
+    pub route: Route,
+    pub frequency: String,
+    pub start_date: Option<String>,
+    pub stop_date: Option<String>,
+    /// A "just in case" medicine for symptom control at the end of life.
+    pub anticipatory: bool,
+    /// Where it is kept in the home, for anticipatory medicines.
+    pub kept_at: Option<String>,
+    pub changed_by: ClinicianRef,
+    pub changed_at: Timestamp,
+    pub change_reason: Option<String>,
+}
+
+vocabulary! {
+    pub enum CprRecommendation {
+        AttemptCpr => "attempt-cpr",
+        DoNotAttemptCpr => "do-not-attempt-cpr",
+    }
+}
+
+vocabulary! {
+    pub enum Place {
+        Home => "home",
+        CareHome => "care-home",
+        Hospice => "hospice",
+        Hospital => "hospital",
+        Other => "other",
+        NotDiscussed => "not-discussed",
+    }
+}
+
+/// EPaCCS core content and the ReSPECT form's items.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct EndOfLife {
+    pub preferred_place_of_care: Option<Place>,
+    pub preferred_place_of_care_second: Option<Place>,
+    pub preferred_place_of_death: Option<Place>,
+    pub preferred_place_of_death_second: Option<Place>,
+    pub cpr: Option<CprDecision>,
+    /// ReSPECT clinical recommendation, e.g. "ward-based care, not ITU".
+    pub ceiling_of_treatment: Option<String>,
+    /// ReSPECT summary: diagnosis, prognosis, where advance decisions are kept.
+    pub summary: Option<String>,
+    /// ReSPECT personal preferences: what matters to the patient.
+    pub personal_preferences: Option<String>,
+    pub people_to_involve: Vec<String>,
+    pub has_capacity: Option<bool>,
+    pub key_worker: Option<String>,
+    pub hospice: Option<String>,
+    pub anticipatory_medicines_prescribed: bool,
+    pub anticipatory_medicines_location: Option<String>,
+    pub respect_review_date: Option<String>,
+    pub actual_place_of_death: Option<Place>,
+    pub date_of_death: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct CprDecision {
+    pub recommendation: CprRecommendation,
+    pub made_by: ClinicianRef,
+    pub made_at: Timestamp,
+    pub discussed_with: Option<String>,
+}
+
+vocabulary! {
+    pub enum TaskStatus {
+        Open => "open",
+        Done => "done",
+        Cancelled => "cancelled",
+    }
+}
+
+vocabulary! {
+    /// Entries by carers or family are theirs, kept apart from clinical entries.
+    pub enum EntrySource {
+        Clinical => "clinical",
+        Carer => "carer",
+        Family => "family",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Task {
+    pub title: String,
+    pub assignee_role: Role,
+    /// YYYY-MM-DD.
+    pub due_date: Option<String>,
+    pub status: TaskStatus,
+    pub source: EntrySource,
+    pub created_by: ClinicianRef,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct VisitRef {
+    pub started_at: Timestamp,
+    pub clinician: ClinicianRef,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Scale2Setting {
+    pub set_by: ClinicianRef,
+    pub set_at: Timestamp,
+    pub reason: String,
+}
+
+impl PatientRecord {
+    pub fn new(
+        id: String,
+        demographics: Demographics,
+        by: ClinicianRef,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            kind: "patient".into(),
+            schema: SCHEMA_VERSION,
+            id,
+            demographics,
+            gp_practice: None,
+            contacts: Entries::new(),
+            alerts: Entries::new(),
+            allergies: Entries::new(),
+            consent: Consent {
+                share_with_team: true,
+                national_data_opt_out: false,
+                recorded_by: None,
+                recorded_at: None,
+            },
+            care_plan: Entries::new(),
+            medicines: Entries::new(),
+            end_of_life: None,
+            tasks: Entries::new(),
+            visits: BTreeMap::new(),
+            spo2_scale2: None,
+            created_by: by,
+            created_at: at,
+        }
+    }
+
+    pub fn cpr_status(&self) -> Option<CprRecommendation> {
+        self.end_of_life.as_ref()?.cpr.as_ref().map(|c| c.recommendation)
+    }
+}

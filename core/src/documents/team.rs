@@ -1,0 +1,80 @@
+//! The team document: who is in the team, their devices, and the caseload they share.
+
+use super::schema::{ClinicianRef, Role, Timestamp};
+use autosurgeon::{Hydrate, Reconcile};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const SCHEMA_VERSION: u64 = 1;
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Team {
+    /// Always "team".
+    pub kind: String,
+    pub schema: u64,
+    pub id: String,
+    pub name: String,
+    /// Keyed by ClinicianId.
+    pub clinicians: BTreeMap<String, Clinician>,
+    /// Keyed by DeviceId.
+    pub devices: BTreeMap<String, Device>,
+    /// The patients this team cares for, keyed by PatientId.
+    pub caseload: BTreeMap<String, CaseloadEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Clinician {
+    pub name: String,
+    pub role: Role,
+    /// NMC PIN, GMC number or HCPC registration.
+    pub registration: Option<String>,
+    pub admin: bool,
+    pub added_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Device {
+    pub clinician_id: String,
+    pub label: String,
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+    /// The Automerge actor id this device writes with, hex.
+    pub actor_id: String,
+    pub enrolled_by: Option<ClinicianRef>,
+    pub enrolled_at: Timestamp,
+    pub revoked: Option<Revocation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Revocation {
+    pub revoked_by: ClinicianRef,
+    pub revoked_at: Timestamp,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct CaseloadEntry {
+    pub added_by: ClinicianRef,
+    pub added_at: Timestamp,
+}
+
+impl Team {
+    pub fn new(id: String, name: String) -> Self {
+        Self {
+            kind: "team".into(),
+            schema: SCHEMA_VERSION,
+            id,
+            name,
+            clinicians: BTreeMap::new(),
+            devices: BTreeMap::new(),
+            caseload: BTreeMap::new(),
+        }
+    }
+
+    /// The clinician whose device writes with this Automerge actor, if the team knows it.
+    pub fn clinician_for_actor(&self, actor_hex: &str) -> Option<(&str, &Clinician)> {
+        let device = self.devices.values().find(|d| d.actor_id == actor_hex)?;
+        let c = self.clinicians.get(&device.clinician_id)?;
+        Some((device.clinician_id.as_str(), c))
+    }
+}

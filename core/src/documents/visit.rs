@@ -1,0 +1,156 @@
+//! The visit note: one document per visit, so that documents stay small.
+
+use super::schema::{ClinicianRef, Timestamp};
+use crate::clinical::{Consciousness, Observations, Spo2Scale};
+use autosurgeon::{Hydrate, Reconcile, Text};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const SCHEMA_VERSION: u64 = 1;
+
+#[derive(Clone, Debug, Reconcile, Hydrate)]
+pub struct VisitNote {
+    /// Always "visit".
+    pub kind: String,
+    pub schema: u64,
+    pub id: String,
+    pub patient_id: String,
+    pub clinician: ClinicianRef,
+    /// DeviceId of the device the visit was started on.
+    pub device_id: String,
+    pub started_at: Timestamp,
+    /// Sets of vital signs keyed by entry id; NEWS2 is computed from them, never stored.
+    pub observations: BTreeMap<String, ObservationSet>,
+    /// The contemporaneous note, as collaborative text.
+    pub narrative: Text,
+    pub actions: BTreeMap<String, Action>,
+    /// Present once signed; the body is then read-only.
+    pub signature: Option<Signature>,
+    /// Attributed corrections after signing.
+    pub addenda: BTreeMap<String, Addendum>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct ObservationSet {
+    pub recorded_at: Timestamp,
+    pub recorded_by: ClinicianRef,
+    pub respiration_rate: Option<i64>,
+    pub spo2: Option<i64>,
+    /// "scale-1" or "scale-2": the record's scale when the reading was taken.
+    pub spo2_scale: String,
+    pub on_oxygen: Option<bool>,
+    pub systolic_bp: Option<i64>,
+    pub pulse: Option<i64>,
+    /// ACVPU letter: "A", "C" (new confusion), "V", "P" or "U".
+    pub consciousness: Option<String>,
+    pub temperature_c: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Action {
+    pub text: String,
+    pub done: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Signature {
+    pub signed_by: ClinicianRef,
+    pub device_id: String,
+    pub signed_at: Timestamp,
+    /// Hex SHA-256 of the signed body (see docs/documents.md for what it covers).
+    pub body_sha256: String,
+    /// Hex Ed25519 signature over the body hash, by the device's key.
+    pub ed25519: String,
+    pub public_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Addendum {
+    pub text: String,
+    pub written_by: ClinicianRef,
+    pub written_at: Timestamp,
+}
+
+impl ObservationSet {
+    pub fn from_observations(obs: &Observations, scale: Spo2Scale, by: ClinicianRef, at: Timestamp) -> Self {
+        Self {
+            recorded_at: at,
+            recorded_by: by,
+            respiration_rate: obs.respiration_rate.map(i64::from),
+            spo2: obs.spo2.map(i64::from),
+            spo2_scale: match scale {
+                Spo2Scale::Scale1 => "scale-1".into(),
+                Spo2Scale::Scale2 => "scale-2".into(),
+            },
+            on_oxygen: obs.on_oxygen,
+            systolic_bp: obs.systolic_bp.map(i64::from),
+            pulse: obs.pulse.map(i64::from),
+            consciousness: obs.consciousness.map(|c| c.letter().to_string()),
+            temperature_c: obs.temperature,
+        }
+    }
+
+    /// Back to clinical values; out-of-range numbers from a faulty peer read as missing.
+    pub fn observations(&self) -> Observations {
+        let small = |v: Option<i64>| v.and_then(|x| u16::try_from(x).ok());
+        Observations {
+            respiration_rate: small(self.respiration_rate),
+            spo2: small(self.spo2),
+            on_oxygen: self.on_oxygen,
+            systolic_bp: small(self.systolic_bp),
+            pulse: small(self.pulse),
+            consciousness: self.consciousness.as_deref().and_then(Consciousness::from_letter),
+            temperature: self.temperature_c,
+        }
+    }
+
+    pub fn scale(&self) -> Spo2Scale {
+        if self.spo2_scale == "scale-2" { Spo2Scale::Scale2 } else { Spo2Scale::Scale1 }
+    }
+}
+
+impl VisitNote {
+    pub fn new(
+        id: String,
+        patient_id: String,
+        clinician: ClinicianRef,
+        device_id: String,
+        started_at: Timestamp,
+    ) -> Self {
+        Self {
+            kind: "visit".into(),
+            schema: SCHEMA_VERSION,
+            id,
+            patient_id,
+            clinician,
+            device_id,
+            started_at,
+            observations: BTreeMap::new(),
+            narrative: Text::with_value(""),
+            actions: BTreeMap::new(),
+            signature: None,
+            addenda: BTreeMap::new(),
+        }
+    }
+
+    /// The observation sets in the order they were taken.
+    pub fn observation_sets(&self) -> Vec<&ObservationSet> {
+        let mut sets: Vec<&ObservationSet> = self.observations.values().collect();
+        sets.sort_by_key(|s| s.recorded_at);
+        sets
+    }
+
+    /// The canonical bytes a signature covers: everything a clinician signs for.
+    pub fn signed_body(&self) -> Vec<u8> {
+        let body = serde_json::json!({
+            "id": self.id,
+            "patient_id": self.patient_id,
+            "clinician": self.clinician,
+            "started_at": self.started_at.0,
+            "observations": self.observation_sets(),
+            "narrative": self.narrative.as_str(),
+            "actions": self.actions,
+        });
+        serde_json::to_vec(&body).expect("JSON of plain values")
+    }
+}

@@ -1,0 +1,9 @@
+//! Hedgerow's core: everything that is not a screen.
+//!
+//! Shells (the desktop app, the `hedgerow` command line, the mobile bindings) call
+//! [`Workspace`] and nothing else that touches data; see ARCHITECTURE.md for the map.
+
+pub mod clinical;
+pub mod crypto;
+pub mod documents;
+pub mod ids;

@@ -7,3 +7,11 @@ pub mod clinical;
 pub mod crypto;
 pub mod documents;
 pub mod ids;
+pub mod error;
+pub mod store;
+
+pub use error::{Error, Result};
+pub mod workspace;
+
+pub use workspace::{Identity, NewClinician, NewPatient, Workspace};
+pub mod demo;

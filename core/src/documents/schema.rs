@@ -16,9 +16,9 @@ impl Timestamp {
     pub fn to_datetime(self) -> chrono::DateTime<chrono::Utc> {
         chrono::DateTime::from_timestamp_millis(self.0).unwrap_or_default()
     }
-    /// As clinicians read it, in UTC: `2026-11-22 14:05`.
+    /// As clinicians read it, in the device's local time: `2026-11-22 14:05`.
     pub fn display(self) -> String {
-        self.to_datetime().format("%Y-%m-%d %H:%M").to_string()
+        self.to_datetime().with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string()
     }
 }
 
@@ -91,7 +91,7 @@ vocabulary! {
         Gp => "gp",
         HospiceNurse => "hospice-nurse",
         PalliativeConsultant => "palliative-consultant",
-        Hca => "healthcare-assistant",
+        HealthcareAssistant => "healthcare-assistant",
         Therapist => "therapist",
         CareHomeStaff => "care-home-staff",
         Carer => "carer",

@@ -1,0 +1,431 @@
+//! Each command: parse what the clinician typed, call the workspace, print the result.
+
+use crate::cli::{Cli, Command, ExportCommand, ObsArgs, PatientCommand, TasksCommand, VisitCommand};
+use crate::output::{news2_json, news2_text, print_json};
+use crate::passphrase;
+use anyhow::{Context, Result, anyhow, bail};
+use hedgerow_core::clinical::{Consciousness, NhsNumber, Observations};
+use hedgerow_core::documents::Role;
+use hedgerow_core::ids::{PatientId, VisitId};
+use hedgerow_core::store::PatientSummary;
+use hedgerow_core::{NewClinician, NewPatient, Workspace};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+fn data_dir(cli: &Cli) -> Result<PathBuf> {
+    if let Some(d) = &cli.data {
+        return Ok(d.clone());
+    }
+    directories::ProjectDirs::from("uk.org", "Hedgerow", "Hedgerow")
+        .map(|p| p.data_dir().to_owned())
+        .ok_or_else(|| anyhow!("no home directory to keep data in: pass --data DIR"))
+}
+
+async fn open(dir: &Path) -> Result<Workspace> {
+    let pass = passphrase::get(false)?;
+    Ok(Workspace::open(dir, &pass).await?)
+}
+
+fn parse_nhs(s: &str) -> Result<NhsNumber> {
+    s.parse::<NhsNumber>().map_err(|e| anyhow!("invalid NHS number: {e}"))
+}
+
+fn parse_visit(s: &str) -> Result<VisitId> {
+    s.parse::<VisitId>().map_err(|_| anyhow!("'{s}' is not a visit id (the 32-character id `hedgerow visit start` printed)"))
+}
+
+fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| anyhow!("unknown role '{s}'; allowed: {}", Role::allowed()))
+}
+
+fn parse_date(s: &str, what: &str) -> Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| anyhow!("{what} '{s}' is not a date; write it as YYYY-MM-DD, e.g. 1941-03-07"))
+}
+
+async fn find(ws: &Workspace, nhs: &str) -> Result<PatientId> {
+    Ok(ws.find_patient(&parse_nhs(nhs)?).await?)
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let dir = data_dir(&cli)?;
+    let json = cli.json;
+    match cli.command {
+        Command::Init { clinician, role, registration, team } => {
+            let role = parse_role(&role)?;
+            let pass = passphrase::get(true)?;
+            let ws = Workspace::create(&dir, &pass, NewClinician { name: clinician, role, registration }, team).await?;
+            let me = ws.identity().clone();
+            ws.close().await;
+            if json {
+                print_json(&json!({ "data": dir, "identity": me }));
+            } else {
+                println!("Workspace created in {} for {} ({}).", dir.display(), me.name, me.role);
+                println!("Device {}; team {}.", me.device_id, me.team_id);
+            }
+        }
+        Command::Patient(cmd) => patient(&dir, json, cmd).await?,
+        Command::Visit(cmd) => visit(&dir, json, cmd).await?,
+        Command::Tasks(TasksCommand::Due { on }) => {
+            let ws = open(&dir).await?;
+            let date = match on {
+                Some(d) => parse_date(&d, "--on")?,
+                None => chrono::Local::now().date_naive(),
+            };
+            let tasks = ws.due_tasks(date).await?;
+            let caseload = ws.caseload().await?;
+            ws.close().await;
+            let name_of = |id: &PatientId| caseload.iter().find(|p| &p.id == id).map(|p| p.name.clone()).unwrap_or_default();
+            if json {
+                let rows: Vec<_> = tasks.iter().map(|t| json!({ "task": t, "patient_name": name_of(&t.patient_id) })).collect();
+                print_json(&json!({ "due_on_or_before": date.to_string(), "tasks": rows }));
+            } else if tasks.is_empty() {
+                println!("No open tasks due by {date}.");
+            } else {
+                for t in &tasks {
+                    println!("{}  {:<28} {}  ({})", t.due_date, name_of(&t.patient_id), t.title, t.assignee_role);
+                }
+            }
+        }
+        Command::Export(ExportCommand::Document { patient, out }) => {
+            let ws = open(&dir).await?;
+            let id = find(&ws, &patient).await?;
+            let bytes = ws.export_patient_document(id).await?;
+            ws.close().await;
+            write_new_file(&out, &bytes)?;
+            if json {
+                print_json(&json!({ "out": out, "bytes": bytes.len() }));
+            } else {
+                println!("Wrote {} bytes of Automerge to {} (unencrypted: keep it safe).", bytes.len(), out.display());
+            }
+        }
+        Command::Demo { patients, seed } => demo(&dir, json, patients, seed).await?,
+        Command::Reindex => {
+            let ws = open(&dir).await?;
+            let report = ws.reindex().await?;
+            ws.close().await;
+            if json {
+                print_json(&serde_json::to_value(&report)?);
+            } else {
+                println!(
+                    "Rebuilt the query tables: {} patients, {} visits, {} open tasks with due dates.",
+                    report.patients, report.visits, report.due_tasks
+                );
+                for u in &report.unreadable {
+                    println!("  not indexed: {u}");
+                }
+            }
+        }
+        Command::Audit { patient } => {
+            let ws = open(&dir).await?;
+            let id = match &patient {
+                Some(n) => Some(find(&ws, n).await?),
+                None => None,
+            };
+            let log = ws.audit_log(id).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "entries": log }));
+            } else {
+                for e in &log {
+                    println!(
+                        "{}  {:<20} {:<8} {}{}",
+                        e.at.display(),
+                        e.clinician.name,
+                        serde_json::to_value(e.action)?.as_str().unwrap_or(""),
+                        e.patient.map(|p| format!("patient {p}: ")).unwrap_or_default(),
+                        e.detail
+                    );
+                }
+            }
+        }
+        Command::Whoami => {
+            let ws = open(&dir).await?;
+            let me = ws.identity().clone();
+            ws.close().await;
+            if json {
+                print_json(&json!({ "identity": me }));
+            } else {
+                println!("{} ({}), device {}, team {}", me.name, me.role, me.device_id, me.team_id);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to overwrite: an export lands where the clinician asked, or nowhere.
+fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot create {} (it may already exist)", path.display()))?;
+    f.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
+    f.sync_all()?;
+    Ok(())
+}
+
+fn caseload_line(p: &PatientSummary, today: chrono::NaiveDate) -> String {
+    let age = p.age_on(today).map(|a| a.to_string()).unwrap_or_else(|| "?".into());
+    let news2 = p
+        .latest_news2
+        .as_ref()
+        .map(|n| format!("NEWS2 {}{} {}", if n.partial { ">=" } else { "" }, n.total, n.band))
+        .unwrap_or_default();
+    let cpr = p.cpr.map(|c| c.to_string().to_uppercase()).unwrap_or_default();
+    format!("{}  {:<28} {:>3}  {:<24} {}", p.nhs_display(), p.name, age, news2, cpr)
+}
+
+async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
+    match cmd {
+        PatientCommand::Add { nhs, name, dob, address } => {
+            let nhs_number = parse_nhs(&nhs)?;
+            let date_of_birth = parse_date(&dob, "date of birth")?;
+            let ws = open(dir).await?;
+            let p = ws.add_patient(NewPatient { nhs_number, name, date_of_birth, address }).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "patient": p }));
+            } else {
+                println!("Added {} (NHS {}).", p.name, p.nhs_display());
+            }
+        }
+        PatientCommand::List { search } => {
+            let ws = open(dir).await?;
+            let list = match &search {
+                Some(q) => ws.search(q).await?,
+                None => ws.caseload().await?,
+            };
+            ws.close().await;
+            if json {
+                print_json(&json!({ "patients": list }));
+            } else {
+                let today = chrono::Local::now().date_naive();
+                for p in &list {
+                    println!("{}", caseload_line(p, today));
+                }
+                println!("{} patient{}", list.len(), if list.len() == 1 { "" } else { "s" });
+            }
+        }
+        PatientCommand::Show { nhs } => {
+            let ws = open(dir).await?;
+            let id = find(&ws, &nhs).await?;
+            let view = ws.open_patient(id).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "patient": view }));
+            } else {
+                print_patient(&view);
+            }
+        }
+        PatientCommand::Scale2 { nhs, off, reason } => {
+            let ws = open(dir).await?;
+            let id = find(&ws, &nhs).await?;
+            ws.set_scale2(id, !off, &reason).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "scale2": !off }));
+            } else if off {
+                println!("SpO2 Scale 2 cleared: readings are scored on Scale 1.");
+            } else {
+                println!("SpO2 Scale 2 set on the record: readings are scored on Scale 2.");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_patient(view: &hedgerow_core::workspace::PatientView) {
+    let s = &view.summary;
+    let r = &view.record;
+    let today = chrono::Local::now().date_naive();
+    println!("{}  NHS {}  born {} (age {})", s.name, s.nhs_display(), s.date_of_birth, s.age_on(today).map(|a| a.to_string()).unwrap_or_default());
+    if let Some(a) = &s.address {
+        println!("  {a}");
+    }
+    if let Some(c) = s.cpr {
+        println!("  CPR: {}", c.to_string().to_uppercase());
+    }
+    for a in &s.alerts {
+        println!("  ALERT {a}");
+    }
+    if s.allergies.is_empty() {
+        println!("  Allergies: none recorded");
+    } else {
+        println!("  Allergies: {}", s.allergies.join("; "));
+    }
+    if let Some(n) = &s.latest_news2 {
+        println!("  Latest NEWS2: {}{} ({}), {}", if n.partial { "at least " } else { "" }, n.total, n.band, n.recorded_at.display());
+    }
+    if !r.care_plan.is_empty() {
+        println!("Care plan:");
+        for p in r.care_plan.values() {
+            println!("  - {} [{}; {}; review {}]", p.title, p.status, p.owner_role, p.review_date.as_deref().unwrap_or("-"));
+            for i in p.interventions.values() {
+                println!("      {} ({})", i.text, i.frequency.as_deref().unwrap_or("-"));
+            }
+        }
+    }
+    if !r.medicines.is_empty() {
+        println!("Medicines:");
+        for m in r.medicines.values().filter(|m| m.stop_date.is_none()) {
+            println!("  - {} {} {} {}{}", m.name, m.dose, m.route, m.frequency, if m.anticipatory { " (anticipatory)" } else { "" });
+        }
+    }
+    if !view.recent_visits.is_empty() {
+        println!("Last visits:");
+        for v in &view.recent_visits {
+            let news2 = v.news2.as_ref().map(|n| format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total)).unwrap_or_default();
+            println!("  {} {:<20} {:<10} {} {}", v.started_at.display(), v.clinician.name, news2, if v.signed { "signed" } else { "open" }, v.id);
+        }
+    }
+}
+
+fn observations(a: &ObsArgs) -> Result<Observations> {
+    let consciousness = match &a.consciousness {
+        None => None,
+        Some(c) => Some(Consciousness::from_letter(c).ok_or_else(|| {
+            anyhow!("consciousness '{c}' is not ACVPU; allowed: A (alert), C (new confusion), V (voice), P (pain), U (unresponsive)")
+        })?),
+    };
+    Ok(Observations {
+        respiration_rate: a.resp_rate,
+        spo2: a.spo2,
+        on_oxygen: Some(a.oxygen),
+        systolic_bp: a.systolic,
+        pulse: a.pulse,
+        consciousness,
+        temperature: a.temp,
+    })
+}
+
+async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
+    match cmd {
+        VisitCommand::Start { nhs } => {
+            let ws = open(dir).await?;
+            let id = find(&ws, &nhs).await?;
+            let visit = ws.start_visit(id).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "visit": visit }));
+            } else {
+                println!("{visit}");
+            }
+        }
+        VisitCommand::Obs(args) => {
+            let visit = parse_visit(&args.visit)?;
+            let obs = observations(&args)?;
+            let ws = open(dir).await?;
+            let r = ws.record_observations(visit, obs, args.scale2).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "visit": r.visit_id, "news2": news2_json(&r.news2), "scale2_set_on_record": r.scale2_set_on_record }));
+            } else {
+                if r.scale2_set_on_record {
+                    println!("SpO2 Scale 2 is now set on this patient's record.");
+                }
+                println!("{}", news2_text(&r.news2));
+            }
+        }
+        VisitCommand::Note { visit, text } => {
+            let visit = parse_visit(&visit)?;
+            let ws = open(dir).await?;
+            ws.add_note(visit, &text).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "visit": visit, "saved": true }));
+            } else {
+                println!("Note saved.");
+            }
+        }
+        VisitCommand::Sign { visit } => {
+            let visit = parse_visit(&visit)?;
+            let ws = open(dir).await?;
+            let sig = ws.sign_visit(visit).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "visit": visit, "signature": sig }));
+            } else {
+                println!("Signed by {} at {}.", sig.signed_by.name, sig.signed_at.display());
+            }
+        }
+        VisitCommand::Show { visit } => {
+            let visit = parse_visit(&visit)?;
+            let ws = open(dir).await?;
+            let v = ws.open_visit(visit).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "visit": v }));
+            } else {
+                println!("Visit {} to {} (NHS {}) by {}, {}", v.id, v.patient.name, v.patient.nhs_display(), v.clinician.name, v.started_at.display());
+                for o in &v.observations {
+                    println!("  {}: {}", o.observations.recorded_at.display(), news2_text(&o.news2).replace('\n', "\n  "));
+                }
+                if !v.narrative.is_empty() {
+                    println!("Note:\n{}", v.narrative);
+                }
+                match (&v.signature, v.signature_valid) {
+                    (Some(s), Some(true)) => println!("Signed by {} at {} (signature verified).", s.signed_by.name, s.signed_at.display()),
+                    (Some(s), _) => println!("SIGNATURE DOES NOT VERIFY (signed by {} at {}).", s.signed_by.name, s.signed_at.display()),
+                    (None, _) => println!("Not signed yet."),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn demo(dir: &Path, json: bool, patients: usize, seed: u64) -> Result<()> {
+    if patients == 0 || patients > 100_000 {
+        bail!("--patients must be between 1 and 100000");
+    }
+    let pass = passphrase::get(false)?;
+    let ws = if dir.join(hedgerow_core::store::DB_FILE).exists() {
+        Workspace::open(dir, &pass).await?
+    } else {
+        let ws = Workspace::create(
+            dir,
+            &pass,
+            NewClinician { name: "Ada Quill".into(), role: Role::DistrictNurse, registration: None },
+            Some("Hartsmoor District Nursing".into()),
+        )
+        .await?;
+        if !json {
+            eprintln!("Created a demo workspace in {} for Ada Quill (district nurse).", dir.display());
+        }
+        ws
+    };
+    let bar = indicatif::ProgressBar::new(patients as u64);
+    if json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} patients ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("Writing the demo caseload");
+    let report = hedgerow_core::demo::populate(&ws, patients, seed, |done| bar.set_position(done as u64)).await?;
+    bar.finish_and_clear();
+    let caseload = ws.caseload().await?;
+    ws.close().await;
+    if json {
+        print_json(&json!({ "demo": report, "caseload": caseload.len() }));
+    } else {
+        println!(
+            "Added {} fictional patients ({} visits, {} receiving end of life care). The caseload now has {}.",
+            report.patients,
+            report.visits,
+            report.end_of_life,
+            caseload.len()
+        );
+        let today = chrono::Local::now().date_naive();
+        for p in caseload.iter().take(15) {
+            println!("{}", caseload_line(p, today));
+        }
+        if caseload.len() > 15 {
+            println!("... and {} more: `hedgerow patient list`", caseload.len() - 15);
+        }
+    }
+    Ok(())
+}

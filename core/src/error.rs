@@ -1,0 +1,74 @@
+//! Errors at the core's boundary: each says what is wrong and, where it can, what to do.
+
+use crate::clinical::{NhsNumberError, ObservationError};
+use crate::crypto::CryptoError;
+use crate::documents::DocumentError;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("there is no Hedgerow workspace in {0}: run `hedgerow init` first")]
+    NoWorkspace(PathBuf),
+    #[error("a Hedgerow workspace already exists in {0}")]
+    AlreadyExists(PathBuf),
+    #[error("the passphrase is wrong; nothing was changed")]
+    WrongPassphrase,
+    #[error("the workspace in {0} was never finished being set up (interrupted `hedgerow init`?); move it aside and run `hedgerow init` again")]
+    Incomplete(PathBuf),
+    #[error("the store is damaged: {0}. Nothing was changed; restore from a backup or sync from the team.")]
+    Corrupt(String),
+    #[error("the disk is full: the change was not saved. Free some space and try again.")]
+    DiskFull,
+    #[error("the store could not be read or written: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("could not migrate the store: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    #[error(transparent)]
+    NhsNumber(#[from] NhsNumberError),
+    #[error(transparent)]
+    Observation(#[from] ObservationError),
+    #[error("a patient with NHS number {0} is already on this workspace")]
+    DuplicatePatient(String),
+    #[error("no patient with NHS number {0} on this workspace")]
+    UnknownPatient(String),
+    #[error("no visit {0} on this workspace")]
+    UnknownVisit(String),
+    #[error("visit {0} is signed: its note can no longer be changed (corrections are added as addenda)")]
+    VisitSigned(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Crypto(CryptoError),
+    #[error("file system error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<CryptoError> for Error {
+    fn from(e: CryptoError) -> Self {
+        match e {
+            CryptoError::WrongPassphrase => Error::WrongPassphrase,
+            CryptoError::Tampered | CryptoError::UnknownFormat(_) => Error::Corrupt(e.to_string()),
+            other => Error::Crypto(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        // SQLite primary result codes: 11 CORRUPT, 13 FULL, 26 NOTADB.
+        if let sqlx::Error::Database(db) = &e
+            && let Some(code) = db.code().and_then(|c| c.parse::<i32>().ok())
+        {
+            match code & 0xff {
+                11 | 26 => return Error::Corrupt(db.message().to_owned()),
+                13 => return Error::DiskFull,
+                _ => {}
+            }
+        }
+        Error::Database(e)
+    }
+}

@@ -1,0 +1,302 @@
+//! Query tables: the caseload, visits by patient, due tasks and the latest NEWS2.
+//! Derived from the documents and rebuildable from them; rows are sealed, and only
+//! random ids and the dates used for ordering are in the clear.
+
+use super::{ReadTx, Store, WriteTx};
+use crate::clinical::{NhsNumber, RiskBand};
+use crate::documents::patient::{CprRecommendation, PatientRecord, TaskStatus};
+use crate::documents::{ClinicianRef, Role, Timestamp};
+use crate::error::{Error, Result};
+use crate::ids::{PatientId, VisitId};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sqlx::{Row, SqliteConnection};
+
+/// The latest NEWS2 recorded for a patient.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatestNews2 {
+    pub total: u8,
+    pub partial: bool,
+    pub band: RiskBand,
+    pub recorded_at: Timestamp,
+}
+
+/// One row of the caseload: what the banner and the list need, without opening the record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatientSummary {
+    pub id: PatientId,
+    /// Ten digits, no spaces.
+    pub nhs_number: String,
+    pub name: String,
+    pub date_of_birth: String,
+    pub address: Option<String>,
+    pub alerts: Vec<String>,
+    pub allergies: Vec<String>,
+    pub cpr: Option<CprRecommendation>,
+    pub end_of_life: bool,
+    pub latest_news2: Option<LatestNews2>,
+    pub last_visit: Option<Timestamp>,
+    pub open_tasks: usize,
+    pub scale2: bool,
+}
+
+impl PatientSummary {
+    pub fn nhs_display(&self) -> String {
+        self.nhs_number.parse::<NhsNumber>().map(|n| n.to_string()).unwrap_or_else(|_| self.nhs_number.clone())
+    }
+
+    /// Age in whole years on `today`, if the date of birth is readable.
+    pub fn age_on(&self, today: chrono::NaiveDate) -> Option<u32> {
+        let dob = chrono::NaiveDate::parse_from_str(&self.date_of_birth, "%Y-%m-%d").ok()?;
+        today.years_since(dob)
+    }
+}
+
+/// One visit in a patient's list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VisitSummary {
+    pub id: VisitId,
+    pub patient_id: PatientId,
+    pub started_at: Timestamp,
+    pub clinician: ClinicianRef,
+    pub signed: bool,
+    pub news2: Option<LatestNews2>,
+    /// The first line or so of the narrative.
+    pub note_preview: String,
+}
+
+/// An open task with a due date.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DueTask {
+    pub patient_id: PatientId,
+    pub task_id: String,
+    pub title: String,
+    pub due_date: String,
+    pub assignee_role: Role,
+}
+
+fn patient_aad(id: &PatientId) -> Vec<u8> {
+    [b"hedgerow/index/patient/".as_slice(), id.as_bytes()].concat()
+}
+fn visit_aad(id: &VisitId) -> Vec<u8> {
+    [b"hedgerow/index/visit/".as_slice(), id.as_bytes()].concat()
+}
+fn task_aad(patient: &PatientId, task: &str) -> Vec<u8> {
+    [b"hedgerow/index/task/".as_slice(), patient.as_bytes(), b"/", task.as_bytes()].concat()
+}
+
+fn seal_json<T: Serialize>(store: &Store, aad: &[u8], value: &T) -> Result<Vec<u8>> {
+    let json = serde_json::to_vec(value).map_err(|e| Error::Invalid(e.to_string()))?;
+    Ok(store.sealer().seal(aad, &json)?)
+}
+
+fn open_json<T: DeserializeOwned>(store: &Store, aad: &[u8], sealed: &[u8]) -> Result<T> {
+    let json = store.sealer().open(aad, sealed)?;
+    serde_json::from_slice(&json).map_err(|e| Error::Corrupt(format!("an index row does not parse: {e}")))
+}
+
+fn blob_id<T>(row: &sqlx::sqlite::SqliteRow, col: &str, make: fn(&[u8]) -> Option<T>) -> Result<T> {
+    let v: Vec<u8> = row.try_get(col)?;
+    make(&v).ok_or_else(|| Error::Corrupt(format!("{col} has the wrong length")))
+}
+
+async fn caseload(conn: &mut SqliteConnection, store: &Store) -> Result<Vec<PatientSummary>> {
+    let rows = sqlx::query("SELECT patient_id, summary FROM patient_index").fetch_all(conn).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = blob_id(&row, "patient_id", PatientId::from_slice)?;
+        let sealed: Vec<u8> = row.try_get("summary")?;
+        out.push(open_json(store, &patient_aad(&id), &sealed)?);
+    }
+    out.sort_by(|a: &PatientSummary, b| a.name.cmp(&b.name).then(a.nhs_number.cmp(&b.nhs_number)));
+    Ok(out)
+}
+
+async fn patient_by_nhs(conn: &mut SqliteConnection, store: &Store, nhs: &NhsNumber) -> Result<Option<PatientId>> {
+    let row = sqlx::query("SELECT patient_id FROM patient_index WHERE nhs_blind = ?")
+        .bind(store.nhs_blind(&nhs.digits()))
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| blob_id(&r, "patient_id", PatientId::from_slice)).transpose()
+}
+
+async fn patient_summary(conn: &mut SqliteConnection, store: &Store, id: &PatientId) -> Result<Option<PatientSummary>> {
+    let row = sqlx::query("SELECT summary FROM patient_index WHERE patient_id = ?")
+        .bind(id.as_bytes().as_slice())
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        let sealed: Vec<u8> = r.try_get("summary")?;
+        open_json(store, &patient_aad(id), &sealed)
+    })
+    .transpose()
+}
+
+async fn visits_of(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    patient: &PatientId,
+    limit: i64,
+) -> Result<Vec<VisitSummary>> {
+    let rows = sqlx::query(
+        "SELECT visit_id, summary FROM visit_index WHERE patient_id = ? ORDER BY started_at DESC LIMIT ?",
+    )
+    .bind(patient.as_bytes().as_slice())
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let id = blob_id(row, "visit_id", VisitId::from_slice)?;
+            let sealed: Vec<u8> = row.try_get("summary")?;
+            open_json(store, &visit_aad(&id), &sealed)
+        })
+        .collect()
+}
+
+async fn visit_summary(conn: &mut SqliteConnection, store: &Store, id: &VisitId) -> Result<Option<VisitSummary>> {
+    let row = sqlx::query("SELECT summary FROM visit_index WHERE visit_id = ?")
+        .bind(id.as_bytes().as_slice())
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        let sealed: Vec<u8> = r.try_get("summary")?;
+        open_json(store, &visit_aad(id), &sealed)
+    })
+    .transpose()
+}
+
+async fn due_tasks(conn: &mut SqliteConnection, store: &Store, on_or_before: &str) -> Result<Vec<DueTask>> {
+    let rows = sqlx::query(
+        "SELECT patient_id, task_id, summary FROM task_index WHERE due_date IS NOT NULL AND due_date <= ? ORDER BY due_date",
+    )
+    .bind(on_or_before)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let pid = blob_id(row, "patient_id", PatientId::from_slice)?;
+            let task_id: String = row.try_get("task_id")?;
+            let sealed: Vec<u8> = row.try_get("summary")?;
+            open_json(store, &task_aad(&pid, &task_id), &sealed)
+        })
+        .collect()
+}
+
+macro_rules! index_reads {
+    ($t:ident) => {
+        impl $t<'_> {
+            /// Every patient on this device, sorted by name.
+            pub async fn caseload(&mut self) -> Result<Vec<PatientSummary>> {
+                caseload(&mut self.tx, self.store).await
+            }
+            pub async fn patient_by_nhs(&mut self, nhs: &NhsNumber) -> Result<Option<PatientId>> {
+                patient_by_nhs(&mut self.tx, self.store, nhs).await
+            }
+            pub async fn patient_summary(&mut self, id: &PatientId) -> Result<Option<PatientSummary>> {
+                patient_summary(&mut self.tx, self.store, id).await
+            }
+            /// A patient's visits, newest first.
+            pub async fn visits_of(&mut self, patient: &PatientId, limit: i64) -> Result<Vec<VisitSummary>> {
+                visits_of(&mut self.tx, self.store, patient, limit).await
+            }
+            pub async fn visit_summary(&mut self, id: &VisitId) -> Result<Option<VisitSummary>> {
+                visit_summary(&mut self.tx, self.store, id).await
+            }
+            /// Open tasks due on or before a date (YYYY-MM-DD), earliest first.
+            pub async fn due_tasks(&mut self, on_or_before: &str) -> Result<Vec<DueTask>> {
+                due_tasks(&mut self.tx, self.store, on_or_before).await
+            }
+        }
+    };
+}
+index_reads!(ReadTx);
+index_reads!(WriteTx);
+
+impl WriteTx<'_> {
+    pub async fn put_visit_summary(&mut self, v: &VisitSummary) -> Result<()> {
+        let sealed = seal_json(self.store, &visit_aad(&v.id), v)?;
+        sqlx::query("INSERT OR REPLACE INTO visit_index (visit_id, patient_id, started_at, summary) VALUES (?, ?, ?, ?)")
+            .bind(v.id.as_bytes().as_slice())
+            .bind(v.patient_id.as_bytes().as_slice())
+            .bind(v.started_at.0)
+            .bind(&sealed)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Rebuilds a patient's caseload row and task rows from the record and the visit index.
+    pub async fn refresh_patient(&mut self, record: &PatientRecord) -> Result<PatientSummary> {
+        let id: PatientId = record.id.parse().map_err(|e| Error::Corrupt(format!("patient record id: {e}")))?;
+        let nhs: NhsNumber = record.demographics.nhs_number.parse()?;
+        let visits = visits_of(&mut self.tx, self.store, &id, i64::MAX).await?;
+        let latest_news2 = visits
+            .iter()
+            .filter_map(|v| v.news2.clone())
+            .max_by_key(|n| n.recorded_at);
+        let summary = PatientSummary {
+            id,
+            nhs_number: nhs.digits(),
+            name: record.demographics.name.clone(),
+            date_of_birth: record.demographics.date_of_birth.clone(),
+            address: record.demographics.address.clone(),
+            alerts: record.alerts.values().filter(|a| a.active).map(|a| format!("{}: {}", a.kind, a.text)).collect(),
+            allergies: record
+                .allergies
+                .values()
+                .map(|a| match &a.reaction {
+                    Some(r) => format!("{} ({r})", a.substance),
+                    None => a.substance.clone(),
+                })
+                .collect(),
+            cpr: record.cpr_status(),
+            end_of_life: record.end_of_life.is_some(),
+            latest_news2,
+            last_visit: visits.iter().map(|v| v.started_at).max(),
+            open_tasks: record.tasks.values().filter(|t| t.status == TaskStatus::Open).count(),
+            scale2: record.spo2_scale2.is_some(),
+        };
+        let sealed = seal_json(self.store, &patient_aad(&id), &summary)?;
+        let blind = self.store.nhs_blind(&summary.nhs_number);
+        sqlx::query("INSERT OR REPLACE INTO patient_index (patient_id, nhs_blind, summary) VALUES (?, ?, ?)")
+            .bind(id.as_bytes().as_slice())
+            .bind(&blind)
+            .bind(&sealed)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("DELETE FROM task_index WHERE patient_id = ?")
+            .bind(id.as_bytes().as_slice())
+            .execute(&mut *self.tx)
+            .await?;
+        for (task_id, task) in &record.tasks {
+            if task.status != TaskStatus::Open {
+                continue;
+            }
+            let Some(due) = &task.due_date else { continue };
+            let row = DueTask {
+                patient_id: id,
+                task_id: task_id.clone(),
+                title: task.title.clone(),
+                due_date: due.clone(),
+                assignee_role: task.assignee_role,
+            };
+            let sealed = seal_json(self.store, &task_aad(&id, task_id), &row)?;
+            sqlx::query("INSERT INTO task_index (patient_id, task_id, due_date, summary) VALUES (?, ?, ?, ?)")
+                .bind(id.as_bytes().as_slice())
+                .bind(task_id)
+                .bind(due)
+                .bind(&sealed)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(summary)
+    }
+
+    /// Empties every query table, before a rebuild.
+    pub async fn clear_indexes(&mut self) -> Result<()> {
+        for table in ["patient_index", "visit_index", "task_index"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+}

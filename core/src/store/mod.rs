@@ -1,0 +1,200 @@
+//! The device's store: one SQLite database (WAL) holding sealed Automerge documents,
+//! sealed query tables derived from them, settings and the audit log.
+//!
+//! Writes go through [`WriteTx`], which takes SQLite's write lock up front
+//! (`BEGIN IMMEDIATE`), so that a document is loaded, changed and appended under one lock
+//! even when several processes share the data directory. A change is committed (and with
+//! `synchronous=FULL`, on disk) before the call that made it returns.
+
+mod audit;
+mod documents;
+mod index;
+mod settings;
+
+pub use audit::{AuditAction, AuditEntry};
+pub use index::{DueTask, LatestNews2, PatientSummary, VisitSummary};
+
+use crate::crypto::{BlindIndex, KdfParams, Sealer, Vault};
+use crate::error::{Error, Result};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, Sqlite, Transaction};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const DB_FILE: &str = "hedgerow.db";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// An unlocked store. Cloning shares the connection pool and keys.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    keys: Arc<Keys>,
+    dir: PathBuf,
+}
+
+struct Keys {
+    sealer: Sealer,
+    blind: BlindIndex,
+}
+
+fn connect_options(path: &Path, create: bool) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(create)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30))
+        // Sorts and temporary tables stay in memory, never in plaintext temp files.
+        .pragma("temp_store", "memory")
+}
+
+async fn connect(path: &Path, create: bool) -> Result<SqlitePool> {
+    Ok(SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(connect_options(path, create))
+        .await?)
+}
+
+impl Store {
+    /// Creates a new store in `dir` (made if missing) locked by `passphrase`.
+    pub async fn create(dir: &Path, passphrase: &str, params: KdfParams) -> Result<Self> {
+        let path = dir.join(DB_FILE);
+        if path.exists() {
+            return Err(Error::AlreadyExists(dir.to_owned()));
+        }
+        if passphrase.is_empty() {
+            return Err(Error::Invalid("the passphrase must not be empty".into()));
+        }
+        std::fs::create_dir_all(dir)?;
+        let pass = passphrase.to_owned();
+        let (vault, key) = tokio::task::spawn_blocking(move || Vault::create(&pass, params))
+            .await
+            .map_err(|e| Error::Invalid(format!("key derivation stopped: {e}")))??;
+        let pool = connect(&path, true).await?;
+        MIGRATOR.run(&pool).await?;
+        sqlx::query(
+            "INSERT INTO vault (id, salt, memory_kib, iterations, lanes, wrapped_key) VALUES (1, ?, ?, ?, ?, ?)",
+        )
+        .bind(vault.salt.as_slice())
+        .bind(vault.params.memory_kib as i64)
+        .bind(vault.params.iterations as i64)
+        .bind(vault.params.lanes as i64)
+        .bind(&vault.wrapped_key)
+        .execute(&pool)
+        .await?;
+        Ok(Self::with_key(pool, &key, dir))
+    }
+
+    /// Opens and unlocks an existing store. A wrong passphrase writes nothing.
+    pub async fn open(dir: &Path, passphrase: &str) -> Result<Self> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Err(Error::NoWorkspace(dir.to_owned()));
+        }
+        let pool = connect(&path, false).await?;
+        let vault = match read_vault(&pool, dir).await {
+            Ok(v) => v,
+            Err(e) => {
+                pool.close().await;
+                return Err(e);
+            }
+        };
+        let pass = passphrase.to_owned();
+        let unlocked = tokio::task::spawn_blocking(move || vault.unlock(&pass))
+            .await
+            .map_err(|e| Error::Invalid(format!("key derivation stopped: {e}")))?;
+        let key = match unlocked {
+            Ok(k) => k,
+            Err(e) => {
+                pool.close().await;
+                return Err(e.into());
+            }
+        };
+        // Migrations run only once the passphrase is known to be right.
+        MIGRATOR.run(&pool).await?;
+        Ok(Self::with_key(pool, &key, dir))
+    }
+
+    fn with_key(pool: SqlitePool, key: &crate::crypto::DataKey, dir: &Path) -> Self {
+        Self {
+            pool,
+            keys: Arc::new(Keys { sealer: key.sealer(), blind: key.blind_index() }),
+            dir: dir.to_owned(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Starts a write: SQLite's write lock is taken now, not at the first write.
+    pub async fn begin_write(&self) -> Result<WriteTx<'_>> {
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, store: self })
+    }
+
+    /// Starts a read that sees one consistent state of the database.
+    pub async fn begin_read(&self) -> Result<ReadTx<'_>> {
+        let tx = self.pool.begin().await?;
+        Ok(ReadTx { tx, store: self })
+    }
+
+    /// Checkpoints the WAL and closes every connection.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn sealer(&self) -> &Sealer {
+        &self.keys.sealer
+    }
+
+    pub(crate) fn nhs_blind(&self, nhs_digits: &str) -> Vec<u8> {
+        self.keys.blind.of("nhs-number", nhs_digits)
+    }
+}
+
+async fn read_vault(pool: &SqlitePool, dir: &Path) -> Result<Vault> {
+    let row = sqlx::query("SELECT salt, memory_kib, iterations, lanes, wrapped_key FROM vault WHERE id = 1")
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| match Error::from(e) {
+            Error::Database(sqlx::Error::Database(db)) if db.message().contains("no such table") => {
+                Error::Corrupt(format!("{} is not a Hedgerow store", dir.join(DB_FILE).display()))
+            }
+            other => other,
+        })?;
+    let row = row.ok_or_else(|| Error::Incomplete(dir.to_owned()))?;
+    let salt: Vec<u8> = row.try_get("salt")?;
+    let num = |name: &str| -> Result<u32> {
+        let v: i64 = row.try_get(name)?;
+        u32::try_from(v).map_err(|_| Error::Corrupt(format!("vault {name} out of range")))
+    };
+    Ok(Vault {
+        salt: salt.as_slice().try_into().map_err(|_| Error::Corrupt("vault salt has the wrong length".into()))?,
+        params: KdfParams { memory_kib: num("memory_kib")?, iterations: num("iterations")?, lanes: num("lanes")? },
+        wrapped_key: row.try_get("wrapped_key")?,
+    })
+}
+
+/// A write transaction holding SQLite's write lock. Dropped without [`WriteTx::commit`],
+/// it rolls back and nothing it did is kept.
+pub struct WriteTx<'s> {
+    tx: Transaction<'static, Sqlite>,
+    store: &'s Store,
+}
+
+impl WriteTx<'_> {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A read transaction: one consistent snapshot of the store.
+pub struct ReadTx<'s> {
+    tx: Transaction<'static, Sqlite>,
+    store: &'s Store,
+}

@@ -1,0 +1,34 @@
+//! Sealed named values: this device's identity and private key.
+
+use super::{ReadTx, WriteTx};
+use crate::error::Result;
+use sqlx::Row;
+
+fn aad(name: &str) -> Vec<u8> {
+    [b"hedgerow/setting/".as_slice(), name.as_bytes()].concat()
+}
+
+impl WriteTx<'_> {
+    pub async fn put_setting(&mut self, name: &str, value: &[u8]) -> Result<()> {
+        let sealed = self.store.sealer().seal(&aad(name), value)?;
+        sqlx::query("INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)")
+            .bind(name)
+            .bind(&sealed)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+impl ReadTx<'_> {
+    pub async fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = ?").bind(name).fetch_optional(&mut *self.tx).await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let sealed: Vec<u8> = r.try_get("value")?;
+                Ok(Some(self.store.sealer().open(&aad(name), &sealed)?))
+            }
+        }
+    }
+}

@@ -1,0 +1,664 @@
+//! [`Workspace`]: the one facade every shell calls. It owns the unlocked store and this
+//! device's identity, applies clinical rules, and keeps documents, query tables and the
+//! audit log in step inside one transaction per action.
+
+use crate::clinical::{self, NhsNumber, News2Score, Observations, Spo2Scale};
+use crate::crypto::{DeviceKey, KdfParams, verify_signature};
+use crate::documents::patient::{Demographics, Scale2Setting, VisitRef};
+use crate::documents::team::{CaseloadEntry, Clinician, Device};
+use crate::documents::visit::{ObservationSet, Signature};
+use crate::documents::{self, ClinicianRef, DocumentKind, PatientRecord, Role, Team, Timestamp, VisitNote};
+use crate::error::{Error, Result};
+use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId, VisitId, entry_id};
+use crate::store::{
+    AuditAction, AuditEntry, DueTask, LatestNews2, PatientSummary, ReadTx, Store, VisitSummary, WriteTx,
+};
+use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+const IDENTITY: &str = "identity";
+const DEVICE_KEY: &str = "device-key";
+
+/// Who is using this device: the clinician, the device, and their team.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub clinician_id: ClinicianId,
+    pub name: String,
+    pub role: Role,
+    pub registration: Option<String>,
+    pub device_id: DeviceId,
+    /// The Automerge actor this device writes with, hex.
+    pub actor_id: String,
+    pub team_id: TeamId,
+}
+
+impl Identity {
+    pub fn clinician_ref(&self) -> ClinicianRef {
+        ClinicianRef { id: self.clinician_id.to_hex(), name: self.name.clone(), role: self.role }
+    }
+}
+
+/// The clinician setting up a new workspace.
+#[derive(Clone, Debug)]
+pub struct NewClinician {
+    pub name: String,
+    pub role: Role,
+    pub registration: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewPatient {
+    pub nhs_number: NhsNumber,
+    pub name: String,
+    pub date_of_birth: chrono::NaiveDate,
+    pub address: Option<String>,
+}
+
+/// A patient record as opened by a clinician, with the last visits.
+#[derive(Clone, Debug, Serialize)]
+pub struct PatientView {
+    pub summary: PatientSummary,
+    pub record: PatientRecord,
+    pub recent_visits: Vec<VisitSummary>,
+}
+
+/// One observation set with its NEWS2 score.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScoredObservations {
+    pub observations: ObservationSet,
+    pub news2: News2Score,
+}
+
+/// A visit note as opened.
+#[derive(Clone, Debug, Serialize)]
+pub struct VisitView {
+    pub id: VisitId,
+    pub patient: PatientSummary,
+    pub clinician: ClinicianRef,
+    pub started_at: Timestamp,
+    pub observations: Vec<ScoredObservations>,
+    pub narrative: String,
+    pub signature: Option<Signature>,
+    /// Whether the signature verifies against the body as it stands now.
+    pub signature_valid: Option<bool>,
+}
+
+/// What `record_observations` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordedObservations {
+    pub visit_id: VisitId,
+    pub news2: News2Score,
+    /// True when this call set Scale 2 on the patient's record.
+    pub scale2_set_on_record: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReindexReport {
+    pub patients: usize,
+    pub visits: usize,
+    pub due_tasks: usize,
+    /// Documents that could not be read, with the reason; the rest were indexed.
+    pub unreadable: Vec<String>,
+}
+
+pub struct Workspace {
+    store: Store,
+    me: Identity,
+    device_key: DeviceKey,
+    actor: ActorId,
+}
+
+/// A document loaded for change under the write lock.
+pub(crate) struct Draft<T> {
+    doc: AutoCommit,
+    heads: Vec<ChangeHash>,
+    pub value: T,
+    id: [u8; 16],
+    kind: DocumentKind,
+}
+
+fn commit_options(message: &str) -> CommitOptions {
+    CommitOptions::default().with_message(message).with_time(chrono::Utc::now().timestamp())
+}
+
+impl Workspace {
+    /// Creates a workspace for one clinician on this device, with their team document.
+    pub async fn create(dir: &Path, passphrase: &str, clinician: NewClinician, team_name: Option<String>) -> Result<Self> {
+        Self::create_with_kdf(dir, passphrase, clinician, team_name, KdfParams::default()).await
+    }
+
+    pub async fn create_with_kdf(
+        dir: &Path,
+        passphrase: &str,
+        clinician: NewClinician,
+        team_name: Option<String>,
+        kdf: KdfParams,
+    ) -> Result<Self> {
+        if clinician.name.trim().is_empty() {
+            return Err(Error::Invalid("the clinician's name must not be empty".into()));
+        }
+        let store = Store::create(dir, passphrase, kdf).await?;
+        let device_key = DeviceKey::generate()?;
+        let actor_bytes = crate::crypto::random_bytes::<16>()?;
+        let me = Identity {
+            clinician_id: ClinicianId::random(),
+            name: clinician.name.trim().to_owned(),
+            role: clinician.role,
+            registration: clinician.registration,
+            device_id: DeviceId::random(),
+            actor_id: hex::encode(actor_bytes),
+            team_id: TeamId::random(),
+        };
+        let now = Timestamp::now();
+        let mut team = Team::new(
+            me.team_id.to_hex(),
+            team_name.unwrap_or_else(|| format!("{}'s team", me.name)),
+        );
+        team.clinicians.insert(
+            me.clinician_id.to_hex(),
+            Clinician {
+                name: me.name.clone(),
+                role: me.role,
+                registration: me.registration.clone(),
+                admin: true,
+                added_at: now,
+            },
+        );
+        team.devices.insert(
+            me.device_id.to_hex(),
+            Device {
+                clinician_id: me.clinician_id.to_hex(),
+                label: "first device".into(),
+                public_key: hex::encode(device_key.public_key()),
+                actor_id: me.actor_id.clone(),
+                enrolled_by: None,
+                enrolled_at: now,
+                revoked: None,
+            },
+        );
+        let ws = Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key };
+        let mut tx = ws.store.begin_write().await?;
+        tx.put_setting(DEVICE_KEY, ws.device_key.pkcs8()).await?;
+        let identity = serde_json::to_vec(&ws.me).map_err(|e| Error::Invalid(e.to_string()))?;
+        tx.put_setting(IDENTITY, &identity).await?;
+        ws.insert_document(&mut tx, ws.me.team_id.0, DocumentKind::Team, &team, "create team").await?;
+        tx.commit().await?;
+        Ok(ws)
+    }
+
+    /// Unlocks an existing workspace.
+    pub async fn open(dir: &Path, passphrase: &str) -> Result<Self> {
+        let store = Store::open(dir, passphrase).await?;
+        let mut rx = store.begin_read().await?;
+        let identity = rx.setting(IDENTITY).await?.ok_or_else(|| Error::Incomplete(dir.to_owned()))?;
+        let key = rx.setting(DEVICE_KEY).await?.ok_or_else(|| Error::Incomplete(dir.to_owned()))?;
+        drop(rx);
+        let me: Identity = serde_json::from_slice(&identity)
+            .map_err(|e| Error::Corrupt(format!("the device identity does not parse: {e}")))?;
+        let device_key = DeviceKey::from_pkcs8(&key)?;
+        let actor_bytes = hex::decode(&me.actor_id).map_err(|_| Error::Corrupt("actor id is not hex".into()))?;
+        Ok(Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key })
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.me
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+
+    // ---- documents under the write lock -------------------------------------------------
+
+    pub(crate) async fn draft<T: Hydrate>(
+        &self,
+        tx: &mut WriteTx<'_>,
+        id: [u8; 16],
+        kind: DocumentKind,
+        missing: impl FnOnce() -> Error,
+    ) -> Result<Draft<T>> {
+        let mut doc = tx.load_document(&id, kind).await?.ok_or_else(missing)?;
+        doc.set_actor(self.actor.clone());
+        let heads = doc.get_heads();
+        let value = documents::read(&doc, kind)?;
+        Ok(Draft { doc, heads, value, id, kind })
+    }
+
+    pub(crate) async fn save<T: Reconcile>(&self, tx: &mut WriteTx<'_>, draft: &mut Draft<T>, message: &str) -> Result<()> {
+        autosurgeon::reconcile(&mut draft.doc, &draft.value).map_err(documents::DocumentError::from)?;
+        draft.doc.commit_with(commit_options(message));
+        if draft.doc.get_heads() != draft.heads {
+            let chunk = draft.doc.save_after(&draft.heads);
+            tx.append_chunk(&draft.id, draft.kind, &chunk, &mut draft.doc).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn insert_document<T: Reconcile>(
+        &self,
+        tx: &mut WriteTx<'_>,
+        id: [u8; 16],
+        kind: DocumentKind,
+        value: &T,
+        message: &str,
+    ) -> Result<()> {
+        insert_document_as(tx, self.actor.clone(), id, kind, value, message).await
+    }
+
+    async fn audit(&self, tx: &mut WriteTx<'_>, action: AuditAction, patient: Option<PatientId>, detail: String) -> Result<()> {
+        tx.append_audit(&AuditEntry {
+            at: Timestamp::now(),
+            clinician: self.me.clinician_ref(),
+            device: self.me.device_id,
+            action,
+            patient,
+            detail,
+        })
+        .await
+    }
+
+    // ---- patients ---------------------------------------------------------------------
+
+    pub async fn add_patient(&self, new: NewPatient) -> Result<PatientSummary> {
+        let name = new.name.trim();
+        if name.is_empty() {
+            return Err(Error::Invalid("the patient's name must not be empty".into()));
+        }
+        let today = chrono::Utc::now().date_naive();
+        if new.date_of_birth > today {
+            return Err(Error::Invalid(format!("date of birth {} is in the future", new.date_of_birth)));
+        }
+        let mut tx = self.store.begin_write().await?;
+        if tx.patient_by_nhs(&new.nhs_number).await?.is_some() {
+            return Err(Error::DuplicatePatient(new.nhs_number.to_string()));
+        }
+        let id = PatientId::random();
+        let now = Timestamp::now();
+        let record = PatientRecord::new(
+            id.to_hex(),
+            Demographics {
+                nhs_number: new.nhs_number.digits(),
+                name: name.to_owned(),
+                preferred_name: None,
+                date_of_birth: new.date_of_birth.format("%Y-%m-%d").to_string(),
+                address: new.address.filter(|a| !a.trim().is_empty()),
+                phone: None,
+                access_notes: None,
+            },
+            self.me.clinician_ref(),
+            now,
+        );
+        self.insert_document(&mut tx, id.0, DocumentKind::Patient, &record, "add patient").await?;
+        self.add_to_caseload(&mut tx, &[id]).await?;
+        let summary = tx.refresh_patient(&record).await?;
+        self.audit(&mut tx, AuditAction::Create, Some(id), "added patient".into()).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    pub(crate) async fn add_to_caseload(&self, tx: &mut WriteTx<'_>, patients: &[PatientId]) -> Result<()> {
+        let team_id = self.me.team_id;
+        let mut team: Draft<Team> = self
+            .draft(tx, team_id.0, DocumentKind::Team, || Error::Corrupt("the team document is missing".into()))
+            .await?;
+        let now = Timestamp::now();
+        for p in patients {
+            team.value.caseload.insert(p.to_hex(), CaseloadEntry { added_by: self.me.clinician_ref(), added_at: now });
+        }
+        self.save(tx, &mut team, "add to caseload").await
+    }
+
+    /// Every patient on this device, sorted by name.
+    pub async fn caseload(&self) -> Result<Vec<PatientSummary>> {
+        self.store.begin_read().await?.caseload().await
+    }
+
+    /// Patients whose name contains every word of `query`, or whose NHS number starts with it.
+    pub async fn search(&self, query: &str) -> Result<Vec<PatientSummary>> {
+        let all = self.caseload().await?;
+        Ok(filter_caseload(all, query))
+    }
+
+    pub async fn find_patient(&self, nhs: &NhsNumber) -> Result<PatientId> {
+        self.store
+            .begin_read()
+            .await?
+            .patient_by_nhs(nhs)
+            .await?
+            .ok_or_else(|| Error::UnknownPatient(nhs.to_string()))
+    }
+
+    async fn read_patient(rx: &mut ReadTx<'_>, id: &PatientId) -> Result<PatientRecord> {
+        let doc = rx
+            .load_document(&id.0, DocumentKind::Patient)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("no patient record {id}")))?;
+        Ok(documents::read(&doc, DocumentKind::Patient)?)
+    }
+
+    /// Opens a record for a clinician to read: recorded in the audit log.
+    pub async fn open_patient(&self, id: PatientId) -> Result<PatientView> {
+        let mut rx = self.store.begin_read().await?;
+        let record = Self::read_patient(&mut rx, &id).await?;
+        let summary = rx.patient_summary(&id).await?.ok_or_else(|| Error::Invalid(format!("no patient {id}")))?;
+        let recent_visits = rx.visits_of(&id, 10).await?;
+        drop(rx);
+        let mut tx = self.store.begin_write().await?;
+        self.audit(&mut tx, AuditAction::View, Some(id), "opened record".into()).await?;
+        tx.commit().await?;
+        Ok(PatientView { summary, record, recent_visits })
+    }
+
+    /// Records, or clears, SpO2 Scale 2 on a patient's record.
+    pub async fn set_scale2(&self, patient: PatientId, on: bool, reason: &str) -> Result<()> {
+        if on && reason.trim().is_empty() {
+            return Err(Error::Invalid(
+                "Scale 2 needs a reason (confirmed hypercapnic respiratory failure, target 88-92%)".into(),
+            ));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut draft: Draft<PatientRecord> =
+            self.draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Invalid(format!("no patient {patient}"))).await?;
+        draft.value.spo2_scale2 =
+            on.then(|| Scale2Setting { set_by: self.me.clinician_ref(), set_at: Timestamp::now(), reason: reason.trim().into() });
+        self.save(&mut tx, &mut draft, if on { "set SpO2 scale 2" } else { "clear SpO2 scale 2" }).await?;
+        tx.refresh_patient(&draft.value).await?;
+        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("SpO2 scale 2 {}", if on { "set" } else { "cleared" }))
+            .await?;
+        tx.commit().await
+    }
+
+    // ---- visits -----------------------------------------------------------------------
+
+    pub async fn start_visit(&self, patient: PatientId) -> Result<VisitId> {
+        let mut tx = self.store.begin_write().await?;
+        let mut record: Draft<PatientRecord> =
+            self.draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Invalid(format!("no patient {patient}"))).await?;
+        let id = VisitId::random();
+        let now = Timestamp::now();
+        let note = VisitNote::new(id.to_hex(), patient.to_hex(), self.me.clinician_ref(), self.me.device_id.to_hex(), now);
+        self.insert_document(&mut tx, id.0, DocumentKind::Visit, &note, "start visit").await?;
+        record.value.visits.insert(id.to_hex(), VisitRef { started_at: now, clinician: self.me.clinician_ref() });
+        self.save(&mut tx, &mut record, "start visit").await?;
+        tx.put_visit_summary(&visit_summary(&note)?).await?;
+        tx.refresh_patient(&record.value).await?;
+        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("started visit {id}")).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn draft_visit(&self, tx: &mut WriteTx<'_>, visit: VisitId) -> Result<Draft<VisitNote>> {
+        self.draft(tx, visit.0, DocumentKind::Visit, || Error::UnknownVisit(visit.to_hex())).await
+    }
+
+    /// Records a set of vital signs and returns the NEWS2 score on the record's SpO2 scale.
+    /// `scale2` asks for Scale 2: when the record does not have it yet, this clinician sets
+    /// it on the record, so that later readings are scored the same way.
+    pub async fn record_observations(&self, visit: VisitId, obs: Observations, scale2: bool) -> Result<RecordedObservations> {
+        obs.validate()?;
+        if obs.is_empty() {
+            return Err(Error::Invalid("no observations given: record at least one vital sign".into()));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut note = self.draft_visit(&mut tx, visit).await?;
+        if note.value.signature.is_some() {
+            return Err(Error::VisitSigned(visit.to_hex()));
+        }
+        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
+        let mut record: Draft<PatientRecord> =
+            self.draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Corrupt("the visit's patient is missing".into())).await?;
+        let now = Timestamp::now();
+        let mut scale2_set_on_record = false;
+        if scale2 && record.value.spo2_scale2.is_none() {
+            record.value.spo2_scale2 = Some(Scale2Setting {
+                set_by: self.me.clinician_ref(),
+                set_at: now,
+                reason: "set while recording observations on SpO2 Scale 2".into(),
+            });
+            self.save(&mut tx, &mut record, "set SpO2 scale 2").await?;
+            scale2_set_on_record = true;
+        }
+        let scale = if record.value.spo2_scale2.is_some() { Spo2Scale::Scale2 } else { Spo2Scale::Scale1 };
+        let news2 = clinical::news2::score(&obs, scale);
+        let set = ObservationSet::from_observations(&obs, scale, self.me.clinician_ref(), now);
+        note.value.observations.insert(entry_id(), set);
+        self.save(&mut tx, &mut note, "record observations").await?;
+        tx.put_visit_summary(&visit_summary(&note.value)?).await?;
+        tx.refresh_patient(&record.value).await?;
+        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("recorded observations, NEWS2 {}", news2.total))
+            .await?;
+        tx.commit().await?;
+        Ok(RecordedObservations { visit_id: visit, news2, scale2_set_on_record })
+    }
+
+    /// Adds a paragraph to the visit's narrative note.
+    pub async fn add_note(&self, visit: VisitId, text: &str) -> Result<()> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::Invalid("the note text is empty".into()));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut note = self.draft_visit(&mut tx, visit).await?;
+        if note.value.signature.is_some() {
+            return Err(Error::VisitSigned(visit.to_hex()));
+        }
+        let current = note.value.narrative.as_str().to_owned();
+        let len = current.len(); // autosurgeon splices at byte offsets
+        let insert = if current.is_empty() { text.to_owned() } else { format!("\n\n{text}") };
+        note.value.narrative.splice(len, 0, insert);
+        self.save(&mut tx, &mut note, "write note").await?;
+        tx.put_visit_summary(&visit_summary(&note.value)?).await?;
+        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
+        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("wrote visit note {visit}")).await?;
+        tx.commit().await
+    }
+
+    /// Signs the visit with this device's key; the body is read-only from then on.
+    pub async fn sign_visit(&self, visit: VisitId) -> Result<Signature> {
+        let mut tx = self.store.begin_write().await?;
+        let mut note = self.draft_visit(&mut tx, visit).await?;
+        if note.value.signature.is_some() {
+            return Err(Error::VisitSigned(visit.to_hex()));
+        }
+        if note.value.observations.is_empty() && note.value.narrative.as_str().trim().is_empty() {
+            return Err(Error::Invalid("nothing to sign: the visit has no observations and no note".into()));
+        }
+        let signature = sign_note(&note.value, &self.me, &self.device_key, Timestamp::now());
+        note.value.signature = Some(signature.clone());
+        self.save(&mut tx, &mut note, "sign visit").await?;
+        tx.put_visit_summary(&visit_summary(&note.value)?).await?;
+        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
+        self.audit(&mut tx, AuditAction::Sign, Some(patient), format!("signed visit {visit}")).await?;
+        tx.commit().await?;
+        Ok(signature)
+    }
+
+    /// Opens a visit note for reading: recorded in the audit log.
+    pub async fn open_visit(&self, visit: VisitId) -> Result<VisitView> {
+        let mut rx = self.store.begin_read().await?;
+        let doc = rx
+            .load_document(&visit.0, DocumentKind::Visit)
+            .await?
+            .ok_or_else(|| Error::UnknownVisit(visit.to_hex()))?;
+        let note: VisitNote = documents::read(&doc, DocumentKind::Visit)?;
+        let patient_id: PatientId = note.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
+        let patient = rx
+            .patient_summary(&patient_id)
+            .await?
+            .ok_or_else(|| Error::Corrupt("the visit's patient is missing".into()))?;
+        drop(rx);
+        let observations = note
+            .observation_sets()
+            .into_iter()
+            .map(|s| ScoredObservations { news2: clinical::news2::score(&s.observations(), s.scale()), observations: s.clone() })
+            .collect();
+        let signature_valid = note.signature.as_ref().map(|s| signature_verifies(&note, s));
+        let mut tx = self.store.begin_write().await?;
+        self.audit(&mut tx, AuditAction::View, Some(patient_id), format!("opened visit {visit}")).await?;
+        tx.commit().await?;
+        Ok(VisitView {
+            id: visit,
+            patient,
+            clinician: note.clinician.clone(),
+            started_at: note.started_at,
+            observations,
+            narrative: note.narrative.as_str().to_owned(),
+            signature: note.signature.clone(),
+            signature_valid,
+        })
+    }
+
+    /// Open tasks due on or before `date`.
+    pub async fn due_tasks(&self, date: chrono::NaiveDate) -> Result<Vec<DueTask>> {
+        self.store.begin_read().await?.due_tasks(&date.format("%Y-%m-%d").to_string()).await
+    }
+
+    // ---- export, audit, maintenance ---------------------------------------------------
+
+    /// The patient record's saved Automerge bytes, unencrypted: audited as an export.
+    pub async fn export_patient_document(&self, patient: PatientId) -> Result<Vec<u8>> {
+        let mut rx = self.store.begin_read().await?;
+        let mut doc = rx
+            .load_document(&patient.0, DocumentKind::Patient)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
+        documents::check_header(&doc, DocumentKind::Patient)?;
+        drop(rx);
+        let bytes = doc.save();
+        let mut tx = self.store.begin_write().await?;
+        self.audit(&mut tx, AuditAction::Export, Some(patient), "exported the record document (Automerge, unencrypted)".into())
+            .await?;
+        tx.commit().await?;
+        Ok(bytes)
+    }
+
+    pub async fn audit_log(&self, patient: Option<PatientId>) -> Result<Vec<AuditEntry>> {
+        self.store.begin_read().await?.audit_log(patient.as_ref()).await
+    }
+
+    /// Rebuilds every query table from the documents. A document that cannot be read is
+    /// reported and left out; the others are indexed.
+    pub async fn reindex(&self) -> Result<ReindexReport> {
+        let mut tx = self.store.begin_write().await?;
+        tx.clear_indexes().await?;
+        let mut report = ReindexReport::default();
+        for id in tx.document_ids(DocumentKind::Visit).await? {
+            let read = async {
+                let doc = tx.load_document(&id, DocumentKind::Visit).await?;
+                let Some(doc) = doc else { return Ok(None) };
+                let note: VisitNote = documents::read(&doc, DocumentKind::Visit)?;
+                Ok::<_, Error>(Some(visit_summary(&note)?))
+            }
+            .await;
+            match read {
+                Ok(Some(summary)) => {
+                    tx.put_visit_summary(&summary).await?;
+                    report.visits += 1;
+                }
+                Ok(None) => {}
+                Err(e) => report.unreadable.push(format!("visit {}: {e}", hex::encode(id))),
+            }
+        }
+        for id in tx.document_ids(DocumentKind::Patient).await? {
+            let read = async {
+                let doc = tx.load_document(&id, DocumentKind::Patient).await?;
+                let Some(doc) = doc else { return Ok(None) };
+                Ok::<_, Error>(Some(documents::read::<PatientRecord, _>(&doc, DocumentKind::Patient)?))
+            }
+            .await;
+            match read {
+                Ok(Some(record)) => {
+                    tx.refresh_patient(&record).await?;
+                    report.patients += 1;
+                }
+                Ok(None) => {}
+                Err(e) => report.unreadable.push(format!("patient {}: {e}", hex::encode(id))),
+            }
+        }
+        report.due_tasks = tx.due_tasks("9999-12-31").await?.len();
+        self.audit(&mut tx, AuditAction::Reindex, None, format!("rebuilt query tables: {} patients", report.patients))
+            .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+pub(crate) async fn insert_document_as<T: Reconcile>(
+    tx: &mut WriteTx<'_>,
+    actor: ActorId,
+    id: [u8; 16],
+    kind: DocumentKind,
+    value: &T,
+    message: &str,
+) -> Result<()> {
+    let mut doc = AutoCommit::new().with_actor(actor);
+    autosurgeon::reconcile(&mut doc, value).map_err(documents::DocumentError::from)?;
+    doc.commit_with(commit_options(message));
+    tx.insert_document(&id, kind, &mut doc).await
+}
+
+/// Signs the body of a note as `who` on the device holding `key`.
+pub(crate) fn sign_note(note: &VisitNote, who: &Identity, key: &DeviceKey, at: Timestamp) -> Signature {
+    let digest = ring::digest::digest(&ring::digest::SHA256, &note.signed_body());
+    Signature {
+        signed_by: who.clinician_ref(),
+        device_id: who.device_id.to_hex(),
+        signed_at: at,
+        body_sha256: hex::encode(digest.as_ref()),
+        ed25519: hex::encode(key.sign(digest.as_ref())),
+        public_key: hex::encode(key.public_key()),
+    }
+}
+
+/// True when the signature matches the note's body as it is now.
+pub fn signature_verifies(note: &VisitNote, sig: &Signature) -> bool {
+    let digest = ring::digest::digest(&ring::digest::SHA256, &note.signed_body());
+    let (Ok(key), Ok(signature)) = (hex::decode(&sig.public_key), hex::decode(&sig.ed25519)) else {
+        return false;
+    };
+    hex::encode(digest.as_ref()) == sig.body_sha256 && verify_signature(&key, digest.as_ref(), &signature)
+}
+
+/// The visit's row in the query tables.
+pub(crate) fn visit_summary(note: &VisitNote) -> Result<VisitSummary> {
+    let news2 = note.observation_sets().last().map(|s| {
+        let score = clinical::news2::score(&s.observations(), s.scale());
+        LatestNews2 { total: score.total, partial: score.partial, band: score.band, recorded_at: s.recorded_at }
+    });
+    let preview: String = note.narrative.as_str().lines().next().unwrap_or("").chars().take(120).collect();
+    Ok(VisitSummary {
+        id: note.id.parse().map_err(|e| Error::Corrupt(format!("visit id: {e}")))?,
+        patient_id: note.patient_id.parse().map_err(|e| Error::Corrupt(format!("visit patient id: {e}")))?,
+        started_at: note.started_at,
+        clinician: note.clinician.clone(),
+        signed: note.signature.is_some(),
+        news2,
+        note_preview: preview,
+    })
+}
+
+/// Name words (all must match the start of a word) or an NHS number prefix.
+pub fn filter_caseload(all: Vec<PatientSummary>, query: &str) -> Vec<PatientSummary> {
+    let q = query.trim().to_lowercase();
+    if q.is_empty() {
+        return all;
+    }
+    let digits: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.chars().all(|c| c.is_ascii_digit()) {
+        return all.into_iter().filter(|p| p.nhs_number.starts_with(&digits)).collect();
+    }
+    let words: Vec<&str> = q.split_whitespace().collect();
+    all.into_iter()
+        .filter(|p| {
+            let name = p.name.to_lowercase();
+            let name_words: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).collect();
+            words.iter().all(|w| name_words.iter().any(|n| n.starts_with(w)))
+        })
+        .collect()
+}

@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "hedgerow", version, about = "Hedgerow: the shared care record for community nursing, GP and hospice teams, offline first")]
+#[command(
+    name = "hedgerow",
+    version,
+    about = "Hedgerow: the shared care record for community nursing, GP and hospice teams, offline first"
+)]
 pub struct Cli {
     /// Where this device keeps its encrypted store (default: the platform's data directory).
     #[arg(long, global = true, env = "HEDGEROW_DATA", value_name = "DIR")]

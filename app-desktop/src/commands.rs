@@ -31,7 +31,8 @@ fn parse_nhs(s: &str) -> Result<NhsNumber> {
 }
 
 fn parse_visit(s: &str) -> Result<VisitId> {
-    s.parse::<VisitId>().map_err(|_| anyhow!("'{s}' is not a visit id (the 32-character id `hedgerow visit start` printed)"))
+    s.parse::<VisitId>()
+        .map_err(|_| anyhow!("'{s}' is not a visit id (the 32-character id `hedgerow visit start` printed)"))
 }
 
 fn parse_role(s: &str) -> Result<Role> {
@@ -54,7 +55,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Init { clinician, role, registration, team } => {
             let role = parse_role(&role)?;
             let pass = passphrase::get(true)?;
-            let ws = Workspace::create(&dir, &pass, NewClinician { name: clinician, role, registration }, team).await?;
+            let ws =
+                Workspace::create(&dir, &pass, NewClinician { name: clinician, role, registration }, team)
+                    .await?;
             let me = ws.identity().clone();
             ws.close().await;
             if json {
@@ -75,15 +78,26 @@ pub async fn run(cli: Cli) -> Result<()> {
             let tasks = ws.due_tasks(date).await?;
             let caseload = ws.caseload().await?;
             ws.close().await;
-            let name_of = |id: &PatientId| caseload.iter().find(|p| &p.id == id).map(|p| p.name.clone()).unwrap_or_default();
+            let name_of = |id: &PatientId| {
+                caseload.iter().find(|p| &p.id == id).map(|p| p.name.clone()).unwrap_or_default()
+            };
             if json {
-                let rows: Vec<_> = tasks.iter().map(|t| json!({ "task": t, "patient_name": name_of(&t.patient_id) })).collect();
+                let rows: Vec<_> = tasks
+                    .iter()
+                    .map(|t| json!({ "task": t, "patient_name": name_of(&t.patient_id) }))
+                    .collect();
                 print_json(&json!({ "due_on_or_before": date.to_string(), "tasks": rows }));
             } else if tasks.is_empty() {
                 println!("No open tasks due by {date}.");
             } else {
                 for t in &tasks {
-                    println!("{}  {:<28} {}  ({})", t.due_date, name_of(&t.patient_id), t.title, t.assignee_role);
+                    println!(
+                        "{}  {:<28} {}  ({})",
+                        t.due_date,
+                        name_of(&t.patient_id),
+                        t.title,
+                        t.assignee_role
+                    );
                 }
             }
         }
@@ -96,7 +110,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             if json {
                 print_json(&json!({ "out": out, "bytes": bytes.len() }));
             } else {
-                println!("Wrote {} bytes of Automerge to {} (unencrypted: keep it safe).", bytes.len(), out.display());
+                println!(
+                    "Wrote {} bytes of Automerge to {} (unencrypted: keep it safe).",
+                    bytes.len(),
+                    out.display()
+                );
             }
         }
         Command::Demo { patients, seed } => demo(&dir, json, patients, seed).await?,
@@ -240,7 +258,13 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
     let s = &view.summary;
     let r = &view.record;
     let today = chrono::Local::now().date_naive();
-    println!("{}  NHS {}  born {} (age {})", s.name, s.nhs_display(), s.date_of_birth, s.age_on(today).map(|a| a.to_string()).unwrap_or_default());
+    println!(
+        "{}  NHS {}  born {} (age {})",
+        s.name,
+        s.nhs_display(),
+        s.date_of_birth,
+        s.age_on(today).map(|a| a.to_string()).unwrap_or_default()
+    );
     if let Some(a) = &s.address {
         println!("  {a}");
     }
@@ -256,12 +280,24 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
         println!("  Allergies: {}", s.allergies.join("; "));
     }
     if let Some(n) = &s.latest_news2 {
-        println!("  Latest NEWS2: {}{} ({}), {}", if n.partial { "at least " } else { "" }, n.total, n.band, n.recorded_at.display());
+        println!(
+            "  Latest NEWS2: {}{} ({}), {}",
+            if n.partial { "at least " } else { "" },
+            n.total,
+            n.band,
+            n.recorded_at.display()
+        );
     }
     if !r.care_plan.is_empty() {
         println!("Care plan:");
         for p in r.care_plan.values() {
-            println!("  - {} [{}; {}; review {}]", p.title, p.status, p.owner_role, p.review_date.as_deref().unwrap_or("-"));
+            println!(
+                "  - {} [{}; {}; review {}]",
+                p.title,
+                p.status,
+                p.owner_role,
+                p.review_date.as_deref().unwrap_or("-")
+            );
             for i in p.interventions.values() {
                 println!("      {} ({})", i.text, i.frequency.as_deref().unwrap_or("-"));
             }
@@ -270,14 +306,32 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
     if !r.medicines.is_empty() {
         println!("Medicines:");
         for m in r.medicines.values().filter(|m| m.stop_date.is_none()) {
-            println!("  - {} {} {} {}{}", m.name, m.dose, m.route, m.frequency, if m.anticipatory { " (anticipatory)" } else { "" });
+            println!(
+                "  - {} {} {} {}{}",
+                m.name,
+                m.dose,
+                m.route,
+                m.frequency,
+                if m.anticipatory { " (anticipatory)" } else { "" }
+            );
         }
     }
     if !view.recent_visits.is_empty() {
         println!("Last visits:");
         for v in &view.recent_visits {
-            let news2 = v.news2.as_ref().map(|n| format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total)).unwrap_or_default();
-            println!("  {} {:<20} {:<10} {} {}", v.started_at.display(), v.clinician.name, news2, if v.signed { "signed" } else { "open" }, v.id);
+            let news2 = v
+                .news2
+                .as_ref()
+                .map(|n| format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total))
+                .unwrap_or_default();
+            println!(
+                "  {} {:<20} {:<10} {} {}",
+                v.started_at.display(),
+                v.clinician.name,
+                news2,
+                if v.signed { "signed" } else { "open" },
+                v.id
+            );
         }
     }
 }
@@ -320,7 +374,9 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
             let r = ws.record_observations(visit, obs, args.scale2).await?;
             ws.close().await;
             if json {
-                print_json(&json!({ "visit": r.visit_id, "news2": news2_json(&r.news2), "scale2_set_on_record": r.scale2_set_on_record }));
+                print_json(
+                    &json!({ "visit": r.visit_id, "news2": news2_json(&r.news2), "scale2_set_on_record": r.scale2_set_on_record }),
+                );
             } else {
                 if r.scale2_set_on_record {
                     println!("SpO2 Scale 2 is now set on this patient's record.");
@@ -358,16 +414,35 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
             if json {
                 print_json(&json!({ "visit": v }));
             } else {
-                println!("Visit {} to {} (NHS {}) by {}, {}", v.id, v.patient.name, v.patient.nhs_display(), v.clinician.name, v.started_at.display());
+                println!(
+                    "Visit {} to {} (NHS {}) by {}, {}",
+                    v.id,
+                    v.patient.name,
+                    v.patient.nhs_display(),
+                    v.clinician.name,
+                    v.started_at.display()
+                );
                 for o in &v.observations {
-                    println!("  {}: {}", o.observations.recorded_at.display(), news2_text(&o.news2).replace('\n', "\n  "));
+                    println!(
+                        "  {}: {}",
+                        o.observations.recorded_at.display(),
+                        news2_text(&o.news2).replace('\n', "\n  ")
+                    );
                 }
                 if !v.narrative.is_empty() {
                     println!("Note:\n{}", v.narrative);
                 }
                 match (&v.signature, v.signature_valid) {
-                    (Some(s), Some(true)) => println!("Signed by {} at {} (signature verified).", s.signed_by.name, s.signed_at.display()),
-                    (Some(s), _) => println!("SIGNATURE DOES NOT VERIFY (signed by {} at {}).", s.signed_by.name, s.signed_at.display()),
+                    (Some(s), Some(true)) => println!(
+                        "Signed by {} at {} (signature verified).",
+                        s.signed_by.name,
+                        s.signed_at.display()
+                    ),
+                    (Some(s), _) => println!(
+                        "SIGNATURE DOES NOT VERIFY (signed by {} at {}).",
+                        s.signed_by.name,
+                        s.signed_at.display()
+                    ),
                     (None, _) => println!("Not signed yet."),
                 }
             }
@@ -405,7 +480,8 @@ async fn demo(dir: &Path, json: bool, patients: usize, seed: u64) -> Result<()> 
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message("Writing the demo caseload");
-    let report = hedgerow_core::demo::populate(&ws, patients, seed, |done| bar.set_position(done as u64)).await?;
+    let report =
+        hedgerow_core::demo::populate(&ws, patients, seed, |done| bar.set_position(done as u64)).await?;
     bar.finish_and_clear();
     let caseload = ws.caseload().await?;
     ws.close().await;

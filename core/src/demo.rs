@@ -16,23 +16,73 @@ use std::collections::HashSet;
 
 const FIRST: &[&str] = &[
     "Winifred", "Edith", "Harold", "Arthur", "Dorothy", "Margaret", "Albert", "Doris", "Ernest", "Gladys",
-    "Reginald", "Mabel", "Stanley", "Ivy", "Cyril", "Violet", "Leonard", "Hilda", "Walter", "Beryl", "Norman",
-    "Joan", "Frank", "Irene", "Dennis", "Muriel", "Ronald", "Phyllis", "Kenneth", "Elsie", "Maureen", "Derek",
-    "Sheila", "Brian", "Pauline", "Geoffrey", "Brenda", "Trevor", "Jean", "Malcolm",
+    "Reginald", "Mabel", "Stanley", "Ivy", "Cyril", "Violet", "Leonard", "Hilda", "Walter", "Beryl",
+    "Norman", "Joan", "Frank", "Irene", "Dennis", "Muriel", "Ronald", "Phyllis", "Kenneth", "Elsie",
+    "Maureen", "Derek", "Sheila", "Brian", "Pauline", "Geoffrey", "Brenda", "Trevor", "Jean", "Malcolm",
 ];
 const SURNAMES: &[&str] = &[
-    "Ashdown", "Brackley", "Coombe", "Dunsford", "Elmore", "Farrant", "Gorringe", "Hatherley", "Ilsley",
-    "Jessop", "Kemble", "Loder", "Marwood", "Netherton", "Orchard", "Pengelly", "Quarrie", "Rendle",
-    "Satterley", "Tolley", "Upcott", "Venning", "Widdicombe", "Yeo", "Beddow", "Challacombe", "Dimmock",
-    "Furze", "Gilham", "Hext", "Lethbridge", "Mudge", "Pidgeon", "Rowcliffe", "Skinnard", "Tuckett",
+    "Ashdown",
+    "Brackley",
+    "Coombe",
+    "Dunsford",
+    "Elmore",
+    "Farrant",
+    "Gorringe",
+    "Hatherley",
+    "Ilsley",
+    "Jessop",
+    "Kemble",
+    "Loder",
+    "Marwood",
+    "Netherton",
+    "Orchard",
+    "Pengelly",
+    "Quarrie",
+    "Rendle",
+    "Satterley",
+    "Tolley",
+    "Upcott",
+    "Venning",
+    "Widdicombe",
+    "Yeo",
+    "Beddow",
+    "Challacombe",
+    "Dimmock",
+    "Furze",
+    "Gilham",
+    "Hext",
+    "Lethbridge",
+    "Mudge",
+    "Pidgeon",
+    "Rowcliffe",
+    "Skinnard",
+    "Tuckett",
 ];
 const STREETS: &[&str] = &[
-    "Mill Lane", "Church Row", "Orchard Close", "Station Road", "The Green", "Back Lane", "Chapel Street",
-    "Forge Cottages", "Well Lane", "Holloway Lane", "Barton Close", "Quarry Hill",
+    "Mill Lane",
+    "Church Row",
+    "Orchard Close",
+    "Station Road",
+    "The Green",
+    "Back Lane",
+    "Chapel Street",
+    "Forge Cottages",
+    "Well Lane",
+    "Holloway Lane",
+    "Barton Close",
+    "Quarry Hill",
 ];
 const VILLAGES: &[&str] = &[
-    "Little Wyck", "Thornbury Parva", "Coldharbour", "Nether Stowey Cross", "Hartsmoor", "Brackenhurst",
-    "Ebbcombe", "Long Furlong", "Ashwell Green", "Wraxford",
+    "Little Wyck",
+    "Thornbury Parva",
+    "Coldharbour",
+    "Nether Stowey Cross",
+    "Hartsmoor",
+    "Brackenhurst",
+    "Ebbcombe",
+    "Long Furlong",
+    "Ashwell Green",
+    "Wraxford",
 ];
 
 struct ProblemTemplate {
@@ -121,10 +171,16 @@ const MEDICINES: &[(&str, &str, Route, &str)] = &[
 ];
 
 const ANTICIPATORY: &[(&str, &str)] = &[
-    ("Morphine sulfate 10 mg/ml injection", "2.5-5 mg subcutaneously, hourly when required for pain or breathlessness"),
+    (
+        "Morphine sulfate 10 mg/ml injection",
+        "2.5-5 mg subcutaneously, hourly when required for pain or breathlessness",
+    ),
     ("Midazolam 10 mg/2 ml injection", "2.5-5 mg subcutaneously, hourly when required for agitation"),
     ("Levomepromazine 25 mg/ml injection", "6.25 mg subcutaneously, 8-hourly when required for nausea"),
-    ("Glycopyrronium 200 micrograms/ml injection", "200 micrograms subcutaneously, 4-hourly when required for secretions"),
+    (
+        "Glycopyrronium 200 micrograms/ml injection",
+        "200 micrograms subcutaneously, 4-hourly when required for secretions",
+    ),
 ];
 
 /// A fictional colleague who wrote some of the demo visits, with a key of their own.
@@ -190,7 +246,12 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Adds `count` fictional patients with months of history. `progress` is told after each
 /// committed batch how many patients are done.
-pub async fn populate(ws: &Workspace, count: usize, seed: u64, mut progress: impl FnMut(usize)) -> Result<DemoReport> {
+pub async fn populate(
+    ws: &Workspace,
+    count: usize,
+    seed: u64,
+    mut progress: impl FnMut(usize),
+) -> Result<DemoReport> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let me = ws.identity().clone();
     let team_id = me.team_id;
@@ -207,7 +268,9 @@ pub async fn populate(ws: &Workspace, count: usize, seed: u64, mut progress: imp
     {
         let mut tx = ws.store().begin_write().await?;
         let mut team: Draft<Team> = ws
-            .draft(&mut tx, team_id.0, DocumentKind::Team, || Error::Corrupt("the team document is missing".into()))
+            .draft(&mut tx, team_id.0, DocumentKind::Team, || {
+                Error::Corrupt("the team document is missing".into())
+            })
             .await?;
         for c in &colleagues {
             team.value.clinicians.entry(c.identity.clinician_id.to_hex()).or_insert(Clinician {
@@ -238,7 +301,8 @@ pub async fn populate(ws: &Workspace, count: usize, seed: u64, mut progress: imp
         let mut tx = ws.store().begin_write().await?;
         let mut ids = Vec::with_capacity(n);
         for _ in 0..n {
-            let (patient_id, visits, eol) = demo_patient(&mut tx, &mut rng, &mut taken, &colleagues, now).await?;
+            let (patient_id, visits, eol) =
+                demo_patient(&mut tx, &mut rng, &mut taken, &colleagues, now).await?;
             ids.push(patient_id);
             report.visits += visits;
             report.end_of_life += usize::from(eol);
@@ -280,17 +344,17 @@ async fn demo_patient(
         nurse.who.clone(),
         Timestamp(created),
     );
-    record.gp_practice = Some(GpPractice {
-        name: format!("{} Surgery", pick(rng, VILLAGES)),
-        ods_code: None,
-        phone: None,
-    });
+    record.gp_practice =
+        Some(GpPractice { name: format!("{} Surgery", pick(rng, VILLAGES)), ods_code: None, phone: None });
     let surname = name.split(' ').next_back().unwrap_or("");
     record.contacts.insert(
         entry_id(),
         Contact {
             name: format!("{} {surname}", pick(rng, FIRST)),
-            relationship: *pick(rng, &[ContactRelationship::Spouse, ContactRelationship::Child, ContactRelationship::Sibling]),
+            relationship: *pick(
+                rng,
+                &[ContactRelationship::Spouse, ContactRelationship::Child, ContactRelationship::Sibling],
+            ),
             phone: None,
             next_of_kin: true,
             main_informal_carer: rng.bool(),
@@ -331,11 +395,19 @@ async fn demo_patient(
     }
     for p in &problems {
         let mut goals = Entries::new();
-        goals.insert(entry_id(), Goal { text: p.goal.into(), target_date: Some(date(now + 28 * DAY_MS)), achieved: false });
+        goals.insert(
+            entry_id(),
+            Goal { text: p.goal.into(), target_date: Some(date(now + 28 * DAY_MS)), achieved: false },
+        );
         let mut interventions = Entries::new();
         interventions.insert(
             entry_id(),
-            Intervention { text: p.intervention.into(), frequency: Some(p.frequency.into()), owner_role: p.owner, status: PlanStatus::Active },
+            Intervention {
+                text: p.intervention.into(),
+                frequency: Some(p.frequency.into()),
+                owner_role: p.owner,
+                status: PlanStatus::Active,
+            },
         );
         record.care_plan.insert(
             entry_id(),
@@ -406,8 +478,13 @@ async fn demo_patient(
                 made_at: Timestamp(now - 25 * DAY_MS),
                 discussed_with: Some("patient and next of kin".into()),
             }),
-            ceiling_of_treatment: Some("Symptom control at home; not for hospital admission unless symptoms cannot be managed".into()),
-            summary: Some("Advanced disease, prognosis weeks. Advance care plan kept in the home folder.".into()),
+            ceiling_of_treatment: Some(
+                "Symptom control at home; not for hospital admission unless symptoms cannot be managed"
+                    .into(),
+            ),
+            summary: Some(
+                "Advanced disease, prognosis weeks. Advance care plan kept in the home folder.".into(),
+            ),
             personal_preferences: Some("Wants to stay at home with family; comfort is the priority".into()),
             people_to_involve: vec!["next of kin".into()],
             has_capacity: Some(true),
@@ -420,7 +497,8 @@ async fn demo_patient(
             date_of_death: None,
         });
     }
-    let task_titles = ["Bloods due: U&Es and HbA1c", "Review care plan", "Order dressings", "Referral to hospice team"];
+    let task_titles =
+        ["Bloods due: U&Es and HbA1c", "Review care plan", "Order dressings", "Referral to hospice team"];
     for _ in 0..rng.usize(0..3) {
         record.tasks.insert(
             entry_id(),
@@ -441,19 +519,30 @@ async fn demo_patient(
     let mut at = created + rng.i64(1..7) * DAY_MS;
     let unwell = rng.u8(0..10) == 0;
     while at < now - DAY_MS {
-        let c = if end_of_life && rng.bool() { &colleagues[2] } else { pick(rng, &colleagues[..]) };
+        let c = if end_of_life && rng.bool() { &colleagues[2] } else { pick(rng, colleagues) };
         let vid = VisitId::random();
         let started = Timestamp(at + rng.i64(8..17) * 3_600_000);
-        let mut note = VisitNote::new(vid.to_hex(), id.to_hex(), c.who.clone(), c.identity.device_id.to_hex(), started);
+        let mut note =
+            VisitNote::new(vid.to_hex(), id.to_hex(), c.who.clone(), c.identity.device_id.to_hex(), started);
         let obs = demo_observations(rng, unwell && now - at < 14 * DAY_MS);
-        note.observations.insert(entry_id(), ObservationSet::from_observations(&obs, Spo2Scale::Scale1, c.who.clone(), started));
-        let text = if end_of_life { *pick(rng, PALLIATIVE_NOTES) } else { problems[rng.usize(..problems.len())].note };
+        note.observations.insert(
+            entry_id(),
+            ObservationSet::from_observations(&obs, Spo2Scale::Scale1, c.who.clone(), started),
+        );
+        let text = if end_of_life {
+            *pick(rng, PALLIATIVE_NOTES)
+        } else {
+            problems[rng.usize(..problems.len())].note
+        };
         note.narrative.update(text);
         note.actions.insert(entry_id(), Action { text: "Next visit as per care plan".into(), done: true });
         note.signature = Some(sign_note(&note, &c.identity, &c.key, Timestamp(started.0 + 40 * 60_000)));
         insert_document_as(tx, c.actor.clone(), vid.0, DocumentKind::Visit, &note, "demo visit").await?;
         tx.put_visit_summary(&visit_summary(&note)?).await?;
-        record.visits.insert(vid.to_hex(), crate::documents::patient::VisitRef { started_at: started, clinician: c.who.clone() });
+        record.visits.insert(
+            vid.to_hex(),
+            crate::documents::patient::VisitRef { started_at: started, clinician: c.who.clone() },
+        );
         visits += 1;
         at += rng.i64(5..22) * DAY_MS;
     }
@@ -470,7 +559,11 @@ fn demo_observations(rng: &mut fastrand::Rng, unwell: bool) -> Observations {
             on_oxygen: Some(false),
             systolic_bp: Some(rng.u16(95..125)),
             pulse: Some(rng.u16(95..125)),
-            consciousness: Some(if rng.u8(0..4) == 0 { Consciousness::NewConfusion } else { Consciousness::Alert }),
+            consciousness: Some(if rng.u8(0..4) == 0 {
+                Consciousness::NewConfusion
+            } else {
+                Consciousness::Alert
+            }),
             temperature: Some(f64::from(rng.u16(375..392)) / 10.0),
         }
     } else {

@@ -13,7 +13,9 @@ pub enum Error {
     AlreadyExists(PathBuf),
     #[error("the passphrase is wrong; nothing was changed")]
     WrongPassphrase,
-    #[error("the workspace in {0} was never finished being set up (interrupted `hedgerow init`?); move it aside and run `hedgerow init` again")]
+    #[error(
+        "the workspace in {0} was never finished being set up (interrupted `hedgerow init`?); move it aside and run `hedgerow init` again"
+    )]
     Incomplete(PathBuf),
     #[error("the store is damaged: {0}. Nothing was changed; restore from a backup or sync from the team.")]
     Corrupt(String),
@@ -24,11 +26,11 @@ pub enum Error {
     #[error("could not migrate the store: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
-    Document(#[from] DocumentError),
+    Document(Box<DocumentError>),
     #[error(transparent)]
-    NhsNumber(#[from] NhsNumberError),
+    NhsNumber(Box<NhsNumberError>),
     #[error(transparent)]
-    Observation(#[from] ObservationError),
+    Observation(Box<ObservationError>),
     #[error("a patient with NHS number {0} is already on this workspace")]
     DuplicatePatient(String),
     #[error("no patient with NHS number {0} on this workspace")]
@@ -44,6 +46,17 @@ pub enum Error {
     #[error("file system error: {0}")]
     Io(#[from] std::io::Error),
 }
+
+macro_rules! boxed_from {
+    ($($source:ty => $variant:ident),+) => {
+        $(impl From<$source> for Error {
+            fn from(e: $source) -> Self {
+                Error::$variant(Box::new(e))
+            }
+        })+
+    };
+}
+boxed_from!(DocumentError => Document, NhsNumberError => NhsNumber, ObservationError => Observation);
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

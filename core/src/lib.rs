@@ -6,8 +6,8 @@
 pub mod clinical;
 pub mod crypto;
 pub mod documents;
-pub mod ids;
 pub mod error;
+pub mod ids;
 pub mod store;
 
 pub use error::{Error, Result};

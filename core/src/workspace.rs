@@ -2,7 +2,7 @@
 //! device's identity, applies clinical rules, and keeps documents, query tables and the
 //! audit log in step inside one transaction per action.
 
-use crate::clinical::{self, NhsNumber, News2Score, Observations, Spo2Scale};
+use crate::clinical::{self, News2Score, NhsNumber, Observations, Spo2Scale};
 use crate::crypto::{DeviceKey, KdfParams, verify_signature};
 use crate::documents::patient::{Demographics, Scale2Setting, VisitRef};
 use crate::documents::team::{CaseloadEntry, Clinician, Device};
@@ -110,6 +110,16 @@ pub struct Workspace {
     actor: ActorId,
 }
 
+/// Shows who the workspace belongs to; never its keys.
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("identity", &self.me)
+            .field("dir", &self.store.dir())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A document loaded for change under the write lock.
 pub(crate) struct Draft<T> {
     doc: AutoCommit,
@@ -125,7 +135,12 @@ fn commit_options(message: &str) -> CommitOptions {
 
 impl Workspace {
     /// Creates a workspace for one clinician on this device, with their team document.
-    pub async fn create(dir: &Path, passphrase: &str, clinician: NewClinician, team_name: Option<String>) -> Result<Self> {
+    pub async fn create(
+        dir: &Path,
+        passphrase: &str,
+        clinician: NewClinician,
+        team_name: Option<String>,
+    ) -> Result<Self> {
         Self::create_with_kdf(dir, passphrase, clinician, team_name, KdfParams::default()).await
     }
 
@@ -152,10 +167,8 @@ impl Workspace {
             team_id: TeamId::random(),
         };
         let now = Timestamp::now();
-        let mut team = Team::new(
-            me.team_id.to_hex(),
-            team_name.unwrap_or_else(|| format!("{}'s team", me.name)),
-        );
+        let mut team =
+            Team::new(me.team_id.to_hex(), team_name.unwrap_or_else(|| format!("{}'s team", me.name)));
         team.clinicians.insert(
             me.clinician_id.to_hex(),
             Clinician {
@@ -198,7 +211,8 @@ impl Workspace {
         let me: Identity = serde_json::from_slice(&identity)
             .map_err(|e| Error::Corrupt(format!("the device identity does not parse: {e}")))?;
         let device_key = DeviceKey::from_pkcs8(&key)?;
-        let actor_bytes = hex::decode(&me.actor_id).map_err(|_| Error::Corrupt("actor id is not hex".into()))?;
+        let actor_bytes =
+            hex::decode(&me.actor_id).map_err(|_| Error::Corrupt("actor id is not hex".into()))?;
         Ok(Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key })
     }
 
@@ -230,7 +244,12 @@ impl Workspace {
         Ok(Draft { doc, heads, value, id, kind })
     }
 
-    pub(crate) async fn save<T: Reconcile>(&self, tx: &mut WriteTx<'_>, draft: &mut Draft<T>, message: &str) -> Result<()> {
+    pub(crate) async fn save<T: Reconcile>(
+        &self,
+        tx: &mut WriteTx<'_>,
+        draft: &mut Draft<T>,
+        message: &str,
+    ) -> Result<()> {
         autosurgeon::reconcile(&mut draft.doc, &draft.value).map_err(documents::DocumentError::from)?;
         draft.doc.commit_with(commit_options(message));
         if draft.doc.get_heads() != draft.heads {
@@ -251,7 +270,13 @@ impl Workspace {
         insert_document_as(tx, self.actor.clone(), id, kind, value, message).await
     }
 
-    async fn audit(&self, tx: &mut WriteTx<'_>, action: AuditAction, patient: Option<PatientId>, detail: String) -> Result<()> {
+    async fn audit(
+        &self,
+        tx: &mut WriteTx<'_>,
+        action: AuditAction,
+        patient: Option<PatientId>,
+        detail: String,
+    ) -> Result<()> {
         tx.append_audit(&AuditEntry {
             at: Timestamp::now(),
             clinician: self.me.clinician_ref(),
@@ -305,11 +330,15 @@ impl Workspace {
     pub(crate) async fn add_to_caseload(&self, tx: &mut WriteTx<'_>, patients: &[PatientId]) -> Result<()> {
         let team_id = self.me.team_id;
         let mut team: Draft<Team> = self
-            .draft(tx, team_id.0, DocumentKind::Team, || Error::Corrupt("the team document is missing".into()))
+            .draft(tx, team_id.0, DocumentKind::Team, || {
+                Error::Corrupt("the team document is missing".into())
+            })
             .await?;
         let now = Timestamp::now();
         for p in patients {
-            team.value.caseload.insert(p.to_hex(), CaseloadEntry { added_by: self.me.clinician_ref(), added_at: now });
+            team.value
+                .caseload
+                .insert(p.to_hex(), CaseloadEntry { added_by: self.me.clinician_ref(), added_at: now });
         }
         self.save(tx, &mut team, "add to caseload").await
     }
@@ -346,7 +375,8 @@ impl Workspace {
     pub async fn open_patient(&self, id: PatientId) -> Result<PatientView> {
         let mut rx = self.store.begin_read().await?;
         let record = Self::read_patient(&mut rx, &id).await?;
-        let summary = rx.patient_summary(&id).await?.ok_or_else(|| Error::Invalid(format!("no patient {id}")))?;
+        let summary =
+            rx.patient_summary(&id).await?.ok_or_else(|| Error::Invalid(format!("no patient {id}")))?;
         let recent_visits = rx.visits_of(&id, 10).await?;
         drop(rx);
         let mut tx = self.store.begin_write().await?;
@@ -363,14 +393,25 @@ impl Workspace {
             ));
         }
         let mut tx = self.store.begin_write().await?;
-        let mut draft: Draft<PatientRecord> =
-            self.draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Invalid(format!("no patient {patient}"))).await?;
-        draft.value.spo2_scale2 =
-            on.then(|| Scale2Setting { set_by: self.me.clinician_ref(), set_at: Timestamp::now(), reason: reason.trim().into() });
+        let mut draft: Draft<PatientRecord> = self
+            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
+                Error::Invalid(format!("no patient {patient}"))
+            })
+            .await?;
+        draft.value.spo2_scale2 = on.then(|| Scale2Setting {
+            set_by: self.me.clinician_ref(),
+            set_at: Timestamp::now(),
+            reason: reason.trim().into(),
+        });
         self.save(&mut tx, &mut draft, if on { "set SpO2 scale 2" } else { "clear SpO2 scale 2" }).await?;
         tx.refresh_patient(&draft.value).await?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("SpO2 scale 2 {}", if on { "set" } else { "cleared" }))
-            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Edit,
+            Some(patient),
+            format!("SpO2 scale 2 {}", if on { "set" } else { "cleared" }),
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -378,13 +419,25 @@ impl Workspace {
 
     pub async fn start_visit(&self, patient: PatientId) -> Result<VisitId> {
         let mut tx = self.store.begin_write().await?;
-        let mut record: Draft<PatientRecord> =
-            self.draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Invalid(format!("no patient {patient}"))).await?;
+        let mut record: Draft<PatientRecord> = self
+            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
+                Error::Invalid(format!("no patient {patient}"))
+            })
+            .await?;
         let id = VisitId::random();
         let now = Timestamp::now();
-        let note = VisitNote::new(id.to_hex(), patient.to_hex(), self.me.clinician_ref(), self.me.device_id.to_hex(), now);
+        let note = VisitNote::new(
+            id.to_hex(),
+            patient.to_hex(),
+            self.me.clinician_ref(),
+            self.me.device_id.to_hex(),
+            now,
+        );
         self.insert_document(&mut tx, id.0, DocumentKind::Visit, &note, "start visit").await?;
-        record.value.visits.insert(id.to_hex(), VisitRef { started_at: now, clinician: self.me.clinician_ref() });
+        record
+            .value
+            .visits
+            .insert(id.to_hex(), VisitRef { started_at: now, clinician: self.me.clinician_ref() });
         self.save(&mut tx, &mut record, "start visit").await?;
         tx.put_visit_summary(&visit_summary(&note)?).await?;
         tx.refresh_patient(&record.value).await?;
@@ -400,7 +453,12 @@ impl Workspace {
     /// Records a set of vital signs and returns the NEWS2 score on the record's SpO2 scale.
     /// `scale2` asks for Scale 2: when the record does not have it yet, this clinician sets
     /// it on the record, so that later readings are scored the same way.
-    pub async fn record_observations(&self, visit: VisitId, obs: Observations, scale2: bool) -> Result<RecordedObservations> {
+    pub async fn record_observations(
+        &self,
+        visit: VisitId,
+        obs: Observations,
+        scale2: bool,
+    ) -> Result<RecordedObservations> {
         obs.validate()?;
         if obs.is_empty() {
             return Err(Error::Invalid("no observations given: record at least one vital sign".into()));
@@ -411,8 +469,11 @@ impl Workspace {
             return Err(Error::VisitSigned(visit.to_hex()));
         }
         let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        let mut record: Draft<PatientRecord> =
-            self.draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Corrupt("the visit's patient is missing".into())).await?;
+        let mut record: Draft<PatientRecord> = self
+            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
+                Error::Corrupt("the visit's patient is missing".into())
+            })
+            .await?;
         let now = Timestamp::now();
         let mut scale2_set_on_record = false;
         if scale2 && record.value.spo2_scale2.is_none() {
@@ -431,8 +492,13 @@ impl Workspace {
         self.save(&mut tx, &mut note, "record observations").await?;
         tx.put_visit_summary(&visit_summary(&note.value)?).await?;
         tx.refresh_patient(&record.value).await?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("recorded observations, NEWS2 {}", news2.total))
-            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Edit,
+            Some(patient),
+            format!("recorded observations, NEWS2 {}", news2.total),
+        )
+        .await?;
         tx.commit().await?;
         Ok(RecordedObservations { visit_id: visit, news2, scale2_set_on_record })
     }
@@ -496,7 +562,10 @@ impl Workspace {
         let observations = note
             .observation_sets()
             .into_iter()
-            .map(|s| ScoredObservations { news2: clinical::news2::score(&s.observations(), s.scale()), observations: s.clone() })
+            .map(|s| ScoredObservations {
+                news2: clinical::news2::score(&s.observations(), s.scale()),
+                observations: s.clone(),
+            })
             .collect();
         let signature_valid = note.signature.as_ref().map(|s| signature_verifies(&note, s));
         let mut tx = self.store.begin_write().await?;
@@ -532,8 +601,13 @@ impl Workspace {
         drop(rx);
         let bytes = doc.save();
         let mut tx = self.store.begin_write().await?;
-        self.audit(&mut tx, AuditAction::Export, Some(patient), "exported the record document (Automerge, unencrypted)".into())
-            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Export,
+            Some(patient),
+            "exported the record document (Automerge, unencrypted)".into(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(bytes)
     }
@@ -582,8 +656,13 @@ impl Workspace {
             }
         }
         report.due_tasks = tx.due_tasks("9999-12-31").await?.len();
-        self.audit(&mut tx, AuditAction::Reindex, None, format!("rebuilt query tables: {} patients", report.patients))
-            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Reindex,
+            None,
+            format!("rebuilt query tables: {} patients", report.patients),
+        )
+        .await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -629,7 +708,12 @@ pub fn signature_verifies(note: &VisitNote, sig: &Signature) -> bool {
 pub(crate) fn visit_summary(note: &VisitNote) -> Result<VisitSummary> {
     let news2 = note.observation_sets().last().map(|s| {
         let score = clinical::news2::score(&s.observations(), s.scale());
-        LatestNews2 { total: score.total, partial: score.partial, band: score.band, recorded_at: s.recorded_at }
+        LatestNews2 {
+            total: score.total,
+            partial: score.partial,
+            band: score.band,
+            recorded_at: s.recorded_at,
+        }
     });
     let preview: String = note.narrative.as_str().lines().next().unwrap_or("").chars().take(120).collect();
     Ok(VisitSummary {

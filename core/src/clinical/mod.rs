@@ -4,7 +4,6 @@ pub mod news2;
 pub mod nhs_number;
 
 pub use news2::{
-    Consciousness, News2Score, Observations, ObservationError, Parameter, Response, RiskBand,
-    Spo2Scale,
+    Consciousness, News2Score, ObservationError, Observations, Parameter, Response, RiskBand, Spo2Scale,
 };
 pub use nhs_number::{NhsNumber, NhsNumberError};

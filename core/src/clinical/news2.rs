@@ -379,7 +379,8 @@ mod tests {
     /// Each row: (value, expected score), covering both sides of every boundary in the table.
     #[test]
     fn respiration_rate_boundaries() {
-        for (v, s) in [(1, 3), (8, 3), (9, 1), (11, 1), (12, 0), (20, 0), (21, 2), (24, 2), (25, 3), (60, 3)] {
+        for (v, s) in [(1, 3), (8, 3), (9, 1), (11, 1), (12, 0), (20, 0), (21, 2), (24, 2), (25, 3), (60, 3)]
+        {
             assert_eq!(respiration_rate_score(v), s, "resp {v}");
         }
     }
@@ -445,10 +446,19 @@ mod tests {
     #[test]
     fn consciousness_acvpu() {
         assert_eq!(consciousness_score(Consciousness::Alert), 0);
-        for c in [Consciousness::NewConfusion, Consciousness::Voice, Consciousness::Pain, Consciousness::Unresponsive] {
+        for c in [
+            Consciousness::NewConfusion,
+            Consciousness::Voice,
+            Consciousness::Pain,
+            Consciousness::Unresponsive,
+        ] {
             assert_eq!(consciousness_score(c), 3, "{c:?}");
         }
-        for (l, c) in [("a", Consciousness::Alert), ("C", Consciousness::NewConfusion), ("U", Consciousness::Unresponsive)] {
+        for (l, c) in [
+            ("a", Consciousness::Alert),
+            ("C", Consciousness::NewConfusion),
+            ("U", Consciousness::Unresponsive),
+        ] {
             assert_eq!(Consciousness::from_letter(l), Some(c));
         }
         assert_eq!(Consciousness::from_letter("X"), None);

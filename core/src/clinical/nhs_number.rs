@@ -11,21 +11,21 @@ pub struct NhsNumber([u8; 10]);
 pub enum NhsNumberError {
     #[error("an NHS number has 10 digits; '{input}' has {digits}")]
     WrongLength { input: String, digits: usize },
-    #[error("an NHS number is 10 digits (spaces allowed, as in 943 476 5919); '{input}' has other characters")]
+    #[error(
+        "an NHS number is 10 digits (spaces allowed, as in 943 476 5919); '{input}' has other characters"
+    )]
     NotDigits { input: String },
     #[error("'{input}' is not a valid NHS number: its check digit would be 10, which no NHS number has")]
     CheckDigitTen { input: String },
-    #[error("'{input}' is not a valid NHS number: the check digit should be {expected}, not {found} (mistyped?)")]
+    #[error(
+        "'{input}' is not a valid NHS number: the check digit should be {expected}, not {found} (mistyped?)"
+    )]
     CheckDigitMismatch { input: String, expected: u8, found: u8 },
 }
 
 /// The Modulus 11 check digit for the first nine digits, or `None` when it would be 10.
 pub fn check_digit(first_nine: &[u8; 9]) -> Option<u8> {
-    let sum: u32 = first_nine
-        .iter()
-        .zip((2..=10u32).rev())
-        .map(|(&d, w)| u32::from(d) * w)
-        .sum();
+    let sum: u32 = first_nine.iter().zip((2..=10u32).rev()).map(|(&d, w)| u32::from(d) * w).sum();
     match 11 - (sum % 11) {
         11 => Some(0),
         10 => None,
@@ -143,10 +143,7 @@ mod tests {
             "9434765918".parse::<NhsNumber>(),
             Err(NhsNumberError::CheckDigitMismatch { expected: 9, found: 8, .. })
         ));
-        assert!(matches!(
-            "0000000060".parse::<NhsNumber>(),
-            Err(NhsNumberError::CheckDigitTen { .. })
-        ));
+        assert!(matches!("0000000060".parse::<NhsNumber>(), Err(NhsNumberError::CheckDigitTen { .. })));
         let msg = "9434765918".parse::<NhsNumber>().unwrap_err().to_string();
         assert!(msg.contains("should be 9"), "{msg}");
     }

@@ -83,7 +83,8 @@ impl Sealer {
         let (nonce, body) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Tampered)?;
         let mut body = body.to_vec();
-        let plain = self.0.open_in_place(nonce, Aad::from(aad), &mut body).map_err(|_| CryptoError::Tampered)?;
+        let plain =
+            self.0.open_in_place(nonce, Aad::from(aad), &mut body).map_err(|_| CryptoError::Tampered)?;
         Ok(plain.to_vec())
     }
 }

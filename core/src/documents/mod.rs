@@ -41,7 +41,7 @@ mod tests {
     #[test]
     fn a_record_round_trips_through_automerge_bytes() {
         let mut doc = AutoCommit::new();
-        autosurgeon::reconcile(&mut doc, &record()).unwrap();
+        autosurgeon::reconcile(&mut doc, record()).unwrap();
         let bytes = doc.save();
         let loaded = AutoCommit::load(&bytes).unwrap();
         let back: PatientRecord = read(&loaded, DocumentKind::Patient).unwrap();
@@ -51,7 +51,7 @@ mod tests {
     #[test]
     fn a_newer_schema_is_refused_whole() {
         let mut doc = AutoCommit::new();
-        autosurgeon::reconcile(&mut doc, &record()).unwrap();
+        autosurgeon::reconcile(&mut doc, record()).unwrap();
         doc.put(ROOT, "schema", 99u64).unwrap();
         let err = read::<PatientRecord, _>(&doc, DocumentKind::Patient).unwrap_err();
         assert!(matches!(err, DocumentError::NewerSchema { found: 99, supported: 1, .. }), "{err}");
@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn the_wrong_kind_or_no_header_is_refused() {
         let mut doc = AutoCommit::new();
-        autosurgeon::reconcile(&mut doc, &record()).unwrap();
+        autosurgeon::reconcile(&mut doc, record()).unwrap();
         assert!(matches!(
             read::<VisitNote, _>(&doc, DocumentKind::Visit),
             Err(DocumentError::NotHedgerow { .. })
@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn a_field_of_the_wrong_type_is_a_clear_error() {
         let mut doc = AutoCommit::new();
-        autosurgeon::reconcile(&mut doc, &record()).unwrap();
+        autosurgeon::reconcile(&mut doc, record()).unwrap();
         doc.put(ROOT, "created_at", "yesterday").unwrap();
         let err = read::<PatientRecord, _>(&doc, DocumentKind::Patient).unwrap_err();
         assert!(matches!(err, DocumentError::Malformed { .. }), "{err}");
@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn concurrent_edits_to_different_fields_both_survive() {
         let mut a = AutoCommit::new();
-        autosurgeon::reconcile(&mut a, &record()).unwrap();
+        autosurgeon::reconcile(&mut a, record()).unwrap();
         let mut b = a.fork().with_actor(automerge::ActorId::random());
         let mut ra: PatientRecord = read(&a, DocumentKind::Patient).unwrap();
         ra.demographics.address = Some("Rose Cottage".into());

@@ -295,12 +295,7 @@ pub struct Scale2Setting {
 }
 
 impl PatientRecord {
-    pub fn new(
-        id: String,
-        demographics: Demographics,
-        by: ClinicianRef,
-        at: Timestamp,
-    ) -> Self {
+    pub fn new(id: String, demographics: Demographics, by: ClinicianRef, at: Timestamp) -> Self {
         Self {
             kind: "patient".into(),
             schema: SCHEMA_VERSION,

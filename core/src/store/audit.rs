@@ -51,7 +51,9 @@ impl WriteTx<'_> {
 impl ReadTx<'_> {
     /// The log in the order it was written, optionally for one patient.
     pub async fn audit_log(&mut self, patient: Option<&PatientId>) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query("SELECT entry_id, entry FROM audit_log ORDER BY seq").fetch_all(&mut *self.tx).await?;
+        let rows = sqlx::query("SELECT entry_id, entry FROM audit_log ORDER BY seq")
+            .fetch_all(&mut *self.tx)
+            .await?;
         let mut out = Vec::new();
         for row in rows {
             let entry_id: Vec<u8> = row.try_get("entry_id")?;

@@ -25,7 +25,12 @@ fn chunk_aad(id: &[u8; 16], kind: DocumentKind, seq: i64) -> Vec<u8> {
     aad(id, kind, &format!("chunk/{seq}"))
 }
 
-async fn load(conn: &mut SqliteConnection, store: &Store, id: &[u8; 16], kind: DocumentKind) -> Result<Option<AutoCommit>> {
+async fn load(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    id: &[u8; 16],
+    kind: DocumentKind,
+) -> Result<Option<AutoCommit>> {
     let Some(row) = sqlx::query("SELECT kind, snapshot FROM documents WHERE id = ?")
         .bind(id.as_slice())
         .fetch_optional(&mut *conn)
@@ -35,7 +40,10 @@ async fn load(conn: &mut SqliteConnection, store: &Store, id: &[u8; 16], kind: D
     };
     let stored_kind: String = row.try_get("kind")?;
     if stored_kind != kind.as_str() {
-        return Err(Error::Invalid(format!("document {} is a {stored_kind} document, not a {kind}", hex::encode(id))));
+        return Err(Error::Invalid(format!(
+            "document {} is a {stored_kind} document, not a {kind}",
+            hex::encode(id)
+        )));
     }
     let sealed: Vec<u8> = row.try_get("snapshot")?;
     let snapshot = store.sealer().open(&snapshot_aad(id, kind), &sealed)?;
@@ -49,8 +57,9 @@ async fn load(conn: &mut SqliteConnection, store: &Store, id: &[u8; 16], kind: D
         let seq: i64 = row.try_get("seq")?;
         let sealed: Vec<u8> = row.try_get("chunk")?;
         let chunk = store.sealer().open(&chunk_aad(id, kind, seq), &sealed)?;
-        doc.load_incremental(&chunk)
-            .map_err(|e| Error::Corrupt(format!("document {} chunk {seq} does not load: {e}", hex::encode(id))))?;
+        doc.load_incremental(&chunk).map_err(|e| {
+            Error::Corrupt(format!("document {} chunk {seq} does not load: {e}", hex::encode(id)))
+        })?;
     }
     Ok(Some(doc))
 }
@@ -67,7 +76,8 @@ impl ReadTx<'_> {
 }
 
 async fn ids_of_kind(conn: &mut SqliteConnection, kind: DocumentKind) -> Result<Vec<[u8; 16]>> {
-    let rows = sqlx::query("SELECT id FROM documents WHERE kind = ?").bind(kind.as_str()).fetch_all(conn).await?;
+    let rows =
+        sqlx::query("SELECT id FROM documents WHERE kind = ?").bind(kind.as_str()).fetch_all(conn).await?;
     rows.into_iter()
         .map(|r| {
             let v: Vec<u8> = r.try_get("id")?;
@@ -86,7 +96,12 @@ impl WriteTx<'_> {
     }
 
     /// Stores a new document as its first snapshot.
-    pub async fn insert_document(&mut self, id: &[u8; 16], kind: DocumentKind, doc: &mut AutoCommit) -> Result<()> {
+    pub async fn insert_document(
+        &mut self,
+        id: &[u8; 16],
+        kind: DocumentKind,
+        doc: &mut AutoCommit,
+    ) -> Result<()> {
         let snapshot = doc.save();
         let sealed = self.store.sealer().seal(&snapshot_aad(id, kind), &snapshot)?;
         sqlx::query("INSERT INTO documents (id, kind, snapshot, snapshot_len) VALUES (?, ?, ?, ?)")
@@ -126,11 +141,13 @@ impl WriteTx<'_> {
             .bind(&sealed)
             .execute(&mut *self.tx)
             .await?;
-        sqlx::query("UPDATE documents SET chunks_len = chunks_len + ?, next_chunk = next_chunk + 1 WHERE id = ?")
-            .bind(chunk.len() as i64)
-            .bind(id.as_slice())
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE documents SET chunks_len = chunks_len + ?, next_chunk = next_chunk + 1 WHERE id = ?",
+        )
+        .bind(chunk.len() as i64)
+        .bind(id.as_slice())
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
@@ -150,5 +167,32 @@ impl WriteTx<'_> {
             .execute(&mut *self.tx)
             .await?;
         Ok(())
+    }
+}
+
+/// How a document is held on disk, for diagnostics and tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DocumentStorage {
+    pub snapshot_bytes: i64,
+    pub chunks: i64,
+    pub chunk_bytes: i64,
+}
+
+impl ReadTx<'_> {
+    pub async fn document_storage(&mut self, id: &[u8; 16]) -> Result<Option<DocumentStorage>> {
+        let row = sqlx::query(
+            "SELECT snapshot_len, chunks_len, (SELECT COUNT(*) FROM document_chunks WHERE document_id = documents.id) AS n FROM documents WHERE id = ?",
+        )
+        .bind(id.as_slice())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|r| {
+            Ok(DocumentStorage {
+                snapshot_bytes: r.try_get("snapshot_len")?,
+                chunk_bytes: r.try_get("chunks_len")?,
+                chunks: r.try_get("n")?,
+            })
+        })
+        .transpose()
     }
 }

@@ -41,7 +41,10 @@ pub struct PatientSummary {
 
 impl PatientSummary {
     pub fn nhs_display(&self) -> String {
-        self.nhs_number.parse::<NhsNumber>().map(|n| n.to_string()).unwrap_or_else(|_| self.nhs_number.clone())
+        self.nhs_number
+            .parse::<NhsNumber>()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| self.nhs_number.clone())
     }
 
     /// Age in whole years on `today`, if the date of birth is readable.
@@ -111,7 +114,11 @@ async fn caseload(conn: &mut SqliteConnection, store: &Store) -> Result<Vec<Pati
     Ok(out)
 }
 
-async fn patient_by_nhs(conn: &mut SqliteConnection, store: &Store, nhs: &NhsNumber) -> Result<Option<PatientId>> {
+async fn patient_by_nhs(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    nhs: &NhsNumber,
+) -> Result<Option<PatientId>> {
     let row = sqlx::query("SELECT patient_id FROM patient_index WHERE nhs_blind = ?")
         .bind(store.nhs_blind(&nhs.digits()))
         .fetch_optional(conn)
@@ -119,7 +126,11 @@ async fn patient_by_nhs(conn: &mut SqliteConnection, store: &Store, nhs: &NhsNum
     row.map(|r| blob_id(&r, "patient_id", PatientId::from_slice)).transpose()
 }
 
-async fn patient_summary(conn: &mut SqliteConnection, store: &Store, id: &PatientId) -> Result<Option<PatientSummary>> {
+async fn patient_summary(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    id: &PatientId,
+) -> Result<Option<PatientSummary>> {
     let row = sqlx::query("SELECT summary FROM patient_index WHERE patient_id = ?")
         .bind(id.as_bytes().as_slice())
         .fetch_optional(conn)
@@ -153,7 +164,11 @@ async fn visits_of(
         .collect()
 }
 
-async fn visit_summary(conn: &mut SqliteConnection, store: &Store, id: &VisitId) -> Result<Option<VisitSummary>> {
+async fn visit_summary(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    id: &VisitId,
+) -> Result<Option<VisitSummary>> {
     let row = sqlx::query("SELECT summary FROM visit_index WHERE visit_id = ?")
         .bind(id.as_bytes().as_slice())
         .fetch_optional(conn)
@@ -227,20 +242,23 @@ impl WriteTx<'_> {
 
     /// Rebuilds a patient's caseload row and task rows from the record and the visit index.
     pub async fn refresh_patient(&mut self, record: &PatientRecord) -> Result<PatientSummary> {
-        let id: PatientId = record.id.parse().map_err(|e| Error::Corrupt(format!("patient record id: {e}")))?;
+        let id: PatientId =
+            record.id.parse().map_err(|e| Error::Corrupt(format!("patient record id: {e}")))?;
         let nhs: NhsNumber = record.demographics.nhs_number.parse()?;
         let visits = visits_of(&mut self.tx, self.store, &id, i64::MAX).await?;
-        let latest_news2 = visits
-            .iter()
-            .filter_map(|v| v.news2.clone())
-            .max_by_key(|n| n.recorded_at);
+        let latest_news2 = visits.iter().filter_map(|v| v.news2.clone()).max_by_key(|n| n.recorded_at);
         let summary = PatientSummary {
             id,
             nhs_number: nhs.digits(),
             name: record.demographics.name.clone(),
             date_of_birth: record.demographics.date_of_birth.clone(),
             address: record.demographics.address.clone(),
-            alerts: record.alerts.values().filter(|a| a.active).map(|a| format!("{}: {}", a.kind, a.text)).collect(),
+            alerts: record
+                .alerts
+                .values()
+                .filter(|a| a.active)
+                .map(|a| format!("{}: {}", a.kind, a.text))
+                .collect(),
             allergies: record
                 .allergies
                 .values()
@@ -281,13 +299,15 @@ impl WriteTx<'_> {
                 assignee_role: task.assignee_role,
             };
             let sealed = seal_json(self.store, &task_aad(&id, task_id), &row)?;
-            sqlx::query("INSERT INTO task_index (patient_id, task_id, due_date, summary) VALUES (?, ?, ?, ?)")
-                .bind(id.as_bytes().as_slice())
-                .bind(task_id)
-                .bind(due)
-                .bind(&sealed)
-                .execute(&mut *self.tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO task_index (patient_id, task_id, due_date, summary) VALUES (?, ?, ?, ?)",
+            )
+            .bind(id.as_bytes().as_slice())
+            .bind(task_id)
+            .bind(due)
+            .bind(&sealed)
+            .execute(&mut *self.tx)
+            .await?;
         }
         Ok(summary)
     }

@@ -12,11 +12,14 @@ mod index;
 mod settings;
 
 pub use audit::{AuditAction, AuditEntry};
+pub use documents::DocumentStorage;
 pub use index::{DueTask, LatestNews2, PatientSummary, VisitSummary};
 
 use crate::crypto::{BlindIndex, KdfParams, Sealer, Vault};
 use crate::error::{Error, Result};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Row, Sqlite, Transaction};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,10 +55,7 @@ fn connect_options(path: &Path, create: bool) -> SqliteConnectOptions {
 }
 
 async fn connect(path: &Path, create: bool) -> Result<SqlitePool> {
-    Ok(SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(connect_options(path, create))
-        .await?)
+    Ok(SqlitePoolOptions::new().max_connections(4).connect_with(connect_options(path, create)).await?)
 }
 
 impl Store {
@@ -173,8 +173,15 @@ async fn read_vault(pool: &SqlitePool, dir: &Path) -> Result<Vault> {
         u32::try_from(v).map_err(|_| Error::Corrupt(format!("vault {name} out of range")))
     };
     Ok(Vault {
-        salt: salt.as_slice().try_into().map_err(|_| Error::Corrupt("vault salt has the wrong length".into()))?,
-        params: KdfParams { memory_kib: num("memory_kib")?, iterations: num("iterations")?, lanes: num("lanes")? },
+        salt: salt
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Corrupt("vault salt has the wrong length".into()))?,
+        params: KdfParams {
+            memory_kib: num("memory_kib")?,
+            iterations: num("iterations")?,
+            lanes: num("lanes")?,
+        },
         wrapped_key: row.try_get("wrapped_key")?,
     })
 }

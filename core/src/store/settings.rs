@@ -22,7 +22,10 @@ impl WriteTx<'_> {
 
 impl ReadTx<'_> {
     pub async fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT value FROM settings WHERE name = ?").bind(name).fetch_optional(&mut *self.tx).await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         match row {
             None => Ok(None),
             Some(r) => {

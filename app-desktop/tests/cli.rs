@@ -1,0 +1,256 @@
+//! The `hedgerow` command line driven as a script would drive it.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PASS: &str = "bramble-otter-42";
+
+fn hedgerow(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hedgerow"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .env("HEDGEROW_PASSPHRASE", PASS)
+        .env_remove("HEDGEROW_DATA")
+        .output()
+        .expect("run hedgerow")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = hedgerow(dir, args);
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let text = ok(dir, &all);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{args:?} printed no single JSON document ({e}): {text}"))
+}
+
+/// Fails, and says why on stderr; returns stderr.
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = hedgerow(dir, args);
+    assert!(!out.status.success(), "{args:?} should have failed");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn init(dir: &Path) {
+    ok(dir, &["init", "--clinician", "Ada Quill", "--role", "district-nurse", "--registration", "12A3456E"]);
+}
+
+#[test]
+fn a_visit_from_start_to_signature() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    let added = json(
+        dir,
+        &[
+            "patient",
+            "add",
+            "--nhs",
+            "943 476 5919",
+            "--name",
+            "Winifred Ashdown",
+            "--dob",
+            "1939-05-17",
+            "--address",
+            "2 Mill Lane, Little Wyck",
+        ],
+    );
+    assert_eq!(added["patient"]["nhs_number"], "9434765919");
+
+    let list = json(dir, &["patient", "list"]);
+    assert_eq!(list["patients"].as_array().unwrap().len(), 1);
+    let text = ok(dir, &["patient", "list"]);
+    assert!(text.contains("943 476 5919") && text.contains("Winifred Ashdown"), "{text}");
+    let found = json(dir, &["patient", "list", "--search", "winif"]);
+    assert_eq!(found["patients"].as_array().unwrap().len(), 1);
+    let none = json(dir, &["patient", "list", "--search", "Harold"]);
+    assert_eq!(none["patients"].as_array().unwrap().len(), 0);
+
+    let visit = ok(dir, &["visit", "start", "9434765919"]).trim().to_owned();
+    assert_eq!(visit.len(), 32, "{visit}");
+
+    // NEWS2 7: respiration 22 (2), SpO2 94 (1), oxygen (2), pulse 115 (2).
+    let r = json(
+        dir,
+        &[
+            "visit",
+            "obs",
+            &visit,
+            "--resp-rate",
+            "22",
+            "--spo2",
+            "94",
+            "--oxygen",
+            "--systolic",
+            "120",
+            "--pulse",
+            "115",
+            "--consciousness",
+            "A",
+            "--temp",
+            "37.0",
+        ],
+    );
+    assert_eq!(r["news2"]["total"], 7);
+    assert_eq!(r["news2"]["partial"], false);
+    assert_eq!(r["news2"]["band"], "high");
+    assert!(r["news2"]["escalation"].as_str().unwrap().contains("999"));
+
+    // A partial set: shown as partial, never as low.
+    let r = json(dir, &["visit", "obs", &visit, "--pulse", "72"]);
+    assert_eq!(r["news2"]["partial"], true);
+    assert_eq!(r["news2"]["total"], 0);
+    let text = ok(dir, &["visit", "obs", &visit, "--pulse", "72"]);
+    assert!(text.contains("PARTIAL") && !text.contains("low risk"), "{text}");
+
+    ok(dir, &["visit", "note", &visit, "--text", "Leg ulcer redressed; granulating."]);
+    let signed = json(dir, &["visit", "sign", &visit]);
+    assert_eq!(signed["signature"]["signed_by"]["name"], "Ada Quill");
+    let err = fails(dir, &["visit", "note", &visit, "--text", "changed my mind"]);
+    assert!(err.contains("signed"), "{err}");
+    let err = fails(dir, &["visit", "obs", &visit, "--pulse", "80"]);
+    assert!(err.contains("signed"), "{err}");
+
+    let shown = json(dir, &["visit", "show", &visit]);
+    assert_eq!(shown["visit"]["signature_valid"], true);
+    assert_eq!(shown["visit"]["narrative"], "Leg ulcer redressed; granulating.");
+
+    let record = json(dir, &["patient", "show", "9434765919"]);
+    assert_eq!(record["patient"]["record"]["demographics"]["name"], "Winifred Ashdown");
+    assert_eq!(record["patient"]["recent_visits"].as_array().unwrap().len(), 1);
+    assert_eq!(record["patient"]["summary"]["latest_news2"]["total"], 0);
+
+    // Every view, edit and export is in the audit log.
+    let audit = json(dir, &["audit", "--patient", "9434765919"]);
+    let actions: Vec<&str> =
+        audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in ["create", "edit", "sign", "view"] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+}
+
+#[test]
+fn scale2_is_set_on_the_record_and_used_for_later_readings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    ok(dir, &["patient", "add", "--nhs", "9990000018", "--name", "Harold Coombe", "--dob", "1944-11-02"]);
+    let visit = ok(dir, &["visit", "start", "9990000018"]).trim().to_owned();
+    let r = json(dir, &["visit", "obs", &visit, "--spo2", "89", "--scale2"]);
+    assert_eq!(r["scale2_set_on_record"], true);
+    assert_eq!(r["news2"]["scale"], "scale2");
+    assert_eq!(r["news2"]["components"][0]["parameter"], "spo2");
+    assert_eq!(r["news2"]["components"][0]["score"], 0);
+    // Without the flag, the record still scores on Scale 2.
+    let r = json(dir, &["visit", "obs", &visit, "--spo2", "89"]);
+    assert_eq!(r["scale2_set_on_record"], false);
+    assert_eq!(r["news2"]["scale"], "scale2");
+    ok(dir, &["patient", "scale2", "9990000018", "--off"]);
+    let r = json(dir, &["visit", "obs", &visit, "--spo2", "89"]);
+    assert_eq!(r["news2"]["scale"], "scale1");
+    assert_eq!(r["news2"]["components"][0]["score"], 3);
+    let err = fails(dir, &["patient", "scale2", "9990000018"]);
+    assert!(err.contains("reason"), "{err}");
+}
+
+#[test]
+fn invalid_input_says_what_is_wrong_and_what_is_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let err = fails(dir, &["patient", "list"]);
+    assert!(err.contains("hedgerow init"), "{err}");
+    let err = fails(dir, &["init", "--clinician", "Ada Quill", "--role", "wizard"]);
+    assert!(err.contains("district-nurse"), "{err}");
+    init(dir);
+    let err = fails(dir, &["init", "--clinician", "Ada Quill", "--role", "gp"]);
+    assert!(err.contains("already exists"), "{err}");
+
+    let err = fails(dir, &["patient", "add", "--nhs", "9434765918", "--name", "X Y", "--dob", "1940-01-01"]);
+    assert!(err.contains("check digit should be 9"), "{err}");
+    let err = fails(dir, &["patient", "add", "--nhs", "12345", "--name", "X Y", "--dob", "1940-01-01"]);
+    assert!(err.contains("10 digits"), "{err}");
+    let err = fails(dir, &["patient", "add", "--nhs", "9434765919", "--name", "X Y", "--dob", "17/05/1939"]);
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+    ok(dir, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let err = fails(
+        dir,
+        &["patient", "add", "--nhs", "943 476 5919", "--name", "Someone Else", "--dob", "1950-01-01"],
+    );
+    assert!(err.contains("already"), "{err}");
+    let err = fails(dir, &["patient", "show", "9990000018"]);
+    assert!(err.contains("no patient"), "{err}");
+
+    let visit = ok(dir, &["visit", "start", "9434765919"]).trim().to_owned();
+    let err = fails(dir, &["visit", "obs", &visit, "--spo2", "140"]);
+    assert!(err.contains("SpO2") && err.contains("1 to 100"), "{err}");
+    let err = fails(dir, &["visit", "obs", &visit, "--consciousness", "Z"]);
+    assert!(err.contains("ACVPU"), "{err}");
+    let err = fails(dir, &["visit", "obs", &visit, "--temp", "52"]);
+    assert!(err.contains("temperature"), "{err}");
+    let err = fails(dir, &["visit", "obs", "00000000000000000000000000000000", "--pulse", "70"]);
+    assert!(err.contains("no visit"), "{err}");
+    let err = fails(dir, &["visit", "note", "not-a-visit", "--text", "x"]);
+    assert!(err.contains("not a visit id"), "{err}");
+    let err = fails(dir, &["visit", "sign", &visit]);
+    assert!(err.contains("nothing to sign"), "{err}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_hedgerow"))
+        .args(["--data", dir.to_str().unwrap(), "patient", "list"])
+        .env("HEDGEROW_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("passphrase is wrong"));
+}
+
+#[test]
+fn export_document_writes_loadable_automerge_and_is_audited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    init(&dir);
+    ok(&dir, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let out = tmp.path().join("winifred.automerge");
+    ok(&dir, &["export", "document", "--patient", "9434765919", "--out", out.to_str().unwrap()]);
+    let bytes = std::fs::read(&out).unwrap();
+    let doc = automerge::AutoCommit::load(&bytes).expect("the export is an Automerge document");
+    use automerge::ReadDoc;
+    let demographics = doc.get(automerge::ROOT, "demographics").unwrap().unwrap().1;
+    let (name, _) = doc.get(&demographics, "name").unwrap().unwrap();
+    assert_eq!(name.as_str(), Some("Winifred Ashdown"));
+    // Never overwrites.
+    let err = fails(&dir, &["export", "document", "--patient", "9434765919", "--out", out.to_str().unwrap()]);
+    assert!(err.contains("already exist"), "{err}");
+    let audit = json(&dir, &["audit"]);
+    assert!(audit["entries"].as_array().unwrap().iter().any(|e| e["action"] == "export"));
+}
+
+#[test]
+fn demo_creates_a_workspace_with_a_checked_caseload_and_due_tasks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let r = json(dir, &["demo", "--patients", "30"]);
+    assert_eq!(r["demo"]["patients"], 30);
+    assert!(r["demo"]["visits"].as_u64().unwrap() > 30 * 3);
+    let list = json(dir, &["patient", "list"]);
+    let patients = list["patients"].as_array().unwrap();
+    assert_eq!(patients.len(), 30);
+    for p in patients {
+        let nhs = p["nhs_number"].as_str().unwrap();
+        assert!(nhs.starts_with("999"), "demo numbers are in the test range: {nhs}");
+        assert!(p["latest_news2"]["total"].is_u64());
+    }
+    let due = json(dir, &["tasks", "due", "--on", "2100-01-01"]);
+    assert!(!due["tasks"].as_array().unwrap().is_empty());
+    let reindex = json(dir, &["reindex"]);
+    assert_eq!(reindex["patients"], 30);
+    // Run again: more patients, no duplicate NHS numbers.
+    json(dir, &["demo", "--patients", "10", "--seed", "5"]);
+    assert_eq!(json(dir, &["patient", "list"])["patients"].as_array().unwrap().len(), 40);
+}

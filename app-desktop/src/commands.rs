@@ -459,11 +459,10 @@ async fn demo(dir: &Path, json: bool, patients: usize, seed: u64) -> Result<()> 
     let ws = if dir.join(hedgerow_core::store::DB_FILE).exists() {
         Workspace::open(dir, &pass).await?
     } else {
-        let ws = Workspace::create(
+        let ws = Workspace::create_demo(
             dir,
             &pass,
             NewClinician { name: "Ada Quill".into(), role: Role::DistrictNurse, registration: None },
-            Some("Hartsmoor District Nursing".into()),
         )
         .await?;
         if !json {

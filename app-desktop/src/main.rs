@@ -23,11 +23,16 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let json = args.json;
     match runtime.block_on(commands::run(args)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::debug!(error = ?e, "command failed");
             eprintln!("error: {e:#}");
+            if json {
+                // Scripts read stdout: they get one JSON document on failure too.
+                output::print_json(&serde_json::json!({ "error": format!("{e:#}") }));
+            }
             std::process::ExitCode::FAILURE
         }
     }

@@ -201,6 +201,16 @@ fn invalid_input_says_what_is_wrong_and_what_is_allowed() {
     let err = fails(dir, &["visit", "sign", &visit]);
     assert!(err.contains("nothing to sign"), "{err}");
 
+    // With --json, a failure is one JSON document on stdout as well.
+    let out = hedgerow(dir, &["--json", "visit", "obs", &visit, "--spo2", "140"]);
+    assert!(!out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("a JSON error document");
+    assert!(doc["error"].as_str().unwrap().contains("SpO2"), "{doc}");
+
+    // Fictional patients never go into a real workspace.
+    let err = fails(dir, &["demo", "--patients", "3"]);
+    assert!(err.contains("real records"), "{err}");
+
     let out = Command::new(env!("CARGO_BIN_EXE_hedgerow"))
         .args(["--data", dir.to_str().unwrap(), "patient", "list"])
         .env("HEDGEROW_PASSPHRASE", "not the passphrase")

@@ -202,6 +202,7 @@ impl Colleague {
             device_id: DeviceId::random(),
             actor_id: hex::encode(actor_bytes),
             team_id,
+            demo: true,
         };
         Ok(Self {
             who: identity.clinician_ref(),
@@ -252,6 +253,11 @@ pub async fn populate(
     seed: u64,
     mut progress: impl FnMut(usize),
 ) -> Result<DemoReport> {
+    if !ws.identity().demo {
+        return Err(Error::Invalid(
+            "this workspace holds real records: demo patients go only into a demo workspace (`hedgerow --data DEMO_DIR demo`)".into(),
+        ));
+    }
     let mut rng = fastrand::Rng::with_seed(seed);
     let me = ws.identity().clone();
     let team_id = me.team_id;
@@ -425,45 +431,38 @@ async fn demo_patient(
         );
     }
     let gp = &colleagues[1];
+    let medicine = |name: &str, dose: &str, route: Route, frequency: &str, at: i64, reason: &str| Medicine {
+        name: name.into(),
+        dmd_code: None,
+        dose: dose.into(),
+        route,
+        frequency: frequency.into(),
+        start_date: Some(date(at)),
+        stop_date: None,
+        anticipatory: false,
+        kept_at: None,
+        changed_by: gp.who.clone(),
+        changed_at: Timestamp(at),
+        change_reason: Some(reason.into()),
+    };
     for _ in 0..rng.usize(1..5) {
-        let (mname, dose, route, freq) = pick(rng, MEDICINES);
-        record.medicines.insert(
-            entry_id(),
-            Medicine {
-                name: (*mname).into(),
-                dmd_code: None,
-                dose: (*dose).into(),
-                route: *route,
-                frequency: (*freq).into(),
-                start_date: Some(date(created)),
-                stop_date: None,
-                anticipatory: false,
-                kept_at: None,
-                changed_by: gp.who.clone(),
-                changed_at: Timestamp(created),
-                change_reason: Some("started by GP".into()),
-            },
-        );
+        let (name, dose, route, frequency) = pick(rng, MEDICINES);
+        record
+            .medicines
+            .insert(entry_id(), medicine(name, dose, *route, frequency, created, "started by GP"));
     }
     let end_of_life = rng.u8(0..100) < 8;
     if end_of_life {
         let hospice = &colleagues[2];
-        for (mname, dose) in ANTICIPATORY {
+        for (name, dose) in ANTICIPATORY {
+            let started = now - 20 * DAY_MS;
+            let reason = "anticipatory medicines for end of life care";
             record.medicines.insert(
                 entry_id(),
                 Medicine {
-                    name: (*mname).into(),
-                    dmd_code: None,
-                    dose: (*dose).into(),
-                    route: Route::Subcutaneous,
-                    frequency: "when required".into(),
-                    start_date: Some(date(now - 20 * DAY_MS)),
-                    stop_date: None,
                     anticipatory: true,
                     kept_at: Some("Just-in-case box on the kitchen shelf".into()),
-                    changed_by: gp.who.clone(),
-                    changed_at: Timestamp(now - 20 * DAY_MS),
-                    change_reason: Some("anticipatory medicines for end of life care".into()),
+                    ..medicine(name, dose, Route::Subcutaneous, "when required", started, reason)
                 },
             );
         }

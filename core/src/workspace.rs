@@ -32,6 +32,10 @@ pub struct Identity {
     /// The Automerge actor this device writes with, hex.
     pub actor_id: String,
     pub team_id: TeamId,
+    /// A workspace made for trying Hedgerow with fictional patients; only such a workspace
+    /// accepts demo data, so fictional patients never mix with real ones.
+    #[serde(default)]
+    pub demo: bool,
 }
 
 impl Identity {
@@ -144,12 +148,36 @@ impl Workspace {
         Self::create_with_kdf(dir, passphrase, clinician, team_name, KdfParams::default()).await
     }
 
+    /// Creates a workspace for fictional patients only (see [`crate::demo`]).
+    pub async fn create_demo(dir: &Path, passphrase: &str, clinician: NewClinician) -> Result<Self> {
+        Self::create_inner(
+            dir,
+            passphrase,
+            clinician,
+            Some("Hartsmoor District Nursing (demo)".into()),
+            KdfParams::default(),
+            true,
+        )
+        .await
+    }
+
     pub async fn create_with_kdf(
         dir: &Path,
         passphrase: &str,
         clinician: NewClinician,
         team_name: Option<String>,
         kdf: KdfParams,
+    ) -> Result<Self> {
+        Self::create_inner(dir, passphrase, clinician, team_name, kdf, false).await
+    }
+
+    async fn create_inner(
+        dir: &Path,
+        passphrase: &str,
+        clinician: NewClinician,
+        team_name: Option<String>,
+        kdf: KdfParams,
+        demo: bool,
     ) -> Result<Self> {
         if clinician.name.trim().is_empty() {
             return Err(Error::Invalid("the clinician's name must not be empty".into()));
@@ -165,6 +193,7 @@ impl Workspace {
             device_id: DeviceId::random(),
             actor_id: hex::encode(actor_bytes),
             team_id: TeamId::random(),
+            demo,
         };
         let now = Timestamp::now();
         let mut team =
@@ -364,11 +393,9 @@ impl Workspace {
     }
 
     async fn read_patient(rx: &mut ReadTx<'_>, id: &PatientId) -> Result<PatientRecord> {
-        let doc = rx
-            .load_document(&id.0, DocumentKind::Patient)
+        rx.read_document(&id.0, DocumentKind::Patient)
             .await?
-            .ok_or_else(|| Error::Invalid(format!("no patient record {id}")))?;
-        Ok(documents::read(&doc, DocumentKind::Patient)?)
+            .ok_or_else(|| Error::Invalid(format!("no patient record {id}")))
     }
 
     /// Opens a record for a clinician to read: recorded in the audit log.
@@ -623,14 +650,11 @@ impl Workspace {
         tx.clear_indexes().await?;
         let mut report = ReindexReport::default();
         for id in tx.document_ids(DocumentKind::Visit).await? {
-            let read = async {
-                let doc = tx.load_document(&id, DocumentKind::Visit).await?;
-                let Some(doc) = doc else { return Ok(None) };
-                let note: VisitNote = documents::read(&doc, DocumentKind::Visit)?;
-                Ok::<_, Error>(Some(visit_summary(&note)?))
-            }
-            .await;
-            match read {
+            let summary = match tx.read_document::<VisitNote>(&id, DocumentKind::Visit).await {
+                Ok(note) => note.map(|n| visit_summary(&n)).transpose(),
+                Err(e) => Err(e),
+            };
+            match summary {
                 Ok(Some(summary)) => {
                     tx.put_visit_summary(&summary).await?;
                     report.visits += 1;
@@ -640,13 +664,7 @@ impl Workspace {
             }
         }
         for id in tx.document_ids(DocumentKind::Patient).await? {
-            let read = async {
-                let doc = tx.load_document(&id, DocumentKind::Patient).await?;
-                let Some(doc) = doc else { return Ok(None) };
-                Ok::<_, Error>(Some(documents::read::<PatientRecord, _>(&doc, DocumentKind::Patient)?))
-            }
-            .await;
-            match read {
+            match tx.read_document::<PatientRecord>(&id, DocumentKind::Patient).await {
                 Ok(Some(record)) => {
                     tx.refresh_patient(&record).await?;
                     report.patients += 1;

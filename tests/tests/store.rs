@@ -85,7 +85,7 @@ async fn a_record_reads_back_identical_after_reopening_and_a_wrong_passphrase_ch
 async fn no_name_nhs_number_address_or_note_text_is_on_disk_in_plaintext() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let ws = Workspace::create(dir, PASSPHRASE, nurse(), None).await.unwrap();
+    let ws = Workspace::create_demo(dir, PASSPHRASE, nurse()).await.unwrap();
     hedgerow_core::demo::populate(&ws, 30, 7, |_| {}).await.unwrap();
     let pid = patient(&ws, "9434765919", "Winifred Ashdown").await;
     let visit = ws.start_visit(pid).await.unwrap();
@@ -127,7 +127,7 @@ async fn no_name_nhs_number_address_or_note_text_is_on_disk_in_plaintext() {
 async fn a_corrupt_or_truncated_database_is_a_clear_error_not_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let ws = Workspace::create(dir, PASSPHRASE, nurse(), None).await.unwrap();
+    let ws = Workspace::create_demo(dir, PASSPHRASE, nurse()).await.unwrap();
     hedgerow_core::demo::populate(&ws, 20, 3, |_| {}).await.unwrap();
     ws.close().await;
     let db = dir.join(DB_FILE);
@@ -220,7 +220,7 @@ async fn a_document_of_a_newer_schema_is_refused_whole_and_reported_by_reindex()
 #[tokio::test]
 async fn reindex_rebuilds_the_same_query_tables_from_the_documents() {
     let tmp = tempfile::tempdir().unwrap();
-    let ws = Workspace::create(tmp.path(), PASSPHRASE, nurse(), None).await.unwrap();
+    let ws = Workspace::create_demo(tmp.path(), PASSPHRASE, nurse()).await.unwrap();
     hedgerow_core::demo::populate(&ws, 40, 11, |_| {}).await.unwrap();
     let pid = patient(&ws, "9434765919", "Winifred Ashdown").await;
     let visit = ws.start_visit(pid).await.unwrap();
@@ -239,6 +239,17 @@ async fn reindex_rebuilds_the_same_query_tables_from_the_documents() {
     assert_eq!(due_after, due_before);
     assert!(!due_before.is_empty(), "the demo caseload has due tasks");
     assert_eq!(ws.open_patient(pid).await.unwrap().recent_visits, visits);
+    ws.close().await;
+}
+
+#[tokio::test]
+async fn demo_patients_never_go_into_a_real_workspace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = Workspace::create(tmp.path(), PASSPHRASE, nurse(), None).await.unwrap();
+    patient(&ws, "9434765919", "Winifred Ashdown").await;
+    let err = hedgerow_core::demo::populate(&ws, 5, 1, |_| {}).await.expect_err("refused");
+    assert!(err.to_string().contains("real records"), "{err}");
+    assert_eq!(ws.caseload().await.unwrap().len(), 1);
     ws.close().await;
 }
 

@@ -151,6 +151,71 @@ impl VisitNote {
             "narrative": self.narrative.as_str(),
             "actions": self.actions,
         });
-        serde_json::to_vec(&body).expect("JSON of plain values")
+        serde_json::to_vec(&canonical(body)).expect("JSON of plain values")
+    }
+}
+
+/// Sorts object keys at every level, so the signed bytes never depend on how a JSON map
+/// happens to order its keys.
+fn canonical(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, canonical(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::Role;
+
+    fn note() -> VisitNote {
+        let who = ClinicianRef { id: "ab".repeat(16), name: "Ada Quill".into(), role: Role::DistrictNurse };
+        let mut n =
+            VisitNote::new("01".repeat(16), "02".repeat(16), who.clone(), "03".repeat(16), Timestamp(5));
+        let obs = Observations { pulse: Some(72), temperature: Some(37.1), ..Default::default() };
+        n.observations.insert(
+            "e1".into(),
+            ObservationSet::from_observations(&obs, Spo2Scale::Scale1, who, Timestamp(6)),
+        );
+        n.narrative.update("Comfortable.");
+        n
+    }
+
+    #[test]
+    fn the_signed_body_is_canonical_json_with_sorted_keys() {
+        let body = String::from_utf8(note().signed_body()).unwrap();
+        assert!(body.starts_with(r#"{"actions":{},"clinician":{"id":""#), "{body}");
+        let keys = [
+            "\"actions\"",
+            "\"clinician\"",
+            "\"id\"",
+            "\"narrative\"",
+            "\"observations\"",
+            "\"patient_id\"",
+            "\"started_at\"",
+        ];
+        let positions: Vec<usize> = keys.iter().map(|k| body.find(k).unwrap()).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{body}");
+        assert!(body.contains(r#""consciousness":null"#), "{body}");
+        assert!(body.contains(r#""temperature_c":37.1"#), "{body}");
+        assert!(!body.contains(' ') || body.contains("Ada Quill"), "no whitespace outside strings");
+    }
+
+    #[test]
+    fn any_change_to_the_body_changes_the_signed_bytes() {
+        let a = note();
+        let mut b = note();
+        b.narrative.update("Comfortable!");
+        assert_ne!(a.signed_body(), b.signed_body());
+        let mut c = note();
+        c.observations.get_mut("e1").unwrap().pulse = Some(73);
+        assert_ne!(a.signed_body(), c.signed_body());
     }
 }

@@ -64,7 +64,28 @@ async fn load(
     Ok(Some(doc))
 }
 
+async fn read<T: autosurgeon::Hydrate>(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    id: &[u8; 16],
+    kind: DocumentKind,
+) -> Result<Option<T>> {
+    match load(conn, store, id, kind).await? {
+        None => Ok(None),
+        Some(doc) => Ok(Some(crate::documents::read(&doc, kind)?)),
+    }
+}
+
 impl ReadTx<'_> {
+    /// Loads and reads a document, its header checked first.
+    pub async fn read_document<T: autosurgeon::Hydrate>(
+        &mut self,
+        id: &[u8; 16],
+        kind: DocumentKind,
+    ) -> Result<Option<T>> {
+        read(&mut self.tx, self.store, id, kind).await
+    }
+
     pub async fn load_document(&mut self, id: &[u8; 16], kind: DocumentKind) -> Result<Option<AutoCommit>> {
         load(&mut self.tx, self.store, id, kind).await
     }
@@ -87,6 +108,15 @@ async fn ids_of_kind(conn: &mut SqliteConnection, kind: DocumentKind) -> Result<
 }
 
 impl WriteTx<'_> {
+    /// Loads and reads a document, its header checked first.
+    pub async fn read_document<T: autosurgeon::Hydrate>(
+        &mut self,
+        id: &[u8; 16],
+        kind: DocumentKind,
+    ) -> Result<Option<T>> {
+        read(&mut self.tx, self.store, id, kind).await
+    }
+
     pub async fn load_document(&mut self, id: &[u8; 16], kind: DocumentKind) -> Result<Option<AutoCommit>> {
         load(&mut self.tx, self.store, id, kind).await
     }

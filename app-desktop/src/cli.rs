@@ -91,6 +91,9 @@ pub enum PatientCommand {
         /// Part of a name, or the start of an NHS number.
         #[arg(long)]
         search: Option<String>,
+        /// Show at most this many.
+        #[arg(long)]
+        limit: Option<usize>,
     },
     /// One patient's record (recorded in the audit log).
     Show {

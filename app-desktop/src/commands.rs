@@ -141,17 +141,22 @@ pub async fn run(cli: Cli) -> Result<()> {
                 None => None,
             };
             let log = ws.audit_log(id).await?;
+            let caseload = ws.caseload().await?;
             ws.close().await;
             if json {
                 print_json(&json!({ "entries": log }));
             } else {
+                let who = |id: &PatientId| match caseload.iter().find(|p| &p.id == id) {
+                    Some(p) => format!("{} ({}): ", p.name, p.nhs_display()),
+                    None => format!("patient {id}: "),
+                };
                 for e in &log {
                     println!(
                         "{}  {:<20} {:<8} {}{}",
                         e.at.display(),
                         e.clinician.name,
                         serde_json::to_value(e.action)?.as_str().unwrap_or(""),
-                        e.patient.map(|p| format!("patient {p}: ")).unwrap_or_default(),
+                        e.patient.as_ref().map(who).unwrap_or_default(),
                         e.detail
                     );
                 }
@@ -209,13 +214,14 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
                 println!("Added {} (NHS {}).", p.name, p.nhs_display());
             }
         }
-        PatientCommand::List { search } => {
+        PatientCommand::List { search, limit } => {
             let ws = open(dir).await?;
-            let list = match &search {
+            let mut list = match &search {
                 Some(q) => ws.search(q).await?,
                 None => ws.caseload().await?,
             };
             ws.close().await;
+            list.truncate(limit.unwrap_or(usize::MAX));
             if json {
                 print_json(&json!({ "patients": list }));
             } else {

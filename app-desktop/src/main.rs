@@ -9,6 +9,7 @@ mod passphrase;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    restore_sigpipe();
     let args = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -37,3 +38,16 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
+
+/// `hedgerow patient list | head` should end quietly when `head` has read enough, as other
+/// command-line tools do, rather than panic on a closed pipe.
+#[cfg(unix)]
+fn restore_sigpipe() {
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_sigpipe() {}

@@ -258,6 +258,31 @@ fn demo_creates_a_workspace_with_a_checked_caseload_and_due_tasks() {
     }
     let due = json(dir, &["tasks", "due", "--on", "2100-01-01"]);
     assert!(!due["tasks"].as_array().unwrap().is_empty());
+    let first = json(dir, &["patient", "list", "--limit", "1"]);
+    assert_eq!(first["patients"].as_array().unwrap().len(), 1);
+
+    // A reader that stops early (`| head -n 1`) ends the listing quietly, without a panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hedgerow"))
+        .args(["--data", dir.to_str().unwrap(), "--json", "patient", "list"])
+        .env("HEDGEROW_PASSPHRASE", PASS)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // A one-page pipe, so the listing (about 15 KB) cannot all fit before the reader leaves.
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: F_SETPIPE_SZ on a pipe we own; failure only leaves the default size.
+        unsafe { libc::fcntl(stdout.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) };
+    }
+    let mut first_bytes = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first_bytes).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
     let reindex = json(dir, &["reindex"]);
     assert_eq!(reindex["patients"], 30);
     // Run again: more patients, no duplicate NHS numbers.

@@ -25,7 +25,7 @@ fn chunk_aad(id: &[u8; 16], kind: DocumentKind, seq: i64) -> Vec<u8> {
     aad(id, kind, &format!("chunk/{seq}"))
 }
 
-async fn load(
+pub(super) async fn load(
     conn: &mut SqliteConnection,
     store: &Store,
     id: &[u8; 16],
@@ -64,7 +64,7 @@ async fn load(
     Ok(Some(doc))
 }
 
-async fn read<T: autosurgeon::Hydrate>(
+pub(super) async fn read<T: autosurgeon::Hydrate>(
     conn: &mut SqliteConnection,
     store: &Store,
     id: &[u8; 16],
@@ -76,27 +76,7 @@ async fn read<T: autosurgeon::Hydrate>(
     }
 }
 
-impl ReadTx<'_> {
-    /// Loads and reads a document, its header checked first.
-    pub async fn read_document<T: autosurgeon::Hydrate>(
-        &mut self,
-        id: &[u8; 16],
-        kind: DocumentKind,
-    ) -> Result<Option<T>> {
-        read(&mut self.tx, self.store, id, kind).await
-    }
-
-    pub async fn load_document(&mut self, id: &[u8; 16], kind: DocumentKind) -> Result<Option<AutoCommit>> {
-        load(&mut self.tx, self.store, id, kind).await
-    }
-
-    /// Ids of every document of one kind.
-    pub async fn document_ids(&mut self, kind: DocumentKind) -> Result<Vec<[u8; 16]>> {
-        ids_of_kind(&mut self.tx, kind).await
-    }
-}
-
-async fn ids_of_kind(conn: &mut SqliteConnection, kind: DocumentKind) -> Result<Vec<[u8; 16]>> {
+pub(super) async fn ids_of_kind(conn: &mut SqliteConnection, kind: DocumentKind) -> Result<Vec<[u8; 16]>> {
     let rows =
         sqlx::query("SELECT id FROM documents WHERE kind = ?").bind(kind.as_str()).fetch_all(conn).await?;
     rows.into_iter()
@@ -108,23 +88,6 @@ async fn ids_of_kind(conn: &mut SqliteConnection, kind: DocumentKind) -> Result<
 }
 
 impl WriteTx<'_> {
-    /// Loads and reads a document, its header checked first.
-    pub async fn read_document<T: autosurgeon::Hydrate>(
-        &mut self,
-        id: &[u8; 16],
-        kind: DocumentKind,
-    ) -> Result<Option<T>> {
-        read(&mut self.tx, self.store, id, kind).await
-    }
-
-    pub async fn load_document(&mut self, id: &[u8; 16], kind: DocumentKind) -> Result<Option<AutoCommit>> {
-        load(&mut self.tx, self.store, id, kind).await
-    }
-
-    pub async fn document_ids(&mut self, kind: DocumentKind) -> Result<Vec<[u8; 16]>> {
-        ids_of_kind(&mut self.tx, kind).await
-    }
-
     /// Stores a new document as its first snapshot.
     pub async fn insert_document(
         &mut self,

@@ -2,7 +2,7 @@
 //! Derived from the documents and rebuildable from them; rows are sealed, and only
 //! random ids and the dates used for ordering are in the clear.
 
-use super::{ReadTx, Store, WriteTx};
+use super::{Store, WriteTx};
 use crate::clinical::{NhsNumber, RiskBand};
 use crate::documents::patient::{CprRecommendation, PatientRecord, TaskStatus};
 use crate::documents::{ClinicianRef, Role, Timestamp};
@@ -102,7 +102,7 @@ fn blob_id<T>(row: &sqlx::sqlite::SqliteRow, col: &str, make: fn(&[u8]) -> Optio
     make(&v).ok_or_else(|| Error::Corrupt(format!("{col} has the wrong length")))
 }
 
-async fn caseload(conn: &mut SqliteConnection, store: &Store) -> Result<Vec<PatientSummary>> {
+pub(super) async fn caseload(conn: &mut SqliteConnection, store: &Store) -> Result<Vec<PatientSummary>> {
     let rows = sqlx::query("SELECT patient_id, summary FROM patient_index").fetch_all(conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -114,7 +114,7 @@ async fn caseload(conn: &mut SqliteConnection, store: &Store) -> Result<Vec<Pati
     Ok(out)
 }
 
-async fn patient_by_nhs(
+pub(super) async fn patient_by_nhs(
     conn: &mut SqliteConnection,
     store: &Store,
     nhs: &NhsNumber,
@@ -126,7 +126,7 @@ async fn patient_by_nhs(
     row.map(|r| blob_id(&r, "patient_id", PatientId::from_slice)).transpose()
 }
 
-async fn patient_summary(
+pub(super) async fn patient_summary(
     conn: &mut SqliteConnection,
     store: &Store,
     id: &PatientId,
@@ -142,7 +142,7 @@ async fn patient_summary(
     .transpose()
 }
 
-async fn visits_of(
+pub(super) async fn visits_of(
     conn: &mut SqliteConnection,
     store: &Store,
     patient: &PatientId,
@@ -164,7 +164,7 @@ async fn visits_of(
         .collect()
 }
 
-async fn visit_summary(
+pub(super) async fn visit_summary(
     conn: &mut SqliteConnection,
     store: &Store,
     id: &VisitId,
@@ -180,7 +180,11 @@ async fn visit_summary(
     .transpose()
 }
 
-async fn due_tasks(conn: &mut SqliteConnection, store: &Store, on_or_before: &str) -> Result<Vec<DueTask>> {
+pub(super) async fn due_tasks(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    on_or_before: &str,
+) -> Result<Vec<DueTask>> {
     let rows = sqlx::query(
         "SELECT patient_id, task_id, summary FROM task_index WHERE due_date IS NOT NULL AND due_date <= ? ORDER BY due_date",
     )
@@ -196,36 +200,6 @@ async fn due_tasks(conn: &mut SqliteConnection, store: &Store, on_or_before: &st
         })
         .collect()
 }
-
-macro_rules! index_reads {
-    ($t:ident) => {
-        impl $t<'_> {
-            /// Every patient on this device, sorted by name.
-            pub async fn caseload(&mut self) -> Result<Vec<PatientSummary>> {
-                caseload(&mut self.tx, self.store).await
-            }
-            pub async fn patient_by_nhs(&mut self, nhs: &NhsNumber) -> Result<Option<PatientId>> {
-                patient_by_nhs(&mut self.tx, self.store, nhs).await
-            }
-            pub async fn patient_summary(&mut self, id: &PatientId) -> Result<Option<PatientSummary>> {
-                patient_summary(&mut self.tx, self.store, id).await
-            }
-            /// A patient's visits, newest first.
-            pub async fn visits_of(&mut self, patient: &PatientId, limit: i64) -> Result<Vec<VisitSummary>> {
-                visits_of(&mut self.tx, self.store, patient, limit).await
-            }
-            pub async fn visit_summary(&mut self, id: &VisitId) -> Result<Option<VisitSummary>> {
-                visit_summary(&mut self.tx, self.store, id).await
-            }
-            /// Open tasks due on or before a date (YYYY-MM-DD), earliest first.
-            pub async fn due_tasks(&mut self, on_or_before: &str) -> Result<Vec<DueTask>> {
-                due_tasks(&mut self.tx, self.store, on_or_before).await
-            }
-        }
-    };
-}
-index_reads!(ReadTx);
-index_reads!(WriteTx);
 
 impl WriteTx<'_> {
     pub async fn put_visit_summary(&mut self, v: &VisitSummary) -> Result<()> {

@@ -15,8 +15,11 @@ pub use audit::{AuditAction, AuditEntry};
 pub use documents::DocumentStorage;
 pub use index::{DueTask, LatestNews2, PatientSummary, VisitSummary};
 
+use crate::clinical::NhsNumber;
 use crate::crypto::{BlindIndex, KdfParams, Sealer, Vault};
+use crate::documents::DocumentKind;
 use crate::error::{Error, Result};
+use crate::ids::{PatientId, VisitId};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -205,3 +208,54 @@ pub struct ReadTx<'s> {
     tx: Transaction<'static, Sqlite>,
     store: &'s Store,
 }
+
+/// The reads both kinds of transaction offer, written once.
+macro_rules! shared_reads {
+    ($t:ident) => {
+        impl $t<'_> {
+            /// Loads a document as Automerge, or `None` if the store has no such document.
+            pub async fn load_document(
+                &mut self,
+                id: &[u8; 16],
+                kind: DocumentKind,
+            ) -> Result<Option<automerge::AutoCommit>> {
+                documents::load(&mut self.tx, self.store, id, kind).await
+            }
+            /// Loads and reads a document, its header checked first.
+            pub async fn read_document<T: autosurgeon::Hydrate>(
+                &mut self,
+                id: &[u8; 16],
+                kind: DocumentKind,
+            ) -> Result<Option<T>> {
+                documents::read(&mut self.tx, self.store, id, kind).await
+            }
+            /// Ids of every document of one kind.
+            pub async fn document_ids(&mut self, kind: DocumentKind) -> Result<Vec<[u8; 16]>> {
+                documents::ids_of_kind(&mut self.tx, kind).await
+            }
+            /// Every patient on this device, sorted by name.
+            pub async fn caseload(&mut self) -> Result<Vec<PatientSummary>> {
+                index::caseload(&mut self.tx, self.store).await
+            }
+            pub async fn patient_by_nhs(&mut self, nhs: &NhsNumber) -> Result<Option<PatientId>> {
+                index::patient_by_nhs(&mut self.tx, self.store, nhs).await
+            }
+            pub async fn patient_summary(&mut self, id: &PatientId) -> Result<Option<PatientSummary>> {
+                index::patient_summary(&mut self.tx, self.store, id).await
+            }
+            /// A patient's visits, newest first.
+            pub async fn visits_of(&mut self, patient: &PatientId, limit: i64) -> Result<Vec<VisitSummary>> {
+                index::visits_of(&mut self.tx, self.store, patient, limit).await
+            }
+            pub async fn visit_summary(&mut self, id: &VisitId) -> Result<Option<VisitSummary>> {
+                index::visit_summary(&mut self.tx, self.store, id).await
+            }
+            /// Open tasks due on or before a date (YYYY-MM-DD), earliest first.
+            pub async fn due_tasks(&mut self, on_or_before: &str) -> Result<Vec<DueTask>> {
+                index::due_tasks(&mut self.tx, self.store, on_or_before).await
+            }
+        }
+    };
+}
+shared_reads!(ReadTx);
+shared_reads!(WriteTx);

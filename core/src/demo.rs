@@ -466,7 +466,8 @@ async fn demo_patient(
                 },
             );
         }
-        record.end_of_life = Some(EndOfLife {
+        record.end_of_life = EndOfLife {
+            on_palliative_register: true,
             preferred_place_of_care: Some(Place::Home),
             preferred_place_of_care_second: Some(Place::Hospice),
             preferred_place_of_death: Some(*pick(rng, &[Place::Home, Place::Home, Place::Hospice])),
@@ -494,7 +495,7 @@ async fn demo_patient(
             respect_review_date: Some(date(now + 28 * DAY_MS)),
             actual_place_of_death: None,
             date_of_death: None,
-        });
+        };
     }
     let task_titles =
         ["Bloods due: U&Es and HbA1c", "Review care plan", "Order dressings", "Referral to hospice team"];
@@ -536,7 +537,7 @@ async fn demo_patient(
         note.narrative.update(text);
         note.actions.insert(entry_id(), Action { text: "Next visit as per care plan".into(), done: true });
         note.signature = Some(sign_note(&note, &c.identity, &c.key, Timestamp(started.0 + 40 * 60_000)));
-        insert_document_as(tx, c.actor.clone(), vid.0, DocumentKind::Visit, &note, "demo visit").await?;
+        insert_document_as(tx, &c.identity, c.actor.clone(), vid.0, DocumentKind::Visit, &note, "demo visit").await?;
         tx.put_visit_summary(&visit_summary(&note)?).await?;
         record.visits.insert(
             vid.to_hex(),
@@ -545,8 +546,8 @@ async fn demo_patient(
         visits += 1;
         at += rng.i64(5..22) * DAY_MS;
     }
-    insert_document_as(tx, nurse.actor.clone(), id.0, DocumentKind::Patient, &record, "demo patient").await?;
-    tx.refresh_patient(&record).await?;
+    insert_document_as(tx, &nurse.identity, nurse.actor.clone(), id.0, DocumentKind::Patient, &record, "demo patient").await?;
+    tx.refresh_patient(&record, 0).await?;
     Ok((id, visits, end_of_life))
 }
 

@@ -39,6 +39,10 @@ pub enum Error {
     UnknownVisit(String),
     #[error("visit {0} is signed: its note can no longer be changed (corrections are added as addenda)")]
     VisitSigned(String),
+    #[error(
+        "this patient is not on your team's caseload: opening the record is break-glass access, which needs a reason and is flagged for review"
+    )]
+    BreakGlassRequired,
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]

@@ -15,3 +15,5 @@ pub mod workspace;
 
 pub use workspace::{Identity, NewClinician, NewPatient, Workspace};
 pub mod demo;
+pub mod conflicts;
+pub mod history;

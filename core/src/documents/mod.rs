@@ -1,13 +1,15 @@
 //! The documents Hedgerow shares, mapped onto Automerge with autosurgeon.
 //! docs/documents.md describes them field by field for other implementations.
 
+mod keep_conflicts;
 pub mod patient;
 pub mod schema;
 pub mod team;
 pub mod visit;
 
+pub use keep_conflicts::KeepConflicts;
 pub use patient::PatientRecord;
-pub use schema::{ClinicianRef, DocumentError, DocumentKind, Role, Timestamp, check_header, read};
+pub use schema::{ChangeNote, ClinicianRef, DocumentError, DocumentKind, Role, Timestamp, check_header, read};
 pub use team::Team;
 pub use visit::VisitNote;
 

@@ -26,13 +26,14 @@ pub struct PatientRecord {
     pub consent: Consent,
     pub care_plan: Entries<Problem>,
     pub medicines: Entries<Medicine>,
-    pub end_of_life: Option<EndOfLife>,
+    /// Always present (empty until used), so that clinicians writing to it at the same
+    /// time write into one map and any disagreement shows as a conflict on a field.
+    pub end_of_life: EndOfLife,
     pub tasks: Entries<Task>,
     /// Index of this patient's visit notes, keyed by VisitId.
     pub visits: BTreeMap<String, VisitRef>,
-    /// Set when a clinician confirms hypercapnic respiratory failure: NEWS2 then scores
-    /// SpO2 on Scale 2 for every reading.
-    pub spo2_scale2: Option<Scale2Setting>,
+    /// NEWS2 SpO2 scale for this patient, set by a clinician (always present).
+    pub spo2_scale: Spo2ScaleSetting,
     pub created_by: ClinicianRef,
     pub created_at: Timestamp,
 }
@@ -220,8 +221,10 @@ vocabulary! {
 }
 
 /// EPaCCS core content and the ReSPECT form's items.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct EndOfLife {
+    /// On the practice's palliative care (EPaCCS) register.
+    pub on_palliative_register: bool,
     pub preferred_place_of_care: Option<Place>,
     pub preferred_place_of_care_second: Option<Place>,
     pub preferred_place_of_death: Option<Place>,
@@ -287,11 +290,14 @@ pub struct VisitRef {
     pub clinician: ClinicianRef,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
-pub struct Scale2Setting {
-    pub set_by: ClinicianRef,
-    pub set_at: Timestamp,
-    pub reason: String,
+/// Scale 2 is for confirmed hypercapnic respiratory failure (target 88-92%), set on the
+/// record by a clinician; every reading is then scored on it.
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Spo2ScaleSetting {
+    pub scale2: bool,
+    pub set_by: Option<ClinicianRef>,
+    pub set_at: Option<Timestamp>,
+    pub reason: Option<String>,
 }
 
 impl PatientRecord {
@@ -313,16 +319,22 @@ impl PatientRecord {
             },
             care_plan: Entries::new(),
             medicines: Entries::new(),
-            end_of_life: None,
+            end_of_life: EndOfLife::default(),
             tasks: Entries::new(),
             visits: BTreeMap::new(),
-            spo2_scale2: None,
+            spo2_scale: Spo2ScaleSetting::default(),
             created_by: by,
             created_at: at,
         }
     }
 
     pub fn cpr_status(&self) -> Option<CprRecommendation> {
-        self.end_of_life.as_ref()?.cpr.as_ref().map(|c| c.recommendation)
+        self.end_of_life.cpr.as_ref().map(|c| c.recommendation)
+    }
+
+    /// Receiving end of life care: on the register, or with any EPaCCS item recorded.
+    pub fn end_of_life_care(&self) -> bool {
+        let e = &self.end_of_life;
+        e.on_palliative_register || e.cpr.is_some() || e.preferred_place_of_death.is_some()
     }
 }

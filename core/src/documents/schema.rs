@@ -108,6 +108,27 @@ pub struct ClinicianRef {
     pub role: Role,
 }
 
+/// The message every change carries: what was done, by whom, from which device. It makes
+/// any change attributable from the document alone, before the team document has synced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangeNote {
+    pub action: String,
+    pub by: ClinicianRef,
+    /// DeviceId, hex.
+    pub device: String,
+}
+
+impl ChangeNote {
+    pub fn to_message(&self) -> String {
+        serde_json::to_string(self).expect("JSON of plain values")
+    }
+
+    /// `None` for a change written by something other than Hedgerow.
+    pub fn parse(message: &str) -> Option<Self> {
+        serde_json::from_str(message).ok()
+    }
+}
+
 /// The kinds of document Hedgerow keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -16,7 +16,10 @@ pub enum AuditAction {
     Edit,
     Sign,
     Export,
+    Import,
     Reindex,
+    /// Opening a record outside the team's caseload, with a stated reason.
+    BreakGlass,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,6 +30,9 @@ pub struct AuditEntry {
     pub action: AuditAction,
     pub patient: Option<PatientId>,
     pub detail: String,
+    /// Marked for review by the team's information governance lead (break-glass).
+    #[serde(default)]
+    pub flagged: bool,
 }
 
 fn aad(entry_id: &[u8]) -> Vec<u8> {

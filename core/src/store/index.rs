@@ -37,6 +37,9 @@ pub struct PatientSummary {
     pub last_visit: Option<Timestamp>,
     pub open_tasks: usize,
     pub scale2: bool,
+    /// Fields with concurrent different values awaiting a clinician's choice.
+    #[serde(default)]
+    pub open_conflicts: usize,
 }
 
 impl PatientSummary {
@@ -215,7 +218,7 @@ impl WriteTx<'_> {
     }
 
     /// Rebuilds a patient's caseload row and task rows from the record and the visit index.
-    pub async fn refresh_patient(&mut self, record: &PatientRecord) -> Result<PatientSummary> {
+    pub async fn refresh_patient(&mut self, record: &PatientRecord, open_conflicts: usize) -> Result<PatientSummary> {
         let id: PatientId =
             record.id.parse().map_err(|e| Error::Corrupt(format!("patient record id: {e}")))?;
         let nhs: NhsNumber = record.demographics.nhs_number.parse()?;
@@ -242,11 +245,12 @@ impl WriteTx<'_> {
                 })
                 .collect(),
             cpr: record.cpr_status(),
-            end_of_life: record.end_of_life.is_some(),
+            end_of_life: record.end_of_life_care(),
             latest_news2,
             last_visit: visits.iter().map(|v| v.started_at).max(),
             open_tasks: record.tasks.values().filter(|t| t.status == TaskStatus::Open).count(),
-            scale2: record.spo2_scale2.is_some(),
+            scale2: record.spo2_scale.scale2,
+            open_conflicts,
         };
         let sealed = seal_json(self.store, &patient_aad(&id), &summary)?;
         let blind = self.store.nhs_blind(&summary.nhs_number);

@@ -4,10 +4,17 @@
 
 use crate::clinical::{self, News2Score, NhsNumber, Observations, Spo2Scale};
 use crate::crypto::{DeviceKey, KdfParams, verify_signature};
-use crate::documents::patient::{Demographics, Scale2Setting, VisitRef};
+use crate::documents::patient::{Demographics, Spo2ScaleSetting, VisitRef};
 use crate::documents::team::{CaseloadEntry, Clinician, Device};
 use crate::documents::visit::{ObservationSet, Signature};
-use crate::documents::{self, ClinicianRef, DocumentKind, PatientRecord, Role, Team, Timestamp, VisitNote};
+mod merge;
+mod record;
+
+pub use merge::MergeReport;
+
+pub use record::{EndOfLifeUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry};
+
+use crate::documents::{self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Team, Timestamp, VisitNote};
 use crate::error::{Error, Result};
 use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId, VisitId, entry_id};
 use crate::store::{
@@ -87,6 +94,8 @@ pub struct VisitView {
     pub signature: Option<Signature>,
     /// Whether the signature verifies against the body as it stands now.
     pub signature_valid: Option<bool>,
+    /// Corrections after signing, oldest first.
+    pub addenda: Vec<crate::documents::visit::Addendum>,
 }
 
 /// What `record_observations` did.
@@ -114,6 +123,12 @@ pub struct Workspace {
     actor: ActorId,
 }
 
+impl Draft<PatientRecord> {
+    pub(crate) fn conflicts(&mut self) -> Vec<crate::conflicts::Conflict> {
+        crate::conflicts::detect(&mut self.doc, &self.value)
+    }
+}
+
 /// Shows who the workspace belongs to; never its keys.
 impl std::fmt::Debug for Workspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -133,8 +148,9 @@ pub(crate) struct Draft<T> {
     kind: DocumentKind,
 }
 
-fn commit_options(message: &str) -> CommitOptions {
-    CommitOptions::default().with_message(message).with_time(chrono::Utc::now().timestamp())
+fn commit_options(action: &str, by: &Identity) -> CommitOptions {
+    let note = ChangeNote { action: action.to_owned(), by: by.clinician_ref(), device: by.device_id.to_hex() };
+    CommitOptions::default().with_message(note.to_message()).with_time(chrono::Utc::now().timestamp())
 }
 
 impl Workspace {
@@ -279,8 +295,8 @@ impl Workspace {
         draft: &mut Draft<T>,
         message: &str,
     ) -> Result<()> {
-        autosurgeon::reconcile(&mut draft.doc, &draft.value).map_err(documents::DocumentError::from)?;
-        draft.doc.commit_with(commit_options(message));
+        autosurgeon::reconcile(&mut documents::KeepConflicts(&mut draft.doc), &draft.value).map_err(documents::DocumentError::from)?;
+        draft.doc.commit_with(commit_options(message, &self.me));
         if draft.doc.get_heads() != draft.heads {
             let chunk = draft.doc.save_after(&draft.heads);
             tx.append_chunk(&draft.id, draft.kind, &chunk, &mut draft.doc).await?;
@@ -296,7 +312,7 @@ impl Workspace {
         value: &T,
         message: &str,
     ) -> Result<()> {
-        insert_document_as(tx, self.actor.clone(), id, kind, value, message).await
+        insert_document_as(tx, &self.me, self.actor.clone(), id, kind, value, message).await
     }
 
     async fn audit(
@@ -306,6 +322,17 @@ impl Workspace {
         patient: Option<PatientId>,
         detail: String,
     ) -> Result<()> {
+        self.audit_flagged(tx, action, patient, detail, false).await
+    }
+
+    async fn audit_flagged(
+        &self,
+        tx: &mut WriteTx<'_>,
+        action: AuditAction,
+        patient: Option<PatientId>,
+        detail: String,
+        flagged: bool,
+    ) -> Result<()> {
         tx.append_audit(&AuditEntry {
             at: Timestamp::now(),
             clinician: self.me.clinician_ref(),
@@ -313,6 +340,7 @@ impl Workspace {
             action,
             patient,
             detail,
+            flagged,
         })
         .await
     }
@@ -350,7 +378,7 @@ impl Workspace {
         );
         self.insert_document(&mut tx, id.0, DocumentKind::Patient, &record, "add patient").await?;
         self.add_to_caseload(&mut tx, &[id]).await?;
-        let summary = tx.refresh_patient(&record).await?;
+        let summary = tx.refresh_patient(&record, 0).await?;
         self.audit(&mut tx, AuditAction::Create, Some(id), "added patient".into()).await?;
         tx.commit().await?;
         Ok(summary)
@@ -398,16 +426,20 @@ impl Workspace {
             .ok_or_else(|| Error::Invalid(format!("no patient record {id}")))
     }
 
-    /// Opens a record for a clinician to read: recorded in the audit log.
-    pub async fn open_patient(&self, id: PatientId) -> Result<PatientView> {
+    pub(crate) async fn open_patient_audited(
+        &self,
+        id: PatientId,
+        action: AuditAction,
+        detail: String,
+        flagged: bool,
+    ) -> Result<PatientView> {
         let mut rx = self.store.begin_read().await?;
         let record = Self::read_patient(&mut rx, &id).await?;
-        let summary =
-            rx.patient_summary(&id).await?.ok_or_else(|| Error::Invalid(format!("no patient {id}")))?;
+        let summary = rx.patient_summary(&id).await?.ok_or_else(|| Error::Invalid(format!("no patient {id}")))?;
         let recent_visits = rx.visits_of(&id, 10).await?;
         drop(rx);
         let mut tx = self.store.begin_write().await?;
-        self.audit(&mut tx, AuditAction::View, Some(id), "opened record".into()).await?;
+        self.audit_flagged(&mut tx, action, Some(id), detail, flagged).await?;
         tx.commit().await?;
         Ok(PatientView { summary, record, recent_visits })
     }
@@ -419,27 +451,49 @@ impl Workspace {
                 "Scale 2 needs a reason (confirmed hypercapnic respiratory failure, target 88-92%)".into(),
             ));
         }
+        let action = if on { "set SpO2 scale 2" } else { "clear SpO2 scale 2" };
+        self.edit_patient(patient, action, |record, by, at| {
+            record.spo2_scale = Spo2ScaleSetting {
+                scale2: on,
+                set_by: Some(by.clone()),
+                set_at: Some(at),
+                reason: Some(reason.trim().to_owned()).filter(|r| !r.is_empty()),
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    /// One change to a patient record: loaded and changed under the write lock, saved,
+    /// re-indexed and audited in one transaction.
+    pub(crate) async fn edit_patient<R>(
+        &self,
+        patient: PatientId,
+        action: &str,
+        change: impl FnOnce(&mut PatientRecord, &ClinicianRef, Timestamp) -> Result<R>,
+    ) -> Result<R> {
+        self.edit_patient_doc(patient, action, |_, record, by, at| change(record, by, at)).await
+    }
+
+    /// As [`Workspace::edit_patient`], with the Automerge document at hand for the rare
+    /// change that must shape the operations themselves.
+    pub(crate) async fn edit_patient_doc<R>(
+        &self,
+        patient: PatientId,
+        action: &str,
+        change: impl FnOnce(&mut AutoCommit, &mut PatientRecord, &ClinicianRef, Timestamp) -> Result<R>,
+    ) -> Result<R> {
         let mut tx = self.store.begin_write().await?;
         let mut draft: Draft<PatientRecord> = self
-            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
-                Error::Invalid(format!("no patient {patient}"))
-            })
+            .draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Invalid(format!("no patient {patient}")))
             .await?;
-        draft.value.spo2_scale2 = on.then(|| Scale2Setting {
-            set_by: self.me.clinician_ref(),
-            set_at: Timestamp::now(),
-            reason: reason.trim().into(),
-        });
-        self.save(&mut tx, &mut draft, if on { "set SpO2 scale 2" } else { "clear SpO2 scale 2" }).await?;
-        tx.refresh_patient(&draft.value).await?;
-        self.audit(
-            &mut tx,
-            AuditAction::Edit,
-            Some(patient),
-            format!("SpO2 scale 2 {}", if on { "set" } else { "cleared" }),
-        )
-        .await?;
-        tx.commit().await
+        let out = change(&mut draft.doc, &mut draft.value, &self.me.clinician_ref(), Timestamp::now())?;
+        self.save(&mut tx, &mut draft, action).await?;
+        let conflicts = draft.conflicts().len();
+        tx.refresh_patient(&draft.value, conflicts).await?;
+        self.audit(&mut tx, AuditAction::Edit, Some(patient), action.to_owned()).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     // ---- visits -----------------------------------------------------------------------
@@ -467,7 +521,8 @@ impl Workspace {
             .insert(id.to_hex(), VisitRef { started_at: now, clinician: self.me.clinician_ref() });
         self.save(&mut tx, &mut record, "start visit").await?;
         tx.put_visit_summary(&visit_summary(&note)?).await?;
-        tx.refresh_patient(&record.value).await?;
+        let conflicts = record.conflicts().len();
+        tx.refresh_patient(&record.value, conflicts).await?;
         self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("started visit {id}")).await?;
         tx.commit().await?;
         Ok(id)
@@ -503,22 +558,24 @@ impl Workspace {
             .await?;
         let now = Timestamp::now();
         let mut scale2_set_on_record = false;
-        if scale2 && record.value.spo2_scale2.is_none() {
-            record.value.spo2_scale2 = Some(Scale2Setting {
-                set_by: self.me.clinician_ref(),
-                set_at: now,
-                reason: "set while recording observations on SpO2 Scale 2".into(),
-            });
+        if scale2 && !record.value.spo2_scale.scale2 {
+            record.value.spo2_scale = Spo2ScaleSetting {
+                scale2: true,
+                set_by: Some(self.me.clinician_ref()),
+                set_at: Some(now),
+                reason: Some("set while recording observations on SpO2 Scale 2".into()),
+            };
             self.save(&mut tx, &mut record, "set SpO2 scale 2").await?;
             scale2_set_on_record = true;
         }
-        let scale = if record.value.spo2_scale2.is_some() { Spo2Scale::Scale2 } else { Spo2Scale::Scale1 };
+        let scale = if record.value.spo2_scale.scale2 { Spo2Scale::Scale2 } else { Spo2Scale::Scale1 };
         let news2 = clinical::news2::score(&obs, scale);
         let set = ObservationSet::from_observations(&obs, scale, self.me.clinician_ref(), now);
         note.value.observations.insert(entry_id(), set);
         self.save(&mut tx, &mut note, "record observations").await?;
         tx.put_visit_summary(&visit_summary(&note.value)?).await?;
-        tx.refresh_patient(&record.value).await?;
+        let conflicts = record.conflicts().len();
+        tx.refresh_patient(&record.value, conflicts).await?;
         self.audit(
             &mut tx,
             AuditAction::Edit,
@@ -572,6 +629,35 @@ impl Workspace {
         Ok(signature)
     }
 
+    /// Adds an attributed, timed correction to a signed visit; the signed body is untouched.
+    pub async fn add_addendum(&self, visit: VisitId, text: &str) -> Result<String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::Invalid("the addendum is empty".into()));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut note = self.draft_visit(&mut tx, visit).await?;
+        if note.value.signature.is_none() {
+            return Err(Error::Invalid(
+                "this visit is not signed yet: change the note itself; addenda are for signed notes".into(),
+            ));
+        }
+        let id = entry_id();
+        note.value.addenda.insert(
+            id.clone(),
+            crate::documents::visit::Addendum {
+                text: text.to_owned(),
+                written_by: self.me.clinician_ref(),
+                written_at: Timestamp::now(),
+            },
+        );
+        self.save(&mut tx, &mut note, "add addendum").await?;
+        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
+        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("added an addendum to visit {visit}")).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// Opens a visit note for reading: recorded in the audit log.
     pub async fn open_visit(&self, visit: VisitId) -> Result<VisitView> {
         let mut rx = self.store.begin_read().await?;
@@ -607,6 +693,11 @@ impl Workspace {
             narrative: note.narrative.as_str().to_owned(),
             signature: note.signature.clone(),
             signature_valid,
+            addenda: {
+                let mut a: Vec<_> = note.addenda.values().cloned().collect();
+                a.sort_by_key(|x| x.written_at);
+                a
+            },
         })
     }
 
@@ -664,9 +755,19 @@ impl Workspace {
             }
         }
         for id in tx.document_ids(DocumentKind::Patient).await? {
-            match tx.read_document::<PatientRecord>(&id, DocumentKind::Patient).await {
-                Ok(Some(record)) => {
-                    tx.refresh_patient(&record).await?;
+            let read = match tx.load_document(&id, DocumentKind::Patient).await {
+                Ok(Some(mut doc)) => documents::read::<PatientRecord, _>(&doc, DocumentKind::Patient)
+                    .map(|record| {
+                        let open = crate::conflicts::detect(&mut doc, &record).len();
+                        Some((record, open))
+                    })
+                    .map_err(Error::from),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(Some((record, open_conflicts))) => {
+                    tx.refresh_patient(&record, open_conflicts).await?;
                     report.patients += 1;
                 }
                 Ok(None) => {}
@@ -688,6 +789,7 @@ impl Workspace {
 
 pub(crate) async fn insert_document_as<T: Reconcile>(
     tx: &mut WriteTx<'_>,
+    by: &Identity,
     actor: ActorId,
     id: [u8; 16],
     kind: DocumentKind,
@@ -696,7 +798,7 @@ pub(crate) async fn insert_document_as<T: Reconcile>(
 ) -> Result<()> {
     let mut doc = AutoCommit::new().with_actor(actor);
     autosurgeon::reconcile(&mut doc, value).map_err(documents::DocumentError::from)?;
-    doc.commit_with(commit_options(message));
+    doc.commit_with(commit_options(message, by));
     tx.insert_document(&id, kind, &mut doc).await
 }
 

@@ -1,0 +1,70 @@
+//! History and attribution from Automerge's own history: every value a field has had, who
+//! wrote it and when, found by diffing each change against its parents. No parallel log.
+
+use crate::documents::{ChangeNote, ClinicianRef, Timestamp};
+use automerge::{AutoCommit, Prop, ScalarValue, Value, patches::PatchAction};
+use serde::Serialize;
+
+/// One value a field took, in causal order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// As a clinician reads it; "(removed)" when the field was deleted.
+    pub value: String,
+    pub by: Option<ClinicianRef>,
+    pub device: Option<String>,
+    /// What the change was ("change medicine", "record CPR recommendation", ...).
+    pub action: Option<String>,
+    /// When the change was made (to the second).
+    pub at: Timestamp,
+}
+
+fn text_of(v: &Value<'_>) -> String {
+    match v {
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Str(s) => s.to_string(),
+            ScalarValue::Null => "(none)".into(),
+            ScalarValue::Boolean(b) => if *b { "yes" } else { "no" }.into(),
+            ScalarValue::Timestamp(t) => Timestamp(*t).display(),
+            other => other.to_string(),
+        },
+        Value::Object(_) => "(a new entry)".into(),
+    }
+}
+
+/// Every value the field at `path` (map keys from the root) has had, oldest first.
+pub fn field_history(doc: &mut AutoCommit, path: &[&str]) -> Vec<FieldChange> {
+    let Some((field, parents)) = path.split_last() else { return Vec::new() };
+    let changes = doc.get_changes(&[]);
+    let mut out = Vec::new();
+    for change in changes {
+        let after = [change.hash()];
+        let patches = doc.diff(change.deps(), &after);
+        for patch in patches {
+            let keys: Vec<&str> = patch
+                .path
+                .iter()
+                .filter_map(|(_, p)| match p {
+                    Prop::Map(k) => Some(k.as_str()),
+                    Prop::Seq(_) => None,
+                })
+                .collect();
+            if keys.len() != parents.len() || keys.iter().zip(parents).any(|(a, b)| a != b) {
+                continue;
+            }
+            let value = match &patch.action {
+                PatchAction::PutMap { key, value, .. } if key == field => text_of(&value.0),
+                PatchAction::DeleteMap { key } if key == field => "(removed)".into(),
+                _ => continue,
+            };
+            let note = change.message().and_then(ChangeNote::parse);
+            out.push(FieldChange {
+                value,
+                by: note.as_ref().map(|n| n.by.clone()),
+                device: note.as_ref().map(|n| n.device.clone()),
+                action: note.map(|n| n.action),
+                at: Timestamp(change.timestamp() * 1000),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,182 @@
+//! Bringing in another device's copy of a document, the conflicts that can follow, and
+//! access to records outside the team's caseload (break-glass).
+
+use super::{Draft, PatientView, Workspace};
+use crate::conflicts::{self, Conflict};
+use crate::documents::{self, DocumentKind, PatientRecord, Team, VisitNote};
+use crate::error::{Error, Result};
+use crate::ids::PatientId;
+use crate::store::{AuditAction, ReadTx};
+use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value};
+use serde::Serialize;
+
+/// What merging a document did.
+#[derive(Clone, Debug, Serialize)]
+pub struct MergeReport {
+    pub kind: DocumentKind,
+    /// The document's id, hex.
+    pub id: String,
+    /// True when this device did not have the document before.
+    pub new: bool,
+    /// Changes this device did not have.
+    pub new_changes: usize,
+    /// Open conflicts on the record after the merge (patient records only).
+    pub open_conflicts: usize,
+}
+
+fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
+    match doc.get(&ROOT, key).ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Str(v) => Some(v.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl Workspace {
+    /// Merges another device's saved copy of a document (as `hedgerow export document`
+    /// writes it). Nothing is kept unless the merged document reads cleanly.
+    pub async fn merge_document(&self, bytes: &[u8], add_to_caseload: bool) -> Result<MergeReport> {
+        let mut incoming =
+            AutoCommit::load(bytes).map_err(|e| Error::Invalid(format!("not an Automerge document: {e}")))?;
+        let kind = root_str(&incoming, "kind")
+            .and_then(|k| DocumentKind::parse(&k))
+            .ok_or_else(|| Error::Invalid("not a Hedgerow document: it has no known kind".into()))?;
+        documents::check_header(&incoming, kind)?;
+        let id: [u8; 16] = root_str(&incoming, "id")
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| Error::Invalid("not a Hedgerow document: its id is missing or malformed".into()))?;
+
+        let mut tx = self.store.begin_write().await?;
+        let (mut doc, new, new_changes) = match tx.load_document(&id, kind).await? {
+            Some(mut doc) => {
+                let before = doc.get_heads();
+                let known = doc.get_changes(&[]).len();
+                doc.merge(&mut incoming).map_err(|e| Error::Invalid(format!("the document does not merge: {e}")))?;
+                let added = doc.get_changes(&[]).len() - known;
+                if added > 0 {
+                    let chunk = doc.save_after(&before);
+                    tx.append_chunk(&id, kind, &chunk, &mut doc).await?;
+                }
+                (doc, false, added)
+            }
+            None => {
+                let n = incoming.get_changes(&[]).len();
+                tx.insert_document(&id, kind, &mut incoming).await?;
+                (incoming, true, n)
+            }
+        };
+        let mut open_conflicts = 0;
+        let patient = match kind {
+            DocumentKind::Patient => {
+                let record: PatientRecord = documents::read(&doc, kind)?;
+                open_conflicts = conflicts::detect(&mut doc, &record).len();
+                tx.refresh_patient(&record, open_conflicts).await?;
+                let pid = PatientId(id);
+                if add_to_caseload {
+                    self.add_to_caseload(&mut tx, &[pid]).await?;
+                }
+                Some(pid)
+            }
+            DocumentKind::Visit => {
+                let note: VisitNote = documents::read(&doc, kind)?;
+                tx.put_visit_summary(&super::visit_summary(&note)?).await?;
+                let pid: PatientId = note.patient_id.parse().map_err(|e| Error::Invalid(format!("{e}")))?;
+                // The patient's latest NEWS2 may have changed.
+                if let Some(mut pdoc) = tx.load_document(&pid.0, DocumentKind::Patient).await? {
+                    let record: PatientRecord = documents::read(&pdoc, DocumentKind::Patient)?;
+                    let open = conflicts::detect(&mut pdoc, &record).len();
+                    tx.refresh_patient(&record, open).await?;
+                }
+                Some(pid)
+            }
+            DocumentKind::Team => {
+                documents::read::<Team, _>(&doc, kind)?;
+                None
+            }
+        };
+        self.audit(&mut tx, AuditAction::Import, patient, format!("merged a {kind} document: {new_changes} new changes"))
+            .await?;
+        tx.commit().await?;
+        Ok(MergeReport { kind, id: hex::encode(id), new, new_changes, open_conflicts })
+    }
+
+    /// Every value a field of the record has had, with who and when. `field` is a path of
+    /// map keys, e.g. `medicines/3fa2c0de1b2a4c5d/dose` or `end_of_life/cpr/recommendation`.
+    pub async fn field_history(&self, patient: PatientId, field: &str) -> Result<Vec<crate::history::FieldChange>> {
+        let mut rx = self.store.begin_read().await?;
+        let mut doc = rx
+            .load_document(&patient.0, DocumentKind::Patient)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
+        documents::check_header(&doc, DocumentKind::Patient)?;
+        let path: Vec<&str> = field.split('/').filter(|p| !p.is_empty()).collect();
+        Ok(crate::history::field_history(&mut doc, &path))
+    }
+
+    /// The open conflicts on a patient's record.
+    pub async fn conflicts(&self, patient: PatientId) -> Result<Vec<Conflict>> {
+        let mut rx = self.store.begin_read().await?;
+        let mut doc = rx
+            .load_document(&patient.0, DocumentKind::Patient)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
+        let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
+        Ok(conflicts::detect(&mut doc, &record))
+    }
+
+    /// A clinician resolves a conflict by choosing one of the values (1-based, as listed).
+    pub async fn resolve_conflict(&self, patient: PatientId, field: &str, choice: usize) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        let mut draft: Draft<PatientRecord> = self
+            .draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Invalid(format!("no patient {patient}")))
+            .await?;
+        if !draft.conflicts().iter().any(|c| c.field == field) {
+            return Err(Error::Invalid(format!("no open conflict on '{field}' for this patient")));
+        }
+        conflicts::resolve(&mut draft.doc, field, choice).map_err(|e| Error::Invalid(e.to_string()))?;
+        draft.value = documents::read(&draft.doc, DocumentKind::Patient)?;
+        self.save(&mut tx, &mut draft, &format!("resolve conflict: {field} (value {choice})")).await?;
+        let open = draft.conflicts().len();
+        tx.refresh_patient(&draft.value, open).await?;
+        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("resolved conflict on {field}: chose value {choice}"))
+            .await?;
+        tx.commit().await
+    }
+
+    async fn on_caseload(&self, rx: &mut ReadTx<'_>, patient: &PatientId) -> Result<bool> {
+        let team = rx
+            .load_document(&self.me.team_id.0, DocumentKind::Team)
+            .await?
+            .ok_or_else(|| Error::Corrupt("the team document is missing".into()))?;
+        documents::check_header(&team, DocumentKind::Team)?;
+        let caseload = match team.get(&ROOT, "caseload").map_err(documents::DocumentError::from)? {
+            Some((Value::Object(_), id)) => id,
+            _ => return Err(Error::Corrupt("the team document has no caseload".into())),
+        };
+        Ok(team.get(&caseload, patient.to_hex()).map_err(documents::DocumentError::from)?.is_some())
+    }
+
+    /// Opens a record for a clinician to read, recorded in the audit log. A patient who is
+    /// not on the team's caseload needs [`Workspace::open_patient_break_glass`].
+    pub async fn open_patient(&self, id: PatientId) -> Result<PatientView> {
+        let mut rx = self.store.begin_read().await?;
+        if !self.on_caseload(&mut rx, &id).await? {
+            return Err(Error::BreakGlassRequired);
+        }
+        drop(rx);
+        self.open_patient_audited(id, AuditAction::View, "opened record".into(), false).await
+    }
+
+    /// Break-glass: opens a record outside the team's caseload. The reason is required,
+    /// recorded, and the access flagged for review.
+    pub async fn open_patient_break_glass(&self, id: PatientId, reason: &str) -> Result<PatientView> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::Invalid("break-glass access needs a reason, which is recorded and reviewed".into()));
+        }
+        self.open_patient_audited(id, AuditAction::BreakGlass, format!("break-glass: {reason}"), true).await
+    }
+}

@@ -1,0 +1,358 @@
+//! Editing the clinical record: care plan, medicines, allergies and alerts, end of life
+//! and ReSPECT, tasks and consent. Each call is one audited transaction on the record.
+
+use super::Workspace;
+use crate::documents::patient::*;
+use crate::documents::{Role, Timestamp};
+use crate::error::{Error, Result};
+use crate::ids::{PatientId, entry_id};
+use chrono::NaiveDate;
+
+fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn required(text: &str, what: &str) -> Result<String> {
+    let t = text.trim();
+    if t.is_empty() { Err(Error::Invalid(format!("{what} must not be empty"))) } else { Ok(t.to_owned()) }
+}
+
+/// Finds an entry by its id or a unique prefix of it (at least 4 characters).
+pub fn find_entry<'a, T>(entries: &'a mut Entries<T>, key: &str, what: &str) -> Result<(String, &'a mut T)> {
+    let key = key.trim().to_lowercase();
+    let matches: Vec<String> =
+        entries.keys().filter(|k| **k == key || (key.len() >= 4 && k.starts_with(&key))).cloned().collect();
+    match matches.as_slice() {
+        [one] => {
+            let id = one.clone();
+            let entry = entries.get_mut(&id).expect("key just found");
+            Ok((id, entry))
+        }
+        [] => Err(Error::Invalid(format!("no {what} '{key}' on this record"))),
+        _ => Err(Error::Invalid(format!("'{key}' matches more than one {what}: give more of its id"))),
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NewProblem {
+    pub title: String,
+    pub detail: Option<String>,
+    pub owner_role: Option<Role>,
+    pub review_date: Option<NaiveDate>,
+    pub goal: Option<String>,
+    pub intervention: Option<String>,
+    pub frequency: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProblemUpdate {
+    pub title: Option<String>,
+    pub status: Option<PlanStatus>,
+    pub review_date: Option<NaiveDate>,
+    pub owner_role: Option<Role>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewMedicine {
+    pub name: String,
+    pub dmd_code: Option<String>,
+    pub dose: String,
+    pub route: Route,
+    pub frequency: String,
+    pub anticipatory: bool,
+    pub kept_at: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct MedicineChange {
+    pub dose: Option<String>,
+    pub frequency: Option<String>,
+    pub route: Option<Route>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EndOfLifeUpdate {
+    pub on_palliative_register: Option<bool>,
+    pub preferred_place_of_care: Option<Place>,
+    pub preferred_place_of_care_second: Option<Place>,
+    pub preferred_place_of_death: Option<Place>,
+    pub preferred_place_of_death_second: Option<Place>,
+    pub ceiling_of_treatment: Option<String>,
+    pub summary: Option<String>,
+    pub personal_preferences: Option<String>,
+    pub people_to_involve: Option<Vec<String>>,
+    pub has_capacity: Option<bool>,
+    pub key_worker: Option<String>,
+    pub hospice: Option<String>,
+    pub anticipatory_medicines_location: Option<String>,
+    pub respect_review_date: Option<NaiveDate>,
+}
+
+impl Workspace {
+    pub async fn add_problem(&self, patient: PatientId, new: NewProblem) -> Result<String> {
+        let title = required(&new.title, "the problem's title")?;
+        let owner_role = new.owner_role.unwrap_or(self.me.role);
+        self.edit_patient(patient, "add care plan problem", |record, by, at| {
+            let mut goals = Entries::new();
+            if let Some(g) = new.goal.filter(|g| !g.trim().is_empty()) {
+                goals.insert(entry_id(), Goal { text: g.trim().into(), target_date: None, achieved: false });
+            }
+            let mut interventions = Entries::new();
+            if let Some(i) = new.intervention.filter(|i| !i.trim().is_empty()) {
+                interventions.insert(
+                    entry_id(),
+                    Intervention { text: i.trim().into(), frequency: new.frequency, owner_role, status: PlanStatus::Active },
+                );
+            }
+            let id = entry_id();
+            record.care_plan.insert(
+                id.clone(),
+                Problem {
+                    title,
+                    detail: new.detail,
+                    status: PlanStatus::Active,
+                    owner_role,
+                    review_date: new.review_date.map(date),
+                    goals,
+                    interventions,
+                    created_by: by.clone(),
+                    created_at: at,
+                },
+            );
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Changes a care plan problem: title, status (review, resolve, close), review date, owner.
+    pub async fn update_problem(&self, patient: PatientId, problem: &str, update: ProblemUpdate) -> Result<String> {
+        self.edit_patient(patient, "update care plan problem", |record, _, _| {
+            let (id, p) = find_entry(&mut record.care_plan, problem, "care plan problem")?;
+            if let Some(t) = update.title {
+                p.title = required(&t, "the problem's title")?;
+            }
+            if let Some(s) = update.status {
+                p.status = s;
+            }
+            if let Some(d) = update.review_date {
+                p.review_date = Some(date(d));
+            }
+            if let Some(r) = update.owner_role {
+                p.owner_role = r;
+            }
+            Ok(id)
+        })
+        .await
+    }
+
+    pub async fn add_medicine(&self, patient: PatientId, new: NewMedicine) -> Result<String> {
+        let name = required(&new.name, "the medicine's name")?;
+        let dose = required(&new.dose, "the dose")?;
+        let frequency = required(&new.frequency, "the frequency")?;
+        self.edit_patient(patient, "add medicine", |record, by, at| {
+            let id = entry_id();
+            record.medicines.insert(
+                id.clone(),
+                Medicine {
+                    name,
+                    dmd_code: new.dmd_code.filter(|c| !c.trim().is_empty()),
+                    dose,
+                    route: new.route,
+                    frequency,
+                    start_date: Some(date(at.to_datetime().date_naive())),
+                    stop_date: None,
+                    anticipatory: new.anticipatory,
+                    kept_at: new.kept_at,
+                    changed_by: by.clone(),
+                    changed_at: at,
+                    change_reason: new.reason,
+                },
+            );
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Changes a dose, frequency or route; the reason is required and kept with who and when.
+    pub async fn change_medicine(&self, patient: PatientId, medicine: &str, change: MedicineChange) -> Result<String> {
+        let reason = required(&change.reason, "the reason for the change")?;
+        self.edit_patient(patient, "change medicine", |record, by, at| {
+            let (id, m) = find_entry(&mut record.medicines, medicine, "medicine")?;
+            if m.stop_date.is_some() {
+                return Err(Error::Invalid(format!("{} was stopped; add it again to restart it", m.name)));
+            }
+            if let Some(d) = change.dose {
+                m.dose = required(&d, "the dose")?;
+            }
+            if let Some(f) = change.frequency {
+                m.frequency = required(&f, "the frequency")?;
+            }
+            if let Some(r) = change.route {
+                m.route = r;
+            }
+            m.changed_by = by.clone();
+            m.changed_at = at;
+            m.change_reason = Some(reason);
+            Ok(id)
+        })
+        .await
+    }
+
+    pub async fn stop_medicine(&self, patient: PatientId, medicine: &str, reason: &str) -> Result<String> {
+        let reason = required(reason, "the reason for stopping")?;
+        self.edit_patient(patient, "stop medicine", |record, by, at| {
+            let (id, m) = find_entry(&mut record.medicines, medicine, "medicine")?;
+            m.stop_date = Some(date(at.to_datetime().date_naive()));
+            m.changed_by = by.clone();
+            m.changed_at = at;
+            m.change_reason = Some(reason);
+            Ok(id)
+        })
+        .await
+    }
+
+    pub async fn add_allergy(
+        &self,
+        patient: PatientId,
+        substance: &str,
+        reaction: Option<String>,
+        severity: AllergySeverity,
+    ) -> Result<String> {
+        let substance = required(substance, "the substance")?;
+        self.edit_patient(patient, "add allergy", |record, by, at| {
+            let id = entry_id();
+            record.allergies.insert(
+                id.clone(),
+                Allergy { substance, reaction, severity, recorded_by: by.clone(), recorded_at: at },
+            );
+            Ok(id)
+        })
+        .await
+    }
+
+    pub async fn add_alert(&self, patient: PatientId, kind: AlertKind, text: &str) -> Result<String> {
+        let text = required(text, "the alert text")?;
+        self.edit_patient(patient, "add alert", |record, by, at| {
+            let id = entry_id();
+            record.alerts.insert(id.clone(), Alert { kind, text, added_by: by.clone(), added_at: at, active: true });
+            Ok(id)
+        })
+        .await
+    }
+
+    pub async fn end_alert(&self, patient: PatientId, alert: &str) -> Result<String> {
+        self.edit_patient(patient, "end alert", |record, _, _| {
+            let (id, a) = find_entry(&mut record.alerts, alert, "alert")?;
+            a.active = false;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Records a CPR recommendation, made now by this clinician. Each decision is written
+    /// as a new entry, never as an edit of the last, so that two clinicians deciding at the
+    /// same time always meet as a conflict, even when one of them re-confirms the old value.
+    pub async fn set_cpr(
+        &self,
+        patient: PatientId,
+        recommendation: CprRecommendation,
+        discussed_with: Option<String>,
+    ) -> Result<()> {
+        self.edit_patient_doc(patient, "record CPR recommendation", |doc, record, by, at| {
+            use automerge::{ObjType, ROOT, ReadDoc, transaction::Transactable};
+            let eol = match doc.get(&ROOT, "end_of_life").map_err(crate::documents::DocumentError::from)? {
+                Some((automerge::Value::Object(_), id)) => id,
+                _ => return Err(Error::Corrupt("the record has no end of life section".into())),
+            };
+            doc.put_object(&eol, "cpr", ObjType::Map).map_err(crate::documents::DocumentError::from)?;
+            record.end_of_life.cpr =
+                Some(CprDecision { recommendation, made_by: by.clone(), made_at: at, discussed_with });
+            Ok(())
+        })
+        .await
+    }
+
+    /// Sets the EPaCCS and ReSPECT items given; the others stay as they are.
+    pub async fn update_end_of_life(&self, patient: PatientId, u: EndOfLifeUpdate) -> Result<()> {
+        self.edit_patient(patient, "update end of life plan", |record, _, _| {
+            let e = &mut record.end_of_life;
+            fn set<T>(slot: &mut Option<T>, v: Option<T>) {
+                if v.is_some() {
+                    *slot = v;
+                }
+            }
+            if let Some(r) = u.on_palliative_register {
+                e.on_palliative_register = r;
+            }
+            set(&mut e.preferred_place_of_care, u.preferred_place_of_care);
+            set(&mut e.preferred_place_of_care_second, u.preferred_place_of_care_second);
+            set(&mut e.preferred_place_of_death, u.preferred_place_of_death);
+            set(&mut e.preferred_place_of_death_second, u.preferred_place_of_death_second);
+            set(&mut e.ceiling_of_treatment, u.ceiling_of_treatment);
+            set(&mut e.summary, u.summary);
+            set(&mut e.personal_preferences, u.personal_preferences);
+            set(&mut e.has_capacity, u.has_capacity);
+            set(&mut e.key_worker, u.key_worker);
+            set(&mut e.hospice, u.hospice);
+            if let Some(loc) = u.anticipatory_medicines_location {
+                e.anticipatory_medicines_prescribed = true;
+                e.anticipatory_medicines_location = Some(loc);
+            }
+            set(&mut e.respect_review_date, u.respect_review_date.map(date));
+            if let Some(people) = u.people_to_involve {
+                e.people_to_involve = people;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn add_task(
+        &self,
+        patient: PatientId,
+        title: &str,
+        assignee_role: Role,
+        due: Option<NaiveDate>,
+        source: EntrySource,
+    ) -> Result<String> {
+        let title = required(title, "the task's title")?;
+        self.edit_patient(patient, "add task", |record, by, at| {
+            let id = entry_id();
+            record.tasks.insert(
+                id.clone(),
+                Task {
+                    title,
+                    assignee_role,
+                    due_date: due.map(date),
+                    status: TaskStatus::Open,
+                    source,
+                    created_by: by.clone(),
+                    created_at: at,
+                },
+            );
+            Ok(id)
+        })
+        .await
+    }
+
+    pub async fn set_task_status(&self, patient: PatientId, task: &str, status: TaskStatus) -> Result<String> {
+        self.edit_patient(patient, "update task", |record, _, _| {
+            let (id, t) = find_entry(&mut record.tasks, task, "task")?;
+            t.status = status;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Records consent to share with the team and the national data opt-out.
+    pub async fn set_consent(&self, patient: PatientId, share_with_team: bool, national_data_opt_out: bool) -> Result<()> {
+        self.edit_patient(patient, "record consent", |record, by, at: Timestamp| {
+            record.consent =
+                Consent { share_with_team, national_data_opt_out, recorded_by: Some(by.clone()), recorded_at: Some(at) };
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,273 @@
+//! The clinical record across devices: concurrent disagreement surfaced as conflicts,
+//! resolved by a clinician; history of a dose; addenda to signed notes; break-glass.
+
+use hedgerow_core::conflicts::Conflict;
+use hedgerow_core::documents::Role;
+use hedgerow_core::documents::patient::{CprRecommendation, PlanStatus, Route};
+use hedgerow_core::ids::PatientId;
+use hedgerow_core::store::AuditAction;
+use hedgerow_core::workspace::{MedicineChange, NewMedicine, NewProblem, ProblemUpdate};
+use hedgerow_core::{Error, NewClinician, NewPatient, Workspace};
+use hedgerow_tests::PASSPHRASE;
+use tempfile::TempDir;
+
+async fn device(name: &str, role: Role) -> (TempDir, Workspace) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = Workspace::create(tmp.path(), PASSPHRASE, NewClinician { name: name.into(), role, registration: None }, None)
+        .await
+        .unwrap();
+    (tmp, ws)
+}
+
+struct Shared {
+    patient: PatientId,
+    problem: String,
+    medicine: String,
+}
+
+/// The nurse's device creates the record with a plan item, a medicine and a CPR decision.
+async fn shared_record(nurse: &Workspace) -> Shared {
+    let patient = nurse
+        .add_patient(NewPatient {
+            nhs_number: "9434765919".parse().unwrap(),
+            name: "Winifred Ashdown".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
+            address: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let problem = nurse
+        .add_problem(patient, NewProblem { title: "Venous leg ulcer, left gaiter".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let medicine = nurse
+        .add_medicine(
+            patient,
+            NewMedicine {
+                name: "Furosemide 40 mg tablets".into(),
+                dmd_code: None,
+                dose: "40 mg".into(),
+                route: Route::Oral,
+                frequency: "once daily".into(),
+                anticipatory: false,
+                kept_at: None,
+                reason: Some("started by GP".into()),
+            },
+        )
+        .await
+        .unwrap();
+    nurse.set_cpr(patient, CprRecommendation::AttemptCpr, None).await.unwrap();
+    Shared { patient, problem, medicine }
+}
+
+fn fields(conflicts: &[Conflict]) -> Vec<String> {
+    let mut f: Vec<String> = conflicts.iter().map(|c| c.field.clone()).collect();
+    f.sort();
+    f
+}
+
+#[tokio::test]
+async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clinician_resolves_them() {
+    let (_a_dir, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let (_b_dir, gp) = device("Dr Priya Kellaway", Role::Gp).await;
+    let s = shared_record(&nurse).await;
+    let first = nurse.export_patient_document(s.patient).await.unwrap();
+    gp.merge_document(&first, true).await.unwrap();
+
+    // Offline, at the same time, they disagree.
+    nurse.update_problem(s.patient, &s.problem, ProblemUpdate { status: Some(PlanStatus::Resolved), ..Default::default() }).await.unwrap();
+    nurse
+        .change_medicine(s.patient, &s.medicine, MedicineChange { dose: Some("80 mg".into()), reason: "more oedema".into(), ..Default::default() })
+        .await
+        .unwrap();
+    nurse.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, Some("patient and daughter".into())).await.unwrap();
+    gp.update_problem(s.patient, &s.problem, ProblemUpdate { status: Some(PlanStatus::Closed), ..Default::default() }).await.unwrap();
+    gp.change_medicine(s.patient, &s.medicine, MedicineChange { dose: Some("20 mg".into()), reason: "low BP".into(), ..Default::default() })
+        .await
+        .unwrap();
+    // The GP re-confirms the old decision: still a disagreement with the nurse's new one.
+    gp.set_cpr(s.patient, CprRecommendation::AttemptCpr, Some("patient".into())).await.unwrap();
+
+    let from_nurse = nurse.export_patient_document(s.patient).await.unwrap();
+    let from_gp = gp.export_patient_document(s.patient).await.unwrap();
+
+    // Third and fourth devices merge the two in opposite orders.
+    let (_c_dir, c) = device("Owen Pritchard", Role::HospiceNurse).await;
+    let (_d_dir, d) = device("Nell Avery", Role::HealthcareAssistant).await;
+    c.merge_document(&from_nurse, true).await.unwrap();
+    c.merge_document(&from_gp, true).await.unwrap();
+    d.merge_document(&from_gp, true).await.unwrap();
+    d.merge_document(&from_nurse, true).await.unwrap();
+    nurse.merge_document(&from_gp, false).await.unwrap();
+    gp.merge_document(&from_nurse, false).await.unwrap();
+
+    let expected = vec![
+        format!("care_plan/{}/status", s.problem),
+        "end_of_life/cpr".to_owned(),
+        format!("medicines/{}/dose", s.medicine),
+    ];
+    let reference = nurse.conflicts(s.patient).await.unwrap();
+    assert_eq!(fields(&reference), expected, "{reference:#?}");
+    let record = nurse.open_patient(s.patient).await.unwrap().record;
+    for ws in [&gp, &c, &d] {
+        assert_eq!(ws.conflicts(s.patient).await.unwrap(), reference, "every device shows the same conflicts");
+        assert_eq!(ws.open_patient(s.patient).await.unwrap().record, record, "and the same values");
+    }
+    // Both values, with authors and times.
+    let cpr = reference.iter().find(|c| c.field == "end_of_life/cpr").unwrap();
+    let mut values: Vec<&str> = cpr.values.iter().map(|v| v.value.as_str()).collect();
+    values.sort();
+    assert_eq!(values, ["attempt-cpr", "do-not-attempt-cpr"]);
+    let mut authors: Vec<&str> = cpr.values.iter().map(|v| v.by.as_ref().unwrap().name.as_str()).collect();
+    authors.sort();
+    assert_eq!(authors, ["Ada Quill", "Dr Priya Kellaway"]);
+    assert!(cpr.values.iter().all(|v| v.at.is_some()));
+    let dose = reference.iter().find(|c| c.field.ends_with("/dose")).unwrap();
+    let mut doses: Vec<&str> = dose.values.iter().map(|v| v.value.as_str()).collect();
+    doses.sort();
+    assert_eq!(doses, ["20 mg", "80 mg"]);
+    // An unrelated edit (an allergy, another field of the conflicted medicine) decides nothing.
+    let (_e_dir, e) = device("Mo Hartley", Role::CommunityNurse).await;
+    e.merge_document(&from_nurse, true).await.unwrap();
+    e.merge_document(&from_gp, true).await.unwrap();
+    e.add_allergy(s.patient, "Penicillin", Some("rash".into()), hedgerow_core::documents::patient::AllergySeverity::Moderate)
+        .await
+        .unwrap();
+    e.change_medicine(s.patient, &s.medicine, MedicineChange { frequency: Some("once daily, morning".into()), reason: "timing".into(), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(fields(&e.conflicts(s.patient).await.unwrap()), expected, "an unrelated edit must not resolve conflicts");
+    // The record stays flagged on the caseload.
+    let row = c.caseload().await.unwrap().into_iter().find(|p| p.id == s.patient).unwrap();
+    assert_eq!(row.open_conflicts, 3);
+
+    // The GP resolves all three on their device.
+    for conflict in &reference {
+        let want = if conflict.field == "end_of_life/cpr" {
+            "do-not-attempt-cpr"
+        } else if conflict.field.ends_with("/dose") {
+            "20 mg"
+        } else {
+            "closed"
+        };
+        let choice = conflict.values.iter().position(|v| v.value == want).unwrap() + 1;
+        gp.resolve_conflict(s.patient, &conflict.field, choice).await.unwrap();
+    }
+    assert!(gp.conflicts(s.patient).await.unwrap().is_empty());
+    let resolved = gp.open_patient(s.patient).await.unwrap().record;
+    assert_eq!(resolved.end_of_life.cpr.as_ref().unwrap().recommendation, CprRecommendation::DoNotAttemptCpr);
+    assert_eq!(resolved.medicines[&s.medicine].dose, "20 mg");
+    assert_eq!(resolved.care_plan[&s.problem].status, PlanStatus::Closed);
+
+    // After the next sync the others see it resolved, with the same values.
+    let after = gp.export_patient_document(s.patient).await.unwrap();
+    for ws in [&nurse, &c, &d] {
+        ws.merge_document(&after, false).await.unwrap();
+        assert!(ws.conflicts(s.patient).await.unwrap().is_empty());
+        assert_eq!(ws.open_patient(s.patient).await.unwrap().record, resolved);
+        let row = ws.caseload().await.unwrap().into_iter().find(|p| p.id == s.patient).unwrap();
+        assert_eq!(row.open_conflicts, 0);
+    }
+
+    // Resolving what is not in conflict, or choosing a value that is not there, is refused.
+    let err = gp.resolve_conflict(s.patient, "end_of_life/cpr", 1).await.unwrap_err();
+    assert!(err.to_string().contains("no open conflict"), "{err}");
+}
+
+#[tokio::test]
+async fn the_same_value_written_twice_at_once_is_not_a_conflict() {
+    let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let (_b, gp) = device("Dr Priya Kellaway", Role::Gp).await;
+    let s = shared_record(&nurse).await;
+    gp.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), true).await.unwrap();
+    for ws in [&nurse, &gp] {
+        ws.change_medicine(s.patient, &s.medicine, MedicineChange { dose: Some("60 mg".into()), reason: "agreed".into(), ..Default::default() })
+            .await
+            .unwrap();
+        ws.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap();
+    }
+    nurse.merge_document(&gp.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
+    assert!(nurse.conflicts(s.patient).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn history_shows_who_changed_a_dose_and_when() {
+    let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let (_b, gp) = device("Dr Priya Kellaway", Role::Gp).await;
+    let s = shared_record(&nurse).await;
+    gp.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), true).await.unwrap();
+    gp.change_medicine(s.patient, &s.medicine, MedicineChange { dose: Some("80 mg".into()), reason: "oedema".into(), ..Default::default() })
+        .await
+        .unwrap();
+    nurse.merge_document(&gp.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
+    nurse
+        .change_medicine(s.patient, &s.medicine, MedicineChange { dose: Some("60 mg".into()), reason: "GP phoned".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let history = nurse.field_history(s.patient, &format!("medicines/{}/dose", s.medicine)).await.unwrap();
+    let seen: Vec<(&str, &str)> =
+        history.iter().map(|h| (h.value.as_str(), h.by.as_ref().unwrap().name.as_str())).collect();
+    assert_eq!(seen, [("40 mg", "Ada Quill"), ("80 mg", "Dr Priya Kellaway"), ("60 mg", "Ada Quill")]);
+    assert_eq!(history[1].action.as_deref(), Some("change medicine"));
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(history.iter().all(|h| (now - h.at.0).abs() < 120_000), "times are when the changes were made");
+    let cpr = nurse.field_history(s.patient, "end_of_life/cpr/recommendation").await.unwrap();
+    assert_eq!(cpr.len(), 1);
+    assert_eq!(cpr[0].value, "attempt-cpr");
+}
+
+#[tokio::test]
+async fn a_signed_note_cannot_change_but_takes_attributed_addenda() {
+    let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let s = shared_record(&nurse).await;
+    let visit = nurse.start_visit(s.patient).await.unwrap();
+    nurse.add_note(visit, "Dressing changed.").await.unwrap();
+    let err = nurse.add_addendum(visit, "too early").await.unwrap_err();
+    assert!(err.to_string().contains("not signed yet"), "{err}");
+    nurse.sign_visit(visit).await.unwrap();
+    assert!(matches!(nurse.add_note(visit, "changed").await, Err(Error::VisitSigned(_))));
+    nurse.add_addendum(visit, "Correction: left leg, not right.").await.unwrap();
+    let v = nurse.open_visit(visit).await.unwrap();
+    assert_eq!(v.narrative, "Dressing changed.");
+    assert_eq!(v.signature_valid, Some(true), "the addendum leaves the signed body intact");
+    assert_eq!(v.addenda.len(), 1);
+    assert_eq!(v.addenda[0].written_by.name, "Ada Quill");
+    assert_eq!(v.addenda[0].text, "Correction: left leg, not right.");
+}
+
+#[tokio::test]
+async fn opening_a_record_off_the_caseload_is_break_glass_with_a_reason_audited_and_flagged() {
+    let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let (_b, other) = device("Sam Ferris", Role::CommunityNurse).await;
+    let s = shared_record(&nurse).await;
+    other.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
+    assert!(matches!(other.open_patient(s.patient).await, Err(Error::BreakGlassRequired)));
+    let err = other.open_patient_break_glass(s.patient, "   ").await.unwrap_err();
+    assert!(err.to_string().contains("reason"), "{err}");
+    let view = other.open_patient_break_glass(s.patient, "covering for a colleague; patient called out of hours").await.unwrap();
+    assert_eq!(view.record.demographics.name, "Winifred Ashdown");
+    let log = other.audit_log(Some(s.patient)).await.unwrap();
+    let glass: Vec<_> = log.iter().filter(|e| e.action == AuditAction::BreakGlass).collect();
+    assert_eq!(glass.len(), 1);
+    assert!(glass[0].flagged);
+    assert!(glass[0].detail.contains("covering for a colleague"));
+    assert_eq!(glass[0].clinician.name, "Sam Ferris");
+    // On one's own caseload no reason is needed.
+    assert!(nurse.open_patient(s.patient).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_malformed_or_foreign_document_is_refused_and_changes_nothing() {
+    let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let s = shared_record(&nurse).await;
+    let before = nurse.open_patient(s.patient).await.unwrap().record;
+    let err = nurse.merge_document(b"not automerge at all", false).await.unwrap_err();
+    assert!(err.to_string().contains("not an Automerge document"), "{err}");
+    let mut stranger = automerge::AutoCommit::new();
+    use automerge::transaction::Transactable;
+    stranger.put(automerge::ROOT, "hello", "world").unwrap();
+    let err = nurse.merge_document(&stranger.save(), false).await.unwrap_err();
+    assert!(err.to_string().contains("not a Hedgerow document"), "{err}");
+    assert_eq!(nurse.open_patient(s.patient).await.unwrap().record, before);
+}

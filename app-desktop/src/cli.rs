@@ -44,9 +44,50 @@ pub enum Command {
     /// Visits: start, observations with NEWS2, note, sign.
     #[command(subcommand)]
     Visit(VisitCommand),
-    /// Tasks due.
+    /// Tasks between clinicians and teams.
     #[command(subcommand)]
     Tasks(TasksCommand),
+    /// The care plan: problems and needs, goals, interventions.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Medicines: add, change (dose, frequency, route), stop.
+    #[command(subcommand)]
+    Meds(MedsCommand),
+    /// Allergies.
+    #[command(subcommand)]
+    Allergy(AllergyCommand),
+    /// Alerts shown on every view (lone worker, access, safeguarding...).
+    #[command(subcommand)]
+    Alert(AlertCommand),
+    /// End of life: EPaCCS items, ReSPECT, the CPR recommendation.
+    #[command(subcommand)]
+    Eol(EolCommand),
+    /// Record consent to share and the national data opt-out.
+    Consent {
+        nhs: String,
+        /// Consent to share the record with the care team: yes or no.
+        #[arg(long)]
+        share: YesNo,
+        /// National data opt-out registered: yes or no.
+        #[arg(long)]
+        opt_out: YesNo,
+    },
+    /// Fields where clinicians disagreed: list them, or resolve one by choosing a value.
+    Conflicts {
+        /// One patient (NHS number); without it, every patient with open conflicts.
+        nhs: Option<String>,
+        #[command(subcommand)]
+        action: Option<ConflictsCommand>,
+    },
+    /// Every value a field of a record has had, with who and when.
+    History {
+        nhs: String,
+        /// The field's path, as `conflicts` and `patient show --json` name it, e.g. medicines/3fa2c0de/dose.
+        field: String,
+    },
+    /// Bring in a document exported on another device (`hedgerow export document`).
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Export a record.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -66,6 +107,9 @@ pub enum Command {
         /// Only this patient's entries (NHS number).
         #[arg(long)]
         patient: Option<String>,
+        /// Only entries flagged for review (break-glass).
+        #[arg(long)]
+        flagged: bool,
     },
     /// Who this device is: clinician, device and team.
     Whoami,
@@ -99,6 +143,9 @@ pub enum PatientCommand {
     Show {
         /// NHS number.
         nhs: String,
+        /// Open a record that is not on your team's caseload, stating why (recorded and flagged).
+        #[arg(long, value_name = "REASON")]
+        break_glass: Option<String>,
     },
     /// Set or clear SpO2 Scale 2 (confirmed hypercapnic respiratory failure) on the record.
     Scale2 {
@@ -129,6 +176,12 @@ pub enum VisitCommand {
     },
     /// Sign the visit; its note can no longer be changed.
     Sign { visit: String },
+    /// Add an attributed correction to a signed visit.
+    Addendum {
+        visit: String,
+        #[arg(long)]
+        text: String,
+    },
     /// Show a visit with its observations, NEWS2 and signature.
     Show { visit: String },
 }
@@ -172,6 +225,225 @@ pub enum TasksCommand {
         /// YYYY-MM-DD.
         #[arg(long)]
         on: Option<String>,
+    },
+    /// Add a task to a patient's record.
+    Add {
+        nhs: String,
+        #[arg(long)]
+        title: String,
+        /// Who should do it (a role, e.g. district-nurse, gp).
+        #[arg(long)]
+        assignee_role: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        due: Option<String>,
+        /// clinical (default), carer or family: entries by carers and family are labelled as theirs.
+        #[arg(long, default_value = "clinical")]
+        source: String,
+    },
+    /// Mark a task done.
+    Done { nhs: String, task: String },
+    /// Cancel a task.
+    Cancel { nhs: String, task: String },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum YesNo {
+    Yes,
+    No,
+}
+
+impl YesNo {
+    pub fn yes(self) -> bool {
+        matches!(self, YesNo::Yes)
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PlanCommand {
+    /// Add a problem or need, with a first goal and intervention.
+    Add {
+        nhs: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        detail: Option<String>,
+        /// Role that owns it (default: yours).
+        #[arg(long)]
+        owner_role: Option<String>,
+        /// Review date, YYYY-MM-DD.
+        #[arg(long)]
+        review: Option<String>,
+        #[arg(long)]
+        goal: Option<String>,
+        #[arg(long)]
+        intervention: Option<String>,
+        /// How often the intervention is done, e.g. "twice weekly".
+        #[arg(long)]
+        frequency: Option<String>,
+    },
+    /// Change a problem: title, status (active, resolved, closed), review date, owner.
+    Update {
+        nhs: String,
+        /// The problem's id (or its first characters), as `patient show` lists it.
+        item: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        review: Option<String>,
+        #[arg(long)]
+        owner_role: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MedsCommand {
+    /// Add a medicine.
+    Add {
+        nhs: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        dose: String,
+        /// oral, subcutaneous, intramuscular, topical, transdermal, inhaled, other.
+        #[arg(long)]
+        route: String,
+        #[arg(long)]
+        frequency: String,
+        /// dm+d concept id.
+        #[arg(long)]
+        dmd: Option<String>,
+        /// An anticipatory ("just in case") medicine.
+        #[arg(long)]
+        anticipatory: bool,
+        /// Where it is kept in the home.
+        #[arg(long)]
+        kept_at: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Change a dose, frequency or route, with the reason.
+    Change {
+        nhs: String,
+        item: String,
+        #[arg(long)]
+        dose: Option<String>,
+        #[arg(long)]
+        frequency: Option<String>,
+        #[arg(long)]
+        route: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Stop a medicine, with the reason.
+    Stop {
+        nhs: String,
+        item: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AllergyCommand {
+    Add {
+        nhs: String,
+        #[arg(long)]
+        substance: String,
+        #[arg(long)]
+        reaction: Option<String>,
+        /// mild, moderate, severe, unknown.
+        #[arg(long, default_value = "unknown")]
+        severity: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlertCommand {
+    Add {
+        nhs: String,
+        /// lone-worker, access, safeguarding, infection, communication, clinical.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Mark an alert as no longer active.
+    End { nhs: String, item: String },
+}
+
+// Parsed once per run: the size of the largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum EolCommand {
+    /// Record the CPR recommendation, made now by you.
+    Cpr {
+        nhs: String,
+        /// attempt-cpr or do-not-attempt-cpr.
+        #[arg(long)]
+        recommendation: String,
+        #[arg(long)]
+        discussed_with: Option<String>,
+    },
+    /// Set EPaCCS and ReSPECT items; those not given stay as they are.
+    /// Places: home, care-home, hospice, hospital, other, not-discussed.
+    Set {
+        nhs: String,
+        #[arg(long)]
+        register: Option<YesNo>,
+        #[arg(long)]
+        place_of_care: Option<String>,
+        #[arg(long)]
+        place_of_care_second: Option<String>,
+        #[arg(long)]
+        place_of_death: Option<String>,
+        #[arg(long)]
+        place_of_death_second: Option<String>,
+        /// ReSPECT clinical recommendation, e.g. "symptom control at home".
+        #[arg(long)]
+        ceiling: Option<String>,
+        #[arg(long)]
+        summary: Option<String>,
+        #[arg(long)]
+        preferences: Option<String>,
+        /// People to involve in decisions (repeat for several).
+        #[arg(long)]
+        involve: Vec<String>,
+        #[arg(long)]
+        capacity: Option<YesNo>,
+        #[arg(long)]
+        key_worker: Option<String>,
+        #[arg(long)]
+        hospice: Option<String>,
+        /// Where the anticipatory ("just in case") medicines are kept.
+        #[arg(long)]
+        jic_location: Option<String>,
+        /// ReSPECT review date, YYYY-MM-DD.
+        #[arg(long)]
+        review: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConflictsCommand {
+    /// Resolve one conflict by choosing a value (numbered as listed).
+    Resolve {
+        field: String,
+        #[arg(long)]
+        choose: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Merge an Automerge document from another device into this one.
+    Document {
+        file: PathBuf,
+        /// Put the patient on this team's caseload.
+        #[arg(long)]
+        add_to_caseload: bool,
     },
 }
 

@@ -1,8 +1,9 @@
 //! Each command: parse what the clinician typed, call the workspace, print the result.
 
-use crate::cli::{Cli, Command, ExportCommand, ObsArgs, PatientCommand, TasksCommand, VisitCommand};
+use crate::cli::{Cli, Command, ExportCommand, ObsArgs, PatientCommand, VisitCommand};
 use crate::output::{news2_json, news2_text, print_json};
 use crate::passphrase;
+use crate::record_commands;
 use anyhow::{Context, Result, anyhow, bail};
 use hedgerow_core::clinical::{Consciousness, NhsNumber, Observations};
 use hedgerow_core::documents::Role;
@@ -21,7 +22,7 @@ fn data_dir(cli: &Cli) -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("no home directory to keep data in: pass --data DIR"))
 }
 
-async fn open(dir: &Path) -> Result<Workspace> {
+pub async fn open(dir: &Path) -> Result<Workspace> {
     let pass = passphrase::get(false)?;
     Ok(Workspace::open(dir, &pass).await?)
 }
@@ -39,12 +40,12 @@ fn parse_role(s: &str) -> Result<Role> {
     Role::parse(s).ok_or_else(|| anyhow!("unknown role '{s}'; allowed: {}", Role::allowed()))
 }
 
-fn parse_date(s: &str, what: &str) -> Result<chrono::NaiveDate> {
+pub fn parse_date(s: &str, what: &str) -> Result<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| anyhow!("{what} '{s}' is not a date; write it as YYYY-MM-DD, e.g. 1941-03-07"))
 }
 
-async fn find(ws: &Workspace, nhs: &str) -> Result<PatientId> {
+pub async fn find(ws: &Workspace, nhs: &str) -> Result<PatientId> {
     Ok(ws.find_patient(&parse_nhs(nhs)?).await?)
 }
 
@@ -69,38 +70,18 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Patient(cmd) => patient(&dir, json, cmd).await?,
         Command::Visit(cmd) => visit(&dir, json, cmd).await?,
-        Command::Tasks(TasksCommand::Due { on }) => {
-            let ws = open(&dir).await?;
-            let date = match on {
-                Some(d) => parse_date(&d, "--on")?,
-                None => chrono::Local::now().date_naive(),
-            };
-            let tasks = ws.due_tasks(date).await?;
-            let caseload = ws.caseload().await?;
-            ws.close().await;
-            let name_of = |id: &PatientId| {
-                caseload.iter().find(|p| &p.id == id).map(|p| p.name.clone()).unwrap_or_default()
-            };
-            if json {
-                let rows: Vec<_> = tasks
-                    .iter()
-                    .map(|t| json!({ "task": t, "patient_name": name_of(&t.patient_id) }))
-                    .collect();
-                print_json(&json!({ "due_on_or_before": date.to_string(), "tasks": rows }));
-            } else if tasks.is_empty() {
-                println!("No open tasks due by {date}.");
-            } else {
-                for t in &tasks {
-                    println!(
-                        "{}  {:<28} {}  ({})",
-                        t.due_date,
-                        name_of(&t.patient_id),
-                        t.title,
-                        t.assignee_role
-                    );
-                }
-            }
+        Command::Tasks(cmd) => record_commands::tasks(&dir, json, cmd).await?,
+        Command::Plan(cmd) => record_commands::plan(&dir, json, cmd).await?,
+        Command::Meds(cmd) => record_commands::meds(&dir, json, cmd).await?,
+        Command::Allergy(cmd) => record_commands::allergy(&dir, json, cmd).await?,
+        Command::Alert(cmd) => record_commands::alert(&dir, json, cmd).await?,
+        Command::Eol(cmd) => record_commands::eol(&dir, json, cmd).await?,
+        Command::Consent { nhs, share, opt_out } => {
+            record_commands::consent(&dir, json, &nhs, share.yes(), opt_out.yes()).await?
         }
+        Command::Conflicts { nhs, action } => record_commands::conflicts(&dir, json, nhs, action).await?,
+        Command::History { nhs, field } => record_commands::history(&dir, json, &nhs, &field).await?,
+        Command::Import(cmd) => record_commands::import(&dir, json, cmd).await?,
         Command::Export(ExportCommand::Document { patient, out }) => {
             let ws = open(&dir).await?;
             let id = find(&ws, &patient).await?;
@@ -134,13 +115,16 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Audit { patient } => {
+        Command::Audit { patient, flagged } => {
             let ws = open(&dir).await?;
             let id = match &patient {
                 Some(n) => Some(find(&ws, n).await?),
                 None => None,
             };
-            let log = ws.audit_log(id).await?;
+            let mut log = ws.audit_log(id).await?;
+            if flagged {
+                log.retain(|e| e.flagged);
+            }
             let caseload = ws.caseload().await?;
             ws.close().await;
             if json {
@@ -152,12 +136,13 @@ pub async fn run(cli: Cli) -> Result<()> {
                 };
                 for e in &log {
                     println!(
-                        "{}  {:<20} {:<8} {}{}",
+                        "{}  {:<20} {:<11} {}{}{}",
                         e.at.display(),
                         e.clinician.name,
                         serde_json::to_value(e.action)?.as_str().unwrap_or(""),
                         e.patient.as_ref().map(who).unwrap_or_default(),
-                        e.detail
+                        e.detail,
+                        if e.flagged { "  [FLAGGED FOR REVIEW]" } else { "" }
                     );
                 }
             }
@@ -232,10 +217,20 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
                 println!("{} patient{}", list.len(), if list.len() == 1 { "" } else { "s" });
             }
         }
-        PatientCommand::Show { nhs } => {
+        PatientCommand::Show { nhs, break_glass } => {
             let ws = open(dir).await?;
             let id = find(&ws, &nhs).await?;
-            let view = ws.open_patient(id).await?;
+            let view = match &break_glass {
+                Some(reason) => ws.open_patient_break_glass(id, reason).await?,
+                None => ws.open_patient(id).await.map_err(|e| match e {
+                    hedgerow_core::Error::BreakGlassRequired => {
+                        anyhow!(
+                            "{e}. To open it anyway: hedgerow patient show {nhs} --break-glass \"REASON\""
+                        )
+                    }
+                    other => other.into(),
+                })?,
+            };
             ws.close().await;
             if json {
                 print_json(&json!({ "patient": view }));
@@ -260,22 +255,26 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
     Ok(())
 }
 
+fn short(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
 fn print_patient(view: &hedgerow_core::workspace::PatientView) {
+    use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
     let s = &view.summary;
     let r = &view.record;
     let today = chrono::Local::now().date_naive();
-    println!(
-        "{}  NHS {}  born {} (age {})",
-        s.name,
-        s.nhs_display(),
-        s.date_of_birth,
-        s.age_on(today).map(|a| a.to_string()).unwrap_or_default()
-    );
+    let age = s.age_on(today).map(|a| a.to_string()).unwrap_or_default();
+    println!("{}  NHS {}  born {} (age {age})", s.name, s.nhs_display(), s.date_of_birth);
     if let Some(a) = &s.address {
         println!("  {a}");
     }
-    if let Some(c) = s.cpr {
-        println!("  CPR: {}", c.to_string().to_uppercase());
+    if let Some(n) = &r.demographics.access_notes {
+        println!("  Access: {n}");
+    }
+    match s.cpr {
+        Some(c) => println!("  CPR: {}", c.to_string().to_uppercase()),
+        None => println!("  CPR: no recommendation recorded"),
     }
     for a in &s.alerts {
         println!("  ALERT {a}");
@@ -283,42 +282,93 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
     if s.allergies.is_empty() {
         println!("  Allergies: none recorded");
     } else {
-        println!("  Allergies: {}", s.allergies.join("; "));
+        println!("  ALLERGIES: {}", s.allergies.join("; "));
     }
-    if let Some(n) = &s.latest_news2 {
+    if s.open_conflicts > 0 {
         println!(
-            "  Latest NEWS2: {}{} ({}), {}",
-            if n.partial { "at least " } else { "" },
-            n.total,
-            n.band,
-            n.recorded_at.display()
+            "  CONFLICTS: {} field(s) with disagreeing values: `hedgerow conflicts {}`",
+            s.open_conflicts, s.nhs_number
         );
     }
-    if !r.care_plan.is_empty() {
+    if s.scale2 {
+        println!("  NEWS2 SpO2 Scale 2 (hypercapnic respiratory failure)");
+    }
+    if let Some(n) = &s.latest_news2 {
+        let at_least = if n.partial { "at least " } else { "" };
+        println!("  Latest NEWS2: {at_least}{} ({}), {}", n.total, n.band, n.recorded_at.display());
+    }
+    if !r.consent.share_with_team || r.consent.national_data_opt_out {
+        println!(
+            "  Consent: share with team {}; national data opt-out {}",
+            if r.consent.share_with_team { "yes" } else { "NO" },
+            if r.consent.national_data_opt_out { "YES" } else { "no" }
+        );
+    }
+    let open_plan: Vec<_> = r.care_plan.iter().filter(|(_, p)| p.status == PlanStatus::Active).collect();
+    if !open_plan.is_empty() {
         println!("Care plan:");
-        for p in r.care_plan.values() {
+        for (id, p) in open_plan {
             println!(
-                "  - {} [{}; {}; review {}]",
+                "  [{}] {} ({}; review {})",
+                short(id),
                 p.title,
-                p.status,
                 p.owner_role,
                 p.review_date.as_deref().unwrap_or("-")
             );
+            for g in p.goals.values() {
+                println!("      goal: {}", g.text);
+            }
             for i in p.interventions.values() {
                 println!("      {} ({})", i.text, i.frequency.as_deref().unwrap_or("-"));
             }
         }
     }
-    if !r.medicines.is_empty() {
+    let current: Vec<_> = r.medicines.iter().filter(|(_, m)| m.stop_date.is_none()).collect();
+    if !current.is_empty() {
         println!("Medicines:");
-        for m in r.medicines.values().filter(|m| m.stop_date.is_none()) {
+        for (id, m) in current {
+            let jic = if m.anticipatory { " (anticipatory)" } else { "" };
+            println!("  [{}] {} {} {} {}{jic}", short(id), m.name, m.dose, m.route, m.frequency);
+        }
+    }
+    let e = &r.end_of_life;
+    if r.end_of_life_care() {
+        println!("End of life:");
+        if let Some(c) = &e.cpr {
+            println!("  CPR: {} by {} on {}", c.recommendation, c.made_by.name, c.made_at.display());
+        }
+        let place = |p: &Option<hedgerow_core::documents::patient::Place>| {
+            p.map(|p| p.to_string()).unwrap_or("-".into())
+        };
+        println!(
+            "  Preferred place of care: {} (then {})",
+            place(&e.preferred_place_of_care),
+            place(&e.preferred_place_of_care_second)
+        );
+        println!(
+            "  Preferred place of death: {} (then {})",
+            place(&e.preferred_place_of_death),
+            place(&e.preferred_place_of_death_second)
+        );
+        if let Some(c) = &e.ceiling_of_treatment {
+            println!("  Ceiling of treatment: {c}");
+        }
+        if let Some(l) = &e.anticipatory_medicines_location {
+            println!("  Just-in-case medicines: {l}");
+        }
+    }
+    let open_tasks: Vec<_> = r.tasks.iter().filter(|(_, t)| t.status == TaskStatus::Open).collect();
+    if !open_tasks.is_empty() {
+        println!("Tasks:");
+        for (id, t) in open_tasks {
+            let from =
+                if t.source.as_str() == "clinical" { String::new() } else { format!(" (from {})", t.source) };
             println!(
-                "  - {} {} {} {}{}",
-                m.name,
-                m.dose,
-                m.route,
-                m.frequency,
-                if m.anticipatory { " (anticipatory)" } else { "" }
+                "  [{}] {} for {}, due {}{from}",
+                short(id),
+                t.title,
+                t.assignee_role,
+                t.due_date.as_deref().unwrap_or("-")
             );
         }
     }
@@ -330,14 +380,8 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
                 .as_ref()
                 .map(|n| format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total))
                 .unwrap_or_default();
-            println!(
-                "  {} {:<20} {:<10} {} {}",
-                v.started_at.display(),
-                v.clinician.name,
-                news2,
-                if v.signed { "signed" } else { "open" },
-                v.id
-            );
+            let state = if v.signed { "signed" } else { "open" };
+            println!("  {} {:<20} {:<10} {state} {}", v.started_at.display(), v.clinician.name, news2, v.id);
         }
     }
 }
@@ -412,6 +456,17 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
                 println!("Signed by {} at {}.", sig.signed_by.name, sig.signed_at.display());
             }
         }
+        VisitCommand::Addendum { visit, text } => {
+            let visit = parse_visit(&visit)?;
+            let ws = open(dir).await?;
+            let id = ws.add_addendum(visit, &text).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "visit": visit, "addendum": id }));
+            } else {
+                println!("Addendum added.");
+            }
+        }
         VisitCommand::Show { visit } => {
             let visit = parse_visit(&visit)?;
             let ws = open(dir).await?;
@@ -437,6 +492,9 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
                 }
                 if !v.narrative.is_empty() {
                     println!("Note:\n{}", v.narrative);
+                }
+                for a in &v.addenda {
+                    println!("Addendum by {} at {}: {}", a.written_by.name, a.written_at.display(), a.text);
                 }
                 match (&v.signature, v.signature_valid) {
                     (Some(s), Some(true)) => println!(

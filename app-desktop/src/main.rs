@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod output;
 mod passphrase;
+mod record_commands;
 
 use clap::Parser;
 

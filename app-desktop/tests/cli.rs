@@ -289,3 +289,201 @@ fn demo_creates_a_workspace_with_a_checked_caseload_and_due_tasks() {
     json(dir, &["demo", "--patients", "10", "--seed", "5"]);
     assert_eq!(json(dir, &["patient", "list"])["patients"].as_array().unwrap().len(), 40);
 }
+
+#[test]
+fn two_devices_disagree_on_a_dose_and_a_clinician_resolves_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("nurse"), tmp.path().join("gp"));
+    init(&a);
+    ok(&b, &["init", "--clinician", "Dr Priya Kellaway", "--role", "gp"]);
+    ok(&a, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let plan = json(
+        &a,
+        &[
+            "plan",
+            "add",
+            "9434765919",
+            "--title",
+            "Venous leg ulcer",
+            "--goal",
+            "Healed in 12 weeks",
+            "--intervention",
+            "Compression bandaging",
+            "--frequency",
+            "twice weekly",
+            "--review",
+            "2026-12-20",
+        ],
+    );
+    assert_eq!(plan["id"].as_str().unwrap().len(), 16);
+    let med = json(
+        &a,
+        &[
+            "meds",
+            "add",
+            "9434765919",
+            "--name",
+            "Furosemide 40 mg tablets",
+            "--dose",
+            "40 mg",
+            "--route",
+            "oral",
+            "--frequency",
+            "once daily",
+        ],
+    );
+    let med = med["id"].as_str().unwrap().to_owned();
+    ok(&a, &["eol", "cpr", "9434765919", "--recommendation", "attempt-cpr"]);
+    ok(
+        &a,
+        &[
+            "eol",
+            "set",
+            "9434765919",
+            "--register",
+            "yes",
+            "--place-of-death",
+            "home",
+            "--ceiling",
+            "symptom control at home",
+            "--involve",
+            "daughter",
+        ],
+    );
+    let file = |name: &str| tmp.path().join(name).to_str().unwrap().to_owned();
+    ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file("a1")]);
+    let r = json(&b, &["import", "document", &file("a1"), "--add-to-caseload"]);
+    assert_eq!(r["merged"]["new"], true);
+
+    ok(&a, &["meds", "change", "9434765919", &med[..6], "--dose", "80 mg", "--reason", "more oedema"]);
+    ok(&b, &["meds", "change", "9434765919", &med[..6], "--dose", "20 mg", "--reason", "low blood pressure"]);
+    ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file("a2")]);
+    ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b2")]);
+    let r = json(&a, &["import", "document", &file("b2")]);
+    assert_eq!(r["merged"]["open_conflicts"], 1);
+    ok(&b, &["import", "document", &file("a2")]);
+
+    let ca = json(&a, &["conflicts", "9434765919"]);
+    let cb = json(&b, &["conflicts", "9434765919"]);
+    assert_eq!(ca, cb, "both devices show the same conflict");
+    let conflict = &ca["conflicts"][0];
+    let field = conflict["field"].as_str().unwrap().to_owned();
+    assert_eq!(field, format!("medicines/{med}/dose"));
+    let text = ok(&a, &["conflicts", "9434765919"]);
+    assert!(text.contains("Ada Quill") && text.contains("Dr Priya Kellaway"), "{text}");
+    let flagged = json(&a, &["conflicts"]);
+    assert_eq!(flagged["patients"][0]["open_conflicts"], 1);
+    let shown = ok(&a, &["patient", "show", "9434765919"]);
+    assert!(shown.contains("CONFLICTS"), "{shown}");
+
+    let choice =
+        conflict["values"].as_array().unwrap().iter().position(|v| v["value"] == "20 mg").unwrap() + 1;
+    ok(&b, &["conflicts", "9434765919", "resolve", &field, "--choose", &choice.to_string()]);
+    ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b3")]);
+    ok(&a, &["import", "document", &file("b3")]);
+    assert_eq!(json(&a, &["conflicts", "9434765919"])["conflicts"].as_array().unwrap().len(), 0);
+    let record = json(&a, &["patient", "show", "9434765919"]);
+    assert_eq!(record["patient"]["record"]["medicines"][&med]["dose"], "20 mg");
+
+    let history = json(&a, &["history", "9434765919", &field]);
+    let values: Vec<&str> =
+        history["history"].as_array().unwrap().iter().map(|h| h["value"].as_str().unwrap()).collect();
+    assert!(
+        values.contains(&"40 mg") && values.contains(&"80 mg") && values.contains(&"20 mg"),
+        "{values:?}"
+    );
+
+    // Tasks, carers' entries labelled as theirs, addenda.
+    ok(
+        &a,
+        &[
+            "tasks",
+            "add",
+            "9434765919",
+            "--title",
+            "Bloods: U&Es",
+            "--assignee-role",
+            "district-nurse",
+            "--due",
+            "2026-11-01",
+        ],
+    );
+    ok(
+        &a,
+        &[
+            "tasks",
+            "add",
+            "9434765919",
+            "--title",
+            "Needs more pads",
+            "--assignee-role",
+            "district-nurse",
+            "--source",
+            "family",
+        ],
+    );
+    let due = json(&a, &["tasks", "due", "--on", "2026-11-30"]);
+    assert_eq!(due["tasks"].as_array().unwrap().len(), 1);
+    let shown = ok(&a, &["patient", "show", "9434765919"]);
+    assert!(shown.contains("(from family)"), "{shown}");
+    let task = due["tasks"][0]["task"]["task_id"].as_str().unwrap().to_owned();
+    ok(&a, &["tasks", "done", "9434765919", &task]);
+    assert_eq!(json(&a, &["tasks", "due", "--on", "2026-11-30"])["tasks"].as_array().unwrap().len(), 0);
+    let err = fails(&a, &["meds", "change", "9434765919", &med, "--dose", "10 mg", "--reason", " "]);
+    assert!(err.contains("reason"), "{err}");
+    let err = fails(
+        &a,
+        &[
+            "meds",
+            "add",
+            "9434765919",
+            "--name",
+            "X",
+            "--dose",
+            "1",
+            "--route",
+            "nasal",
+            "--frequency",
+            "daily",
+        ],
+    );
+    assert!(err.contains("allowed: oral"), "{err}");
+    let visit = ok(&a, &["visit", "start", "9434765919"]).trim().to_owned();
+    ok(&a, &["visit", "note", &visit, "--text", "Dressing changed."]);
+    ok(&a, &["visit", "sign", &visit]);
+    ok(&a, &["visit", "addendum", &visit, "--text", "Correction: left leg."]);
+    let v = json(&a, &["visit", "show", &visit]);
+    assert_eq!(v["visit"]["addenda"][0]["written_by"]["name"], "Ada Quill");
+    assert_eq!(v["visit"]["signature_valid"], true);
+}
+
+#[test]
+fn a_record_off_the_caseload_opens_only_by_break_glass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    init(&a);
+    init(&b);
+    ok(&a, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let file = tmp.path().join("doc").to_str().unwrap().to_owned();
+    ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file]);
+    ok(&b, &["import", "document", &file]);
+    let err = fails(&b, &["patient", "show", "9434765919"]);
+    assert!(err.contains("break-glass"), "{err}");
+    let err = fails(&b, &["patient", "show", "9434765919", "--break-glass", ""]);
+    assert!(err.contains("reason"), "{err}");
+    ok(
+        &b,
+        &[
+            "patient",
+            "show",
+            "9434765919",
+            "--break-glass",
+            "Out-of-hours call; patient's own nurse unavailable",
+        ],
+    );
+    let flagged = json(&b, &["audit", "--flagged"]);
+    let entries = flagged["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["action"], "break-glass");
+    assert!(entries[0]["detail"].as_str().unwrap().contains("Out-of-hours"));
+}

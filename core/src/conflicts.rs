@@ -83,17 +83,25 @@ pub fn detect(doc: &mut AutoCommit, record: &PatientRecord) -> Vec<Conflict> {
     let mut watched: Vec<(Vec<String>, String)> = Vec::new();
     let path = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
     for (id, p) in &record.care_plan {
-        for (field, what) in [("title", "title"), ("status", "status"), ("owner_role", "owner"), ("review_date", "review date")] {
+        for (field, what) in [
+            ("title", "title"),
+            ("status", "status"),
+            ("owner_role", "owner"),
+            ("review_date", "review date"),
+        ] {
             watched.push((path(&["care_plan", id, field]), format!("Care plan '{}': {what}", p.title)));
         }
     }
     for (id, m) in &record.medicines {
-        for (field, what) in [("dose", "dose"), ("frequency", "frequency"), ("route", "route"), ("stop_date", "stopped")] {
+        for (field, what) in
+            [("dose", "dose"), ("frequency", "frequency"), ("route", "route"), ("stop_date", "stopped")]
+        {
             watched.push((path(&["medicines", id, field]), format!("Medicine {}: {what}", m.name)));
         }
     }
     for (id, a) in &record.allergies {
-        for (field, what) in [("substance", "substance"), ("reaction", "reaction"), ("severity", "severity")] {
+        for (field, what) in [("substance", "substance"), ("reaction", "reaction"), ("severity", "severity")]
+        {
             watched.push((path(&["allergies", id, field]), format!("Allergy {}: {what}", a.substance)));
         }
     }

@@ -537,7 +537,8 @@ async fn demo_patient(
         note.narrative.update(text);
         note.actions.insert(entry_id(), Action { text: "Next visit as per care plan".into(), done: true });
         note.signature = Some(sign_note(&note, &c.identity, &c.key, Timestamp(started.0 + 40 * 60_000)));
-        insert_document_as(tx, &c.identity, c.actor.clone(), vid.0, DocumentKind::Visit, &note, "demo visit").await?;
+        insert_document_as(tx, &c.identity, c.actor.clone(), vid.0, DocumentKind::Visit, &note, "demo visit")
+            .await?;
         tx.put_visit_summary(&visit_summary(&note)?).await?;
         record.visits.insert(
             vid.to_hex(),
@@ -546,7 +547,16 @@ async fn demo_patient(
         visits += 1;
         at += rng.i64(5..22) * DAY_MS;
     }
-    insert_document_as(tx, &nurse.identity, nurse.actor.clone(), id.0, DocumentKind::Patient, &record, "demo patient").await?;
+    insert_document_as(
+        tx,
+        &nurse.identity,
+        nurse.actor.clone(),
+        id.0,
+        DocumentKind::Patient,
+        &record,
+        "demo patient",
+    )
+    .await?;
     tx.refresh_patient(&record, 0).await?;
     Ok((id, visits, end_of_life))
 }

@@ -14,6 +14,6 @@ pub use error::{Error, Result};
 pub mod workspace;
 
 pub use workspace::{Identity, NewClinician, NewPatient, Workspace};
-pub mod demo;
 pub mod conflicts;
+pub mod demo;
 pub mod history;

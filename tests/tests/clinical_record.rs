@@ -13,9 +13,14 @@ use tempfile::TempDir;
 
 async fn device(name: &str, role: Role) -> (TempDir, Workspace) {
     let tmp = tempfile::tempdir().unwrap();
-    let ws = Workspace::create(tmp.path(), PASSPHRASE, NewClinician { name: name.into(), role, registration: None }, None)
-        .await
-        .unwrap();
+    let ws = Workspace::create(
+        tmp.path(),
+        PASSPHRASE,
+        NewClinician { name: name.into(), role, registration: None },
+        None,
+    )
+    .await
+    .unwrap();
     (tmp, ws)
 }
 
@@ -38,7 +43,10 @@ async fn shared_record(nurse: &Workspace) -> Shared {
         .unwrap()
         .id;
     let problem = nurse
-        .add_problem(patient, NewProblem { title: "Venous leg ulcer, left gaiter".into(), ..Default::default() })
+        .add_problem(
+            patient,
+            NewProblem { title: "Venous leg ulcer, left gaiter".into(), ..Default::default() },
+        )
         .await
         .unwrap();
     let medicine = nurse
@@ -76,16 +84,40 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     gp.merge_document(&first, true).await.unwrap();
 
     // Offline, at the same time, they disagree.
-    nurse.update_problem(s.patient, &s.problem, ProblemUpdate { status: Some(PlanStatus::Resolved), ..Default::default() }).await.unwrap();
     nurse
-        .change_medicine(s.patient, &s.medicine, MedicineChange { dose: Some("80 mg".into()), reason: "more oedema".into(), ..Default::default() })
+        .update_problem(
+            s.patient,
+            &s.problem,
+            ProblemUpdate { status: Some(PlanStatus::Resolved), ..Default::default() },
+        )
         .await
         .unwrap();
-    nurse.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, Some("patient and daughter".into())).await.unwrap();
-    gp.update_problem(s.patient, &s.problem, ProblemUpdate { status: Some(PlanStatus::Closed), ..Default::default() }).await.unwrap();
-    gp.change_medicine(s.patient, &s.medicine, MedicineChange { dose: Some("20 mg".into()), reason: "low BP".into(), ..Default::default() })
+    nurse
+        .change_medicine(
+            s.patient,
+            &s.medicine,
+            MedicineChange { dose: Some("80 mg".into()), reason: "more oedema".into(), ..Default::default() },
+        )
         .await
         .unwrap();
+    nurse
+        .set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, Some("patient and daughter".into()))
+        .await
+        .unwrap();
+    gp.update_problem(
+        s.patient,
+        &s.problem,
+        ProblemUpdate { status: Some(PlanStatus::Closed), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    gp.change_medicine(
+        s.patient,
+        &s.medicine,
+        MedicineChange { dose: Some("20 mg".into()), reason: "low BP".into(), ..Default::default() },
+    )
+    .await
+    .unwrap();
     // The GP re-confirms the old decision: still a disagreement with the nurse's new one.
     gp.set_cpr(s.patient, CprRecommendation::AttemptCpr, Some("patient".into())).await.unwrap();
 
@@ -111,7 +143,11 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     assert_eq!(fields(&reference), expected, "{reference:#?}");
     let record = nurse.open_patient(s.patient).await.unwrap().record;
     for ws in [&gp, &c, &d] {
-        assert_eq!(ws.conflicts(s.patient).await.unwrap(), reference, "every device shows the same conflicts");
+        assert_eq!(
+            ws.conflicts(s.patient).await.unwrap(),
+            reference,
+            "every device shows the same conflicts"
+        );
         assert_eq!(ws.open_patient(s.patient).await.unwrap().record, record, "and the same values");
     }
     // Both values, with authors and times.
@@ -131,13 +167,30 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     let (_e_dir, e) = device("Mo Hartley", Role::CommunityNurse).await;
     e.merge_document(&from_nurse, true).await.unwrap();
     e.merge_document(&from_gp, true).await.unwrap();
-    e.add_allergy(s.patient, "Penicillin", Some("rash".into()), hedgerow_core::documents::patient::AllergySeverity::Moderate)
-        .await
-        .unwrap();
-    e.change_medicine(s.patient, &s.medicine, MedicineChange { frequency: Some("once daily, morning".into()), reason: "timing".into(), ..Default::default() })
-        .await
-        .unwrap();
-    assert_eq!(fields(&e.conflicts(s.patient).await.unwrap()), expected, "an unrelated edit must not resolve conflicts");
+    e.add_allergy(
+        s.patient,
+        "Penicillin",
+        Some("rash".into()),
+        hedgerow_core::documents::patient::AllergySeverity::Moderate,
+    )
+    .await
+    .unwrap();
+    e.change_medicine(
+        s.patient,
+        &s.medicine,
+        MedicineChange {
+            frequency: Some("once daily, morning".into()),
+            reason: "timing".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fields(&e.conflicts(s.patient).await.unwrap()),
+        expected,
+        "an unrelated edit must not resolve conflicts"
+    );
     // The record stays flagged on the caseload.
     let row = c.caseload().await.unwrap().into_iter().find(|p| p.id == s.patient).unwrap();
     assert_eq!(row.open_conflicts, 3);
@@ -182,9 +235,13 @@ async fn the_same_value_written_twice_at_once_is_not_a_conflict() {
     let s = shared_record(&nurse).await;
     gp.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), true).await.unwrap();
     for ws in [&nurse, &gp] {
-        ws.change_medicine(s.patient, &s.medicine, MedicineChange { dose: Some("60 mg".into()), reason: "agreed".into(), ..Default::default() })
-            .await
-            .unwrap();
+        ws.change_medicine(
+            s.patient,
+            &s.medicine,
+            MedicineChange { dose: Some("60 mg".into()), reason: "agreed".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
         ws.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap();
     }
     nurse.merge_document(&gp.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
@@ -197,12 +254,20 @@ async fn history_shows_who_changed_a_dose_and_when() {
     let (_b, gp) = device("Dr Priya Kellaway", Role::Gp).await;
     let s = shared_record(&nurse).await;
     gp.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), true).await.unwrap();
-    gp.change_medicine(s.patient, &s.medicine, MedicineChange { dose: Some("80 mg".into()), reason: "oedema".into(), ..Default::default() })
-        .await
-        .unwrap();
+    gp.change_medicine(
+        s.patient,
+        &s.medicine,
+        MedicineChange { dose: Some("80 mg".into()), reason: "oedema".into(), ..Default::default() },
+    )
+    .await
+    .unwrap();
     nurse.merge_document(&gp.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
     nurse
-        .change_medicine(s.patient, &s.medicine, MedicineChange { dose: Some("60 mg".into()), reason: "GP phoned".into(), ..Default::default() })
+        .change_medicine(
+            s.patient,
+            &s.medicine,
+            MedicineChange { dose: Some("60 mg".into()), reason: "GP phoned".into(), ..Default::default() },
+        )
         .await
         .unwrap();
     let history = nurse.field_history(s.patient, &format!("medicines/{}/dose", s.medicine)).await.unwrap();
@@ -245,7 +310,10 @@ async fn opening_a_record_off_the_caseload_is_break_glass_with_a_reason_audited_
     assert!(matches!(other.open_patient(s.patient).await, Err(Error::BreakGlassRequired)));
     let err = other.open_patient_break_glass(s.patient, "   ").await.unwrap_err();
     assert!(err.to_string().contains("reason"), "{err}");
-    let view = other.open_patient_break_glass(s.patient, "covering for a colleague; patient called out of hours").await.unwrap();
+    let view = other
+        .open_patient_break_glass(s.patient, "covering for a colleague; patient called out of hours")
+        .await
+        .unwrap();
     assert_eq!(view.record.demographics.name, "Winifred Ashdown");
     let log = other.audit_log(Some(s.patient)).await.unwrap();
     let glass: Vec<_> = log.iter().filter(|e| e.action == AuditAction::BreakGlass).collect();

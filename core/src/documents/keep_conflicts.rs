@@ -20,7 +20,11 @@ impl autosurgeon::ReadDoc for KeepConflicts<'_> {
     fn get_heads(&self) -> Vec<am::ChangeHash> {
         autosurgeon::ReadDoc::get_heads(&*self.0)
     }
-    fn get<P: Into<am::Prop>>(&self, obj: &ObjId, prop: P) -> Result<Option<(Value<'_>, ObjId)>, AutomergeError> {
+    fn get<P: Into<am::Prop>>(
+        &self,
+        obj: &ObjId,
+        prop: P,
+    ) -> Result<Option<(Value<'_>, ObjId)>, AutomergeError> {
         autosurgeon::ReadDoc::get(&*self.0, obj, prop)
     }
     fn object_type<O: AsRef<ObjId>>(&self, obj: O) -> Option<am::ObjType> {
@@ -34,7 +38,11 @@ impl autosurgeon::ReadDoc for KeepConflicts<'_> {
     {
         autosurgeon::ReadDoc::map_range(&*self.0, obj, range)
     }
-    fn list_range<O: AsRef<ObjId>, R: RangeBounds<usize>>(&self, obj: O, range: R) -> am::iter::ListRange<'_> {
+    fn list_range<O: AsRef<ObjId>, R: RangeBounds<usize>>(
+        &self,
+        obj: O,
+        range: R,
+    ) -> am::iter::ListRange<'_> {
         autosurgeon::ReadDoc::list_range(&*self.0, obj, range)
     }
     fn length<O: AsRef<ObjId>>(&self, obj: O) -> usize {
@@ -94,13 +102,24 @@ impl autosurgeon::Doc for KeepConflicts<'_> {
     ) -> Result<ObjId, AutomergeError> {
         autosurgeon::Doc::insert_object(self.0, obj, index, value)
     }
-    fn increment<O: AsRef<ObjId>, P: Into<am::Prop>>(&mut self, obj: O, prop: P, value: i64) -> Result<(), AutomergeError> {
+    fn increment<O: AsRef<ObjId>, P: Into<am::Prop>>(
+        &mut self,
+        obj: O,
+        prop: P,
+        value: i64,
+    ) -> Result<(), AutomergeError> {
         autosurgeon::Doc::increment(self.0, obj, prop, value)
     }
     fn delete<O: AsRef<ObjId>, P: Into<am::Prop>>(&mut self, obj: O, prop: P) -> Result<(), AutomergeError> {
         autosurgeon::Doc::delete(self.0, obj, prop)
     }
-    fn splice_text<O: AsRef<ObjId>>(&mut self, obj: O, pos: usize, del: isize, text: &str) -> Result<(), AutomergeError> {
+    fn splice_text<O: AsRef<ObjId>>(
+        &mut self,
+        obj: O,
+        pos: usize,
+        del: isize,
+        text: &str,
+    ) -> Result<(), AutomergeError> {
         autosurgeon::Doc::splice_text(self.0, obj, pos, del, text)
     }
     fn update_text<O: AsRef<ObjId>>(&mut self, obj: O, text: &str) -> Result<(), AutomergeError> {

@@ -9,7 +9,9 @@ pub mod visit;
 
 pub use keep_conflicts::KeepConflicts;
 pub use patient::PatientRecord;
-pub use schema::{ChangeNote, ClinicianRef, DocumentError, DocumentKind, Role, Timestamp, check_header, read};
+pub use schema::{
+    ChangeNote, ClinicianRef, DocumentError, DocumentKind, Role, Timestamp, Vocabulary, check_header, read,
+};
 pub use team::Team;
 pub use visit::VisitNote;
 

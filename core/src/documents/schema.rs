@@ -38,6 +38,13 @@ impl Hydrate for Timestamp {
     }
 }
 
+/// A closed list of values stored as fixed strings; shells parse user input with it.
+pub trait Vocabulary: Sized + Copy + 'static {
+    fn parse(s: &str) -> Option<Self>;
+    /// The allowed values, comma-separated, for error messages.
+    fn allowed() -> String;
+}
+
 /// Declares a closed vocabulary stored in documents as a fixed lowercase string.
 macro_rules! vocabulary {
     ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
@@ -62,6 +69,15 @@ macro_rules! vocabulary {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::documents::schema::Vocabulary for $name {
+            fn parse(s: &str) -> Option<Self> {
+                $name::parse(s)
+            }
+            fn allowed() -> String {
+                $name::allowed()
             }
         }
 

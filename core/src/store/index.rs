@@ -218,7 +218,11 @@ impl WriteTx<'_> {
     }
 
     /// Rebuilds a patient's caseload row and task rows from the record and the visit index.
-    pub async fn refresh_patient(&mut self, record: &PatientRecord, open_conflicts: usize) -> Result<PatientSummary> {
+    pub async fn refresh_patient(
+        &mut self,
+        record: &PatientRecord,
+        open_conflicts: usize,
+    ) -> Result<PatientSummary> {
         let id: PatientId =
             record.id.parse().map_err(|e| Error::Corrupt(format!("patient record id: {e}")))?;
         let nhs: NhsNumber = record.demographics.nhs_number.parse()?;

@@ -47,14 +47,17 @@ impl Workspace {
         let id: [u8; 16] = root_str(&incoming, "id")
             .and_then(|h| hex::decode(h).ok())
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| Error::Invalid("not a Hedgerow document: its id is missing or malformed".into()))?;
+            .ok_or_else(|| {
+                Error::Invalid("not a Hedgerow document: its id is missing or malformed".into())
+            })?;
 
         let mut tx = self.store.begin_write().await?;
         let (mut doc, new, new_changes) = match tx.load_document(&id, kind).await? {
             Some(mut doc) => {
                 let before = doc.get_heads();
                 let known = doc.get_changes(&[]).len();
-                doc.merge(&mut incoming).map_err(|e| Error::Invalid(format!("the document does not merge: {e}")))?;
+                doc.merge(&mut incoming)
+                    .map_err(|e| Error::Invalid(format!("the document does not merge: {e}")))?;
                 let added = doc.get_changes(&[]).len() - known;
                 if added > 0 {
                     let chunk = doc.save_after(&before);
@@ -97,15 +100,24 @@ impl Workspace {
                 None
             }
         };
-        self.audit(&mut tx, AuditAction::Import, patient, format!("merged a {kind} document: {new_changes} new changes"))
-            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Import,
+            patient,
+            format!("merged a {kind} document: {new_changes} new changes"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(MergeReport { kind, id: hex::encode(id), new, new_changes, open_conflicts })
     }
 
     /// Every value a field of the record has had, with who and when. `field` is a path of
     /// map keys, e.g. `medicines/3fa2c0de1b2a4c5d/dose` or `end_of_life/cpr/recommendation`.
-    pub async fn field_history(&self, patient: PatientId, field: &str) -> Result<Vec<crate::history::FieldChange>> {
+    pub async fn field_history(
+        &self,
+        patient: PatientId,
+        field: &str,
+    ) -> Result<Vec<crate::history::FieldChange>> {
         let mut rx = self.store.begin_read().await?;
         let mut doc = rx
             .load_document(&patient.0, DocumentKind::Patient)
@@ -131,7 +143,9 @@ impl Workspace {
     pub async fn resolve_conflict(&self, patient: PatientId, field: &str, choice: usize) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         let mut draft: Draft<PatientRecord> = self
-            .draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Invalid(format!("no patient {patient}")))
+            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
+                Error::Invalid(format!("no patient {patient}"))
+            })
             .await?;
         if !draft.conflicts().iter().any(|c| c.field == field) {
             return Err(Error::Invalid(format!("no open conflict on '{field}' for this patient")));
@@ -141,8 +155,13 @@ impl Workspace {
         self.save(&mut tx, &mut draft, &format!("resolve conflict: {field} (value {choice})")).await?;
         let open = draft.conflicts().len();
         tx.refresh_patient(&draft.value, open).await?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("resolved conflict on {field}: chose value {choice}"))
-            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Edit,
+            Some(patient),
+            format!("resolved conflict on {field}: chose value {choice}"),
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -175,7 +194,9 @@ impl Workspace {
     pub async fn open_patient_break_glass(&self, id: PatientId, reason: &str) -> Result<PatientView> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(Error::Invalid("break-glass access needs a reason, which is recorded and reviewed".into()));
+            return Err(Error::Invalid(
+                "break-glass access needs a reason, which is recorded and reviewed".into(),
+            ));
         }
         self.open_patient_audited(id, AuditAction::BreakGlass, format!("break-glass: {reason}"), true).await
     }

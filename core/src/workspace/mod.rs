@@ -14,7 +14,9 @@ pub use merge::MergeReport;
 
 pub use record::{EndOfLifeUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry};
 
-use crate::documents::{self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Team, Timestamp, VisitNote};
+use crate::documents::{
+    self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Team, Timestamp, VisitNote,
+};
 use crate::error::{Error, Result};
 use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId, VisitId, entry_id};
 use crate::store::{
@@ -149,7 +151,8 @@ pub(crate) struct Draft<T> {
 }
 
 fn commit_options(action: &str, by: &Identity) -> CommitOptions {
-    let note = ChangeNote { action: action.to_owned(), by: by.clinician_ref(), device: by.device_id.to_hex() };
+    let note =
+        ChangeNote { action: action.to_owned(), by: by.clinician_ref(), device: by.device_id.to_hex() };
     CommitOptions::default().with_message(note.to_message()).with_time(chrono::Utc::now().timestamp())
 }
 
@@ -295,7 +298,8 @@ impl Workspace {
         draft: &mut Draft<T>,
         message: &str,
     ) -> Result<()> {
-        autosurgeon::reconcile(&mut documents::KeepConflicts(&mut draft.doc), &draft.value).map_err(documents::DocumentError::from)?;
+        autosurgeon::reconcile(&mut documents::KeepConflicts(&mut draft.doc), &draft.value)
+            .map_err(documents::DocumentError::from)?;
         draft.doc.commit_with(commit_options(message, &self.me));
         if draft.doc.get_heads() != draft.heads {
             let chunk = draft.doc.save_after(&draft.heads);
@@ -435,7 +439,8 @@ impl Workspace {
     ) -> Result<PatientView> {
         let mut rx = self.store.begin_read().await?;
         let record = Self::read_patient(&mut rx, &id).await?;
-        let summary = rx.patient_summary(&id).await?.ok_or_else(|| Error::Invalid(format!("no patient {id}")))?;
+        let summary =
+            rx.patient_summary(&id).await?.ok_or_else(|| Error::Invalid(format!("no patient {id}")))?;
         let recent_visits = rx.visits_of(&id, 10).await?;
         drop(rx);
         let mut tx = self.store.begin_write().await?;
@@ -485,7 +490,9 @@ impl Workspace {
     ) -> Result<R> {
         let mut tx = self.store.begin_write().await?;
         let mut draft: Draft<PatientRecord> = self
-            .draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Invalid(format!("no patient {patient}")))
+            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
+                Error::Invalid(format!("no patient {patient}"))
+            })
             .await?;
         let out = change(&mut draft.doc, &mut draft.value, &self.me.clinician_ref(), Timestamp::now())?;
         self.save(&mut tx, &mut draft, action).await?;
@@ -653,7 +660,8 @@ impl Workspace {
         );
         self.save(&mut tx, &mut note, "add addendum").await?;
         let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("added an addendum to visit {visit}")).await?;
+        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("added an addendum to visit {visit}"))
+            .await?;
         tx.commit().await?;
         Ok(id)
     }

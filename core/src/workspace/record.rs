@@ -103,7 +103,12 @@ impl Workspace {
             if let Some(i) = new.intervention.filter(|i| !i.trim().is_empty()) {
                 interventions.insert(
                     entry_id(),
-                    Intervention { text: i.trim().into(), frequency: new.frequency, owner_role, status: PlanStatus::Active },
+                    Intervention {
+                        text: i.trim().into(),
+                        frequency: new.frequency,
+                        owner_role,
+                        status: PlanStatus::Active,
+                    },
                 );
             }
             let id = entry_id();
@@ -127,7 +132,12 @@ impl Workspace {
     }
 
     /// Changes a care plan problem: title, status (review, resolve, close), review date, owner.
-    pub async fn update_problem(&self, patient: PatientId, problem: &str, update: ProblemUpdate) -> Result<String> {
+    pub async fn update_problem(
+        &self,
+        patient: PatientId,
+        problem: &str,
+        update: ProblemUpdate,
+    ) -> Result<String> {
         self.edit_patient(patient, "update care plan problem", |record, _, _| {
             let (id, p) = find_entry(&mut record.care_plan, problem, "care plan problem")?;
             if let Some(t) = update.title {
@@ -176,7 +186,12 @@ impl Workspace {
     }
 
     /// Changes a dose, frequency or route; the reason is required and kept with who and when.
-    pub async fn change_medicine(&self, patient: PatientId, medicine: &str, change: MedicineChange) -> Result<String> {
+    pub async fn change_medicine(
+        &self,
+        patient: PatientId,
+        medicine: &str,
+        change: MedicineChange,
+    ) -> Result<String> {
         let reason = required(&change.reason, "the reason for the change")?;
         self.edit_patient(patient, "change medicine", |record, by, at| {
             let (id, m) = find_entry(&mut record.medicines, medicine, "medicine")?;
@@ -236,7 +251,9 @@ impl Workspace {
         let text = required(text, "the alert text")?;
         self.edit_patient(patient, "add alert", |record, by, at| {
             let id = entry_id();
-            record.alerts.insert(id.clone(), Alert { kind, text, added_by: by.clone(), added_at: at, active: true });
+            record
+                .alerts
+                .insert(id.clone(), Alert { kind, text, added_by: by.clone(), added_at: at, active: true });
             Ok(id)
         })
         .await
@@ -337,7 +354,12 @@ impl Workspace {
         .await
     }
 
-    pub async fn set_task_status(&self, patient: PatientId, task: &str, status: TaskStatus) -> Result<String> {
+    pub async fn set_task_status(
+        &self,
+        patient: PatientId,
+        task: &str,
+        status: TaskStatus,
+    ) -> Result<String> {
         self.edit_patient(patient, "update task", |record, _, _| {
             let (id, t) = find_entry(&mut record.tasks, task, "task")?;
             t.status = status;
@@ -347,10 +369,19 @@ impl Workspace {
     }
 
     /// Records consent to share with the team and the national data opt-out.
-    pub async fn set_consent(&self, patient: PatientId, share_with_team: bool, national_data_opt_out: bool) -> Result<()> {
+    pub async fn set_consent(
+        &self,
+        patient: PatientId,
+        share_with_team: bool,
+        national_data_opt_out: bool,
+    ) -> Result<()> {
         self.edit_patient(patient, "record consent", |record, by, at: Timestamp| {
-            record.consent =
-                Consent { share_with_team, national_data_opt_out, recorded_by: Some(by.clone()), recorded_at: Some(at) };
+            record.consent = Consent {
+                share_with_team,
+                national_data_opt_out,
+                recorded_by: Some(by.clone()),
+                recorded_at: Some(at),
+            };
             Ok(())
         })
         .await

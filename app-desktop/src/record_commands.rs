@@ -1,0 +1,355 @@
+//! Commands that edit the clinical record, and its conflicts, history and imports.
+
+use crate::cli::{
+    AlertCommand, AllergyCommand, ConflictsCommand, EolCommand, ImportCommand, MedsCommand, PlanCommand,
+    TasksCommand,
+};
+use crate::commands::{find, open, parse_date};
+use crate::output::print_json;
+use anyhow::{Context, Result, anyhow};
+use hedgerow_core::Workspace;
+use hedgerow_core::documents::Vocabulary;
+use hedgerow_core::documents::patient::{
+    AlertKind, AllergySeverity, CprRecommendation, EntrySource, Place, PlanStatus, Route, TaskStatus,
+};
+use hedgerow_core::workspace::{EndOfLifeUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate};
+use serde_json::json;
+use std::path::Path;
+
+/// Parses a closed vocabulary, naming what is allowed when the input is not.
+pub fn vocab<T: Vocabulary>(s: &str, what: &str) -> Result<T> {
+    T::parse(s.trim()).ok_or_else(|| anyhow!("unknown {what} '{s}'; allowed: {}", T::allowed()))
+}
+
+fn opt_vocab<T: Vocabulary>(s: &Option<String>, what: &str) -> Result<Option<T>> {
+    s.as_deref().map(|v| vocab(v, what)).transpose()
+}
+
+fn opt_date(s: &Option<String>, what: &str) -> Result<Option<chrono::NaiveDate>> {
+    s.as_deref().map(|d| parse_date(d, what)).transpose()
+}
+
+/// Prints what a record edit did: the entry id for scripts, a line for people.
+fn done(json: bool, what: &str, id: Option<&str>) {
+    if json {
+        print_json(&json!({ "saved": what, "id": id }));
+    } else {
+        match id {
+            Some(id) => println!("Saved: {what} [{}].", &id[..id.len().min(8)]),
+            None => println!("Saved: {what}."),
+        }
+    }
+}
+
+pub async fn plan(dir: &Path, json: bool, cmd: PlanCommand) -> Result<()> {
+    let ws = open(dir).await?;
+    match cmd {
+        PlanCommand::Add { nhs, title, detail, owner_role, review, goal, intervention, frequency } => {
+            let p = find(&ws, &nhs).await?;
+            let new = NewProblem {
+                title,
+                detail,
+                owner_role: opt_vocab(&owner_role, "role")?,
+                review_date: opt_date(&review, "review date")?,
+                goal,
+                intervention,
+                frequency,
+            };
+            let id = ws.add_problem(p, new).await?;
+            done(json, "care plan problem", Some(&id));
+        }
+        PlanCommand::Update { nhs, item, title, status, review, owner_role } => {
+            let p = find(&ws, &nhs).await?;
+            let update = ProblemUpdate {
+                title,
+                status: opt_vocab::<PlanStatus>(&status, "status")?,
+                review_date: opt_date(&review, "review date")?,
+                owner_role: opt_vocab(&owner_role, "role")?,
+            };
+            let id = ws.update_problem(p, &item, update).await?;
+            done(json, "care plan problem", Some(&id));
+        }
+    }
+    ws.close().await;
+    Ok(())
+}
+
+pub async fn meds(dir: &Path, json: bool, cmd: MedsCommand) -> Result<()> {
+    let ws = open(dir).await?;
+    match cmd {
+        MedsCommand::Add { nhs, name, dose, route, frequency, dmd, anticipatory, kept_at, reason } => {
+            let p = find(&ws, &nhs).await?;
+            let route: Route = vocab(&route, "route")?;
+            let new =
+                NewMedicine { name, dmd_code: dmd, dose, route, frequency, anticipatory, kept_at, reason };
+            let id = ws.add_medicine(p, new).await?;
+            done(json, "medicine", Some(&id));
+        }
+        MedsCommand::Change { nhs, item, dose, frequency, route, reason } => {
+            let p = find(&ws, &nhs).await?;
+            let change = MedicineChange { dose, frequency, route: opt_vocab(&route, "route")?, reason };
+            let id = ws.change_medicine(p, &item, change).await?;
+            done(json, "medicine change", Some(&id));
+        }
+        MedsCommand::Stop { nhs, item, reason } => {
+            let p = find(&ws, &nhs).await?;
+            let id = ws.stop_medicine(p, &item, &reason).await?;
+            done(json, "medicine stopped", Some(&id));
+        }
+    }
+    ws.close().await;
+    Ok(())
+}
+
+pub async fn allergy(dir: &Path, json: bool, cmd: AllergyCommand) -> Result<()> {
+    let AllergyCommand::Add { nhs, substance, reaction, severity } = cmd;
+    let severity: AllergySeverity = vocab(&severity, "severity")?;
+    let ws = open(dir).await?;
+    let p = find(&ws, &nhs).await?;
+    let id = ws.add_allergy(p, &substance, reaction, severity).await?;
+    ws.close().await;
+    done(json, "allergy", Some(&id));
+    Ok(())
+}
+
+pub async fn alert(dir: &Path, json: bool, cmd: AlertCommand) -> Result<()> {
+    let ws = open(dir).await?;
+    match cmd {
+        AlertCommand::Add { nhs, kind, text } => {
+            let kind: AlertKind = vocab(&kind, "alert kind")?;
+            let p = find(&ws, &nhs).await?;
+            let id = ws.add_alert(p, kind, &text).await?;
+            done(json, "alert", Some(&id));
+        }
+        AlertCommand::End { nhs, item } => {
+            let p = find(&ws, &nhs).await?;
+            let id = ws.end_alert(p, &item).await?;
+            done(json, "alert ended", Some(&id));
+        }
+    }
+    ws.close().await;
+    Ok(())
+}
+
+pub async fn eol(dir: &Path, json: bool, cmd: EolCommand) -> Result<()> {
+    let ws = open(dir).await?;
+    match cmd {
+        EolCommand::Cpr { nhs, recommendation, discussed_with } => {
+            let r: CprRecommendation = vocab(&recommendation, "CPR recommendation")?;
+            let p = find(&ws, &nhs).await?;
+            ws.set_cpr(p, r, discussed_with).await?;
+            done(json, "CPR recommendation", None);
+        }
+        EolCommand::Set {
+            nhs,
+            register,
+            place_of_care,
+            place_of_care_second,
+            place_of_death,
+            place_of_death_second,
+            ceiling,
+            summary,
+            preferences,
+            involve,
+            capacity,
+            key_worker,
+            hospice,
+            jic_location,
+            review,
+        } => {
+            let place = |s: &Option<String>| opt_vocab::<Place>(s, "place");
+            let update = EndOfLifeUpdate {
+                on_palliative_register: register.map(|r| r.yes()),
+                preferred_place_of_care: place(&place_of_care)?,
+                preferred_place_of_care_second: place(&place_of_care_second)?,
+                preferred_place_of_death: place(&place_of_death)?,
+                preferred_place_of_death_second: place(&place_of_death_second)?,
+                ceiling_of_treatment: ceiling,
+                summary,
+                personal_preferences: preferences,
+                people_to_involve: (!involve.is_empty()).then_some(involve),
+                has_capacity: capacity.map(|c| c.yes()),
+                key_worker,
+                hospice,
+                anticipatory_medicines_location: jic_location,
+                respect_review_date: opt_date(&review, "review date")?,
+            };
+            let p = find(&ws, &nhs).await?;
+            ws.update_end_of_life(p, update).await?;
+            done(json, "end of life plan", None);
+        }
+    }
+    ws.close().await;
+    Ok(())
+}
+
+pub async fn tasks(dir: &Path, json: bool, cmd: TasksCommand) -> Result<()> {
+    let ws = open(dir).await?;
+    match cmd {
+        TasksCommand::Due { on } => {
+            let date = match on {
+                Some(d) => parse_date(&d, "--on")?,
+                None => chrono::Local::now().date_naive(),
+            };
+            let tasks = ws.due_tasks(date).await?;
+            let caseload = ws.caseload().await?;
+            let name_of = |id: &hedgerow_core::ids::PatientId| {
+                caseload.iter().find(|p| &p.id == id).map(|p| p.name.clone()).unwrap_or_default()
+            };
+            if json {
+                let rows: Vec<_> = tasks
+                    .iter()
+                    .map(|t| json!({ "task": t, "patient_name": name_of(&t.patient_id) }))
+                    .collect();
+                print_json(&json!({ "due_on_or_before": date.to_string(), "tasks": rows }));
+            } else if tasks.is_empty() {
+                println!("No open tasks due by {date}.");
+            } else {
+                for t in &tasks {
+                    println!(
+                        "{}  {:<28} {}  ({})",
+                        t.due_date,
+                        name_of(&t.patient_id),
+                        t.title,
+                        t.assignee_role
+                    );
+                }
+            }
+        }
+        TasksCommand::Add { nhs, title, assignee_role, due, source } => {
+            let role = vocab(&assignee_role, "role")?;
+            let source: EntrySource = vocab(&source, "source")?;
+            let due = opt_date(&due, "due date")?;
+            let p = find(&ws, &nhs).await?;
+            let id = ws.add_task(p, &title, role, due, source).await?;
+            done(json, "task", Some(&id));
+        }
+        TasksCommand::Done { nhs, task } => {
+            let p = find(&ws, &nhs).await?;
+            let id = ws.set_task_status(p, &task, TaskStatus::Done).await?;
+            done(json, "task done", Some(&id));
+        }
+        TasksCommand::Cancel { nhs, task } => {
+            let p = find(&ws, &nhs).await?;
+            let id = ws.set_task_status(p, &task, TaskStatus::Cancelled).await?;
+            done(json, "task cancelled", Some(&id));
+        }
+    }
+    ws.close().await;
+    Ok(())
+}
+
+pub async fn consent(dir: &Path, json: bool, nhs: &str, share: bool, opt_out: bool) -> Result<()> {
+    let ws = open(dir).await?;
+    let p = find(&ws, nhs).await?;
+    ws.set_consent(p, share, opt_out).await?;
+    ws.close().await;
+    done(json, "consent", None);
+    Ok(())
+}
+
+pub async fn conflicts(
+    dir: &Path,
+    json: bool,
+    nhs: Option<String>,
+    action: Option<ConflictsCommand>,
+) -> Result<()> {
+    let ws = open(dir).await?;
+    match (nhs, action) {
+        (Some(nhs), Some(ConflictsCommand::Resolve { field, choose })) => {
+            let p = find(&ws, &nhs).await?;
+            ws.resolve_conflict(p, &field, choose).await?;
+            done(json, "conflict resolved", None);
+        }
+        (None, Some(_)) => {
+            return Err(anyhow!("say whose conflict: hedgerow conflicts NHS resolve FIELD --choose N"));
+        }
+        (Some(nhs), None) => {
+            let p = find(&ws, &nhs).await?;
+            let list = ws.conflicts(p).await?;
+            if json {
+                print_json(&json!({ "conflicts": list }));
+            } else if list.is_empty() {
+                println!("No open conflicts.");
+            } else {
+                for c in &list {
+                    println!("{}  ({})", c.label, c.field);
+                    for (i, v) in c.values.iter().enumerate() {
+                        let by =
+                            v.by.as_ref()
+                                .map(|b| format!("{} ({})", b.name, b.role))
+                                .unwrap_or_else(|| "unknown".into());
+                        let at = v.at.map(|t| t.display()).unwrap_or_default();
+                        println!("  {}. {}   by {by}, {at}", i + 1, v.value);
+                    }
+                }
+                println!("Resolve one by choosing: hedgerow conflicts {nhs} resolve FIELD --choose N");
+            }
+        }
+        (None, None) => {
+            let flagged: Vec<_> = ws.caseload().await?.into_iter().filter(|p| p.open_conflicts > 0).collect();
+            if json {
+                print_json(&json!({ "patients": flagged }));
+            } else if flagged.is_empty() {
+                println!("No patient has open conflicts.");
+            } else {
+                for p in &flagged {
+                    println!(
+                        "{}  {:<28} {} open conflict{}",
+                        p.nhs_display(),
+                        p.name,
+                        p.open_conflicts,
+                        if p.open_conflicts == 1 { "" } else { "s" }
+                    );
+                }
+            }
+        }
+    }
+    ws.close().await;
+    Ok(())
+}
+
+pub async fn history(dir: &Path, json: bool, nhs: &str, field: &str) -> Result<()> {
+    let ws = open(dir).await?;
+    let p = find(&ws, nhs).await?;
+    let changes = ws.field_history(p, field).await?;
+    ws.close().await;
+    if json {
+        print_json(&json!({ "field": field, "history": changes }));
+    } else if changes.is_empty() {
+        println!(
+            "No history for '{field}' (is the path right? `hedgerow patient show {nhs} --json` shows the record's keys)."
+        );
+    } else {
+        for c in &changes {
+            let by =
+                c.by.as_ref().map(|b| format!("{} ({})", b.name, b.role)).unwrap_or_else(|| "unknown".into());
+            println!("{}  {:<32} {}  [{}]", c.at.display(), by, c.value, c.action.as_deref().unwrap_or(""));
+        }
+    }
+    Ok(())
+}
+
+pub async fn import(dir: &Path, json: bool, cmd: ImportCommand) -> Result<()> {
+    let ImportCommand::Document { file, add_to_caseload } = cmd;
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let ws: Workspace = open(dir).await?;
+    let report = ws.merge_document(&bytes, add_to_caseload).await?;
+    ws.close().await;
+    if json {
+        print_json(&json!({ "merged": report }));
+    } else {
+        println!(
+            "Merged a {} document: {} new change{}{}.",
+            report.kind,
+            report.new_changes,
+            if report.new_changes == 1 { "" } else { "s" },
+            if report.open_conflicts > 0 {
+                format!("; {} open conflict(s): see `hedgerow conflicts`", report.open_conflicts)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}

@@ -438,6 +438,8 @@ pub enum ConflictsCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum ImportCommand {
+    /// Seed or update demographics, allergies and medicines from a GP system's FHIR Bundle.
+    Fhir { file: PathBuf },
     /// Merge an Automerge document from another device into this one.
     Document {
         file: PathBuf,
@@ -449,6 +451,23 @@ pub enum ImportCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum ExportCommand {
+    /// A FHIR R4 Bundle (UK Core) of the record and its visits, for a GP system (audited;
+    /// refused if the patient has opted out or not consented to share).
+    Fhir {
+        /// NHS number.
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A print-ready HTML summary for the paper folder left in the home (audited).
+    Summary {
+        /// NHS number.
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// The patient record's Automerge document, unencrypted (audited).
     Document {
         /// NHS number.

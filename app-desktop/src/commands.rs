@@ -82,6 +82,33 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Conflicts { nhs, action } => record_commands::conflicts(&dir, json, nhs, action).await?,
         Command::History { nhs, field } => record_commands::history(&dir, json, &nhs, &field).await?,
         Command::Import(cmd) => record_commands::import(&dir, json, cmd).await?,
+        Command::Export(ExportCommand::Fhir { patient, out }) => {
+            let ws = open(&dir).await?;
+            let id = find(&ws, &patient).await?;
+            let bundle = ws.export_fhir(id).await?;
+            ws.close().await;
+            write_new_file(&out, bundle.as_bytes())?;
+            if json {
+                print_json(&json!({ "out": out, "bytes": bundle.len() }));
+            } else {
+                println!(
+                    "Wrote a FHIR R4 Bundle to {} (contains patient data: keep it safe).",
+                    out.display()
+                );
+            }
+        }
+        Command::Export(ExportCommand::Summary { patient, out }) => {
+            let ws = open(&dir).await?;
+            let id = find(&ws, &patient).await?;
+            let html = ws.export_summary(id).await?;
+            ws.close().await;
+            write_new_file(&out, html.as_bytes())?;
+            if json {
+                print_json(&json!({ "out": out, "bytes": html.len() }));
+            } else {
+                println!("Wrote the printable summary to {}: open it in a browser and print.", out.display());
+            }
+        }
         Command::Export(ExportCommand::Document { patient, out }) => {
             let ws = open(&dir).await?;
             let id = find(&ws, &patient).await?;

@@ -331,7 +331,30 @@ pub async fn history(dir: &Path, json: bool, nhs: &str, field: &str) -> Result<(
 }
 
 pub async fn import(dir: &Path, json: bool, cmd: ImportCommand) -> Result<()> {
-    let ImportCommand::Document { file, add_to_caseload } = cmd;
+    let (file, add_to_caseload) = match cmd {
+        ImportCommand::Document { file, add_to_caseload } => (file, add_to_caseload),
+        ImportCommand::Fhir { file } => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let ws = open(dir).await?;
+            let report = ws.import_fhir(&text).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "imported": report }));
+            } else {
+                println!(
+                    "{} the record: {} allerg{} and {} medicine{} added{}.",
+                    if report.created { "Created" } else { "Updated" },
+                    report.allergies_added,
+                    if report.allergies_added == 1 { "y" } else { "ies" },
+                    report.medicines_added,
+                    if report.medicines_added == 1 { "" } else { "s" },
+                    if report.demographics_updated { "; demographics updated" } else { "" }
+                );
+            }
+            return Ok(());
+        }
+    };
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let ws: Workspace = open(dir).await?;
     let report = ws.merge_document(&bytes, add_to_caseload).await?;

@@ -43,6 +43,8 @@ pub enum Error {
         "this patient is not on your team's caseload: opening the record is break-glass access, which needs a reason and is flagged for review"
     )]
     BreakGlassRequired,
+    #[error("export refused: {0}")]
+    ExportRefused(String),
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]

@@ -16,4 +16,5 @@ pub mod workspace;
 pub use workspace::{Identity, NewClinician, NewPatient, Workspace};
 pub mod conflicts;
 pub mod demo;
+pub mod fhir;
 pub mod history;

@@ -7,9 +7,12 @@ use crate::crypto::{DeviceKey, KdfParams, verify_signature};
 use crate::documents::patient::{Demographics, Spo2ScaleSetting, VisitRef};
 use crate::documents::team::{CaseloadEntry, Clinician, Device};
 use crate::documents::visit::{ObservationSet, Signature};
+mod exports;
 mod merge;
 mod record;
+mod summary;
 
+pub use exports::FhirImportReport;
 pub use merge::MergeReport;
 
 pub use record::{EndOfLifeUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry};

@@ -1,0 +1,170 @@
+//! Reading a GP system's FHIR R4 Bundle: demographics, allergies and medicines. Lenient in
+//! what it accepts (any Bundle with a Patient carrying an NHS number), strict in what it
+//! keeps: an invalid NHS number or a Bundle without a patient is refused whole.
+
+use super::export::{DMD, NHS_NUMBER_SYSTEM};
+use crate::clinical::NhsNumber;
+use crate::documents::patient::{AllergySeverity, Route};
+use serde_json::Value;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedPatient {
+    pub nhs_number: NhsNumber,
+    pub name: String,
+    pub date_of_birth: Option<chrono::NaiveDate>,
+    pub address: Option<String>,
+    pub allergies: Vec<ImportedAllergy>,
+    pub medicines: Vec<ImportedMedicine>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedAllergy {
+    pub substance: String,
+    pub reaction: Option<String>,
+    pub severity: AllergySeverity,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedMedicine {
+    pub name: String,
+    pub dmd_code: Option<String>,
+    pub dose: String,
+    pub frequency: String,
+    pub route: Route,
+    pub stopped: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FhirImportError {
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    #[error("not a FHIR Bundle (resourceType is {0})")]
+    NotBundle(String),
+    #[error("the Bundle has no Patient resource")]
+    NoPatient,
+    #[error("the Patient has no NHS number (identifier system {NHS_NUMBER_SYSTEM})")]
+    NoNhsNumber,
+    #[error("the Patient's NHS number is invalid: {0}")]
+    BadNhsNumber(#[from] crate::clinical::NhsNumberError),
+    #[error("the Patient has no name")]
+    NoName,
+}
+
+fn concept_text(c: &Value) -> Option<String> {
+    c.get("text")
+        .and_then(Value::as_str)
+        .or_else(|| c.get("coding")?.as_array()?.iter().find_map(|x| x.get("display")?.as_str()))
+        .map(str::to_owned)
+}
+
+pub fn parse(json: &str) -> Result<ImportedPatient, FhirImportError> {
+    let bundle: Value = serde_json::from_str(json).map_err(|e| FhirImportError::NotJson(e.to_string()))?;
+    let kind = bundle.get("resourceType").and_then(Value::as_str).unwrap_or("missing");
+    if kind != "Bundle" {
+        return Err(FhirImportError::NotBundle(kind.to_owned()));
+    }
+    let resources: Vec<&Value> = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .map(|e| e.iter().filter_map(|x| x.get("resource")).collect())
+        .unwrap_or_default();
+    let of = |t: &'static str| {
+        resources.iter().copied().filter(move |r| r.get("resourceType").and_then(Value::as_str) == Some(t))
+    };
+    let patient = of("Patient").next().ok_or(FhirImportError::NoPatient)?;
+    let nhs = patient
+        .get("identifier")
+        .and_then(Value::as_array)
+        .and_then(|ids| {
+            ids.iter().find(|i| i.get("system").and_then(Value::as_str) == Some(NHS_NUMBER_SYSTEM))
+        })
+        .and_then(|i| i.get("value")?.as_str())
+        .ok_or(FhirImportError::NoNhsNumber)?;
+    let nhs_number: NhsNumber = nhs.parse()?;
+    let name = patient
+        .get("name")
+        .and_then(Value::as_array)
+        .and_then(|names| names.first())
+        .and_then(|n| {
+            n.get("text").and_then(Value::as_str).map(str::to_owned).or_else(|| {
+                let mut parts: Vec<String> = n
+                    .get("given")
+                    .and_then(Value::as_array)
+                    .map(|g| g.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                    .unwrap_or_default();
+                parts.extend(n.get("family").and_then(Value::as_str).map(str::to_owned));
+                (!parts.is_empty()).then(|| parts.join(" "))
+            })
+        })
+        .ok_or(FhirImportError::NoName)?;
+    let date_of_birth = patient
+        .get("birthDate")
+        .and_then(Value::as_str)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let address = patient.get("address").and_then(Value::as_array).and_then(|a| a.first()).and_then(|a| {
+        a.get("text").and_then(Value::as_str).map(str::to_owned).or_else(|| {
+            let mut parts: Vec<String> = a
+                .get("line")
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            for key in ["city", "postalCode"] {
+                parts.extend(a.get(key).and_then(Value::as_str).map(str::to_owned));
+            }
+            (!parts.is_empty()).then(|| parts.join(", "))
+        })
+    });
+
+    let allergies = of("AllergyIntolerance")
+        .filter_map(|a| {
+            let substance = a.get("code").and_then(concept_text)?;
+            let reaction = a.get("reaction").and_then(Value::as_array).and_then(|r| r.first());
+            Some(ImportedAllergy {
+                substance,
+                reaction: reaction
+                    .and_then(|r| r.get("manifestation")?.as_array()?.first().and_then(concept_text)),
+                severity: match reaction.and_then(|r| r.get("severity")?.as_str()) {
+                    Some("mild") => AllergySeverity::Mild,
+                    Some("moderate") => AllergySeverity::Moderate,
+                    Some("severe") => AllergySeverity::Severe,
+                    _ => AllergySeverity::Unknown,
+                },
+            })
+        })
+        .collect();
+
+    let medicines = of("MedicationStatement")
+        .filter_map(|m| {
+            let concept = m.get("medicationCodeableConcept")?;
+            let name = concept_text(concept)?;
+            let dmd_code = concept
+                .get("coding")
+                .and_then(Value::as_array)
+                .and_then(|c| c.iter().find(|x| x.get("system").and_then(Value::as_str) == Some(DMD)))
+                .and_then(|x| x.get("code")?.as_str())
+                .map(str::to_owned);
+            let dosage = m.get("dosage").and_then(Value::as_array).and_then(|d| d.first());
+            let text =
+                dosage.and_then(|d| d.get("text")?.as_str()).unwrap_or("as directed").trim().to_owned();
+            let frequency = dosage.and_then(|d| d.get("timing")?.get("code").and_then(concept_text));
+            let (dose, frequency) = match frequency {
+                Some(f) => (text.strip_suffix(f.as_str()).unwrap_or(&text).trim().to_owned(), f),
+                None => (text, "as directed".to_owned()),
+            };
+            let route = dosage
+                .and_then(|d| d.get("route").and_then(concept_text))
+                .and_then(|r| Route::parse(&r.to_lowercase()))
+                .unwrap_or(Route::Other);
+            Some(ImportedMedicine {
+                name,
+                dmd_code,
+                dose: if dose.is_empty() { "as directed".into() } else { dose },
+                frequency,
+                route,
+                stopped: m.get("status").and_then(Value::as_str) == Some("stopped"),
+            })
+        })
+        .collect();
+
+    Ok(ImportedPatient { nhs_number, name, date_of_birth, address, allergies, medicines })
+}

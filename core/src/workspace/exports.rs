@@ -1,0 +1,195 @@
+//! Exports that leave the device (FHIR for GP systems, the printable summary for the home
+//! folder) and FHIR import. Every export is audited; consent decides whether it may happen.
+
+use super::{NewPatient, Workspace};
+use crate::documents::patient::{Allergy, Medicine};
+use crate::documents::{DocumentKind, PatientRecord, Timestamp, VisitNote};
+use crate::error::{Error, Result};
+use crate::fhir;
+use crate::ids::{PatientId, entry_id};
+use crate::store::AuditAction;
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FhirImportReport {
+    pub patient: PatientId,
+    pub created: bool,
+    pub demographics_updated: bool,
+    pub allergies_added: usize,
+    pub medicines_added: usize,
+}
+
+impl Workspace {
+    async fn record_and_visits(
+        &self,
+        patient: PatientId,
+        newest_first_limit: Option<usize>,
+    ) -> Result<(PatientRecord, Vec<VisitNote>)> {
+        let mut rx = self.store.begin_read().await?;
+        let record: PatientRecord = rx
+            .read_document(&patient.0, DocumentKind::Patient)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
+        let mut refs: Vec<(&String, Timestamp)> =
+            record.visits.iter().map(|(id, v)| (id, v.started_at)).collect();
+        refs.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
+        let mut visits = Vec::new();
+        for (id, _) in refs.into_iter().take(newest_first_limit.unwrap_or(usize::MAX)) {
+            let Ok(vid) = id.parse::<crate::ids::VisitId>() else { continue };
+            // A visit known to the index but not yet synced to this device is left out.
+            if let Some(note) = rx.read_document::<VisitNote>(&vid.0, DocumentKind::Visit).await? {
+                visits.push(note);
+            }
+        }
+        Ok((record, visits))
+    }
+
+    /// Why this record may not leave the device, if it may not.
+    fn export_refusal(record: &PatientRecord) -> Option<String> {
+        let c = &record.consent;
+        if c.national_data_opt_out {
+            Some("the patient has registered a national data opt-out".into())
+        } else if !c.share_with_team {
+            Some("the patient has not consented to share their record".into())
+        } else {
+            None
+        }
+    }
+
+    /// The record as a FHIR R4 Bundle (UK Core profiles), JSON. Refused, with the reason,
+    /// when the patient has opted out or not consented to share.
+    pub async fn export_fhir(&self, patient: PatientId) -> Result<String> {
+        let (record, mut visits) = self.record_and_visits(patient, None).await?;
+        if let Some(reason) = Self::export_refusal(&record) {
+            let mut tx = self.store.begin_write().await?;
+            self.audit(&mut tx, AuditAction::Export, Some(patient), format!("FHIR export refused: {reason}"))
+                .await?;
+            tx.commit().await?;
+            return Err(Error::ExportRefused(reason));
+        }
+        visits.sort_by_key(|v| v.started_at);
+        let bundle = fhir::bundle(&record, &visits, &self.me.name, Timestamp::now());
+        let json = serde_json::to_string_pretty(&bundle).map_err(|e| Error::Invalid(e.to_string()))?;
+        let mut tx = self.store.begin_write().await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Export,
+            Some(patient),
+            format!("FHIR export: {} resources", bundle.entry.len()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(json)
+    }
+
+    /// Seeds or updates demographics, allergies and medicines from a GP system's Bundle.
+    /// Allergies and medicines already on the record (same substance or name) are kept as
+    /// they are; nothing on the record is removed.
+    pub async fn import_fhir(&self, json: &str) -> Result<FhirImportReport> {
+        let imported = fhir::import::parse(json).map_err(|e| Error::Invalid(format!("FHIR import: {e}")))?;
+        let (patient, created) = match self.find_patient(&imported.nhs_number).await {
+            Ok(p) => (p, false),
+            Err(Error::UnknownPatient(_)) => {
+                let dob = imported.date_of_birth.ok_or_else(|| {
+                    Error::Invalid(
+                        "FHIR import: the Patient has no birthDate, needed for a new record".into(),
+                    )
+                })?;
+                let summary = self
+                    .add_patient(NewPatient {
+                        nhs_number: imported.nhs_number,
+                        name: imported.name.clone(),
+                        date_of_birth: dob,
+                        address: imported.address.clone(),
+                    })
+                    .await?;
+                (summary.id, true)
+            }
+            Err(e) => return Err(e),
+        };
+        let report = self
+            .edit_patient(patient, "import from FHIR", |record, by, at| {
+                let d = &mut record.demographics;
+                let mut demographics_updated = false;
+                if d.name != imported.name {
+                    d.name = imported.name.clone();
+                    demographics_updated = true;
+                }
+                if let Some(dob) = imported.date_of_birth.map(|x| x.format("%Y-%m-%d").to_string())
+                    && d.date_of_birth != dob
+                {
+                    d.date_of_birth = dob;
+                    demographics_updated = true;
+                }
+                if imported.address.is_some() && d.address != imported.address {
+                    d.address = imported.address.clone();
+                    demographics_updated = true;
+                }
+                let mut allergies_added = 0;
+                for a in &imported.allergies {
+                    let known =
+                        record.allergies.values().any(|x| x.substance.eq_ignore_ascii_case(&a.substance));
+                    if !known {
+                        record.allergies.insert(
+                            entry_id(),
+                            Allergy {
+                                substance: a.substance.clone(),
+                                reaction: a.reaction.clone(),
+                                severity: a.severity,
+                                recorded_by: by.clone(),
+                                recorded_at: at,
+                            },
+                        );
+                        allergies_added += 1;
+                    }
+                }
+                let mut medicines_added = 0;
+                for m in imported.medicines.iter().filter(|m| !m.stopped) {
+                    let known = record
+                        .medicines
+                        .values()
+                        .any(|x| x.stop_date.is_none() && x.name.eq_ignore_ascii_case(&m.name));
+                    if !known {
+                        record.medicines.insert(
+                            entry_id(),
+                            Medicine {
+                                name: m.name.clone(),
+                                dmd_code: m.dmd_code.clone(),
+                                dose: m.dose.clone(),
+                                route: m.route,
+                                frequency: m.frequency.clone(),
+                                start_date: None,
+                                stop_date: None,
+                                anticipatory: false,
+                                kept_at: None,
+                                changed_by: by.clone(),
+                                changed_at: at,
+                                change_reason: Some("imported from the GP record".into()),
+                            },
+                        );
+                        medicines_added += 1;
+                    }
+                }
+                Ok(FhirImportReport {
+                    patient,
+                    created,
+                    demographics_updated,
+                    allergies_added,
+                    medicines_added,
+                })
+            })
+            .await?;
+        Ok(report)
+    }
+
+    /// A print-ready HTML page for the paper folder left in the home. It stays with the
+    /// patient, so consent to share does not restrict it; it is audited like any export.
+    pub async fn export_summary(&self, patient: PatientId) -> Result<String> {
+        let (record, visits) = self.record_and_visits(patient, Some(5)).await?;
+        let html = super::summary::render(&record, &visits, &self.me, Timestamp::now());
+        let mut tx = self.store.begin_write().await?;
+        self.audit(&mut tx, AuditAction::Export, Some(patient), "printable summary".into()).await?;
+        tx.commit().await?;
+        Ok(html)
+    }
+}

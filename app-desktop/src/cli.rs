@@ -79,6 +79,9 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ConflictsCommand>,
     },
+    /// Before a visit: what changed since your last visit (plan, medicines, notes by others,
+    /// NEWS2 trend, open tasks, conflicts).
+    Briefing { nhs: String },
     /// Every value a field of a record has had, with who and when.
     History {
         nhs: String,
@@ -147,6 +150,21 @@ pub enum PatientCommand {
         #[arg(long, value_name = "REASON")]
         break_glass: Option<String>,
     },
+    /// The record as it stood at a moment (from its own history).
+    AsOf {
+        nhs: String,
+        /// "YYYY-MM-DD HH:MM[:SS]" in local time, or RFC 3339.
+        #[arg(long)]
+        at: String,
+    },
+    /// What changed in the record between two moments, field by field.
+    Changes {
+        nhs: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// Set or clear SpO2 Scale 2 (confirmed hypercapnic respiratory failure) on the record.
     Scale2 {
         nhs: String,
@@ -168,6 +186,33 @@ pub enum VisitCommand {
     },
     /// Record observations; prints NEWS2 and what to do. Any may be left out (the score is then partial).
     Obs(ObsArgs),
+    /// Record a structured wound assessment.
+    Wound {
+        visit: String,
+        /// Where, e.g. "left gaiter, medial".
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        length_cm: f64,
+        #[arg(long)]
+        width_cm: f64,
+        #[arg(long)]
+        depth_cm: Option<f64>,
+        /// Wound bed, e.g. "granulating 80%, slough 20%".
+        #[arg(long)]
+        tissue: Option<String>,
+        /// none, low, moderate, high.
+        #[arg(long, default_value = "low")]
+        exudate: String,
+        /// Signs of infection present.
+        #[arg(long)]
+        infection: bool,
+        /// Pain, 0 to 10.
+        #[arg(long)]
+        pain: Option<i64>,
+        #[arg(long)]
+        dressing: Option<String>,
+    },
     /// Add to the visit's narrative note.
     Note {
         visit: String,

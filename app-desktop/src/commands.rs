@@ -80,6 +80,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             record_commands::consent(&dir, json, &nhs, share.yes(), opt_out.yes()).await?
         }
         Command::Conflicts { nhs, action } => record_commands::conflicts(&dir, json, nhs, action).await?,
+        Command::Briefing { nhs } => record_commands::briefing(&dir, json, &nhs).await?,
         Command::History { nhs, field } => record_commands::history(&dir, json, &nhs, &field).await?,
         Command::Import(cmd) => record_commands::import(&dir, json, cmd).await?,
         Command::Export(ExportCommand::Fhir { patient, out }) => {
@@ -264,6 +265,10 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
             } else {
                 print_patient(&view);
             }
+        }
+        PatientCommand::AsOf { nhs, at } => record_commands::as_of(dir, json, &nhs, &at).await?,
+        PatientCommand::Changes { nhs, from, to } => {
+            record_commands::changes(dir, json, &nhs, &from, to.as_deref()).await?
         }
         PatientCommand::Scale2 { nhs, off, reason } => {
             let ws = open(dir).await?;
@@ -461,6 +466,42 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
                 println!("{}", news2_text(&r.news2));
             }
         }
+        VisitCommand::Wound {
+            visit,
+            site,
+            length_cm,
+            width_cm,
+            depth_cm,
+            tissue,
+            exudate,
+            infection,
+            pain,
+            dressing,
+        } => {
+            let visit = parse_visit(&visit)?;
+            let exudate = record_commands::vocab(&exudate, "exudate level")?;
+            let ws = open(dir).await?;
+            let wound = hedgerow_core::documents::visit::WoundAssessment {
+                site,
+                length_cm,
+                width_cm,
+                depth_cm,
+                tissue,
+                exudate,
+                signs_of_infection: infection,
+                pain_score: pain,
+                dressing,
+                recorded_by: ws.identity().clinician_ref(),
+                recorded_at: hedgerow_core::documents::Timestamp::now(),
+            };
+            let id = ws.record_wound(visit, wound).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "visit": visit, "wound": id }));
+            } else {
+                println!("Wound assessment saved.");
+            }
+        }
         VisitCommand::Note { visit, text } => {
             let visit = parse_visit(&visit)?;
             let ws = open(dir).await?;
@@ -519,6 +560,18 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
                 }
                 if !v.narrative.is_empty() {
                     println!("Note:\n{}", v.narrative);
+                }
+                for w in &v.wound_assessments {
+                    println!(
+                        "  Wound, {}: {} x {} cm{}, exudate {}{}{}",
+                        w.site,
+                        w.length_cm,
+                        w.width_cm,
+                        w.depth_cm.map(|d| format!(" x {d} cm")).unwrap_or_default(),
+                        w.exudate,
+                        if w.signs_of_infection { ", SIGNS OF INFECTION" } else { "" },
+                        w.pain_score.map(|p| format!(", pain {p}/10")).unwrap_or_default()
+                    );
                 }
                 for a in &v.addenda {
                     println!("Addendum by {} at {}: {}", a.written_by.name, a.written_at.display(), a.text);

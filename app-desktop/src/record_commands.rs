@@ -376,3 +376,141 @@ pub async fn import(dir: &Path, json: bool, cmd: ImportCommand) -> Result<()> {
     }
     Ok(())
 }
+
+/// A moment as clinicians write it: "2026-11-22 14:05[:30]" local time, or RFC 3339.
+pub fn parse_moment(s: &str) -> Result<hedgerow_core::documents::Timestamp> {
+    use chrono::TimeZone;
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(hedgerow_core::documents::Timestamp(t.timestamp_millis()));
+    }
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(s, format)
+            && let Some(local) = chrono::Local.from_local_datetime(&naive).earliest()
+        {
+            return Ok(hedgerow_core::documents::Timestamp(local.timestamp_millis()));
+        }
+    }
+    Err(anyhow!("'{s}' is not a moment; write it as YYYY-MM-DD HH:MM (local time), e.g. 2026-11-22 14:05"))
+}
+
+pub async fn as_of(dir: &Path, json: bool, nhs: &str, at: &str) -> Result<()> {
+    let at = parse_moment(at)?;
+    let ws = open(dir).await?;
+    let p = find(&ws, nhs).await?;
+    ws.open_patient(p).await?;
+    let record = ws.record_at(p, at).await?;
+    ws.close().await;
+    if json {
+        print_json(&json!({ "at": at, "record": record }));
+    } else {
+        println!("{} (NHS {}) as the record stood at {}:", record.demographics.name, nhs, at.display());
+        let cpr = record.cpr_status().map(|c| c.to_string()).unwrap_or("no recommendation".into());
+        println!("  CPR: {cpr}");
+        for m in record.medicines.values().filter(|m| m.stop_date.is_none()) {
+            println!("  {} {} {}", m.name, m.dose, m.frequency);
+        }
+        for p in record.care_plan.values() {
+            println!("  Plan: {} [{}]", p.title, p.status);
+        }
+    }
+    Ok(())
+}
+
+pub async fn changes(dir: &Path, json: bool, nhs: &str, from: &str, to: Option<&str>) -> Result<()> {
+    let from = parse_moment(from)?;
+    let to = match to {
+        Some(t) => parse_moment(t)?,
+        None => hedgerow_core::documents::Timestamp::now(),
+    };
+    let ws = open(dir).await?;
+    let p = find(&ws, nhs).await?;
+    ws.open_patient(p).await?;
+    let diff = ws.changes_between(p, from, to).await?;
+    ws.close().await;
+    if json {
+        print_json(&json!({ "from": from, "to": to, "changes": diff }));
+    } else if diff.is_empty() {
+        println!("Nothing changed between {} and {}.", from.display(), to.display());
+    } else {
+        for d in &diff {
+            println!("{} = {}", d.field, d.value);
+        }
+    }
+    Ok(())
+}
+
+pub async fn briefing(dir: &Path, json: bool, nhs: &str) -> Result<()> {
+    let ws = open(dir).await?;
+    let p = find(&ws, nhs).await?;
+    let view = ws.open_patient(p).await?;
+    let b = ws.briefing(p).await?;
+    ws.close().await;
+    if json {
+        print_json(&json!({ "briefing": b }));
+        return Ok(());
+    }
+    println!("Briefing for {} (NHS {})", view.summary.name, view.summary.nhs_display());
+    match b.my_last_visit {
+        Some(t) => println!("Your last visit: {}", t.display()),
+        None => println!("You have not visited before: everything below is new to you."),
+    }
+    if !b.conflicts.is_empty() {
+        println!(
+            "CONFLICTS to resolve: {}",
+            b.conflicts.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join("; ")
+        );
+    }
+    if !b.medicines_changed.is_empty() {
+        println!("Medicines changed since:");
+        for m in &b.medicines_changed {
+            let state = if m.stop_date.is_some() { "STOPPED" } else { "now" };
+            let why = m.change_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+            println!(
+                "  * {} {state} {} {} by {}, {}{why}",
+                m.name,
+                m.dose,
+                m.frequency,
+                m.changed_by.name,
+                m.changed_at.display()
+            );
+        }
+    }
+    if !b.visits_by_others.is_empty() {
+        println!("Visits by others since:");
+        for v in &b.visits_by_others {
+            let news2 = v
+                .news2
+                .as_ref()
+                .map(|n| format!(" NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total))
+                .unwrap_or_default();
+            println!("  {} {}{news2}: {}", v.started_at.display(), v.clinician.name, v.note_preview);
+        }
+    }
+    if !b.news2_trend.is_empty() {
+        let trend: Vec<String> = b
+            .news2_trend
+            .iter()
+            .map(|n| format!("{}{}", n.total, if n.partial { "?" } else { "" }))
+            .collect();
+        println!("NEWS2 trend (oldest first): {}", trend.join(" > "));
+    }
+    if !b.open_tasks.is_empty() {
+        println!("Open tasks:");
+        for t in &b.open_tasks {
+            println!("  {} (due {})", t.title, t.due_date.as_deref().unwrap_or("-"));
+        }
+    }
+    if !b.record_changes.is_empty() {
+        println!("Other changes to the record since:");
+        for c in b.record_changes.iter().take(20) {
+            println!(
+                "  {} {}: {}",
+                c.at.display(),
+                c.by.as_ref().map(|b| b.name.as_str()).unwrap_or("unknown"),
+                c.action
+            );
+        }
+    }
+    Ok(())
+}

@@ -68,3 +68,66 @@ pub fn field_history(doc: &mut AutoCommit, path: &[&str]) -> Vec<FieldChange> {
     }
     out
 }
+
+/// The heads of the document as it stood at `at`: every change made by then, closed under
+/// its dependencies. `None` when the document did not exist yet.
+pub fn heads_at(doc: &mut AutoCommit, at: Timestamp) -> Option<Vec<automerge::ChangeHash>> {
+    use std::collections::HashSet;
+    let changes = doc.get_changes(&[]);
+    let mut included: HashSet<automerge::ChangeHash> = HashSet::new();
+    // get_changes returns a causal order, so dependencies are seen before dependants.
+    for c in &changes {
+        if c.timestamp() * 1000 <= at.0 && c.deps().iter().all(|d| included.contains(d)) {
+            included.insert(c.hash());
+        }
+    }
+    if included.is_empty() {
+        return None;
+    }
+    let depended: HashSet<automerge::ChangeHash> =
+        changes.iter().filter(|c| included.contains(&c.hash())).flat_map(|c| c.deps().to_vec()).collect();
+    let mut heads: Vec<_> = included.into_iter().filter(|h| !depended.contains(h)).collect();
+    heads.sort();
+    Some(heads)
+}
+
+/// One field that changed between two moments, with its new value.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldDiff {
+    /// Path of map keys, as `field_history` takes it.
+    pub field: String,
+    pub value: String,
+}
+
+/// What changed between two sets of heads, field by field.
+pub fn changes_between(
+    doc: &mut AutoCommit,
+    before: &[automerge::ChangeHash],
+    after: &[automerge::ChangeHash],
+) -> Vec<FieldDiff> {
+    let mut out = Vec::new();
+    for patch in doc.diff(before, after) {
+        let mut path: Vec<String> = patch
+            .path
+            .iter()
+            .map(|(_, p)| match p {
+                Prop::Map(k) => k.clone(),
+                Prop::Seq(i) => i.to_string(),
+            })
+            .collect();
+        let value = match &patch.action {
+            PatchAction::PutMap { key, value, .. } => {
+                path.push(key.clone());
+                text_of(&value.0)
+            }
+            PatchAction::DeleteMap { key } => {
+                path.push(key.clone());
+                "(removed)".into()
+            }
+            PatchAction::SpliceText { value, .. } => value.make_string(),
+            _ => "(changed)".into(),
+        };
+        out.push(FieldDiff { field: path.join("/"), value });
+    }
+    out
+}

@@ -339,3 +339,129 @@ async fn a_malformed_or_foreign_document_is_refused_and_changes_nothing() {
     assert!(err.to_string().contains("not a Hedgerow document"), "{err}");
     assert_eq!(nurse.open_patient(s.patient).await.unwrap().record, before);
 }
+
+#[tokio::test]
+async fn the_briefing_shows_what_others_changed_since_my_last_visit() {
+    let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let (_b, gp) = device("Dr Priya Kellaway", Role::Gp).await;
+    let s = shared_record(&nurse).await;
+    let mine = nurse.start_visit(s.patient).await.unwrap();
+    nurse.add_note(mine, "Settled.").await.unwrap();
+    let before = nurse.briefing(s.patient).await.unwrap();
+    assert!(before.my_last_visit.is_some());
+    assert!(before.medicines_changed.is_empty() && before.visits_by_others.is_empty(), "{before:#?}");
+    // Change times are kept to the second: let the GP's changes come clearly after.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    gp.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), true).await.unwrap();
+    gp.change_medicine(
+        s.patient,
+        &s.medicine,
+        MedicineChange { dose: Some("80 mg".into()), reason: "ankle oedema".into(), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    let theirs = gp.start_visit(s.patient).await.unwrap();
+    gp.record_observations(
+        theirs,
+        hedgerow_core::clinical::Observations { pulse: Some(112), ..Default::default() },
+        false,
+    )
+    .await
+    .unwrap();
+    gp.add_note(theirs, "Breathless on exertion; furosemide increased.").await.unwrap();
+    nurse.merge_document(&gp.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
+    // Visits are separate documents: the GP's visit comes over too.
+    let mut rx = gp.store().begin_read().await.unwrap();
+    let mut visit_doc =
+        rx.load_document(&theirs.0, hedgerow_core::documents::DocumentKind::Visit).await.unwrap().unwrap();
+    drop(rx);
+    nurse.merge_document(&visit_doc.save(), false).await.unwrap();
+
+    let b = nurse.briefing(s.patient).await.unwrap();
+    assert_eq!(b.medicines_changed.len(), 1);
+    assert_eq!(b.medicines_changed[0].dose, "80 mg");
+    assert_eq!(b.medicines_changed[0].changed_by.name, "Dr Priya Kellaway");
+    assert_eq!(b.visits_by_others.len(), 1);
+    assert!(b.visits_by_others[0].note_preview.contains("furosemide increased"));
+    assert!(
+        b.record_changes
+            .iter()
+            .any(|c| c.action == "change medicine" && c.by.as_ref().unwrap().name == "Dr Priya Kellaway")
+    );
+    assert!(
+        b.record_changes.iter().all(|c| c.by.as_ref().unwrap().name != "Ada Quill"),
+        "my own changes are not news to me"
+    );
+    assert!(b.news2_trend.last().unwrap().partial);
+}
+
+#[tokio::test]
+async fn the_record_as_it_stood_and_what_changed_between_two_moments() {
+    let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let s = shared_record(&nurse).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let then = hedgerow_core::documents::Timestamp::now();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    nurse
+        .change_medicine(
+            s.patient,
+            &s.medicine,
+            MedicineChange { dose: Some("80 mg".into()), reason: "oedema".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    nurse.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap();
+    let past = nurse.record_at(s.patient, then).await.unwrap();
+    assert_eq!(past.medicines[&s.medicine].dose, "40 mg");
+    assert_eq!(past.cpr_status(), Some(CprRecommendation::AttemptCpr));
+    let now = nurse.open_patient(s.patient).await.unwrap().record;
+    assert_eq!(nurse.record_at(s.patient, hedgerow_core::documents::Timestamp::now()).await.unwrap(), now);
+    let diff =
+        nurse.changes_between(s.patient, then, hedgerow_core::documents::Timestamp::now()).await.unwrap();
+    assert!(
+        diff.iter().any(|d| d.field == format!("medicines/{}/dose", s.medicine) && d.value == "80 mg"),
+        "{diff:#?}"
+    );
+    assert!(
+        diff.iter().any(|d| d.field == "end_of_life/cpr/recommendation" && d.value == "do-not-attempt-cpr"),
+        "{diff:#?}"
+    );
+    assert!(!diff.iter().any(|d| d.field.starts_with("demographics")), "unchanged fields are not listed");
+    let err = nurse.record_at(s.patient, hedgerow_core::documents::Timestamp(0)).await.unwrap_err();
+    assert!(err.to_string().contains("did not exist"), "{err}");
+}
+
+#[tokio::test]
+async fn a_wound_assessment_is_structured_checked_and_signed_with_the_note() {
+    use hedgerow_core::documents::visit::{Exudate, WoundAssessment};
+    let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let s = shared_record(&nurse).await;
+    let visit = nurse.start_visit(s.patient).await.unwrap();
+    let wound = |pain| WoundAssessment {
+        site: "left gaiter, medial".into(),
+        length_cm: 4.5,
+        width_cm: 3.0,
+        depth_cm: Some(0.2),
+        tissue: Some("granulating 80%, slough 20%".into()),
+        exudate: Exudate::Moderate,
+        signs_of_infection: false,
+        pain_score: Some(pain),
+        dressing: Some("non-adherent, two-layer compression".into()),
+        recorded_by: hedgerow_core::documents::ClinicianRef {
+            id: String::new(),
+            name: String::new(),
+            role: Role::DistrictNurse,
+        },
+        recorded_at: hedgerow_core::documents::Timestamp(0),
+    };
+    let err = nurse.record_wound(visit, wound(11)).await.unwrap_err();
+    assert!(err.to_string().contains("0 (none) to 10"), "{err}");
+    nurse.record_wound(visit, wound(3)).await.unwrap();
+    nurse.sign_visit(visit).await.unwrap();
+    let v = nurse.open_visit(visit).await.unwrap();
+    assert_eq!(v.wound_assessments.len(), 1);
+    assert_eq!(v.wound_assessments[0].recorded_by.name, "Ada Quill", "attributed to who recorded it");
+    assert_eq!(v.signature_valid, Some(true));
+    assert!(matches!(nurse.record_wound(visit, wound(2)).await, Err(Error::VisitSigned(_))));
+}

@@ -21,6 +21,8 @@ pub struct VisitNote {
     pub started_at: Timestamp,
     /// Sets of vital signs keyed by entry id; NEWS2 is computed from them, never stored.
     pub observations: BTreeMap<String, ObservationSet>,
+    /// Structured wound assessments keyed by entry id.
+    pub wound_assessments: BTreeMap<String, WoundAssessment>,
     /// The contemporaneous note, as collaborative text.
     pub narrative: Text,
     pub actions: BTreeMap<String, Action>,
@@ -44,6 +46,34 @@ pub struct ObservationSet {
     /// ACVPU letter: "A", "C" (new confusion), "V", "P" or "U".
     pub consciousness: Option<String>,
     pub temperature_c: Option<f64>,
+}
+
+crate::documents::schema::vocabulary! {
+    pub enum Exudate {
+        None => "none",
+        Low => "low",
+        Moderate => "moderate",
+        High => "high",
+    }
+}
+
+/// One wound as assessed at this visit.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct WoundAssessment {
+    /// Where, e.g. "left gaiter, medial".
+    pub site: String,
+    pub length_cm: f64,
+    pub width_cm: f64,
+    pub depth_cm: Option<f64>,
+    /// Wound bed, e.g. "granulating 80%, slough 20%".
+    pub tissue: Option<String>,
+    pub exudate: Exudate,
+    pub signs_of_infection: bool,
+    /// 0 (no pain) to 10 (worst imaginable).
+    pub pain_score: Option<i64>,
+    pub dressing: Option<String>,
+    pub recorded_by: ClinicianRef,
+    pub recorded_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
@@ -126,6 +156,7 @@ impl VisitNote {
             device_id,
             started_at,
             observations: BTreeMap::new(),
+            wound_assessments: BTreeMap::new(),
             narrative: Text::with_value(""),
             actions: BTreeMap::new(),
             signature: None,
@@ -148,6 +179,7 @@ impl VisitNote {
             "clinician": self.clinician,
             "started_at": self.started_at.0,
             "observations": self.observation_sets(),
+            "wound_assessments": self.wound_assessments,
             "narrative": self.narrative.as_str(),
             "actions": self.actions,
         });

@@ -7,11 +7,13 @@ use crate::crypto::{DeviceKey, KdfParams, verify_signature};
 use crate::documents::patient::{Demographics, Spo2ScaleSetting, VisitRef};
 use crate::documents::team::{CaseloadEntry, Clinician, Device};
 use crate::documents::visit::{ObservationSet, Signature};
+mod briefing;
 mod exports;
 mod merge;
 mod record;
 mod summary;
 
+pub use briefing::{Briefing, RecordChange};
 pub use exports::FhirImportReport;
 pub use merge::MergeReport;
 
@@ -101,6 +103,7 @@ pub struct VisitView {
     pub signature_valid: Option<bool>,
     /// Corrections after signing, oldest first.
     pub addenda: Vec<crate::documents::visit::Addendum>,
+    pub wound_assessments: Vec<crate::documents::visit::WoundAssessment>,
 }
 
 /// What `record_observations` did.
@@ -597,6 +600,47 @@ impl Workspace {
         Ok(RecordedObservations { visit_id: visit, news2, scale2_set_on_record })
     }
 
+    /// Records a structured wound assessment on an unsigned visit.
+    pub async fn record_wound(
+        &self,
+        visit: VisitId,
+        mut wound: crate::documents::visit::WoundAssessment,
+    ) -> Result<String> {
+        if wound.site.trim().is_empty() {
+            return Err(Error::Invalid("say where the wound is (site)".into()));
+        }
+        let size_ok = |v: f64| v.is_finite() && (0.0..=100.0).contains(&v);
+        if !size_ok(wound.length_cm)
+            || !size_ok(wound.width_cm)
+            || wound.depth_cm.is_some_and(|d| !size_ok(d))
+        {
+            return Err(Error::Invalid("wound length, width and depth are 0 to 100 cm".into()));
+        }
+        if wound.pain_score.is_some_and(|p| !(0..=10).contains(&p)) {
+            return Err(Error::Invalid("pain score is 0 (none) to 10 (worst)".into()));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut note = self.draft_visit(&mut tx, visit).await?;
+        if note.value.signature.is_some() {
+            return Err(Error::VisitSigned(visit.to_hex()));
+        }
+        wound.recorded_by = self.me.clinician_ref();
+        wound.recorded_at = Timestamp::now();
+        let id = entry_id();
+        note.value.wound_assessments.insert(id.clone(), wound);
+        self.save(&mut tx, &mut note, "record wound assessment").await?;
+        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
+        self.audit(
+            &mut tx,
+            AuditAction::Edit,
+            Some(patient),
+            format!("recorded a wound assessment on visit {visit}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// Adds a paragraph to the visit's narrative note.
     pub async fn add_note(&self, visit: VisitId, text: &str) -> Result<()> {
         let text = text.trim();
@@ -626,8 +670,13 @@ impl Workspace {
         if note.value.signature.is_some() {
             return Err(Error::VisitSigned(visit.to_hex()));
         }
-        if note.value.observations.is_empty() && note.value.narrative.as_str().trim().is_empty() {
-            return Err(Error::Invalid("nothing to sign: the visit has no observations and no note".into()));
+        if note.value.observations.is_empty()
+            && note.value.wound_assessments.is_empty()
+            && note.value.narrative.as_str().trim().is_empty()
+        {
+            return Err(Error::Invalid(
+                "nothing to sign: the visit has no observations, wound assessment or note".into(),
+            ));
         }
         let signature = sign_note(&note.value, &self.me, &self.device_key, Timestamp::now());
         note.value.signature = Some(signature.clone());
@@ -708,6 +757,11 @@ impl Workspace {
                 let mut a: Vec<_> = note.addenda.values().cloned().collect();
                 a.sort_by_key(|x| x.written_at);
                 a
+            },
+            wound_assessments: {
+                let mut w: Vec<_> = note.wound_assessments.values().cloned().collect();
+                w.sort_by_key(|x| x.recorded_at);
+                w
             },
         })
     }

@@ -1,0 +1,129 @@
+//! The pre-visit briefing, and the record as it stood at a moment: both read from the
+//! documents' own history.
+
+use super::Workspace;
+use crate::conflicts::{self, Conflict};
+use crate::documents::patient::{Medicine, Task, TaskStatus};
+use crate::documents::{self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Timestamp};
+use crate::error::{Error, Result};
+use crate::history::{self, FieldDiff};
+use crate::ids::PatientId;
+use crate::store::{LatestNews2, VisitSummary};
+use serde::Serialize;
+
+/// A change to the record by someone else since my last visit.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordChange {
+    pub action: String,
+    pub by: Option<ClinicianRef>,
+    pub at: Timestamp,
+}
+
+/// What changed since this clinician's last visit to the patient.
+#[derive(Clone, Debug, Serialize)]
+pub struct Briefing {
+    pub patient: PatientId,
+    /// When I last visited; `None` if never (everything is new to me).
+    pub my_last_visit: Option<Timestamp>,
+    /// Changes others made to the record since then, newest first.
+    pub record_changes: Vec<RecordChange>,
+    /// Medicines started, changed or stopped since then (by anyone but me).
+    pub medicines_changed: Vec<Medicine>,
+    /// Visits by others since then, newest first.
+    pub visits_by_others: Vec<VisitSummary>,
+    /// NEWS2 over the last visits, oldest first.
+    pub news2_trend: Vec<LatestNews2>,
+    pub open_tasks: Vec<Task>,
+    pub conflicts: Vec<Conflict>,
+}
+
+impl Workspace {
+    /// Everything that changed since I last saw this patient, in one place.
+    pub async fn briefing(&self, patient: PatientId) -> Result<Briefing> {
+        let me = self.me.clinician_id.to_hex();
+        let mut rx = self.store.begin_read().await?;
+        let mut doc = rx
+            .load_document(&patient.0, DocumentKind::Patient)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
+        let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
+        let visits = rx.visits_of(&patient, 50).await?;
+        drop(rx);
+        let my_last_visit =
+            record.visits.values().filter(|v| v.clinician.id == me).map(|v| v.started_at).max();
+        let since = my_last_visit.unwrap_or(Timestamp(i64::MIN));
+        let mut record_changes: Vec<RecordChange> = doc
+            .get_changes(&[])
+            .iter()
+            .filter(|c| c.timestamp() * 1000 > since.0)
+            .filter_map(|c| {
+                let note = c.message().and_then(ChangeNote::parse);
+                if note.as_ref().is_some_and(|n| n.by.id == me) {
+                    return None;
+                }
+                Some(RecordChange {
+                    action: note.as_ref().map(|n| n.action.clone()).unwrap_or_else(|| "change".into()),
+                    by: note.map(|n| n.by),
+                    at: Timestamp(c.timestamp() * 1000),
+                })
+            })
+            .collect();
+        record_changes.sort_by_key(|c| std::cmp::Reverse(c.at));
+        let mut medicines_changed: Vec<Medicine> = record
+            .medicines
+            .values()
+            .filter(|m| m.changed_at > since && m.changed_by.id != me)
+            .cloned()
+            .collect();
+        medicines_changed.sort_by_key(|m| std::cmp::Reverse(m.changed_at));
+        let visits_by_others: Vec<VisitSummary> =
+            visits.iter().filter(|v| v.started_at > since && v.clinician.id != me).cloned().collect();
+        let mut news2_trend: Vec<LatestNews2> =
+            visits.iter().filter_map(|v| v.news2.clone()).take(10).collect();
+        news2_trend.reverse();
+        let open_tasks = record.tasks.values().filter(|t| t.status == TaskStatus::Open).cloned().collect();
+        let conflicts = conflicts::detect(&mut doc, &record);
+        Ok(Briefing {
+            patient,
+            my_last_visit,
+            record_changes,
+            medicines_changed,
+            visits_by_others,
+            news2_trend,
+            open_tasks,
+            conflicts,
+        })
+    }
+
+    /// The record as it stood at a moment, from the document's own history.
+    pub async fn record_at(&self, patient: PatientId, at: Timestamp) -> Result<PatientRecord> {
+        let mut doc = self.load_patient_doc(patient).await?;
+        let heads = history::heads_at(&mut doc, at)
+            .ok_or_else(|| Error::Invalid(format!("the record did not exist yet at {}", at.display())))?;
+        let then = doc.fork_at(&heads).map_err(documents::DocumentError::from)?;
+        Ok(documents::read(&then, DocumentKind::Patient)?)
+    }
+
+    /// What changed in the record between two moments, field by field.
+    pub async fn changes_between(
+        &self,
+        patient: PatientId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<FieldDiff>> {
+        let mut doc = self.load_patient_doc(patient).await?;
+        let before = history::heads_at(&mut doc, from).unwrap_or_default();
+        let after = history::heads_at(&mut doc, to).unwrap_or_default();
+        Ok(history::changes_between(&mut doc, &before, &after))
+    }
+
+    async fn load_patient_doc(&self, patient: PatientId) -> Result<automerge::AutoCommit> {
+        let mut rx = self.store.begin_read().await?;
+        let doc = rx
+            .load_document(&patient.0, DocumentKind::Patient)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
+        documents::check_header(&doc, DocumentKind::Patient)?;
+        Ok(doc)
+    }
+}

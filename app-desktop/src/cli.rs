@@ -221,6 +221,15 @@ pub enum VisitCommand {
     },
     /// Sign the visit; its note can no longer be changed.
     Sign { visit: String },
+    /// Add an action: done at the visit, or to do next.
+    Action {
+        visit: String,
+        #[arg(long)]
+        text: String,
+        /// Already done (otherwise: to do).
+        #[arg(long)]
+        done: bool,
+    },
     /// Add an attributed correction to a signed visit.
     Addendum {
         visit: String,

@@ -248,6 +248,7 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
         PatientCommand::Show { nhs, break_glass } => {
             let ws = open(dir).await?;
             let id = find(&ws, &nhs).await?;
+            let me = ws.identity().clinician_id.to_hex();
             let view = match &break_glass {
                 Some(reason) => ws.open_patient_break_glass(id, reason).await?,
                 None => ws.open_patient(id).await.map_err(|e| match e {
@@ -263,7 +264,7 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
             if json {
                 print_json(&json!({ "patient": view }));
             } else {
-                print_patient(&view);
+                print_patient(&view, &me);
             }
         }
         PatientCommand::AsOf { nhs, at } => record_commands::as_of(dir, json, &nhs, &at).await?,
@@ -291,7 +292,7 @@ fn short(id: &str) -> &str {
     &id[..id.len().min(8)]
 }
 
-fn print_patient(view: &hedgerow_core::workspace::PatientView) {
+fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
     use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
     let s = &view.summary;
     let r = &view.record;
@@ -355,12 +356,20 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
             }
         }
     }
+    // Highlight what others changed since my last visit (never, if I have not visited).
+    let my_last_visit = r.visits.values().filter(|v| v.clinician.id == me).map(|v| v.started_at).max();
     let current: Vec<_> = r.medicines.iter().filter(|(_, m)| m.stop_date.is_none()).collect();
     if !current.is_empty() {
         println!("Medicines:");
         for (id, m) in current {
             let jic = if m.anticipatory { " (anticipatory)" } else { "" };
-            println!("  [{}] {} {} {} {}{jic}", short(id), m.name, m.dose, m.route, m.frequency);
+            let changed = my_last_visit.is_some_and(|t| m.changed_at > t && m.changed_by.id != me);
+            let flag = if changed {
+                format!("  << CHANGED since your last visit by {}", m.changed_by.name)
+            } else {
+                String::new()
+            };
+            println!("  [{}] {} {} {} {}{jic}{flag}", short(id), m.name, m.dose, m.route, m.frequency);
         }
     }
     let e = &r.end_of_life;
@@ -524,6 +533,17 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
                 println!("Signed by {} at {}.", sig.signed_by.name, sig.signed_at.display());
             }
         }
+        VisitCommand::Action { visit, text, done } => {
+            let visit = parse_visit(&visit)?;
+            let ws = open(dir).await?;
+            let id = ws.add_action(visit, &text, done).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "visit": visit, "action": id }));
+            } else {
+                println!("Action added.");
+            }
+        }
         VisitCommand::Addendum { visit, text } => {
             let visit = parse_visit(&visit)?;
             let ws = open(dir).await?;
@@ -551,6 +571,20 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
                     v.clinician.name,
                     v.started_at.display()
                 );
+                for a in &v.patient.alerts {
+                    println!("  ALERT {a}");
+                }
+                if v.patient.allergies.is_empty() {
+                    println!("  Allergies: none recorded");
+                } else {
+                    println!("  ALLERGIES: {}", v.patient.allergies.join("; "));
+                }
+                if let Some(c) = v.patient.cpr {
+                    println!("  CPR: {}", c.to_string().to_uppercase());
+                }
+                for a in &v.actions {
+                    println!("  Action: {}{}", a.text, if a.done { " (done)" } else { " (to do)" });
+                }
                 for o in &v.observations {
                     println!(
                         "  {}: {}",

@@ -487,3 +487,58 @@ fn a_record_off_the_caseload_opens_only_by_break_glass() {
     assert_eq!(entries[0]["action"], "break-glass");
     assert!(entries[0]["detail"].as_str().unwrap().contains("Out-of-hours"));
 }
+
+#[test]
+fn medicines_changed_by_others_since_my_last_visit_are_highlighted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("nurse"), tmp.path().join("gp"));
+    init(&a);
+    ok(&b, &["init", "--clinician", "Dr Priya Kellaway", "--role", "gp"]);
+    ok(&a, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let med = json(
+        &a,
+        &[
+            "meds",
+            "add",
+            "9434765919",
+            "--name",
+            "Furosemide 40 mg tablets",
+            "--dose",
+            "40 mg",
+            "--route",
+            "oral",
+            "--frequency",
+            "once daily",
+        ],
+    );
+    let med = med["id"].as_str().unwrap().to_owned();
+    let visit = ok(&a, &["visit", "start", "9434765919"]).trim().to_owned();
+    ok(&a, &["visit", "action", &visit, "--text", "Weighed: 71.2 kg", "--done"]);
+    ok(&a, &["visit", "action", &visit, "--text", "Ask GP to review furosemide"]);
+    let shown = ok(&a, &["visit", "show", &visit]);
+    assert!(
+        shown.contains("Weighed: 71.2 kg (done)") && shown.contains("review furosemide (to do)"),
+        "{shown}"
+    );
+    assert!(shown.contains("Allergies: none recorded"), "allergies on every view: {shown}");
+    let file = |n: &str| tmp.path().join(n).to_str().unwrap().to_owned();
+    ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file("a")]);
+    ok(&b, &["import", "document", &file("a"), "--add-to-caseload"]);
+    ok(&b, &["meds", "change", "9434765919", &med, "--dose", "80 mg", "--reason", "ankle oedema"]);
+    ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b")]);
+    ok(&a, &["import", "document", &file("b")]);
+    let shown = ok(&a, &["patient", "show", "9434765919"]);
+    assert!(
+        shown.contains("80 mg") && shown.contains("CHANGED since your last visit by Dr Priya Kellaway"),
+        "{shown}"
+    );
+    let briefing = ok(&a, &["briefing", "9434765919"]);
+    assert!(
+        briefing.contains("Furosemide 40 mg tablets now 80 mg") && briefing.contains("ankle oedema"),
+        "{briefing}"
+    );
+    // My own change afterwards is not news to me.
+    ok(&a, &["meds", "change", "9434765919", &med, "--dose", "60 mg", "--reason", "GP phoned"]);
+    let shown = ok(&a, &["patient", "show", "9434765919"]);
+    assert!(!shown.contains("CHANGED since"), "{shown}");
+}

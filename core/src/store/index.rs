@@ -183,6 +183,14 @@ pub(super) async fn visit_summary(
     .transpose()
 }
 
+pub(super) async fn on_caseload(conn: &mut SqliteConnection, patient: &PatientId) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM caseload_index WHERE patient_id = ?")
+        .bind(patient.as_bytes().as_slice())
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
+}
+
 pub(super) async fn due_tasks(
     conn: &mut SqliteConnection,
     store: &Store,
@@ -294,9 +302,25 @@ impl WriteTx<'_> {
         Ok(summary)
     }
 
+    /// Replaces the caseload index with exactly these patients (from the team document).
+    pub async fn set_caseload(&mut self, patients: &[PatientId]) -> Result<()> {
+        sqlx::query("DELETE FROM caseload_index").execute(&mut *self.tx).await?;
+        self.add_to_caseload_index(patients).await
+    }
+
+    pub async fn add_to_caseload_index(&mut self, patients: &[PatientId]) -> Result<()> {
+        for p in patients {
+            sqlx::query("INSERT OR IGNORE INTO caseload_index (patient_id) VALUES (?)")
+                .bind(p.as_bytes().as_slice())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Empties every query table, before a rebuild.
     pub async fn clear_indexes(&mut self) -> Result<()> {
-        for table in ["patient_index", "visit_index", "task_index"] {
+        for table in ["patient_index", "visit_index", "task_index", "caseload_index"] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *self.tx).await?;
         }
         Ok(())

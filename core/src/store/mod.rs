@@ -250,6 +250,10 @@ macro_rules! shared_reads {
             pub async fn visit_summary(&mut self, id: &VisitId) -> Result<Option<VisitSummary>> {
                 index::visit_summary(&mut self.tx, self.store, id).await
             }
+            /// Whether the patient is on the team's caseload.
+            pub async fn on_caseload(&mut self, patient: &PatientId) -> Result<bool> {
+                index::on_caseload(&mut self.tx, patient).await
+            }
             /// Open tasks due on or before a date (YYYY-MM-DD), earliest first.
             pub async fn due_tasks(&mut self, on_or_before: &str) -> Result<Vec<DueTask>> {
                 index::due_tasks(&mut self.tx, self.store, on_or_before).await

@@ -6,8 +6,13 @@ use crate::conflicts::{self, Conflict};
 use crate::documents::{self, DocumentKind, PatientRecord, Team, VisitNote};
 use crate::error::{Error, Result};
 use crate::ids::PatientId;
-use crate::store::{AuditAction, ReadTx};
+use crate::store::AuditAction;
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value};
+
+/// The patients on a team's caseload.
+pub(crate) fn caseload_of(team: &Team) -> Vec<PatientId> {
+    team.caseload.keys().filter_map(|k| k.parse().ok()).collect()
+}
 use serde::Serialize;
 
 /// What merging a document did.
@@ -96,7 +101,10 @@ impl Workspace {
                 Some(pid)
             }
             DocumentKind::Team => {
-                documents::read::<Team, _>(&doc, kind)?;
+                let team: Team = documents::read(&doc, kind)?;
+                if id == self.me.team_id.0 {
+                    tx.set_caseload(&caseload_of(&team)).await?;
+                }
                 None
             }
         };
@@ -165,24 +173,11 @@ impl Workspace {
         tx.commit().await
     }
 
-    async fn on_caseload(&self, rx: &mut ReadTx<'_>, patient: &PatientId) -> Result<bool> {
-        let team = rx
-            .load_document(&self.me.team_id.0, DocumentKind::Team)
-            .await?
-            .ok_or_else(|| Error::Corrupt("the team document is missing".into()))?;
-        documents::check_header(&team, DocumentKind::Team)?;
-        let caseload = match team.get(&ROOT, "caseload").map_err(documents::DocumentError::from)? {
-            Some((Value::Object(_), id)) => id,
-            _ => return Err(Error::Corrupt("the team document has no caseload".into())),
-        };
-        Ok(team.get(&caseload, patient.to_hex()).map_err(documents::DocumentError::from)?.is_some())
-    }
-
     /// Opens a record for a clinician to read, recorded in the audit log. A patient who is
     /// not on the team's caseload needs [`Workspace::open_patient_break_glass`].
     pub async fn open_patient(&self, id: PatientId) -> Result<PatientView> {
         let mut rx = self.store.begin_read().await?;
-        if !self.on_caseload(&mut rx, &id).await? {
+        if !rx.on_caseload(&id).await? {
             return Err(Error::BreakGlassRequired);
         }
         drop(rx);

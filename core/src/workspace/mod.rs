@@ -34,6 +34,7 @@ use std::path::Path;
 
 const IDENTITY: &str = "identity";
 const DEVICE_KEY: &str = "device-key";
+const CASELOAD_INDEXED: &str = "caseload-index-v1";
 
 /// Who is using this device: the clinician, the device, and their team.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -104,6 +105,7 @@ pub struct VisitView {
     /// Corrections after signing, oldest first.
     pub addenda: Vec<crate::documents::visit::Addendum>,
     pub wound_assessments: Vec<crate::documents::visit::WoundAssessment>,
+    pub actions: Vec<crate::documents::visit::Action>,
 }
 
 /// What `record_observations` did.
@@ -250,6 +252,7 @@ impl Workspace {
         tx.put_setting(DEVICE_KEY, ws.device_key.pkcs8()).await?;
         let identity = serde_json::to_vec(&ws.me).map_err(|e| Error::Invalid(e.to_string()))?;
         tx.put_setting(IDENTITY, &identity).await?;
+        tx.put_setting(CASELOAD_INDEXED, b"1").await?;
         ws.insert_document(&mut tx, ws.me.team_id.0, DocumentKind::Team, &team, "create team").await?;
         tx.commit().await?;
         Ok(ws)
@@ -407,7 +410,17 @@ impl Workspace {
                 .caseload
                 .insert(p.to_hex(), CaseloadEntry { added_by: self.me.clinician_ref(), added_at: now });
         }
-        self.save(tx, &mut team, "add to caseload").await
+        self.save(tx, &mut team, "add to caseload").await?;
+        tx.add_to_caseload_index(patients).await
+    }
+
+    /// Rebuilds the caseload index from the team document.
+    async fn reindex_caseload(&self, tx: &mut WriteTx<'_>) -> Result<()> {
+        let team: Team = tx
+            .read_document(&self.me.team_id.0, DocumentKind::Team)
+            .await?
+            .ok_or_else(|| Error::Corrupt("the team document is missing".into()))?;
+        tx.set_caseload(&merge::caseload_of(&team)).await
     }
 
     /// Every patient on this device, sorted by name.
@@ -600,6 +613,29 @@ impl Workspace {
         Ok(RecordedObservations { visit_id: visit, news2, scale2_set_on_record })
     }
 
+    /// Adds an action (done at the visit, or to do) to an unsigned visit.
+    pub async fn add_action(&self, visit: VisitId, text: &str, done: bool) -> Result<String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::Invalid("the action is empty".into()));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut note = self.draft_visit(&mut tx, visit).await?;
+        if note.value.signature.is_some() {
+            return Err(Error::VisitSigned(visit.to_hex()));
+        }
+        let id = entry_id();
+        note.value
+            .actions
+            .insert(id.clone(), crate::documents::visit::Action { text: text.to_owned(), done });
+        self.save(&mut tx, &mut note, "add visit action").await?;
+        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
+        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("added an action to visit {visit}"))
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// Records a structured wound assessment on an unsigned visit.
     pub async fn record_wound(
         &self,
@@ -672,6 +708,7 @@ impl Workspace {
         }
         if note.value.observations.is_empty()
             && note.value.wound_assessments.is_empty()
+            && note.value.actions.is_empty()
             && note.value.narrative.as_str().trim().is_empty()
         {
             return Err(Error::Invalid(
@@ -763,6 +800,7 @@ impl Workspace {
                 w.sort_by_key(|x| x.recorded_at);
                 w
             },
+            actions: note.actions.values().cloned().collect(),
         })
     }
 
@@ -839,6 +877,7 @@ impl Workspace {
                 Err(e) => report.unreadable.push(format!("patient {}: {e}", hex::encode(id))),
             }
         }
+        self.reindex_caseload(&mut tx).await?;
         report.due_tasks = tx.due_tasks("9999-12-31").await?.len();
         self.audit(
             &mut tx,

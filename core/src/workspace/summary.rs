@@ -53,9 +53,14 @@ pub fn render(record: &PatientRecord, visits: &[VisitNote], by: &Identity, now: 
         esc(&d.name),
         esc(&nhs)
     );
+    let age = chrono::NaiveDate::parse_from_str(&d.date_of_birth, "%Y-%m-%d")
+        .ok()
+        .and_then(|dob| now.to_datetime().date_naive().years_since(dob))
+        .map(|a| format!(" (age {a})"))
+        .unwrap_or_default();
     let _ = write!(
         h,
-        "<div class=\"banner\"><div><div class=\"name\">{}</div><div>Born {} &middot; {}</div></div><div class=\"nhs\">NHS {}</div></div>",
+        "<div class=\"banner\"><div><div class=\"name\">{}</div><div>Born {}{age} &middot; {}</div></div><div class=\"nhs\">NHS {}</div></div>",
         esc(&d.name),
         esc(&d.date_of_birth),
         esc(d.address.as_deref().unwrap_or("")),
@@ -168,7 +173,8 @@ pub fn render(record: &PatientRecord, visits: &[VisitNote], by: &Identity, now: 
         h.push_str("</table></section>");
     }
 
-    let current: Vec<_> = record.medicines.values().filter(|m| m.stop_date.is_none()).collect();
+    let mut current: Vec<_> = record.medicines.values().filter(|m| m.stop_date.is_none()).collect();
+    current.sort_by(|a, b| (a.anticipatory, &a.name).cmp(&(b.anticipatory, &b.name)));
     if !current.is_empty() {
         h.push_str("<section><h2>Medicines</h2><table><tr><th>Medicine</th><th>Dose</th><th>Route</th><th>When</th></tr>");
         for m in current {

@@ -41,14 +41,9 @@ impl Workspace {
     /// Everything that changed since I last saw this patient, in one place.
     pub async fn briefing(&self, patient: PatientId) -> Result<Briefing> {
         let me = self.me.clinician_id.to_hex();
-        let mut rx = self.store.begin_read().await?;
-        let mut doc = rx
-            .load_document(&patient.0, DocumentKind::Patient)
-            .await?
-            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
+        let mut doc = self.load_patient_doc(patient).await?;
         let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
-        let visits = rx.visits_of(&patient, 50).await?;
-        drop(rx);
+        let visits = self.store.begin_read().await?.visits_of(&patient, 50).await?;
         let my_last_visit =
             record.visits.values().filter(|v| v.clinician.id == me).map(|v| v.started_at).max();
         let since = my_last_visit.unwrap_or(Timestamp(i64::MIN));
@@ -117,7 +112,8 @@ impl Workspace {
         Ok(history::changes_between(&mut doc, &before, &after))
     }
 
-    async fn load_patient_doc(&self, patient: PatientId) -> Result<automerge::AutoCommit> {
+    /// A patient's record document, its header checked.
+    pub(crate) async fn load_patient_doc(&self, patient: PatientId) -> Result<automerge::AutoCommit> {
         let mut rx = self.store.begin_read().await?;
         let doc = rx
             .load_document(&patient.0, DocumentKind::Patient)

@@ -126,23 +126,14 @@ impl Workspace {
         patient: PatientId,
         field: &str,
     ) -> Result<Vec<crate::history::FieldChange>> {
-        let mut rx = self.store.begin_read().await?;
-        let mut doc = rx
-            .load_document(&patient.0, DocumentKind::Patient)
-            .await?
-            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
-        documents::check_header(&doc, DocumentKind::Patient)?;
+        let mut doc = self.load_patient_doc(patient).await?;
         let path: Vec<&str> = field.split('/').filter(|p| !p.is_empty()).collect();
         Ok(crate::history::field_history(&mut doc, &path))
     }
 
     /// The open conflicts on a patient's record.
     pub async fn conflicts(&self, patient: PatientId) -> Result<Vec<Conflict>> {
-        let mut rx = self.store.begin_read().await?;
-        let mut doc = rx
-            .load_document(&patient.0, DocumentKind::Patient)
-            .await?
-            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
+        let mut doc = self.load_patient_doc(patient).await?;
         let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
         Ok(conflicts::detect(&mut doc, &record))
     }

@@ -813,13 +813,7 @@ impl Workspace {
 
     /// The patient record's saved Automerge bytes, unencrypted: audited as an export.
     pub async fn export_patient_document(&self, patient: PatientId) -> Result<Vec<u8>> {
-        let mut rx = self.store.begin_read().await?;
-        let mut doc = rx
-            .load_document(&patient.0, DocumentKind::Patient)
-            .await?
-            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
-        documents::check_header(&doc, DocumentKind::Patient)?;
-        drop(rx);
+        let mut doc = self.load_patient_doc(patient).await?;
         let bytes = doc.save();
         let mut tx = self.store.begin_write().await?;
         self.audit(

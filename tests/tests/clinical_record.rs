@@ -308,6 +308,24 @@ async fn opening_a_record_off_the_caseload_is_break_glass_with_a_reason_audited_
     let s = shared_record(&nurse).await;
     other.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
     assert!(matches!(other.open_patient(s.patient).await, Err(Error::BreakGlassRequired)));
+    // Nor is it listed, searchable by name, or in the tasks due.
+    other
+        .add_task(
+            s.patient,
+            "Bloods",
+            Role::DistrictNurse,
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
+            hedgerow_core::documents::patient::EntrySource::Clinical,
+        )
+        .await
+        .unwrap();
+    assert!(other.caseload().await.unwrap().is_empty());
+    assert!(other.search("Winifred").await.unwrap().is_empty());
+    assert!(other.due_tasks(chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap()).await.unwrap().is_empty());
+    // An edit outside the caseload is allowed (urgent care comes first) but flagged for review.
+    let edits = other.audit_log(Some(s.patient)).await.unwrap();
+    let task = edits.iter().find(|e| e.detail.starts_with("add task")).unwrap();
+    assert!(task.flagged && task.detail.contains("outside the team's caseload"), "{task:?}");
     let err = other.open_patient_break_glass(s.patient, "   ").await.unwrap_err();
     assert!(err.to_string().contains("reason"), "{err}");
     let view = other

@@ -106,7 +106,13 @@ fn blob_id<T>(row: &sqlx::sqlite::SqliteRow, col: &str, make: fn(&[u8]) -> Optio
 }
 
 pub(super) async fn caseload(conn: &mut SqliteConnection, store: &Store) -> Result<Vec<PatientSummary>> {
-    let rows = sqlx::query("SELECT patient_id, summary FROM patient_index").fetch_all(conn).await?;
+    // Only the team's caseload: a record held here for any other reason is found by its NHS
+    // number and opened by break-glass, never listed.
+    let rows = sqlx::query(
+        "SELECT p.patient_id, p.summary FROM patient_index p JOIN caseload_index c ON c.patient_id = p.patient_id",
+    )
+    .fetch_all(conn)
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let id = blob_id(&row, "patient_id", PatientId::from_slice)?;
@@ -197,7 +203,8 @@ pub(super) async fn due_tasks(
     on_or_before: &str,
 ) -> Result<Vec<DueTask>> {
     let rows = sqlx::query(
-        "SELECT patient_id, task_id, summary FROM task_index WHERE due_date IS NOT NULL AND due_date <= ? ORDER BY due_date",
+        "SELECT t.patient_id, t.task_id, t.summary FROM task_index t JOIN caseload_index c ON c.patient_id = t.patient_id \
+         WHERE t.due_date IS NOT NULL AND t.due_date <= ? ORDER BY t.due_date",
     )
     .bind(on_or_before)
     .fetch_all(conn)

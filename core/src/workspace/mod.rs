@@ -346,6 +346,13 @@ impl Workspace {
         detail: String,
         flagged: bool,
     ) -> Result<()> {
+        // Anything done to a record outside the team's caseload is flagged for review.
+        let outside = match &patient {
+            Some(p) => !tx.on_caseload(p).await?,
+            None => false,
+        };
+        let detail =
+            if outside && !flagged { format!("{detail} (outside the team's caseload)") } else { detail };
         tx.append_audit(&AuditEntry {
             at: Timestamp::now(),
             clinician: self.me.clinician_ref(),
@@ -353,7 +360,7 @@ impl Workspace {
             action,
             patient,
             detail,
-            flagged,
+            flagged: flagged || outside,
         })
         .await
     }

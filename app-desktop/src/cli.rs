@@ -16,8 +16,9 @@ pub struct Cli {
     /// Print one JSON document on stdout instead of text, for scripts.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Without a command, the desktop app opens.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]

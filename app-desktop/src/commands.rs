@@ -13,7 +13,7 @@ use hedgerow_core::{NewClinician, NewPatient, Workspace};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-fn data_dir(cli: &Cli) -> Result<PathBuf> {
+pub fn data_dir(cli: &Cli) -> Result<PathBuf> {
     if let Some(d) = &cli.data {
         return Ok(d.clone());
     }
@@ -52,7 +52,10 @@ pub async fn find(ws: &Workspace, nhs: &str) -> Result<PatientId> {
 pub async fn run(cli: Cli) -> Result<()> {
     let dir = data_dir(&cli)?;
     let json = cli.json;
-    match cli.command {
+    let Some(command) = cli.command else {
+        return Err(anyhow!("no command given (the desktop app opens from main)"));
+    };
+    match command {
         Command::Init { clinician, role, registration, team } => {
             let role = parse_role(&role)?;
             let pass = passphrase::get(true)?;

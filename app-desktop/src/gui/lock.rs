@@ -1,0 +1,121 @@
+//! The lock screen: unlock with the passphrase; on first run, create a workspace or load
+//! the demo caseload.
+
+use hedgerow_core::documents::Role;
+use hedgerow_core::{NewClinician, Workspace};
+use std::path::Path;
+
+pub struct LockScreen {
+    first_run: bool,
+    passphrase: String,
+    confirm: String,
+    name: String,
+    role: String,
+    demo_patients: usize,
+}
+
+impl LockScreen {
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            first_run: !dir.join(hedgerow_core::store::DB_FILE).exists(),
+            passphrase: String::new(),
+            confirm: String::new(),
+            name: String::new(),
+            role: "district-nurse".into(),
+            demo_patients: 200,
+        }
+    }
+
+    /// Returns the unlocked workspace, or an error to show, once the clinician acts.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        rt: &tokio::runtime::Runtime,
+        dir: &Path,
+    ) -> Option<Result<Workspace, String>> {
+        let mut out = None;
+        ui.vertical_centered(|ui| {
+            ui.add_space(60.0);
+            ui.heading("Hedgerow");
+            ui.label("The shared care record for community nursing, GP and hospice teams");
+            ui.add_space(20.0);
+        });
+        egui::Grid::new("lock").num_columns(2).spacing([12.0, 10.0]).show(ui, |ui| {
+            let label = ui.label("Passphrase");
+            let field =
+                ui.add(egui::TextEdit::singleline(&mut self.passphrase).password(true).desired_width(260.0));
+            let field = field.labelled_by(label.id);
+            ui.end_row();
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if self.first_run {
+                let label = ui.label("Passphrase again");
+                ui.add(egui::TextEdit::singleline(&mut self.confirm).password(true).desired_width(260.0))
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Your name");
+                ui.add(egui::TextEdit::singleline(&mut self.name).desired_width(260.0)).labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Your role");
+                egui::ComboBox::from_id_salt("role")
+                    .selected_text(self.role.as_str())
+                    .show_ui(ui, |ui| {
+                        for r in Role::ALL {
+                            ui.selectable_value(&mut self.role, r.as_str().to_owned(), r.as_str());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+            } else if ui.button("Unlock").clicked() || enter {
+                out = Some(rt.block_on(Workspace::open(dir, &self.passphrase)).map_err(|e| e.to_string()));
+                self.passphrase.clear();
+            }
+        });
+        if self.first_run {
+            ui.add_space(12.0);
+            ui.horizontal(|ui| {
+                if ui.button("Create my workspace").clicked() {
+                    out = Some(self.create(rt, dir, false));
+                }
+                ui.add(egui::DragValue::new(&mut self.demo_patients).range(10..=5000).suffix(" patients"));
+                if ui.button("Load the demo caseload").clicked() {
+                    out = Some(self.create(rt, dir, true));
+                }
+            });
+            ui.label("The demo caseload is fictional: never use it for real patients.");
+        }
+        out
+    }
+
+    fn create(&mut self, rt: &tokio::runtime::Runtime, dir: &Path, demo: bool) -> Result<Workspace, String> {
+        if self.passphrase.len() < 8 {
+            return Err("choose a passphrase of at least 8 characters".into());
+        }
+        if self.passphrase != self.confirm {
+            return Err("the two passphrases differ".into());
+        }
+        let role =
+            Role::parse(&self.role).ok_or_else(|| format!("unknown role; allowed: {}", Role::allowed()))?;
+        let name = if self.name.trim().is_empty() && demo {
+            "Ada Quill".to_owned()
+        } else {
+            self.name.trim().to_owned()
+        };
+        if name.is_empty() {
+            return Err("enter your name".into());
+        }
+        let clinician = NewClinician { name, role, registration: None };
+        let ws = rt.block_on(async {
+            if demo {
+                let ws = Workspace::create_demo(dir, &self.passphrase, clinician).await?;
+                hedgerow_core::demo::populate(&ws, self.demo_patients, 2026, |_| {}).await?;
+                Ok(ws)
+            } else {
+                Workspace::create(dir, &self.passphrase, clinician, None).await
+            }
+        });
+        self.passphrase.clear();
+        self.confirm.clear();
+        ws.map_err(|e: hedgerow_core::Error| e.to_string())
+    }
+}

@@ -1,0 +1,194 @@
+//! The desktop app (eframe/egui). Every screen calls `hedgerow_core::Workspace`; nothing
+//! here knows SQL, clinical rules or documents. Calls are quick (milliseconds, measured in
+//! BENCHMARKS.md) and run on the app's runtime; the interface never waits on a network.
+
+pub mod conflicts;
+pub mod lock;
+pub mod patient;
+pub mod style;
+pub mod today;
+pub mod visit;
+
+use hedgerow_core::Workspace;
+use hedgerow_core::ids::{PatientId, VisitId};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Locks itself after this long with no keyboard or pointer input.
+pub const LOCK_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// Where the clinician is.
+pub enum Screen {
+    Locked(lock::LockScreen),
+    Today(today::TodayScreen),
+    Patient(Box<patient::PatientScreen>),
+    Visit(Box<visit::VisitScreen>),
+    Conflicts(conflicts::ConflictsScreen),
+}
+
+/// What a screen asks the app to do next.
+pub enum Go {
+    Stay,
+    Today,
+    Patient(PatientId),
+    Visit(PatientId, VisitId),
+    Conflicts,
+    Lock,
+}
+
+pub struct HedgerowApp {
+    pub dir: PathBuf,
+    pub runtime: tokio::runtime::Runtime,
+    pub workspace: Option<Workspace>,
+    pub screen: Screen,
+    /// A message for the clinician (an error, or what just happened), shown until dismissed.
+    pub notice: Option<(bool, String)>,
+    last_input: f64,
+    styled: bool,
+}
+
+impl HedgerowApp {
+    pub fn new(dir: PathBuf) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let screen = Screen::Locked(lock::LockScreen::new(&dir));
+        Ok(Self { dir, runtime, workspace: None, screen, notice: None, last_input: 0.0, styled: false })
+    }
+
+    /// Runs a workspace call to completion on the app's runtime.
+    pub fn call<T>(
+        &self,
+        f: impl std::future::Future<Output = hedgerow_core::Result<T>>,
+    ) -> Result<T, String> {
+        self.runtime.block_on(f).map_err(|e| e.to_string())
+    }
+
+    pub fn lock(&mut self) {
+        if let Some(ws) = self.workspace.take() {
+            self.runtime.block_on(ws.close());
+        }
+        self.screen = Screen::Locked(lock::LockScreen::new(&self.dir));
+    }
+
+    fn go(&mut self, go: Go) {
+        let Some(ws) = &self.workspace else { return };
+        let next = match go {
+            Go::Stay => return,
+            Go::Lock => {
+                self.lock();
+                return;
+            }
+            Go::Today => today::TodayScreen::load(self, ws).map(Screen::Today),
+            Go::Patient(id) => {
+                patient::PatientScreen::load(self, ws, id).map(|p| Screen::Patient(Box::new(p)))
+            }
+            Go::Visit(p, v) => visit::VisitScreen::load(self, ws, p, v).map(|s| Screen::Visit(Box::new(s))),
+            Go::Conflicts => conflicts::ConflictsScreen::load(self, ws).map(Screen::Conflicts),
+        };
+        match next {
+            Ok(screen) => self.screen = screen,
+            Err(e) => self.notice = Some((true, e)),
+        }
+    }
+
+    /// The whole interface, one frame.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let now = ui.input(|i| i.time);
+        let active = ui.input(|i| !i.events.is_empty() || i.pointer.is_moving());
+        if active || self.last_input == 0.0 {
+            self.last_input = now;
+        }
+        if self.workspace.is_some() && now - self.last_input > LOCK_AFTER.as_secs_f64() {
+            self.lock();
+            self.notice = Some((false, "Locked after 5 minutes without use.".into()));
+        }
+        if !self.styled {
+            style::apply(ui.ctx());
+            self.styled = true;
+        }
+        let mut go = Go::Stay;
+        if self.workspace.is_some() {
+            egui::Panel::top("top").show(ui, |ui| go = self.top_bar(ui));
+        }
+        if let Some((is_error, text)) = self.notice.clone() {
+            egui::Panel::bottom("notice").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let colour = if is_error { style::DANGER } else { style::OK };
+                    ui.colored_label(colour, text);
+                    if ui.button("Dismiss").clicked() {
+                        self.notice = None;
+                    }
+                });
+            });
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            let screen_go = match &mut self.screen {
+                Screen::Locked(s) => match s.ui(ui, &self.runtime, &self.dir) {
+                    Some(Ok(ws)) => {
+                        self.workspace = Some(ws);
+                        self.notice = None;
+                        Go::Today
+                    }
+                    Some(Err(e)) => {
+                        self.notice = Some((true, e));
+                        Go::Stay
+                    }
+                    None => Go::Stay,
+                },
+                Screen::Today(s) => s.ui(ui),
+                Screen::Patient(s) => s.ui(ui, &self.runtime, self.workspace.as_ref(), &mut self.notice),
+                Screen::Visit(s) => s.ui(ui, &self.runtime, self.workspace.as_ref(), &mut self.notice),
+                Screen::Conflicts(s) => s.ui(ui, &self.runtime, self.workspace.as_ref(), &mut self.notice),
+            };
+            if !matches!(screen_go, Go::Stay) {
+                go = screen_go;
+            }
+        });
+        self.go(go);
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui) -> Go {
+        let mut go = Go::Stay;
+        ui.horizontal(|ui| {
+            ui.heading("Hedgerow");
+            if ui.button("Today").clicked() {
+                go = Go::Today;
+            }
+            if ui.button("Conflicts").clicked() {
+                go = Go::Conflicts;
+            }
+            ui.separator();
+            // Honest about sync: nothing leaves this device until sync exists.
+            ui.colored_label(style::WARN, "OFFLINE: this device does not sync yet")
+                .on_hover_text("Changes stay on this device. Share a record with `hedgerow export document` and `hedgerow import document`.");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Lock").clicked() {
+                    go = Go::Lock;
+                }
+                if let Some(ws) = &self.workspace {
+                    let me = ws.identity();
+                    ui.label(format!("{} ({})", me.name, me.role));
+                }
+            });
+        });
+        go
+    }
+}
+
+impl eframe::App for HedgerowApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui(ui);
+        // Keep the inactivity lock running while the window is idle.
+        ui.ctx().request_repaint_after(Duration::from_secs(30));
+    }
+}
+
+/// Opens the app's window.
+pub fn run(dir: PathBuf) -> anyhow::Result<()> {
+    let app = HedgerowApp::new(dir)?;
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_inner_size([1200.0, 800.0]).with_title("Hedgerow"),
+        ..Default::default()
+    };
+    eframe::run_native("Hedgerow", options, Box::new(|_cc| Ok(Box::new(app))))
+        .map_err(|e| anyhow::anyhow!("the app could not start: {e}"))
+}

@@ -1,0 +1,338 @@
+//! One patient: the banner always on top (name, NHS number, age, alerts, allergies, CPR),
+//! then the care plan (edited in place), medicines (changes highlighted), visits, the
+//! observations chart, end of life, tasks and the pre-visit briefing.
+
+use super::{Go, HedgerowApp, style};
+use hedgerow_core::Workspace;
+use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
+use hedgerow_core::ids::PatientId;
+use hedgerow_core::workspace::{Briefing, NewProblem, PatientView, ProblemUpdate};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Tab {
+    Plan,
+    Medicines,
+    Visits,
+    Chart,
+    EndOfLife,
+    Tasks,
+    Briefing,
+}
+
+pub struct PatientScreen {
+    id: PatientId,
+    view: PatientView,
+    briefing: Briefing,
+    tab: Tab,
+    new_problem: String,
+}
+
+impl PatientScreen {
+    pub fn load(app: &HedgerowApp, ws: &Workspace, id: PatientId) -> Result<Self, String> {
+        let view = app.call(ws.open_patient(id))?;
+        let briefing = app.call(ws.briefing(id))?;
+        Ok(Self { id, view, briefing, tab: Tab::Plan, new_problem: String::new() })
+    }
+
+    fn reload(&mut self, rt: &tokio::runtime::Runtime, ws: &Workspace) -> Result<(), String> {
+        self.view = rt.block_on(ws.open_patient(self.id)).map_err(|e| e.to_string())?;
+        self.briefing = rt.block_on(ws.briefing(self.id)).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        rt: &tokio::runtime::Runtime,
+        ws: Option<&Workspace>,
+        notice: &mut Option<(bool, String)>,
+    ) -> Go {
+        let Some(ws) = ws else { return Go::Lock };
+        let mut go = Go::Stay;
+        banner(ui, &self.view);
+        ui.horizontal(|ui| {
+            if ui.button("Start a visit").clicked() {
+                match rt.block_on(ws.start_visit(self.id)) {
+                    Ok(v) => go = Go::Visit(self.id, v),
+                    Err(e) => *notice = Some((true, e.to_string())),
+                }
+            }
+            if self.view.summary.open_conflicts > 0 && ui.button("Resolve conflicts").clicked() {
+                go = Go::Conflicts;
+            }
+        });
+        ui.horizontal(|ui| {
+            for (tab, name) in [
+                (Tab::Plan, "Care plan"),
+                (Tab::Medicines, "Medicines"),
+                (Tab::Visits, "Visits"),
+                (Tab::Chart, "Observations chart"),
+                (Tab::EndOfLife, "End of life"),
+                (Tab::Tasks, "Tasks"),
+                (Tab::Briefing, "Briefing"),
+            ] {
+                ui.selectable_value(&mut self.tab, tab, name);
+            }
+        });
+        ui.separator();
+        let mut changed = Ok(false);
+        egui::ScrollArea::vertical().id_salt("patient").show(ui, |ui| match self.tab {
+            Tab::Plan => changed = self.plan(ui, rt, ws),
+            Tab::Medicines => self.medicines(ui),
+            Tab::Visits => {
+                for v in &self.view.recent_visits {
+                    ui.horizontal(|ui| {
+                        if ui.link(v.started_at.display()).clicked() {
+                            go = Go::Visit(self.id, v.id);
+                        }
+                        ui.label(&v.clinician.name);
+                        if let Some(n) = &v.news2 {
+                            ui.colored_label(
+                                style::band_colour(n.band),
+                                format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total),
+                            );
+                        }
+                        ui.label(if v.signed { "signed" } else { "open" });
+                        ui.label(&v.note_preview);
+                    });
+                }
+            }
+            Tab::Chart => self.chart(ui),
+            Tab::EndOfLife => end_of_life(ui, &self.view),
+            Tab::Tasks => changed = self.tasks(ui, rt, ws),
+            Tab::Briefing => briefing(ui, &self.briefing),
+        });
+        match changed {
+            Ok(true) => {
+                if let Err(e) = self.reload(rt, ws) {
+                    *notice = Some((true, e));
+                }
+            }
+            Ok(false) => {}
+            Err(e) => *notice = Some((true, e)),
+        }
+        go
+    }
+
+    fn plan(
+        &mut self,
+        ui: &mut egui::Ui,
+        rt: &tokio::runtime::Runtime,
+        ws: &Workspace,
+    ) -> Result<bool, String> {
+        let mut changed = false;
+        for (id, p) in &self.view.record.care_plan {
+            ui.horizontal(|ui| -> Result<(), String> {
+                let title = ui.strong(&p.title);
+                let mut status = p.status;
+                egui::ComboBox::from_id_salt(("status", id))
+                    .selected_text(status.as_str())
+                    .show_ui(ui, |ui| {
+                        for s in PlanStatus::ALL {
+                            ui.selectable_value(&mut status, *s, s.as_str());
+                        }
+                    })
+                    .response
+                    .labelled_by(title.id);
+                if status != p.status {
+                    let update = ProblemUpdate { status: Some(status), ..Default::default() };
+                    rt.block_on(ws.update_problem(self.id, id, update)).map_err(|e| e.to_string())?;
+                    changed = true;
+                }
+                ui.label(format!("{}; review {}", p.owner_role, p.review_date.as_deref().unwrap_or("-")));
+                Ok(())
+            })
+            .inner?;
+            for g in p.goals.values() {
+                ui.label(format!("    Goal: {}", g.text));
+            }
+            for i in p.interventions.values() {
+                ui.label(format!("    {} ({})", i.text, i.frequency.as_deref().unwrap_or("-")));
+            }
+        }
+        ui.horizontal(|ui| -> Result<(), String> {
+            let label = ui.label("New problem or need");
+            ui.add(egui::TextEdit::singleline(&mut self.new_problem).desired_width(300.0))
+                .labelled_by(label.id);
+            if ui.button("Add to the plan").clicked() && !self.new_problem.trim().is_empty() {
+                let new = NewProblem { title: self.new_problem.trim().to_owned(), ..Default::default() };
+                rt.block_on(ws.add_problem(self.id, new)).map_err(|e| e.to_string())?;
+                self.new_problem.clear();
+                changed = true;
+            }
+            Ok(())
+        })
+        .inner?;
+        Ok(changed)
+    }
+
+    fn medicines(&self, ui: &mut egui::Ui) {
+        let changed: Vec<&str> = self.briefing.medicines_changed.iter().map(|m| m.name.as_str()).collect();
+        egui::Grid::new("meds").striped(true).num_columns(4).show(ui, |ui| {
+            for m in self.view.record.medicines.values().filter(|m| m.stop_date.is_none()) {
+                ui.label(&m.name);
+                ui.label(format!("{} {} {}", m.dose, m.route, m.frequency));
+                ui.label(if m.anticipatory { "just in case" } else { "" });
+                if self.briefing.my_last_visit.is_some() && changed.contains(&m.name.as_str()) {
+                    ui.colored_label(
+                        style::WARN,
+                        format!("CHANGED since your last visit by {}", m.changed_by.name),
+                    );
+                } else {
+                    ui.label("");
+                }
+                ui.end_row();
+            }
+        });
+    }
+
+    fn chart(&self, ui: &mut egui::Ui) {
+        use egui_plot::{Line, Plot, PlotPoints, Points};
+        let mut visits: Vec<_> = self.view.recent_visits.iter().filter_map(|v| v.news2.as_ref()).collect();
+        visits.sort_by_key(|n| n.recorded_at);
+        let day = 86_400_000.0;
+        let points: Vec<[f64; 2]> =
+            visits.iter().map(|n| [n.recorded_at.0 as f64 / day, f64::from(n.total)]).collect();
+        ui.label("NEWS2 over the last visits (days; bands: 0-4 low, 5-6 medium, 7+ high)");
+        Plot::new("news2").height(260.0).include_y(0.0).include_y(10.0).show(ui, |plot| {
+            for (y, colour) in [(5.0, style::WARN), (7.0, style::DANGER)] {
+                plot.hline(egui_plot::HLine::new("", y).color(colour));
+            }
+            plot.line(Line::new("NEWS2", PlotPoints::from(points.clone())));
+            plot.points(Points::new("readings", PlotPoints::from(points)).radius(4.0));
+        });
+    }
+
+    fn tasks(&self, ui: &mut egui::Ui, rt: &tokio::runtime::Runtime, ws: &Workspace) -> Result<bool, String> {
+        let mut changed = false;
+        for (id, t) in self.view.record.tasks.iter().filter(|(_, t)| t.status == TaskStatus::Open) {
+            ui.horizontal(|ui| -> Result<(), String> {
+                ui.label(format!(
+                    "{} for {}, due {}",
+                    t.title,
+                    t.assignee_role,
+                    t.due_date.as_deref().unwrap_or("-")
+                ));
+                if t.source.as_str() != "clinical" {
+                    ui.colored_label(style::WARN, format!("from {}", t.source));
+                }
+                if ui.button("Done").clicked() {
+                    rt.block_on(ws.set_task_status(self.id, id, TaskStatus::Done))
+                        .map_err(|e| e.to_string())?;
+                    changed = true;
+                }
+                Ok(())
+            })
+            .inner?;
+        }
+        Ok(changed)
+    }
+}
+
+/// Name, NHS number, age, alerts, allergies and CPR status: on every patient screen.
+pub fn banner(ui: &mut egui::Ui, view: &PatientView) {
+    let s = &view.summary;
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.heading(&s.name);
+            ui.monospace(format!("NHS {}", s.nhs_display()));
+            let age =
+                s.age_on(chrono::Local::now().date_naive()).map(|a| format!("age {a}")).unwrap_or_default();
+            ui.label(format!("born {} ({age})", s.date_of_birth));
+        });
+        ui.horizontal_wrapped(|ui| {
+            match s.cpr {
+                Some(c) => ui.colored_label(style::DANGER, format!("CPR: {}", c.to_string().to_uppercase())),
+                None => ui.label("CPR: no recommendation recorded"),
+            };
+            if s.allergies.is_empty() {
+                ui.label("Allergies: none recorded");
+            } else {
+                ui.colored_label(style::DANGER, format!("ALLERGIES: {}", s.allergies.join("; ")));
+            }
+            for a in &s.alerts {
+                ui.colored_label(style::WARN, format!("ALERT {a}"));
+            }
+            if s.open_conflicts > 0 {
+                ui.colored_label(style::DANGER, format!("{} OPEN CONFLICT(S)", s.open_conflicts));
+            }
+        });
+    });
+}
+
+fn end_of_life(ui: &mut egui::Ui, view: &PatientView) {
+    let e = &view.record.end_of_life;
+    if !view.record.end_of_life_care() {
+        ui.label("No end of life plan recorded.");
+        return;
+    }
+    let place =
+        |p: &Option<hedgerow_core::documents::patient::Place>| p.map(|p| p.to_string()).unwrap_or("-".into());
+    egui::Grid::new("eol").num_columns(2).striped(true).show(ui, |ui| {
+        if let Some(c) = &e.cpr {
+            ui.strong("CPR recommendation");
+            ui.colored_label(
+                style::DANGER,
+                format!("{} by {}, {}", c.recommendation, c.made_by.name, c.made_at.display()),
+            );
+            ui.end_row();
+        }
+        for (k, v) in [
+            (
+                "Preferred place of care",
+                format!(
+                    "{} (then {})",
+                    place(&e.preferred_place_of_care),
+                    place(&e.preferred_place_of_care_second)
+                ),
+            ),
+            (
+                "Preferred place of death",
+                format!(
+                    "{} (then {})",
+                    place(&e.preferred_place_of_death),
+                    place(&e.preferred_place_of_death_second)
+                ),
+            ),
+            ("Ceiling of treatment", e.ceiling_of_treatment.clone().unwrap_or_default()),
+            ("What matters to them", e.personal_preferences.clone().unwrap_or_default()),
+            ("Just-in-case medicines", e.anticipatory_medicines_location.clone().unwrap_or_default()),
+            ("Key worker", e.key_worker.clone().unwrap_or_default()),
+        ] {
+            ui.strong(k);
+            ui.label(v);
+            ui.end_row();
+        }
+    });
+}
+
+fn briefing(ui: &mut egui::Ui, b: &Briefing) {
+    match b.my_last_visit {
+        Some(t) => ui.label(format!("Since your last visit on {}:", t.display())),
+        None => ui.label("You have not visited before: everything here is new to you."),
+    };
+    for c in &b.conflicts {
+        ui.colored_label(style::DANGER, format!("Conflict: {}", c.label));
+    }
+    for m in &b.medicines_changed {
+        ui.colored_label(
+            style::WARN,
+            format!(
+                "{} now {} {} ({}, {})",
+                m.name,
+                m.dose,
+                m.frequency,
+                m.changed_by.name,
+                m.changed_at.display()
+            ),
+        );
+    }
+    for v in &b.visits_by_others {
+        ui.label(format!("{} {}: {}", v.started_at.display(), v.clinician.name, v.note_preview));
+    }
+    let trend: Vec<String> =
+        b.news2_trend.iter().map(|n| format!("{}{}", n.total, if n.partial { "?" } else { "" })).collect();
+    if !trend.is_empty() {
+        ui.label(format!("NEWS2 trend: {}", trend.join(" > ")));
+    }
+}

@@ -1,0 +1,140 @@
+//! Today: who needs attention (conflicts, high NEWS2), tasks due, and the caseload with
+//! search as you type (name, or the start of an NHS number).
+
+use super::{Go, HedgerowApp, style};
+use hedgerow_core::Workspace;
+use hedgerow_core::clinical::RiskBand;
+use hedgerow_core::store::{DueTask, PatientSummary};
+
+pub struct TodayScreen {
+    caseload: Vec<PatientSummary>,
+    due: Vec<DueTask>,
+    search: String,
+    shown: Vec<usize>,
+    today: chrono::NaiveDate,
+}
+
+impl TodayScreen {
+    pub fn load(app: &HedgerowApp, ws: &Workspace) -> Result<Self, String> {
+        let today = chrono::Local::now().date_naive();
+        let caseload = app.call(ws.caseload())?;
+        let due = app.call(ws.due_tasks(today))?;
+        let shown = (0..caseload.len()).collect();
+        Ok(Self { caseload, due, search: String::new(), shown, today })
+    }
+
+    fn filter(&mut self) {
+        let matching = hedgerow_core::workspace::filter_caseload(self.caseload.clone(), &self.search);
+        self.shown = self
+            .caseload
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| matching.iter().any(|m| m.id == p.id))
+            .map(|(i, _)| i)
+            .collect();
+    }
+
+    fn name_of(&self, id: &hedgerow_core::ids::PatientId) -> &str {
+        self.caseload.iter().find(|p| &p.id == id).map(|p| p.name.as_str()).unwrap_or("")
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Go {
+        let mut go = Go::Stay;
+        ui.horizontal(|ui| {
+            let label = ui.label("Find a patient");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.search)
+                        .hint_text("name or NHS number")
+                        .desired_width(280.0),
+                )
+                .labelled_by(label.id);
+            if r.changed() {
+                self.filter();
+            }
+            ui.label(format!("{} of {} patients", self.shown.len(), self.caseload.len()));
+        });
+        ui.separator();
+        ui.columns(2, |cols| {
+            let ui = &mut cols[0];
+            ui.strong("Needs attention");
+            let flagged: Vec<&PatientSummary> = self
+                .caseload
+                .iter()
+                .filter(|p| {
+                    p.open_conflicts > 0
+                        || p.latest_news2.as_ref().is_some_and(|n| n.band >= RiskBand::LowMedium)
+                })
+                .take(30)
+                .collect();
+            if flagged.is_empty() {
+                ui.label("No open conflicts or raised NEWS2 scores.");
+            }
+            for p in flagged {
+                ui.horizontal(|ui| {
+                    if ui.link(&p.name).clicked() {
+                        go = Go::Patient(p.id);
+                    }
+                    if p.open_conflicts > 0 {
+                        ui.colored_label(style::DANGER, format!("{} conflict(s)", p.open_conflicts));
+                    }
+                    if let Some(n) = &p.latest_news2 {
+                        ui.colored_label(
+                            style::band_colour(n.band),
+                            format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total),
+                        );
+                    }
+                });
+            }
+            let ui = &mut cols[1];
+            ui.strong(format!("Tasks due by {}", self.today));
+            if self.due.is_empty() {
+                ui.label("No tasks due.");
+            }
+            egui::ScrollArea::vertical().id_salt("due").max_height(200.0).show(ui, |ui| {
+                for t in &self.due {
+                    ui.horizontal(|ui| {
+                        ui.label(&t.due_date);
+                        if ui.link(self.name_of(&t.patient_id)).clicked() {
+                            go = Go::Patient(t.patient_id);
+                        }
+                        ui.label(format!("{} ({})", t.title, t.assignee_role));
+                    });
+                }
+            });
+        });
+        ui.separator();
+        ui.strong("Caseload");
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        egui::ScrollArea::vertical().id_salt("caseload").show_rows(
+            ui,
+            row_height,
+            self.shown.len(),
+            |ui, rows| {
+                egui::Grid::new("caseload-grid").striped(true).num_columns(5).show(ui, |ui| {
+                    for i in rows {
+                        let p = &self.caseload[self.shown[i]];
+                        ui.monospace(p.nhs_display());
+                        if ui.link(&p.name).clicked() {
+                            go = Go::Patient(p.id);
+                        }
+                        ui.label(p.age_on(self.today).map(|a| format!("{a}")).unwrap_or_default());
+                        match &p.latest_news2 {
+                            Some(n) => ui.colored_label(
+                                style::band_colour(n.band),
+                                format!("NEWS2 {}{} {}", if n.partial { ">=" } else { "" }, n.total, n.band),
+                            ),
+                            None => ui.label(""),
+                        };
+                        match p.cpr {
+                            Some(c) => ui.colored_label(style::DANGER, c.to_string().to_uppercase()),
+                            None => ui.label(""),
+                        };
+                        ui.end_row();
+                    }
+                });
+            },
+        );
+        go
+    }
+}

@@ -1,0 +1,250 @@
+//! Visit entry: observations with NEWS2 and the escalation advice updating live as values
+//! are typed, the narrative note, signing, and addenda once signed.
+
+use super::{Go, HedgerowApp, style};
+use hedgerow_core::Workspace;
+use hedgerow_core::clinical::{Consciousness, News2Score, Observations, Spo2Scale, news2};
+use hedgerow_core::ids::{PatientId, VisitId};
+use hedgerow_core::workspace::{PatientView, VisitView};
+
+#[derive(Default)]
+struct ObsForm {
+    resp: String,
+    spo2: String,
+    oxygen: bool,
+    systolic: String,
+    pulse: String,
+    consciousness: Option<Consciousness>,
+    temp: String,
+}
+
+impl ObsForm {
+    /// The observations as typed so far, or what is wrong with them.
+    fn parse(&self) -> Result<Observations, String> {
+        fn num(s: &str, what: &str) -> Result<Option<u16>, String> {
+            let s = s.trim();
+            if s.is_empty() {
+                return Ok(None);
+            }
+            s.parse().map(Some).map_err(|_| format!("{what} '{s}' is not a whole number"))
+        }
+        let temp = match self.temp.trim() {
+            "" => None,
+            t => Some(t.parse::<f64>().map_err(|_| format!("temperature '{t}' is not a number"))?),
+        };
+        let obs = Observations {
+            respiration_rate: num(&self.resp, "respiration rate")?,
+            spo2: num(&self.spo2, "SpO2")?,
+            on_oxygen: Some(self.oxygen),
+            systolic_bp: num(&self.systolic, "systolic BP")?,
+            pulse: num(&self.pulse, "pulse")?,
+            consciousness: self.consciousness,
+            temperature: temp,
+        };
+        obs.validate().map_err(|e| e.to_string())?;
+        Ok(obs)
+    }
+}
+
+pub struct VisitScreen {
+    patient: PatientId,
+    visit: VisitId,
+    view: VisitView,
+    record: PatientView,
+    form: ObsForm,
+    note: String,
+    addendum: String,
+}
+
+impl VisitScreen {
+    pub fn load(
+        app: &HedgerowApp,
+        ws: &Workspace,
+        patient: PatientId,
+        visit: VisitId,
+    ) -> Result<Self, String> {
+        let view = app.call(ws.open_visit(visit))?;
+        let record = app.call(ws.open_patient(patient))?;
+        Ok(Self {
+            patient,
+            visit,
+            view,
+            record,
+            form: ObsForm::default(),
+            note: String::new(),
+            addendum: String::new(),
+        })
+    }
+
+    fn scale(&self) -> Spo2Scale {
+        if self.record.record.spo2_scale.scale2 { Spo2Scale::Scale2 } else { Spo2Scale::Scale1 }
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        rt: &tokio::runtime::Runtime,
+        ws: Option<&Workspace>,
+        notice: &mut Option<(bool, String)>,
+    ) -> Go {
+        let Some(ws) = ws else { return Go::Lock };
+        let mut go = Go::Stay;
+        super::patient::banner(ui, &self.record);
+        ui.horizontal(|ui| {
+            if ui.button("Back to the record").clicked() {
+                go = Go::Patient(self.patient);
+            }
+            ui.label(format!("Visit by {}, {}", self.view.clinician.name, self.view.started_at.display()));
+        });
+        ui.separator();
+        let signed = self.view.signature.is_some();
+        let mut reload = false;
+        for o in &self.view.observations {
+            score_line(ui, &o.news2, &o.observations.recorded_at.display());
+        }
+        if !signed {
+            reload |= self.observations(ui, rt, ws, notice);
+            ui.separator();
+            let label = ui.label("Note");
+            ui.add(egui::TextEdit::multiline(&mut self.note).desired_rows(4).desired_width(f32::INFINITY))
+                .labelled_by(label.id);
+            if ui.button("Save note").clicked() && !self.note.trim().is_empty() {
+                match rt.block_on(ws.add_note(self.visit, &self.note)) {
+                    Ok(()) => {
+                        self.note.clear();
+                        reload = true;
+                    }
+                    Err(e) => *notice = Some((true, e.to_string())),
+                }
+            }
+        }
+        if !self.view.narrative.is_empty() {
+            ui.strong("Note so far");
+            ui.label(&self.view.narrative);
+        }
+        ui.separator();
+        match &self.view.signature {
+            None => {
+                if ui.button("Sign this visit").clicked() {
+                    match rt.block_on(ws.sign_visit(self.visit)) {
+                        Ok(_) => reload = true,
+                        Err(e) => *notice = Some((true, e.to_string())),
+                    }
+                }
+            }
+            Some(s) => {
+                let verified = if self.view.signature_valid == Some(true) {
+                    "signature verified"
+                } else {
+                    "SIGNATURE DOES NOT VERIFY"
+                };
+                ui.label(format!(
+                    "Signed by {} at {} ({verified}).",
+                    s.signed_by.name,
+                    s.signed_at.display()
+                ));
+                for a in &self.view.addenda {
+                    ui.label(format!(
+                        "Addendum by {} at {}: {}",
+                        a.written_by.name,
+                        a.written_at.display(),
+                        a.text
+                    ));
+                }
+                ui.horizontal(|ui| {
+                    let label = ui.label("Addendum");
+                    ui.add(egui::TextEdit::singleline(&mut self.addendum).desired_width(400.0))
+                        .labelled_by(label.id);
+                    if ui.button("Add addendum").clicked() && !self.addendum.trim().is_empty() {
+                        match rt.block_on(ws.add_addendum(self.visit, &self.addendum)) {
+                            Ok(_) => {
+                                self.addendum.clear();
+                                reload = true;
+                            }
+                            Err(e) => *notice = Some((true, e.to_string())),
+                        }
+                    }
+                });
+            }
+        }
+        if reload {
+            match rt.block_on(ws.open_visit(self.visit)) {
+                Ok(v) => self.view = v,
+                Err(e) => *notice = Some((true, e.to_string())),
+            }
+        }
+        go
+    }
+
+    /// The observation form with the live NEWS2; returns true when a set was saved.
+    fn observations(
+        &mut self,
+        ui: &mut egui::Ui,
+        rt: &tokio::runtime::Runtime,
+        ws: &Workspace,
+        notice: &mut Option<(bool, String)>,
+    ) -> bool {
+        ui.strong("Observations");
+        egui::Grid::new("obs").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+            for (label, value) in [
+                ("Respiration rate /min", &mut self.form.resp),
+                ("SpO2 %", &mut self.form.spo2),
+                ("Systolic BP mmHg", &mut self.form.systolic),
+                ("Pulse /min", &mut self.form.pulse),
+                ("Temperature °C", &mut self.form.temp),
+            ] {
+                let l = ui.label(label);
+                ui.add(egui::TextEdit::singleline(value).desired_width(80.0)).labelled_by(l.id);
+                ui.end_row();
+            }
+            ui.label("Oxygen");
+            ui.checkbox(&mut self.form.oxygen, "on supplemental oxygen");
+            ui.end_row();
+            ui.label("Consciousness (ACVPU)");
+            ui.horizontal(|ui| {
+                for (c, name) in [
+                    (Consciousness::Alert, "Alert"),
+                    (Consciousness::NewConfusion, "New confusion"),
+                    (Consciousness::Voice, "Voice"),
+                    (Consciousness::Pain, "Pain"),
+                    (Consciousness::Unresponsive, "Unresponsive"),
+                ] {
+                    ui.selectable_value(&mut self.form.consciousness, Some(c), name);
+                }
+            });
+            ui.end_row();
+        });
+        match self.form.parse() {
+            Err(e) => {
+                ui.colored_label(style::DANGER, e);
+                false
+            }
+            Ok(obs) => {
+                let score = news2::score(&obs, self.scale());
+                score_line(ui, &score, "as typed");
+                if ui.button("Save observations").clicked() {
+                    match rt.block_on(ws.record_observations(self.visit, obs, false)) {
+                        Ok(_) => {
+                            self.form = ObsForm::default();
+                            return true;
+                        }
+                        Err(e) => *notice = Some((true, e.to_string())),
+                    }
+                }
+                false
+            }
+        }
+    }
+}
+
+/// The score, its band colour and what to do, in one line a clinician can act on.
+fn score_line(ui: &mut egui::Ui, score: &News2Score, when: &str) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("{when}:"));
+        let colour = if score.partial { style::WARN } else { style::band_colour(score.band) };
+        ui.colored_label(colour, egui::RichText::new(score.headline()).strong());
+        if !score.partial || score.total > 0 {
+            ui.label(score.response.escalation());
+        }
+    });
+}

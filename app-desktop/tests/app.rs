@@ -1,0 +1,201 @@
+//! The desktop app driven through its accessibility tree (egui_kittest), as a clinician
+//! would: unlock, find a patient, record observations and see NEWS2 with its advice, sign,
+//! resolve a conflict, and be refused with a wrong passphrase.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use hedgerow_core::documents::Role;
+use hedgerow_core::documents::patient::CprRecommendation;
+use hedgerow_core::{NewClinician, NewPatient, Workspace};
+use hedgerow_desktop::gui::HedgerowApp;
+use std::path::Path;
+
+const PASS: &str = "kestrel-bramble-9";
+
+fn nurse() -> NewClinician {
+    NewClinician { name: "Ada Quill".into(), role: Role::DistrictNurse, registration: None }
+}
+
+/// A workspace with one known patient (and, if asked, a few demo patients).
+fn workspace(dir: &Path, demo: usize) -> hedgerow_core::ids::PatientId {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ws = Workspace::create_demo(dir, PASS, nurse()).await.unwrap();
+        if demo > 0 {
+            hedgerow_core::demo::populate(&ws, demo, 1, |_| {}).await.unwrap();
+        }
+        let id = ws
+            .add_patient(NewPatient {
+                nhs_number: "9434765919".parse().unwrap(),
+                name: "Winifred Ashdown".into(),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
+                address: None,
+            })
+            .await
+            .unwrap()
+            .id;
+        ws.close().await;
+        id
+    })
+}
+
+fn harness(dir: &Path) -> Harness<'static, HedgerowApp> {
+    let app = HedgerowApp::new(dir.to_owned()).unwrap();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 900.0))
+        .build_ui_state(|ui, app: &mut HedgerowApp| app.ui(ui), app);
+    h.run();
+    h
+}
+
+fn type_into(h: &mut Harness<'_, HedgerowApp>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.run();
+    h.get_by_label(label).type_text(text);
+    h.run();
+}
+
+fn unlock(h: &mut Harness<'_, HedgerowApp>, passphrase: &str) {
+    type_into(h, "Passphrase", passphrase);
+    h.get_by_label("Unlock").click();
+    h.run();
+}
+
+#[test]
+fn a_wrong_passphrase_is_refused_and_the_right_one_unlocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    workspace(tmp.path(), 0);
+    let mut h = harness(tmp.path());
+    unlock(&mut h, "not-it");
+    assert!(h.query_by_label_contains("passphrase is wrong").is_some());
+    assert!(h.state().workspace.is_none());
+    unlock(&mut h, PASS);
+    assert!(h.state().workspace.is_some());
+    assert!(h.query_by_label_contains("OFFLINE").is_some(), "honest about sync");
+    h.get_by_label("Lock").click();
+    h.run();
+    assert!(h.state().workspace.is_none());
+}
+
+#[test]
+fn find_a_patient_record_observations_see_news2_and_sign() {
+    let tmp = tempfile::tempdir().unwrap();
+    workspace(tmp.path(), 20);
+    let mut h = harness(tmp.path());
+    unlock(&mut h, PASS);
+    // A demo patient's record (care plan, medicines, chart) passes the accessibility check.
+    let demo_name = {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let ws = h.state().workspace.as_ref().unwrap();
+        rt.block_on(ws.caseload()).unwrap().into_iter().find(|p| p.name != "Winifred Ashdown").unwrap().name
+    };
+    type_into(&mut h, "Find a patient", &demo_name);
+    h.get_all_by_label(&demo_name).next().unwrap().click();
+    h.run();
+    for tab in ["Medicines", "Visits", "Observations chart", "End of life", "Tasks", "Briefing", "Care plan"]
+    {
+        h.get_by_label(tab).click();
+        h.run();
+    }
+    h.get_by_label("Today").click();
+    h.run();
+    type_into(&mut h, "Find a patient", "winif");
+    assert!(h.query_by_label_contains("1 of 21 patients").is_some());
+    h.get_by_label("Winifred Ashdown").click();
+    h.run();
+    assert!(h.query_by_label_contains("NHS 943 476 5919").is_some(), "the banner shows the NHS number");
+    h.get_by_label("Start a visit").click();
+    h.run();
+
+    // Live NEWS2 as values are typed: first partial, then complete.
+    type_into(&mut h, "Pulse /min", "115");
+    assert!(h.query_by_label_contains("NEWS2 PARTIAL: at least 2").is_some());
+    type_into(&mut h, "Respiration rate /min", "22");
+    type_into(&mut h, "SpO2 %", "94");
+    type_into(&mut h, "Systolic BP mmHg", "120");
+    type_into(&mut h, "Temperature °C", "37.0");
+    h.get_by_label("Alert").click();
+    h.run();
+    h.get_by_label("on supplemental oxygen").click();
+    h.run();
+    assert!(h.query_by_label_contains("NEWS2 7 (high risk)").is_some());
+    assert!(h.query_by_label_contains("call 999").is_some(), "the escalation advice shows with the score");
+    // An impossible value is refused, not scored.
+    type_into(&mut h, "SpO2 %", "0");
+    assert!(h.query_by_label_contains("SpO2 of 940 is not possible").is_some());
+    h.get_by_label("SpO2 %").focus();
+    h.run();
+    h.key_press(egui::Key::Backspace);
+    h.run();
+    h.get_by_label("Save observations").click();
+    h.run();
+
+    type_into(&mut h, "Note", "Breathless; GP contacted, ambulance called.");
+    h.get_by_label("Save note").click();
+    h.run();
+    h.get_by_label("Sign this visit").click();
+    h.run();
+    assert!(h.query_by_label_contains("Signed by Ada Quill").is_some());
+    assert!(h.query_by_label_contains("signature verified").is_some());
+
+    // The record now shows the score on the caseload.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ws = h.state().workspace.as_ref().unwrap();
+    let row = rt.block_on(ws.caseload()).unwrap().into_iter().find(|p| p.name == "Winifred Ashdown").unwrap();
+    assert_eq!(row.latest_news2.unwrap().total, 7);
+}
+
+#[test]
+fn a_clinician_resolves_a_cpr_conflict_by_choosing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let patient = workspace(tmp.path(), 0);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mine = Workspace::open(tmp.path(), PASS).await.unwrap();
+        let gp = Workspace::create(
+            other.path(),
+            PASS,
+            NewClinician { name: "Dr Priya Kellaway".into(), role: Role::Gp, registration: None },
+            None,
+        )
+        .await
+        .unwrap();
+        gp.merge_document(&mine.export_patient_document(patient).await.unwrap(), true).await.unwrap();
+        mine.set_cpr(patient, CprRecommendation::AttemptCpr, None).await.unwrap();
+        gp.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, Some("patient and son".into()))
+            .await
+            .unwrap();
+        mine.merge_document(&gp.export_patient_document(patient).await.unwrap(), false).await.unwrap();
+        assert_eq!(mine.conflicts(patient).await.unwrap().len(), 1);
+        mine.close().await;
+    });
+
+    let mut h = harness(tmp.path());
+    unlock(&mut h, PASS);
+    assert!(h.query_by_label_contains("1 conflict(s)").is_some(), "Today flags the patient");
+    h.get_by_label("Conflicts").click();
+    h.run();
+    assert!(h.query_by_label_contains("by Dr Priya Kellaway").is_some());
+    assert!(h.query_by_label_contains("by Ada Quill").is_some());
+    h.get_by_label("Keep \"do-not-attempt-cpr\"").click();
+    h.run();
+    assert!(h.query_by_label_contains("Conflict resolved").is_some());
+    let ws = h.state().workspace.as_ref().unwrap();
+    assert!(rt.block_on(ws.conflicts(patient)).unwrap().is_empty());
+    let record = rt.block_on(ws.open_patient(patient)).unwrap().record;
+    assert_eq!(record.cpr_status(), Some(CprRecommendation::DoNotAttemptCpr));
+}
+
+#[test]
+fn first_run_offers_a_workspace_or_the_demo_caseload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = harness(tmp.path());
+    assert!(h.query_by_label("Load the demo caseload").is_some());
+    type_into(&mut h, "Passphrase", "short");
+    type_into(&mut h, "Passphrase again", "short");
+    h.get_by_label("Create my workspace").click();
+    h.run();
+    assert!(h.query_by_label_contains("at least 8 characters").is_some());
+    assert!(h.state().workspace.is_none());
+}

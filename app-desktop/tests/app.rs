@@ -199,3 +199,34 @@ fn first_run_offers_a_workspace_or_the_demo_caseload() {
     assert!(h.query_by_label_contains("at least 8 characters").is_some());
     assert!(h.state().workspace.is_none());
 }
+
+#[test]
+fn emergency_advice_for_a_patient_with_a_respect_plan_shows_the_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let patient = workspace(tmp.path(), 0);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ws = Workspace::open(tmp.path(), PASS).await.unwrap();
+        ws.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap();
+        let update = hedgerow_core::workspace::EndOfLifeUpdate {
+            ceiling_of_treatment: Some("symptom control at home".into()),
+            ..Default::default()
+        };
+        ws.update_end_of_life(patient, update).await.unwrap();
+        ws.close().await;
+    });
+    let mut h = harness(tmp.path());
+    unlock(&mut h, PASS);
+    h.get_by_label("Winifred Ashdown").click();
+    h.run();
+    h.get_by_label("Start a visit").click();
+    h.run();
+    type_into(&mut h, "Pulse /min", "72");
+    assert!(h.query_by_label_contains("ReSPECT plan").is_none(), "no reminder for a routine score");
+    type_into(&mut h, "Respiration rate /min", "30");
+    type_into(&mut h, "Systolic BP mmHg", "85");
+    type_into(&mut h, "SpO2 %", "88");
+    let reminder = h.get_by_label_contains("ReSPECT plan");
+    let text = format!("{reminder:?}");
+    assert!(text.contains("symptom control at home"), "{text}");
+}

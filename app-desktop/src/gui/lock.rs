@@ -12,6 +12,7 @@ pub struct LockScreen {
     name: String,
     role: String,
     demo_patients: usize,
+    focused: bool,
 }
 
 impl LockScreen {
@@ -23,6 +24,7 @@ impl LockScreen {
             name: String::new(),
             role: "district-nurse".into(),
             demo_patients: 200,
+            focused: false,
         }
     }
 
@@ -40,51 +42,79 @@ impl LockScreen {
             ui.label("The shared care record for community nursing, GP and hospice teams");
             ui.add_space(20.0);
         });
-        egui::Grid::new("lock").num_columns(2).spacing([12.0, 10.0]).show(ui, |ui| {
-            let label = ui.label("Passphrase");
-            let field =
-                ui.add(egui::TextEdit::singleline(&mut self.passphrase).password(true).desired_width(260.0));
-            let field = field.labelled_by(label.id);
-            ui.end_row();
-            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if self.first_run {
-                let label = ui.label("Passphrase again");
-                ui.add(egui::TextEdit::singleline(&mut self.confirm).password(true).desired_width(260.0))
-                    .labelled_by(label.id);
-                ui.end_row();
-                let label = ui.label("Your name");
-                ui.add(egui::TextEdit::singleline(&mut self.name).desired_width(260.0)).labelled_by(label.id);
-                ui.end_row();
-                let label = ui.label("Your role");
-                egui::ComboBox::from_id_salt("role")
-                    .selected_text(self.role.as_str())
-                    .show_ui(ui, |ui| {
-                        for r in Role::ALL {
-                            ui.selectable_value(&mut self.role, r.as_str().to_owned(), r.as_str());
+        let indent = ((ui.available_width() - 420.0) / 2.0).max(0.0);
+        ui.horizontal(|ui| {
+            ui.add_space(indent);
+            ui.vertical(|ui| {
+                egui::Grid::new("lock").num_columns(2).spacing([12.0, 10.0]).show(ui, |ui| {
+                    out = self.fields(ui, rt, dir);
+                });
+                if self.first_run {
+                    ui.add_space(12.0);
+                    ui.horizontal(|ui| {
+                        if ui.button("Create my workspace").clicked() {
+                            out = Some(self.create(rt, dir, false));
                         }
-                    })
-                    .response
-                    .labelled_by(label.id);
-                ui.end_row();
-            } else if ui.button("Unlock").clicked() || enter {
-                out = Some(rt.block_on(Workspace::open(dir, &self.passphrase)).map_err(|e| e.to_string()));
-                self.passphrase.clear();
-            }
-        });
-        if self.first_run {
-            ui.add_space(12.0);
-            ui.horizontal(|ui| {
-                if ui.button("Create my workspace").clicked() {
-                    out = Some(self.create(rt, dir, false));
-                }
-                ui.add(egui::DragValue::new(&mut self.demo_patients).range(10..=5000).suffix(" patients"));
-                if ui.button("Load the demo caseload").clicked() {
-                    out = Some(self.create(rt, dir, true));
+                        ui.add(
+                            egui::DragValue::new(&mut self.demo_patients)
+                                .range(10..=5000)
+                                .suffix(" patients"),
+                        );
+                        if ui.button("Load the demo caseload").clicked() {
+                            out = Some(self.create(rt, dir, true));
+                        }
+                    });
+                    ui.label("The demo caseload is fictional: never use it for real patients.");
                 }
             });
-            ui.label("The demo caseload is fictional: never use it for real patients.");
-        }
+        });
         out
+    }
+
+    fn fields(
+        &mut self,
+        ui: &mut egui::Ui,
+        rt: &tokio::runtime::Runtime,
+        dir: &Path,
+    ) -> Option<Result<Workspace, String>> {
+        let label = ui.label("Passphrase");
+        let field = ui
+            .add(egui::TextEdit::singleline(&mut self.passphrase).password(true).desired_width(260.0))
+            .labelled_by(label.id);
+        // Ready to type the moment the app opens.
+        if !self.focused {
+            field.request_focus();
+            self.focused = true;
+        }
+        ui.end_row();
+        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if self.first_run {
+            let label = ui.label("Passphrase again");
+            ui.add(egui::TextEdit::singleline(&mut self.confirm).password(true).desired_width(260.0))
+                .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Your name");
+            ui.add(egui::TextEdit::singleline(&mut self.name).desired_width(260.0)).labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Your role");
+            egui::ComboBox::from_id_salt("role")
+                .selected_text(self.role.as_str())
+                .show_ui(ui, |ui| {
+                    for r in Role::ALL {
+                        ui.selectable_value(&mut self.role, r.as_str().to_owned(), r.as_str());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            None
+        } else if ui.button("Unlock").clicked() || enter {
+            let result = rt.block_on(Workspace::open(dir, &self.passphrase)).map_err(|e| e.to_string());
+            self.passphrase.clear();
+            Some(result)
+        } else {
+            None
+        }
     }
 
     fn create(&mut self, rt: &tokio::runtime::Runtime, dir: &Path, demo: bool) -> Result<Workspace, String> {

@@ -17,6 +17,7 @@ pub fn band_colour(band: RiskBand) -> Color32 {
 }
 
 pub fn apply(ctx: &egui::Context) {
+    ctx.set_theme(egui::Theme::Light);
     ctx.all_styles_mut(|s| {
         s.text_styles.insert(egui::TextStyle::Body, egui::FontId::proportional(15.0));
         s.text_styles.insert(egui::TextStyle::Button, egui::FontId::proportional(15.0));

@@ -58,34 +58,37 @@ impl TodayScreen {
         ui.columns(2, |cols| {
             let ui = &mut cols[0];
             ui.strong("Needs attention");
-            let flagged: Vec<&PatientSummary> = self
+            let mut flagged: Vec<&PatientSummary> = self
                 .caseload
                 .iter()
                 .filter(|p| {
                     p.open_conflicts > 0
                         || p.latest_news2.as_ref().is_some_and(|n| n.band >= RiskBand::LowMedium)
                 })
-                .take(30)
                 .collect();
+            // Worst first: disagreements to settle, then the highest NEWS2.
+            flagged.sort_by_key(|p| {
+                std::cmp::Reverse((p.open_conflicts, p.latest_news2.as_ref().map(|n| n.total).unwrap_or(0)))
+            });
             if flagged.is_empty() {
                 ui.label("No open conflicts or raised NEWS2 scores.");
             }
-            for p in flagged {
-                ui.horizontal(|ui| {
-                    if ui.link(&p.name).clicked() {
-                        go = Go::Patient(p.id);
-                    }
-                    if p.open_conflicts > 0 {
-                        ui.colored_label(style::DANGER, format!("{} conflict(s)", p.open_conflicts));
-                    }
-                    if let Some(n) = &p.latest_news2 {
-                        ui.colored_label(
-                            style::band_colour(n.band),
-                            format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total),
-                        );
-                    }
-                });
-            }
+            egui::ScrollArea::vertical().id_salt("attention").max_height(200.0).show(ui, |ui| {
+                for p in flagged {
+                    ui.horizontal(|ui| {
+                        if ui.link(&p.name).clicked() {
+                            go = Go::Patient(p.id);
+                        }
+                        if p.open_conflicts > 0 {
+                            ui.colored_label(style::DANGER, format!("{} conflict(s)", p.open_conflicts));
+                        }
+                        if let Some(n) = &p.latest_news2 {
+                            let text = format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total);
+                            ui.colored_label(style::band_colour(n.band), text);
+                        }
+                    });
+                }
+            });
             let ui = &mut cols[1];
             ui.strong(format!("Tasks due by {}", self.today));
             if self.due.is_empty() {

@@ -222,6 +222,7 @@ impl VisitScreen {
             Ok(obs) => {
                 let score = news2::score(&obs, self.scale());
                 score_line(ui, &score, "as typed");
+                self.respect_reminder(ui, &score);
                 if ui.button("Save observations").clicked() {
                     match rt.block_on(ws.record_observations(self.visit, obs, false)) {
                         Ok(_) => {
@@ -233,6 +234,33 @@ impl VisitScreen {
                 }
                 false
             }
+        }
+    }
+}
+
+impl VisitScreen {
+    /// Escalation for a patient with a ReSPECT plan follows the plan: show it beside the advice.
+    fn respect_reminder(&self, ui: &mut egui::Ui, score: &News2Score) {
+        use hedgerow_core::clinical::Response;
+        if !matches!(
+            score.response,
+            Response::EmergencyResponse | Response::UrgentReview | Response::UrgentClinicianReview
+        ) {
+            return;
+        }
+        let e = &self.record.record.end_of_life;
+        let mut parts = Vec::new();
+        if let Some(c) = &e.cpr {
+            parts.push(format!("CPR: {}", c.recommendation.as_str().replace('-', " ")));
+        }
+        if let Some(ceiling) = &e.ceiling_of_treatment {
+            parts.push(format!("ceiling of treatment: {ceiling}"));
+        }
+        if !parts.is_empty() {
+            ui.colored_label(
+                style::DANGER,
+                format!("This patient has a ReSPECT plan ({}). Escalate in line with it.", parts.join("; ")),
+            );
         }
     }
 }

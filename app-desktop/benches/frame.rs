@@ -1,0 +1,47 @@
+//! Frame time of the desktop app with a 2,000-patient demo caseload: one egui frame of the
+//! Today screen (layout, widgets, accessibility tree), driven through egui_kittest without a
+//! GPU. Budget (issue: desktop app): a frame under 16 ms.
+//!
+//! Run: `cargo bench -p hedgerow-desktop --bench frame` (HEDGEROW_BENCH_PATIENTS to change the size).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use hedgerow_core::documents::Role;
+use hedgerow_core::{NewClinician, Workspace};
+use hedgerow_desktop::gui::HedgerowApp;
+
+const PASS: &str = "bench-passphrase";
+
+fn frame(c: &mut Criterion) {
+    let n: usize = std::env::var("HEDGEROW_BENCH_PATIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let ws = Workspace::create_demo(
+            tmp.path(),
+            PASS,
+            NewClinician { name: "Ada Quill".into(), role: Role::DistrictNurse, registration: None },
+        )
+        .await
+        .expect("create");
+        hedgerow_core::demo::populate(&ws, n, 2026, |_| {}).await.expect("demo");
+        ws.close().await;
+    });
+    let app = HedgerowApp::new(tmp.path().to_owned()).expect("app");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .build_ui_state(|ui, app: &mut HedgerowApp| app.ui(ui), app);
+    h.run();
+    h.get_by_label("Passphrase").focus();
+    h.run();
+    h.get_by_label("Passphrase").type_text(PASS);
+    h.run();
+    h.get_by_label("Unlock").click();
+    h.run();
+    assert!(h.state().workspace.is_some(), "unlocked");
+    c.bench_function(&format!("one frame of Today with {n} patients"), |b| b.iter(|| h.step()));
+}
+
+criterion_group!(benches, frame);
+criterion_main!(benches);

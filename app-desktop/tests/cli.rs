@@ -38,6 +38,13 @@ fn fails(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stderr).unwrap()
 }
 
+/// Adds furosemide 40 mg once daily to the test patient; returns the medicine's entry id.
+fn add_furosemide(dir: &Path) -> String {
+    let args = ["meds", "add", "9434765919", "--name", "Furosemide 40 mg tablets", "--dose", "40 mg"];
+    let med = json(dir, &[&args[..], &["--route", "oral", "--frequency", "once daily"]].concat());
+    med["id"].as_str().unwrap().to_owned()
+}
+
 fn init(dir: &Path) {
     ok(dir, &["init", "--clinician", "Ada Quill", "--role", "district-nurse", "--registration", "12A3456E"]);
 }
@@ -316,23 +323,7 @@ fn two_devices_disagree_on_a_dose_and_a_clinician_resolves_it() {
         ],
     );
     assert_eq!(plan["id"].as_str().unwrap().len(), 16);
-    let med = json(
-        &a,
-        &[
-            "meds",
-            "add",
-            "9434765919",
-            "--name",
-            "Furosemide 40 mg tablets",
-            "--dose",
-            "40 mg",
-            "--route",
-            "oral",
-            "--frequency",
-            "once daily",
-        ],
-    );
-    let med = med["id"].as_str().unwrap().to_owned();
+    let med = add_furosemide(&a);
     ok(&a, &["eol", "cpr", "9434765919", "--recommendation", "attempt-cpr"]);
     ok(
         &a,
@@ -499,23 +490,7 @@ fn medicines_changed_by_others_since_my_last_visit_are_highlighted() {
     init(&a);
     ok(&b, &["init", "--clinician", "Dr Priya Kellaway", "--role", "gp"]);
     ok(&a, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
-    let med = json(
-        &a,
-        &[
-            "meds",
-            "add",
-            "9434765919",
-            "--name",
-            "Furosemide 40 mg tablets",
-            "--dose",
-            "40 mg",
-            "--route",
-            "oral",
-            "--frequency",
-            "once daily",
-        ],
-    );
-    let med = med["id"].as_str().unwrap().to_owned();
+    let med = add_furosemide(&a);
     let visit = ok(&a, &["visit", "start", "9434765919"]).trim().to_owned();
     ok(&a, &["visit", "action", &visit, "--text", "Weighed: 71.2 kg", "--done"]);
     ok(&a, &["visit", "action", &visit, "--text", "Ask GP to review furosemide"]);

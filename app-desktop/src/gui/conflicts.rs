@@ -1,7 +1,7 @@
 //! The conflicts inbox: every field where clinicians disagreed, both values with authors
 //! and times; a clinician resolves each by choosing.
 
-use super::{Go, HedgerowApp, style};
+use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::conflicts::Conflict;
 use hedgerow_core::store::PatientSummary;
@@ -21,14 +21,8 @@ impl ConflictsScreen {
         Ok(Self { items })
     }
 
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        rt: &tokio::runtime::Runtime,
-        ws: Option<&Workspace>,
-        notice: &mut Option<(bool, String)>,
-    ) -> Go {
-        let Some(ws) = ws else { return Go::Lock };
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {
+        let (rt, ws, notice) = (session.rt, session.ws, &mut *session.notice);
         let mut go = Go::Stay;
         ui.heading("Conflicts");
         if self.items.is_empty() {

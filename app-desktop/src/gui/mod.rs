@@ -26,6 +26,14 @@ pub enum Screen {
     Conflicts(conflicts::ConflictsScreen),
 }
 
+/// What a screen works with while the workspace is unlocked.
+pub struct Session<'a> {
+    pub rt: &'a tokio::runtime::Runtime,
+    pub ws: &'a Workspace,
+    /// The message bar: set it to tell the clinician what went wrong or what happened.
+    pub notice: &'a mut Option<(bool, String)>,
+}
+
 /// What a screen asks the app to do next.
 pub enum Go {
     Stay,
@@ -135,9 +143,18 @@ impl HedgerowApp {
                     None => Go::Stay,
                 },
                 Screen::Today(s) => s.ui(ui),
-                Screen::Patient(s) => s.ui(ui, &self.runtime, self.workspace.as_ref(), &mut self.notice),
-                Screen::Visit(s) => s.ui(ui, &self.runtime, self.workspace.as_ref(), &mut self.notice),
-                Screen::Conflicts(s) => s.ui(ui, &self.runtime, self.workspace.as_ref(), &mut self.notice),
+                screen => match &self.workspace {
+                    None => Go::Lock,
+                    Some(ws) => {
+                        let mut session = Session { rt: &self.runtime, ws, notice: &mut self.notice };
+                        match screen {
+                            Screen::Patient(s) => s.ui(ui, &mut session),
+                            Screen::Visit(s) => s.ui(ui, &mut session),
+                            Screen::Conflicts(s) => s.ui(ui, &mut session),
+                            Screen::Locked(_) | Screen::Today(_) => Go::Stay,
+                        }
+                    }
+                },
             };
             if !matches!(screen_go, Go::Stay) {
                 go = screen_go;

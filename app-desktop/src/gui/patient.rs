@@ -2,7 +2,7 @@
 //! then the care plan (edited in place), medicines (changes highlighted), visits, the
 //! observations chart, end of life, tasks and the pre-visit briefing.
 
-use super::{Go, HedgerowApp, style};
+use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
 use hedgerow_core::ids::PatientId;
@@ -40,14 +40,8 @@ impl PatientScreen {
         Ok(())
     }
 
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        rt: &tokio::runtime::Runtime,
-        ws: Option<&Workspace>,
-        notice: &mut Option<(bool, String)>,
-    ) -> Go {
-        let Some(ws) = ws else { return Go::Lock };
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {
+        let (rt, ws, notice) = (session.rt, session.ws, &mut *session.notice);
         let mut go = Go::Stay;
         banner(ui, &self.view);
         ui.horizontal(|ui| {

@@ -11,6 +11,8 @@ pub struct TodayScreen {
     due: Vec<DueTask>,
     search: String,
     shown: Vec<usize>,
+    /// Indices of patients with open conflicts or a raised NEWS2, worst first.
+    attention: Vec<usize>,
     today: chrono::NaiveDate,
 }
 
@@ -20,18 +22,23 @@ impl TodayScreen {
         let caseload = app.call(ws.caseload())?;
         let due = app.call(ws.due_tasks(today))?;
         let shown = (0..caseload.len()).collect();
-        Ok(Self { caseload, due, search: String::new(), shown, today })
+        let mut attention: Vec<usize> = (0..caseload.len())
+            .filter(|&i| {
+                let p = &caseload[i];
+                p.open_conflicts > 0 || p.latest_news2.as_ref().is_some_and(|n| n.band >= RiskBand::LowMedium)
+            })
+            .collect();
+        // Worst first: disagreements to settle, then the highest NEWS2.
+        attention.sort_by_key(|&i| {
+            let p = &caseload[i];
+            std::cmp::Reverse((p.open_conflicts, p.latest_news2.as_ref().map(|n| n.total).unwrap_or(0)))
+        });
+        Ok(Self { caseload, due, search: String::new(), shown, attention, today })
     }
 
     fn filter(&mut self) {
-        let matching = hedgerow_core::workspace::filter_caseload(self.caseload.clone(), &self.search);
-        self.shown = self
-            .caseload
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| matching.iter().any(|m| m.id == p.id))
-            .map(|(i, _)| i)
-            .collect();
+        let search = hedgerow_core::workspace::CaseloadSearch::new(&self.search);
+        self.shown = (0..self.caseload.len()).filter(|&i| search.matches(&self.caseload[i])).collect();
     }
 
     fn name_of(&self, id: &hedgerow_core::ids::PatientId) -> &str {
@@ -58,18 +65,7 @@ impl TodayScreen {
         ui.columns(2, |cols| {
             let ui = &mut cols[0];
             ui.strong("Needs attention");
-            let mut flagged: Vec<&PatientSummary> = self
-                .caseload
-                .iter()
-                .filter(|p| {
-                    p.open_conflicts > 0
-                        || p.latest_news2.as_ref().is_some_and(|n| n.band >= RiskBand::LowMedium)
-                })
-                .collect();
-            // Worst first: disagreements to settle, then the highest NEWS2.
-            flagged.sort_by_key(|p| {
-                std::cmp::Reverse((p.open_conflicts, p.latest_news2.as_ref().map(|n| n.total).unwrap_or(0)))
-            });
+            let flagged: Vec<&PatientSummary> = self.attention.iter().map(|&i| &self.caseload[i]).collect();
             if flagged.is_empty() {
                 ui.label("No open conflicts or raised NEWS2 scores.");
             }

@@ -1,7 +1,7 @@
 //! Visit entry: observations with NEWS2 and the escalation advice updating live as values
 //! are typed, the narrative note, signing, and addenda once signed.
 
-use super::{Go, HedgerowApp, style};
+use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::clinical::{Consciousness, News2Score, Observations, Spo2Scale, news2};
 use hedgerow_core::ids::{PatientId, VisitId};
@@ -80,14 +80,8 @@ impl VisitScreen {
         if self.record.record.spo2_scale.scale2 { Spo2Scale::Scale2 } else { Spo2Scale::Scale1 }
     }
 
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        rt: &tokio::runtime::Runtime,
-        ws: Option<&Workspace>,
-        notice: &mut Option<(bool, String)>,
-    ) -> Go {
-        let Some(ws) = ws else { return Go::Lock };
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {
+        let (rt, ws, notice) = (session.rt, session.ws, &mut *session.notice);
         let mut go = Go::Stay;
         super::patient::banner(ui, &self.record);
         ui.horizontal(|ui| {

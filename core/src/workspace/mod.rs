@@ -954,20 +954,75 @@ pub(crate) fn visit_summary(note: &VisitNote) -> Result<VisitSummary> {
 
 /// Name words (all must match the start of a word) or an NHS number prefix.
 pub fn filter_caseload(all: Vec<PatientSummary>, query: &str) -> Vec<PatientSummary> {
-    let q = query.trim().to_lowercase();
-    if q.is_empty() {
-        return all;
+    let search = CaseloadSearch::new(query);
+    all.into_iter().filter(|p| search.matches(p)).collect()
+}
+
+/// A search as clinicians type it: every word must start a word of the name, or the digits
+/// must start the NHS number. Parsed once, then checked against each patient.
+pub struct CaseloadSearch {
+    digits: Option<String>,
+    words: Vec<String>,
+}
+
+impl CaseloadSearch {
+    pub fn new(query: &str) -> Self {
+        let q = query.trim().to_lowercase();
+        let digits: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+            return Self { digits: Some(digits), words: Vec::new() };
+        }
+        Self { digits: None, words: q.split_whitespace().map(str::to_owned).collect() }
     }
-    let digits: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.chars().all(|c| c.is_ascii_digit()) {
-        return all.into_iter().filter(|p| p.nhs_number.starts_with(&digits)).collect();
+
+    pub fn matches(&self, p: &PatientSummary) -> bool {
+        if let Some(d) = &self.digits {
+            return p.nhs_number.starts_with(d.as_str());
+        }
+        if self.words.is_empty() {
+            return true;
+        }
+        let name = p.name.to_lowercase();
+        let name_words: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).collect();
+        self.words.iter().all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())))
     }
-    let words: Vec<&str> = q.split_whitespace().collect();
-    all.into_iter()
-        .filter(|p| {
-            let name = p.name.to_lowercase();
-            let name_words: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).collect();
-            words.iter().all(|w| name_words.iter().any(|n| n.starts_with(w)))
-        })
-        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patient(name: &str, nhs: &str) -> PatientSummary {
+        PatientSummary {
+            id: PatientId::random(),
+            nhs_number: nhs.into(),
+            name: name.into(),
+            date_of_birth: "1939-05-17".into(),
+            address: None,
+            alerts: vec![],
+            allergies: vec![],
+            cpr: None,
+            end_of_life: false,
+            latest_news2: None,
+            last_visit: None,
+            open_tasks: 0,
+            scale2: false,
+            open_conflicts: 0,
+        }
+    }
+
+    #[test]
+    fn search_by_name_words_or_nhs_number_prefix() {
+        let w = patient("Winifred Mary Ashdown", "9434765919");
+        let h = patient("Harold Ashdown-Coombe", "9990000018");
+        let s = |q: &str| [&w, &h].iter().filter(|p| CaseloadSearch::new(q).matches(p)).count();
+        assert_eq!(s(""), 2);
+        assert_eq!(s("ashd"), 2);
+        assert_eq!(s("win ash"), 1);
+        assert_eq!(s("coombe"), 1, "hyphenated surnames split into words");
+        assert_eq!(s("ary"), 0, "words match from their start");
+        assert_eq!(s("943 476"), 1, "NHS numbers as displayed, with spaces");
+        assert_eq!(s("999"), 1);
+        assert_eq!(s("9434765918"), 0);
+    }
 }

@@ -39,6 +39,19 @@ pub enum Command {
         #[arg(long)]
         team: Option<String>,
     },
+    /// The shared team: create it, invite a device, join one.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// The team's devices: list them, revoke one (admins).
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Send this device's changes to the relay and fetch everyone else's.
+    Sync {
+        /// The relay's address, as hedgerow-relay prints it (ENDPOINT_ID@IP:PORT);
+        /// remembered after the first sync.
+        #[arg(long)]
+        relay: Option<String>,
+    },
     /// Patients on the caseload.
     #[command(subcommand)]
     Patient(PatientCommand),
@@ -530,5 +543,57 @@ pub enum ExportCommand {
         patient: String,
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TeamCommand {
+    /// Make this device's team a shared team, with you as its first admin.
+    Create { name: String },
+    /// Print a one-time enrolment code for a new device (admins).
+    Invite {
+        /// The new device's clinician will be a team admin.
+        #[arg(long)]
+        admin: bool,
+        /// How long the code stays valid.
+        #[arg(long, default_value_t = 24)]
+        valid_hours: i64,
+        /// Also write the code as a QR code PNG here.
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+        /// Leave the invite at this relay now (otherwise at the next sync).
+        #[arg(long)]
+        relay: Option<String>,
+    },
+    /// Set up this device in a team with an enrolment code from an admin.
+    Join {
+        code: String,
+        #[arg(long)]
+        relay: String,
+        /// Your full name.
+        #[arg(long)]
+        clinician: String,
+        /// Your role (as for `hedgerow init`).
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        registration: Option<String>,
+        /// What to call this device in the team's list (e.g. "Nia's laptop").
+        #[arg(long, default_value = "laptop")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeviceCommand {
+    /// Every device of the team, with who enrolled or revoked it.
+    List,
+    /// Revoke a lost or retired device (admins): the relay refuses it and the team key
+    /// is rotated so that it cannot read anything written afterwards.
+    Revoke {
+        /// The device id (or enough of its start to be unique).
+        device: String,
+        #[arg(long)]
+        reason: String,
     },
 }

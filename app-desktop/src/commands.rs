@@ -36,7 +36,7 @@ fn parse_visit(s: &str) -> Result<VisitId> {
         .map_err(|_| anyhow!("'{s}' is not a visit id (the 32-character id `hedgerow visit start` printed)"))
 }
 
-fn parse_role(s: &str) -> Result<Role> {
+pub fn parse_role(s: &str) -> Result<Role> {
     Role::parse(s).ok_or_else(|| anyhow!("unknown role '{s}'; allowed: {}", Role::allowed()))
 }
 
@@ -71,6 +71,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 println!("Device {}; team {}.", me.device_id, me.team_id);
             }
         }
+        Command::Team(cmd) => crate::team_commands::team(&dir, json, cmd).await?,
+        Command::Device(cmd) => crate::team_commands::device(&dir, json, cmd).await?,
+        Command::Sync { relay } => crate::team_commands::sync(&dir, json, relay).await?,
         Command::Patient(cmd) => patient(&dir, json, cmd).await?,
         Command::Visit(cmd) => visit(&dir, json, cmd).await?,
         Command::Tasks(cmd) => record_commands::tasks(&dir, json, cmd).await?,

@@ -6,6 +6,7 @@ mod commands;
 mod output;
 mod passphrase;
 mod record_commands;
+mod team_commands;
 
 use clap::Parser;
 

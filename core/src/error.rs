@@ -47,6 +47,8 @@ pub enum Error {
     ExportRefused(String),
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Sync(Box<crate::sync::transport::TransportError>),
     #[error("{0}")]
     Crypto(CryptoError),
     #[error("file system error: {0}")]
@@ -89,5 +91,11 @@ impl From<sqlx::Error> for Error {
             }
         }
         Error::Database(e)
+    }
+}
+
+impl From<crate::sync::transport::TransportError> for Error {
+    fn from(e: crate::sync::transport::TransportError) -> Self {
+        Error::Sync(Box::new(e))
     }
 }

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod error;
 pub mod ids;
 pub mod store;
+pub mod sync;
 
 pub use error::{Error, Result};
 pub mod workspace;

@@ -1,28 +1,84 @@
-//! `hedgerow-relay`: the blind store-and-forward relay.
-//!
-//! The relay protocol (sealed bundles, device authentication over iroh, the per-team log)
-//! is not in this build yet. Rather than pretend to serve, the binary says so and exits
-//! with an error, so that no one deploys it believing their devices are syncing.
+//! `hedgerow-relay`: the blind store-and-forward relay. It keeps each team's sealed
+//! bundles until the team's devices fetch them, and holds no key that opens them.
+//! Everything it does is in hedgerow-core's `sync` module; this is the process around it.
 
+use anyhow::Context;
 use clap::Parser;
-use std::path::PathBuf;
+use hedgerow_core::sync::relay_store::SqliteRelayStorage;
+use hedgerow_core::sync::transport;
+use hedgerow_core::sync::wire::RELAY_ALPN;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(name = "hedgerow-relay", version, about = "Hedgerow's blind store-and-forward relay")]
 struct Args {
-    /// Where the relay keeps its log of sealed bundles.
+    /// Where the relay keeps its log of sealed bundles and its own endpoint key.
     #[arg(long)]
     data: PathBuf,
-    /// Address to listen on.
+    /// The UDP address to listen on (QUIC over iroh).
     #[arg(long, default_value = "127.0.0.1:4919")]
-    listen: String,
+    listen: SocketAddr,
 }
 
-fn main() -> anyhow::Result<()> {
+/// The relay's endpoint key: made once, so that its address stays the same across restarts.
+fn relay_key(dir: &Path) -> anyhow::Result<[u8; 32]> {
+    let path = dir.join("relay.key");
+    match std::fs::read(&path) {
+        Ok(bytes) => bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("{} is damaged (not 32 bytes); move it aside to make a new relay identity", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = hedgerow_core::crypto::random_bytes::<32>()?;
+            write_private(&path, &key)?;
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,iroh=warn,noq=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args = Args::parse();
-    anyhow::bail!(
-        "this build of hedgerow-relay cannot serve yet: relay sync is not implemented (asked to keep data in {} and listen on {})",
-        args.data.display(),
-        args.listen
-    )
+    std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
+    let key = relay_key(&args.data)?;
+    let storage = Arc::new(
+        SqliteRelayStorage::open(&args.data)
+            .await
+            .with_context(|| format!("opening the relay's store in {}", args.data.display()))?,
+    );
+    let endpoint = transport::endpoint(&key, args.listen, vec![RELAY_ALPN.to_vec()])
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = transport::address_of(&endpoint);
+    // One line on stdout, for people and scripts: the address devices sync with.
+    println!("hedgerow-relay listening at {address}");
+    tracing::info!(%address, data = %args.data.display(), "relay started");
+    let serving = tokio::spawn(transport::serve_relay(endpoint.clone(), storage.clone()));
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
+        _ = serving => {}
+    }
+    endpoint.close().await;
+    storage.close().await;
+    Ok(())
 }

@@ -1,7 +1,9 @@
 //! Helpers for Hedgerow's scenario tests: fresh workspaces in temporary directories and a
 //! byte-level scan of everything a device leaves on disk.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 pub const PASSPHRASE: &str = "heather-kestrel-7";
 
@@ -42,6 +44,63 @@ pub fn plaintext_hits(dir: &Path, needles: &[String]) -> Vec<(PathBuf, String)> 
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A real `hedgerow-relay` process on loopback.
+pub struct RelayProcess {
+    child: Child,
+    pub address: String,
+    pub data: PathBuf,
+    bin: PathBuf,
+}
+
+impl RelayProcess {
+    /// Starts the relay binary on a free loopback port and waits for its address.
+    pub fn start(bin: &Path, data: &Path) -> Self {
+        let mut child = Command::new(bin)
+            .args(["--data", data.to_str().expect("utf-8 path"), "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+        let stdout = child.stdout.take().expect("piped");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("relay stdout");
+        let address = line
+            .trim()
+            .strip_prefix("hedgerow-relay listening at ")
+            .unwrap_or_else(|| panic!("unexpected relay output: {line:?}"))
+            .to_owned();
+        Self { child, address, data: data.to_owned(), bin: bin.to_owned() }
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kills the relay and starts it again on the same data directory.
+    pub fn restart(&mut self) {
+        self.kill();
+        *self = Self::start(&self.bin.clone(), &self.data.clone());
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A binary built by this workspace, next to the running test's own directory.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let bin = dir.join(name);
+    assert!(bin.exists(), "{} is not built: run `cargo build --workspace` (scripts/test does)", bin.display());
+    bin
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Keys and sealing. Every primitive comes from ring (AES-256-GCM, HKDF, HMAC, Ed25519,
 //! random numbers) or RustCrypto's argon2; none is written here.
 
+use zeroize::Zeroizing;
+
 mod device_key;
 mod sealing;
 mod vault;
@@ -32,4 +34,20 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut out = [0u8; N];
     ring::rand::SystemRandom::new().fill(&mut out).map_err(|_| CryptoError::Random)?;
     Ok(out)
+}
+
+/// HKDF-SHA256 of `ikm` to 32 bytes, for one named purpose.
+pub fn hkdf32(ikm: &[u8], salt: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
+    struct Len32;
+    impl ring::hkdf::KeyType for Len32 {
+        fn len(&self) -> usize {
+            32
+        }
+    }
+    let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, salt).extract(ikm);
+    let mut out = Zeroizing::new([0u8; 32]);
+    let info = [info];
+    let okm = prk.expand(&info, Len32).expect("32 bytes is a valid HKDF-SHA256 length");
+    okm.fill(out.as_mut_slice()).expect("length matches");
+    out
 }

@@ -20,6 +20,10 @@ pub enum AuditAction {
     Reindex,
     /// Opening a record outside the team's caseload, with a stated reason.
     BreakGlass,
+    /// A sync with the relay or a peer.
+    Sync,
+    /// Team membership: created, invited, enrolled, revoked.
+    Team,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -135,7 +135,7 @@ impl WriteTx<'_> {
             .execute(&mut *self.tx)
             .await?;
         sqlx::query(
-            "UPDATE documents SET chunks_len = chunks_len + ?, next_chunk = next_chunk + 1 WHERE id = ?",
+            "UPDATE documents SET chunks_len = chunks_len + ?, next_chunk = next_chunk + 1, version = version + 1 WHERE id = ?",
         )
         .bind(chunk.len() as i64)
         .bind(id.as_slice())
@@ -153,7 +153,7 @@ impl WriteTx<'_> {
             .execute(&mut *self.tx)
             .await?;
         // Chunk numbers keep rising so that an old sealed chunk can never be replayed.
-        sqlx::query("UPDATE documents SET snapshot = ?, snapshot_len = ?, chunks_len = 0, next_chunk = next_chunk + 1 WHERE id = ?")
+        sqlx::query("UPDATE documents SET snapshot = ?, snapshot_len = ?, chunks_len = 0, next_chunk = next_chunk + 1, version = version + 1 WHERE id = ?")
             .bind(&sealed)
             .bind(snapshot.len() as i64)
             .bind(id.as_slice())

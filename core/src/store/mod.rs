@@ -10,9 +10,11 @@ mod audit;
 mod documents;
 mod index;
 mod settings;
+mod sync;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use documents::DocumentStorage;
+pub use sync::{OutboxItem, UnpushedDocument};
 pub use index::{DueTask, LatestNews2, PatientSummary, VisitSummary};
 
 use crate::clinical::NhsNumber;

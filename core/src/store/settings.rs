@@ -20,18 +20,28 @@ impl WriteTx<'_> {
     }
 }
 
+impl WriteTx<'_> {
+    pub async fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
+        read(&mut self.tx, self.store, name).await
+    }
+}
+
 impl ReadTx<'_> {
     pub async fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT value FROM settings WHERE name = ?")
+        read(&mut self.tx, self.store, name).await
+    }
+}
+
+async fn read(conn: &mut sqlx::SqliteConnection, store: &super::Store, name: &str) -> Result<Option<Vec<u8>>> {
+    let row = sqlx::query("SELECT value FROM settings WHERE name = ?")
             .bind(name)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(&mut *conn)
             .await?;
         match row {
             None => Ok(None),
             Some(r) => {
                 let sealed: Vec<u8> = r.try_get("value")?;
-                Ok(Some(self.store.sealer().open(&aad(name), &sealed)?))
-            }
+            Ok(Some(store.sealer().open(&aad(name), &sealed)?))
         }
     }
 }

@@ -2,6 +2,7 @@
 //! access to records outside the team's caseload (break-glass).
 
 use super::{Draft, PatientView, Workspace};
+use crate::store::WriteTx;
 use crate::conflicts::{self, Conflict};
 use crate::documents::{self, DocumentKind, PatientRecord, Team, VisitNote};
 use crate::error::{Error, Result};
@@ -40,6 +41,44 @@ fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
 }
 
 impl Workspace {
+    /// Brings the query tables up to date with a document that has just taken in changes
+    /// from elsewhere. Returns the patient it concerns and the record's open conflicts.
+    pub(crate) async fn refresh_after_merge(
+        &self,
+        tx: &mut WriteTx<'_>,
+        id: [u8; 16],
+        kind: DocumentKind,
+        doc: &mut AutoCommit,
+    ) -> Result<(Option<PatientId>, usize)> {
+        Ok(match kind {
+            DocumentKind::Patient => {
+                let record: PatientRecord = documents::read(doc, kind)?;
+                let open = conflicts::detect(doc, &record).len();
+                tx.refresh_patient(&record, open).await?;
+                (Some(PatientId(id)), open)
+            }
+            DocumentKind::Visit => {
+                let note: VisitNote = documents::read(doc, kind)?;
+                tx.put_visit_summary(&super::visit_summary(&note)?).await?;
+                let pid: PatientId = note.patient_id.parse().map_err(|e| Error::Invalid(format!("{e}")))?;
+                // The patient's latest NEWS2 may have changed.
+                if let Some(mut pdoc) = tx.load_document(&pid.0, DocumentKind::Patient).await? {
+                    let record: PatientRecord = documents::read(&pdoc, DocumentKind::Patient)?;
+                    let open = conflicts::detect(&mut pdoc, &record).len();
+                    tx.refresh_patient(&record, open).await?;
+                }
+                (Some(pid), 0)
+            }
+            DocumentKind::Team => {
+                let team: Team = documents::read(doc, kind)?;
+                if id == self.me.team_id.0 {
+                    tx.set_caseload(&caseload_of(&team)).await?;
+                }
+                (None, 0)
+            }
+        })
+    }
+
     /// Merges another device's saved copy of a document (as `hedgerow export document`
     /// writes it). Nothing is kept unless the merged document reads cleanly.
     pub async fn merge_document(&self, bytes: &[u8], add_to_caseload: bool) -> Result<MergeReport> {
@@ -76,38 +115,10 @@ impl Workspace {
                 (incoming, true, n)
             }
         };
-        let mut open_conflicts = 0;
-        let patient = match kind {
-            DocumentKind::Patient => {
-                let record: PatientRecord = documents::read(&doc, kind)?;
-                open_conflicts = conflicts::detect(&mut doc, &record).len();
-                tx.refresh_patient(&record, open_conflicts).await?;
-                let pid = PatientId(id);
-                if add_to_caseload {
-                    self.add_to_caseload(&mut tx, &[pid]).await?;
-                }
-                Some(pid)
-            }
-            DocumentKind::Visit => {
-                let note: VisitNote = documents::read(&doc, kind)?;
-                tx.put_visit_summary(&super::visit_summary(&note)?).await?;
-                let pid: PatientId = note.patient_id.parse().map_err(|e| Error::Invalid(format!("{e}")))?;
-                // The patient's latest NEWS2 may have changed.
-                if let Some(mut pdoc) = tx.load_document(&pid.0, DocumentKind::Patient).await? {
-                    let record: PatientRecord = documents::read(&pdoc, DocumentKind::Patient)?;
-                    let open = conflicts::detect(&mut pdoc, &record).len();
-                    tx.refresh_patient(&record, open).await?;
-                }
-                Some(pid)
-            }
-            DocumentKind::Team => {
-                let team: Team = documents::read(&doc, kind)?;
-                if id == self.me.team_id.0 {
-                    tx.set_caseload(&caseload_of(&team)).await?;
-                }
-                None
-            }
-        };
+        let (patient, open_conflicts) = self.refresh_after_merge(&mut tx, id, kind, &mut doc).await?;
+        if add_to_caseload && let Some(pid) = patient.filter(|_| kind == DocumentKind::Patient) {
+            self.add_to_caseload(&mut tx, &[pid]).await?;
+        }
         self.audit(
             &mut tx,
             AuditAction::Import,

@@ -12,6 +12,11 @@ mod exports;
 mod merge;
 mod record;
 mod summary;
+mod sync;
+mod team;
+
+pub use sync::{SyncProgress, SyncReport};
+pub use team::{DeviceListing, Invitation};
 
 pub use briefing::{Briefing, RecordChange};
 pub use exports::FhirImportReport;
@@ -249,7 +254,7 @@ impl Workspace {
         );
         let ws = Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key };
         let mut tx = ws.store.begin_write().await?;
-        tx.put_setting(DEVICE_KEY, ws.device_key.pkcs8()).await?;
+        tx.put_setting(DEVICE_KEY, ws.device_key.seed()).await?;
         let identity = serde_json::to_vec(&ws.me).map_err(|e| Error::Invalid(e.to_string()))?;
         tx.put_setting(IDENTITY, &identity).await?;
         tx.put_setting(CASELOAD_INDEXED, b"1").await?;
@@ -267,7 +272,7 @@ impl Workspace {
         drop(rx);
         let me: Identity = serde_json::from_slice(&identity)
             .map_err(|e| Error::Corrupt(format!("the device identity does not parse: {e}")))?;
-        let device_key = DeviceKey::from_pkcs8(&key)?;
+        let device_key = DeviceKey::from_stored(&key)?;
         let actor_bytes =
             hex::decode(&me.actor_id).map_err(|_| Error::Corrupt("actor id is not hex".into()))?;
         Ok(Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key })

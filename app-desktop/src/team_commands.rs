@@ -1,0 +1,194 @@
+//! Team, device and sync commands.
+
+use crate::cli::{DeviceCommand, TeamCommand};
+use crate::commands::{open, parse_role};
+use crate::output::print_json;
+use crate::passphrase;
+use anyhow::{Context, Result, anyhow};
+use hedgerow_core::sync::transport::RelayAddress;
+use hedgerow_core::workspace::SyncReport;
+use hedgerow_core::{NewClinician, Workspace};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::path::Path;
+
+fn parse_relay(s: &str) -> Result<RelayAddress> {
+    s.parse().map_err(|e: String| anyhow!(e))
+}
+
+pub async fn team(dir: &Path, json: bool, cmd: TeamCommand) -> Result<()> {
+    match cmd {
+        TeamCommand::Create { name } => {
+            let ws = open(dir).await?;
+            let team = ws.create_team(&name).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "team": team.id, "name": team.name }));
+            } else {
+                println!("Team \"{}\" created; you are its first admin.", team.name);
+                println!("Run `hedgerow sync --relay ADDRESS` to publish it, then `hedgerow team invite` for each new device.");
+            }
+        }
+        TeamCommand::Invite { admin, valid_hours, qr, relay } => {
+            if !(1..=24 * 14).contains(&valid_hours) {
+                return Err(anyhow!("--valid-hours must be between 1 and 336 (two weeks)"));
+            }
+            let ws = open(dir).await?;
+            let invite = ws.invite_device(admin, chrono::Duration::hours(valid_hours)).await?;
+            let published = match relay {
+                Some(r) => Some(ws.sync(&parse_relay(&r)?, |_| {}).await?),
+                None => None,
+            };
+            ws.close().await;
+            if let Some(path) = &qr {
+                write_qr(path, &invite.code)?;
+            }
+            if json {
+                print_json(&json!({ "invite": invite, "qr": qr, "published": published.is_some() }));
+            } else {
+                println!("Enrolment code (one use, until {}):", invite.expires_at);
+                println!("\n  {}\n", invite.code);
+                if let Some(p) = &qr {
+                    println!("QR code written to {}.", p.display());
+                }
+                println!("On the new device: hedgerow team join CODE --relay ADDRESS --clinician NAME --role ROLE");
+                if published.is_none() {
+                    println!("The invite reaches the relay at this device's next `hedgerow sync`.");
+                }
+            }
+        }
+        TeamCommand::Join { code, relay, clinician, role, registration, label } => {
+            let role = parse_role(&role)?;
+            let relay = parse_relay(&relay)?;
+            let pass = passphrase::get(true)?;
+            let ws = Workspace::join(dir, &pass, NewClinician { name: clinician, role, registration }, &label, &code, &relay)
+                .await?;
+            let me = ws.identity().clone();
+            let caseload = ws.caseload().await?.len();
+            ws.close().await;
+            if json {
+                print_json(&json!({ "data": dir, "identity": me, "caseload": caseload }));
+            } else {
+                println!("This device has joined the team as {} ({}); device {}.", me.name, me.role, me.device_id);
+                println!("{caseload} patients on the caseload after the first sync.");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn device(dir: &Path, json: bool, cmd: DeviceCommand) -> Result<()> {
+    let ws = open(dir).await?;
+    match cmd {
+        DeviceCommand::List => {
+            let devices = ws.devices().await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "devices": devices }));
+                return Ok(());
+            }
+            for d in devices {
+                let status = match &d.revoked {
+                    Some(r) => format!("REVOKED {} by {}: {}", r.revoked_at, r.revoked_by.name, r.reason),
+                    None => "active".into(),
+                };
+                println!(
+                    "{}{}  {} ({}){}  {}",
+                    d.device_id,
+                    if d.this_device { " (this device)" } else { "" },
+                    d.clinician,
+                    d.label,
+                    if d.admin { ", admin" } else { "" },
+                    status
+                );
+                let by = d.enrolled_by.as_deref().unwrap_or("founded the team");
+                let relay = if d.confirmed_by_relay { "" } else { "; not yet confirmed by the relay" };
+                println!("    enrolled {} ({by}){relay}", d.enrolled_at);
+            }
+        }
+        DeviceCommand::Revoke { device, reason } => {
+            let d = ws.revoke_device(&device, &reason).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "revoked": d }));
+            } else {
+                println!("Revoked {} ({}, {}).", d.device_id, d.clinician, d.label);
+                println!("The relay refuses it from your next `hedgerow sync`, and the team key has been rotated.");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn sync(dir: &Path, json: bool, relay: Option<String>) -> Result<()> {
+    let ws = open(dir).await?;
+    let relay = match relay {
+        Some(r) => parse_relay(&r)?,
+        None => ws
+            .remembered_relay()
+            .await?
+            .ok_or_else(|| anyhow!("no relay known yet: give one with --relay ENDPOINT_ID@IP:PORT"))?,
+    };
+    // Drawn on stderr only when it is a terminal.
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let result = ws
+        .sync(&relay, |p| {
+            bar.set_message(format!(
+                "{}: {} received ({} KB), {}/{} sent",
+                p.phase,
+                p.bundles_received,
+                p.bytes_received / 1024,
+                p.bundles_pushed,
+                p.bundles_to_push
+            ));
+        })
+        .await;
+    bar.finish_and_clear();
+    ws.close().await;
+    let report = result.with_context(|| format!("syncing with {relay}"))?;
+    if json {
+        print_json(&serde_json::to_value(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(())
+}
+
+fn print_report(r: &SyncReport) {
+    println!(
+        "Synced with the relay: {} received, {} sent ({} KB in, {} KB out).",
+        r.bundles_received,
+        r.bundles_pushed,
+        r.bytes_received / 1024,
+        r.bytes_sent / 1024
+    );
+    if r.patients_changed.is_empty() && r.documents_changed == 0 {
+        println!("Nothing new from the team.");
+    } else {
+        println!("Changed by the team: {}", r.patients_changed.join(", "));
+        println!("  {} documents updated, {} new to this device.", r.documents_changed, r.new_documents);
+    }
+    if r.open_conflicts > 0 {
+        println!(
+            "ATTENTION: {} open conflicts where clinicians disagree: run `hedgerow conflicts`.",
+            r.open_conflicts
+        );
+    }
+    if !r.team_keys_received.is_empty() {
+        println!("New team key received (epoch {:?}).", r.team_keys_received);
+    }
+    if let Some(e) = r.waiting_for_key {
+        println!("Some changes are sealed with team key epoch {e}, which this device does not have yet.");
+    }
+    for x in &r.rejected {
+        println!("Rejected: {x}");
+    }
+}
+
+fn write_qr(path: &Path, code: &str) -> Result<()> {
+    let qr = qrcode::QrCode::new(code.as_bytes()).context("making the QR code")?;
+    let img = qr.render::<image::Luma<u8>>().min_dimensions(360, 360).build();
+    img.save(path).with_context(|| format!("writing {}", path.display()))
+}

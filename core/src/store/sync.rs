@@ -1,0 +1,130 @@
+//! What sync keeps in the store: which changes the relay already has, and the outbox of
+//! statements and offers waiting to be published.
+
+use super::WriteTx;
+use crate::documents::DocumentKind;
+use crate::error::{Error, Result};
+use automerge::ChangeHash;
+use sqlx::Row;
+
+/// A document with changes the relay may not have.
+#[derive(Debug)]
+pub struct UnpushedDocument {
+    pub id: [u8; 16],
+    pub kind: DocumentKind,
+    pub version: i64,
+    /// The heads the relay has; `None` if it has never had the document.
+    pub pushed_heads: Option<Vec<ChangeHash>>,
+    pub bundles_since_snapshot: i64,
+}
+
+/// One item waiting to be published at the next sync.
+#[derive(Debug)]
+pub struct OutboxItem {
+    pub seq: i64,
+    pub kind: String,
+    pub payload: Vec<u8>,
+}
+
+fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>> {
+    if bytes.len() % 32 != 0 {
+        return Err(Error::Corrupt("stored sync heads have the wrong length".into()));
+    }
+    Ok(bytes.chunks(32).map(|c| ChangeHash(c.try_into().expect("32-byte chunks"))).collect())
+}
+
+fn outbox_aad(kind: &str) -> Vec<u8> {
+    [b"hedgerow/outbox/".as_slice(), kind.as_bytes()].concat()
+}
+
+impl WriteTx<'_> {
+    pub async fn unpushed_documents(&mut self) -> Result<Vec<UnpushedDocument>> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.kind, d.version, s.pushed_heads, s.bundles_since_snapshot
+             FROM documents d LEFT JOIN sync_documents s ON s.document_id = d.id
+             WHERE s.pushed_version IS NULL OR s.pushed_version < d.version",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let id: Vec<u8> = r.try_get("id")?;
+                let kind: String = r.try_get("kind")?;
+                let heads: Option<Vec<u8>> = r.try_get("pushed_heads")?;
+                Ok(UnpushedDocument {
+                    id: id.as_slice().try_into().map_err(|_| Error::Corrupt("document id length".into()))?,
+                    kind: DocumentKind::parse(&kind)
+                        .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
+                    version: r.try_get("version")?,
+                    pushed_heads: heads.map(|h| decode_heads(&h)).transpose()?,
+                    bundles_since_snapshot: r.try_get::<Option<i64>, _>("bundles_since_snapshot")?.unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// The heads the relay has of a document and whether the store holds nothing newer.
+    pub async fn pushed_state(&mut self, id: &[u8; 16]) -> Result<Option<(Vec<ChangeHash>, bool)>> {
+        let row = sqlx::query(
+            "SELECT s.pushed_heads, s.pushed_version = d.version AS current
+             FROM sync_documents s JOIN documents d ON d.id = s.document_id WHERE s.document_id = ?",
+        )
+        .bind(id.as_slice())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|r| Ok((decode_heads(&r.try_get::<Vec<u8>, _>("pushed_heads")?)?, r.try_get("current")?)))
+            .transpose()
+    }
+
+    /// Records that the relay has the document up to `heads` (as stored now).
+    /// `bundles` is how many bundles that took; a snapshot resets the count.
+    pub async fn mark_pushed(&mut self, id: &[u8; 16], heads: &[ChangeHash], bundles: i64, snapshot: bool) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sync_documents (document_id, pushed_version, pushed_heads, bundles_since_snapshot)
+             VALUES (?1, (SELECT version FROM documents WHERE id = ?1), ?2, ?3)
+             ON CONFLICT (document_id) DO UPDATE SET
+                pushed_version = excluded.pushed_version,
+                pushed_heads = excluded.pushed_heads,
+                bundles_since_snapshot = CASE WHEN ?4 THEN 0 ELSE bundles_since_snapshot + ?3 END",
+        )
+        .bind(id.as_slice())
+        .bind(encode_heads(heads))
+        .bind(bundles)
+        .bind(snapshot)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn add_to_outbox(&mut self, kind: &str, payload: &[u8]) -> Result<()> {
+        let sealed = self.store.sealer().seal(&outbox_aad(kind), payload)?;
+        sqlx::query("INSERT INTO sync_outbox (kind, payload) VALUES (?, ?)")
+            .bind(kind)
+            .bind(sealed)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn outbox(&mut self) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query("SELECT seq, kind, payload FROM sync_outbox ORDER BY seq").fetch_all(&mut *self.tx).await?;
+        rows.into_iter()
+            .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                let sealed: Vec<u8> = r.try_get("payload")?;
+                let payload = self.store.sealer().open(&outbox_aad(&kind), &sealed)?;
+                Ok(OutboxItem { seq: r.try_get("seq")?, kind, payload })
+            })
+            .collect()
+    }
+
+    /// Removes what the relay acknowledged.
+    pub async fn clear_outbox_through(&mut self, seq: i64) -> Result<()> {
+        sqlx::query("DELETE FROM sync_outbox WHERE seq <= ?").bind(seq).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+}

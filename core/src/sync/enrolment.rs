@@ -1,0 +1,166 @@
+//! Enrolling a new device through the relay without the relay learning the team key.
+//!
+//! The invite code carries a random secret. From it come a tag (published, signed by the
+//! admin, so the relay can check a claim) and a key that seals the offer: the team's keys
+//! and team document. The relay stores the sealed offer and hands it to the first device
+//! that presents the tag; only a holder of the code can open it.
+
+use super::registry::{SignedStatement, Statement, StatementBody};
+use super::wire::{FrameDecoder, PROTOCOL_VERSION, Reply, Request, decode, frame};
+use super::client::SyncError;
+use crate::crypto::{CryptoError, DeviceKey, Sealer, hkdf32, random_bytes};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::fmt;
+use std::str::FromStr;
+use zeroize::Zeroizing;
+
+const CODE_PREFIX: &str = "HR1-";
+
+/// A one-time enrolment code: the team and the invite secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InviteCode {
+    pub team: [u8; 16],
+    secret: Zeroizing<[u8; 32]>,
+}
+
+impl fmt::Debug for InviteCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InviteCode(team {})", hex::encode(self.team))
+    }
+}
+
+impl fmt::Display for InviteCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{CODE_PREFIX}{}{}", hex::encode(self.team), hex::encode(*self.secret))
+    }
+}
+
+impl FromStr for InviteCode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || "not an enrolment code: it starts HR1- and has 96 hexadecimal characters after that".to_owned();
+        let compact: String = s.trim().chars().filter(|c| !c.is_whitespace()).collect();
+        let body = compact.strip_prefix(CODE_PREFIX).ok_or_else(bad)?;
+        let bytes = hex::decode(body).map_err(|_| bad())?;
+        if bytes.len() != 48 {
+            return Err(bad());
+        }
+        let mut secret = Zeroizing::new([0u8; 32]);
+        secret.copy_from_slice(&bytes[16..]);
+        Ok(Self { team: bytes[..16].try_into().expect("16 bytes"), secret })
+    }
+}
+
+impl InviteCode {
+    pub fn generate(team: [u8; 16]) -> Result<Self, CryptoError> {
+        Ok(Self { team, secret: Zeroizing::new(random_bytes::<32>()?) })
+    }
+
+    /// What the relay sees of the invite.
+    pub fn tag(&self) -> [u8; 32] {
+        *hkdf32(self.secret.as_slice(), b"hedgerow invite", b"tag")
+    }
+
+    fn sealer(&self) -> Sealer {
+        Sealer::new(&hkdf32(self.secret.as_slice(), b"hedgerow invite", b"offer"))
+    }
+
+    pub fn seal_offer(&self, offer: &Offer) -> Result<Vec<u8>, CryptoError> {
+        let plain = Zeroizing::new(postcard::to_stdvec(offer).expect("encoding to a Vec cannot fail"));
+        self.sealer().seal(&self.team, &plain)
+    }
+
+    pub fn open_offer(&self, sealed: &[u8]) -> Result<Offer, CryptoError> {
+        let plain = Zeroizing::new(self.sealer().open(&self.team, sealed)?);
+        postcard::from_bytes(&plain).map_err(|_| CryptoError::Tampered)
+    }
+}
+
+/// What a new device receives: everything it needs to read and write the team's records.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Offer {
+    pub team: [u8; 16],
+    /// `Keyring::to_bytes`.
+    pub keyring: Vec<u8>,
+    /// The team document, `save()`d.
+    pub team_document: Vec<u8>,
+    /// The inviting clinician (`ClinicianRef` as JSON).
+    pub invited_by: String,
+    pub admin: bool,
+}
+
+/// The new device's side of an enrolment: Hello, then a claim with its signed Join.
+pub struct EnrolSession {
+    decoder: FrameDecoder,
+    transmit: VecDeque<Vec<u8>>,
+    welcomed: bool,
+    offer: Option<Vec<u8>>,
+}
+
+impl EnrolSession {
+    pub fn new(me: &DeviceKey, code: &InviteCode, now: i64) -> Self {
+        let join = SignedStatement::sign(
+            me,
+            &Statement {
+                team: code.team,
+                issued_at: now,
+                body: StatementBody::Join { tag: code.tag(), x25519: me.x25519_public() },
+            },
+        );
+        let transmit = VecDeque::from([
+            frame(&Request::Hello { version: PROTOCOL_VERSION, team: code.team }),
+            frame(&Request::ClaimInvite { join }),
+        ]);
+        Self { decoder: FrameDecoder::default(), transmit, welcomed: false, offer: None }
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmit.pop_front()
+    }
+
+    /// Feeds bytes; returns the sealed offer once it has come.
+    pub fn handle_input(&mut self, bytes: &[u8]) -> Result<Option<Vec<u8>>, SyncError> {
+        self.decoder.push(bytes);
+        while let Some(p) = self.decoder.next_frame()? {
+            match decode::<Reply>(&p)? {
+                Reply::Refused { code, message } => return Err(SyncError::Refused { code, message }),
+                Reply::Welcome { .. } if !self.welcomed => self.welcomed = true,
+                Reply::Offer { offer } if self.welcomed => self.offer = Some(offer),
+                other => return Err(SyncError::Protocol(format!("unexpected reply during enrolment: {other:?}"))),
+            }
+        }
+        Ok(self.offer.take())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_offers_open_only_with_their_code() {
+        let code = InviteCode::generate([4; 16]).unwrap();
+        let text = code.to_string();
+        assert!(text.starts_with("HR1-"));
+        let back: InviteCode = text.parse().unwrap();
+        assert_eq!(back, code);
+        assert_eq!(back.tag(), code.tag());
+        let offer = Offer {
+            team: [4; 16],
+            keyring: vec![1, 2, 3],
+            team_document: vec![],
+            invited_by: "{}".into(),
+            admin: false,
+        };
+        let sealed = code.seal_offer(&offer).unwrap();
+        assert_eq!(back.open_offer(&sealed).unwrap().keyring, vec![1, 2, 3]);
+        let other = InviteCode::generate([4; 16]).unwrap();
+        assert!(other.open_offer(&sealed).is_err());
+        assert!("HR1-1234".parse::<InviteCode>().is_err());
+        let mut typo = text.clone();
+        typo.replace_range(10..11, if &text[10..11] == "0" { "1" } else { "0" });
+        let typo: InviteCode = typo.parse().unwrap();
+        assert!(typo.open_offer(&sealed).is_err());
+    }
+}

@@ -1,0 +1,263 @@
+//! Moving the sessions' bytes: over any async byte stream (an iroh QUIC stream, or an
+//! in-memory pipe in tests), and the iroh endpoint set-up for relays and devices.
+
+use super::client::{ClientSession, SyncError, SyncEvent};
+use super::enrolment::EnrolSession;
+use super::relay::{RelaySession, Step};
+use super::relay_store::RelayStorage;
+use super::wire::RELAY_ALPN;
+use iroh::endpoint::presets;
+use iroh::{Endpoint, EndpointAddr, EndpointId, SecretKey};
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("{0}")]
+    Sync(#[from] SyncError),
+    #[error("the connection to the relay failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("could not reach the relay at {address}: {reason}")]
+    Connect { address: String, reason: String },
+    #[error("could not start the network endpoint: {0}")]
+    Bind(String),
+    #[error("{0}")]
+    Handler(String),
+}
+
+/// Where a relay listens: its endpoint id (its public key) and its socket addresses,
+/// written `ENDPOINT_ID@IP:PORT[,IP:PORT...]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayAddress {
+    pub id: EndpointId,
+    pub addrs: Vec<SocketAddr>,
+}
+
+impl fmt::Display for RelayAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let addrs: Vec<String> = self.addrs.iter().map(|a| a.to_string()).collect();
+        write!(f, "{}@{}", self.id, addrs.join(","))
+    }
+}
+
+impl FromStr for RelayAddress {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let help = "a relay address looks like ENDPOINT_ID@IP:PORT, as hedgerow-relay prints it";
+        let (id, addrs) = s.trim().split_once('@').ok_or_else(|| format!("'{s}' has no '@': {help}"))?;
+        let id = EndpointId::from_str(id).map_err(|e| format!("'{id}' is not an endpoint id ({e}): {help}"))?;
+        let addrs = addrs
+            .split(',')
+            .map(|a| a.parse().map_err(|e| format!("'{a}' is not IP:PORT ({e}): {help}")))
+            .collect::<Result<Vec<SocketAddr>, String>>()?;
+        if addrs.is_empty() {
+            return Err(help.into());
+        }
+        Ok(Self { id, addrs })
+    }
+}
+
+impl RelayAddress {
+    fn endpoint_addr(&self) -> EndpointAddr {
+        self.addrs.iter().fold(EndpointAddr::new(self.id), |a, s| a.with_ip_addr(*s))
+    }
+}
+
+/// An iroh endpoint for a device or relay: its key is the device's seed, so its endpoint
+/// id is the device's public key. No relay servers and no address lookup: it works on a
+/// closed network, dialled by address.
+pub async fn endpoint(seed: &[u8; 32], bind: SocketAddr, alpns: Vec<Vec<u8>>) -> Result<Endpoint, TransportError> {
+    Endpoint::builder(presets::Minimal)
+        .secret_key(SecretKey::from_bytes(seed))
+        .alpns(alpns)
+        .clear_ip_transports()
+        .bind_addr(bind)
+        .map_err(|e| TransportError::Bind(e.to_string()))?
+        .bind()
+        .await
+        .map_err(|e| TransportError::Bind(e.to_string()))
+}
+
+/// The address devices dial to reach this endpoint.
+pub fn address_of(endpoint: &Endpoint) -> RelayAddress {
+    RelayAddress { id: endpoint.id(), addrs: endpoint.bound_sockets() }
+}
+
+/// Serves relay connections until the endpoint closes.
+pub async fn serve_relay<S: RelayStorage>(endpoint: Endpoint, storage: Arc<S>) {
+    while let Some(incoming) = endpoint.accept().await {
+        let storage = storage.clone();
+        tokio::spawn(async move {
+            let conn = match incoming.await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a connection failed its handshake");
+                    return;
+                }
+            };
+            let peer = *conn.remote_id().as_bytes();
+            let (send, recv) = match conn.accept_bi().await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::debug!(error = %e, "a connection closed before opening a stream");
+                    return;
+                }
+            };
+            let mut session = RelaySession::new(storage, peer, chrono::Utc::now().timestamp());
+            if let Err(e) = serve_stream(&mut session, recv, send).await {
+                tracing::warn!(peer = %hex::encode(&peer[..8]), error = %e, "relay connection ended with an error");
+            }
+            // Let the device read the last reply before the connection goes.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), conn.closed()).await;
+        });
+    }
+}
+
+/// Runs one relay session over a byte stream.
+pub async fn serve_stream<S: RelayStorage>(
+    session: &mut RelaySession<S>,
+    mut r: impl AsyncRead + Unpin,
+    mut w: impl AsyncWrite + Unpin,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let step = session.step().await;
+        tracing::trace!(?step, "relay step");
+        match step {
+            Step::Send(f) => w.write_all(&f).await?,
+            Step::Close(f) => {
+                w.write_all(&f).await?;
+                w.shutdown().await?;
+                return Ok(());
+            }
+            Step::NeedInput => {
+                w.flush().await?;
+                let n = r.read(&mut buf).await?;
+                if n == 0 {
+                    if let Err(e) = session.input_ended() {
+                        tracing::warn!(error = %e, "a device's stream ended mid-frame");
+                    }
+                    let _ = w.shutdown().await;
+                    return Ok(());
+                }
+                session.receive(&buf[..n]);
+            }
+        }
+    }
+}
+
+/// What the device does with a session's events: apply bundles, keep keys, decide what
+/// to push once the pull is over.
+pub trait SessionHandler {
+    fn on_event(
+        &mut self,
+        event: SyncEvent,
+        session: &mut ClientSession,
+    ) -> impl Future<Output = Result<(), TransportError>>;
+}
+
+/// Runs a device's session over a byte stream to the end.
+pub async fn run_client_stream<H: SessionHandler>(
+    session: &mut ClientSession,
+    mut r: impl AsyncRead + Unpin,
+    mut w: impl AsyncWrite + Unpin,
+    handler: &mut H,
+) -> Result<(), TransportError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        while let Some(f) = session.poll_transmit() {
+            w.write_all(&f).await?;
+        }
+        w.flush().await?;
+        while let Some(ev) = session.poll_event() {
+            tracing::debug!(?ev, "sync event");
+            let done = matches!(ev, SyncEvent::Done);
+            handler.on_event(ev, session).await?;
+            if done {
+                // Close our side, then wait for the relay to close its own, so that
+                // neither end sees the connection drop mid-stream.
+                let _ = w.shutdown().await;
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                    while r.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+                })
+                .await;
+                return Ok(());
+            }
+        }
+        if session.poll_transmit_pending() {
+            continue;
+        }
+        let n = r.read(&mut buf).await?;
+        if n == 0 {
+            session.input_ended()?;
+            return Err(SyncError::Protocol("the relay closed the connection early".into()).into());
+        }
+        session.handle_input(&buf[..n])?;
+    }
+}
+
+/// Connects to a relay and runs a session.
+pub async fn sync_with_relay<H: SessionHandler>(
+    seed: &[u8; 32],
+    relay: &RelayAddress,
+    session: &mut ClientSession,
+    handler: &mut H,
+) -> Result<(), TransportError> {
+    let ep = endpoint(seed, SocketAddr::from(([0, 0, 0, 0], 0)), vec![]).await?;
+    let result = async {
+        let conn = ep.connect(relay.endpoint_addr(), RELAY_ALPN).await.map_err(|e| TransportError::Connect {
+            address: relay.to_string(),
+            reason: e.to_string(),
+        })?;
+        let (send, recv) = conn.open_bi().await.map_err(|e| TransportError::Connect {
+            address: relay.to_string(),
+            reason: e.to_string(),
+        })?;
+        let out = run_client_stream(session, recv, send, handler).await;
+        conn.close(0u32.into(), b"done");
+        out
+    }
+    .await;
+    ep.close().await;
+    result
+}
+
+/// Connects to a relay and claims an invite; returns the sealed offer.
+pub async fn enrol_with_relay(
+    seed: &[u8; 32],
+    relay: &RelayAddress,
+    session: &mut EnrolSession,
+) -> Result<Vec<u8>, TransportError> {
+    let ep = endpoint(seed, SocketAddr::from(([0, 0, 0, 0], 0)), vec![]).await?;
+    let result = async {
+        let connect_err = |e: String| TransportError::Connect { address: relay.to_string(), reason: e };
+        let conn = ep.connect(relay.endpoint_addr(), RELAY_ALPN).await.map_err(|e| connect_err(e.to_string()))?;
+        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connect_err(e.to_string()))?;
+        while let Some(f) = session.poll_transmit() {
+            send.write_all(&f).await.map_err(std::io::Error::from)?;
+        }
+        let mut buf = vec![0u8; 64 * 1024];
+        let out = loop {
+            let n = recv.read(&mut buf).await.map_err(std::io::Error::from)?;
+            let Some(n) = n else {
+                break Err(SyncError::Protocol("the relay closed the connection during enrolment".into()).into());
+            };
+            if let Some(offer) = session.handle_input(&buf[..n])? {
+                break Ok(offer);
+            }
+        };
+        let _ = send.finish();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while recv.read(&mut buf).await.is_ok_and(|n| n.is_some()) {}
+        })
+        .await;
+        conn.close(0u32.into(), b"done");
+        out
+    }
+    .await;
+    ep.close().await;
+    result
+}

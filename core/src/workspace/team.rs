@@ -1,0 +1,339 @@
+//! The team: creating it for sharing, inviting and enrolling devices, listing and
+//! revoking them. Membership lives twice, on purpose: in the encrypted team document
+//! (names, roles, who enrolled whom) and in the signed registry the relay can check.
+
+use super::{Draft, Identity, NewClinician, Workspace, commit_options};
+use crate::crypto::DeviceKey;
+use crate::documents::team::{Clinician, Device, Revocation};
+use crate::documents::{self, ClinicianRef, DocumentKind, Team, Timestamp};
+use crate::error::{Error, Result};
+use crate::ids::{ClinicianId, DeviceId, TeamId};
+use crate::store::{AuditAction, Store, WriteTx};
+use crate::sync::enrolment::{EnrolSession, InviteCode, Offer};
+use crate::sync::keys::Keyring;
+use crate::sync::registry::{Registry, SignedStatement, Statement, StatementBody};
+use crate::sync::transport::{self, RelayAddress};
+use automerge::{ActorId, AutoCommit};
+use serde::Serialize;
+use std::path::Path;
+
+pub(crate) const KEYRING: &str = "team-keyring";
+pub(crate) const REGISTRY: &str = "team-registry";
+pub(crate) const OUTBOX_STATEMENT: &str = "statement";
+pub(crate) const OUTBOX_OFFER: &str = "offer";
+
+/// A device as the team knows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeviceListing {
+    pub device_id: String,
+    pub label: String,
+    pub clinician: String,
+    pub public_key: String,
+    pub admin: bool,
+    pub enrolled_at: Timestamp,
+    pub enrolled_by: Option<String>,
+    pub revoked: Option<Revocation>,
+    /// Whether the relay has confirmed this device's enrolment (or revocation).
+    pub confirmed_by_relay: bool,
+    pub this_device: bool,
+}
+
+/// An invite, ready to hand to the new device's user.
+#[derive(Clone, Debug, Serialize)]
+pub struct Invitation {
+    pub code: String,
+    pub expires_at: Timestamp,
+    pub admin: bool,
+}
+
+pub(crate) fn statement(key: &DeviceKey, team: TeamId, body: StatementBody) -> SignedStatement {
+    SignedStatement::sign(key, &Statement { team: team.0, issued_at: chrono::Utc::now().timestamp(), body })
+}
+
+fn encode_statements(s: &[SignedStatement]) -> Vec<u8> {
+    postcard::to_stdvec(s).expect("encoding to a Vec cannot fail")
+}
+
+impl Workspace {
+    pub(crate) async fn keyring(&self, tx: &mut WriteTx<'_>) -> Result<Option<Keyring>> {
+        tx.setting(KEYRING).await?.map(|b| Keyring::from_bytes(&b).map_err(Error::from)).transpose()
+    }
+
+    pub(crate) async fn confirmed_registry(&self, tx: &mut WriteTx<'_>) -> Result<Vec<SignedStatement>> {
+        match tx.setting(REGISTRY).await? {
+            None => Ok(Vec::new()),
+            Some(b) => postcard::from_bytes(&b).map_err(|e| Error::Corrupt(format!("the team registry: {e}"))),
+        }
+    }
+
+    pub(crate) async fn save_registry(&self, tx: &mut WriteTx<'_>, statements: &[SignedStatement]) -> Result<()> {
+        tx.put_setting(REGISTRY, &encode_statements(statements)).await
+    }
+
+    /// The registry as this device sees it: what the relay confirmed, then this device's
+    /// own statements still waiting to be published.
+    async fn registry_view(&self, tx: &mut WriteTx<'_>) -> Result<(Registry, usize)> {
+        let confirmed = self.confirmed_registry(tx).await?;
+        let mut r = Registry::replay(self.me.team_id.0, &confirmed)
+            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
+        let n = confirmed.len();
+        for item in tx.outbox().await? {
+            if item.kind == OUTBOX_STATEMENT
+                && let Ok(s) = postcard::from_bytes::<SignedStatement>(&item.payload)
+            {
+                let _ = r.apply(s);
+            }
+        }
+        Ok((r, n))
+    }
+
+    async fn require_admin(&self, tx: &mut WriteTx<'_>, what: &str) -> Result<Registry> {
+        if self.keyring(tx).await?.is_none() {
+            return Err(Error::Invalid(format!(
+                "this device is not in a shared team yet: run `hedgerow team create NAME` (or join one) before you {what}"
+            )));
+        }
+        let (registry, _) = self.registry_view(tx).await?;
+        match registry.device(&self.device_key.public_key()) {
+            Some(d) if d.active() && d.admin => Ok(registry),
+            Some(d) if !d.active() => Err(Error::Invalid("this device has been revoked from the team".into())),
+            _ => Err(Error::Invalid(format!("only a team admin's device may {what}"))),
+        }
+    }
+
+    /// Makes this device's team a shared team: its first key, its name, and the signed
+    /// charter that makes this clinician its first admin (published at the next sync).
+    pub async fn create_team(&self, name: &str) -> Result<Team> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Invalid("the team needs a name".into()));
+        }
+        let mut tx = self.store.begin_write().await?;
+        if self.keyring(&mut tx).await?.is_some() {
+            return Err(Error::Invalid("this device already belongs to a shared team".into()));
+        }
+        let keyring = Keyring::generate()?;
+        tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
+        let charter =
+            statement(&self.device_key, self.me.team_id, StatementBody::Charter { x25519: self.device_key.x25519_public() });
+        tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&charter).expect("encodes")).await?;
+        let mut team: Draft<Team> = self.draft_team(&mut tx).await?;
+        team.value.name = name.to_owned();
+        self.save(&mut tx, &mut team, "create team").await?;
+        self.audit(&mut tx, AuditAction::Team, None, format!("created team {name}")).await?;
+        tx.commit().await?;
+        Ok(team.value)
+    }
+
+    pub(crate) async fn draft_team(&self, tx: &mut WriteTx<'_>) -> Result<Draft<Team>> {
+        self.draft(tx, self.me.team_id.0, DocumentKind::Team, || Error::Corrupt("the team document is missing".into()))
+            .await
+    }
+
+    /// A one-time enrolment code for a new device, valid for `valid_for`. The invite and
+    /// its sealed offer are left at the relay at the next sync.
+    pub async fn invite_device(&self, admin: bool, valid_for: chrono::Duration) -> Result<Invitation> {
+        let mut tx = self.store.begin_write().await?;
+        self.require_admin(&mut tx, "invite a device").await?;
+        let keyring = self.keyring(&mut tx).await?.ok_or_else(|| Error::Invalid("no team key".into()))?;
+        let code = InviteCode::generate(self.me.team_id.0)?;
+        let expires = chrono::Utc::now() + valid_for;
+        let invite = statement(
+            &self.device_key,
+            self.me.team_id,
+            StatementBody::Invite { tag: code.tag(), expires_at: expires.timestamp(), admin },
+        );
+        let mut team_doc = tx
+            .load_document(&self.me.team_id.0, DocumentKind::Team)
+            .await?
+            .ok_or_else(|| Error::Corrupt("the team document is missing".into()))?;
+        let offer = Offer {
+            team: self.me.team_id.0,
+            keyring: keyring.to_bytes().to_vec(),
+            team_document: team_doc.save(),
+            invited_by: serde_json::to_string(&self.me.clinician_ref()).map_err(|e| Error::Invalid(e.to_string()))?,
+            admin,
+        };
+        let sealed = code.seal_offer(&offer)?;
+        tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&invite).expect("encodes")).await?;
+        let mut item = code.tag().to_vec();
+        item.extend_from_slice(&sealed);
+        tx.add_to_outbox(OUTBOX_OFFER, &item).await?;
+        self.audit(&mut tx, AuditAction::Team, None, format!("invited a device (admin: {admin})")).await?;
+        tx.commit().await?;
+        Ok(Invitation { code: code.to_string(), expires_at: Timestamp(expires.timestamp()), admin })
+    }
+
+    /// Every device of the team, from the team document and the registry.
+    pub async fn devices(&self) -> Result<Vec<DeviceListing>> {
+        let mut tx = self.store.begin_write().await?;
+        let team: Team = tx
+            .read_document(&self.me.team_id.0, DocumentKind::Team)
+            .await?
+            .ok_or_else(|| Error::Corrupt("the team document is missing".into()))?;
+        let (registry, _) = self.registry_view(&mut tx).await?;
+        let confirmed = Registry::replay(self.me.team_id.0, &self.confirmed_registry(&mut tx).await?)
+            .map_err(|e| Error::Corrupt(e.to_string()))?;
+        drop(tx);
+        let mut out: Vec<DeviceListing> = team
+            .devices
+            .iter()
+            .map(|(id, d)| {
+                let key: Option<[u8; 32]> = hex::decode(&d.public_key).ok().and_then(|b| b.try_into().ok());
+                let reg = key.and_then(|k| registry.device(&k));
+                let conf = key.and_then(|k| confirmed.device(&k));
+                DeviceListing {
+                    device_id: id.clone(),
+                    label: d.label.clone(),
+                    clinician: team.clinicians.get(&d.clinician_id).map(|c| c.name.clone()).unwrap_or_default(),
+                    public_key: d.public_key.clone(),
+                    admin: reg.is_some_and(|r| r.admin),
+                    enrolled_at: d.enrolled_at,
+                    enrolled_by: d.enrolled_by.as_ref().map(|c| c.name.clone()),
+                    revoked: d.revoked.clone(),
+                    confirmed_by_relay: conf.is_some_and(|c| c.active() == d.revoked.is_none()),
+                    this_device: *id == self.me.device_id.to_hex(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.enrolled_at.0.cmp(&b.enrolled_at.0));
+        Ok(out)
+    }
+
+    /// Revokes a device (by its id or the start of it): marked in the team document,
+    /// refused by the relay from the next sync, and the team key rotated so that bundles
+    /// written from now on are closed to it.
+    pub async fn revoke_device(&self, device: &str, reason: &str) -> Result<DeviceListing> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::Invalid("say why the device is revoked (lost, stolen, left the team...)".into()));
+        }
+        let needle = device.trim().to_ascii_lowercase();
+        let mut tx = self.store.begin_write().await?;
+        self.require_admin(&mut tx, "revoke a device").await?;
+        let mut team = self.draft_team(&mut tx).await?;
+        let matches: Vec<String> =
+            team.value.devices.keys().filter(|k| k.starts_with(&needle) && !needle.is_empty()).cloned().collect();
+        let id = match matches.as_slice() {
+            [one] => one.clone(),
+            [] => return Err(Error::Invalid(format!("no device of this team starts with '{device}'"))),
+            _ => return Err(Error::Invalid(format!("'{device}' matches {} devices: give more of the id", matches.len()))),
+        };
+        if id == self.me.device_id.to_hex() {
+            return Err(Error::Invalid("you cannot revoke the device you are using".into()));
+        }
+        let d = team.value.devices.get_mut(&id).expect("matched above");
+        if d.revoked.is_some() {
+            return Err(Error::Invalid("that device is already revoked".into()));
+        }
+        let key: [u8; 32] = hex::decode(&d.public_key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| Error::Corrupt("a device's public key is malformed".into()))?;
+        d.revoked = Some(Revocation { revoked_by: self.me.clinician_ref(), revoked_at: Timestamp::now(), reason: reason.to_owned() });
+        self.save(&mut tx, &mut team, "revoke device").await?;
+        let revoke = statement(&self.device_key, self.me.team_id, StatementBody::Revoke { device: key });
+        tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&revoke).expect("encodes")).await?;
+        let mut keyring = self.keyring(&mut tx).await?.ok_or_else(|| Error::Invalid("no team key".into()))?;
+        let (epoch, _) = keyring.rotate()?;
+        tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
+        self.audit(&mut tx, AuditAction::Team, None, format!("revoked device {id}: {reason}; team key now epoch {epoch}"))
+            .await?;
+        tx.commit().await?;
+        let listing = self.devices().await?.into_iter().find(|l| l.device_id == id);
+        listing.ok_or_else(|| Error::Corrupt("the revoked device vanished".into()))
+    }
+
+    /// Enrols this new device in a team: claims the invite at the relay, opens the offer,
+    /// creates the workspace, adds the clinician and device to the team document, and
+    /// runs a first sync.
+    pub async fn join(
+        dir: &Path,
+        passphrase: &str,
+        clinician: NewClinician,
+        label: &str,
+        code: &str,
+        relay: &RelayAddress,
+    ) -> Result<Self> {
+        Self::join_with_kdf(dir, passphrase, clinician, label, code, relay, crate::crypto::KdfParams::default()).await
+    }
+
+    pub async fn join_with_kdf(
+        dir: &Path,
+        passphrase: &str,
+        clinician: NewClinician,
+        label: &str,
+        code: &str,
+        relay: &RelayAddress,
+        kdf: crate::crypto::KdfParams,
+    ) -> Result<Self> {
+        if clinician.name.trim().is_empty() {
+            return Err(Error::Invalid("the clinician's name must not be empty".into()));
+        }
+        if dir.join(crate::store::DB_FILE).exists() {
+            return Err(Error::AlreadyExists(dir.to_owned()));
+        }
+        let code: InviteCode = code.parse().map_err(Error::Invalid)?;
+        let device_key = DeviceKey::generate()?;
+        let mut session = EnrolSession::new(&device_key, &code, chrono::Utc::now().timestamp());
+        let sealed = transport::enrol_with_relay(device_key.seed(), relay, &mut session)
+            .await?;
+        let offer = code.open_offer(&sealed).map_err(|_| {
+            Error::Invalid("the enrolment offer does not open with this code: check the code with the admin".into())
+        })?;
+        let keyring = Keyring::from_bytes(&offer.keyring)?;
+        let invited_by: ClinicianRef =
+            serde_json::from_str(&offer.invited_by).map_err(|e| Error::Invalid(format!("offer: {e}")))?;
+        let mut team_doc = AutoCommit::load(&offer.team_document)
+            .map_err(|e| Error::Invalid(format!("the offer's team document does not load: {e}")))?;
+        let mut team: Team = documents::read(&team_doc, DocumentKind::Team)?;
+
+        let store = Store::create(dir, passphrase, kdf).await?;
+        let actor_bytes = crate::crypto::random_bytes::<16>()?;
+        let me = Identity {
+            clinician_id: ClinicianId::random(),
+            name: clinician.name.trim().to_owned(),
+            role: clinician.role,
+            registration: clinician.registration,
+            device_id: DeviceId::random(),
+            actor_id: hex::encode(actor_bytes),
+            team_id: TeamId(offer.team),
+            demo: false,
+        };
+        let now = Timestamp::now();
+        team.clinicians.insert(
+            me.clinician_id.to_hex(),
+            Clinician { name: me.name.clone(), role: me.role, registration: me.registration.clone(), admin: offer.admin, added_at: now },
+        );
+        team.devices.insert(
+            me.device_id.to_hex(),
+            Device {
+                clinician_id: me.clinician_id.to_hex(),
+                label: if label.trim().is_empty() { "device".into() } else { label.trim().to_owned() },
+                public_key: hex::encode(device_key.public_key()),
+                actor_id: me.actor_id.clone(),
+                enrolled_by: Some(invited_by.clone()),
+                enrolled_at: now,
+                revoked: None,
+            },
+        );
+        team_doc.set_actor(ActorId::from(actor_bytes.as_slice()));
+        autosurgeon::reconcile(&mut documents::KeepConflicts(&mut team_doc), &team).map_err(documents::DocumentError::from)?;
+        team_doc.commit_with(commit_options("join team", &me));
+
+        let ws = Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key };
+        let mut tx = ws.store.begin_write().await?;
+        tx.put_setting(super::DEVICE_KEY, ws.device_key.seed()).await?;
+        let identity = serde_json::to_vec(&ws.me).map_err(|e| Error::Invalid(e.to_string()))?;
+        tx.put_setting(super::IDENTITY, &identity).await?;
+        tx.put_setting(super::CASELOAD_INDEXED, b"1").await?;
+        tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
+        tx.insert_document(&ws.me.team_id.0, DocumentKind::Team, &mut team_doc).await?;
+        tx.set_caseload(&super::merge::caseload_of(&team)).await?;
+        ws.audit(&mut tx, AuditAction::Team, None, format!("joined team {} (invited by {})", team.name, invited_by.name))
+            .await?;
+        tx.commit().await?;
+        ws.sync(relay, |_| {}).await?;
+        Ok(ws)
+    }
+}

@@ -46,7 +46,7 @@ pub async fn team(dir: &Path, json: bool, cmd: TeamCommand) -> Result<()> {
             if json {
                 print_json(&json!({ "invite": invite, "qr": qr, "published": published.is_some() }));
             } else {
-                println!("Enrolment code (one use, until {}):", invite.expires_at);
+                println!("Enrolment code (one use, until {}):", invite.expires_at.display());
                 println!("\n  {}\n", invite.code);
                 if let Some(p) = &qr {
                     println!("QR code written to {}.", p.display());
@@ -89,7 +89,7 @@ pub async fn device(dir: &Path, json: bool, cmd: DeviceCommand) -> Result<()> {
             }
             for d in devices {
                 let status = match &d.revoked {
-                    Some(r) => format!("REVOKED {} by {}: {}", r.revoked_at, r.revoked_by.name, r.reason),
+                    Some(r) => format!("REVOKED {} by {}: {}", r.revoked_at.display(), r.revoked_by.name, r.reason),
                     None => "active".into(),
                 };
                 println!(
@@ -103,7 +103,7 @@ pub async fn device(dir: &Path, json: bool, cmd: DeviceCommand) -> Result<()> {
                 );
                 let by = d.enrolled_by.as_deref().unwrap_or("founded the team");
                 let relay = if d.confirmed_by_relay { "" } else { "; not yet confirmed by the relay" };
-                println!("    enrolled {} ({by}){relay}", d.enrolled_at);
+                println!("    enrolled {} ({by}){relay}", d.enrolled_at.display());
             }
         }
         DeviceCommand::Revoke { device, reason } => {

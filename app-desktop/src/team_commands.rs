@@ -167,7 +167,14 @@ fn print_report(r: &SyncReport) {
     if r.patients_changed.is_empty() && r.documents_changed == 0 {
         println!("Nothing new from the team.");
     } else {
-        println!("Changed by the team: {}", r.patients_changed.join(", "));
+        let mut what = r.patients_changed.clone();
+        if r.team_changed {
+            what.push("the team (members, devices or caseload)".into());
+        }
+        if what.is_empty() {
+            what.push("visit notes".into());
+        }
+        println!("Changed by the team: {}", what.join(", "));
         println!("  {} documents updated, {} new to this device.", r.documents_changed, r.new_documents);
     }
     if r.open_conflicts > 0 {

@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
-    #[error("{0}")]
+    #[error(transparent)]
     Sync(#[from] SyncError),
     #[error("the connection to the relay failed: {0}")]
     Io(#[from] std::io::Error),

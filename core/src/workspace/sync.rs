@@ -45,6 +45,8 @@ pub struct SyncReport {
     /// Patient records that changed, by name, for "what changed".
     pub patients_changed: Vec<String>,
     pub new_documents: usize,
+    /// The team document changed (members, devices, caseload).
+    pub team_changed: bool,
     pub open_conflicts: usize,
     pub rejected: Vec<String>,
     pub statements_published: u32,
@@ -161,6 +163,7 @@ impl Workspace {
                     report.new_documents += usize::from(new);
                     report.open_conflicts += open_conflicts;
                     changed.insert(r.body.document);
+                    report.team_changed |= kind == DocumentKind::Team;
                     if let Some(n) = patient_name
                         && !report.patients_changed.contains(&n)
                     {

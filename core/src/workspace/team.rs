@@ -161,7 +161,7 @@ impl Workspace {
         tx.add_to_outbox(OUTBOX_OFFER, &item).await?;
         self.audit(&mut tx, AuditAction::Team, None, format!("invited a device (admin: {admin})")).await?;
         tx.commit().await?;
-        Ok(Invitation { code: code.to_string(), expires_at: Timestamp(expires.timestamp()), admin })
+        Ok(Invitation { code: code.to_string(), expires_at: Timestamp(expires.timestamp_millis()), admin })
     }
 
     /// Every device of the team, from the team document and the registry.

@@ -7,6 +7,7 @@ use hedgerow_tests::{PASSPHRASE, RelayProcess};
 use tempfile::TempDir;
 
 pub struct Device {
+    #[allow(dead_code)]
     pub dir: TempDir,
     pub ws: Workspace,
 }
@@ -16,7 +17,8 @@ pub fn relay(data: &std::path::Path) -> RelayProcess {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    RelayProcess::start(std::path::Path::new(env!("CARGO_BIN_EXE_hedgerow-relay")), data)
+    // The data directory inside the temporary one, so the log beside it is cleaned up too.
+    RelayProcess::start(std::path::Path::new(env!("CARGO_BIN_EXE_hedgerow-relay")), &data.join("data"))
 }
 
 pub fn address(relay: &RelayProcess) -> RelayAddress {

@@ -61,7 +61,13 @@ impl RelayProcess {
             .args(["--data", data.to_str().expect("utf-8 path"), "--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(Self::log_path(data))
+                    .expect("relay log file"),
+            ))
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
         let stdout = child.stdout.take().expect("piped");
@@ -73,6 +79,15 @@ impl RelayProcess {
             .unwrap_or_else(|| panic!("unexpected relay output: {line:?}"))
             .to_owned();
         Self { child, address, data: data.to_owned(), bin: bin.to_owned() }
+    }
+
+    /// Where the relay's log (stderr) goes: beside its data directory, not in it.
+    pub fn log_path(data: &Path) -> PathBuf {
+        data.with_extension("log")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(Self::log_path(&self.data)).unwrap_or_default()
     }
 
     /// SIGKILL: no chance to flush or say goodbye.

@@ -115,6 +115,18 @@ impl Workspace {
         Ok(rx.setting(RELAY_ADDRESS).await?.and_then(|b| String::from_utf8(b).ok()).and_then(|s| s.parse().ok()))
     }
 
+    /// Tries to open a bundle from the relay's log with this device's keys, as a sync
+    /// would: for checking what a device can and cannot read.
+    pub async fn open_relay_bundle(&self, entry: &LogEntry) -> Result<BundleBody, crate::sync::bundle::BundleError> {
+        let mut tx = self.store.begin_write().await.map_err(|_| crate::sync::bundle::BundleError::NoTeamKey)?;
+        let keyring = self.keyring(&mut tx).await.ok().flatten().ok_or(crate::sync::bundle::BundleError::NoTeamKey)?;
+        let statements = self.confirmed_registry(&mut tx).await.unwrap_or_default();
+        drop(tx);
+        let registry = crate::sync::registry::Registry::replay(self.me.team_id.0, &statements)
+            .map_err(|_| crate::sync::bundle::BundleError::UnknownAuthor)?;
+        crate::sync::bundle::open_bundle(&self.me.team_id.0, &keyring, &registry, entry)
+    }
+
     /// A document's Automerge heads, to compare devices.
     pub async fn document_heads(&self, id: [u8; 16], kind: DocumentKind) -> Result<Option<Vec<ChangeHash>>> {
         let mut rx = self.store.begin_read().await?;

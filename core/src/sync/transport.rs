@@ -6,7 +6,11 @@ use super::enrolment::EnrolSession;
 use super::relay::{RelaySession, Step};
 use super::relay_store::RelayStorage;
 use super::wire::RELAY_ALPN;
-use iroh::endpoint::presets;
+use iroh::endpoint::{QuicTransportConfig, presets};
+use std::time::Duration;
+
+/// How long a connection may go without hearing from the other end.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 use iroh::{Endpoint, EndpointAddr, EndpointId, SecretKey};
 use std::fmt;
 use std::net::SocketAddr;
@@ -70,7 +74,14 @@ impl RelayAddress {
 /// id is the device's public key. No relay servers and no address lookup: it works on a
 /// closed network, dialled by address.
 pub async fn endpoint(seed: &[u8; 32], bind: SocketAddr, alpns: Vec<Vec<u8>>) -> Result<Endpoint, TransportError> {
+    // Keep-alives hold a quiet connection open; a peer silent for IDLE_TIMEOUT is gone,
+    // and the sync fails cleanly to resume next time.
+    let quic = QuicTransportConfig::builder()
+        .keep_alive_interval(Duration::from_secs(2))
+        .max_idle_timeout(Some(IDLE_TIMEOUT.try_into().expect("a valid idle timeout")))
+        .build();
     Endpoint::builder(presets::Minimal)
+        .transport_config(quic)
         .secret_key(SecretKey::from_bytes(seed))
         .alpns(alpns)
         .clear_ip_transports()

@@ -1,0 +1,77 @@
+//! Teams, enrolment, revocation and sync from the command line, against a real relay.
+
+use hedgerow_tests::{RelayProcess, workspace_binary};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PASS: &str = "bramble-otter-42";
+
+fn hedgerow(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hedgerow"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .env("HEDGEROW_PASSPHRASE", PASS)
+        .env_remove("HEDGEROW_DATA")
+        .output()
+        .expect("run hedgerow")
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let out = hedgerow(dir, &[&["--json"], args].concat());
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: no JSON ({e})"))
+}
+
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = hedgerow(dir, args);
+    assert!(!out.status.success(), "{args:?} should have failed");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn create_invite_join_sync_and_revoke_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = RelayProcess::start(&workspace_binary("hedgerow-relay"), &tmp.path().join("relay"));
+    let (nurse, gp) = (tmp.path().join("nurse"), tmp.path().join("gp"));
+    json(&nurse, &["init", "--clinician", "Nia Penhallow", "--role", "district-nurse"]);
+    // Sync needs a shared team; invites need an admin of one.
+    assert!(fails(&nurse, &["sync", "--relay", &relay.address]).contains("team create"));
+    assert!(fails(&nurse, &["team", "invite"]).contains("team create"));
+    json(&nurse, &["team", "create", "Hartsmoor District Nursing"]);
+    json(&nurse, &["patient", "add", "--nhs", "999 000 1235", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let report = json(&nurse, &["sync", "--relay", &relay.address]);
+    assert_eq!(report["bundles_pushed"], 2, "{report}");
+
+    let qr = tmp.path().join("invite.png");
+    let invite = json(&nurse, &["team", "invite", "--qr", qr.to_str().unwrap(), "--relay", &relay.address]);
+    let code = invite["invite"]["code"].as_str().unwrap().to_owned();
+    assert!(std::fs::read(&qr).unwrap().starts_with(b"\x89PNG"), "a QR code PNG");
+    // A mistyped code, and the wrong relay address, say what is wrong.
+    let mut typo = code.clone();
+    typo.pop();
+    assert!(fails(&gp, &["team", "join", &typo, "--relay", &relay.address, "--clinician", "X", "--role", "gp"]).contains("not an enrolment code"));
+    assert!(fails(&gp, &["team", "join", &code, "--relay", "nonsense", "--clinician", "X", "--role", "gp"]).contains("relay address"));
+    let joined = json(&gp, &["team", "join", &code, "--relay", &relay.address, "--clinician", "Dr Tomasz Orrell", "--role", "gp", "--label", "surgery laptop"]);
+    assert_eq!(joined["caseload"], 1, "{joined}");
+    // One use only.
+    let again = tmp.path().join("again");
+    assert!(fails(&again, &["team", "join", &code, "--relay", &relay.address, "--clinician", "Y", "--role", "gp"]).contains("invite"));
+
+    // The GP's device is not an admin, so it may not revoke; the nurse's may.
+    let devices = json(&nurse, &["sync"]);
+    assert_eq!(devices["team_changed"], true, "{devices}");
+    let list = json(&nurse, &["device", "list"]);
+    let gp_device = list["devices"].as_array().unwrap().iter().find(|d| d["label"] == "surgery laptop").unwrap().clone();
+    assert_eq!(gp_device["clinician"], "Dr Tomasz Orrell");
+    assert_eq!(gp_device["enrolled_by"], "Nia Penhallow");
+    let id = gp_device["device_id"].as_str().unwrap();
+    assert!(fails(&gp, &["device", "revoke", id, "--reason", "test"]).contains("admin"));
+    let revoked = json(&nurse, &["device", "revoke", &id[..8], "--reason", "laptop stolen"]);
+    assert_eq!(revoked["revoked"]["revoked"]["reason"], "laptop stolen");
+    json(&nurse, &["sync"]);
+    assert!(fails(&gp, &["sync"]).contains("revoked"));
+    let text = String::from_utf8(hedgerow(&nurse, &["device", "list"]).stdout).unwrap();
+    assert!(text.contains("REVOKED") && text.contains("laptop stolen"), "{text}");
+}

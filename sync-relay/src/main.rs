@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use hedgerow_core::sync::relay_store::SqliteRelayStorage;
+use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
 use hedgerow_core::sync::transport;
 use hedgerow_core::sync::wire::RELAY_ALPN;
 use std::net::SocketAddr;
@@ -61,11 +61,10 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
     let key = relay_key(&args.data)?;
-    let storage = Arc::new(
-        SqliteRelayStorage::open(&args.data)
-            .await
-            .with_context(|| format!("opening the relay's store in {}", args.data.display()))?,
-    );
+    let storage = SqliteRelayStorage::open(&args.data)
+        .await
+        .with_context(|| format!("opening the relay's store in {}", args.data.display()))?;
+    let state = Arc::new(RelayState::new(storage.clone()));
     let endpoint = transport::endpoint(&key, args.listen, vec![RELAY_ALPN.to_vec()])
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -73,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
     // One line on stdout, for people and scripts: the address devices sync with.
     println!("hedgerow-relay listening at {address}");
     tracing::info!(%address, data = %args.data.display(), "relay started");
-    let serving = tokio::spawn(transport::serve_relay(endpoint.clone(), storage.clone()));
+    let serving = tokio::spawn(transport::serve_relay(endpoint.clone(), state));
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
         _ = serving => {}

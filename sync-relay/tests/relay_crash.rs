@@ -11,19 +11,6 @@ use std::sync::mpsc;
 
 const PATIENTS: usize = 150;
 
-/// A valid NHS number in the 999 range (never issued) for the n-th fictional patient.
-fn nhs(n: usize) -> String {
-    (0..).map(|k| format!("999{:06}", n * 10 + k)).find_map(|nine| {
-        let sum: u32 = nine.chars().zip((2..=10).rev()).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
-        let check = 11 - sum % 11;
-        match check {
-            11 => Some(format!("{nine}0")),
-            10 => None,
-            c => Some(format!("{nine}{c}")),
-        }
-    }).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_resume_after_the_relay_is_killed_mid_sync() {
     let tmp = tempfile::tempdir().unwrap();
@@ -36,7 +23,7 @@ async fn devices_resume_after_the_relay_is_killed_mid_sync() {
         let p = nurse
             .ws
             .add_patient(NewPatient {
-                nhs_number: nhs(n).parse().unwrap(),
+                nhs_number: hedgerow_tests::fictional_nhs_number(n).parse().unwrap(),
                 name: format!("Fictional Patient {n}"),
                 date_of_birth: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(),
                 address: None,

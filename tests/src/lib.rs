@@ -46,6 +46,22 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// A valid NHS number in the 999 range (never issued to a person) for the n-th
+/// fictional patient of a test.
+pub fn fictional_nhs_number(n: usize) -> String {
+    (0..10)
+        .find_map(|k| {
+            let nine = format!("999{:06}", (n * 10 + k) % 1_000_000);
+            let sum: u32 = nine.bytes().zip((2..=10).rev()).map(|(c, w)| u32::from(c - b'0') * w).sum();
+            match 11 - sum % 11 {
+                11 => Some(format!("{nine}0")),
+                10 => None,
+                c => Some(format!("{nine}{c}")),
+            }
+        })
+        .expect("one of ten consecutive numbers has a valid check digit")
+}
+
 /// A real `hedgerow-relay` process on loopback.
 pub struct RelayProcess {
     child: Child,

@@ -4,7 +4,7 @@
 
 use super::bundle::verify_entry;
 use super::registry::{Registry, SignedStatement, StatementBody};
-use super::relay_store::{RelayStorage, StorageError};
+use super::relay_store::{RelayState, RelayStorage, StorageError};
 use super::wire::{
     BATCH_BYTES, EntryKind, FrameDecoder, LogEntry, MAX_BUNDLE, PROTOCOL_VERSION, Refusal, Reply, Request,
     decode, frame,
@@ -23,11 +23,11 @@ pub enum Step {
 }
 
 pub struct RelaySession<S> {
-    storage: Arc<S>,
+    state: Arc<RelayState<S>>,
     peer: [u8; 32],
     now: i64,
     decoder: FrameDecoder,
-    team: Option<Registry>,
+    team: Option<Arc<Registry>>,
     outgoing: VecDeque<Vec<u8>>,
     pull: Option<u64>,
     closing: bool,
@@ -46,9 +46,9 @@ impl From<StorageError> for Refuse {
 
 impl<S: RelayStorage> RelaySession<S> {
     /// `peer` is the remote endpoint id, authenticated by the transport (iroh's TLS).
-    pub fn new(storage: Arc<S>, peer: [u8; 32], now: i64) -> Self {
+    pub fn new(state: Arc<RelayState<S>>, peer: [u8; 32], now: i64) -> Self {
         Self {
-            storage,
+            state,
             peer,
             now,
             decoder: FrameDecoder::default(),
@@ -111,7 +111,7 @@ impl<S: RelayStorage> RelaySession<S> {
     }
 
     fn registry(&self) -> Result<&Registry, Refuse> {
-        self.team.as_ref().ok_or_else(|| Refuse(Refusal::Malformed, "the first message must be Hello".into()))
+        self.team.as_deref().ok_or_else(|| Refuse(Refusal::Malformed, "the first message must be Hello".into()))
     }
 
     fn enrolled(&self) -> Result<&Registry, Refuse> {
@@ -125,23 +125,28 @@ impl<S: RelayStorage> RelaySession<S> {
 
     async fn persist(&mut self, signed: SignedStatement) -> Result<(), Refuse> {
         let team = self.registry()?.team();
-        let position = self.registry()?.statements().len() as u32;
-        let registry = self.team.as_mut().expect("checked above");
-        registry.apply(signed.clone()).map_err(|e| Refuse(Refusal::BadStatement, e.to_string()))?;
-        match self.storage.append_statement(team, position, &signed).await {
-            Ok(()) => Ok(()),
+        let mut registry = self.state.registry(team).await?;
+        Arc::make_mut(&mut registry)
+            .apply(signed.clone())
+            .map_err(|e| Refuse(Refusal::BadStatement, e.to_string()))?;
+        let position = registry.statements().len() as u32 - 1;
+        match self.state.storage().append_statement(team, position, &signed).await {
+            Ok(()) => {}
             Err(StorageError::RegistryRace) => {
                 // Another connection wrote first: reload and apply on top of theirs.
-                let fresh = self.storage.registry(team).await?;
-                let mut r = Registry::replay(team, &fresh)
-                    .map_err(|e| Refuse(Refusal::Unavailable, format!("stored registry invalid: {e}")))?;
-                r.apply(signed.clone()).map_err(|e| Refuse(Refusal::BadStatement, e.to_string()))?;
-                self.storage.append_statement(team, fresh.len() as u32, &signed).await?;
-                self.team = Some(r);
-                Ok(())
+                let mut fresh = self.state.registry(team).await?;
+                Arc::make_mut(&mut fresh)
+                    .apply(signed.clone())
+                    .map_err(|e| Refuse(Refusal::BadStatement, e.to_string()))?;
+                let position = fresh.statements().len() as u32 - 1;
+                self.state.storage().append_statement(team, position, &signed).await?;
+                registry = fresh;
             }
-            Err(e) => Err(e.into()),
+            Err(e) => return Err(e.into()),
         }
+        self.state.remember(registry.clone());
+        self.team = Some(registry);
+        Ok(())
     }
 
     async fn handle(&mut self, request: Request) -> Result<(), Refuse> {
@@ -150,9 +155,7 @@ impl<S: RelayStorage> RelaySession<S> {
                 if version != PROTOCOL_VERSION {
                     return Err(Refuse(Refusal::Version, format!("this relay speaks version {PROTOCOL_VERSION}")));
                 }
-                let statements = self.storage.registry(team).await?;
-                let registry = Registry::replay(team, &statements)
-                    .map_err(|e| Refuse(Refusal::Unavailable, format!("stored registry invalid: {e}")))?;
+                let registry = self.state.registry(team).await?;
                 if registry.device(&self.peer).is_some_and(|d| !d.active()) {
                     self.team = Some(registry);
                     return Err(Refuse(Refusal::Revoked, "this device has been revoked from the team".into()));
@@ -183,7 +186,7 @@ impl<S: RelayStorage> RelaySession<S> {
                     check_entry(&team, registry, &self.peer, admin, e)?;
                 }
                 let (first, last) =
-                    if entries.is_empty() { (0, 0) } else { self.storage.append_entries(team, &entries).await? };
+                    if entries.is_empty() { (0, 0) } else { self.state.storage().append_entries(team, &entries).await? };
                 self.stored += entries.len() as u64;
                 self.outgoing.push_back(frame(&Reply::Pushed { first, last }));
             }
@@ -208,7 +211,7 @@ impl<S: RelayStorage> RelaySession<S> {
                 if offer.len() > MAX_BUNDLE {
                     return Err(Refuse(Refusal::TooLarge, format!("the offer is {} bytes", offer.len())));
                 }
-                self.storage.put_offer(registry.team(), tag, &offer).await?;
+                self.state.storage().put_offer(registry.team(), tag, &offer).await?;
                 self.outgoing.push_back(frame(&Reply::OfferStored));
             }
             Request::ClaimInvite { join } => {
@@ -223,7 +226,7 @@ impl<S: RelayStorage> RelaySession<S> {
                 if !self.registry()?.invite_open(&tag, self.now) {
                     return Err(Refuse(Refusal::InviteUnknown, "the invite is unknown, used or expired".into()));
                 }
-                let Some(offer) = self.storage.take_offer(team, tag).await? else {
+                let Some(offer) = self.state.storage().take_offer(team, tag).await? else {
                     return Err(Refuse(Refusal::InviteUnknown, "the invite has no offer waiting".into()));
                 };
                 self.persist(join).await?;
@@ -235,7 +238,7 @@ impl<S: RelayStorage> RelaySession<S> {
 
     async fn pull_batch(&mut self, after: u64) -> Result<Vec<u8>, Refuse> {
         let team = self.enrolled()?.team();
-        let batch = self.storage.entries_after(team, after, self.peer, BATCH_BYTES).await?;
+        let batch = self.state.storage().entries_after(team, after, self.peer, BATCH_BYTES).await?;
         if batch.entries.is_empty() {
             self.pull = None;
             return Ok(frame(&Reply::PullDone { cursor: batch.scanned_to }));

@@ -1,7 +1,8 @@
 //! Where the relay keeps each team's registry, log and offers: one trait, and SQLite
 //! behind it (WAL, `synchronous=FULL`: an acknowledged push survives a crash).
 
-use super::registry::SignedStatement;
+use super::registry::{Registry, SignedStatement};
+use std::sync::Arc;
 use super::wire::{EntryKind, LogEntry};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -29,7 +30,12 @@ pub struct PulledBatch {
 }
 
 pub trait RelayStorage: Send + Sync + 'static {
-    fn registry(&self, team: [u8; 16]) -> impl Future<Output = Result<Vec<SignedStatement>, StorageError>> + Send;
+    /// The team's registry statements from position `from` on.
+    fn registry(
+        &self,
+        team: [u8; 16],
+        from: u32,
+    ) -> impl Future<Output = Result<Vec<SignedStatement>, StorageError>> + Send;
     /// Stores `statement` at `position`; fails with `RegistryRace` if that place is taken.
     fn append_statement(
         &self,
@@ -88,9 +94,10 @@ fn encode(entry: &LogEntry) -> Vec<u8> {
 }
 
 impl RelayStorage for SqliteRelayStorage {
-    async fn registry(&self, team: [u8; 16]) -> Result<Vec<SignedStatement>, StorageError> {
-        let rows = sqlx::query("SELECT statement FROM registry WHERE team = ? ORDER BY position")
+    async fn registry(&self, team: [u8; 16], from: u32) -> Result<Vec<SignedStatement>, StorageError> {
+        let rows = sqlx::query("SELECT statement FROM registry WHERE team = ? AND position >= ? ORDER BY position")
             .bind(team.as_slice())
+            .bind(from as i64)
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter()
@@ -207,5 +214,55 @@ impl RelayStorage for SqliteRelayStorage {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|r| r.try_get("offer")).transpose()?)
+    }
+}
+
+/// The relay's shared state: its storage, and each team's registry as last checked, so
+/// that a connection verifies only the statements added since.
+pub struct RelayState<S> {
+    storage: S,
+    registries: std::sync::Mutex<std::collections::HashMap<[u8; 16], Arc<Registry>>>,
+}
+
+impl<S: RelayStorage> RelayState<S> {
+    pub fn new(storage: S) -> Self {
+        Self { storage, registries: Default::default() }
+    }
+
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    /// The team's registry, brought up to date with storage (other relay processes may
+    /// have added to it).
+    pub async fn registry(&self, team: [u8; 16]) -> Result<Arc<Registry>, StorageError> {
+        let cached = self.cached(team);
+        let known = cached.as_ref().map_or(0, |r| r.statements().len());
+        let newer = self.storage.registry(team, known as u32).await?;
+        if newer.is_empty()
+            && let Some(r) = cached
+        {
+            return Ok(r);
+        }
+        let mut registry = cached.unwrap_or_else(|| Arc::new(Registry::new(team)));
+        let r = Arc::make_mut(&mut registry);
+        for s in newer {
+            r.apply(s).map_err(|e| StorageError::Corrupt(format!("stored registry statement: {e}")))?;
+        }
+        self.remember(registry.clone());
+        Ok(registry)
+    }
+
+    fn cached(&self, team: [u8; 16]) -> Option<Arc<Registry>> {
+        self.registries.lock().unwrap_or_else(|p| p.into_inner()).get(&team).cloned()
+    }
+
+    /// Keeps the longer of the cached and the given registry.
+    pub fn remember(&self, registry: Arc<Registry>) {
+        let mut map = self.registries.lock().unwrap_or_else(|p| p.into_inner());
+        let longer = map.get(&registry.team()).is_none_or(|c| c.statements().len() < registry.statements().len());
+        if longer {
+            map.insert(registry.team(), registry);
+        }
     }
 }

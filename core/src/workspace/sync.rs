@@ -11,7 +11,7 @@ use crate::store::{AuditAction, WriteTx};
 use crate::sync::bundle::{BundleBody, seal_bundle, team_key_entry};
 use crate::sync::client::{ClientSession, Received, SessionPlan, SyncEvent};
 use crate::sync::registry::SignedStatement;
-use crate::sync::transport::{self, RelayAddress, SessionHandler, TransportError};
+use crate::sync::transport::{IrohLink, Link, RelayAddress, SessionHandler, TransportError};
 use crate::sync::wire::LogEntry;
 use automerge::ChangeHash;
 use serde::Serialize;
@@ -77,17 +77,33 @@ struct Driver<'w, F> {
 impl Workspace {
     /// Pushes what the relay lacks and pulls everything after this device's cursor.
     pub async fn sync(&self, relay: &RelayAddress, progress: impl FnMut(&SyncProgress)) -> Result<SyncReport> {
+        let mut link = IrohLink { relay };
+        let report = self.sync_via(&mut link, progress).await?;
+        let mut tx = self.store.begin_write().await?;
+        tx.put_setting(RELAY_ADDRESS, relay.to_string().as_bytes()).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The device's public key: its iroh endpoint id.
+    pub fn device_public_key(&self) -> [u8; 32] {
+        self.device_key.public_key()
+    }
+
+    /// Syncs over any link to a relay (iroh, or in memory).
+    pub async fn sync_via<L: Link>(&self, link: &mut L, progress: impl FnMut(&SyncProgress)) -> Result<SyncReport> {
+        let relay = link.describe();
         let (mut session, outbox_through) = self.start_session().await?;
         let mut driver = Driver {
             ws: self,
             progress,
             state: SyncProgress { phase: "connecting", ..Default::default() },
-            report: SyncReport { relay: relay.to_string(), ..Default::default() },
+            report: SyncReport { relay, ..Default::default() },
             outbox_through,
             pending: Vec::new(),
             changed: BTreeSet::new(),
         };
-        let outcome = transport::sync_with_relay(self.device_key.seed(), relay, &mut session, &mut driver).await;
+        let outcome = link.run(&self.device_key, &mut session, &mut driver).await;
         driver.report.bytes_sent = session.bytes_sent;
         driver.report.bytes_received = session.bytes_received;
         let mut report = driver.report;
@@ -102,9 +118,6 @@ impl Workspace {
         self.audit(&mut tx, AuditAction::Sync, None, detail).await?;
         tx.commit().await?;
         outcome?;
-        let mut tx = self.store.begin_write().await?;
-        tx.put_setting(RELAY_ADDRESS, relay.to_string().as_bytes()).await?;
-        tx.commit().await?;
         report.patients_changed.sort();
         Ok(report)
     }

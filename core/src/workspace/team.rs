@@ -12,7 +12,7 @@ use crate::store::{AuditAction, Store, WriteTx};
 use crate::sync::enrolment::{EnrolSession, InviteCode, Offer};
 use crate::sync::keys::Keyring;
 use crate::sync::registry::{Registry, SignedStatement, Statement, StatementBody};
-use crate::sync::transport::{self, RelayAddress};
+use crate::sync::transport::{IrohLink, Link, RelayAddress};
 use automerge::{ActorId, AutoCommit};
 use serde::Serialize;
 use std::path::Path;
@@ -255,18 +255,21 @@ impl Workspace {
         code: &str,
         relay: &RelayAddress,
     ) -> Result<Self> {
-        Self::join_with_kdf(dir, passphrase, clinician, label, code, relay, crate::crypto::KdfParams::default()).await
+        let ws = Self::join_via(dir, passphrase, clinician, label, code, &mut IrohLink { relay }).await?;
+        ws.sync(relay, |_| {}).await?;
+        Ok(ws)
     }
 
-    pub async fn join_with_kdf(
+    /// As [`Workspace::join`], over any link, with the first sync left to the caller.
+    pub async fn join_via<L: Link>(
         dir: &Path,
         passphrase: &str,
         clinician: NewClinician,
         label: &str,
         code: &str,
-        relay: &RelayAddress,
-        kdf: crate::crypto::KdfParams,
+        link: &mut L,
     ) -> Result<Self> {
+        let kdf = crate::crypto::KdfParams::default();
         if clinician.name.trim().is_empty() {
             return Err(Error::Invalid("the clinician's name must not be empty".into()));
         }
@@ -276,8 +279,7 @@ impl Workspace {
         let code: InviteCode = code.parse().map_err(Error::Invalid)?;
         let device_key = DeviceKey::generate()?;
         let mut session = EnrolSession::new(&device_key, &code, chrono::Utc::now().timestamp());
-        let sealed = transport::enrol_with_relay(device_key.seed(), relay, &mut session)
-            .await?;
+        let sealed = link.enrol(&device_key, &mut session).await?;
         let offer = code.open_offer(&sealed).map_err(|_| {
             Error::Invalid("the enrolment offer does not open with this code: check the code with the admin".into())
         })?;
@@ -333,7 +335,6 @@ impl Workspace {
         ws.audit(&mut tx, AuditAction::Team, None, format!("joined team {} (invited by {})", team.name, invited_by.name))
             .await?;
         tx.commit().await?;
-        ws.sync(relay, |_| {}).await?;
         Ok(ws)
     }
 }

@@ -112,6 +112,10 @@ impl RelayProcess {
         let _ = self.child.wait();
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the relay and starts it again on the same data directory.
     pub fn restart(&mut self) {
         self.kill();

@@ -69,6 +69,31 @@ pub fn verify_entry(team: &[u8; 16], registry: &Registry, entry: &LogEntry) -> R
     Ok(())
 }
 
+/// The body is compressed before sealing (ciphertext does not compress). Only team
+/// devices can put content into a bundle, so its size tells the relay nothing it could
+/// steer.
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).expect("writing to a Vec cannot fail");
+    e.finish().expect("writing to a Vec cannot fail")
+}
+
+/// Inflates at most `MAX_INFLATED` bytes, so a hostile bundle cannot exhaust memory.
+fn inflate(bytes: &[u8]) -> Result<Vec<u8>, BundleError> {
+    use std::io::Read;
+    const MAX_INFLATED: u64 = 64 * 1024 * 1024;
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(bytes)
+        .take(MAX_INFLATED + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| BundleError::Malformed(format!("the body does not inflate: {e}")))?;
+    if out.len() as u64 > MAX_INFLATED {
+        return Err(BundleError::TooLarge(out.len()));
+    }
+    Ok(out)
+}
+
 pub fn doc_tag(keyring: &Keyring, document: &[u8; 16]) -> Result<[u8; 16], BundleError> {
     let key = keyring.tag_key().ok_or(BundleError::NoTeamKey)?;
     let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key.as_slice()), document);
@@ -93,7 +118,7 @@ pub fn seal_bundle(
         None => EntryKind::Changes,
     };
     let author = key.public_key();
-    let plain = postcard::to_stdvec(body).expect("encoding to a Vec cannot fail");
+    let plain = deflate(&postcard::to_stdvec(body).expect("encoding to a Vec cannot fail"));
     let sealed = sealer.seal(&header(team, &author, epoch, &doc_tag, &kind), &plain)?;
     if sealed.len() > MAX_BUNDLE {
         return Err(BundleError::TooLarge(sealed.len()));
@@ -111,6 +136,7 @@ pub fn open_bundle(
     verify_entry(team, registry, entry)?;
     let sealer = keyring.bundle_sealer(entry.epoch).ok_or(BundleError::MissingKey(entry.epoch))?;
     let plain = sealer.open(&header(team, &entry.author, entry.epoch, &entry.doc_tag, &entry.kind), &entry.sealed)?;
+    let plain = inflate(&plain)?;
     let body: BundleBody = postcard::from_bytes(&plain).map_err(|e| BundleError::Malformed(e.to_string()))?;
     if DocumentKind::parse(&body.kind).is_none() {
         return Err(BundleError::Malformed(format!("unknown document kind '{}'", body.kind)));

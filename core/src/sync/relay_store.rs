@@ -65,9 +65,17 @@ pub trait RelayStorage: Send + Sync + 'static {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./relay-migrations");
 pub const RELAY_DB_FILE: &str = "relay.db";
 
+/// Appends waiting for the writer, with where to send each one's positions.
+type AppendRequest = (
+    [u8; 16],
+    Vec<LogEntry>,
+    tokio::sync::oneshot::Sender<Result<(u64, u64), String>>,
+);
+
 #[derive(Clone)]
 pub struct SqliteRelayStorage {
     pool: SqlitePool,
+    appends: tokio::sync::mpsc::UnboundedSender<AppendRequest>,
 }
 
 impl SqliteRelayStorage {
@@ -81,7 +89,9 @@ impl SqliteRelayStorage {
             .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let (appends, queue) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(group_commit(pool.clone(), queue));
+        Ok(Self { pool, appends })
     }
 
     pub async fn close(&self) {
@@ -129,33 +139,13 @@ impl RelayStorage for SqliteRelayStorage {
     }
 
     async fn append_entries(&self, team: [u8; 16], entries: &[LogEntry]) -> Result<(u64, u64), StorageError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let (mut first, mut last) = (0u64, 0u64);
-        for e in entries {
-            let seq = sqlx::query("INSERT INTO log (team, author, doc_tag, entry) VALUES (?, ?, ?, ?)")
-                .bind(team.as_slice())
-                .bind(e.author.as_slice())
-                .bind(e.doc_tag.as_slice())
-                .bind(encode(e))
-                .execute(&mut *tx)
-                .await?
-                .last_insert_rowid() as u64;
-            if first == 0 {
-                first = seq;
-            }
-            last = seq;
-            if let EntryKind::Snapshot { through } = e.kind {
-                // The snapshot holds every change of this document up to `through`.
-                sqlx::query("DELETE FROM log WHERE team = ? AND doc_tag = ? AND seq <= ?")
-                    .bind(team.as_slice())
-                    .bind(e.doc_tag.as_slice())
-                    .bind(through.min(seq - 1) as i64)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok((first, last))
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.appends
+            .send((team, entries.to_vec(), tx))
+            .map_err(|_| StorageError::Corrupt("the relay's writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StorageError::Corrupt("the relay's writer has stopped".into()))?
+            .map_err(StorageError::Corrupt)
     }
 
     async fn entries_after(
@@ -265,4 +255,64 @@ impl<S: RelayStorage> RelayState<S> {
             map.insert(registry.team(), registry);
         }
     }
+}
+
+/// The one writer: takes every append waiting, writes them in one transaction and one
+/// fsync, then answers each. Under many devices at once this turns a thousand commits
+/// into a handful, and nothing is acknowledged before it is on disk.
+async fn group_commit(pool: SqlitePool, mut queue: tokio::sync::mpsc::UnboundedReceiver<AppendRequest>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while let Ok(more) = queue.try_recv() {
+            batch.push(more);
+        }
+        let result = write_batch(&pool, &batch).await;
+        match result {
+            Ok(positions) => {
+                for ((_, _, reply), p) in batch.into_iter().zip(positions) {
+                    let _ = reply.send(Ok(p));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "relay could not store a batch of bundles");
+                for (_, _, reply) in batch {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(pool: &SqlitePool, batch: &[AppendRequest]) -> Result<Vec<(u64, u64)>, StorageError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut positions = Vec::with_capacity(batch.len());
+    for (team, entries, _) in batch {
+        let (mut first, mut last) = (0u64, 0u64);
+        for e in entries {
+            let seq = sqlx::query("INSERT INTO log (team, author, doc_tag, entry) VALUES (?, ?, ?, ?)")
+                .bind(team.as_slice())
+                .bind(e.author.as_slice())
+                .bind(e.doc_tag.as_slice())
+                .bind(encode(e))
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid() as u64;
+            if first == 0 {
+                first = seq;
+            }
+            last = seq;
+            if let EntryKind::Snapshot { through } = e.kind {
+                // The snapshot holds every change of this document up to `through`.
+                sqlx::query("DELETE FROM log WHERE team = ? AND doc_tag = ? AND seq <= ?")
+                    .bind(team.as_slice())
+                    .bind(e.doc_tag.as_slice())
+                    .bind(through.min(seq - 1) as i64)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        positions.push((first, last));
+    }
+    tx.commit().await?;
+    Ok(positions)
 }

@@ -1,0 +1,345 @@
+//! Sync benchmarks (BENCHMARKS.md). Run: `scripts/bench-sync` (which also measures the
+//! first sync across 100 ms of round-trip latency), or
+//! `cargo bench -p hedgerow-relay --bench sync [-- first-sync RELAY CODE]`.
+//!
+//! Everything here uses real SQLite stores and real sealing; "in memory" means the relay
+//! session runs in the same process with no sockets, so round trips and bytes are exact.
+
+use automerge::AutoCommit;
+use hedgerow_core::crypto::DeviceKey;
+use hedgerow_core::documents::{DocumentKind, Role};
+use hedgerow_core::ids::PatientId;
+use hedgerow_core::sync::bundle::{BundleBody, seal_bundle};
+use hedgerow_core::sync::client::{ClientSession, SessionPlan, SyncEvent};
+use hedgerow_core::sync::keys::Keyring;
+use hedgerow_core::sync::registry::{SignedStatement, Statement, StatementBody};
+use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
+use hedgerow_core::sync::transport::{self, IrohLink, MemoryLink, RelayAddress, SessionHandler, TransportError};
+use hedgerow_core::workspace::NewProblem;
+use hedgerow_core::{NewClinician, NewPatient, Workspace};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PASS: &str = "bench-passphrase";
+
+fn clinician(name: &str, role: Role) -> NewClinician {
+    NewClinician { name: name.into(), role, registration: None }
+}
+
+fn nhs(n: usize) -> String {
+    (0..10)
+        .find_map(|k| {
+            let nine = format!("999{:06}", (n * 10 + k) % 1_000_000);
+            let sum: u32 = nine.bytes().zip((2..=10).rev()).map(|(c, w)| u32::from(c - b'0') * w).sum();
+            match 11 - sum % 11 {
+                11 => Some(format!("{nine}0")),
+                10 => None,
+                c => Some(format!("{nine}{c}")),
+            }
+        })
+        .unwrap()
+}
+
+type State = Arc<RelayState<SqliteRelayStorage>>;
+
+/// A nurse's device with `n` patient records, all pushed to the relay.
+async fn caseload(dir: &Path, relay: &State, n: usize) -> (Workspace, Vec<PatientId>) {
+    let ws = Workspace::create(dir, PASS, clinician("Nia Penhallow", Role::DistrictNurse), None).await.unwrap();
+    ws.create_team("Bench team").await.unwrap();
+    let mut ids = Vec::with_capacity(n);
+    let t = Instant::now();
+    for i in 0..n {
+        let p = ws
+            .add_patient(NewPatient {
+                nhs_number: nhs(i).parse().unwrap(),
+                name: format!("Fictional Patient {i}"),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(),
+                address: Some(format!("{i} Bench Lane")),
+            })
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    eprintln!("  made {n} records in {:.1} s", t.elapsed().as_secs_f64());
+    let mut link = MemoryLink::new(relay.clone());
+    let t = Instant::now();
+    let r = ws.sync_via(&mut link, |_| {}).await.unwrap();
+    eprintln!(
+        "  first push of {} bundles: {:.2} s, {} KB up, {} round trips",
+        r.bundles_pushed,
+        t.elapsed().as_secs_f64(),
+        link.stats.bytes_up / 1024,
+        link.stats.round_trips
+    );
+    (ws, ids)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn deflated_len(bytes: &[u8]) -> usize {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap().len()
+}
+
+async fn nothing_changed_and_k_of_n(n_values: &[usize]) {
+    println!("\n## Relay sync, in memory (real SQLite stores, no sockets)\n");
+    println!("| documents N | changed k | time (median) | round trips | bytes up | bytes down | new changes (Automerge) | deflated | up / deflated |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for &n in n_values {
+        let tmp = tempfile::tempdir().unwrap();
+        let relay: State = Arc::new(RelayState::new(SqliteRelayStorage::open(&tmp.path().join("relay")).await.unwrap()));
+        let (ws, ids) = caseload(&tmp.path().join("nurse"), &relay, n).await;
+        let mut times = Vec::new();
+        let mut link = MemoryLink::new(relay.clone());
+        for _ in 0..15 {
+            let t = Instant::now();
+            ws.sync_via(&mut link, |_| {}).await.unwrap();
+            times.push(t.elapsed());
+        }
+        let s = link.stats;
+        println!(
+            "| {n} | 0 | {:.1} ms | {} | {} | {} | 0 | 0 | - |",
+            median(times).as_secs_f64() * 1e3,
+            s.round_trips,
+            s.bytes_up,
+            s.bytes_down
+        );
+        for k in [1usize, 10, 100].into_iter().filter(|k| *k <= n) {
+            let mut times = Vec::new();
+            let (mut raw, mut deflated, mut up, mut trips) = (0, 0, 0, 0);
+            for round in 0..5 {
+                let mut changes = 0;
+                let mut comp = 0;
+                for (j, p) in ids.iter().take(k).enumerate() {
+                    let before = ws.document_heads(p.0, DocumentKind::Patient).await.unwrap().unwrap();
+                    ws.add_problem(*p, NewProblem { title: format!("Round {round} plan item {j}"), ..Default::default() })
+                        .await
+                        .unwrap();
+                    let mut doc = AutoCommit::load(&ws.export_patient_document(*p).await.unwrap()).unwrap();
+                    let chunk = doc.save_after(&before);
+                    changes += chunk.len();
+                    comp += deflated_len(&chunk);
+                }
+                let mut link = MemoryLink::new(relay.clone());
+                let t = Instant::now();
+                let r = ws.sync_via(&mut link, |_| {}).await.unwrap();
+                times.push(t.elapsed());
+                assert_eq!(r.bundles_pushed, k);
+                (raw, deflated, up, trips) = (changes, comp, link.stats.bytes_up, link.stats.round_trips);
+            }
+            println!(
+                "| {n} | {k} | {:.1} ms | {trips} | {up} | - | {raw} | {deflated} | {:.2} |",
+                median(times).as_secs_f64() * 1e3,
+                up as f64 / deflated as f64
+            );
+        }
+        ws.close().await;
+    }
+}
+
+/// The first sync of a newly enrolled device against a relay holding `n` records:
+/// in memory, and over iroh on loopback through an in-process relay endpoint.
+async fn first_sync(n: usize) -> (tempfile::TempDir, Vec<String>) {
+    println!("\n## First sync of a newly enrolled device, {n} records on the relay\n");
+    println!("| link | time | round trips | bytes down | records on the device |");
+    println!("|---|---|---|---|---|");
+    let tmp = tempfile::tempdir().unwrap();
+    let relay: State = Arc::new(RelayState::new(SqliteRelayStorage::open(&tmp.path().join("relay")).await.unwrap()));
+    let (nurse, _) = caseload(&tmp.path().join("nurse"), &relay, n).await;
+    let mut codes = Vec::new();
+    for _ in 0..4 {
+        codes.push(nurse.invite_device(false, chrono::Duration::hours(4)).await.unwrap().code);
+    }
+    nurse.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
+
+    // In memory.
+    let d = tempfile::tempdir().unwrap();
+    let gp = Workspace::join_via(d.path(), PASS, clinician("Dr Tomasz Orrell", Role::Gp), "bench", &codes.pop().unwrap(), &mut MemoryLink::new(relay.clone()))
+        .await
+        .unwrap();
+    let mut link = MemoryLink::new(relay.clone());
+    let t = Instant::now();
+    gp.sync_via(&mut link, |_| {}).await.unwrap();
+    let took = t.elapsed();
+    println!(
+        "| in memory | {:.2} s | {} | {} KB | {} |",
+        took.as_secs_f64(),
+        link.stats.round_trips,
+        link.stats.bytes_down / 1024,
+        gp.caseload().await.unwrap().len()
+    );
+    gp.close().await;
+
+    // Over iroh on loopback.
+    let key = DeviceKey::generate().unwrap();
+    let ep = transport::endpoint(key.seed(), "127.0.0.1:0".parse().unwrap(), vec![hedgerow_core::sync::wire::RELAY_ALPN.to_vec()])
+        .await
+        .unwrap();
+    let addr = transport::address_of(&ep);
+    let serving = tokio::spawn(transport::serve_relay(ep.clone(), relay.clone()));
+    let d = tempfile::tempdir().unwrap();
+    let gp = Workspace::join_via(d.path(), PASS, clinician("Dr Tomasz Orrell", Role::Gp), "bench", &codes.pop().unwrap(), &mut IrohLink { relay: &addr })
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let r = gp.sync(&addr, |_| {}).await.unwrap();
+    println!(
+        "| iroh, loopback | {:.2} s | 1 | {} KB | {} |",
+        t.elapsed().as_secs_f64(),
+        r.bytes_received / 1024,
+        gp.caseload().await.unwrap().len()
+    );
+    gp.close().await;
+    ep.close().await;
+    serving.abort();
+    nurse.close().await;
+    (tmp, codes)
+}
+
+/// Joins with `code` at `relay` and times the first sync (for the latency run).
+async fn first_sync_at(relay: &str, code: &str) {
+    let addr: RelayAddress = relay.parse().unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let gp = Workspace::join_via(d.path(), PASS, clinician("Dr Tomasz Orrell", Role::Gp), "bench", code, &mut IrohLink { relay: &addr })
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let r = gp.sync(&addr, |_| {}).await.unwrap();
+    println!(
+        "| iroh, {relay} | {:.2} s | 1 | {} KB | {} |",
+        t.elapsed().as_secs_f64(),
+        r.bytes_received / 1024,
+        gp.caseload().await.unwrap().len()
+    );
+}
+
+struct PushOne(Option<hedgerow_core::sync::wire::LogEntry>);
+
+impl SessionHandler for PushOne {
+    async fn on_event(&mut self, event: SyncEvent, session: &mut ClientSession) -> Result<(), TransportError> {
+        if let SyncEvent::PullDone { .. } = event {
+            session.push(self.0.take().into_iter().collect());
+        }
+        Ok(())
+    }
+}
+
+/// `devices` devices, each the founder of its own team, sync at once with a relay process:
+/// Hello, registry, pull, and a push of one sealed 1 KB bundle each.
+async fn relay_load(devices: usize) {
+    println!("\n## The relay process under {devices} devices syncing at once, loopback\n");
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = hedgerow_tests_relay(&tmp.path().join("relay"));
+    let addr: RelayAddress = relay.address.parse().unwrap();
+    let mut prepared = Vec::new();
+    for _ in 0..devices {
+        let key = DeviceKey::generate().unwrap();
+        let team = hedgerow_core::crypto::random_bytes::<16>().unwrap();
+        let charter = SignedStatement::sign(
+            &key,
+            &Statement { team, issued_at: 0, body: StatementBody::Charter { x25519: key.x25519_public() } },
+        );
+        prepared.push((key, team, charter, Keyring::generate().unwrap()));
+    }
+    // Enrol every device's team first (not timed).
+    let sem = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut set = tokio::task::JoinSet::new();
+    for (key, team, charter, ring) in &prepared {
+        let (seed, team, charter, ring, addr, sem) = (*key.seed(), *team, charter.clone(), ring.clone(), addr.clone(), sem.clone());
+        set.spawn(async move {
+            let _p = sem.acquire().await.unwrap();
+            let me = DeviceKey::from_seed(seed).unwrap();
+            let plan = SessionPlan { team, cursor: 0, registry: vec![], publish: vec![charter], offers: vec![] };
+            let mut s = ClientSession::new(me, ring, plan).unwrap();
+            transport::sync_with_relay(&seed, &addr, &mut s, &mut PushOne(None)).await.unwrap();
+        });
+    }
+    while set.join_next().await.is_some() {}
+
+    let cpu_before = cpu_seconds(relay.pid());
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for (key, team, charter, ring) in prepared {
+        let addr = addr.clone();
+        set.spawn(async move {
+            let body = BundleBody { document: [7; 16], kind: "patient".into(), changes: vec![42; 1024] };
+            let entry = seal_bundle(&key, &team, &ring, &body, None).unwrap();
+            let plan = SessionPlan { team, cursor: 0, registry: vec![charter], publish: vec![], offers: vec![] };
+            let seed = *key.seed();
+            let mut s = ClientSession::new(key, ring, plan).unwrap();
+            let t = Instant::now();
+            let r = transport::sync_with_relay(&seed, &addr, &mut s, &mut PushOne(Some(entry))).await;
+            (t.elapsed(), r.is_ok())
+        });
+    }
+    let mut times = Vec::new();
+    let mut errors = 0;
+    while let Some(r) = set.join_next().await {
+        let (t, ok) = r.unwrap();
+        times.push(t);
+        errors += usize::from(!ok);
+    }
+    let wall = start.elapsed();
+    let relay_cpu = cpu_seconds(relay.pid()) - cpu_before;
+    times.sort();
+    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1e3;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", relay.pid())).unwrap_or_default();
+    let peak = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("VmHWM: ?").to_owned();
+    println!("| devices | errors | wall time | syncs/s | p50 | p99 | max | relay CPU | relay peak memory |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {devices} | {errors} | {:.2} s | {:.0} | {:.0} ms | {:.0} ms | {:.0} ms | {relay_cpu:.2} s | {} |",
+        wall.as_secs_f64(),
+        devices as f64 / wall.as_secs_f64(),
+        pct(0.50),
+        pct(0.99),
+        times.last().unwrap().as_secs_f64() * 1e3,
+        peak.trim_start_matches("VmHWM:").trim()
+    );
+}
+
+/// User plus system CPU seconds a process has used.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|x| x.parse::<f64>().ok()).sum());
+    ticks / 100.0
+}
+
+fn hedgerow_tests_relay(data: &Path) -> hedgerow_tests::RelayProcess {
+    hedgerow_tests::RelayProcess::start(Path::new(env!("CARGO_BIN_EXE_hedgerow-relay")), data)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        match args.first().map(String::as_str) {
+            Some("first-sync") => first_sync_at(&args[1], &args[2]).await,
+            Some("prepare-latency") => {
+                // Leaves a relay data directory with N records and waiting invites.
+                let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+                let (tmp, codes) = first_sync(n).await;
+                let out = Path::new(&args[1]);
+                std::fs::create_dir_all(out).unwrap();
+                for f in ["relay.db", "relay.db-wal", "relay.db-shm"] {
+                    let _ = std::fs::copy(tmp.path().join("relay").join(f), out.join(f));
+                }
+                std::fs::write(out.join("codes.txt"), codes.join("\n")).unwrap();
+            }
+            Some("load") => relay_load(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000)).await,
+            _ => {
+                let n: usize = std::env::var("HEDGEROW_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+                nothing_changed_and_k_of_n(&[n / 10, n]).await;
+                first_sync(n).await;
+                relay_load(1000).await;
+            }
+        }
+    });
+}

@@ -48,19 +48,19 @@ type State = Arc<RelayState<SqliteRelayStorage>>;
 async fn caseload(dir: &Path, relay: &State, n: usize) -> (Workspace, Vec<PatientId>) {
     let ws = Workspace::create(dir, PASS, clinician("Nia Penhallow", Role::DistrictNurse), None).await.unwrap();
     ws.create_team("Bench team").await.unwrap();
-    let mut ids = Vec::with_capacity(n);
     let t = Instant::now();
-    for i in 0..n {
-        let p = ws
-            .add_patient(NewPatient {
+    let mut ids = Vec::with_capacity(n);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let batch = chunk
+            .iter()
+            .map(|&i| NewPatient {
                 nhs_number: nhs(i).parse().unwrap(),
                 name: format!("Fictional Patient {i}"),
                 date_of_birth: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(),
                 address: Some(format!("{i} Bench Lane")),
             })
-            .await
-            .unwrap();
-        ids.push(p.id);
+            .collect();
+        ids.extend(ws.add_patients(batch).await.unwrap().into_iter().map(|p| p.id));
     }
     eprintln!("  made {n} records in {:.1} s", t.elapsed().as_secs_f64());
     let mut link = MemoryLink::new(relay.clone());

@@ -373,40 +373,57 @@ impl Workspace {
     // ---- patients ---------------------------------------------------------------------
 
     pub async fn add_patient(&self, new: NewPatient) -> Result<PatientSummary> {
-        let name = new.name.trim();
-        if name.is_empty() {
-            return Err(Error::Invalid("the patient's name must not be empty".into()));
+        let mut added = self.add_patients(vec![new]).await?;
+        Ok(added.remove(0))
+    }
+
+    /// Adds several patients in one transaction, with one change to the team's caseload
+    /// (taking on a caseload, or an import). All are added, or none.
+    pub async fn add_patients(&self, patients: Vec<NewPatient>) -> Result<Vec<PatientSummary>> {
+        if patients.is_empty() {
+            return Err(Error::Invalid("no patients to add".into()));
         }
         let today = chrono::Utc::now().date_naive();
-        if new.date_of_birth > today {
-            return Err(Error::Invalid(format!("date of birth {} is in the future", new.date_of_birth)));
-        }
         let mut tx = self.store.begin_write().await?;
-        if tx.patient_by_nhs(&new.nhs_number).await?.is_some() {
-            return Err(Error::DuplicatePatient(new.nhs_number.to_string()));
+        let mut ids = Vec::with_capacity(patients.len());
+        let mut summaries = Vec::with_capacity(patients.len());
+        let mut seen = std::collections::HashSet::new();
+        for new in patients {
+            let name = new.name.trim();
+            if name.is_empty() {
+                return Err(Error::Invalid("the patient's name must not be empty".into()));
+            }
+            if new.date_of_birth > today {
+                return Err(Error::Invalid(format!("date of birth {} is in the future", new.date_of_birth)));
+            }
+            if !seen.insert(new.nhs_number.digits()) || tx.patient_by_nhs(&new.nhs_number).await?.is_some() {
+                return Err(Error::DuplicatePatient(new.nhs_number.to_string()));
+            }
+            let id = PatientId::random();
+            let record = PatientRecord::new(
+                id.to_hex(),
+                Demographics {
+                    nhs_number: new.nhs_number.digits(),
+                    name: name.to_owned(),
+                    preferred_name: None,
+                    date_of_birth: new.date_of_birth.format("%Y-%m-%d").to_string(),
+                    address: new.address.filter(|a| !a.trim().is_empty()),
+                    phone: None,
+                    access_notes: None,
+                },
+                self.me.clinician_ref(),
+                Timestamp::now(),
+            );
+            self.insert_document(&mut tx, id.0, DocumentKind::Patient, &record, "add patient").await?;
+            summaries.push(tx.refresh_patient(&record, 0).await?);
+            ids.push(id);
         }
-        let id = PatientId::random();
-        let now = Timestamp::now();
-        let record = PatientRecord::new(
-            id.to_hex(),
-            Demographics {
-                nhs_number: new.nhs_number.digits(),
-                name: name.to_owned(),
-                preferred_name: None,
-                date_of_birth: new.date_of_birth.format("%Y-%m-%d").to_string(),
-                address: new.address.filter(|a| !a.trim().is_empty()),
-                phone: None,
-                access_notes: None,
-            },
-            self.me.clinician_ref(),
-            now,
-        );
-        self.insert_document(&mut tx, id.0, DocumentKind::Patient, &record, "add patient").await?;
-        self.add_to_caseload(&mut tx, &[id]).await?;
-        let summary = tx.refresh_patient(&record, 0).await?;
-        self.audit(&mut tx, AuditAction::Create, Some(id), "added patient".into()).await?;
+        self.add_to_caseload(&mut tx, &ids).await?;
+        for id in &ids {
+            self.audit(&mut tx, AuditAction::Create, Some(*id), "added patient".into()).await?;
+        }
         tx.commit().await?;
-        Ok(summary)
+        Ok(summaries)
     }
 
     pub(crate) async fn add_to_caseload(&self, tx: &mut WriteTx<'_>, patients: &[PatientId]) -> Result<()> {

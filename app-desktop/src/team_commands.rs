@@ -26,7 +26,9 @@ pub async fn team(dir: &Path, json: bool, cmd: TeamCommand) -> Result<()> {
                 print_json(&json!({ "team": team.id, "name": team.name }));
             } else {
                 println!("Team \"{}\" created; you are its first admin.", team.name);
-                println!("Run `hedgerow sync --relay ADDRESS` to publish it, then `hedgerow team invite` for each new device.");
+                println!(
+                    "Run `hedgerow sync --relay ADDRESS` to publish it, then `hedgerow team invite` for each new device."
+                );
             }
         }
         TeamCommand::Invite { admin, valid_hours, qr, relay } => {
@@ -51,7 +53,9 @@ pub async fn team(dir: &Path, json: bool, cmd: TeamCommand) -> Result<()> {
                 if let Some(p) = &qr {
                     println!("QR code written to {}.", p.display());
                 }
-                println!("On the new device: hedgerow team join CODE --relay ADDRESS --clinician NAME --role ROLE");
+                println!(
+                    "On the new device: hedgerow team join CODE --relay ADDRESS --clinician NAME --role ROLE"
+                );
                 if published.is_none() {
                     println!("The invite reaches the relay at this device's next `hedgerow sync`.");
                 }
@@ -61,15 +65,25 @@ pub async fn team(dir: &Path, json: bool, cmd: TeamCommand) -> Result<()> {
             let role = parse_role(&role)?;
             let relay = parse_relay(&relay)?;
             let pass = passphrase::get(true)?;
-            let ws = Workspace::join(dir, &pass, NewClinician { name: clinician, role, registration }, &label, &code, &relay)
-                .await?;
+            let ws = Workspace::join(
+                dir,
+                &pass,
+                NewClinician { name: clinician, role, registration },
+                &label,
+                &code,
+                &relay,
+            )
+            .await?;
             let me = ws.identity().clone();
             let caseload = ws.caseload().await?.len();
             ws.close().await;
             if json {
                 print_json(&json!({ "data": dir, "identity": me, "caseload": caseload }));
             } else {
-                println!("This device has joined the team as {} ({}); device {}.", me.name, me.role, me.device_id);
+                println!(
+                    "This device has joined the team as {} ({}); device {}.",
+                    me.name, me.role, me.device_id
+                );
                 println!("{caseload} patients on the caseload after the first sync.");
             }
         }
@@ -89,7 +103,9 @@ pub async fn device(dir: &Path, json: bool, cmd: DeviceCommand) -> Result<()> {
             }
             for d in devices {
                 let status = match &d.revoked {
-                    Some(r) => format!("REVOKED {} by {}: {}", r.revoked_at.display(), r.revoked_by.name, r.reason),
+                    Some(r) => {
+                        format!("REVOKED {} by {}: {}", r.revoked_at.display(), r.revoked_by.name, r.reason)
+                    }
                     None => "active".into(),
                 };
                 println!(
@@ -113,7 +129,9 @@ pub async fn device(dir: &Path, json: bool, cmd: DeviceCommand) -> Result<()> {
                 print_json(&json!({ "revoked": d }));
             } else {
                 println!("Revoked {} ({}, {}).", d.device_id, d.clinician, d.label);
-                println!("The relay refuses it from your next `hedgerow sync`, and the team key has been rotated.");
+                println!(
+                    "The relay refuses it from your next `hedgerow sync`, and the team key has been rotated."
+                );
             }
         }
     }

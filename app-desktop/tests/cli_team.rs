@@ -40,7 +40,10 @@ fn create_invite_join_sync_and_revoke_from_the_command_line() {
     assert!(fails(&nurse, &["sync", "--relay", &relay.address]).contains("team create"));
     assert!(fails(&nurse, &["team", "invite"]).contains("team create"));
     json(&nurse, &["team", "create", "Hartsmoor District Nursing"]);
-    json(&nurse, &["patient", "add", "--nhs", "999 000 1235", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    json(
+        &nurse,
+        &["patient", "add", "--nhs", "999 000 1235", "--name", "Winifred Ashdown", "--dob", "1939-05-17"],
+    );
     let report = json(&nurse, &["sync", "--relay", &relay.address]);
     assert_eq!(report["bundles_pushed"], 2, "{report}");
 
@@ -51,19 +54,47 @@ fn create_invite_join_sync_and_revoke_from_the_command_line() {
     // A mistyped code, and the wrong relay address, say what is wrong.
     let mut typo = code.clone();
     typo.pop();
-    assert!(fails(&gp, &["team", "join", &typo, "--relay", &relay.address, "--clinician", "X", "--role", "gp"]).contains("not an enrolment code"));
-    assert!(fails(&gp, &["team", "join", &code, "--relay", "nonsense", "--clinician", "X", "--role", "gp"]).contains("relay address"));
-    let joined = json(&gp, &["team", "join", &code, "--relay", &relay.address, "--clinician", "Dr Tomasz Orrell", "--role", "gp", "--label", "surgery laptop"]);
+    assert!(
+        fails(&gp, &["team", "join", &typo, "--relay", &relay.address, "--clinician", "X", "--role", "gp"])
+            .contains("not an enrolment code")
+    );
+    assert!(
+        fails(&gp, &["team", "join", &code, "--relay", "nonsense", "--clinician", "X", "--role", "gp"])
+            .contains("relay address")
+    );
+    let joined = json(
+        &gp,
+        &[
+            "team",
+            "join",
+            &code,
+            "--relay",
+            &relay.address,
+            "--clinician",
+            "Dr Tomasz Orrell",
+            "--role",
+            "gp",
+            "--label",
+            "surgery laptop",
+        ],
+    );
     assert_eq!(joined["caseload"], 1, "{joined}");
     // One use only.
     let again = tmp.path().join("again");
-    assert!(fails(&again, &["team", "join", &code, "--relay", &relay.address, "--clinician", "Y", "--role", "gp"]).contains("invite"));
+    assert!(
+        fails(
+            &again,
+            &["team", "join", &code, "--relay", &relay.address, "--clinician", "Y", "--role", "gp"]
+        )
+        .contains("invite")
+    );
 
     // The GP's device is not an admin, so it may not revoke; the nurse's may.
     let devices = json(&nurse, &["sync"]);
     assert_eq!(devices["team_changed"], true, "{devices}");
     let list = json(&nurse, &["device", "list"]);
-    let gp_device = list["devices"].as_array().unwrap().iter().find(|d| d["label"] == "surgery laptop").unwrap().clone();
+    let gp_device =
+        list["devices"].as_array().unwrap().iter().find(|d| d["label"] == "surgery laptop").unwrap().clone();
     assert_eq!(gp_device["clinician"], "Dr Tomasz Orrell");
     assert_eq!(gp_device["enrolled_by"], "Nia Penhallow");
     let id = gp_device["device_id"].as_str().unwrap();

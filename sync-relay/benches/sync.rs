@@ -1,6 +1,5 @@
-//! Sync benchmarks (BENCHMARKS.md). Run: `scripts/bench-sync` (which also measures the
-//! first sync across 100 ms of round-trip latency), or
-//! `cargo bench -p hedgerow-relay --bench sync [-- first-sync RELAY CODE]`.
+//! Sync benchmarks (BENCHMARKS.md). Run `cargo bench -p hedgerow-relay --bench sync`, or
+//! with `-- first-sync [N]` or `-- load [DEVICES]` for one part.
 //!
 //! Everything here uses real SQLite stores and real sealing; "in memory" means the relay
 //! session runs in the same process with no sockets, so round trips and bytes are exact.
@@ -14,7 +13,9 @@ use hedgerow_core::sync::client::{ClientSession, SessionPlan, SyncEvent};
 use hedgerow_core::sync::keys::Keyring;
 use hedgerow_core::sync::registry::{SignedStatement, Statement, StatementBody};
 use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
-use hedgerow_core::sync::transport::{self, IrohLink, MemoryLink, RelayAddress, SessionHandler, TransportError};
+use hedgerow_core::sync::transport::{
+    self, IrohLink, MemoryLink, RelayAddress, SessionHandler, TransportError,
+};
 use hedgerow_core::workspace::NewProblem;
 use hedgerow_core::{NewClinician, NewPatient, Workspace};
 use std::io::Write;
@@ -46,7 +47,8 @@ type State = Arc<RelayState<SqliteRelayStorage>>;
 
 /// A nurse's device with `n` patient records, all pushed to the relay.
 async fn caseload(dir: &Path, relay: &State, n: usize) -> (Workspace, Vec<PatientId>) {
-    let ws = Workspace::create(dir, PASS, clinician("Nia Penhallow", Role::DistrictNurse), None).await.unwrap();
+    let ws =
+        Workspace::create(dir, PASS, clinician("Nia Penhallow", Role::DistrictNurse), None).await.unwrap();
     ws.create_team("Bench team").await.unwrap();
     let t = Instant::now();
     let mut ids = Vec::with_capacity(n);
@@ -89,11 +91,14 @@ fn deflated_len(bytes: &[u8]) -> usize {
 
 async fn nothing_changed_and_k_of_n(n_values: &[usize]) {
     println!("\n## Relay sync, in memory (real SQLite stores, no sockets)\n");
-    println!("| documents N | changed k | time (median) | round trips | bytes up | bytes down | new changes (Automerge) | deflated | up / deflated |");
+    println!(
+        "| documents N | changed k | time (median) | round trips | bytes up | bytes down | new changes (Automerge) | deflated | up / deflated |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     for &n in n_values {
         let tmp = tempfile::tempdir().unwrap();
-        let relay: State = Arc::new(RelayState::new(SqliteRelayStorage::open(&tmp.path().join("relay")).await.unwrap()));
+        let relay: State =
+            Arc::new(RelayState::new(SqliteRelayStorage::open(&tmp.path().join("relay")).await.unwrap()));
         let (ws, ids) = caseload(&tmp.path().join("nurse"), &relay, n).await;
         let mut times = Vec::new();
         let mut link = MemoryLink::new(relay.clone());
@@ -118,9 +123,12 @@ async fn nothing_changed_and_k_of_n(n_values: &[usize]) {
                 let mut comp = 0;
                 for (j, p) in ids.iter().take(k).enumerate() {
                     let before = ws.document_heads(p.0, DocumentKind::Patient).await.unwrap().unwrap();
-                    ws.add_problem(*p, NewProblem { title: format!("Round {round} plan item {j}"), ..Default::default() })
-                        .await
-                        .unwrap();
+                    ws.add_problem(
+                        *p,
+                        NewProblem { title: format!("Round {round} plan item {j}"), ..Default::default() },
+                    )
+                    .await
+                    .unwrap();
                     let mut doc = AutoCommit::load(&ws.export_patient_document(*p).await.unwrap()).unwrap();
                     let chunk = doc.save_after(&before);
                     changes += chunk.len();
@@ -145,12 +153,13 @@ async fn nothing_changed_and_k_of_n(n_values: &[usize]) {
 
 /// The first sync of a newly enrolled device against a relay holding `n` records:
 /// in memory, and over iroh on loopback through an in-process relay endpoint.
-async fn first_sync(n: usize) -> (tempfile::TempDir, Vec<String>) {
+async fn first_sync(n: usize) {
     println!("\n## First sync of a newly enrolled device, {n} records on the relay\n");
     println!("| link | time | round trips | bytes down | records on the device |");
     println!("|---|---|---|---|---|");
     let tmp = tempfile::tempdir().unwrap();
-    let relay: State = Arc::new(RelayState::new(SqliteRelayStorage::open(&tmp.path().join("relay")).await.unwrap()));
+    let relay: State =
+        Arc::new(RelayState::new(SqliteRelayStorage::open(&tmp.path().join("relay")).await.unwrap()));
     let (nurse, _) = caseload(&tmp.path().join("nurse"), &relay, n).await;
     let mut codes = Vec::new();
     for _ in 0..4 {
@@ -160,9 +169,16 @@ async fn first_sync(n: usize) -> (tempfile::TempDir, Vec<String>) {
 
     // In memory.
     let d = tempfile::tempdir().unwrap();
-    let gp = Workspace::join_via(d.path(), PASS, clinician("Dr Tomasz Orrell", Role::Gp), "bench", &codes.pop().unwrap(), &mut MemoryLink::new(relay.clone()))
-        .await
-        .unwrap();
+    let gp = Workspace::join_via(
+        d.path(),
+        PASS,
+        clinician("Dr Tomasz Orrell", Role::Gp),
+        "bench",
+        &codes.pop().unwrap(),
+        &mut MemoryLink::new(relay.clone()),
+    )
+    .await
+    .unwrap();
     let mut link = MemoryLink::new(relay.clone());
     let t = Instant::now();
     gp.sync_via(&mut link, |_| {}).await.unwrap();
@@ -178,51 +194,110 @@ async fn first_sync(n: usize) -> (tempfile::TempDir, Vec<String>) {
 
     // Over iroh on loopback.
     let key = DeviceKey::generate().unwrap();
-    let ep = transport::endpoint(key.seed(), "127.0.0.1:0".parse().unwrap(), vec![hedgerow_core::sync::wire::RELAY_ALPN.to_vec()])
-        .await
-        .unwrap();
+    let ep = transport::endpoint(
+        key.seed(),
+        "127.0.0.1:0".parse().unwrap(),
+        vec![hedgerow_core::sync::wire::RELAY_ALPN.to_vec()],
+    )
+    .await
+    .unwrap();
     let addr = transport::address_of(&ep);
     let serving = tokio::spawn(transport::serve_relay(ep.clone(), relay.clone()));
     let d = tempfile::tempdir().unwrap();
-    let gp = Workspace::join_via(d.path(), PASS, clinician("Dr Tomasz Orrell", Role::Gp), "bench", &codes.pop().unwrap(), &mut IrohLink { relay: &addr })
-        .await
-        .unwrap();
+    let gp = Workspace::join_via(
+        d.path(),
+        PASS,
+        clinician("Dr Tomasz Orrell", Role::Gp),
+        "bench",
+        &codes.pop().unwrap(),
+        &mut IrohLink { relay: &addr },
+    )
+    .await
+    .unwrap();
     let t = Instant::now();
     let r = gp.sync(&addr, |_| {}).await.unwrap();
     println!(
-        "| iroh, loopback | {:.2} s | 1 | {} KB | {} |",
+        "| iroh, loopback | {:.2} s | as above | {} KB | {} |",
         t.elapsed().as_secs_f64(),
         r.bytes_received / 1024,
         gp.caseload().await.unwrap().len()
     );
     gp.close().await;
-    ep.close().await;
-    serving.abort();
-    nurse.close().await;
-    (tmp, codes)
-}
 
-/// Joins with `code` at `relay` and times the first sync (for the latency run).
-async fn first_sync_at(relay: &str, code: &str) {
-    let addr: RelayAddress = relay.parse().unwrap();
+    // Across 100 ms of round trip: the same relay behind a proxy that holds every UDP
+    // datagram for 50 ms each way.
+    let proxy = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let delayed = RelayAddress { id: addr.id, addrs: vec![proxy.local_addr().unwrap()] };
+    let relay_udp = addr.addrs[0];
+    let proxying = tokio::spawn(delay_proxy(proxy, relay_udp, Duration::from_millis(50)));
     let d = tempfile::tempdir().unwrap();
-    let gp = Workspace::join_via(d.path(), PASS, clinician("Dr Tomasz Orrell", Role::Gp), "bench", code, &mut IrohLink { relay: &addr })
-        .await
-        .unwrap();
+    let gp = Workspace::join_via(
+        d.path(),
+        PASS,
+        clinician("Dr Tomasz Orrell", Role::Gp),
+        "bench",
+        &codes.pop().unwrap(),
+        &mut IrohLink { relay: &delayed },
+    )
+    .await
+    .unwrap();
     let t = Instant::now();
-    let r = gp.sync(&addr, |_| {}).await.unwrap();
+    let r = gp.sync(&delayed, |_| {}).await.unwrap();
     println!(
-        "| iroh, {relay} | {:.2} s | 1 | {} KB | {} |",
+        "| iroh, 100 ms round trip | {:.2} s | as above | {} KB | {} |",
         t.elapsed().as_secs_f64(),
         r.bytes_received / 1024,
         gp.caseload().await.unwrap().len()
     );
+    let t = Instant::now();
+    gp.sync(&delayed, |_| {}).await.unwrap();
+    println!("| iroh, 100 ms round trip, nothing new | {:.3} s | 1 | | |", t.elapsed().as_secs_f64());
+    gp.close().await;
+    proxying.abort();
+    ep.close().await;
+    serving.abort();
+    nurse.close().await;
+    drop(tmp);
+}
+
+/// A UDP relay for one client that delays every datagram by `one_way` in each direction.
+async fn delay_proxy(front: tokio::net::UdpSocket, target: std::net::SocketAddr, one_way: Duration) {
+    let front = Arc::new(front);
+    let back = Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let client = Arc::new(std::sync::Mutex::new(None));
+    let (mut a, mut b) = (vec![0u8; 65536], vec![0u8; 65536]);
+    loop {
+        tokio::select! {
+            Ok((n, from)) = front.recv_from(&mut a) => {
+                *client.lock().unwrap() = Some(from);
+                let (back, data) = (back.clone(), a[..n].to_vec());
+                tokio::spawn(async move {
+                    tokio::time::sleep(one_way).await;
+                    let _ = back.send_to(&data, target).await;
+                });
+            }
+            Ok((n, _)) = back.recv_from(&mut b) => {
+                let to = *client.lock().unwrap();
+                if let Some(to) = to {
+                    let (front, data) = (front.clone(), b[..n].to_vec());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(one_way).await;
+                        let _ = front.send_to(&data, to).await;
+                    });
+                }
+            }
+        }
+    }
 }
 
 struct PushOne(Option<hedgerow_core::sync::wire::LogEntry>);
 
 impl SessionHandler for PushOne {
-    async fn on_event(&mut self, event: SyncEvent, session: &mut ClientSession) -> Result<(), TransportError> {
+    async fn on_event(
+        &mut self,
+        event: SyncEvent,
+        session: &mut ClientSession,
+    ) -> Result<(), TransportError> {
         if let SyncEvent::PullDone { .. } = event {
             session.push(self.0.take().into_iter().collect());
         }
@@ -251,11 +326,13 @@ async fn relay_load(devices: usize) {
     let sem = Arc::new(tokio::sync::Semaphore::new(64));
     let mut set = tokio::task::JoinSet::new();
     for (key, team, charter, ring) in &prepared {
-        let (seed, team, charter, ring, addr, sem) = (*key.seed(), *team, charter.clone(), ring.clone(), addr.clone(), sem.clone());
+        let (seed, team, charter, ring, addr, sem) =
+            (*key.seed(), *team, charter.clone(), ring.clone(), addr.clone(), sem.clone());
         set.spawn(async move {
             let _p = sem.acquire().await.unwrap();
             let me = DeviceKey::from_seed(seed).unwrap();
-            let plan = SessionPlan { team, cursor: 0, registry: vec![], publish: vec![charter], offers: vec![] };
+            let plan =
+                SessionPlan { team, cursor: 0, registry: vec![], publish: vec![charter], offers: vec![] };
             let mut s = ClientSession::new(me, ring, plan).unwrap();
             transport::sync_with_relay(&seed, &addr, &mut s, &mut PushOne(None)).await.unwrap();
         });
@@ -270,7 +347,8 @@ async fn relay_load(devices: usize) {
         set.spawn(async move {
             let body = BundleBody { document: [7; 16], kind: "patient".into(), changes: vec![42; 1024] };
             let entry = seal_bundle(&key, &team, &ring, &body, None).unwrap();
-            let plan = SessionPlan { team, cursor: 0, registry: vec![charter], publish: vec![], offers: vec![] };
+            let plan =
+                SessionPlan { team, cursor: 0, registry: vec![charter], publish: vec![], offers: vec![] };
             let seed = *key.seed();
             let mut s = ClientSession::new(key, ring, plan).unwrap();
             let t = Instant::now();
@@ -321,21 +399,13 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         match args.first().map(String::as_str) {
-            Some("first-sync") => first_sync_at(&args[1], &args[2]).await,
-            Some("prepare-latency") => {
-                // Leaves a relay data directory with N records and waiting invites.
-                let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
-                let (tmp, codes) = first_sync(n).await;
-                let out = Path::new(&args[1]);
-                std::fs::create_dir_all(out).unwrap();
-                for f in ["relay.db", "relay.db-wal", "relay.db-shm"] {
-                    let _ = std::fs::copy(tmp.path().join("relay").join(f), out.join(f));
-                }
-                std::fs::write(out.join("codes.txt"), codes.join("\n")).unwrap();
+            Some("first-sync") => {
+                first_sync(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000)).await
             }
             Some("load") => relay_load(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000)).await,
             _ => {
-                let n: usize = std::env::var("HEDGEROW_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+                let n: usize =
+                    std::env::var("HEDGEROW_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
                 nothing_changed_and_k_of_n(&[n / 10, n]).await;
                 first_sync(n).await;
                 relay_load(1000).await;

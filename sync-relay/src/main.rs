@@ -26,9 +26,12 @@ struct Args {
 fn relay_key(dir: &Path) -> anyhow::Result<[u8; 32]> {
     let path = dir.join("relay.key");
     match std::fs::read(&path) {
-        Ok(bytes) => bytes
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("{} is damaged (not 32 bytes); move it aside to make a new relay identity", path.display())),
+        Ok(bytes) => bytes.try_into().map_err(|_| {
+            anyhow::anyhow!(
+                "{} is damaged (not 32 bytes); move it aside to make a new relay identity",
+                path.display()
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = hedgerow_core::crypto::random_bytes::<32>()?;
             write_private(&path, &key)?;

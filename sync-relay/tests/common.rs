@@ -32,9 +32,14 @@ fn clinician(name: &str, role: Role) -> NewClinician {
 /// The founding admin's device, with a shared team published at the relay.
 pub async fn founder(relay: &RelayProcess, name: &str, role: Role) -> Device {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::create(dir.path(), PASSPHRASE, clinician(name, role), Some("Hartsmoor Community Nursing".into()))
-        .await
-        .unwrap();
+    let ws = Workspace::create(
+        dir.path(),
+        PASSPHRASE,
+        clinician(name, role),
+        Some("Hartsmoor Community Nursing".into()),
+    )
+    .await
+    .unwrap();
     ws.create_team("Hartsmoor Community Nursing").await.unwrap();
     ws.sync(&address(relay), |_| {}).await.unwrap();
     Device { dir, ws }
@@ -45,8 +50,15 @@ pub async fn enrol(admin: &Device, relay: &RelayProcess, name: &str, role: Role)
     let invite = admin.ws.invite_device(false, chrono::Duration::hours(24)).await.unwrap();
     admin.ws.sync(&address(relay), |_| {}).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::join(dir.path(), PASSPHRASE, clinician(name, role), "laptop", &invite.code, &address(relay))
-        .await
-        .unwrap();
+    let ws = Workspace::join(
+        dir.path(),
+        PASSPHRASE,
+        clinician(name, role),
+        "laptop",
+        &invite.code,
+        &address(relay),
+    )
+    .await
+    .unwrap();
     Device { dir, ws }
 }

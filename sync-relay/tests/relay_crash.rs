@@ -4,9 +4,9 @@
 mod common;
 
 use common::{address, enrol, founder, relay};
+use hedgerow_core::NewPatient;
 use hedgerow_core::documents::{DocumentKind, Role};
 use hedgerow_core::workspace::NewProblem;
-use hedgerow_core::NewPatient;
 use std::sync::mpsc;
 
 const PATIENTS: usize = 150;
@@ -31,7 +31,11 @@ async fn devices_resume_after_the_relay_is_killed_mid_sync() {
             .await
             .unwrap()
             .id;
-        nurse.ws.add_problem(p, NewProblem { title: format!("Plan item {n}"), ..Default::default() }).await.unwrap();
+        nurse
+            .ws
+            .add_problem(p, NewProblem { title: format!("Plan item {n}"), ..Default::default() })
+            .await
+            .unwrap();
         ids.push(p);
     }
 

@@ -23,7 +23,11 @@ struct Bare {
 }
 
 impl SessionHandler for Bare {
-    async fn on_event(&mut self, event: SyncEvent, session: &mut ClientSession) -> Result<(), TransportError> {
+    async fn on_event(
+        &mut self,
+        event: SyncEvent,
+        session: &mut ClientSession,
+    ) -> Result<(), TransportError> {
         if let SyncEvent::PullDone { .. } = event {
             session.push(self.push.take().unwrap_or_default());
         }
@@ -31,7 +35,13 @@ impl SessionHandler for Bare {
     }
 }
 
-async fn bare_sync(bare: &mut Bare, relay: &RelayAddress, team: [u8; 16], publish: Vec<SignedStatement>, keyring: Keyring) -> Result<(), TransportError> {
+async fn bare_sync(
+    bare: &mut Bare,
+    relay: &RelayAddress,
+    team: [u8; 16],
+    publish: Vec<SignedStatement>,
+    keyring: Keyring,
+) -> Result<(), TransportError> {
     let plan = SessionPlan { team, cursor: 0, registry: Vec::new(), publish, offers: Vec::new() };
     let me = DeviceKey::from_seed(*bare.key.seed()).unwrap();
     let mut session = ClientSession::new(me, keyring, plan).unwrap();
@@ -73,13 +83,25 @@ async fn the_relay_holds_no_patient_data_in_the_clear() {
     assert_eq!(gp.ws.open_visit(visit).await.unwrap().narrative, note);
 
     let needles: Vec<String> = [
-        "Winifred Ashdown", "Winifred", "Ashdown", "9990001235", "999 000 1235", "Lower Barn", "Hartsmoor",
-        "exudate", "Eleri", "Nia Penhallow", "Tomasz Orrell",
+        "Winifred Ashdown",
+        "Winifred",
+        "Ashdown",
+        "9990001235",
+        "999 000 1235",
+        "Lower Barn",
+        "Hartsmoor",
+        "exudate",
+        "Eleri",
+        "Nia Penhallow",
+        "Tomasz Orrell",
     ]
     .map(String::from)
     .to_vec();
     let files = hedgerow_tests::files_below(&relay.data);
-    assert!(files.iter().any(|f| std::fs::metadata(f).unwrap().len() > 4096), "the relay stored something: {files:?}");
+    assert!(
+        files.iter().any(|f| std::fs::metadata(f).unwrap().len() > 4096),
+        "the relay stored something: {files:?}"
+    );
     assert_eq!(plaintext_hits(&relay.data, &needles), vec![]);
 }
 
@@ -100,13 +122,23 @@ async fn outsiders_unenrolled_and_revoked_devices_are_refused() {
     let other_id = [9u8; 16];
     let charter = SignedStatement::sign(
         &outsider.key,
-        &Statement { team: other_id, issued_at: 0, body: StatementBody::Charter { x25519: outsider.key.x25519_public() } },
+        &Statement {
+            team: other_id,
+            issued_at: 0,
+            body: StatementBody::Charter { x25519: outsider.key.x25519_public() },
+        },
     );
     bare_sync(&mut outsider, &addr, other_id, vec![charter], Keyring::generate().unwrap()).await.unwrap();
     // ...and this team's is closed to it, as to a device nobody enrolled.
-    assert_eq!(refusal(bare_sync(&mut outsider, &addr, team, vec![], Keyring::generate().unwrap()).await), Refusal::NotEnrolled);
+    assert_eq!(
+        refusal(bare_sync(&mut outsider, &addr, team, vec![], Keyring::generate().unwrap()).await),
+        Refusal::NotEnrolled
+    );
     let mut stranger = Bare { key: DeviceKey::generate().unwrap(), push: None };
-    assert_eq!(refusal(bare_sync(&mut stranger, &addr, team, vec![], Keyring::generate().unwrap()).await), Refusal::NotEnrolled);
+    assert_eq!(
+        refusal(bare_sync(&mut stranger, &addr, team, vec![], Keyring::generate().unwrap()).await),
+        Refusal::NotEnrolled
+    );
     // A stranger cannot make itself a member either.
     let self_grant = SignedStatement::sign(
         &stranger.key,
@@ -141,7 +173,10 @@ async fn outsiders_unenrolled_and_revoked_devices_are_refused() {
     nurse.ws.add_note(visit, "Written after the revocation.").await.unwrap();
     nurse.ws.sync(&addr, |_| {}).await.unwrap();
     match gp.ws.sync(&addr, |_| {}).await {
-        Err(Error::Sync(e)) => assert!(matches!(*e, TransportError::Sync(SyncError::Refused { code: Refusal::Revoked, .. })), "{e}"),
+        Err(Error::Sync(e)) => assert!(
+            matches!(*e, TransportError::Sync(SyncError::Refused { code: Refusal::Revoked, .. })),
+            "{e}"
+        ),
         other => panic!("a revoked device synced: {other:?}"),
     }
     assert!(gp.ws.open_visit(visit).await.is_err(), "the revoked device has the new visit");
@@ -150,7 +185,10 @@ async fn outsiders_unenrolled_and_revoked_devices_are_refused() {
     let storage = SqliteRelayStorage::open(&relay.data).await.unwrap();
     let all = storage.entries_after(team, 0, [0; 32], usize::MAX).await.unwrap().entries;
     let (mut before, mut after) = (0, 0);
-    for (_, e) in all.iter().filter(|(_, e)| matches!(e.kind, wire::EntryKind::Changes | wire::EntryKind::Snapshot { .. })) {
+    for (_, e) in all
+        .iter()
+        .filter(|(_, e)| matches!(e.kind, wire::EntryKind::Changes | wire::EntryKind::Snapshot { .. }))
+    {
         if e.epoch == 0 {
             before += 1;
             assert!(gp.ws.open_relay_bundle(e).await.is_ok());
@@ -203,8 +241,14 @@ async fn broken_frames_and_forged_bundles_are_refused_and_the_relay_keeps_servin
     let nurse = founder(&relay, "Nia Penhallow", Role::DistrictNurse).await;
 
     // Garbage, an oversized length, a frame cut short, a wrong version.
-    assert_eq!(refusal_in(&raw(&addr, &[0, 0, 0, 3, 0xff, 0xff, 0xff], false).await), Some(Refusal::Malformed));
-    assert_eq!(refusal_in(&raw(&addr, &[0xff, 0xff, 0xff, 0xff, 1, 2, 3], false).await), Some(Refusal::Malformed));
+    assert_eq!(
+        refusal_in(&raw(&addr, &[0, 0, 0, 3, 0xff, 0xff, 0xff], false).await),
+        Some(Refusal::Malformed)
+    );
+    assert_eq!(
+        refusal_in(&raw(&addr, &[0xff, 0xff, 0xff, 0xff, 1, 2, 3], false).await),
+        Some(Refusal::Malformed)
+    );
     assert_eq!(refusal_in(&raw(&addr, &[0, 0, 0, 200, 1, 2, 3], true).await), None);
     let hello = wire::frame(&wire::Request::Hello { version: 99, team: [0; 16] });
     assert_eq!(refusal_in(&raw(&addr, &hello, false).await), Some(Refusal::Version));
@@ -227,14 +271,32 @@ async fn broken_frames_and_forged_bundles_are_refused_and_the_relay_keeps_servin
     forged.signature[0] ^= 1;
     admin.push = Some(vec![forged]);
     let registry = vec![charter];
-    let plan = |reg: Vec<SignedStatement>| SessionPlan { team, cursor: 0, registry: reg, publish: vec![], offers: vec![] };
-    let mut s = ClientSession::new(DeviceKey::from_seed(*admin.key.seed()).unwrap(), ring.clone(), plan(registry.clone())).unwrap();
+    let plan = |reg: Vec<SignedStatement>| SessionPlan {
+        team,
+        cursor: 0,
+        registry: reg,
+        publish: vec![],
+        offers: vec![],
+    };
+    let mut s = ClientSession::new(
+        DeviceKey::from_seed(*admin.key.seed()).unwrap(),
+        ring.clone(),
+        plan(registry.clone()),
+    )
+    .unwrap();
     let seed = *admin.key.seed();
-    assert_eq!(refusal(transport::sync_with_relay(&seed, &addr, &mut s, &mut admin).await), Refusal::BadSignature);
+    assert_eq!(
+        refusal(transport::sync_with_relay(&seed, &addr, &mut s, &mut admin).await),
+        Refusal::BadSignature
+    );
     let other = DeviceKey::generate().unwrap();
     admin.push = Some(vec![seal_bundle(&other, &team, &ring, &body, None).unwrap()]);
-    let mut s = ClientSession::new(DeviceKey::from_seed(seed).unwrap(), ring.clone(), plan(registry.clone())).unwrap();
-    assert_eq!(refusal(transport::sync_with_relay(&seed, &addr, &mut s, &mut admin).await), Refusal::BadSignature);
+    let mut s = ClientSession::new(DeviceKey::from_seed(seed).unwrap(), ring.clone(), plan(registry.clone()))
+        .unwrap();
+    assert_eq!(
+        refusal(transport::sync_with_relay(&seed, &addr, &mut s, &mut admin).await),
+        Refusal::BadSignature
+    );
     // A bundle over the size limit.
     let big = BundleBody { document: [1; 16], kind: "patient".into(), changes: vec![0; wire::MAX_BUNDLE] };
     assert!(matches!(seal_bundle(&admin.key, &team, &ring, &big, None), Err(BundleError::TooLarge(_))));

@@ -34,7 +34,11 @@ async fn three_clinicians_edit_offline_and_converge_in_every_order() {
     let hospice = enrol(&nurse, &relay, "Bryony Tregear", Role::HospiceNurse).await;
 
     let patient = add_patient(&nurse.ws).await;
-    let problem = nurse.ws.add_problem(patient, NewProblem { title: "Pressure area care".into(), ..Default::default() }).await.unwrap();
+    let problem = nurse
+        .ws
+        .add_problem(patient, NewProblem { title: "Pressure area care".into(), ..Default::default() })
+        .await
+        .unwrap();
     nurse.ws.sync(&addr, |_| {}).await.unwrap();
     for d in [&gp, &hospice] {
         let r = d.ws.sync(&addr, |_| {}).await.unwrap();
@@ -48,13 +52,19 @@ async fn three_clinicians_edit_offline_and_converge_in_every_order() {
         let mut expected = Vec::new();
         for (i, d) in devices.iter().enumerate() {
             let title = format!("round {round}: plan item from device {i}");
-            d.ws.add_problem(patient, NewProblem { title: title.clone(), ..Default::default() }).await.unwrap();
+            d.ws.add_problem(patient, NewProblem { title: title.clone(), ..Default::default() })
+                .await
+                .unwrap();
             expected.push(title);
         }
         let detail = format!("round {round}, reviewed by device {}", order[0]);
         devices[order[0]]
             .ws
-            .update_problem(patient, &problem, ProblemUpdate { title: Some(detail.clone()), ..Default::default() })
+            .update_problem(
+                patient,
+                &problem,
+                ProblemUpdate { title: Some(detail.clone()), ..Default::default() },
+            )
             .await
             .unwrap();
         // They sync one after another, in this round's order, then once more all round.
@@ -69,7 +79,12 @@ async fn three_clinicians_edit_offline_and_converge_in_every_order() {
         for d in &devices[1..] {
             assert_eq!(d.ws.document_heads(patient.0, DocumentKind::Patient).await.unwrap(), heads);
         }
-        let titles: Vec<String> = first["care_plan"].as_object().unwrap().values().map(|p| p["title"].as_str().unwrap().to_owned()).collect();
+        let titles: Vec<String> = first["care_plan"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|p| p["title"].as_str().unwrap().to_owned())
+            .collect();
         for t in expected.iter().chain([&detail]) {
             assert!(titles.contains(t), "round {round}: '{t}' was lost: {titles:?}");
         }

@@ -134,7 +134,11 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
     let bin = dir.join(name);
-    assert!(bin.exists(), "{} is not built: run `cargo build --workspace` (scripts/test does)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is not built: run `cargo build --workspace` (scripts/test does)",
+        bin.display()
+    );
     bin
 }
 

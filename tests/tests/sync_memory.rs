@@ -22,15 +22,26 @@ fn clinician(name: &str, role: Role) -> NewClinician {
 }
 
 async fn team() -> Team {
-    let (rd, nd, gd) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (rd, nd, gd) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let relay = Arc::new(RelayState::new(SqliteRelayStorage::open(rd.path()).await.unwrap()));
-    let nurse = Workspace::create(nd.path(), PASSPHRASE, clinician("Nia Penhallow", Role::DistrictNurse), None).await.unwrap();
+    let nurse =
+        Workspace::create(nd.path(), PASSPHRASE, clinician("Nia Penhallow", Role::DistrictNurse), None)
+            .await
+            .unwrap();
     nurse.create_team("Hartsmoor District Nursing").await.unwrap();
     let invite = nurse.invite_device(false, chrono::Duration::hours(1)).await.unwrap();
     nurse.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
-    let gp = Workspace::join_via(gd.path(), PASSPHRASE, clinician("Dr Tomasz Orrell", Role::Gp), "laptop", &invite.code, &mut MemoryLink::new(relay.clone()))
-        .await
-        .unwrap();
+    let gp = Workspace::join_via(
+        gd.path(),
+        PASSPHRASE,
+        clinician("Dr Tomasz Orrell", Role::Gp),
+        "laptop",
+        &invite.code,
+        &mut MemoryLink::new(relay.clone()),
+    )
+    .await
+    .unwrap();
     gp.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
     nurse.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
     Team { _dirs: vec![rd, nd, gd], relay, nurse, gp }
@@ -83,7 +94,10 @@ async fn snapshots_let_the_relay_drop_old_bundles_and_late_devices_still_get_eve
     let t = team().await;
     let p = add_patients(&t.nurse, 1).await[0];
     for i in 0..80 {
-        t.nurse.add_problem(p, NewProblem { title: format!("Plan item {i}"), ..Default::default() }).await.unwrap();
+        t.nurse
+            .add_problem(p, NewProblem { title: format!("Plan item {i}"), ..Default::default() })
+            .await
+            .unwrap();
         t.nurse.sync_via(&mut MemoryLink::new(t.relay.clone()), |_| {}).await.unwrap();
     }
     let team_id = t.nurse.identity().team_id.0;

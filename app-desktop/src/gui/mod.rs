@@ -175,7 +175,7 @@ impl HedgerowApp {
             }
             ui.separator();
             // Honest about sync: nothing leaves this device until sync exists.
-            ui.colored_label(style::WARN, "OFFLINE: this device does not sync yet")
+            ui.colored_label(style::WARN, "NOT SYNCING from the app yet: run `hedgerow sync`")
                 .on_hover_text("Changes stay on this device. Share a record with `hedgerow export document` and `hedgerow import document`.");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button("Lock").clicked() {

@@ -14,8 +14,8 @@ mod sync;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use documents::DocumentStorage;
-pub use sync::{OutboxItem, UnpushedDocument};
 pub use index::{DueTask, LatestNews2, PatientSummary, VisitSummary};
+pub use sync::{OutboxItem, UnpushedDocument};
 
 use crate::clinical::NhsNumber;
 use crate::crypto::{BlindIndex, KdfParams, Sealer, Vault};

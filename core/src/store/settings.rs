@@ -32,15 +32,19 @@ impl ReadTx<'_> {
     }
 }
 
-async fn read(conn: &mut sqlx::SqliteConnection, store: &super::Store, name: &str) -> Result<Option<Vec<u8>>> {
+async fn read(
+    conn: &mut sqlx::SqliteConnection,
+    store: &super::Store,
+    name: &str,
+) -> Result<Option<Vec<u8>>> {
     let row = sqlx::query("SELECT value FROM settings WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => {
-                let sealed: Vec<u8> = r.try_get("value")?;
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => {
+            let sealed: Vec<u8> = r.try_get("value")?;
             Ok(Some(store.sealer().open(&aad(name), &sealed)?))
         }
     }

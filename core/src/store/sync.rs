@@ -31,7 +31,7 @@ fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
 }
 
 fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>> {
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return Err(Error::Corrupt("stored sync heads have the wrong length".into()));
     }
     Ok(bytes.chunks(32).map(|c| ChangeHash(c.try_into().expect("32-byte chunks"))).collect())
@@ -61,7 +61,9 @@ impl WriteTx<'_> {
                         .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
                     version: r.try_get("version")?,
                     pushed_heads: heads.map(|h| decode_heads(&h)).transpose()?,
-                    bundles_since_snapshot: r.try_get::<Option<i64>, _>("bundles_since_snapshot")?.unwrap_or(0),
+                    bundles_since_snapshot: r
+                        .try_get::<Option<i64>, _>("bundles_since_snapshot")?
+                        .unwrap_or(0),
                 })
             })
             .collect()
@@ -82,7 +84,13 @@ impl WriteTx<'_> {
 
     /// Records that the relay has the document up to `heads` (as stored now).
     /// `bundles` is how many bundles that took; a snapshot resets the count.
-    pub async fn mark_pushed(&mut self, id: &[u8; 16], heads: &[ChangeHash], bundles: i64, snapshot: bool) -> Result<()> {
+    pub async fn mark_pushed(
+        &mut self,
+        id: &[u8; 16],
+        heads: &[ChangeHash],
+        bundles: i64,
+        snapshot: bool,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO sync_documents (document_id, pushed_version, pushed_heads, bundles_since_snapshot)
              VALUES (?1, (SELECT version FROM documents WHERE id = ?1), ?2, ?3)
@@ -111,7 +119,9 @@ impl WriteTx<'_> {
     }
 
     pub async fn outbox(&mut self) -> Result<Vec<OutboxItem>> {
-        let rows = sqlx::query("SELECT seq, kind, payload FROM sync_outbox ORDER BY seq").fetch_all(&mut *self.tx).await?;
+        let rows = sqlx::query("SELECT seq, kind, payload FROM sync_outbox ORDER BY seq")
+            .fetch_all(&mut *self.tx)
+            .await?;
         rows.into_iter()
             .map(|r| {
                 let kind: String = r.try_get("kind")?;

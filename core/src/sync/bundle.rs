@@ -51,7 +51,8 @@ fn header(team: &[u8; 16], author: &[u8; 32], epoch: u32, doc_tag: &[u8; 16], ki
 }
 
 fn sign(key: &DeviceKey, team: &[u8; 16], mut entry: LogEntry) -> LogEntry {
-    let msg = [header(team, &entry.author, entry.epoch, &entry.doc_tag, &entry.kind), entry.sealed.clone()].concat();
+    let msg = [header(team, &entry.author, entry.epoch, &entry.doc_tag, &entry.kind), entry.sealed.clone()]
+        .concat();
     entry.signature = key.sign(&msg).to_vec();
     entry
 }
@@ -59,7 +60,8 @@ fn sign(key: &DeviceKey, team: &[u8; 16], mut entry: LogEntry) -> LogEntry {
 /// Checks the signature and that the author was ever enrolled (bundles written before a
 /// revocation stay valid).
 pub fn verify_entry(team: &[u8; 16], registry: &Registry, entry: &LogEntry) -> Result<(), BundleError> {
-    let msg = [header(team, &entry.author, entry.epoch, &entry.doc_tag, &entry.kind), entry.sealed.clone()].concat();
+    let msg = [header(team, &entry.author, entry.epoch, &entry.doc_tag, &entry.kind), entry.sealed.clone()]
+        .concat();
     if !verify_signature(&entry.author, &msg, &entry.signature) {
         return Err(BundleError::BadSignature);
     }
@@ -135,7 +137,8 @@ pub fn open_bundle(
 ) -> Result<BundleBody, BundleError> {
     verify_entry(team, registry, entry)?;
     let sealer = keyring.bundle_sealer(entry.epoch).ok_or(BundleError::MissingKey(entry.epoch))?;
-    let plain = sealer.open(&header(team, &entry.author, entry.epoch, &entry.doc_tag, &entry.kind), &entry.sealed)?;
+    let plain =
+        sealer.open(&header(team, &entry.author, entry.epoch, &entry.doc_tag, &entry.kind), &entry.sealed)?;
     let plain = inflate(&plain)?;
     let body: BundleBody = postcard::from_bytes(&plain).map_err(|e| BundleError::Malformed(e.to_string()))?;
     if DocumentKind::parse(&body.kind).is_none() {

@@ -10,8 +10,8 @@ use super::bundle::{BundleBody, BundleError, open_bundle, open_team_key_entry};
 use super::keys::Keyring;
 use super::registry::{Registry, SignedStatement};
 use super::wire::{
-    BATCH_BYTES, EntryKind, FrameDecoder, LogEntry, PROTOCOL_VERSION, Refusal, Reply, Request, WireError, decode,
-    frame,
+    BATCH_BYTES, EntryKind, FrameDecoder, LogEntry, PROTOCOL_VERSION, Refusal, Reply, Request, WireError,
+    decode, frame,
 };
 use crate::crypto::DeviceKey;
 use std::collections::VecDeque;
@@ -52,20 +52,42 @@ pub struct Received {
 
 #[derive(Debug)]
 pub enum SyncEvent {
-    Welcome { enrolled: bool },
-    Published { accepted: u32 },
+    Welcome {
+        enrolled: bool,
+    },
+    Published {
+        accepted: u32,
+    },
     /// The registry grew; the new statements (already checked) are in it.
-    Registry { statements: Vec<SignedStatement> },
+    Registry {
+        statements: Vec<SignedStatement>,
+    },
     /// A new team key for this device.
-    TeamKey { epoch: u32, key: [u8; 32] },
+    TeamKey {
+        epoch: u32,
+        key: [u8; 32],
+    },
     /// A batch of bundles to apply; once applied, the device has everything up to `cursor`.
-    Received { bundles: Vec<Received>, cursor: u64, bytes: usize },
+    Received {
+        bundles: Vec<Received>,
+        cursor: u64,
+        bytes: usize,
+    },
     /// A bundle was left out: a bad signature or an author the registry does not know.
-    Rejected { seq: u64, reason: BundleError },
+    Rejected {
+        seq: u64,
+        reason: BundleError,
+    },
     /// The pull is over. If the device lacked the key for a bundle, the cursor stops before
     /// it (`waiting_for_key`), so nothing is skipped for good.
-    PullDone { cursor: u64, waiting_for_key: Option<u32> },
-    Pushed { entries: usize, last: u64 },
+    PullDone {
+        cursor: u64,
+        waiting_for_key: Option<u32>,
+    },
+    Pushed {
+        entries: usize,
+        last: u64,
+    },
     Done,
 }
 
@@ -265,8 +287,10 @@ impl ClientSession {
                     self.cursor = self.cursor.max(cursor);
                 }
                 self.pull_done = true;
-                self.events
-                    .push_back(SyncEvent::PullDone { cursor: self.cursor, waiting_for_key: self.waiting_for_key });
+                self.events.push_back(SyncEvent::PullDone {
+                    cursor: self.cursor,
+                    waiting_for_key: self.waiting_for_key,
+                });
             }
             (Expect::Pushed(n), Reply::Pushed { last, .. }) => {
                 self.events.push_back(SyncEvent::Pushed { entries: n, last });
@@ -290,14 +314,16 @@ impl ClientSession {
                 continue;
             }
             match entry.kind {
-                EntryKind::TeamKey { .. } => match open_team_key_entry(&self.me, &self.team, &self.registry, &entry) {
-                    Ok(Some((epoch, key))) => {
-                        self.keyring.insert(epoch, key);
-                        self.events.push_back(SyncEvent::TeamKey { epoch, key });
+                EntryKind::TeamKey { .. } => {
+                    match open_team_key_entry(&self.me, &self.team, &self.registry, &entry) {
+                        Ok(Some((epoch, key))) => {
+                            self.keyring.insert(epoch, key);
+                            self.events.push_back(SyncEvent::TeamKey { epoch, key });
+                        }
+                        Ok(None) => {}
+                        Err(reason) => self.events.push_back(SyncEvent::Rejected { seq, reason }),
                     }
-                    Ok(None) => {}
-                    Err(reason) => self.events.push_back(SyncEvent::Rejected { seq, reason }),
-                },
+                }
                 EntryKind::Changes | EntryKind::Snapshot { .. } => {
                     match open_bundle(&self.team, &self.keyring, &self.registry, &entry) {
                         Ok(body) => bundles.push(Received {

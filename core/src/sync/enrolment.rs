@@ -5,9 +5,9 @@
 //! and team document. The relay stores the sealed offer and hands it to the first device
 //! that presents the tag; only a holder of the code can open it.
 
+use super::client::SyncError;
 use super::registry::{SignedStatement, Statement, StatementBody};
 use super::wire::{FrameDecoder, PROTOCOL_VERSION, Reply, Request, decode, frame};
-use super::client::SyncError;
 use crate::crypto::{CryptoError, DeviceKey, Sealer, hkdf32, random_bytes};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -39,7 +39,9 @@ impl fmt::Display for InviteCode {
 impl FromStr for InviteCode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || "not an enrolment code: it starts HR1- and has 96 hexadecimal characters after that".to_owned();
+        let bad = || {
+            "not an enrolment code: it starts HR1- and has 96 hexadecimal characters after that".to_owned()
+        };
         let compact: String = s.trim().chars().filter(|c| !c.is_whitespace()).collect();
         let body = compact.strip_prefix(CODE_PREFIX).ok_or_else(bad)?;
         let bytes = hex::decode(body).map_err(|_| bad())?;
@@ -127,7 +129,9 @@ impl EnrolSession {
                 Reply::Refused { code, message } => return Err(SyncError::Refused { code, message }),
                 Reply::Welcome { .. } if !self.welcomed => self.welcomed = true,
                 Reply::Offer { offer } if self.welcomed => self.offer = Some(offer),
-                other => return Err(SyncError::Protocol(format!("unexpected reply during enrolment: {other:?}"))),
+                other => {
+                    return Err(SyncError::Protocol(format!("unexpected reply during enrolment: {other:?}")));
+                }
             }
         }
         Ok(self.offer.take())

@@ -79,7 +79,13 @@ impl Keyring {
     }
 }
 
-fn envelope_key(shared: &[u8; 32], team: &[u8; 16], epoch: u32, recipient: &[u8; 32], eph: &[u8; 32]) -> Sealer {
+fn envelope_key(
+    shared: &[u8; 32],
+    team: &[u8; 16],
+    epoch: u32,
+    recipient: &[u8; 32],
+    eph: &[u8; 32],
+) -> Sealer {
     let info = [team.as_slice(), &epoch.to_be_bytes(), recipient, eph].concat();
     Sealer::new(&hkdf32(shared, b"hedgerow team key envelope", &info))
 }
@@ -130,7 +136,8 @@ mod tests {
         let mut ring = Keyring::generate().unwrap();
         let (epoch, key) = ring.rotate().unwrap();
         assert_eq!(epoch, 1);
-        let sealed = seal_team_key(&[3; 16], epoch, &key, &alice.public_key(), &alice.x25519_public()).unwrap();
+        let sealed =
+            seal_team_key(&[3; 16], epoch, &key, &alice.public_key(), &alice.x25519_public()).unwrap();
         assert_eq!(open_team_key(&alice, &[3; 16], epoch, &sealed).unwrap(), key);
         assert!(open_team_key(&mallory, &[3; 16], epoch, &sealed).is_err());
         assert!(open_team_key(&alice, &[3; 16], epoch + 1, &sealed).is_err());

@@ -275,7 +275,8 @@ mod tests {
         let stranger = DeviceKey::generate().unwrap();
         let mut r = Registry::new([1; 16]);
         // Nothing before a charter.
-        let grant = st(&founder, StatementBody::Grant { device: nurse.public_key(), x25519: [0; 32], admin: false });
+        let grant =
+            st(&founder, StatementBody::Grant { device: nurse.public_key(), x25519: [0; 32], admin: false });
         assert_eq!(r.apply(grant.clone()), Err(RegistryError::Charter));
         r.apply(st(&founder, StatementBody::Charter { x25519: founder.x25519_public() })).unwrap();
         assert_eq!(

@@ -111,7 +111,9 @@ impl<S: RelayStorage> RelaySession<S> {
     }
 
     fn registry(&self) -> Result<&Registry, Refuse> {
-        self.team.as_deref().ok_or_else(|| Refuse(Refusal::Malformed, "the first message must be Hello".into()))
+        self.team
+            .as_deref()
+            .ok_or_else(|| Refuse(Refusal::Malformed, "the first message must be Hello".into()))
     }
 
     fn enrolled(&self) -> Result<&Registry, Refuse> {
@@ -153,12 +155,18 @@ impl<S: RelayStorage> RelaySession<S> {
         match request {
             Request::Hello { version, team } => {
                 if version != PROTOCOL_VERSION {
-                    return Err(Refuse(Refusal::Version, format!("this relay speaks version {PROTOCOL_VERSION}")));
+                    return Err(Refuse(
+                        Refusal::Version,
+                        format!("this relay speaks version {PROTOCOL_VERSION}"),
+                    ));
                 }
                 let registry = self.state.registry(team).await?;
                 if registry.device(&self.peer).is_some_and(|d| !d.active()) {
                     self.team = Some(registry);
-                    return Err(Refuse(Refusal::Revoked, "this device has been revoked from the team".into()));
+                    return Err(Refuse(
+                        Refusal::Revoked,
+                        "this device has been revoked from the team".into(),
+                    ));
                 }
                 let enrolled = registry.is_active(&self.peer);
                 self.team = Some(registry);
@@ -168,10 +176,14 @@ impl<S: RelayStorage> RelaySession<S> {
                 let n = statements.len() as u32;
                 for s in statements {
                     if s.signer != self.peer {
-                        return Err(Refuse(Refusal::BadStatement, "devices publish only their own statements".into()));
+                        return Err(Refuse(
+                            Refusal::BadStatement,
+                            "devices publish only their own statements".into(),
+                        ));
                     }
-                    let is_charter = matches!(s.verified().map(|st| st.body), Ok(StatementBody::Charter { .. }));
-                    if !(is_charter && !self.registry()?.has_charter()) {
+                    let is_charter =
+                        matches!(s.verified().map(|st| st.body), Ok(StatementBody::Charter { .. }));
+                    if !is_charter || self.registry()?.has_charter() {
                         self.enrolled()?;
                     }
                     self.persist(s).await?;
@@ -185,8 +197,11 @@ impl<S: RelayStorage> RelaySession<S> {
                 for e in &entries {
                     check_entry(&team, registry, &self.peer, admin, e)?;
                 }
-                let (first, last) =
-                    if entries.is_empty() { (0, 0) } else { self.state.storage().append_entries(team, &entries).await? };
+                let (first, last) = if entries.is_empty() {
+                    (0, 0)
+                } else {
+                    self.state.storage().append_entries(team, &entries).await?
+                };
                 self.stored += entries.len() as u64;
                 self.outgoing.push_back(frame(&Reply::Pushed { first, last }));
             }
@@ -203,7 +218,10 @@ impl<S: RelayStorage> RelaySession<S> {
             Request::PutOffer { tag, offer } => {
                 let registry = self.enrolled()?;
                 if !registry.device(&self.peer).is_some_and(|d| d.admin) {
-                    return Err(Refuse(Refusal::NotEnrolled, "only an admin device may leave an invite".into()));
+                    return Err(Refuse(
+                        Refusal::NotEnrolled,
+                        "only an admin device may leave an invite".into(),
+                    ));
                 }
                 if !registry.invite_open(&tag, self.now) {
                     return Err(Refuse(Refusal::InviteUnknown, "publish the invite before its offer".into()));
@@ -217,14 +235,20 @@ impl<S: RelayStorage> RelaySession<S> {
             Request::ClaimInvite { join } => {
                 let team = self.registry()?.team();
                 if join.signer != self.peer {
-                    return Err(Refuse(Refusal::BadStatement, "the join must be signed by the joining device".into()));
+                    return Err(Refuse(
+                        Refusal::BadStatement,
+                        "the join must be signed by the joining device".into(),
+                    ));
                 }
                 let st = join.verified().map_err(|e| Refuse(Refusal::BadSignature, e.to_string()))?;
                 let StatementBody::Join { tag, .. } = st.body else {
                     return Err(Refuse(Refusal::BadStatement, "a claim carries a Join statement".into()));
                 };
                 if !self.registry()?.invite_open(&tag, self.now) {
-                    return Err(Refuse(Refusal::InviteUnknown, "the invite is unknown, used or expired".into()));
+                    return Err(Refuse(
+                        Refusal::InviteUnknown,
+                        "the invite is unknown, used or expired".into(),
+                    ));
                 }
                 let Some(offer) = self.state.storage().take_offer(team, tag).await? else {
                     return Err(Refuse(Refusal::InviteUnknown, "the invite has no offer waiting".into()));
@@ -248,7 +272,13 @@ impl<S: RelayStorage> RelaySession<S> {
     }
 }
 
-fn check_entry(team: &[u8; 16], registry: &Registry, peer: &[u8; 32], admin: bool, e: &LogEntry) -> Result<(), Refuse> {
+fn check_entry(
+    team: &[u8; 16],
+    registry: &Registry,
+    peer: &[u8; 32],
+    admin: bool,
+    e: &LogEntry,
+) -> Result<(), Refuse> {
     if e.author != *peer {
         return Err(Refuse(Refusal::BadSignature, "a device pushes only bundles it signed".into()));
     }

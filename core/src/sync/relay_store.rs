@@ -2,12 +2,14 @@
 //! behind it (WAL, `synchronous=FULL`: an acknowledged push survives a crash).
 
 use super::registry::{Registry, SignedStatement};
-use std::sync::Arc;
 use super::wire::{EntryKind, LogEntry};
 use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::future::Future;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,20 +59,25 @@ pub trait RelayStorage: Send + Sync + 'static {
         skip_author: [u8; 32],
         max_bytes: usize,
     ) -> impl Future<Output = Result<PulledBatch, StorageError>> + Send;
-    fn put_offer(&self, team: [u8; 16], tag: [u8; 32], offer: &[u8]) -> impl Future<Output = Result<(), StorageError>> + Send;
+    fn put_offer(
+        &self,
+        team: [u8; 16],
+        tag: [u8; 32],
+        offer: &[u8],
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
     /// Returns and deletes the offer: an invite is used once.
-    fn take_offer(&self, team: [u8; 16], tag: [u8; 32]) -> impl Future<Output = Result<Option<Vec<u8>>, StorageError>> + Send;
+    fn take_offer(
+        &self,
+        team: [u8; 16],
+        tag: [u8; 32],
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, StorageError>> + Send;
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./relay-migrations");
 pub const RELAY_DB_FILE: &str = "relay.db";
 
 /// Appends waiting for the writer, with where to send each one's positions.
-type AppendRequest = (
-    [u8; 16],
-    Vec<LogEntry>,
-    tokio::sync::oneshot::Sender<Result<(u64, u64), String>>,
-);
+type AppendRequest = ([u8; 16], Vec<LogEntry>, tokio::sync::oneshot::Sender<Result<(u64, u64), String>>);
 
 #[derive(Clone)]
 pub struct SqliteRelayStorage {
@@ -105,11 +112,12 @@ fn encode(entry: &LogEntry) -> Vec<u8> {
 
 impl RelayStorage for SqliteRelayStorage {
     async fn registry(&self, team: [u8; 16], from: u32) -> Result<Vec<SignedStatement>, StorageError> {
-        let rows = sqlx::query("SELECT statement FROM registry WHERE team = ? AND position >= ? ORDER BY position")
-            .bind(team.as_slice())
-            .bind(from as i64)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT statement FROM registry WHERE team = ? AND position >= ? ORDER BY position")
+                .bind(team.as_slice())
+                .bind(from as i64)
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter()
             .map(|r| {
                 let b: Vec<u8> = r.try_get("statement")?;
@@ -178,7 +186,8 @@ impl RelayStorage for SqliteRelayStorage {
                         break 'pages;
                     }
                     bytes += raw.len();
-                    let entry = postcard::from_bytes(&raw).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                    let entry =
+                        postcard::from_bytes(&raw).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                     entries.push((seq, entry));
                 }
                 scanned_to = seq;
@@ -250,7 +259,8 @@ impl<S: RelayStorage> RelayState<S> {
     /// Keeps the longer of the cached and the given registry.
     pub fn remember(&self, registry: Arc<Registry>) {
         let mut map = self.registries.lock().unwrap_or_else(|p| p.into_inner());
-        let longer = map.get(&registry.team()).is_none_or(|c| c.statements().len() < registry.statements().len());
+        let longer =
+            map.get(&registry.team()).is_none_or(|c| c.statements().len() < registry.statements().len());
         if longer {
             map.insert(registry.team(), registry);
         }

@@ -3,10 +3,10 @@
 
 use super::client::{ClientSession, SyncError, SyncEvent};
 use super::enrolment::EnrolSession;
-use crate::crypto::DeviceKey;
 use super::relay::{RelaySession, Step};
 use super::relay_store::{RelayState, RelayStorage};
 use super::wire::RELAY_ALPN;
+use crate::crypto::DeviceKey;
 use iroh::endpoint::{QuicTransportConfig, presets};
 use std::time::Duration;
 
@@ -53,7 +53,8 @@ impl FromStr for RelayAddress {
     fn from_str(s: &str) -> Result<Self, String> {
         let help = "a relay address looks like ENDPOINT_ID@IP:PORT, as hedgerow-relay prints it";
         let (id, addrs) = s.trim().split_once('@').ok_or_else(|| format!("'{s}' has no '@': {help}"))?;
-        let id = EndpointId::from_str(id).map_err(|e| format!("'{id}' is not an endpoint id ({e}): {help}"))?;
+        let id =
+            EndpointId::from_str(id).map_err(|e| format!("'{id}' is not an endpoint id ({e}): {help}"))?;
         let addrs = addrs
             .split(',')
             .map(|a| a.parse().map_err(|e| format!("'{a}' is not IP:PORT ({e}): {help}")))
@@ -74,7 +75,11 @@ impl RelayAddress {
 /// An iroh endpoint for a device or relay: its key is the device's seed, so its endpoint
 /// id is the device's public key. No relay servers and no address lookup: it works on a
 /// closed network, dialled by address.
-pub async fn endpoint(seed: &[u8; 32], bind: SocketAddr, alpns: Vec<Vec<u8>>) -> Result<Endpoint, TransportError> {
+pub async fn endpoint(
+    seed: &[u8; 32],
+    bind: SocketAddr,
+    alpns: Vec<Vec<u8>>,
+) -> Result<Endpoint, TransportError> {
     // Keep-alives hold a quiet connection open; a peer silent for IDLE_TIMEOUT is gone,
     // and the sync fails cleanly to resume next time.
     let quic = QuicTransportConfig::builder()
@@ -248,7 +253,11 @@ impl Link for IrohLink<'_> {
         sync_with_relay(device.seed(), self.relay, session, handler).await
     }
 
-    async fn enrol(&mut self, device: &DeviceKey, session: &mut EnrolSession) -> Result<Vec<u8>, TransportError> {
+    async fn enrol(
+        &mut self,
+        device: &DeviceKey,
+        session: &mut EnrolSession,
+    ) -> Result<Vec<u8>, TransportError> {
         enrol_with_relay(device.seed(), self.relay, session).await
     }
 }
@@ -280,7 +289,11 @@ impl<S: RelayStorage> Link for MemoryLink<S> {
         "in-memory relay".into()
     }
 
-    async fn enrol(&mut self, device: &DeviceKey, session: &mut EnrolSession) -> Result<Vec<u8>, TransportError> {
+    async fn enrol(
+        &mut self,
+        device: &DeviceKey,
+        session: &mut EnrolSession,
+    ) -> Result<Vec<u8>, TransportError> {
         // The device's key stands in for the endpoint id iroh would have authenticated.
         let mut relay = RelaySession::new(self.storage.clone(), device.public_key(), self.now);
         let mut up = Vec::new();
@@ -355,14 +368,14 @@ pub async fn sync_with_relay<H: SessionHandler>(
 ) -> Result<(), TransportError> {
     let ep = endpoint(seed, SocketAddr::from(([0, 0, 0, 0], 0)), vec![]).await?;
     let result = async {
-        let conn = ep.connect(relay.endpoint_addr(), RELAY_ALPN).await.map_err(|e| TransportError::Connect {
-            address: relay.to_string(),
-            reason: e.to_string(),
-        })?;
-        let (send, recv) = conn.open_bi().await.map_err(|e| TransportError::Connect {
-            address: relay.to_string(),
-            reason: e.to_string(),
-        })?;
+        let conn = ep
+            .connect(relay.endpoint_addr(), RELAY_ALPN)
+            .await
+            .map_err(|e| TransportError::Connect { address: relay.to_string(), reason: e.to_string() })?;
+        let (send, recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| TransportError::Connect { address: relay.to_string(), reason: e.to_string() })?;
         let out = run_client_stream(session, recv, send, handler).await;
         conn.close(0u32.into(), b"done");
         out
@@ -381,7 +394,8 @@ pub async fn enrol_with_relay(
     let ep = endpoint(seed, SocketAddr::from(([0, 0, 0, 0], 0)), vec![]).await?;
     let result = async {
         let connect_err = |e: String| TransportError::Connect { address: relay.to_string(), reason: e };
-        let conn = ep.connect(relay.endpoint_addr(), RELAY_ALPN).await.map_err(|e| connect_err(e.to_string()))?;
+        let conn =
+            ep.connect(relay.endpoint_addr(), RELAY_ALPN).await.map_err(|e| connect_err(e.to_string()))?;
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connect_err(e.to_string()))?;
         while let Some(f) = session.poll_transmit() {
             send.write_all(&f).await.map_err(std::io::Error::from)?;
@@ -390,7 +404,9 @@ pub async fn enrol_with_relay(
         let out = loop {
             let n = recv.read(&mut buf).await.map_err(std::io::Error::from)?;
             let Some(n) = n else {
-                break Err(SyncError::Protocol("the relay closed the connection during enrolment".into()).into());
+                break Err(
+                    SyncError::Protocol("the relay closed the connection during enrolment".into()).into()
+                );
             };
             if let Some(offer) = session.handle_input(&buf[..n])? {
                 break Ok(offer);

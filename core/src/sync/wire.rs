@@ -57,32 +57,68 @@ pub enum EntryKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     /// Always first.
-    Hello { version: u16, team: [u8; 16] },
+    Hello {
+        version: u16,
+        team: [u8; 16],
+    },
     /// Registry statements (charter, grants, invites, revocations) signed by this device.
-    Publish { statements: Vec<SignedStatement> },
-    Push { entries: Vec<LogEntry> },
+    Publish {
+        statements: Vec<SignedStatement>,
+    },
+    Push {
+        entries: Vec<LogEntry>,
+    },
     /// The registry statements after the first `known`.
-    GetRegistry { known: u32 },
+    GetRegistry {
+        known: u32,
+    },
     /// Every entry after `after`, streamed as `Entries` then `PullDone`.
-    Pull { after: u64 },
+    Pull {
+        after: u64,
+    },
     /// An admin leaves a sealed enrolment offer for an invite it has published.
-    PutOffer { tag: [u8; 32], offer: Vec<u8> },
+    PutOffer {
+        tag: [u8; 32],
+        offer: Vec<u8>,
+    },
     /// A new device claims an invite with its signed `Join` statement.
-    ClaimInvite { join: SignedStatement },
+    ClaimInvite {
+        join: SignedStatement,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reply {
-    Welcome { version: u16, enrolled: bool },
-    Published { accepted: u32 },
-    Pushed { first: u64, last: u64 },
-    Registry { from: u32, statements: Vec<SignedStatement> },
-    Entries { entries: Vec<(u64, LogEntry)> },
-    PullDone { cursor: u64 },
+    Welcome {
+        version: u16,
+        enrolled: bool,
+    },
+    Published {
+        accepted: u32,
+    },
+    Pushed {
+        first: u64,
+        last: u64,
+    },
+    Registry {
+        from: u32,
+        statements: Vec<SignedStatement>,
+    },
+    Entries {
+        entries: Vec<(u64, LogEntry)>,
+    },
+    PullDone {
+        cursor: u64,
+    },
     OfferStored,
-    Offer { offer: Vec<u8> },
+    Offer {
+        offer: Vec<u8>,
+    },
     /// The relay refuses and closes the connection.
-    Refused { code: Refusal, message: String },
+    Refused {
+        code: Refusal,
+        message: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,12 +2,12 @@
 //! access to records outside the team's caseload (break-glass).
 
 use super::{Draft, PatientView, Workspace};
-use crate::store::WriteTx;
 use crate::conflicts::{self, Conflict};
 use crate::documents::{self, DocumentKind, PatientRecord, Team, VisitNote};
 use crate::error::{Error, Result};
 use crate::ids::PatientId;
 use crate::store::AuditAction;
+use crate::store::WriteTx;
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value};
 
 /// The patients on a team's caseload.

@@ -76,7 +76,11 @@ struct Driver<'w, F> {
 
 impl Workspace {
     /// Pushes what the relay lacks and pulls everything after this device's cursor.
-    pub async fn sync(&self, relay: &RelayAddress, progress: impl FnMut(&SyncProgress)) -> Result<SyncReport> {
+    pub async fn sync(
+        &self,
+        relay: &RelayAddress,
+        progress: impl FnMut(&SyncProgress),
+    ) -> Result<SyncReport> {
         let mut link = IrohLink { relay };
         let report = self.sync_via(&mut link, progress).await?;
         let mut tx = self.store.begin_write().await?;
@@ -91,7 +95,11 @@ impl Workspace {
     }
 
     /// Syncs over any link to a relay (iroh, or in memory).
-    pub async fn sync_via<L: Link>(&self, link: &mut L, progress: impl FnMut(&SyncProgress)) -> Result<SyncReport> {
+    pub async fn sync_via<L: Link>(
+        &self,
+        link: &mut L,
+        progress: impl FnMut(&SyncProgress),
+    ) -> Result<SyncReport> {
         let relay = link.describe();
         let (mut session, outbox_through) = self.start_session().await?;
         let mut driver = Driver {
@@ -113,7 +121,9 @@ impl Workspace {
                 "synced with relay: {} bundles received, {} pushed",
                 report.bundles_received, report.bundles_pushed
             ),
-            Err(e) => format!("sync with relay failed after {} bundles received: {e}", report.bundles_received),
+            Err(e) => {
+                format!("sync with relay failed after {} bundles received: {e}", report.bundles_received)
+            }
         };
         self.audit(&mut tx, AuditAction::Sync, None, detail).await?;
         tx.commit().await?;
@@ -125,14 +135,23 @@ impl Workspace {
     /// The relay this device last synced with.
     pub async fn remembered_relay(&self) -> Result<Option<RelayAddress>> {
         let mut rx = self.store.begin_read().await?;
-        Ok(rx.setting(RELAY_ADDRESS).await?.and_then(|b| String::from_utf8(b).ok()).and_then(|s| s.parse().ok()))
+        Ok(rx
+            .setting(RELAY_ADDRESS)
+            .await?
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.parse().ok()))
     }
 
     /// Tries to open a bundle from the relay's log with this device's keys, as a sync
     /// would: for checking what a device can and cannot read.
-    pub async fn open_relay_bundle(&self, entry: &LogEntry) -> Result<BundleBody, crate::sync::bundle::BundleError> {
-        let mut tx = self.store.begin_write().await.map_err(|_| crate::sync::bundle::BundleError::NoTeamKey)?;
-        let keyring = self.keyring(&mut tx).await.ok().flatten().ok_or(crate::sync::bundle::BundleError::NoTeamKey)?;
+    pub async fn open_relay_bundle(
+        &self,
+        entry: &LogEntry,
+    ) -> Result<BundleBody, crate::sync::bundle::BundleError> {
+        let mut tx =
+            self.store.begin_write().await.map_err(|_| crate::sync::bundle::BundleError::NoTeamKey)?;
+        let keyring =
+            self.keyring(&mut tx).await.ok().flatten().ok_or(crate::sync::bundle::BundleError::NoTeamKey)?;
         let statements = self.confirmed_registry(&mut tx).await.unwrap_or_default();
         drop(tx);
         let registry = crate::sync::registry::Registry::replay(self.me.team_id.0, &statements)
@@ -153,7 +172,8 @@ impl Workspace {
             Error::Invalid("this device is not in a shared team: run `hedgerow team create NAME` or `hedgerow team join`".into())
         })?;
         let registry = self.confirmed_registry(&mut tx).await?;
-        let cursor = tx.setting(CURSOR).await?.and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
+        let cursor =
+            tx.setting(CURSOR).await?.and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
         let mut publish = Vec::new();
         let mut offers = Vec::new();
         let mut through = None;
@@ -179,7 +199,13 @@ impl Workspace {
     }
 
     /// Applies one batch of received bundles and moves the cursor, in one transaction.
-    async fn apply_received(&self, bundles: Vec<Received>, cursor: u64, report: &mut SyncReport, changed: &mut BTreeSet<[u8; 16]>) -> Result<()> {
+    async fn apply_received(
+        &self,
+        bundles: Vec<Received>,
+        cursor: u64,
+        report: &mut SyncReport,
+        changed: &mut BTreeSet<[u8; 16]>,
+    ) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         for r in bundles {
             let kind = DocumentKind::parse(&r.body.kind).expect("checked when opened");
@@ -206,7 +232,13 @@ impl Workspace {
         tx.commit().await
     }
 
-    async fn apply_bundle(&self, tx: &mut WriteTx<'_>, id: [u8; 16], kind: DocumentKind, changes: &[u8]) -> Result<Applied> {
+    async fn apply_bundle(
+        &self,
+        tx: &mut WriteTx<'_>,
+        id: [u8; 16],
+        kind: DocumentKind,
+        changes: &[u8],
+    ) -> Result<Applied> {
         let existing = tx.load_document(&id, kind).await?;
         let new = existing.is_none();
         let mut doc = existing.unwrap_or_default();
@@ -237,9 +269,9 @@ impl Workspace {
         }
         let (_, open_conflicts) = self.refresh_after_merge(tx, id, kind, &mut doc).await?;
         let patient_name = match kind {
-            DocumentKind::Patient => {
-                documents::read::<crate::documents::PatientRecord, _>(&doc, kind).ok().map(|r| r.demographics.name)
-            }
+            DocumentKind::Patient => documents::read::<crate::documents::PatientRecord, _>(&doc, kind)
+                .ok()
+                .map(|r| r.demographics.name),
             _ => None,
         };
         Ok(Applied { new, open_conflicts, patient_name })
@@ -247,7 +279,11 @@ impl Workspace {
 
     /// Seals what the relay lacks: new team keys for devices that need them (admins),
     /// then each changed document's changes, or a snapshot when its bundles pile up.
-    async fn bundles_to_push(&self, session: &ClientSession, cursor: u64) -> Result<(Vec<LogEntry>, Vec<PendingPush>)> {
+    async fn bundles_to_push(
+        &self,
+        session: &ClientSession,
+        cursor: u64,
+    ) -> Result<(Vec<LogEntry>, Vec<PendingPush>)> {
         let mut tx = self.store.begin_write().await?;
         let keyring = session.keyring();
         let team = self.me.team_id.0;
@@ -264,10 +300,15 @@ impl Workspace {
                 _ => BTreeSet::new(),
             };
             let key = keyring.key(epoch).expect("current epoch");
-            let need: Vec<_> =
-                registry.devices().filter(|d| d.active() && d.device != me && !sent.contains(&d.device)).collect();
+            let need: Vec<_> = registry
+                .devices()
+                .filter(|d| d.active() && d.device != me && !sent.contains(&d.device))
+                .collect();
             for d in need {
-                entries.push(team_key_entry(&self.device_key, &team, epoch, key, &d.device, &d.x25519).map_err(bundle_err)?);
+                entries.push(
+                    team_key_entry(&self.device_key, &team, epoch, key, &d.device, &d.x25519)
+                        .map_err(bundle_err)?,
+                );
                 sent.insert(d.device);
             }
             let mut record = epoch.to_be_bytes().to_vec();
@@ -321,7 +362,11 @@ fn handler_err(e: Error) -> TransportError {
 }
 
 impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
-    async fn on_event(&mut self, event: SyncEvent, session: &mut ClientSession) -> Result<(), TransportError> {
+    async fn on_event(
+        &mut self,
+        event: SyncEvent,
+        session: &mut ClientSession,
+    ) -> Result<(), TransportError> {
         let ws = self.ws;
         match event {
             SyncEvent::Welcome { .. } => self.state.phase = "receiving",
@@ -339,7 +384,9 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
             }
             SyncEvent::Received { bundles, cursor, bytes } => {
                 let n = bundles.len();
-                ws.apply_received(bundles, cursor, &mut self.report, &mut self.changed).await.map_err(handler_err)?;
+                ws.apply_received(bundles, cursor, &mut self.report, &mut self.changed)
+                    .await
+                    .map_err(handler_err)?;
                 self.state.bundles_received += n;
                 self.state.bytes_received += bytes;
             }

@@ -62,11 +62,17 @@ impl Workspace {
     pub(crate) async fn confirmed_registry(&self, tx: &mut WriteTx<'_>) -> Result<Vec<SignedStatement>> {
         match tx.setting(REGISTRY).await? {
             None => Ok(Vec::new()),
-            Some(b) => postcard::from_bytes(&b).map_err(|e| Error::Corrupt(format!("the team registry: {e}"))),
+            Some(b) => {
+                postcard::from_bytes(&b).map_err(|e| Error::Corrupt(format!("the team registry: {e}")))
+            }
         }
     }
 
-    pub(crate) async fn save_registry(&self, tx: &mut WriteTx<'_>, statements: &[SignedStatement]) -> Result<()> {
+    pub(crate) async fn save_registry(
+        &self,
+        tx: &mut WriteTx<'_>,
+        statements: &[SignedStatement],
+    ) -> Result<()> {
         tx.put_setting(REGISTRY, &encode_statements(statements)).await
     }
 
@@ -96,7 +102,9 @@ impl Workspace {
         let (registry, _) = self.registry_view(tx).await?;
         match registry.device(&self.device_key.public_key()) {
             Some(d) if d.active() && d.admin => Ok(registry),
-            Some(d) if !d.active() => Err(Error::Invalid("this device has been revoked from the team".into())),
+            Some(d) if !d.active() => {
+                Err(Error::Invalid("this device has been revoked from the team".into()))
+            }
             _ => Err(Error::Invalid(format!("only a team admin's device may {what}"))),
         }
     }
@@ -114,8 +122,11 @@ impl Workspace {
         }
         let keyring = Keyring::generate()?;
         tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
-        let charter =
-            statement(&self.device_key, self.me.team_id, StatementBody::Charter { x25519: self.device_key.x25519_public() });
+        let charter = statement(
+            &self.device_key,
+            self.me.team_id,
+            StatementBody::Charter { x25519: self.device_key.x25519_public() },
+        );
         tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&charter).expect("encodes")).await?;
         let mut team: Draft<Team> = self.draft_team(&mut tx).await?;
         team.value.name = name.to_owned();
@@ -126,8 +137,10 @@ impl Workspace {
     }
 
     pub(crate) async fn draft_team(&self, tx: &mut WriteTx<'_>) -> Result<Draft<Team>> {
-        self.draft(tx, self.me.team_id.0, DocumentKind::Team, || Error::Corrupt("the team document is missing".into()))
-            .await
+        self.draft(tx, self.me.team_id.0, DocumentKind::Team, || {
+            Error::Corrupt("the team document is missing".into())
+        })
+        .await
     }
 
     /// A one-time enrolment code for a new device, valid for `valid_for`. The invite and
@@ -151,7 +164,8 @@ impl Workspace {
             team: self.me.team_id.0,
             keyring: keyring.to_bytes().to_vec(),
             team_document: team_doc.save(),
-            invited_by: serde_json::to_string(&self.me.clinician_ref()).map_err(|e| Error::Invalid(e.to_string()))?,
+            invited_by: serde_json::to_string(&self.me.clinician_ref())
+                .map_err(|e| Error::Invalid(e.to_string()))?,
             admin,
         };
         let sealed = code.seal_offer(&offer)?;
@@ -185,7 +199,11 @@ impl Workspace {
                 DeviceListing {
                     device_id: id.clone(),
                     label: d.label.clone(),
-                    clinician: team.clinicians.get(&d.clinician_id).map(|c| c.name.clone()).unwrap_or_default(),
+                    clinician: team
+                        .clinicians
+                        .get(&d.clinician_id)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default(),
                     public_key: d.public_key.clone(),
                     admin: reg.is_some_and(|r| r.admin),
                     enrolled_at: d.enrolled_at,
@@ -196,7 +214,7 @@ impl Workspace {
                 }
             })
             .collect();
-        out.sort_by(|a, b| a.enrolled_at.0.cmp(&b.enrolled_at.0));
+        out.sort_by_key(|d| d.enrolled_at.0);
         Ok(out)
     }
 
@@ -206,18 +224,30 @@ impl Workspace {
     pub async fn revoke_device(&self, device: &str, reason: &str) -> Result<DeviceListing> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(Error::Invalid("say why the device is revoked (lost, stolen, left the team...)".into()));
+            return Err(Error::Invalid(
+                "say why the device is revoked (lost, stolen, left the team...)".into(),
+            ));
         }
         let needle = device.trim().to_ascii_lowercase();
         let mut tx = self.store.begin_write().await?;
         self.require_admin(&mut tx, "revoke a device").await?;
         let mut team = self.draft_team(&mut tx).await?;
-        let matches: Vec<String> =
-            team.value.devices.keys().filter(|k| k.starts_with(&needle) && !needle.is_empty()).cloned().collect();
+        let matches: Vec<String> = team
+            .value
+            .devices
+            .keys()
+            .filter(|k| k.starts_with(&needle) && !needle.is_empty())
+            .cloned()
+            .collect();
         let id = match matches.as_slice() {
             [one] => one.clone(),
             [] => return Err(Error::Invalid(format!("no device of this team starts with '{device}'"))),
-            _ => return Err(Error::Invalid(format!("'{device}' matches {} devices: give more of the id", matches.len()))),
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "'{device}' matches {} devices: give more of the id",
+                    matches.len()
+                )));
+            }
         };
         if id == self.me.device_id.to_hex() {
             return Err(Error::Invalid("you cannot revoke the device you are using".into()));
@@ -230,15 +260,24 @@ impl Workspace {
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| Error::Corrupt("a device's public key is malformed".into()))?;
-        d.revoked = Some(Revocation { revoked_by: self.me.clinician_ref(), revoked_at: Timestamp::now(), reason: reason.to_owned() });
+        d.revoked = Some(Revocation {
+            revoked_by: self.me.clinician_ref(),
+            revoked_at: Timestamp::now(),
+            reason: reason.to_owned(),
+        });
         self.save(&mut tx, &mut team, "revoke device").await?;
         let revoke = statement(&self.device_key, self.me.team_id, StatementBody::Revoke { device: key });
         tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&revoke).expect("encodes")).await?;
         let mut keyring = self.keyring(&mut tx).await?.ok_or_else(|| Error::Invalid("no team key".into()))?;
         let (epoch, _) = keyring.rotate()?;
         tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
-        self.audit(&mut tx, AuditAction::Team, None, format!("revoked device {id}: {reason}; team key now epoch {epoch}"))
-            .await?;
+        self.audit(
+            &mut tx,
+            AuditAction::Team,
+            None,
+            format!("revoked device {id}: {reason}; team key now epoch {epoch}"),
+        )
+        .await?;
         tx.commit().await?;
         let listing = self.devices().await?.into_iter().find(|l| l.device_id == id);
         listing.ok_or_else(|| Error::Corrupt("the revoked device vanished".into()))
@@ -281,7 +320,9 @@ impl Workspace {
         let mut session = EnrolSession::new(&device_key, &code, chrono::Utc::now().timestamp());
         let sealed = link.enrol(&device_key, &mut session).await?;
         let offer = code.open_offer(&sealed).map_err(|_| {
-            Error::Invalid("the enrolment offer does not open with this code: check the code with the admin".into())
+            Error::Invalid(
+                "the enrolment offer does not open with this code: check the code with the admin".into(),
+            )
         })?;
         let keyring = Keyring::from_bytes(&offer.keyring)?;
         let invited_by: ClinicianRef =
@@ -305,7 +346,13 @@ impl Workspace {
         let now = Timestamp::now();
         team.clinicians.insert(
             me.clinician_id.to_hex(),
-            Clinician { name: me.name.clone(), role: me.role, registration: me.registration.clone(), admin: offer.admin, added_at: now },
+            Clinician {
+                name: me.name.clone(),
+                role: me.role,
+                registration: me.registration.clone(),
+                admin: offer.admin,
+                added_at: now,
+            },
         );
         team.devices.insert(
             me.device_id.to_hex(),
@@ -320,7 +367,8 @@ impl Workspace {
             },
         );
         team_doc.set_actor(ActorId::from(actor_bytes.as_slice()));
-        autosurgeon::reconcile(&mut documents::KeepConflicts(&mut team_doc), &team).map_err(documents::DocumentError::from)?;
+        autosurgeon::reconcile(&mut documents::KeepConflicts(&mut team_doc), &team)
+            .map_err(documents::DocumentError::from)?;
         team_doc.commit_with(commit_options("join team", &me));
 
         let ws = Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key };
@@ -332,8 +380,13 @@ impl Workspace {
         tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
         tx.insert_document(&ws.me.team_id.0, DocumentKind::Team, &mut team_doc).await?;
         tx.set_caseload(&super::merge::caseload_of(&team)).await?;
-        ws.audit(&mut tx, AuditAction::Team, None, format!("joined team {} (invited by {})", team.name, invited_by.name))
-            .await?;
+        ws.audit(
+            &mut tx,
+            AuditAction::Team,
+            None,
+            format!("joined team {} (invited by {})", team.name, invited_by.name),
+        )
+        .await?;
         tx.commit().await?;
         Ok(ws)
     }

@@ -207,6 +207,9 @@ fn print_report(r: &SyncReport) {
     if let Some(e) = r.waiting_for_key {
         println!("Some changes are sealed with team key epoch {e}, which this device does not have yet.");
     }
+    for x in &r.unreadable {
+        println!("Kept but not readable by this version (update Hedgerow): {x}");
+    }
     for x in &r.rejected {
         println!("Rejected: {x}");
     }

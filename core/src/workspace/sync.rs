@@ -49,6 +49,8 @@ pub struct SyncReport {
     pub team_changed: bool,
     pub open_conflicts: usize,
     pub rejected: Vec<String>,
+    /// Documents received and kept that this version cannot read (a newer schema).
+    pub unreadable: Vec<String>,
     pub statements_published: u32,
     pub team_keys_received: Vec<u32>,
     /// The team key epoch this device could not open bundles of, if any.
@@ -210,7 +212,14 @@ impl Workspace {
         for r in bundles {
             let kind = DocumentKind::parse(&r.body.kind).expect("checked when opened");
             match self.apply_bundle(&mut tx, r.body.document, kind, &r.body.changes).await {
-                Ok(Applied { new, open_conflicts, patient_name }) => {
+                Ok(Applied { new, open_conflicts, patient_name, unreadable }) => {
+                    if let Some(why) = unreadable {
+                        report.unreadable.push(format!(
+                            "{} {}: {why}",
+                            r.body.kind,
+                            hex::encode(r.body.document)
+                        ));
+                    }
                     report.new_documents += usize::from(new);
                     report.open_conflicts += open_conflicts;
                     changed.insert(r.body.document);
@@ -249,10 +258,8 @@ impl Workspace {
         }
         let after = doc.get_heads();
         if after == before {
-            return Ok(Applied { new: false, open_conflicts: 0, patient_name: None });
+            return Ok(Applied { new: false, open_conflicts: 0, patient_name: None, unreadable: None });
         }
-        // Nothing from another team's kind or a newer schema is kept.
-        documents::check_header(&doc, kind)?;
         let pushed = tx.pushed_state(&id).await?;
         if new {
             tx.insert_document(&id, kind, &mut doc).await?;
@@ -267,6 +274,13 @@ impl Workspace {
             None if new => tx.mark_pushed(&id, &after, 1, false).await?,
             _ => {}
         }
+        // Kept even if this version cannot read it (a newer schema): the changes are the
+        // team's, and a later version (or `reindex`) will show them.
+        if let Err(e) = documents::check_header(&doc, kind) {
+            tracing::warn!(document = %hex::encode(id), error = %e, "kept a document this version cannot read");
+            let unreadable = Some(e.to_string());
+            return Ok(Applied { new, open_conflicts: 0, patient_name: None, unreadable });
+        }
         let (_, open_conflicts) = self.refresh_after_merge(tx, id, kind, &mut doc).await?;
         let patient_name = match kind {
             DocumentKind::Patient => documents::read::<crate::documents::PatientRecord, _>(&doc, kind)
@@ -274,7 +288,7 @@ impl Workspace {
                 .map(|r| r.demographics.name),
             _ => None,
         };
-        Ok(Applied { new, open_conflicts, patient_name })
+        Ok(Applied { new, open_conflicts, patient_name, unreadable: None })
     }
 
     /// Seals what the relay lacks: new team keys for devices that need them (admins),
@@ -351,6 +365,7 @@ struct Applied {
     new: bool,
     open_conflicts: usize,
     patient_name: Option<String>,
+    unreadable: Option<String>,
 }
 
 fn bundle_err(e: crate::sync::bundle::BundleError) -> Error {

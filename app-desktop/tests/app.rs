@@ -71,7 +71,7 @@ fn a_wrong_passphrase_is_refused_and_the_right_one_unlocks() {
     assert!(h.state().workspace.is_none());
     unlock(&mut h, PASS);
     assert!(h.state().workspace.is_some());
-    assert!(h.query_by_label_contains("OFFLINE").is_some(), "honest about sync");
+    assert!(h.query_by_label_contains("NOT SYNCING").is_some(), "honest about sync");
     h.get_by_label("Lock").click();
     h.run();
     assert!(h.state().workspace.is_none());

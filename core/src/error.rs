@@ -49,6 +49,8 @@ pub enum Error {
     Invalid(String),
     #[error(transparent)]
     Sync(Box<crate::sync::transport::TransportError>),
+    #[error("direct sync: {0}")]
+    Peer(String),
     #[error("{0}")]
     Crypto(CryptoError),
     #[error("file system error: {0}")]

@@ -97,11 +97,12 @@ impl WriteTx<'_> {
     ) -> Result<()> {
         let snapshot = doc.save();
         let sealed = self.store.sealer().seal(&snapshot_aad(id, kind), &snapshot)?;
-        sqlx::query("INSERT INTO documents (id, kind, snapshot, snapshot_len) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO documents (id, kind, snapshot, snapshot_len, heads) VALUES (?, ?, ?, ?, ?)")
             .bind(id.as_slice())
             .bind(kind.as_str())
             .bind(&sealed)
             .bind(snapshot.len() as i64)
+            .bind(super::sync::encode_heads(&doc.get_heads()))
             .execute(&mut *self.tx)
             .await?;
         Ok(())
@@ -135,9 +136,10 @@ impl WriteTx<'_> {
             .execute(&mut *self.tx)
             .await?;
         sqlx::query(
-            "UPDATE documents SET chunks_len = chunks_len + ?, next_chunk = next_chunk + 1, version = version + 1 WHERE id = ?",
+            "UPDATE documents SET chunks_len = chunks_len + ?, next_chunk = next_chunk + 1, version = version + 1, heads = ? WHERE id = ?",
         )
         .bind(chunk.len() as i64)
+        .bind(super::sync::encode_heads(&doc.get_heads()))
         .bind(id.as_slice())
         .execute(&mut *self.tx)
         .await?;
@@ -153,9 +155,10 @@ impl WriteTx<'_> {
             .execute(&mut *self.tx)
             .await?;
         // Chunk numbers keep rising so that an old sealed chunk can never be replayed.
-        sqlx::query("UPDATE documents SET snapshot = ?, snapshot_len = ?, chunks_len = 0, next_chunk = next_chunk + 1, version = version + 1 WHERE id = ?")
+        sqlx::query("UPDATE documents SET snapshot = ?, snapshot_len = ?, chunks_len = 0, next_chunk = next_chunk + 1, version = version + 1, heads = ? WHERE id = ?")
             .bind(&sealed)
             .bind(snapshot.len() as i64)
+            .bind(super::sync::encode_heads(&doc.get_heads()))
             .bind(id.as_slice())
             .execute(&mut *self.tx)
             .await?;

@@ -15,7 +15,7 @@ mod sync;
 pub use audit::{AuditAction, AuditEntry};
 pub use documents::DocumentStorage;
 pub use index::{DueTask, LatestNews2, PatientSummary, VisitSummary};
-pub use sync::{OutboxItem, UnpushedDocument};
+pub use sync::{DocumentHeads, OutboxItem, UnpushedDocument};
 
 use crate::clinical::NhsNumber;
 use crate::crypto::{BlindIndex, KdfParams, Sealer, Vault};

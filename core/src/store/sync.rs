@@ -26,7 +26,7 @@ pub struct OutboxItem {
     pub payload: Vec<u8>,
 }
 
-fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+pub(super) fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
     heads.iter().flat_map(|h| h.0).collect()
 }
 
@@ -135,6 +135,67 @@ impl WriteTx<'_> {
     /// Removes what the relay acknowledged.
     pub async fn clear_outbox_through(&mut self, seq: i64) -> Result<()> {
         sqlx::query("DELETE FROM sync_outbox WHERE seq <= ?").bind(seq).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+}
+
+/// One document as a direct-sync summary sees it.
+#[derive(Debug)]
+pub struct DocumentHeads {
+    pub id: [u8; 16],
+    pub kind: DocumentKind,
+    /// `None` when not yet recorded (documents written before heads were kept).
+    pub heads: Option<Vec<ChangeHash>>,
+}
+
+impl WriteTx<'_> {
+    pub async fn all_document_heads(&mut self) -> Result<Vec<DocumentHeads>> {
+        let rows = sqlx::query("SELECT id, kind, heads FROM documents").fetch_all(&mut *self.tx).await?;
+        rows.into_iter()
+            .map(|r| {
+                let id: Vec<u8> = r.try_get("id")?;
+                let kind: String = r.try_get("kind")?;
+                let heads: Option<Vec<u8>> = r.try_get("heads")?;
+                Ok(DocumentHeads {
+                    id: id.as_slice().try_into().map_err(|_| Error::Corrupt("document id length".into()))?,
+                    kind: DocumentKind::parse(&kind)
+                        .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
+                    heads: heads.map(|h| decode_heads(&h)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn set_document_heads(&mut self, id: &[u8; 16], heads: &[ChangeHash]) -> Result<()> {
+        sqlx::query("UPDATE documents SET heads = ? WHERE id = ?")
+            .bind(encode_heads(heads))
+            .bind(id.as_slice())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn peer_sync_state(&mut self, peer: &[u8; 32], id: &[u8; 16]) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT state FROM peer_sync_states WHERE peer = ? AND document_id = ?")
+            .bind(peer.as_slice())
+            .bind(id.as_slice())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(|r| r.try_get("state")).transpose()?)
+    }
+
+    /// Keeps a sync state; only for documents the store holds.
+    pub async fn put_peer_sync_state(&mut self, peer: &[u8; 32], id: &[u8; 16], state: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO peer_sync_states (peer, document_id, state) SELECT ?1, ?2, ?3
+             WHERE EXISTS (SELECT 1 FROM documents WHERE id = ?2)
+             ON CONFLICT (peer, document_id) DO UPDATE SET state = excluded.state",
+        )
+        .bind(peer.as_slice())
+        .bind(id.as_slice())
+        .bind(state)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod client;
 pub mod enrolment;
 pub mod keys;
+pub mod peer;
 pub mod registry;
 pub mod relay;
 pub mod relay_store;

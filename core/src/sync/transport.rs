@@ -67,7 +67,7 @@ impl FromStr for RelayAddress {
 }
 
 impl RelayAddress {
-    fn endpoint_addr(&self) -> EndpointAddr {
+    pub fn endpoint_addr(&self) -> EndpointAddr {
         self.addrs.iter().fold(EndpointAddr::new(self.id), |a, s| a.with_ip_addr(*s))
     }
 }

@@ -10,11 +10,13 @@ use crate::documents::visit::{ObservationSet, Signature};
 mod briefing;
 mod exports;
 mod merge;
+mod peer;
 mod record;
 mod summary;
 mod sync;
 mod team;
 
+pub use peer::PeerReport;
 pub use sync::{SyncProgress, SyncReport};
 pub use team::{DeviceListing, Invitation};
 

@@ -1,0 +1,364 @@
+//! Direct sync with another device of the team (a care home, a team base): the store side
+//! of [`PeerSession`]. What arrives is stored like any change, so it goes on to the relay
+//! at this device's next relay sync, and what came from the relay goes on to peers.
+
+use super::Workspace;
+use crate::documents::{self, DocumentKind};
+use crate::error::{Error, Result};
+use crate::store::AuditAction;
+use crate::sync::peer::{DocumentMessage, PeerEvent, PeerSession, SummaryEntry, heads_digest};
+use crate::sync::registry::Registry;
+use automerge::AutoCommit;
+use automerge::sync::{Message, State, SyncDoc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What a direct sync did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PeerReport {
+    /// The other device's public key, hex.
+    pub peer: String,
+    /// Documents that differed and were synced.
+    pub documents_synced: usize,
+    /// Documents this device did not have before.
+    pub new_documents: usize,
+    /// Documents this device changed by taking in the other's changes.
+    pub documents_changed: usize,
+    pub patients_changed: Vec<String>,
+    pub open_conflicts: usize,
+    pub unreadable: Vec<String>,
+    pub rounds: u32,
+    pub bytes_sent: usize,
+    pub bytes_received: usize,
+}
+
+fn kind_code(kind: DocumentKind) -> u8 {
+    match kind {
+        DocumentKind::Patient => 0,
+        DocumentKind::Visit => 1,
+        DocumentKind::Team => 2,
+    }
+}
+
+fn kind_of(code: u8) -> Result<DocumentKind> {
+    match code {
+        0 => Ok(DocumentKind::Patient),
+        1 => Ok(DocumentKind::Visit),
+        2 => Ok(DocumentKind::Team),
+        _ => Err(Error::Invalid(format!("unknown document kind code {code}"))),
+    }
+}
+
+/// The documents in play during one direct sync, kept loaded between rounds.
+pub(crate) struct PeerDriver<'w> {
+    ws: &'w Workspace,
+    peer: [u8; 32],
+    docs: BTreeMap<[u8; 16], (DocumentKind, AutoCommit, State, bool)>,
+    pub(crate) report: PeerReport,
+}
+
+impl Workspace {
+    /// Whether `peer` (an endpoint id) is an enrolled, unrevoked device of this team, by the
+    /// registry this device last confirmed with the relay.
+    pub async fn is_team_device(&self, peer: &[u8; 32]) -> Result<bool> {
+        let mut tx = self.store.begin_write().await?;
+        let statements = self.confirmed_registry(&mut tx).await?;
+        drop(tx);
+        let registry = Registry::replay(self.me.team_id.0, &statements)
+            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
+        Ok(registry.is_active(peer) && *peer != self.device_key.public_key())
+    }
+
+    /// A direct-sync session over every document's heads.
+    pub async fn peer_session(&self) -> Result<PeerSession> {
+        let mut tx = self.store.begin_write().await?;
+        let mut entries = Vec::new();
+        for d in tx.all_document_heads().await? {
+            let heads = match d.heads {
+                Some(h) => h,
+                None => {
+                    let Some(mut doc) = tx.load_document(&d.id, d.kind).await? else { continue };
+                    let h = doc.get_heads();
+                    tx.set_document_heads(&d.id, &h).await?;
+                    h
+                }
+            };
+            entries.push(SummaryEntry {
+                document: d.id,
+                kind: kind_code(d.kind),
+                heads: heads_digest(&heads),
+            });
+        }
+        tx.commit().await?;
+        Ok(PeerSession::new(self.me.team_id.0, entries))
+    }
+
+    pub(crate) fn peer_driver(&self, peer: [u8; 32]) -> PeerDriver<'_> {
+        PeerDriver {
+            ws: self,
+            peer,
+            docs: BTreeMap::new(),
+            report: PeerReport { peer: hex::encode(peer), ..Default::default() },
+        }
+    }
+
+    pub(crate) async fn audit_peer_sync(&self, report: &PeerReport, outcome: &Result<()>) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        let detail = match outcome {
+            Ok(()) => format!(
+                "synced directly with device {}: {} documents differed, {} changed here",
+                &report.peer[..16],
+                report.documents_synced,
+                report.documents_changed
+            ),
+            Err(e) => format!("direct sync with device {} failed: {e}", &report.peer[..16]),
+        };
+        self.audit(&mut tx, AuditAction::Sync, None, detail).await?;
+        tx.commit().await
+    }
+}
+
+impl PeerDriver<'_> {
+    pub(crate) async fn on_event(&mut self, event: PeerEvent, session: &mut PeerSession) -> Result<()> {
+        match event {
+            PeerEvent::Differing { documents } => {
+                self.report.documents_synced = documents.len();
+                let mut tx = self.ws.store.begin_write().await?;
+                for (id, code) in documents {
+                    let kind = kind_of(code)?;
+                    let doc = tx.load_document(&id, kind).await?;
+                    let exists = doc.is_some();
+                    let state = match tx.peer_sync_state(&self.peer, &id).await? {
+                        Some(b) => State::decode(&b).unwrap_or_default(),
+                        None => State::new(),
+                    };
+                    self.docs.insert(id, (kind, doc.unwrap_or_default(), state, exists));
+                }
+                drop(tx);
+                let round = self.generate();
+                session.send_round(round);
+            }
+            PeerEvent::Round { round, messages } => {
+                if session.is_done() {
+                    return Ok(());
+                }
+                self.report.rounds = round;
+                self.apply(messages).await?;
+                let next = self.generate();
+                session.send_round(next);
+            }
+            PeerEvent::Done => {
+                let mut tx = self.ws.store.begin_write().await?;
+                for (id, (_, _, state, exists)) in &self.docs {
+                    if *exists {
+                        tx.put_peer_sync_state(&self.peer, id, &state.encode()).await?;
+                    }
+                }
+                tx.commit().await?;
+                self.report.patients_changed.sort();
+            }
+        }
+        Ok(())
+    }
+
+    fn generate(&mut self) -> Vec<DocumentMessage> {
+        let mut out = Vec::new();
+        for (id, (kind, doc, state, _)) in self.docs.iter_mut() {
+            if let Some(m) = doc.sync().generate_sync_message(state) {
+                out.push(DocumentMessage { document: *id, kind: kind_code(*kind), message: m.encode() });
+            }
+        }
+        out
+    }
+
+    /// Takes in one round of the other device's messages, in one transaction.
+    async fn apply(&mut self, messages: Vec<DocumentMessage>) -> Result<()> {
+        let mut tx = self.ws.store.begin_write().await?;
+        for m in messages {
+            let Some((kind, doc, state, exists)) = self.docs.get_mut(&m.document) else {
+                return Err(Error::Invalid("the other device sent a document outside the summary".into()));
+            };
+            if kind_code(*kind) != m.kind {
+                return Err(Error::Invalid("the other device changed a document's kind".into()));
+            }
+            let message = Message::decode(&m.message).map_err(|e| {
+                Error::Invalid(format!("the other device sent a malformed sync message: {e}"))
+            })?;
+            let before = doc.get_heads();
+            doc.sync()
+                .receive_sync_message(state, message)
+                .map_err(|e| Error::Invalid(format!("the other device's changes do not apply: {e}")))?;
+            let after = doc.get_heads();
+            if after == before {
+                continue;
+            }
+            let id = m.document;
+            if !*exists {
+                tx.insert_document(&id, *kind, doc).await?;
+                *exists = true;
+                self.report.new_documents += 1;
+            } else {
+                let chunk = doc.save_after(&before);
+                tx.append_chunk(&id, *kind, &chunk, doc).await?;
+            }
+            self.report.documents_changed += 1;
+            if let Err(e) = documents::check_header(doc, *kind) {
+                self.report.unreadable.push(format!("{kind} {}: {e}", hex::encode(id)));
+                continue;
+            }
+            let (_, open) = self.ws.refresh_after_merge(&mut tx, id, *kind, doc).await?;
+            self.report.open_conflicts += open;
+            if *kind == DocumentKind::Patient
+                && let Ok(r) = documents::read::<crate::documents::PatientRecord, _>(doc, *kind)
+                && !self.report.patients_changed.contains(&r.demographics.name)
+            {
+                self.report.patients_changed.push(r.demographics.name);
+            }
+        }
+        tx.commit().await
+    }
+}
+
+/// How long a direct sync waits for the other device before giving up on it.
+pub const PEER_STALL: std::time::Duration = std::time::Duration::from_secs(15);
+
+fn peer_err(e: impl std::fmt::Display) -> Error {
+    Error::Peer(e.to_string())
+}
+
+impl Workspace {
+    /// Runs a direct sync with an authenticated team device over a byte stream.
+    pub async fn sync_with_peer_stream(
+        &self,
+        peer: [u8; 32],
+        mut r: impl tokio::io::AsyncRead + Unpin,
+        mut w: impl tokio::io::AsyncWrite + Unpin,
+    ) -> Result<PeerReport> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut session = self.peer_session().await?;
+        let mut driver = self.peer_driver(peer);
+        let outcome: Result<()> = async {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                while let Some(f) = session.poll_transmit() {
+                    w.write_all(&f).await.map_err(peer_err)?;
+                }
+                w.flush().await.map_err(peer_err)?;
+                while let Some(ev) = session.poll_event() {
+                    driver.on_event(ev, &mut session).await?;
+                }
+                if session.poll_transmit_pending() {
+                    continue;
+                }
+                if session.is_done() {
+                    let _ = w.shutdown().await;
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                        while r.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+                    })
+                    .await;
+                    return Ok(());
+                }
+                let n = tokio::time::timeout(PEER_STALL, r.read(&mut buf))
+                    .await
+                    .map_err(|_| peer_err("the other device stopped answering"))?
+                    .map_err(peer_err)?;
+                if n == 0 {
+                    return Err(peer_err("the other device closed the connection before the sync finished"));
+                }
+                session.handle_input(&buf[..n]).map_err(peer_err)?;
+            }
+        }
+        .await;
+        driver.report.bytes_sent = session.bytes_sent;
+        driver.report.bytes_received = session.bytes_received;
+        self.audit_peer_sync(&driver.report, &outcome).await?;
+        outcome?;
+        Ok(driver.report)
+    }
+
+    /// Dials a team device by address and syncs directly with it.
+    pub async fn sync_with_peer(&self, peer: &crate::sync::transport::RelayAddress) -> Result<PeerReport> {
+        let id = *peer.id.as_bytes();
+        if !self.is_team_device(&id).await? {
+            return Err(Error::Peer(
+                "that device is not an enrolled, unrevoked device of your team (sync with the relay to learn of new devices)".into(),
+            ));
+        }
+        let ep = crate::sync::transport::endpoint(
+            self.device_key.seed(),
+            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            vec![],
+        )
+        .await?;
+        let result = async {
+            let conn = ep
+                .connect(peer.endpoint_addr(), crate::sync::peer::PEER_ALPN)
+                .await
+                .map_err(|e| Error::Peer(format!("could not reach {peer}: {e}")))?;
+            let (send, recv) = conn.open_bi().await.map_err(peer_err)?;
+            let out = self.sync_with_peer_stream(id, recv, send).await;
+            conn.close(0u32.into(), b"done");
+            out
+        }
+        .await;
+        ep.close().await;
+        result
+    }
+
+    /// Listens for team devices and syncs with each that connects, one at a time, until
+    /// `stop` completes. `ready` gets the address to give the other devices.
+    pub async fn listen(
+        &self,
+        bind: std::net::SocketAddr,
+        ready: impl FnOnce(&crate::sync::transport::RelayAddress),
+        mut on_sync: impl FnMut(Result<PeerReport>),
+        stop: impl std::future::Future<Output = ()>,
+    ) -> Result<()> {
+        let ep = crate::sync::transport::endpoint(
+            self.device_key.seed(),
+            bind,
+            vec![crate::sync::peer::PEER_ALPN.to_vec()],
+        )
+        .await?;
+        ready(&crate::sync::transport::address_of(&ep));
+        tokio::pin!(stop);
+        loop {
+            let incoming = tokio::select! {
+                _ = &mut stop => break,
+                i = ep.accept() => match i { Some(i) => i, None => break },
+            };
+            let conn = match incoming.await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a device failed the handshake");
+                    continue;
+                }
+            };
+            let peer = *conn.remote_id().as_bytes();
+            if !self.is_team_device(&peer).await? {
+                tracing::warn!(peer = %hex::encode(&peer[..8]), "refused a device that is not an active device of this team");
+                conn.close(1u32.into(), b"not a device of this team");
+                on_sync(Err(Error::Peer(format!(
+                    "refused device {}: not an active device of this team",
+                    hex::encode(&peer[..8])
+                ))));
+                continue;
+            }
+            let result = async {
+                let (send, recv) = tokio::time::timeout(PEER_STALL, conn.accept_bi())
+                    .await
+                    .map_err(|_| peer_err("the other device connected but never started the sync"))?
+                    .map_err(peer_err)?;
+                self.sync_with_peer_stream(peer, recv, send).await
+            }
+            .await;
+            if let Err(e) = &result {
+                tracing::warn!(peer = %hex::encode(&peer[..8]), error = %e, "a direct sync failed");
+            }
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), conn.closed()).await;
+            on_sync(result);
+        }
+        ep.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,152 @@
+//! Direct sync between team devices over iroh on loopback, with no relay in the path.
+
+mod common;
+
+use common::{address, enrol, founder, relay};
+use hedgerow_core::documents::{DocumentKind, Role};
+use hedgerow_core::ids::PatientId;
+use hedgerow_core::sync::transport::RelayAddress;
+use hedgerow_core::workspace::{NewProblem, PeerReport};
+use hedgerow_core::{Error, NewPatient, Workspace};
+
+/// `listener` listens until `dialer` has synced with it once; returns both reports.
+async fn meet(
+    listener: &Workspace,
+    dialer: &Workspace,
+) -> (Result<PeerReport, Error>, Vec<Result<PeerReport, Error>>) {
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<RelayAddress>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut heard = Vec::new();
+    let listening = listener.listen(
+        "127.0.0.1:0".parse().unwrap(),
+        |a| {
+            let _ = addr_tx.send(a.clone());
+        },
+        |r| heard.push(r),
+        async {
+            let _ = stop_rx.await;
+        },
+    );
+    let dialing = async {
+        let addr = addr_rx.await.unwrap();
+        let r = dialer.sync_with_peer(&addr).await;
+        let _ = stop_tx.send(());
+        r
+    };
+    let (l, d) = tokio::join!(listening, dialing);
+    l.unwrap();
+    (d, heard)
+}
+
+async fn record(ws: &Workspace, p: PatientId) -> serde_json::Value {
+    serde_json::to_value(ws.open_patient(p).await.unwrap().record).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_sync_directly_and_a_third_gets_everything_from_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = relay(tmp.path());
+    let addr = address(&relay);
+    let nurse = founder(&relay, "Nia Penhallow", Role::DistrictNurse).await;
+    let gp = enrol(&nurse, &relay, "Dr Tomasz Orrell", Role::Gp).await;
+    let hospice = enrol(&nurse, &relay, "Bryony Tregear", Role::HospiceNurse).await;
+    let p = nurse
+        .ws
+        .add_patient(NewPatient {
+            nhs_number: "9990001235".parse().unwrap(),
+            name: "Winifred Ashdown".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
+            address: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    for d in [&nurse, &gp, &hospice, &nurse] {
+        d.ws.sync(&addr, |_| {}).await.unwrap();
+    }
+    drop(relay); // from here on, no relay: the care home has no signal
+
+    // Both edit the same plan and write their own visit notes.
+    nurse
+        .ws
+        .add_problem(p, NewProblem { title: "Pressure area care".into(), ..Default::default() })
+        .await
+        .unwrap();
+    gp.ws
+        .add_problem(p, NewProblem { title: "Review analgesia".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let nurse_visit = nurse.ws.start_visit(p).await.unwrap();
+    nurse.ws.add_note(nurse_visit, "Heels intact; repositioning chart in place.").await.unwrap();
+    let gp_visit = gp.ws.start_visit(p).await.unwrap();
+    gp.ws.add_note(gp_visit, "Pain controlled on current regime.").await.unwrap();
+
+    let (dialed, heard) = meet(&gp.ws, &nurse.ws).await;
+    let dialed = dialed.unwrap();
+    assert!(dialed.documents_synced >= 3, "{dialed:?}");
+    assert_eq!(heard.len(), 1);
+    heard.into_iter().next().unwrap().unwrap();
+    assert_eq!(record(&nurse.ws, p).await, record(&gp.ws, p).await);
+    for v in [nurse_visit, gp_visit] {
+        assert_eq!(
+            nurse.ws.open_visit(v).await.unwrap().narrative,
+            gp.ws.open_visit(v).await.unwrap().narrative
+        );
+    }
+    let titles = record(&gp.ws, p).await["care_plan"].as_object().unwrap().len();
+    assert_eq!(titles, 2);
+
+    // The hospice nurse meets only the GP, and gets the nurse's work too.
+    let (r, _) = meet(&gp.ws, &hospice.ws).await;
+    r.unwrap();
+    assert_eq!(record(&hospice.ws, p).await, record(&nurse.ws, p).await);
+    assert_eq!(
+        hospice.ws.open_visit(nurse_visit).await.unwrap().narrative,
+        "Heels intact; repositioning chart in place."
+    );
+    for id in [p.0, nurse_visit.0, gp_visit.0] {
+        let kind = if id == p.0 { DocumentKind::Patient } else { DocumentKind::Visit };
+        assert_eq!(
+            hospice.ws.document_heads(id, kind).await.unwrap(),
+            nurse.ws.document_heads(id, kind).await.unwrap()
+        );
+    }
+
+    // Meeting again with nothing new: nothing differs.
+    let (again, _) = meet(&gp.ws, &nurse.ws).await;
+    let again = again.unwrap();
+    assert_eq!((again.documents_synced, again.documents_changed), (0, 0), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_outside_the_team_and_revoked_devices_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = relay(tmp.path());
+    let addr = address(&relay);
+    let nurse = founder(&relay, "Nia Penhallow", Role::DistrictNurse).await;
+    let gp = enrol(&nurse, &relay, "Dr Tomasz Orrell", Role::Gp).await;
+    let other = founder(&relay, "Ffion Carrow", Role::DistrictNurse).await;
+    for d in [&nurse, &gp] {
+        d.ws.sync(&addr, |_| {}).await.unwrap();
+    }
+
+    // A device of another team dials: the listener refuses it and keeps listening.
+    let (dialed, heard) = meet(&gp.ws, &other.ws).await;
+    assert!(matches!(dialed, Err(Error::Peer(_))), "{dialed:?}");
+    assert!(heard.is_empty(), "the other team's dialler never reached the listener: it refused to dial");
+
+    // Revoked: the GP's device learns of it from the relay and refuses the revoked device.
+    let hospice = enrol(&nurse, &relay, "Bryony Tregear", Role::HospiceNurse).await;
+    gp.ws.sync(&addr, |_| {}).await.unwrap();
+    nurse.ws.sync(&addr, |_| {}).await.unwrap();
+    nurse.ws.revoke_device(&hospice.ws.identity().device_id.to_hex(), "left the team").await.unwrap();
+    nurse.ws.sync(&addr, |_| {}).await.unwrap();
+    gp.ws.sync(&addr, |_| {}).await.unwrap();
+    let (dialed, heard) = meet(&gp.ws, &hospice.ws).await;
+    assert!(dialed.is_err(), "a revoked device synced directly: {dialed:?}");
+    assert!(matches!(heard.as_slice(), [Err(Error::Peer(_))]), "{heard:?}");
+
+    // The listener still serves its team afterwards.
+    let (ok, _) = meet(&gp.ws, &nurse.ws).await;
+    ok.unwrap();
+}

@@ -45,12 +45,25 @@ pub enum Command {
     /// The team's devices: list them, revoke one (admins).
     #[command(subcommand)]
     Device(DeviceCommand),
-    /// Send this device's changes to the relay and fetch everyone else's.
+    /// Send this device's changes to the relay and fetch everyone else's; or, with
+    /// --peer, sync directly with a team device nearby (no internet needed).
     Sync {
         /// The relay's address, as hedgerow-relay prints it (ENDPOINT_ID@IP:PORT);
         /// remembered after the first sync.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "peer")]
         relay: Option<String>,
+        /// A team device's address, as `hedgerow listen` prints it.
+        #[arg(long)]
+        peer: Option<String>,
+    },
+    /// Wait for team devices to sync directly with this one (Ctrl-C to stop).
+    Listen {
+        /// The UDP address to listen on.
+        #[arg(long, default_value = "0.0.0.0:4920")]
+        listen: std::net::SocketAddr,
+        /// Stop after this many syncs (for scripts).
+        #[arg(long)]
+        count: Option<usize>,
     },
     /// Patients on the caseload.
     #[command(subcommand)]

@@ -73,7 +73,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Team(cmd) => crate::team_commands::team(&dir, json, cmd).await?,
         Command::Device(cmd) => crate::team_commands::device(&dir, json, cmd).await?,
-        Command::Sync { relay } => crate::team_commands::sync(&dir, json, relay).await?,
+        Command::Sync { relay, peer: Some(peer) } if relay.is_none() => {
+            crate::team_commands::sync_peer(&dir, json, &peer).await?
+        }
+        Command::Sync { relay, .. } => crate::team_commands::sync(&dir, json, relay).await?,
+        Command::Listen { listen, count } => crate::team_commands::listen(&dir, json, listen, count).await?,
         Command::Patient(cmd) => patient(&dir, json, cmd).await?,
         Command::Visit(cmd) => visit(&dir, json, cmd).await?,
         Command::Tasks(cmd) => record_commands::tasks(&dir, json, cmd).await?,

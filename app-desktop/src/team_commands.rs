@@ -6,7 +6,7 @@ use crate::output::print_json;
 use crate::passphrase;
 use anyhow::{Context, Result, anyhow};
 use hedgerow_core::sync::transport::RelayAddress;
-use hedgerow_core::workspace::SyncReport;
+use hedgerow_core::workspace::{PeerReport, SyncReport};
 use hedgerow_core::{NewClinician, Workspace};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -219,4 +219,88 @@ fn write_qr(path: &Path, code: &str) -> Result<()> {
     let qr = qrcode::QrCode::new(code.as_bytes()).context("making the QR code")?;
     let img = qr.render::<image::Luma<u8>>().min_dimensions(360, 360).build();
     img.save(path).with_context(|| format!("writing {}", path.display()))
+}
+
+pub async fn sync_peer(dir: &Path, json: bool, peer: &str) -> Result<()> {
+    let ws = open(dir).await?;
+    let addr = parse_relay(peer)?;
+    let result = ws.sync_with_peer(&addr).await;
+    ws.close().await;
+    let r = result.with_context(|| format!("syncing directly with {peer}"))?;
+    if json {
+        print_json(&serde_json::to_value(&r)?);
+    } else {
+        print_peer_report(&r);
+    }
+    Ok(())
+}
+
+fn print_peer_report(r: &PeerReport) {
+    println!(
+        "Synced directly with device {}: {} documents differed, {} changed here ({} new).",
+        &r.peer[..16],
+        r.documents_synced,
+        r.documents_changed,
+        r.new_documents
+    );
+    if !r.patients_changed.is_empty() {
+        println!("Changed: {}", r.patients_changed.join(", "));
+    }
+    if r.open_conflicts > 0 {
+        println!(
+            "ATTENTION: {} open conflicts where clinicians disagree: run `hedgerow conflicts`.",
+            r.open_conflicts
+        );
+    }
+}
+
+pub async fn listen(dir: &Path, json: bool, bind: std::net::SocketAddr, count: Option<usize>) -> Result<()> {
+    let ws = open(dir).await?;
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut syncs = 0usize;
+    let stop = async {
+        let mut seen = 0usize;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                Some(()) = done_rx.recv() => {
+                    seen += 1;
+                    if count.is_some_and(|c| seen >= c) {
+                        break;
+                    }
+                }
+            }
+        }
+    };
+    let result = ws
+        .listen(
+            bind,
+            |addr| {
+                if json {
+                    print_json(&json!({ "listening": addr.to_string() }));
+                } else {
+                    println!("Listening for team devices at {addr}");
+                    println!("On the other device: hedgerow sync --peer {addr}");
+                }
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+            },
+            |r| {
+                syncs += 1;
+                match r {
+                    Ok(r) if json => print_json(&serde_json::to_value(&r).unwrap_or_default()),
+                    Ok(r) => print_peer_report(&r),
+                    Err(e) => eprintln!("A direct sync failed: {e}"),
+                }
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+                let _ = done_tx.send(());
+            },
+            stop,
+        )
+        .await;
+    ws.close().await;
+    result?;
+    if !json {
+        println!("Stopped listening after {syncs} syncs.");
+    }
+    Ok(())
 }

@@ -30,6 +30,15 @@ fn fails(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stderr).unwrap()
 }
 
+/// Kills a helper process if the test ends early.
+struct Reap(u32);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.to_string()).status();
+    }
+}
+
 #[test]
 fn create_invite_join_sync_and_revoke_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();
@@ -92,6 +101,34 @@ fn create_invite_join_sync_and_revoke_from_the_command_line() {
     // The GP's device is not an admin, so it may not revoke; the nurse's may.
     let devices = json(&nurse, &["sync"]);
     assert_eq!(devices["team_changed"], true, "{devices}");
+    // With no relay: the GP's device listens, the nurse's dials it directly.
+    json(
+        &nurse,
+        &["patient", "add", "--nhs", "999 000 0018", "--name", "Albert Penrose", "--dob", "1931-02-03"],
+    );
+    let mut listener = Command::new(env!("CARGO_BIN_EXE_hedgerow"))
+        .args(["--data", gp.to_str().unwrap(), "listen", "--listen", "127.0.0.1:0", "--count", "1"])
+        .env("HEDGEROW_PASSPHRASE", PASS)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let listener_pid = listener.id();
+    let _reap = Reap(listener_pid);
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(listener.stdout.as_mut().unwrap()), &mut line)
+        .unwrap();
+    let peer = line
+        .trim()
+        .strip_prefix("Listening for team devices at ")
+        .expect("the listener prints its address")
+        .to_owned();
+    let direct = json(&nurse, &["sync", "--peer", &peer]);
+    assert!(direct["documents_synced"].as_u64().unwrap() >= 2, "{direct}");
+    assert!(listener.wait().unwrap().success());
+    let list = json(&gp, &["patient", "list"]);
+    assert!(list.to_string().contains("Albert Penrose"), "{list}");
+
     let list = json(&nurse, &["device", "list"]);
     let gp_device =
         list["devices"].as_array().unwrap().iter().find(|d| d["label"] == "surgery laptop").unwrap().clone();

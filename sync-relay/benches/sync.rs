@@ -290,6 +290,109 @@ async fn delay_proxy(front: tokio::net::UdpSocket, target: std::net::SocketAddr,
     }
 }
 
+/// Two devices with `n` records, `k` of them changed on one: direct sync (summary, then
+/// Automerge sync on the differing documents) against one full Automerge sync exchange per
+/// document with fresh sync states (what a per-document repository does on connect).
+async fn peer_vs_per_document(n: usize, ks: &[usize]) {
+    use automerge::sync::{State, SyncDoc};
+    println!("\n## Direct sync between two devices, {n} records, against a sync exchange per document\n");
+    println!(
+        "| changed k | direct: time | direct: bytes | per document: time | per document: bytes | time ratio | bytes ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let tmp = tempfile::tempdir().unwrap();
+    let relay: Arc<RelayState<SqliteRelayStorage>> =
+        Arc::new(RelayState::new(SqliteRelayStorage::open(&tmp.path().join("relay")).await.unwrap()));
+    let (a, ids) = caseload(&tmp.path().join("a"), &relay, n).await;
+    let code = a.invite_device(false, chrono::Duration::hours(1)).await.unwrap().code;
+    a.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
+    let b = Workspace::join_via(
+        &tmp.path().join("b"),
+        PASS,
+        clinician("Dr Tomasz Orrell", Role::Gp),
+        "bench",
+        &code,
+        &mut MemoryLink::new(relay.clone()),
+    )
+    .await
+    .unwrap();
+    b.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
+    a.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
+    direct(&a, &b).await; // both hold everything, and keep per-peer state
+    for &k in ks {
+        for (j, p) in ids.iter().take(k).enumerate() {
+            a.add_problem(
+                *p,
+                NewProblem { title: format!("Direct item {j} for k {k}"), ..Default::default() },
+            )
+            .await
+            .unwrap();
+        }
+        // The per-document exchange, on copies of the same documents.
+        let mut docs = Vec::new();
+        let t = Instant::now();
+        for p in &ids {
+            let x = AutoCommit::load(&a.export_patient_document(*p).await.unwrap()).unwrap();
+            let y = AutoCommit::load(&b.export_patient_document(*p).await.unwrap()).unwrap();
+            docs.push((x, y));
+        }
+        let mut bytes = 0usize;
+        for (x, y) in docs.iter_mut() {
+            let (mut sx, mut sy) = (State::new(), State::new());
+            loop {
+                let mut quiet = true;
+                if let Some(m) = x.sync().generate_sync_message(&mut sx) {
+                    let e = m.encode();
+                    bytes += e.len();
+                    y.sync()
+                        .receive_sync_message(&mut sy, automerge::sync::Message::decode(&e).unwrap())
+                        .unwrap();
+                    quiet = false;
+                }
+                if let Some(m) = y.sync().generate_sync_message(&mut sy) {
+                    let e = m.encode();
+                    bytes += e.len();
+                    x.sync()
+                        .receive_sync_message(&mut sx, automerge::sync::Message::decode(&e).unwrap())
+                        .unwrap();
+                    quiet = false;
+                }
+                if quiet {
+                    break;
+                }
+            }
+        }
+        let naive = t.elapsed();
+        let t = Instant::now();
+        let (ra, _) = direct(&a, &b).await;
+        let ours = t.elapsed();
+        let ours_bytes = ra.bytes_sent + ra.bytes_received;
+        println!(
+            "| {k} | {:.0} ms | {} | {:.0} ms | {} | {:.3} | {:.3} |",
+            ours.as_secs_f64() * 1e3,
+            ours_bytes,
+            naive.as_secs_f64() * 1e3,
+            bytes,
+            ours.as_secs_f64() / naive.as_secs_f64(),
+            ours_bytes as f64 / bytes as f64
+        );
+    }
+}
+
+async fn direct(
+    a: &Workspace,
+    b: &Workspace,
+) -> (hedgerow_core::workspace::PeerReport, hedgerow_core::workspace::PeerReport) {
+    let (x, y) = tokio::io::duplex(1 << 20);
+    let (xr, xw) = tokio::io::split(x);
+    let (yr, yw) = tokio::io::split(y);
+    let (ra, rb) = tokio::join!(
+        a.sync_with_peer_stream(b.device_public_key(), xr, xw),
+        b.sync_with_peer_stream(a.device_public_key(), yr, yw)
+    );
+    (ra.unwrap(), rb.unwrap())
+}
+
 struct PushOne(Option<hedgerow_core::sync::wire::LogEntry>);
 
 impl SessionHandler for PushOne {
@@ -402,12 +505,18 @@ fn main() {
             Some("first-sync") => {
                 first_sync(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000)).await
             }
+            Some("peer") => {
+                let n = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+                peer_vs_per_document(n, &[0, 1, 10, 100]).await
+            }
             Some("load") => relay_load(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000)).await,
             _ => {
                 let n: usize =
                     std::env::var("HEDGEROW_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
                 nothing_changed_and_k_of_n(&[n / 10, n]).await;
                 first_sync(n).await;
+                peer_vs_per_document(n / 10, &[0, 1, 10, 100]).await;
+                peer_vs_per_document(n, &[0, 1, 10, 100]).await;
                 relay_load(1000).await;
             }
         }

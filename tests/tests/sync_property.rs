@@ -27,7 +27,9 @@ fn op(devices: usize) -> impl Strategy<Value = Op> {
         (0..devices).prop_map(Op::Plan),
         (0..devices).prop_map(Op::Note),
         (0..devices).prop_map(Op::Relay),
-        (0..devices, 0..devices).prop_filter("two devices", |(a, b)| a != b).prop_map(|(a, b)| Op::Direct(a, b)),
+        (0..devices, 0..devices)
+            .prop_filter("two devices", |(a, b)| a != b)
+            .prop_map(|(a, b)| Op::Direct(a, b)),
     ]
 }
 
@@ -47,7 +49,11 @@ async fn run(devices: usize, ops: Vec<Op>) {
     let dirs: Vec<_> = (0..=devices).map(|_| tempfile::tempdir().unwrap()).collect();
     let relay = Arc::new(RelayState::new(SqliteRelayStorage::open(dirs[devices].path()).await.unwrap()));
     let link = || MemoryLink::new(relay.clone());
-    let clinician = |i: usize| NewClinician { name: format!("Clinician {i}"), role: Role::DistrictNurse, registration: None };
+    let clinician = |i: usize| NewClinician {
+        name: format!("Clinician {i}"),
+        role: Role::DistrictNurse,
+        registration: None,
+    };
     let first = Workspace::create(dirs[0].path(), PASSPHRASE, clinician(0), None).await.unwrap();
     first.create_team("Property team").await.unwrap();
     let mut codes = Vec::new();
@@ -67,7 +73,16 @@ async fn run(devices: usize, ops: Vec<Op>) {
     first.sync_via(&mut link(), |_| {}).await.unwrap();
     let mut ws = vec![first];
     for (i, code) in codes.iter().enumerate() {
-        let w = Workspace::join_via(dirs[i + 1].path(), PASSPHRASE, clinician(i + 1), "laptop", code, &mut link()).await.unwrap();
+        let w = Workspace::join_via(
+            dirs[i + 1].path(),
+            PASSPHRASE,
+            clinician(i + 1),
+            "laptop",
+            code,
+            &mut link(),
+        )
+        .await
+        .unwrap();
         w.sync_via(&mut link(), |_| {}).await.unwrap();
         ws.push(w);
     }
@@ -81,7 +96,10 @@ async fn run(devices: usize, ops: Vec<Op>) {
         match o {
             Op::Plan(d) => {
                 let title = format!("item {n} by {d}");
-                ws[d].add_problem(patient, NewProblem { title: title.clone(), ..Default::default() }).await.unwrap();
+                ws[d]
+                    .add_problem(patient, NewProblem { title: title.clone(), ..Default::default() })
+                    .await
+                    .unwrap();
                 expected_plan.push(title);
             }
             Op::Note(d) => {
@@ -109,7 +127,15 @@ async fn run(devices: usize, ops: Vec<Op>) {
     let record = serde_json::to_value(ws[0].open_patient(patient).await.unwrap().record).unwrap();
     for w in &ws {
         assert_eq!(w.document_heads(patient.0, DocumentKind::Patient).await.unwrap(), heads);
-        let titles: Vec<String> = w.open_patient(patient).await.unwrap().record.care_plan.values().map(|c| c.title.clone()).collect();
+        let titles: Vec<String> = w
+            .open_patient(patient)
+            .await
+            .unwrap()
+            .record
+            .care_plan
+            .values()
+            .map(|c| c.title.clone())
+            .collect();
         for t in &expected_plan {
             assert!(titles.contains(t), "lost plan item {t}");
         }
@@ -151,14 +177,22 @@ async fn a_direct_sync_cut_mid_way_loses_nothing() {
     use tokio::io::AsyncReadExt;
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let relay = Arc::new(RelayState::new(SqliteRelayStorage::open(dirs[2].path()).await.unwrap()));
-    let clinician = |name: &str| NewClinician { name: name.into(), role: Role::DistrictNurse, registration: None };
+    let clinician =
+        |name: &str| NewClinician { name: name.into(), role: Role::DistrictNurse, registration: None };
     let a = Workspace::create(dirs[0].path(), PASSPHRASE, clinician("Nia Penhallow"), None).await.unwrap();
     a.create_team("Cut team").await.unwrap();
     let code = a.invite_device(false, chrono::Duration::hours(1)).await.unwrap().code;
     a.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
-    let b = Workspace::join_via(dirs[1].path(), PASSPHRASE, clinician("Dr Tomasz Orrell"), "laptop", &code, &mut MemoryLink::new(relay.clone()))
-        .await
-        .unwrap();
+    let b = Workspace::join_via(
+        dirs[1].path(),
+        PASSPHRASE,
+        clinician("Dr Tomasz Orrell"),
+        "laptop",
+        &code,
+        &mut MemoryLink::new(relay.clone()),
+    )
+    .await
+    .unwrap();
     let patients: Vec<NewPatient> = (0..40)
         .map(|i| NewPatient {
             nhs_number: hedgerow_tests::fictional_nhs_number(i).parse().unwrap(),
@@ -176,10 +210,7 @@ async fn a_direct_sync_cut_mid_way_loses_nothing() {
         // B hears only the first `cut` bytes, then its connection drops.
         let (ra, rb) = tokio::join!(
             a.sync_with_peer_stream(b.device_public_key(), xr, xw),
-            async {
-                let r = b.sync_with_peer_stream(a.device_public_key(), yr.take(cut), yw).await;
-                r
-            }
+            b.sync_with_peer_stream(a.device_public_key(), yr.take(cut), yw)
         );
         assert!(ra.is_err() || rb.is_err(), "a sync cut at {cut} bytes cannot have finished");
     }

@@ -53,8 +53,11 @@ pub enum Command {
         #[arg(long, conflicts_with = "peer")]
         relay: Option<String>,
         /// A team device's address, as `hedgerow listen` prints it.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "nearby")]
         peer: Option<String>,
+        /// Find team devices listening on this network (mDNS) and sync with each.
+        #[arg(long, conflicts_with = "relay")]
+        nearby: bool,
     },
     /// Wait for team devices to sync directly with this one (Ctrl-C to stop).
     Listen {

@@ -73,7 +73,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Team(cmd) => crate::team_commands::team(&dir, json, cmd).await?,
         Command::Device(cmd) => crate::team_commands::device(&dir, json, cmd).await?,
-        Command::Sync { relay, peer: Some(peer) } if relay.is_none() => {
+        Command::Sync { nearby: true, .. } => crate::team_commands::sync_nearby(&dir, json).await?,
+        Command::Sync { relay, peer: Some(peer), .. } if relay.is_none() => {
             crate::team_commands::sync_peer(&dir, json, &peer).await?
         }
         Command::Sync { relay, .. } => crate::team_commands::sync(&dir, json, relay).await?,

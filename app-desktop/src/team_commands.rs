@@ -235,6 +235,38 @@ pub async fn sync_peer(dir: &Path, json: bool, peer: &str) -> Result<()> {
     Ok(())
 }
 
+pub async fn sync_nearby(dir: &Path, json: bool) -> Result<()> {
+    let ws = open(dir).await?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_message("looking for team devices on this network");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let found = ws.nearby_devices(std::time::Duration::from_secs(3)).await;
+    bar.finish_and_clear();
+    let found = found?;
+    let mut reports = Vec::new();
+    for addr in &found {
+        match ws.sync_with_peer(addr).await {
+            Ok(r) => {
+                if !json {
+                    print_peer_report(&r);
+                }
+                reports.push(serde_json::to_value(&r)?);
+            }
+            Err(e) => {
+                eprintln!("Could not sync with {addr}: {e}");
+                reports.push(json!({ "peer": addr.to_string(), "error": e.to_string() }));
+            }
+        }
+    }
+    ws.close().await;
+    if json {
+        print_json(&json!({ "found": found.len(), "syncs": reports }));
+    } else if found.is_empty() {
+        println!("No team device is listening on this network (on theirs: hedgerow listen).");
+    }
+    Ok(())
+}
+
 fn print_peer_report(r: &PeerReport) {
     println!(
         "Synced directly with device {}: {} documents differed, {} changed here ({} new).",

@@ -150,3 +150,30 @@ async fn devices_outside_the_team_and_revoked_devices_are_refused() {
     let (ok, _) = meet(&gp.ws, &nurse.ws).await;
     ok.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn team_devices_listening_nearby_are_found_without_internet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = relay(tmp.path());
+    let addr = address(&relay);
+    let nurse = founder(&relay, "Nia Penhallow", Role::DistrictNurse).await;
+    let gp = enrol(&nurse, &relay, "Dr Tomasz Orrell", Role::Gp).await;
+    nurse.ws.sync(&addr, |_| {}).await.unwrap();
+    drop(relay);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let listening = gp.ws.listen("0.0.0.0:0".parse().unwrap(), |_| {}, |_| {}, async {
+        let _ = stop_rx.await;
+    });
+    let looking = async {
+        let found = nurse.ws.nearby_devices(std::time::Duration::from_secs(4)).await.unwrap();
+        let _ = stop_tx.send(());
+        found
+    };
+    let (l, found) = tokio::join!(listening, looking);
+    l.unwrap();
+    let gp_key = gp.ws.device_public_key();
+    assert!(
+        found.iter().any(|a| *a.id.as_bytes() == gp_key),
+        "the GP's listening device was not found: {found:?}"
+    );
+}

@@ -298,7 +298,11 @@ async fn broken_frames_and_forged_bundles_are_refused_and_the_relay_keeps_servin
         Refusal::BadSignature
     );
     // A bundle over the size limit.
-    let big = BundleBody { document: [1; 16], kind: "patient".into(), changes: vec![0; wire::MAX_BUNDLE] };
+    // Random bytes, which do not compress.
+    let noise: Vec<u8> = (0..wire::MAX_BUNDLE / 32)
+        .flat_map(|_| hedgerow_core::crypto::random_bytes::<32>().unwrap())
+        .collect();
+    let big = BundleBody { document: [1; 16], kind: "patient".into(), changes: noise };
     assert!(matches!(seal_bundle(&admin.key, &team, &ring, &big, None), Err(BundleError::TooLarge(_))));
 
     // Nothing forged was stored, each refusal was logged, and the relay still serves.

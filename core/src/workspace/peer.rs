@@ -320,6 +320,11 @@ impl Workspace {
             vec![crate::sync::peer::PEER_ALPN.to_vec()],
         )
         .await?;
+        // Found by team devices on the same network; a network that forbids multicast
+        // still allows dialling by address.
+        if let Err(e) = advertise(&ep) {
+            tracing::warn!(error = %e, "not advertising on the local network");
+        }
         ready(&crate::sync::transport::address_of(&ep));
         tokio::pin!(stop);
         loop {
@@ -361,4 +366,54 @@ impl Workspace {
         ep.close().await;
         Ok(())
     }
+}
+
+/// The mDNS service name team devices advertise under.
+const MDNS_SERVICE: &str = "hedgerow";
+
+impl Workspace {
+    /// Team devices listening on the local network, found by mDNS within `wait`. Needs no
+    /// internet, DNS or relay.
+    pub async fn nearby_devices(
+        &self,
+        wait: std::time::Duration,
+    ) -> Result<Vec<crate::sync::transport::RelayAddress>> {
+        use n0_future::StreamExt;
+        let ep = crate::sync::transport::endpoint(
+            self.device_key.seed(),
+            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            vec![],
+        )
+        .await?;
+        let mdns = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
+            .service_name(MDNS_SERVICE)
+            .advertise(false)
+            .build(ep.id())
+            .map_err(|e| Error::Peer(format!("local network discovery could not start: {e}")))?;
+        let mut events = mdns.subscribe().await;
+        let mut found: BTreeMap<[u8; 32], crate::sync::transport::RelayAddress> = BTreeMap::new();
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.next()).await {
+            if let iroh_mdns_address_lookup::DiscoveryEvent::Discovered { endpoint_info, .. } = event {
+                let addr = endpoint_info.to_endpoint_addr();
+                let id = *addr.id.as_bytes();
+                let addrs: Vec<std::net::SocketAddr> = addr.ip_addrs().copied().collect();
+                if !addrs.is_empty() && self.is_team_device(&id).await? {
+                    found.insert(id, crate::sync::transport::RelayAddress { id: addr.id, addrs });
+                }
+            }
+        }
+        ep.close().await;
+        Ok(found.into_values().collect())
+    }
+}
+
+/// Advertises a listening endpoint on the local network.
+pub(crate) fn advertise(ep: &iroh::Endpoint) -> Result<()> {
+    let mdns = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
+        .service_name(MDNS_SERVICE)
+        .build(ep.id())
+        .map_err(|e| Error::Peer(format!("local network discovery could not start: {e}")))?;
+    ep.address_lookup().map_err(|e| Error::Peer(e.to_string()))?.add(mdns);
+    Ok(())
 }

@@ -223,3 +223,45 @@ async fn a_direct_sync_cut_mid_way_loses_nothing() {
     }
     assert_eq!(b.caseload().await.unwrap().len(), 40);
 }
+
+/// A device that sends garbage, or connects and says nothing, is dropped with an error; the
+/// device goes on syncing with others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_sends_garbage_or_stalls_is_dropped() {
+    use tokio::io::AsyncWriteExt;
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let relay = Arc::new(RelayState::new(SqliteRelayStorage::open(dirs[2].path()).await.unwrap()));
+    let clinician =
+        |name: &str| NewClinician { name: name.into(), role: Role::DistrictNurse, registration: None };
+    let a = Workspace::create(dirs[0].path(), PASSPHRASE, clinician("Nia Penhallow"), None).await.unwrap();
+    a.create_team("Garbage team").await.unwrap();
+    let code = a.invite_device(false, chrono::Duration::hours(1)).await.unwrap().code;
+    a.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
+    let b = Workspace::join_via(
+        dirs[1].path(),
+        PASSPHRASE,
+        clinician("Dr Tomasz Orrell"),
+        "laptop",
+        &code,
+        &mut MemoryLink::new(relay.clone()),
+    )
+    .await
+    .unwrap();
+
+    // Garbage: a frame that is no message.
+    let (x, mut y) = tokio::io::duplex(64 * 1024);
+    let (xr, xw) = tokio::io::split(x);
+    y.write_all(&[0, 0, 0, 5, 0xff, 0xfe, 0xfd, 0xfc, 0xfb]).await.unwrap();
+    let r = a.sync_with_peer_stream(b.device_public_key(), xr, xw).await;
+    assert!(matches!(r, Err(hedgerow_core::Error::Peer(_))), "{r:?}");
+
+    // Silence: connected, then nothing at all.
+    let (x, _y) = tokio::io::duplex(64 * 1024);
+    let (xr, xw) = tokio::io::split(x);
+    let r = a.sync_with_peer_stream(b.device_public_key(), xr, xw).await;
+    assert!(matches!(&r, Err(hedgerow_core::Error::Peer(m)) if m.contains("stopped answering")), "{r:?}");
+
+    // And the device still syncs with a real peer.
+    direct(&a, &b).await;
+    assert_eq!(b.caseload().await.unwrap().len(), a.caseload().await.unwrap().len());
+}

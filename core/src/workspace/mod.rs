@@ -16,7 +16,7 @@ mod summary;
 mod sync;
 mod team;
 
-pub use peer::PeerReport;
+pub use peer::{PEER_STALL, PeerReport};
 pub use sync::{SyncProgress, SyncReport};
 pub use team::{DeviceListing, Invitation};
 

@@ -71,7 +71,7 @@ fn a_wrong_passphrase_is_refused_and_the_right_one_unlocks() {
     assert!(h.state().workspace.is_none());
     unlock(&mut h, PASS);
     assert!(h.state().workspace.is_some());
-    assert!(h.query_by_label_contains("NOT SYNCING").is_some(), "honest about sync");
+    assert!(h.query_by_label_contains("NOT SYNCED since unlock").is_some(), "honest about sync");
     h.get_by_label("Lock").click();
     h.run();
     assert!(h.state().workspace.is_none());
@@ -229,4 +229,53 @@ fn emergency_advice_for_a_patient_with_a_respect_plan_shows_the_plan() {
     let reminder = h.get_by_label_contains("ReSPECT plan");
     let text = format!("{reminder:?}");
     assert!(text.contains("symptom control at home"), "{text}");
+}
+
+/// The sync screen: a sync with a real relay runs in the background and the top bar says
+/// when it last worked.
+#[test]
+fn syncing_with_the_relay_from_the_app() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = hedgerow_tests::RelayProcess::start(
+        &hedgerow_tests::workspace_binary("hedgerow-relay"),
+        &tmp.path().join("relay"),
+    );
+    let dir = tmp.path().join("nurse");
+    workspace(&dir, 0);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ws = Workspace::open(&dir, PASS).await.unwrap();
+        ws.create_team("Hartsmoor District Nursing").await.unwrap();
+        ws.sync(&relay.address.parse().unwrap(), |_| {}).await.unwrap();
+        ws.add_patient(NewPatient {
+            nhs_number: "9990001235".parse().unwrap(),
+            name: "Albert Penrose".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1931, 2, 3).unwrap(),
+            address: None,
+        })
+        .await
+        .unwrap();
+        ws.close().await;
+    });
+    let mut h = harness(&dir);
+    unlock(&mut h, PASS);
+    assert!(h.query_by_label_contains("NOT SYNCED since unlock").is_some());
+    h.get_by_label("Sync").click();
+    h.run();
+    // The relay the device last used is filled in.
+    assert!(h.query_all_by_value(&relay.address).next().is_some(), "the remembered relay address");
+    h.get_by_label("Sync with the relay now").click();
+    // The spinner repaints for as long as the sync runs.
+    for _ in 0..200 {
+        h.step();
+        if h.query_by_label_contains("Last sync at").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    h.run();
+    let result = h.get_by_label_contains("Last sync at");
+    let text = format!("{result:?}");
+    assert!(text.contains("1 sent") || text.contains("2 sent"), "{text}");
+    assert!(h.query_by_label_contains("Synced ").is_some(), "the top bar says it synced");
 }

@@ -6,12 +6,14 @@ pub mod conflicts;
 pub mod lock;
 pub mod patient;
 pub mod style;
+pub mod sync;
 pub mod today;
 pub mod visit;
 
 use hedgerow_core::Workspace;
 use hedgerow_core::ids::{PatientId, VisitId};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Locks itself after this long with no keyboard or pointer input.
@@ -24,6 +26,7 @@ pub enum Screen {
     Patient(Box<patient::PatientScreen>),
     Visit(Box<visit::VisitScreen>),
     Conflicts(conflicts::ConflictsScreen),
+    Sync(sync::SyncScreen),
 }
 
 /// What a screen works with while the workspace is unlocked.
@@ -41,13 +44,15 @@ pub enum Go {
     Patient(PatientId),
     Visit(PatientId, VisitId),
     Conflicts,
+    Sync,
     Lock,
 }
 
 pub struct HedgerowApp {
     pub dir: PathBuf,
     pub runtime: tokio::runtime::Runtime,
-    pub workspace: Option<Workspace>,
+    pub workspace: Option<Arc<Workspace>>,
+    pub sync: sync::SharedStatus,
     pub screen: Screen,
     /// A message for the clinician (an error, or what just happened), shown until dismissed.
     pub notice: Option<(bool, String)>,
@@ -59,7 +64,16 @@ impl HedgerowApp {
     pub fn new(dir: PathBuf) -> anyhow::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         let screen = Screen::Locked(lock::LockScreen::new(&dir));
-        Ok(Self { dir, runtime, workspace: None, screen, notice: None, last_input: 0.0, styled: false })
+        Ok(Self {
+            dir,
+            runtime,
+            workspace: None,
+            sync: Default::default(),
+            screen,
+            notice: None,
+            last_input: 0.0,
+            styled: false,
+        })
     }
 
     /// Runs a workspace call to completion on the app's runtime.
@@ -72,8 +86,12 @@ impl HedgerowApp {
 
     pub fn lock(&mut self) {
         if let Some(ws) = self.workspace.take() {
-            self.runtime.block_on(ws.close());
+            // A sync still running keeps its own handle; the store closes when it ends.
+            if let Ok(ws) = Arc::try_unwrap(ws) {
+                self.runtime.block_on(ws.close());
+            }
         }
+        self.sync = Default::default();
         self.screen = Screen::Locked(lock::LockScreen::new(&self.dir));
     }
 
@@ -91,6 +109,7 @@ impl HedgerowApp {
             }
             Go::Visit(p, v) => visit::VisitScreen::load(self, ws, p, v).map(|s| Screen::Visit(Box::new(s))),
             Go::Conflicts => conflicts::ConflictsScreen::load(self, ws).map(Screen::Conflicts),
+            Go::Sync => sync::SyncScreen::load(&self.runtime, ws).map(Screen::Sync),
         };
         match next {
             Ok(screen) => self.screen = screen,
@@ -132,7 +151,7 @@ impl HedgerowApp {
             let screen_go = match &mut self.screen {
                 Screen::Locked(s) => match s.ui(ui, &self.runtime, &self.dir) {
                     Some(Ok(ws)) => {
-                        self.workspace = Some(ws);
+                        self.workspace = Some(Arc::new(ws));
                         self.notice = None;
                         Go::Today
                     }
@@ -151,6 +170,7 @@ impl HedgerowApp {
                             Screen::Patient(s) => s.ui(ui, &mut session),
                             Screen::Visit(s) => s.ui(ui, &mut session),
                             Screen::Conflicts(s) => s.ui(ui, &mut session),
+                            Screen::Sync(s) => s.ui(ui, &mut session, ws, &self.sync),
                             Screen::Locked(_) | Screen::Today(_) => Go::Stay,
                         }
                     }
@@ -174,9 +194,10 @@ impl HedgerowApp {
                 go = Go::Conflicts;
             }
             ui.separator();
-            // Honest about sync: nothing leaves this device until sync exists.
-            ui.colored_label(style::WARN, "NOT SYNCING from the app yet: run `hedgerow sync`")
-                .on_hover_text("Changes stay on this device. Share a record with `hedgerow export document` and `hedgerow import document`.");
+            // Honest about sync: what has and has not left this device.
+            if sync::top_bar_label(ui, &self.sync) {
+                go = Go::Sync;
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button("Lock").clicked() {
                     go = Go::Lock;

@@ -176,6 +176,17 @@ pub trait SessionHandler {
     ) -> impl Future<Output = Result<(), TransportError>>;
 }
 
+/// Closes our side of a stream, then waits (briefly) for the other end to close its own,
+/// so that neither end sees the connection drop mid-stream.
+pub async fn close_both_ways(r: &mut (impl AsyncRead + Unpin), w: &mut (impl AsyncWrite + Unpin)) {
+    let _ = w.shutdown().await;
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while r.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+    })
+    .await;
+}
+
 /// Runs a device's session over a byte stream to the end.
 pub async fn run_client_stream<H: SessionHandler>(
     session: &mut ClientSession,
@@ -194,13 +205,7 @@ pub async fn run_client_stream<H: SessionHandler>(
             let done = matches!(ev, SyncEvent::Done);
             handler.on_event(ev, session).await?;
             if done {
-                // Close our side, then wait for the relay to close its own, so that
-                // neither end sees the connection drop mid-stream.
-                let _ = w.shutdown().await;
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-                    while r.read(&mut buf).await.is_ok_and(|n| n > 0) {}
-                })
-                .await;
+                close_both_ways(&mut r, &mut w).await;
                 return Ok(());
             }
         }
@@ -359,24 +364,20 @@ impl<S: RelayStorage> Link for MemoryLink<S> {
     }
 }
 
-/// Connects to a relay and runs a session.
-pub async fn sync_with_relay<H: SessionHandler>(
+/// Dials `to` with this device's key over `alpn`, opens one stream and runs `talk` on it.
+/// The connection and the endpoint are closed afterwards, whatever `talk` returns.
+pub async fn dial<T, E: From<TransportError>>(
     seed: &[u8; 32],
-    relay: &RelayAddress,
-    session: &mut ClientSession,
-    handler: &mut H,
-) -> Result<(), TransportError> {
+    to: &RelayAddress,
+    alpn: &[u8],
+    talk: impl AsyncFnOnce(iroh::endpoint::RecvStream, iroh::endpoint::SendStream) -> Result<T, E>,
+) -> Result<T, E> {
     let ep = endpoint(seed, SocketAddr::from(([0, 0, 0, 0], 0)), vec![]).await?;
     let result = async {
-        let conn = ep
-            .connect(relay.endpoint_addr(), RELAY_ALPN)
-            .await
-            .map_err(|e| TransportError::Connect { address: relay.to_string(), reason: e.to_string() })?;
-        let (send, recv) = conn
-            .open_bi()
-            .await
-            .map_err(|e| TransportError::Connect { address: relay.to_string(), reason: e.to_string() })?;
-        let out = run_client_stream(session, recv, send, handler).await;
+        let unreachable = |e: String| TransportError::Connect { address: to.to_string(), reason: e };
+        let conn = ep.connect(to.endpoint_addr(), alpn).await.map_err(|e| unreachable(e.to_string()))?;
+        let (send, recv) = conn.open_bi().await.map_err(|e| unreachable(e.to_string()))?;
+        let out = talk(recv, send).await;
         conn.close(0u32.into(), b"done");
         out
     }
@@ -385,42 +386,41 @@ pub async fn sync_with_relay<H: SessionHandler>(
     result
 }
 
+/// Connects to a relay and runs a session.
+pub async fn sync_with_relay<H: SessionHandler>(
+    seed: &[u8; 32],
+    relay: &RelayAddress,
+    session: &mut ClientSession,
+    handler: &mut H,
+) -> Result<(), TransportError> {
+    dial(seed, relay, RELAY_ALPN, async |recv, send| run_client_stream(session, recv, send, handler).await)
+        .await
+}
+
 /// Connects to a relay and claims an invite; returns the sealed offer.
 pub async fn enrol_with_relay(
     seed: &[u8; 32],
     relay: &RelayAddress,
     session: &mut EnrolSession,
 ) -> Result<Vec<u8>, TransportError> {
-    let ep = endpoint(seed, SocketAddr::from(([0, 0, 0, 0], 0)), vec![]).await?;
-    let result = async {
-        let connect_err = |e: String| TransportError::Connect { address: relay.to_string(), reason: e };
-        let conn =
-            ep.connect(relay.endpoint_addr(), RELAY_ALPN).await.map_err(|e| connect_err(e.to_string()))?;
-        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connect_err(e.to_string()))?;
+    dial(seed, relay, RELAY_ALPN, async |mut recv, mut send| {
         while let Some(f) = session.poll_transmit() {
-            send.write_all(&f).await.map_err(std::io::Error::from)?;
+            AsyncWriteExt::write_all(&mut send, &f).await?;
         }
         let mut buf = vec![0u8; 64 * 1024];
         let out = loop {
-            let n = recv.read(&mut buf).await.map_err(std::io::Error::from)?;
-            let Some(n) = n else {
+            let n = AsyncReadExt::read(&mut recv, &mut buf).await?;
+            if n == 0 {
                 break Err(
                     SyncError::Protocol("the relay closed the connection during enrolment".into()).into()
                 );
-            };
+            }
             if let Some(offer) = session.handle_input(&buf[..n])? {
                 break Ok(offer);
             }
         };
-        let _ = send.finish();
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-            while recv.read(&mut buf).await.is_ok_and(|n| n.is_some()) {}
-        })
-        .await;
-        conn.close(0u32.into(), b"done");
+        close_both_ways(&mut recv, &mut send).await;
         out
-    }
-    .await;
-    ep.close().await;
-    result
+    })
+    .await
 }

@@ -42,20 +42,21 @@ fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
 
 impl Workspace {
     /// Brings the query tables up to date with a document that has just taken in changes
-    /// from elsewhere. Returns the patient it concerns and the record's open conflicts.
+    /// from elsewhere. Returns the patient it concerns, the record's open conflicts, and
+    /// the patient's name when the document is their record.
     pub(crate) async fn refresh_after_merge(
         &self,
         tx: &mut WriteTx<'_>,
         id: [u8; 16],
         kind: DocumentKind,
         doc: &mut AutoCommit,
-    ) -> Result<(Option<PatientId>, usize)> {
+    ) -> Result<(Option<PatientId>, usize, Option<String>)> {
         Ok(match kind {
             DocumentKind::Patient => {
                 let record: PatientRecord = documents::read(doc, kind)?;
                 let open = conflicts::detect(doc, &record).len();
                 tx.refresh_patient(&record, open).await?;
-                (Some(PatientId(id)), open)
+                (Some(PatientId(id)), open, Some(record.demographics.name))
             }
             DocumentKind::Visit => {
                 let note: VisitNote = documents::read(doc, kind)?;
@@ -67,14 +68,14 @@ impl Workspace {
                     let open = conflicts::detect(&mut pdoc, &record).len();
                     tx.refresh_patient(&record, open).await?;
                 }
-                (Some(pid), 0)
+                (Some(pid), 0, None)
             }
             DocumentKind::Team => {
                 let team: Team = documents::read(doc, kind)?;
                 if id == self.me.team_id.0 {
                     tx.set_caseload(&caseload_of(&team)).await?;
                 }
-                (None, 0)
+                (None, 0, None)
             }
         })
     }
@@ -115,7 +116,7 @@ impl Workspace {
                 (incoming, true, n)
             }
         };
-        let (patient, open_conflicts) = self.refresh_after_merge(&mut tx, id, kind, &mut doc).await?;
+        let (patient, open_conflicts, _) = self.refresh_after_merge(&mut tx, id, kind, &mut doc).await?;
         if add_to_caseload && let Some(pid) = patient.filter(|_| kind == DocumentKind::Patient) {
             self.add_to_caseload(&mut tx, &[pid]).await?;
         }

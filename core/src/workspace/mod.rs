@@ -218,51 +218,24 @@ impl Workspace {
         }
         let store = Store::create(dir, passphrase, kdf).await?;
         let device_key = DeviceKey::generate()?;
-        let actor_bytes = crate::crypto::random_bytes::<16>()?;
-        let me = Identity {
-            clinician_id: ClinicianId::random(),
-            name: clinician.name.trim().to_owned(),
-            role: clinician.role,
-            registration: clinician.registration,
-            device_id: DeviceId::random(),
-            actor_id: hex::encode(actor_bytes),
-            team_id: TeamId::random(),
-            demo,
-        };
-        let now = Timestamp::now();
+        let (me, actor_bytes) = new_identity(clinician, TeamId::random(), demo)?;
         let mut team =
             Team::new(me.team_id.to_hex(), team_name.unwrap_or_else(|| format!("{}'s team", me.name)));
-        team.clinicians.insert(
-            me.clinician_id.to_hex(),
-            Clinician {
-                name: me.name.clone(),
-                role: me.role,
-                registration: me.registration.clone(),
-                admin: true,
-                added_at: now,
-            },
-        );
-        team.devices.insert(
-            me.device_id.to_hex(),
-            Device {
-                clinician_id: me.clinician_id.to_hex(),
-                label: "first device".into(),
-                public_key: hex::encode(device_key.public_key()),
-                actor_id: me.actor_id.clone(),
-                enrolled_by: None,
-                enrolled_at: now,
-                revoked: None,
-            },
-        );
+        add_member(&mut team, &me, &device_key, true, "first device", None);
         let ws = Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key };
         let mut tx = ws.store.begin_write().await?;
-        tx.put_setting(DEVICE_KEY, ws.device_key.seed()).await?;
-        let identity = serde_json::to_vec(&ws.me).map_err(|e| Error::Invalid(e.to_string()))?;
-        tx.put_setting(IDENTITY, &identity).await?;
-        tx.put_setting(CASELOAD_INDEXED, b"1").await?;
+        ws.save_identity(&mut tx).await?;
         ws.insert_document(&mut tx, ws.me.team_id.0, DocumentKind::Team, &team, "create team").await?;
         tx.commit().await?;
         Ok(ws)
+    }
+
+    /// Keeps this device's key and identity in the (sealed) settings of a new store.
+    async fn save_identity(&self, tx: &mut WriteTx<'_>) -> Result<()> {
+        tx.put_setting(DEVICE_KEY, self.device_key.seed()).await?;
+        let identity = serde_json::to_vec(&self.me).map_err(|e| Error::Invalid(e.to_string()))?;
+        tx.put_setting(IDENTITY, &identity).await?;
+        tx.put_setting(CASELOAD_INDEXED, b"1").await
     }
 
     /// Unlocks an existing workspace.
@@ -914,6 +887,55 @@ impl Workspace {
         tx.commit().await?;
         Ok(report)
     }
+}
+
+/// A new clinician's identity on a new device, with the Automerge actor it will write with.
+fn new_identity(clinician: NewClinician, team_id: TeamId, demo: bool) -> Result<(Identity, [u8; 16])> {
+    if clinician.name.trim().is_empty() {
+        return Err(Error::Invalid("the clinician's name must not be empty".into()));
+    }
+    let actor_bytes = crate::crypto::random_bytes::<16>()?;
+    let me = Identity {
+        clinician_id: ClinicianId::random(),
+        name: clinician.name.trim().to_owned(),
+        role: clinician.role,
+        registration: clinician.registration,
+        device_id: DeviceId::random(),
+        actor_id: hex::encode(actor_bytes),
+        team_id,
+        demo,
+    };
+    Ok((me, actor_bytes))
+}
+
+/// Adds a clinician and their device to the team document.
+fn add_member(
+    team: &mut Team,
+    me: &Identity,
+    key: &DeviceKey,
+    admin: bool,
+    label: &str,
+    enrolled_by: Option<ClinicianRef>,
+) {
+    let now = Timestamp::now();
+    let clinician = Clinician {
+        name: me.name.clone(),
+        role: me.role,
+        registration: me.registration.clone(),
+        admin,
+        added_at: now,
+    };
+    team.clinicians.insert(me.clinician_id.to_hex(), clinician);
+    let device = Device {
+        clinician_id: me.clinician_id.to_hex(),
+        label: label.to_owned(),
+        public_key: hex::encode(key.public_key()),
+        actor_id: me.actor_id.clone(),
+        enrolled_by,
+        enrolled_at: now,
+        revoked: None,
+    };
+    team.devices.insert(me.device_id.to_hex(), device);
 }
 
 pub(crate) async fn insert_document_as<T: Reconcile>(

@@ -61,12 +61,16 @@ impl Workspace {
     /// Whether `peer` (an endpoint id) is an enrolled, unrevoked device of this team, by the
     /// registry this device last confirmed with the relay.
     pub async fn is_team_device(&self, peer: &[u8; 32]) -> Result<bool> {
+        Ok(self.confirmed_team_registry().await?.is_active(peer) && *peer != self.device_key.public_key())
+    }
+
+    /// The registry this device last confirmed with the relay, checked.
+    async fn confirmed_team_registry(&self) -> Result<Registry> {
         let mut tx = self.store.begin_write().await?;
         let statements = self.confirmed_registry(&mut tx).await?;
         drop(tx);
-        let registry = Registry::replay(self.me.team_id.0, &statements)
-            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
-        Ok(registry.is_active(peer) && *peer != self.device_key.public_key())
+        Registry::replay(self.me.team_id.0, &statements)
+            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))
     }
 
     /// A direct-sync session over every document's heads.
@@ -206,13 +210,10 @@ impl PeerDriver<'_> {
                 self.report.unreadable.push(format!("{kind} {}: {e}", hex::encode(id)));
                 continue;
             }
-            let (_, open) = self.ws.refresh_after_merge(&mut tx, id, *kind, doc).await?;
+            let (_, open, name) = self.ws.refresh_after_merge(&mut tx, id, *kind, doc).await?;
             self.report.open_conflicts += open;
-            if *kind == DocumentKind::Patient
-                && let Ok(r) = documents::read::<crate::documents::PatientRecord, _>(doc, *kind)
-                && !self.report.patients_changed.contains(&r.demographics.name)
-            {
-                self.report.patients_changed.push(r.demographics.name);
+            if let Some(name) = name.filter(|n| !self.report.patients_changed.contains(n)) {
+                self.report.patients_changed.push(name);
             }
         }
         tx.commit().await
@@ -251,11 +252,7 @@ impl Workspace {
                     continue;
                 }
                 if session.is_done() {
-                    let _ = w.shutdown().await;
-                    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-                        while r.read(&mut buf).await.is_ok_and(|n| n > 0) {}
-                    })
-                    .await;
+                    crate::sync::transport::close_both_ways(&mut r, &mut w).await;
                     return Ok(());
                 }
                 let n = tokio::time::timeout(PEER_STALL, r.read(&mut buf))
@@ -284,25 +281,13 @@ impl Workspace {
                 "that device is not an enrolled, unrevoked device of your team (sync with the relay to learn of new devices)".into(),
             ));
         }
-        let ep = crate::sync::transport::endpoint(
+        crate::sync::transport::dial(
             self.device_key.seed(),
-            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
-            vec![],
+            peer,
+            crate::sync::peer::PEER_ALPN,
+            async |recv, send| self.sync_with_peer_stream(id, recv, send).await,
         )
-        .await?;
-        let result = async {
-            let conn = ep
-                .connect(peer.endpoint_addr(), crate::sync::peer::PEER_ALPN)
-                .await
-                .map_err(|e| Error::Peer(format!("could not reach {peer}: {e}")))?;
-            let (send, recv) = conn.open_bi().await.map_err(peer_err)?;
-            let out = self.sync_with_peer_stream(id, recv, send).await;
-            conn.close(0u32.into(), b"done");
-            out
-        }
-        .await;
-        ep.close().await;
-        result
+        .await
     }
 
     /// Listens for team devices and syncs with each that connects, one at a time, until
@@ -391,6 +376,9 @@ impl Workspace {
             .build(ep.id())
             .map_err(|e| Error::Peer(format!("local network discovery could not start: {e}")))?;
         let mut events = mdns.subscribe().await;
+        // Checked once: discovery repeats itself for every device it hears.
+        let registry = self.confirmed_team_registry().await?;
+        let me = self.device_key.public_key();
         let mut found: BTreeMap<[u8; 32], crate::sync::transport::RelayAddress> = BTreeMap::new();
         let deadline = tokio::time::Instant::now() + wait;
         while let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.next()).await {
@@ -398,7 +386,7 @@ impl Workspace {
                 let addr = endpoint_info.to_endpoint_addr();
                 let id = *addr.id.as_bytes();
                 let addrs: Vec<std::net::SocketAddr> = addr.ip_addrs().copied().collect();
-                if !addrs.is_empty() && self.is_team_device(&id).await? {
+                if !addrs.is_empty() && id != me && registry.is_active(&id) {
                     found.insert(id, crate::sync::transport::RelayAddress { id: addr.id, addrs });
                 }
             }

@@ -281,13 +281,7 @@ impl Workspace {
             let unreadable = Some(e.to_string());
             return Ok(Applied { new, open_conflicts: 0, patient_name: None, unreadable });
         }
-        let (_, open_conflicts) = self.refresh_after_merge(tx, id, kind, &mut doc).await?;
-        let patient_name = match kind {
-            DocumentKind::Patient => documents::read::<crate::documents::PatientRecord, _>(&doc, kind)
-                .ok()
-                .map(|r| r.demographics.name),
-            _ => None,
-        };
+        let (_, open_conflicts, patient_name) = self.refresh_after_merge(tx, id, kind, &mut doc).await?;
         Ok(Applied { new, open_conflicts, patient_name, unreadable: None })
     }
 

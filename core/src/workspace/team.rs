@@ -2,12 +2,12 @@
 //! revoking them. Membership lives twice, on purpose: in the encrypted team document
 //! (names, roles, who enrolled whom) and in the signed registry the relay can check.
 
-use super::{Draft, Identity, NewClinician, Workspace, commit_options};
+use super::{Draft, NewClinician, Workspace, commit_options};
 use crate::crypto::DeviceKey;
-use crate::documents::team::{Clinician, Device, Revocation};
+use crate::documents::team::Revocation;
 use crate::documents::{self, ClinicianRef, DocumentKind, Team, Timestamp};
 use crate::error::{Error, Result};
-use crate::ids::{ClinicianId, DeviceId, TeamId};
+use crate::ids::TeamId;
 use crate::store::{AuditAction, Store, WriteTx};
 use crate::sync::enrolment::{EnrolSession, InviteCode, Offer};
 use crate::sync::keys::Keyring;
@@ -332,40 +332,9 @@ impl Workspace {
         let mut team: Team = documents::read(&team_doc, DocumentKind::Team)?;
 
         let store = Store::create(dir, passphrase, kdf).await?;
-        let actor_bytes = crate::crypto::random_bytes::<16>()?;
-        let me = Identity {
-            clinician_id: ClinicianId::random(),
-            name: clinician.name.trim().to_owned(),
-            role: clinician.role,
-            registration: clinician.registration,
-            device_id: DeviceId::random(),
-            actor_id: hex::encode(actor_bytes),
-            team_id: TeamId(offer.team),
-            demo: false,
-        };
-        let now = Timestamp::now();
-        team.clinicians.insert(
-            me.clinician_id.to_hex(),
-            Clinician {
-                name: me.name.clone(),
-                role: me.role,
-                registration: me.registration.clone(),
-                admin: offer.admin,
-                added_at: now,
-            },
-        );
-        team.devices.insert(
-            me.device_id.to_hex(),
-            Device {
-                clinician_id: me.clinician_id.to_hex(),
-                label: if label.trim().is_empty() { "device".into() } else { label.trim().to_owned() },
-                public_key: hex::encode(device_key.public_key()),
-                actor_id: me.actor_id.clone(),
-                enrolled_by: Some(invited_by.clone()),
-                enrolled_at: now,
-                revoked: None,
-            },
-        );
+        let (me, actor_bytes) = super::new_identity(clinician, TeamId(offer.team), false)?;
+        let label = if label.trim().is_empty() { "device" } else { label.trim() };
+        super::add_member(&mut team, &me, &device_key, offer.admin, label, Some(invited_by.clone()));
         team_doc.set_actor(ActorId::from(actor_bytes.as_slice()));
         autosurgeon::reconcile(&mut documents::KeepConflicts(&mut team_doc), &team)
             .map_err(documents::DocumentError::from)?;
@@ -373,10 +342,7 @@ impl Workspace {
 
         let ws = Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key };
         let mut tx = ws.store.begin_write().await?;
-        tx.put_setting(super::DEVICE_KEY, ws.device_key.seed()).await?;
-        let identity = serde_json::to_vec(&ws.me).map_err(|e| Error::Invalid(e.to_string()))?;
-        tx.put_setting(super::IDENTITY, &identity).await?;
-        tx.put_setting(super::CASELOAD_INDEXED, b"1").await?;
+        ws.save_identity(&mut tx).await?;
         tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
         tx.insert_document(&ws.me.team_id.0, DocumentKind::Team, &mut team_doc).await?;
         tx.set_caseload(&super::merge::caseload_of(&team)).await?;

@@ -1,42 +1,11 @@
 //! The `hedgerow` command line driven as a script would drive it.
 
+mod common;
+
+use common::{PASS, fails, hedgerow, json, ok};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-const PASS: &str = "bramble-otter-42";
-
-fn hedgerow(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hedgerow"))
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .env("HEDGEROW_PASSPHRASE", PASS)
-        .env_remove("HEDGEROW_DATA")
-        .output()
-        .expect("run hedgerow")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = hedgerow(dir, args);
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(dir: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let text = ok(dir, &all);
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{args:?} printed no single JSON document ({e}): {text}"))
-}
-
-/// Fails, and says why on stderr; returns stderr.
-fn fails(dir: &Path, args: &[&str]) -> String {
-    let out = hedgerow(dir, args);
-    assert!(!out.status.success(), "{args:?} should have failed");
-    String::from_utf8(out.stderr).unwrap()
-}
+use std::process::Command;
 
 /// Adds furosemide 40 mg once daily to the test patient; returns the medicine's entry id.
 fn add_furosemide(dir: &Path) -> String {

@@ -1,34 +1,10 @@
 //! Teams, enrolment, revocation and sync from the command line, against a real relay.
 
+mod common;
+
+use common::{PASS, fails, hedgerow, json};
 use hedgerow_tests::{RelayProcess, workspace_binary};
-use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
-
-const PASS: &str = "bramble-otter-42";
-
-fn hedgerow(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hedgerow"))
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .env("HEDGEROW_PASSPHRASE", PASS)
-        .env_remove("HEDGEROW_DATA")
-        .output()
-        .expect("run hedgerow")
-}
-
-fn json(dir: &Path, args: &[&str]) -> Value {
-    let out = hedgerow(dir, &[&["--json"], args].concat());
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: no JSON ({e})"))
-}
-
-fn fails(dir: &Path, args: &[&str]) -> String {
-    let out = hedgerow(dir, args);
-    assert!(!out.status.success(), "{args:?} should have failed");
-    String::from_utf8(out.stderr).unwrap()
-}
+use std::process::Command;
 
 /// Kills a helper process if the test ends early.
 struct Reap(u32);

@@ -29,20 +29,6 @@ fn clinician(name: &str, role: Role) -> NewClinician {
     NewClinician { name: name.into(), role, registration: None }
 }
 
-fn nhs(n: usize) -> String {
-    (0..10)
-        .find_map(|k| {
-            let nine = format!("999{:06}", (n * 10 + k) % 1_000_000);
-            let sum: u32 = nine.bytes().zip((2..=10).rev()).map(|(c, w)| u32::from(c - b'0') * w).sum();
-            match 11 - sum % 11 {
-                11 => Some(format!("{nine}0")),
-                10 => None,
-                c => Some(format!("{nine}{c}")),
-            }
-        })
-        .unwrap()
-}
-
 type State = Arc<RelayState<SqliteRelayStorage>>;
 
 /// A nurse's device with `n` patient records, all pushed to the relay.
@@ -56,7 +42,7 @@ async fn caseload(dir: &Path, relay: &State, n: usize) -> (Workspace, Vec<Patien
         let batch = chunk
             .iter()
             .map(|&i| NewPatient {
-                nhs_number: nhs(i).parse().unwrap(),
+                nhs_number: hedgerow_tests::fictional_nhs_number(i).parse().unwrap(),
                 name: format!("Fictional Patient {i}"),
                 date_of_birth: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(),
                 address: Some(format!("{i} Bench Lane")),
@@ -76,6 +62,13 @@ async fn caseload(dir: &Path, relay: &State, n: usize) -> (Workspace, Vec<Patien
         link.stats.round_trips
     );
     (ws, ids)
+}
+
+/// The GP's new device, enrolled over `link`.
+async fn join(dir: &Path, code: &str, link: &mut impl hedgerow_core::sync::transport::Link) -> Workspace {
+    Workspace::join_via(dir, PASS, clinician("Dr Tomasz Orrell", Role::Gp), "bench", code, link)
+        .await
+        .unwrap()
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -169,16 +162,7 @@ async fn first_sync(n: usize) {
 
     // In memory.
     let d = tempfile::tempdir().unwrap();
-    let gp = Workspace::join_via(
-        d.path(),
-        PASS,
-        clinician("Dr Tomasz Orrell", Role::Gp),
-        "bench",
-        &codes.pop().unwrap(),
-        &mut MemoryLink::new(relay.clone()),
-    )
-    .await
-    .unwrap();
+    let gp = join(d.path(), &codes.pop().unwrap(), &mut MemoryLink::new(relay.clone())).await;
     let mut link = MemoryLink::new(relay.clone());
     let t = Instant::now();
     gp.sync_via(&mut link, |_| {}).await.unwrap();
@@ -204,16 +188,7 @@ async fn first_sync(n: usize) {
     let addr = transport::address_of(&ep);
     let serving = tokio::spawn(transport::serve_relay(ep.clone(), relay.clone()));
     let d = tempfile::tempdir().unwrap();
-    let gp = Workspace::join_via(
-        d.path(),
-        PASS,
-        clinician("Dr Tomasz Orrell", Role::Gp),
-        "bench",
-        &codes.pop().unwrap(),
-        &mut IrohLink { relay: &addr },
-    )
-    .await
-    .unwrap();
+    let gp = join(d.path(), &codes.pop().unwrap(), &mut IrohLink { relay: &addr }).await;
     let t = Instant::now();
     let r = gp.sync(&addr, |_| {}).await.unwrap();
     println!(
@@ -231,16 +206,7 @@ async fn first_sync(n: usize) {
     let relay_udp = addr.addrs[0];
     let proxying = tokio::spawn(delay_proxy(proxy, relay_udp, Duration::from_millis(50)));
     let d = tempfile::tempdir().unwrap();
-    let gp = Workspace::join_via(
-        d.path(),
-        PASS,
-        clinician("Dr Tomasz Orrell", Role::Gp),
-        "bench",
-        &codes.pop().unwrap(),
-        &mut IrohLink { relay: &delayed },
-    )
-    .await
-    .unwrap();
+    let gp = join(d.path(), &codes.pop().unwrap(), &mut IrohLink { relay: &delayed }).await;
     let t = Instant::now();
     let r = gp.sync(&delayed, |_| {}).await.unwrap();
     println!(
@@ -306,16 +272,7 @@ async fn peer_vs_per_document(n: usize, ks: &[usize]) {
     let (a, ids) = caseload(&tmp.path().join("a"), &relay, n).await;
     let code = a.invite_device(false, chrono::Duration::hours(1)).await.unwrap().code;
     a.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
-    let b = Workspace::join_via(
-        &tmp.path().join("b"),
-        PASS,
-        clinician("Dr Tomasz Orrell", Role::Gp),
-        "bench",
-        &code,
-        &mut MemoryLink::new(relay.clone()),
-    )
-    .await
-    .unwrap();
+    let b = join(&tmp.path().join("b"), &code, &mut MemoryLink::new(relay.clone())).await;
     b.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
     a.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
     direct(&a, &b).await; // both hold everything, and keep per-peer state

@@ -2,12 +2,12 @@
 
 mod common;
 
-use common::{address, enrol, founder, relay};
+use common::{address, enrol, founder, relay, winifred};
 use hedgerow_core::documents::{DocumentKind, Role};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::sync::transport::RelayAddress;
 use hedgerow_core::workspace::{NewProblem, PeerReport};
-use hedgerow_core::{Error, NewPatient, Workspace};
+use hedgerow_core::{Error, Workspace};
 
 /// `listener` listens until `dialer` has synced with it once; returns both reports.
 async fn meet(
@@ -50,17 +50,7 @@ async fn two_devices_sync_directly_and_a_third_gets_everything_from_one() {
     let nurse = founder(&relay, "Nia Penhallow", Role::DistrictNurse).await;
     let gp = enrol(&nurse, &relay, "Dr Tomasz Orrell", Role::Gp).await;
     let hospice = enrol(&nurse, &relay, "Bryony Tregear", Role::HospiceNurse).await;
-    let p = nurse
-        .ws
-        .add_patient(NewPatient {
-            nhs_number: "9990001235".parse().unwrap(),
-            name: "Winifred Ashdown".into(),
-            date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
-            address: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let p = winifred(&nurse.ws).await;
     for d in [&nurse, &gp, &hospice, &nurse] {
         d.ws.sync(&addr, |_| {}).await.unwrap();
     }

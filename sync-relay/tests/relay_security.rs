@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{address, enrol, founder, relay};
+use common::{address, enrol, founder, relay, winifred};
+use hedgerow_core::Error;
 use hedgerow_core::crypto::DeviceKey;
 use hedgerow_core::documents::Role;
 use hedgerow_core::sync::bundle::{BundleBody, BundleError, seal_bundle};
@@ -13,7 +14,6 @@ use hedgerow_core::sync::registry::{SignedStatement, Statement, StatementBody};
 use hedgerow_core::sync::relay_store::{RelayStorage, SqliteRelayStorage};
 use hedgerow_core::sync::transport::{self, RelayAddress, SessionHandler, TransportError};
 use hedgerow_core::sync::wire::{self, RELAY_ALPN, Refusal, Reply};
-use hedgerow_core::{Error, NewPatient};
 use hedgerow_tests::plaintext_hits;
 
 /// A bare device that only runs the protocol, with no store behind it.
@@ -63,17 +63,7 @@ async fn the_relay_holds_no_patient_data_in_the_clear() {
     let addr = address(&relay);
     let nurse = founder(&relay, "Nia Penhallow", Role::DistrictNurse).await;
     let gp = enrol(&nurse, &relay, "Dr Tomasz Orrell", Role::Gp).await;
-    let p = nurse
-        .ws
-        .add_patient(NewPatient {
-            nhs_number: "9990001235".parse().unwrap(),
-            name: "Winifred Ashdown".into(),
-            date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
-            address: Some("Lower Barn, Hartsmoor".into()),
-        })
-        .await
-        .unwrap()
-        .id;
+    let p = winifred(&nurse.ws).await;
     let visit = nurse.ws.start_visit(p).await.unwrap();
     let note = "Dressing changed; exudate moderate, no odour. Daughter Eleri present.";
     nurse.ws.add_note(visit, note).await.unwrap();
@@ -154,17 +144,7 @@ async fn outsiders_unenrolled_and_revoked_devices_are_refused() {
     );
 
     // Revocation: refused at once, and what is written after it is closed to the device.
-    let p = nurse
-        .ws
-        .add_patient(NewPatient {
-            nhs_number: "9990001235".parse().unwrap(),
-            name: "Winifred Ashdown".into(),
-            date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
-            address: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let p = winifred(&nurse.ws).await;
     nurse.ws.sync(&addr, |_| {}).await.unwrap();
     gp.ws.sync(&addr, |_| {}).await.unwrap();
     let gp_device = gp.ws.identity().device_id.to_hex();

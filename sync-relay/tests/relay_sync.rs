@@ -2,23 +2,11 @@
 
 mod common;
 
-use common::{address, enrol, founder, relay};
+use common::{address, enrol, founder, relay, winifred};
+use hedgerow_core::Workspace;
 use hedgerow_core::documents::{DocumentKind, Role};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::workspace::{NewProblem, ProblemUpdate};
-use hedgerow_core::{NewPatient, Workspace};
-
-async fn add_patient(ws: &Workspace) -> PatientId {
-    ws.add_patient(NewPatient {
-        nhs_number: "9990001235".parse().unwrap(),
-        name: "Winifred Ashdown".into(),
-        date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
-        address: Some("Lower Barn, Hartsmoor".into()),
-    })
-    .await
-    .unwrap()
-    .id
-}
 
 async fn record_json(ws: &Workspace, p: PatientId) -> serde_json::Value {
     serde_json::to_value(ws.open_patient(p).await.unwrap().record).unwrap()
@@ -33,7 +21,7 @@ async fn three_clinicians_edit_offline_and_converge_in_every_order() {
     let gp = enrol(&nurse, &relay, "Dr Tomasz Orrell", Role::Gp).await;
     let hospice = enrol(&nurse, &relay, "Bryony Tregear", Role::HospiceNurse).await;
 
-    let patient = add_patient(&nurse.ws).await;
+    let patient = winifred(&nurse.ws).await;
     let problem = nurse
         .ws
         .add_problem(patient, NewProblem { title: "Pressure area care".into(), ..Default::default() })

@@ -175,24 +175,7 @@ proptest! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_direct_sync_cut_mid_way_loses_nothing() {
     use tokio::io::AsyncReadExt;
-    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let relay = Arc::new(RelayState::new(SqliteRelayStorage::open(dirs[2].path()).await.unwrap()));
-    let clinician =
-        |name: &str| NewClinician { name: name.into(), role: Role::DistrictNurse, registration: None };
-    let a = Workspace::create(dirs[0].path(), PASSPHRASE, clinician("Nia Penhallow"), None).await.unwrap();
-    a.create_team("Cut team").await.unwrap();
-    let code = a.invite_device(false, chrono::Duration::hours(1)).await.unwrap().code;
-    a.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
-    let b = Workspace::join_via(
-        dirs[1].path(),
-        PASSPHRASE,
-        clinician("Dr Tomasz Orrell"),
-        "laptop",
-        &code,
-        &mut MemoryLink::new(relay.clone()),
-    )
-    .await
-    .unwrap();
+    let (_dirs, a, b) = two_devices().await;
     let patients: Vec<NewPatient> = (0..40)
         .map(|i| NewPatient {
             nhs_number: hedgerow_tests::fictional_nhs_number(i).parse().unwrap(),
@@ -229,24 +212,7 @@ async fn a_direct_sync_cut_mid_way_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_that_sends_garbage_or_stalls_is_dropped() {
     use tokio::io::AsyncWriteExt;
-    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let relay = Arc::new(RelayState::new(SqliteRelayStorage::open(dirs[2].path()).await.unwrap()));
-    let clinician =
-        |name: &str| NewClinician { name: name.into(), role: Role::DistrictNurse, registration: None };
-    let a = Workspace::create(dirs[0].path(), PASSPHRASE, clinician("Nia Penhallow"), None).await.unwrap();
-    a.create_team("Garbage team").await.unwrap();
-    let code = a.invite_device(false, chrono::Duration::hours(1)).await.unwrap().code;
-    a.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
-    let b = Workspace::join_via(
-        dirs[1].path(),
-        PASSPHRASE,
-        clinician("Dr Tomasz Orrell"),
-        "laptop",
-        &code,
-        &mut MemoryLink::new(relay.clone()),
-    )
-    .await
-    .unwrap();
+    let (_dirs, a, b) = two_devices().await;
 
     // Garbage: a frame that is no message.
     let (x, mut y) = tokio::io::duplex(64 * 1024);
@@ -264,4 +230,27 @@ async fn a_peer_that_sends_garbage_or_stalls_is_dropped() {
     // And the device still syncs with a real peer.
     direct(&a, &b).await;
     assert_eq!(b.caseload().await.unwrap().len(), a.caseload().await.unwrap().len());
+}
+
+/// Two devices of one team, enrolled through an in-memory relay.
+async fn two_devices() -> (Vec<tempfile::TempDir>, Workspace, Workspace) {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let relay = Arc::new(RelayState::new(SqliteRelayStorage::open(dirs[2].path()).await.unwrap()));
+    let clinician =
+        |name: &str| NewClinician { name: name.into(), role: Role::DistrictNurse, registration: None };
+    let a = Workspace::create(dirs[0].path(), PASSPHRASE, clinician("Nia Penhallow"), None).await.unwrap();
+    a.create_team("Hartsmoor District Nursing").await.unwrap();
+    let code = a.invite_device(false, chrono::Duration::hours(1)).await.unwrap().code;
+    a.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
+    let b = Workspace::join_via(
+        dirs[1].path(),
+        PASSPHRASE,
+        clinician("Dr Tomasz Orrell"),
+        "laptop",
+        &code,
+        &mut MemoryLink::new(relay),
+    )
+    .await
+    .unwrap();
+    (dirs, a, b)
 }

@@ -463,7 +463,7 @@ pub async fn briefing(dir: &Path, json: bool, nhs: &str) -> Result<()> {
     }
     if !b.medicines_changed.is_empty() {
         println!("Medicines changed since:");
-        for m in &b.medicines_changed {
+        for (_, m) in &b.medicines_changed {
             let state = if m.stop_date.is_some() { "STOPPED" } else { "now" };
             let why = m.change_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
             println!(
@@ -497,7 +497,7 @@ pub async fn briefing(dir: &Path, json: bool, nhs: &str) -> Result<()> {
     }
     if !b.open_tasks.is_empty() {
         println!("Open tasks:");
-        for t in &b.open_tasks {
+        for (_, t) in &b.open_tasks {
             println!("  {} (due {})", t.title, t.due_date.as_deref().unwrap_or("-"));
         }
     }

@@ -74,6 +74,7 @@ async fn two_devices_sync_directly_and_a_third_gets_everything_from_one() {
     let (dialed, heard) = meet(&gp.ws, &nurse.ws).await;
     let dialed = dialed.unwrap();
     assert!(dialed.documents_synced >= 3, "{dialed:?}");
+    assert_eq!(dialed.records_changed, vec![p], "the GP's plan edit and visit concern Winifred only");
     assert_eq!(heard.len(), 1);
     heard.into_iter().next().unwrap().unwrap();
     assert_eq!(record(&nurse.ws, p).await, record(&gp.ws, p).await);

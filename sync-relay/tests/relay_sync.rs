@@ -31,6 +31,7 @@ async fn three_clinicians_edit_offline_and_converge_in_every_order() {
     for d in [&gp, &hospice] {
         let r = d.ws.sync(&addr, |_| {}).await.unwrap();
         assert!(r.patients_changed.contains(&"Winifred Ashdown".to_owned()), "{r:?}");
+        assert_eq!(r.records_changed, vec![patient], "screens showing Winifred are told to refresh");
     }
 
     let devices = [&nurse, &gp, &hospice];

@@ -398,8 +398,8 @@ async fn the_briefing_shows_what_others_changed_since_my_last_visit() {
 
     let b = nurse.briefing(s.patient).await.unwrap();
     assert_eq!(b.medicines_changed.len(), 1);
-    assert_eq!(b.medicines_changed[0].dose, "80 mg");
-    assert_eq!(b.medicines_changed[0].changed_by.name, "Dr Priya Kellaway");
+    assert_eq!(b.medicines_changed[0].1.dose, "80 mg");
+    assert_eq!(b.medicines_changed[0].1.changed_by.name, "Dr Priya Kellaway");
     assert_eq!(b.visits_by_others.len(), 1);
     assert!(b.visits_by_others[0].note_preview.contains("furosemide increased"));
     assert!(

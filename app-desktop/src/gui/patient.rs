@@ -161,7 +161,8 @@ impl PatientScreen {
     }
 
     fn medicines(&self, ui: &mut egui::Ui) {
-        let changed: Vec<&str> = self.briefing.medicines_changed.iter().map(|m| m.name.as_str()).collect();
+        let changed: Vec<&str> =
+            self.briefing.medicines_changed.iter().map(|(_, m)| m.name.as_str()).collect();
         egui::Grid::new("meds").striped(true).num_columns(4).show(ui, |ui| {
             for m in self.view.record.medicines.values().filter(|m| m.stop_date.is_none()) {
                 ui.label(&m.name);
@@ -308,7 +309,7 @@ fn briefing(ui: &mut egui::Ui, b: &Briefing) {
     for c in &b.conflicts {
         ui.colored_label(style::DANGER, format!("Conflict: {}", c.label));
     }
-    for m in &b.medicines_changed {
+    for (_, m) in &b.medicines_changed {
         ui.colored_label(
             style::WARN,
             format!(

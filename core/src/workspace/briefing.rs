@@ -28,12 +28,12 @@ pub struct Briefing {
     /// Changes others made to the record since then, newest first.
     pub record_changes: Vec<RecordChange>,
     /// Medicines started, changed or stopped since then (by anyone but me).
-    pub medicines_changed: Vec<Medicine>,
+    pub medicines_changed: Vec<(String, Medicine)>,
     /// Visits by others since then, newest first.
     pub visits_by_others: Vec<VisitSummary>,
     /// NEWS2 over the last visits, oldest first.
     pub news2_trend: Vec<LatestNews2>,
-    pub open_tasks: Vec<Task>,
+    pub open_tasks: Vec<(String, Task)>,
     pub conflicts: Vec<Conflict>,
 }
 
@@ -64,19 +64,24 @@ impl Workspace {
             })
             .collect();
         record_changes.sort_by_key(|c| std::cmp::Reverse(c.at));
-        let mut medicines_changed: Vec<Medicine> = record
+        let mut medicines_changed: Vec<(String, Medicine)> = record
             .medicines
-            .values()
-            .filter(|m| m.changed_at > since && m.changed_by.id != me)
-            .cloned()
+            .iter()
+            .filter(|(_, m)| m.changed_at > since && m.changed_by.id != me)
+            .map(|(id, m)| (id.clone(), m.clone()))
             .collect();
-        medicines_changed.sort_by_key(|m| std::cmp::Reverse(m.changed_at));
+        medicines_changed.sort_by_key(|(_, m)| std::cmp::Reverse(m.changed_at));
         let visits_by_others: Vec<VisitSummary> =
             visits.iter().filter(|v| v.started_at > since && v.clinician.id != me).cloned().collect();
         let mut news2_trend: Vec<LatestNews2> =
             visits.iter().filter_map(|v| v.news2.clone()).take(10).collect();
         news2_trend.reverse();
-        let open_tasks = record.tasks.values().filter(|t| t.status == TaskStatus::Open).cloned().collect();
+        let open_tasks = record
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.status == TaskStatus::Open)
+            .map(|(id, t)| (id.clone(), t.clone()))
+            .collect();
         let conflicts = conflicts::detect(&mut doc, &record);
         Ok(Briefing {
             patient,

@@ -25,6 +25,8 @@ pub struct PeerReport {
     /// Documents this device changed by taking in the other's changes.
     pub documents_changed: usize,
     pub patients_changed: Vec<String>,
+    /// Patients whose record or visits changed, for screens showing them to refresh.
+    pub records_changed: Vec<crate::ids::PatientId>,
     pub open_conflicts: usize,
     pub unreadable: Vec<String>,
     pub rounds: u32,
@@ -210,8 +212,11 @@ impl PeerDriver<'_> {
                 self.report.unreadable.push(format!("{kind} {}: {e}", hex::encode(id)));
                 continue;
             }
-            let (_, open, name) = self.ws.refresh_after_merge(&mut tx, id, *kind, doc).await?;
+            let (patient, open, name) = self.ws.refresh_after_merge(&mut tx, id, *kind, doc).await?;
             self.report.open_conflicts += open;
+            if let Some(p) = patient.filter(|p| !self.report.records_changed.contains(p)) {
+                self.report.records_changed.push(p);
+            }
             if let Some(name) = name.filter(|n| !self.report.patients_changed.contains(n)) {
                 self.report.patients_changed.push(name);
             }

@@ -44,6 +44,8 @@ pub struct SyncReport {
     pub documents_changed: usize,
     /// Patient records that changed, by name, for "what changed".
     pub patients_changed: Vec<String>,
+    /// Patients whose record or visits changed, for screens showing them to refresh.
+    pub records_changed: Vec<crate::ids::PatientId>,
     pub new_documents: usize,
     /// The team document changed (members, devices, caseload).
     pub team_changed: bool,
@@ -212,7 +214,7 @@ impl Workspace {
         for r in bundles {
             let kind = DocumentKind::parse(&r.body.kind).expect("checked when opened");
             match self.apply_bundle(&mut tx, r.body.document, kind, &r.body.changes).await {
-                Ok(Applied { new, open_conflicts, patient_name, unreadable }) => {
+                Ok(Applied { new, open_conflicts, patient, patient_name, unreadable }) => {
                     if let Some(why) = unreadable {
                         report.unreadable.push(format!(
                             "{} {}: {why}",
@@ -228,6 +230,11 @@ impl Workspace {
                         && !report.patients_changed.contains(&n)
                     {
                         report.patients_changed.push(n);
+                    }
+                    if let Some(p) = patient
+                        && !report.records_changed.contains(&p)
+                    {
+                        report.records_changed.push(p);
                     }
                 }
                 Err(e) => {
@@ -258,7 +265,13 @@ impl Workspace {
         }
         let after = doc.get_heads();
         if after == before {
-            return Ok(Applied { new: false, open_conflicts: 0, patient_name: None, unreadable: None });
+            return Ok(Applied {
+                new: false,
+                open_conflicts: 0,
+                patient: None,
+                patient_name: None,
+                unreadable: None,
+            });
         }
         let pushed = tx.pushed_state(&id).await?;
         if new {
@@ -279,10 +292,11 @@ impl Workspace {
         if let Err(e) = documents::check_header(&doc, kind) {
             tracing::warn!(document = %hex::encode(id), error = %e, "kept a document this version cannot read");
             let unreadable = Some(e.to_string());
-            return Ok(Applied { new, open_conflicts: 0, patient_name: None, unreadable });
+            return Ok(Applied { new, open_conflicts: 0, patient: None, patient_name: None, unreadable });
         }
-        let (_, open_conflicts, patient_name) = self.refresh_after_merge(tx, id, kind, &mut doc).await?;
-        Ok(Applied { new, open_conflicts, patient_name, unreadable: None })
+        let (patient, open_conflicts, patient_name) =
+            self.refresh_after_merge(tx, id, kind, &mut doc).await?;
+        Ok(Applied { new, open_conflicts, patient, patient_name, unreadable: None })
     }
 
     /// Seals what the relay lacks: new team keys for devices that need them (admins),
@@ -358,6 +372,7 @@ impl Workspace {
 struct Applied {
     new: bool,
     open_conflicts: usize,
+    patient: Option<crate::ids::PatientId>,
     patient_name: Option<String>,
     unreadable: Option<String>,
 }

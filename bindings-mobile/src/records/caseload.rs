@@ -1,0 +1,108 @@
+use super::{ClinicianRef, time};
+use crate::{CprRecommendation, RiskBand, Role};
+use hedgerow_core::store;
+use std::time::SystemTime;
+
+/// The latest NEWS2 on a record, as the caseload shows it.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct LatestNews2 {
+    pub total: u8,
+    /// When true, `total` is a lower bound: observations were missing.
+    pub partial: bool,
+    pub band: RiskBand,
+    pub recorded_at: SystemTime,
+}
+
+impl From<store::LatestNews2> for LatestNews2 {
+    fn from(n: store::LatestNews2) -> Self {
+        Self { total: n.total, partial: n.partial, band: n.band.into(), recorded_at: time(n.recorded_at) }
+    }
+}
+
+/// One row of the caseload: what the banner and the list need.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct PatientSummary {
+    pub id: String,
+    /// Ten digits, no spaces.
+    pub nhs_number: String,
+    pub name: String,
+    pub date_of_birth: String,
+    pub address: Option<String>,
+    pub alerts: Vec<String>,
+    pub allergies: Vec<String>,
+    pub cpr: Option<CprRecommendation>,
+    pub end_of_life: bool,
+    pub latest_news2: Option<LatestNews2>,
+    pub last_visit: Option<SystemTime>,
+    pub open_tasks: u64,
+    pub scale2: bool,
+    pub open_conflicts: u64,
+}
+
+impl From<store::PatientSummary> for PatientSummary {
+    fn from(p: store::PatientSummary) -> Self {
+        Self {
+            id: p.id.to_hex(),
+            nhs_number: p.nhs_number,
+            name: p.name,
+            date_of_birth: p.date_of_birth,
+            address: p.address,
+            alerts: p.alerts,
+            allergies: p.allergies,
+            cpr: p.cpr.map(Into::into),
+            end_of_life: p.end_of_life,
+            latest_news2: p.latest_news2.map(Into::into),
+            last_visit: p.last_visit.map(time),
+            open_tasks: p.open_tasks as u64,
+            scale2: p.scale2,
+            open_conflicts: p.open_conflicts as u64,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct VisitSummary {
+    pub id: String,
+    pub patient_id: String,
+    pub started_at: SystemTime,
+    pub clinician: ClinicianRef,
+    pub signed: bool,
+    pub news2: Option<LatestNews2>,
+    pub note_preview: String,
+}
+
+impl From<store::VisitSummary> for VisitSummary {
+    fn from(v: store::VisitSummary) -> Self {
+        Self {
+            id: v.id.to_hex(),
+            patient_id: v.patient_id.to_hex(),
+            started_at: time(v.started_at),
+            clinician: v.clinician.into(),
+            signed: v.signed,
+            news2: v.news2.map(Into::into),
+            note_preview: v.note_preview,
+        }
+    }
+}
+
+/// An open task with a due date.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct DueTask {
+    pub patient_id: String,
+    pub task_id: String,
+    pub title: String,
+    pub due_date: String,
+    pub assignee_role: Role,
+}
+
+impl From<store::DueTask> for DueTask {
+    fn from(t: store::DueTask) -> Self {
+        Self {
+            patient_id: t.patient_id.to_hex(),
+            task_id: t.task_id,
+            title: t.title,
+            due_date: t.due_date,
+            assignee_role: t.assignee_role.into(),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Records as the shells hold them. Each mirrors a core type field for field; entries the
+//! core keys by id arrive as lists carrying their `id`, which is what edits take back.
+//! Times cross as timestamps (`Date`, `Instant`, `datetime`); calendar dates as
+//! `YYYY-MM-DD` text, as the record stores them.
+
+mod caseload;
+mod history;
+mod patient;
+mod sync;
+mod visit;
+
+pub use caseload::*;
+pub use history::*;
+pub use patient::*;
+pub use sync::*;
+pub use visit::*;
+
+use crate::Role;
+use crate::error::{HedgerowError, Result};
+use hedgerow_core::documents::Timestamp;
+use std::time::{Duration, SystemTime};
+
+/// A clinician as named on an entry they wrote.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct ClinicianRef {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+impl From<hedgerow_core::documents::ClinicianRef> for ClinicianRef {
+    fn from(c: hedgerow_core::documents::ClinicianRef) -> Self {
+        Self { id: c.id, name: c.name, role: c.role.into() }
+    }
+}
+
+pub(crate) fn time(t: Timestamp) -> SystemTime {
+    let ms = Duration::from_millis(t.0.unsigned_abs());
+    if t.0 >= 0 { SystemTime::UNIX_EPOCH + ms } else { SystemTime::UNIX_EPOCH - ms }
+}
+
+pub(crate) fn date(text: &str, what: &str) -> Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        HedgerowError::invalid(format!("{what} must be a date written YYYY-MM-DD, not '{text}'"))
+    })
+}
+
+pub(crate) fn date_text(text: &str) -> Result<chrono::NaiveDate> {
+    date(text, "the date")
+}
+
+pub(crate) fn optional_date(text: Option<String>, what: &str) -> Result<Option<chrono::NaiveDate>> {
+    text.filter(|t| !t.trim().is_empty()).map(|t| date(&t, what)).transpose()
+}
+
+pub(crate) fn list<C, T: From<C>>(items: impl IntoIterator<Item = C>) -> Vec<T> {
+    items.into_iter().map(T::from).collect()
+}

@@ -1,0 +1,295 @@
+use super::{ClinicianRef, PatientSummary, list, time};
+use crate::{Consciousness, Exudate, News2Parameter, News2Response, RiskBand, Spo2Scale};
+use hedgerow_core::clinical::news2;
+use hedgerow_core::documents::visit as core;
+use hedgerow_core::workspace as ws;
+use std::time::SystemTime;
+
+/// One set of vital signs as typed. Any may be missing; NEWS2 then says it is partial.
+#[derive(Clone, Debug, Default, PartialEq, uniffi::Record)]
+pub struct Observations {
+    #[uniffi(default)]
+    pub respiration_rate: Option<u16>,
+    #[uniffi(default)]
+    pub spo2: Option<u16>,
+    /// True on supplemental oxygen, false on air.
+    #[uniffi(default)]
+    pub on_oxygen: Option<bool>,
+    #[uniffi(default)]
+    pub systolic_bp: Option<u16>,
+    #[uniffi(default)]
+    pub pulse: Option<u16>,
+    #[uniffi(default)]
+    pub consciousness: Option<Consciousness>,
+    /// Degrees Celsius.
+    #[uniffi(default)]
+    pub temperature: Option<f64>,
+}
+
+impl From<Observations> for news2::Observations {
+    fn from(o: Observations) -> Self {
+        Self {
+            respiration_rate: o.respiration_rate,
+            spo2: o.spo2,
+            on_oxygen: o.on_oxygen,
+            systolic_bp: o.systolic_bp,
+            pulse: o.pulse,
+            consciousness: o.consciousness.map(Into::into),
+            temperature: o.temperature,
+        }
+    }
+}
+
+impl From<news2::Observations> for Observations {
+    fn from(o: news2::Observations) -> Self {
+        Self {
+            respiration_rate: o.respiration_rate,
+            spo2: o.spo2,
+            on_oxygen: o.on_oxygen,
+            systolic_bp: o.systolic_bp,
+            pulse: o.pulse,
+            consciousness: o.consciousness.map(Into::into),
+            temperature: o.temperature,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct ComponentScore {
+    pub parameter: News2Parameter,
+    pub score: u8,
+}
+
+/// A NEWS2 score with what to do about it.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct News2 {
+    /// When `partial`, a lower bound: the true score may be higher.
+    pub total: u8,
+    pub partial: bool,
+    pub missing: Vec<News2Parameter>,
+    pub components: Vec<ComponentScore>,
+    pub scale: Spo2Scale,
+    pub single_parameter_three: bool,
+    pub band: RiskBand,
+    pub response: News2Response,
+    /// One line a clinician reads at a glance.
+    pub headline: String,
+    /// What to do in the community.
+    pub escalation: String,
+    /// Minimum monitoring frequency.
+    pub monitoring: String,
+}
+
+impl From<news2::News2Score> for News2 {
+    fn from(s: news2::News2Score) -> Self {
+        Self {
+            headline: s.headline(),
+            escalation: s.response.escalation().to_owned(),
+            monitoring: s.response.monitoring().to_owned(),
+            total: s.total,
+            partial: s.partial,
+            missing: list(s.missing),
+            components: s
+                .components
+                .into_iter()
+                .map(|c| ComponentScore { parameter: c.parameter.into(), score: c.score })
+                .collect(),
+            scale: s.scale.into(),
+            single_parameter_three: s.single_parameter_three,
+            band: s.band.into(),
+            response: s.response.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct RecordedObservations {
+    pub visit_id: String,
+    pub news2: News2,
+    /// True when this call set Scale 2 on the patient's record.
+    pub scale2_set_on_record: bool,
+}
+
+impl From<ws::RecordedObservations> for RecordedObservations {
+    fn from(r: ws::RecordedObservations) -> Self {
+        Self {
+            visit_id: r.visit_id.to_hex(),
+            news2: r.news2.into(),
+            scale2_set_on_record: r.scale2_set_on_record,
+        }
+    }
+}
+
+/// A set of observations on a visit, as recorded, with its score.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct ObservationSet {
+    pub recorded_at: SystemTime,
+    pub recorded_by: ClinicianRef,
+    pub observations: Observations,
+    pub news2: News2,
+}
+
+impl From<ws::ScoredObservations> for ObservationSet {
+    fn from(s: ws::ScoredObservations) -> Self {
+        Self {
+            recorded_at: time(s.observations.recorded_at),
+            observations: s.observations.observations().into(),
+            recorded_by: s.observations.recorded_by.into(),
+            news2: s.news2.into(),
+        }
+    }
+}
+
+/// A wound as assessed at a visit, as the clinician enters it.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct NewWoundAssessment {
+    /// Where, e.g. "left gaiter, medial".
+    pub site: String,
+    pub length_cm: f64,
+    pub width_cm: f64,
+    #[uniffi(default)]
+    pub depth_cm: Option<f64>,
+    #[uniffi(default)]
+    pub tissue: Option<String>,
+    pub exudate: Exudate,
+    #[uniffi(default)]
+    pub signs_of_infection: bool,
+    /// 0 (no pain) to 10 (worst imaginable).
+    #[uniffi(default)]
+    pub pain_score: Option<i64>,
+    #[uniffi(default)]
+    pub dressing: Option<String>,
+}
+
+impl NewWoundAssessment {
+    /// `by` and `at` are placeholders: the core stamps the signed-in clinician and the time.
+    pub(crate) fn into_core(
+        self,
+        by: hedgerow_core::documents::ClinicianRef,
+        at: hedgerow_core::documents::Timestamp,
+    ) -> core::WoundAssessment {
+        core::WoundAssessment {
+            site: self.site,
+            length_cm: self.length_cm,
+            width_cm: self.width_cm,
+            depth_cm: self.depth_cm,
+            tissue: self.tissue,
+            exudate: self.exudate.into(),
+            signs_of_infection: self.signs_of_infection,
+            pain_score: self.pain_score,
+            dressing: self.dressing,
+            recorded_by: by,
+            recorded_at: at,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct WoundAssessment {
+    pub site: String,
+    pub length_cm: f64,
+    pub width_cm: f64,
+    pub depth_cm: Option<f64>,
+    pub tissue: Option<String>,
+    pub exudate: Exudate,
+    pub signs_of_infection: bool,
+    pub pain_score: Option<i64>,
+    pub dressing: Option<String>,
+    pub recorded_by: ClinicianRef,
+    pub recorded_at: SystemTime,
+}
+
+impl From<core::WoundAssessment> for WoundAssessment {
+    fn from(w: core::WoundAssessment) -> Self {
+        Self {
+            site: w.site,
+            length_cm: w.length_cm,
+            width_cm: w.width_cm,
+            depth_cm: w.depth_cm,
+            tissue: w.tissue,
+            exudate: w.exudate.into(),
+            signs_of_infection: w.signs_of_infection,
+            pain_score: w.pain_score,
+            dressing: w.dressing,
+            recorded_by: w.recorded_by.into(),
+            recorded_at: time(w.recorded_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct VisitAction {
+    pub text: String,
+    pub done: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct Signature {
+    pub signed_by: ClinicianRef,
+    pub device_id: String,
+    pub signed_at: SystemTime,
+    /// Hex SHA-256 of the signed body.
+    pub body_sha256: String,
+}
+
+impl From<core::Signature> for Signature {
+    fn from(s: core::Signature) -> Self {
+        Self {
+            signed_by: s.signed_by.into(),
+            device_id: s.device_id,
+            signed_at: time(s.signed_at),
+            body_sha256: s.body_sha256,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct Addendum {
+    pub text: String,
+    pub written_by: ClinicianRef,
+    pub written_at: SystemTime,
+}
+
+/// A visit note as opened.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct Visit {
+    pub id: String,
+    pub patient: PatientSummary,
+    pub clinician: ClinicianRef,
+    pub started_at: SystemTime,
+    pub observations: Vec<ObservationSet>,
+    pub narrative: String,
+    pub signature: Option<Signature>,
+    /// Whether the signature verifies against the note as it stands now.
+    pub signature_valid: Option<bool>,
+    /// Corrections after signing, oldest first.
+    pub addenda: Vec<Addendum>,
+    pub wound_assessments: Vec<WoundAssessment>,
+    pub actions: Vec<VisitAction>,
+}
+
+impl From<ws::VisitView> for Visit {
+    fn from(v: ws::VisitView) -> Self {
+        Self {
+            id: v.id.to_hex(),
+            patient: v.patient.into(),
+            clinician: v.clinician.into(),
+            started_at: time(v.started_at),
+            observations: list(v.observations),
+            narrative: v.narrative,
+            signature: v.signature.map(Into::into),
+            signature_valid: v.signature_valid,
+            addenda: v
+                .addenda
+                .into_iter()
+                .map(|a| Addendum {
+                    text: a.text,
+                    written_by: a.written_by.into(),
+                    written_at: time(a.written_at),
+                })
+                .collect(),
+            wound_assessments: list(v.wound_assessments),
+            actions: v.actions.into_iter().map(|a| VisitAction { text: a.text, done: a.done }).collect(),
+        }
+    }
+}

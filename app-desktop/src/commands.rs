@@ -178,7 +178,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                         "{}  {:<20} {:<11} {}{}{}",
                         e.at.display(),
                         e.clinician.name,
-                        serde_json::to_value(e.action)?.as_str().unwrap_or(""),
+                        e.action.as_str(),
                         e.patient.as_ref().map(who).unwrap_or_default(),
                         e.detail,
                         if e.flagged { "  [FLAGGED FOR REVIEW]" } else { "" }

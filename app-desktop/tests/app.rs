@@ -278,4 +278,165 @@ fn syncing_with_the_relay_from_the_app() {
     let text = format!("{result:?}");
     assert!(text.contains("1 sent") || text.contains("2 sent"), "{text}");
     assert!(h.query_by_label_contains("Synced ").is_some(), "the top bar says it synced");
+    // The history by path names the relay, when it last worked, and that it did.
+    assert!(h.query_by_label(&format!("Relay {}", &relay.address[..16])).is_some(), "the relay's row");
+    assert!(h.query_by_label("synced").is_some(), "the relay path's outcome");
+}
+
+/// Waits for a background sync to finish, stepping frames while the spinner runs.
+fn wait_for(h: &mut Harness<'_, HedgerowApp>, label: &str) {
+    for _ in 0..400 {
+        h.step();
+        if h.query_by_label_contains(label).is_some() {
+            h.run();
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("'{label}' never appeared");
+}
+
+/// A workspace that is not in a shared team is told so before anyone presses Sync.
+#[test]
+fn the_sync_screen_says_when_there_is_no_team_to_sync_with() {
+    let tmp = tempfile::tempdir().unwrap();
+    workspace(tmp.path(), 0);
+    let mut h = harness(tmp.path());
+    unlock(&mut h, PASS);
+    h.get_by_label("Sync").click();
+    h.run();
+    assert!(h.query_by_label_contains("not in a shared team yet").is_some());
+    assert!(h.query_by_label("This device has never synced.").is_some());
+}
+
+/// With no relay in reach, the app finds a team device listening nearby, lists it by name,
+/// syncs with it, and records when that path last worked.
+#[test]
+fn a_team_device_nearby_is_listed_and_synced_with() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = hedgerow_tests::RelayProcess::start(
+        &hedgerow_tests::workspace_binary("hedgerow-relay"),
+        &tmp.path().join("relay"),
+    );
+    let address: hedgerow_core::sync::transport::RelayAddress = relay.address.parse().unwrap();
+    let dir = tmp.path().join("nurse");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let gp = rt.block_on(async {
+        let ws =
+            Workspace::create(&dir, PASS, nurse(), Some("Hartsmoor District Nursing".into())).await.unwrap();
+        ws.create_team("Hartsmoor District Nursing").await.unwrap();
+        ws.add_patient(NewPatient {
+            nhs_number: "9990001235".parse().unwrap(),
+            name: "Albert Penrose".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1931, 2, 3).unwrap(),
+            address: None,
+        })
+        .await
+        .unwrap();
+        let invite = ws.invite_device(false, chrono::Duration::hours(1)).await.unwrap();
+        ws.sync(&address, |_| {}).await.unwrap();
+        let gp = Workspace::join(
+            &tmp.path().join("gp"),
+            PASS,
+            NewClinician { name: "Dr Tomasz Orrell".into(), role: Role::Gp, registration: None },
+            "surgery laptop",
+            &invite.code,
+            &address,
+        )
+        .await
+        .unwrap();
+        ws.sync(&address, |_| {}).await.unwrap(); // learns of the GP's device
+        ws.close().await;
+        gp
+    });
+    drop(relay); // no signal from here on
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listener = std::thread::spawn(move || {
+        rt.block_on(async {
+            gp.listen("0.0.0.0:0".parse().unwrap(), |_| {}, |_| {}, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+            gp.close().await;
+        })
+    });
+    let mut h = harness(&dir);
+    unlock(&mut h, PASS);
+    h.get_by_label("Sync").click();
+    h.run();
+    h.get_by_label("Look for team devices nearby").click();
+    wait_for(&mut h, "Sync with Dr Tomasz Orrell (surgery laptop)");
+    h.get_by_label("Sync with Dr Tomasz Orrell (surgery laptop)").click();
+    wait_for(&mut h, "Last sync at");
+    let result = format!("{:?}", h.get_by_label_contains("Last sync at"));
+    assert!(result.contains("directly with Dr Tomasz Orrell"), "{result}");
+    assert!(!result.contains("failed"), "{result}");
+    // The path's history names the GP's device and says it worked.
+    assert!(h.query_all_by_label("Dr Tomasz Orrell (surgery laptop)").next().is_some());
+    assert!(h.query_all_by_label("synced").count() >= 2, "the relay and the GP's device both synced");
+    let _ = stop.send(());
+    listener.join().unwrap();
+}
+
+/// A record this device holds for a patient outside the caseload opens only through the
+/// break-glass dialog, with a reason; the access is flagged in the audit log and shown in red.
+#[test]
+fn break_glass_opens_a_record_off_the_caseload_with_a_reason_and_flags_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("nurse");
+    workspace(&dir, 0);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // Another team's record of Edith, merged onto this device but not onto its caseload.
+        let other = Workspace::create_demo(&tmp.path().join("other"), PASS, nurse()).await.unwrap();
+        let edith = other
+            .add_patient(NewPatient {
+                nhs_number: "9990001243".parse().unwrap(),
+                name: "Edith Brackley".into(),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1941, 2, 3).unwrap(),
+                address: None,
+            })
+            .await
+            .unwrap();
+        let bytes = other.export_patient_document(edith.id).await.unwrap();
+        other.close().await;
+        let ws = Workspace::open(&dir, PASS).await.unwrap();
+        ws.merge_document(&bytes, false).await.unwrap();
+        ws.close().await;
+    });
+    let mut h = harness(&dir);
+    unlock(&mut h, PASS);
+    type_into(&mut h, "Find a patient", "999 000 1243");
+    assert!(h.query_by_label_contains("Edith").is_none(), "not listed: she is not on the caseload");
+    h.get_by_label("Look for this record on this device (break-glass)").click();
+    h.run();
+    assert!(h.query_by_label("Break-glass access").is_some(), "the dialog asks why");
+    // No reason, no access: the button stays disabled and the record stays closed.
+    h.get_by_label("Open the record (break-glass)").click();
+    h.run();
+    assert!(h.query_by_label_contains("BREAK-GLASS ACCESS").is_none());
+    type_into(&mut h, "Reason for access", "Covering the out-of-hours call: patient deteriorating");
+    h.get_by_label("Open the record (break-glass)").click();
+    h.run();
+    assert!(h.query_by_label_contains("BREAK-GLASS ACCESS").is_some(), "the record says how it was opened");
+    assert!(h.query_by_label_contains("Edith Brackley").is_some());
+    h.get_by_label("Audit trail").click();
+    h.run();
+    assert!(h.query_by_label("break-glass (flagged)").is_some(), "this record's audit shows the access");
+    assert!(
+        h.query_all_by_label("break-glass: Covering the out-of-hours call: patient deteriorating")
+            .next()
+            .is_some(),
+        "with the reason given"
+    );
+    // The whole log, filtered to what needs review.
+    h.get_by_label("Audit log").click();
+    h.run();
+    assert!(h.query_by_label_contains("flagged for review (break-glass)").is_some());
+    assert!(h.query_all_by_label("create").next().is_some(), "unflagged entries show too");
+    h.get_by_label("Flagged for review only").click();
+    h.run();
+    assert!(h.query_all_by_label("create").next().is_none(), "only what needs review");
+    assert!(h.query_by_label("break-glass (flagged)").is_some());
 }

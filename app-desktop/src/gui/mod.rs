@@ -2,6 +2,7 @@
 //! here knows SQL, clinical rules or documents. Calls are quick (milliseconds, measured in
 //! BENCHMARKS.md) and run on the app's runtime; the interface never waits on a network.
 
+pub mod audit;
 pub mod conflicts;
 pub mod lock;
 pub mod patient;
@@ -27,6 +28,7 @@ pub enum Screen {
     Visit(Box<visit::VisitScreen>),
     Conflicts(conflicts::ConflictsScreen),
     Sync(sync::SyncScreen),
+    Audit(audit::AuditScreen),
 }
 
 /// What a screen works with while the workspace is unlocked.
@@ -45,6 +47,9 @@ pub enum Go {
     Visit(PatientId, VisitId),
     Conflicts,
     Sync,
+    Audit,
+    /// Open a record outside the caseload, with the reason the clinician gave.
+    BreakGlass(PatientId, String),
     Lock,
 }
 
@@ -53,6 +58,8 @@ pub struct HedgerowApp {
     pub runtime: tokio::runtime::Runtime,
     pub workspace: Option<Arc<Workspace>>,
     pub sync: sync::SharedStatus,
+    /// Records opened outside the caseload this session, with the reason given.
+    pub break_glass: std::collections::HashMap<PatientId, String>,
     pub screen: Screen,
     /// A message for the clinician (an error, or what just happened), shown until dismissed.
     pub notice: Option<(bool, String)>,
@@ -69,6 +76,7 @@ impl HedgerowApp {
             runtime,
             workspace: None,
             sync: Default::default(),
+            break_glass: Default::default(),
             screen,
             notice: None,
             last_input: 0.0,
@@ -92,6 +100,7 @@ impl HedgerowApp {
             }
         }
         self.sync = Default::default();
+        self.break_glass.clear();
         self.screen = Screen::Locked(lock::LockScreen::new(&self.dir));
     }
 
@@ -109,7 +118,12 @@ impl HedgerowApp {
             }
             Go::Visit(p, v) => visit::VisitScreen::load(self, ws, p, v).map(|s| Screen::Visit(Box::new(s))),
             Go::Conflicts => conflicts::ConflictsScreen::load(self, ws).map(Screen::Conflicts),
-            Go::Sync => sync::SyncScreen::load(&self.runtime, ws).map(Screen::Sync),
+            Go::Sync => sync::SyncScreen::load(&self.runtime, ws, &self.sync).map(Screen::Sync),
+            Go::Audit => audit::AuditScreen::load(self, ws).map(Screen::Audit),
+            Go::BreakGlass(id, reason) => {
+                self.break_glass.insert(id, reason);
+                patient::PatientScreen::load(self, ws, id).map(|p| Screen::Patient(Box::new(p)))
+            }
         };
         match next {
             Ok(screen) => self.screen = screen,
@@ -161,17 +175,18 @@ impl HedgerowApp {
                     }
                     None => Go::Stay,
                 },
-                Screen::Today(s) => s.ui(ui),
                 screen => match &self.workspace {
                     None => Go::Lock,
                     Some(ws) => {
                         let mut session = Session { rt: &self.runtime, ws, notice: &mut self.notice };
                         match screen {
+                            Screen::Today(s) => s.ui(ui, &mut session),
+                            Screen::Audit(s) => s.ui(ui),
                             Screen::Patient(s) => s.ui(ui, &mut session),
                             Screen::Visit(s) => s.ui(ui, &mut session),
                             Screen::Conflicts(s) => s.ui(ui, &mut session),
                             Screen::Sync(s) => s.ui(ui, &mut session, ws, &self.sync),
-                            Screen::Locked(_) | Screen::Today(_) => Go::Stay,
+                            Screen::Locked(_) => Go::Stay,
                         }
                     }
                 },
@@ -192,6 +207,9 @@ impl HedgerowApp {
             }
             if ui.button("Conflicts").clicked() {
                 go = Go::Conflicts;
+            }
+            if ui.button("Audit log").clicked() {
+                go = Go::Audit;
             }
             ui.separator();
             // Honest about sync: what has and has not left this device.

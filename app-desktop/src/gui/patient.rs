@@ -6,6 +6,7 @@ use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
 use hedgerow_core::ids::PatientId;
+use hedgerow_core::store::AuditEntry;
 use hedgerow_core::workspace::{Briefing, NewProblem, PatientView, ProblemUpdate};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -17,6 +18,7 @@ enum Tab {
     EndOfLife,
     Tasks,
     Briefing,
+    Audit,
 }
 
 pub struct PatientScreen {
@@ -25,18 +27,39 @@ pub struct PatientScreen {
     briefing: Briefing,
     tab: Tab,
     new_problem: String,
+    /// The reason given for break-glass access, when the record is not on the caseload.
+    break_glass: Option<String>,
+    /// This patient's audit entries, newest first, read when the tab is opened.
+    audit: Option<Vec<AuditEntry>>,
+}
+
+/// Opens the record: plainly if it is on the caseload, else with the break-glass reason
+/// (audited and flagged again each time).
+fn open(
+    rt: &tokio::runtime::Runtime,
+    ws: &Workspace,
+    id: PatientId,
+    reason: Option<&str>,
+) -> Result<PatientView, String> {
+    match reason {
+        None => rt.block_on(ws.open_patient(id)),
+        Some(r) => rt.block_on(ws.open_patient_break_glass(id, r)),
+    }
+    .map_err(|e| e.to_string())
 }
 
 impl PatientScreen {
     pub fn load(app: &HedgerowApp, ws: &Workspace, id: PatientId) -> Result<Self, String> {
-        let view = app.call(ws.open_patient(id))?;
+        let break_glass = app.break_glass.get(&id).cloned();
+        let view = open(&app.runtime, ws, id, break_glass.as_deref())?;
         let briefing = app.call(ws.briefing(id))?;
-        Ok(Self { id, view, briefing, tab: Tab::Plan, new_problem: String::new() })
+        Ok(Self { id, view, briefing, tab: Tab::Plan, new_problem: String::new(), break_glass, audit: None })
     }
 
     fn reload(&mut self, rt: &tokio::runtime::Runtime, ws: &Workspace) -> Result<(), String> {
-        self.view = rt.block_on(ws.open_patient(self.id)).map_err(|e| e.to_string())?;
+        self.view = open(rt, ws, self.id, self.break_glass.as_deref())?;
         self.briefing = rt.block_on(ws.briefing(self.id)).map_err(|e| e.to_string())?;
+        self.audit = None;
         Ok(())
     }
 
@@ -44,6 +67,12 @@ impl PatientScreen {
         let (rt, ws, notice) = (session.rt, session.ws, &mut *session.notice);
         let mut go = Go::Stay;
         banner(ui, &self.view);
+        if let Some(reason) = &self.break_glass {
+            ui.colored_label(
+                style::DANGER,
+                format!("BREAK-GLASS ACCESS: not on your team's caseload. Reason recorded: \"{reason}\". Everything you do in this record is flagged for review."),
+            );
+        }
         ui.horizontal(|ui| {
             if ui.button("Start a visit").clicked() {
                 match rt.block_on(ws.start_visit(self.id)) {
@@ -64,6 +93,7 @@ impl PatientScreen {
                 (Tab::EndOfLife, "End of life"),
                 (Tab::Tasks, "Tasks"),
                 (Tab::Briefing, "Briefing"),
+                (Tab::Audit, "Audit trail"),
             ] {
                 ui.selectable_value(&mut self.tab, tab, name);
             }
@@ -95,6 +125,21 @@ impl PatientScreen {
             Tab::EndOfLife => end_of_life(ui, &self.view),
             Tab::Tasks => changed = self.tasks(ui, rt, ws),
             Tab::Briefing => briefing(ui, &self.briefing),
+            Tab::Audit => {
+                if self.audit.is_none() {
+                    match rt.block_on(ws.audit_log(Some(self.id))) {
+                        Ok(mut entries) => {
+                            entries.reverse();
+                            self.audit = Some(entries);
+                        }
+                        Err(e) => *notice = Some((true, e.to_string())),
+                    }
+                }
+                let entries: Vec<&AuditEntry> = self.audit.iter().flatten().collect();
+                ui.label("Who opened, changed, signed or exported this record, newest first.");
+                let summary = &self.view.summary;
+                super::audit::table(ui, &entries, |_| Some(summary));
+            }
         });
         match changed {
             Ok(true) => {

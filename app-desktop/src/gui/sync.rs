@@ -4,15 +4,21 @@
 use super::{Go, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::documents::Timestamp;
+use hedgerow_core::sync::transport::RelayAddress;
+use hedgerow_core::workspace::{DeviceListing, SyncPath, SyncPathView};
 use std::sync::{Arc, Mutex};
 
-/// What the app knows of sync in this session, shared with the background task.
+/// What the app knows of sync in this session, shared with the background tasks.
 #[derive(Default)]
 pub struct SyncStatus {
     /// What a running sync is doing, or `None` when none runs.
     pub running: Option<String>,
     /// The last sync's outcome: whether it worked, what it did, when.
     pub last: Option<(bool, String, Timestamp)>,
+    /// Counts finished syncs, so screens know when to reload what they show.
+    pub finished: u64,
+    /// Team devices found listening on this network, once a search has run.
+    pub nearby: Option<Vec<RelayAddress>>,
 }
 
 pub type SharedStatus = Arc<Mutex<SyncStatus>>;
@@ -38,12 +44,33 @@ pub fn top_bar_label(ui: &mut egui::Ui, status: &SharedStatus) -> bool {
 
 pub struct SyncScreen {
     relay: String,
+    shared_team: bool,
+    devices: Vec<DeviceListing>,
+    history: Vec<SyncPathView>,
+    /// The `finished` count `history` was read at.
+    read_at: u64,
 }
 
 impl SyncScreen {
-    pub fn load(rt: &tokio::runtime::Runtime, ws: &Workspace) -> Result<Self, String> {
+    pub fn load(rt: &tokio::runtime::Runtime, ws: &Workspace, status: &SharedStatus) -> Result<Self, String> {
         let relay = rt.block_on(ws.remembered_relay()).map_err(|e| e.to_string())?;
-        Ok(Self { relay: relay.map(|r| r.to_string()).unwrap_or_default() })
+        let shared_team = rt.block_on(ws.in_shared_team()).map_err(|e| e.to_string())?;
+        let devices = rt.block_on(ws.devices()).map_err(|e| e.to_string())?;
+        let history = rt.block_on(ws.sync_history()).map_err(|e| e.to_string())?;
+        Ok(Self {
+            relay: relay.map(|r| r.to_string()).unwrap_or_default(),
+            shared_team,
+            devices,
+            history,
+            read_at: lock(status).finished,
+        })
+    }
+
+    fn device_name(&self, public_key: &str) -> String {
+        match self.devices.iter().find(|d| d.public_key == public_key) {
+            Some(d) => format!("{} ({})", d.clinician, d.label),
+            None => format!("device {}", &public_key[..public_key.len().min(16)]),
+        }
     }
 
     pub fn ui(
@@ -53,17 +80,33 @@ impl SyncScreen {
         ws: &Arc<Workspace>,
         status: &SharedStatus,
     ) -> Go {
+        let finished = lock(status).finished;
+        if finished != self.read_at {
+            // A sync ended: what it did shows in the history below.
+            if let Ok(h) = session.rt.block_on(ws.sync_history()) {
+                self.history = h;
+            }
+            self.read_at = finished;
+        }
         ui.heading("Sync");
         ui.label("Changes made on this device reach the team only when it syncs: with the relay when there is signal, or directly with team devices nearby when there is none.");
+        if !self.shared_team {
+            ui.add_space(6.0);
+            ui.colored_label(
+                style::WARN,
+                "This workspace is not in a shared team yet, so there is no one to sync with. On the team's first device run `hedgerow team create NAME` and sync with the relay; other devices join with an invite from it (`hedgerow team join CODE --relay ADDRESS`).",
+            );
+        }
         ui.add_space(8.0);
         let running = lock(status).running.is_some();
+        let can_sync = !running && self.shared_team;
         ui.horizontal(|ui| {
             let label = ui.label("Relay address");
             ui.add(egui::TextEdit::singleline(&mut self.relay).desired_width(520.0)).labelled_by(label.id);
         });
         ui.horizontal(|ui| {
             let relay = ui.add_enabled(
-                !running && !self.relay.trim().is_empty(),
+                can_sync && !self.relay.trim().is_empty(),
                 egui::Button::new("Sync with the relay now"),
             );
             if relay.clicked() {
@@ -74,11 +117,20 @@ impl SyncScreen {
                     Err(e) => *session.notice = Some((true, e)),
                 }
             }
-            if ui.add_enabled(!running, egui::Button::new("Sync with team devices nearby")).clicked() {
-                start_nearby_sync(session.rt, ws.clone(), status.clone(), ui.ctx().clone());
+            if ui.add_enabled(can_sync, egui::Button::new("Look for team devices nearby")).clicked() {
+                start_nearby_search(session.rt, ws.clone(), status.clone(), ui.ctx().clone());
             }
         });
         ui.add_space(8.0);
+        self.progress(ui, status);
+        ui.add_space(8.0);
+        self.nearby(ui, session, ws, status, can_sync);
+        ui.add_space(8.0);
+        self.paths(ui);
+        Go::Stay
+    }
+
+    fn progress(&self, ui: &mut egui::Ui, status: &SharedStatus) {
         let s = lock(status);
         if let Some(phase) = &s.running {
             ui.horizontal(|ui| {
@@ -95,7 +147,80 @@ impl SyncScreen {
                 ui.colored_label(style::WARN, "Not synced since this device was unlocked.");
             }
         }
-        Go::Stay
+    }
+
+    fn nearby(
+        &self,
+        ui: &mut egui::Ui,
+        session: &mut Session<'_>,
+        ws: &Arc<Workspace>,
+        status: &SharedStatus,
+        can_sync: bool,
+    ) {
+        ui.strong("Team devices nearby");
+        let found = lock(status).nearby.clone();
+        match found {
+            None => {
+                ui.label("Not looked for yet. Team devices show here when they are listening on this network (`hedgerow listen`).");
+            }
+            Some(found) if found.is_empty() => {
+                ui.label("No team device is listening on this network.");
+            }
+            Some(found) => {
+                egui::Grid::new("nearby").striped(true).num_columns(2).show(ui, |ui| {
+                    for addr in found {
+                        let name = self.device_name(&addr.id.to_string());
+                        ui.label(&name);
+                        if ui.add_enabled(can_sync, egui::Button::new(format!("Sync with {name}"))).clicked()
+                        {
+                            start_peer_sync(
+                                session.rt,
+                                ws.clone(),
+                                addr,
+                                name,
+                                status.clone(),
+                                ui.ctx().clone(),
+                            );
+                        }
+                        ui.end_row();
+                    }
+                });
+            }
+        }
+    }
+
+    fn paths(&self, ui: &mut egui::Ui) {
+        ui.strong("Last synced, by path");
+        if self.history.is_empty() {
+            ui.colored_label(style::WARN, "This device has never synced.");
+            return;
+        }
+        egui::Grid::new("sync-paths").striped(true).num_columns(4).show(ui, |ui| {
+            ui.label("Path");
+            ui.label("Last synced");
+            ui.label("Last tried");
+            ui.label("Outcome");
+            ui.end_row();
+            for p in &self.history {
+                let h = &p.history;
+                match &h.path {
+                    SyncPath::Relay { address } => ui
+                        .label(format!("Relay {}", &address[..address.len().min(16)]))
+                        .on_hover_text(address.as_str()),
+                    SyncPath::Device { public_key } => ui.label(self.device_name(public_key)),
+                };
+                match h.last_success {
+                    Some(at) => ui.label(at.display()),
+                    None => ui.colored_label(style::DANGER, "never"),
+                };
+                ui.label(h.last_attempt.display());
+                match &h.last_error {
+                    None => ui.colored_label(style::OK, "synced"),
+                    Some(e) => ui.colored_label(style::DANGER, format!("failed: {e}")),
+                };
+                ui.end_row();
+            }
+        });
     }
 }
 
@@ -103,6 +228,7 @@ fn finish(status: &SharedStatus, ctx: &egui::Context, ok: bool, text: String) {
     let mut s = lock(status);
     s.running = None;
     s.last = Some((ok, text, Timestamp::now()));
+    s.finished += 1;
     drop(s);
     ctx.request_repaint();
 }
@@ -110,7 +236,7 @@ fn finish(status: &SharedStatus, ctx: &egui::Context, ok: bool, text: String) {
 fn start_relay_sync(
     rt: &tokio::runtime::Runtime,
     ws: Arc<Workspace>,
-    addr: hedgerow_core::sync::transport::RelayAddress,
+    addr: RelayAddress,
     status: SharedStatus,
     ctx: egui::Context,
 ) {
@@ -142,7 +268,7 @@ fn start_relay_sync(
     });
 }
 
-fn start_nearby_sync(
+fn start_nearby_search(
     rt: &tokio::runtime::Runtime,
     ws: Arc<Workspace>,
     status: SharedStatus,
@@ -150,22 +276,43 @@ fn start_nearby_sync(
 ) {
     lock(&status).running = Some("looking for team devices on this network".into());
     rt.spawn(async move {
-        let found = match ws.nearby_devices(std::time::Duration::from_secs(3)).await {
-            Ok(f) => f,
-            Err(e) => return finish(&status, &ctx, false, e.to_string()),
-        };
-        if found.is_empty() {
-            return finish(&status, &ctx, false, "no team device is listening nearby".into());
-        }
-        let mut done = Vec::new();
-        for addr in found {
-            lock(&status).running = Some(format!("syncing directly with {}", &addr.id.to_string()[..8]));
-            ctx.request_repaint();
-            match ws.sync_with_peer(&addr).await {
-                Ok(r) => done.push(format!("{} documents changed here", r.documents_changed)),
-                Err(e) => done.push(format!("failed: {e}")),
+        let found = ws.nearby_devices(std::time::Duration::from_secs(3)).await;
+        let mut s = lock(&status);
+        s.running = None;
+        match found {
+            Ok(found) => s.nearby = Some(found),
+            Err(e) => {
+                drop(s);
+                return finish(&status, &ctx, false, e.to_string());
             }
         }
-        finish(&status, &ctx, true, format!("directly with {} devices: {}", done.len(), done.join("; ")));
+        drop(s);
+        ctx.request_repaint();
+    });
+}
+
+fn start_peer_sync(
+    rt: &tokio::runtime::Runtime,
+    ws: Arc<Workspace>,
+    addr: RelayAddress,
+    name: String,
+    status: SharedStatus,
+    ctx: egui::Context,
+) {
+    lock(&status).running = Some(format!("syncing directly with {name}"));
+    rt.spawn(async move {
+        match ws.sync_with_peer(&addr).await {
+            Ok(r) => {
+                let mut text = format!(
+                    "directly with {name}: {} records differed, {} changed here",
+                    r.documents_synced, r.documents_changed
+                );
+                if !r.patients_changed.is_empty() {
+                    text.push_str(&format!("; changed: {}", r.patients_changed.join(", ")));
+                }
+                finish(&status, &ctx, true, text);
+            }
+            Err(e) => finish(&status, &ctx, false, format!("directly with {name}: {e}")),
+        }
     });
 }

@@ -1,7 +1,7 @@
 //! Today: who needs attention (conflicts, high NEWS2), tasks due, and the caseload with
 //! search as you type (name, or the start of an NHS number).
 
-use super::{Go, HedgerowApp, style};
+use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::clinical::RiskBand;
 use hedgerow_core::store::{DueTask, PatientSummary};
@@ -14,6 +14,14 @@ pub struct TodayScreen {
     /// Indices of patients with open conflicts or a raised NEWS2, worst first.
     attention: Vec<usize>,
     today: chrono::NaiveDate,
+    /// A record held on this device but not on the caseload, being opened by break-glass.
+    break_glass: Option<BreakGlass>,
+}
+
+struct BreakGlass {
+    patient: hedgerow_core::ids::PatientId,
+    nhs_number: String,
+    reason: String,
 }
 
 impl TodayScreen {
@@ -33,7 +41,7 @@ impl TodayScreen {
             let p = &caseload[i];
             std::cmp::Reverse((p.open_conflicts, p.latest_news2.as_ref().map(|n| n.total).unwrap_or(0)))
         });
-        Ok(Self { caseload, due, search: String::new(), shown, attention, today })
+        Ok(Self { caseload, due, search: String::new(), shown, attention, today, break_glass: None })
     }
 
     fn filter(&mut self) {
@@ -45,8 +53,60 @@ impl TodayScreen {
         self.caseload.iter().find(|p| &p.id == id).map(|p| p.name.as_str()).unwrap_or("")
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui) -> Go {
+    /// A full NHS number that matches no one on the caseload may belong to a record this
+    /// device holds for someone else: offer break-glass, never a silent search of them.
+    fn off_caseload(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) {
+        let Ok(nhs) = self.search.parse::<hedgerow_core::clinical::NhsNumber>() else { return };
+        if !self.shown.is_empty() {
+            return;
+        }
+        ui.horizontal(|ui| {
+            ui.colored_label(style::WARN, format!("No one on your team's caseload has NHS number {nhs}."));
+            if ui.button("Look for this record on this device (break-glass)").clicked() {
+                match session.rt.block_on(session.ws.find_patient(&nhs)) {
+                    Ok(patient) => {
+                        self.break_glass =
+                            Some(BreakGlass { patient, nhs_number: nhs.to_string(), reason: String::new() })
+                    }
+                    Err(e) => *session.notice = Some((true, e.to_string())),
+                }
+            }
+        });
+    }
+
+    fn break_glass_dialog(&mut self, ui: &mut egui::Ui) -> Go {
+        let Some(dialog) = &mut self.break_glass else { return Go::Stay };
         let mut go = Go::Stay;
+        let mut close = false;
+        egui::Modal::new(egui::Id::unique("break-glass")).show(ui.ctx(), |ui| {
+            ui.set_width(520.0);
+            ui.heading("Break-glass access");
+            ui.label(format!(
+                "A record for NHS number {} is held on this device, but the patient is not on your team's caseload. You may open it only with a reason, which is recorded in the audit log and flagged for review by your information governance lead.",
+                dialog.nhs_number
+            ));
+            let label = ui.label("Reason for access");
+            ui.add(egui::TextEdit::multiline(&mut dialog.reason).desired_rows(2).desired_width(500.0))
+                .labelled_by(label.id);
+            ui.horizontal(|ui| {
+                let ready = !dialog.reason.trim().is_empty();
+                if ui.add_enabled(ready, egui::Button::new("Open the record (break-glass)")).clicked() {
+                    go = Go::BreakGlass(dialog.patient, dialog.reason.trim().to_owned());
+                    close = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            self.break_glass = None;
+        }
+        go
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {
+        let mut go = self.break_glass_dialog(ui);
         ui.horizontal(|ui| {
             let label = ui.label("Find a patient");
             let r = ui
@@ -61,6 +121,7 @@ impl TodayScreen {
             }
             ui.label(format!("{} of {} patients", self.shown.len(), self.caseload.len()));
         });
+        self.off_caseload(ui, session);
         ui.separator();
         ui.columns(2, |cols| {
             let ui = &mut cols[0];

@@ -26,6 +26,24 @@ pub enum AuditAction {
     Team,
 }
 
+impl AuditAction {
+    /// As the audit log shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::View => "view",
+            Self::Edit => "edit",
+            Self::Sign => "sign",
+            Self::Export => "export",
+            Self::Import => "import",
+            Self::Reindex => "reindex",
+            Self::BreakGlass => "break-glass",
+            Self::Sync => "sync",
+            Self::Team => "team",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub at: Timestamp,

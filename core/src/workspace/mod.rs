@@ -14,10 +14,12 @@ mod peer;
 mod record;
 mod summary;
 mod sync;
+mod sync_history;
 mod team;
 
 pub use peer::{PEER_STALL, PeerReport};
 pub use sync::{SyncProgress, SyncReport};
+pub use sync_history::{PathHistory, SyncPath, SyncPathView};
 pub use team::{DeviceListing, Invitation};
 
 pub use briefing::{Briefing, RecordChange};

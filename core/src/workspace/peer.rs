@@ -120,6 +120,9 @@ impl Workspace {
             Err(e) => format!("direct sync with device {} failed: {e}", &report.peer[..16]),
         };
         self.audit(&mut tx, AuditAction::Sync, None, detail).await?;
+        let path = super::SyncPath::Device { public_key: report.peer.clone() };
+        self.record_sync_attempt(&mut tx, path, outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()))
+            .await?;
         tx.commit().await
     }
 }

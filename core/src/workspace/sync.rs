@@ -130,6 +130,9 @@ impl Workspace {
             }
         };
         self.audit(&mut tx, AuditAction::Sync, None, detail).await?;
+        let path = super::SyncPath::Relay { address: report.relay.clone() };
+        self.record_sync_attempt(&mut tx, path, outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()))
+            .await?;
         tx.commit().await?;
         outcome?;
         report.patients_changed.sort();

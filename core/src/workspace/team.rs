@@ -93,6 +93,13 @@ impl Workspace {
         Ok((r, n))
     }
 
+    /// Whether this device is in a shared team (it holds a team key), and so has anyone to
+    /// sync with.
+    pub async fn in_shared_team(&self) -> Result<bool> {
+        let mut tx = self.store.begin_write().await?;
+        Ok(self.keyring(&mut tx).await?.is_some())
+    }
+
     async fn require_admin(&self, tx: &mut WriteTx<'_>, what: &str) -> Result<Registry> {
         if self.keyring(tx).await?.is_none() {
             return Err(Error::Invalid(format!(

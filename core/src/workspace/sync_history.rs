@@ -1,0 +1,90 @@
+//! When this device last synced, path by path: the relay, and each team device it met
+//! directly. Written in the same transaction as the sync's audit entry, so the history and
+//! the audit log never disagree.
+
+use super::Workspace;
+use crate::documents::Timestamp;
+use crate::error::Result;
+use crate::store::WriteTx;
+use serde::{Deserialize, Serialize};
+
+const SYNC_HISTORY: &str = "sync-history";
+
+/// A way this device syncs.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SyncPath {
+    /// Through the relay at this address.
+    Relay { address: String },
+    /// Directly with the team device with this public key (hex).
+    Device { public_key: String },
+}
+
+/// The last attempt and the last success on one path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PathHistory {
+    pub path: SyncPath,
+    pub last_attempt: Timestamp,
+    pub last_success: Option<Timestamp>,
+    /// Why the last attempt failed; `None` when it worked.
+    pub last_error: Option<String>,
+}
+
+/// A path as the sync screen shows it, with the other device's name when the team knows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncPathView {
+    pub history: PathHistory,
+    pub device_label: Option<String>,
+    pub clinician: Option<String>,
+}
+
+async fn read(tx: &mut WriteTx<'_>) -> Result<Vec<PathHistory>> {
+    Ok(match tx.setting(SYNC_HISTORY).await? {
+        // Bookkeeping only: if it cannot be read, start again rather than refuse to sync.
+        Some(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+        None => Vec::new(),
+    })
+}
+
+impl Workspace {
+    pub(crate) async fn record_sync_attempt(
+        &self,
+        tx: &mut WriteTx<'_>,
+        path: SyncPath,
+        outcome: std::result::Result<(), String>,
+    ) -> Result<()> {
+        let mut all = read(tx).await?;
+        let now = Timestamp::now();
+        let previous = all.iter().position(|h| h.path == path).map(|i| all.remove(i));
+        let last_success = match outcome {
+            Ok(()) => Some(now),
+            Err(_) => previous.and_then(|p| p.last_success),
+        };
+        all.push(PathHistory { path, last_attempt: now, last_success, last_error: outcome.err() });
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        let bytes = serde_json::to_vec(&all).expect("JSON of plain values");
+        tx.put_setting(SYNC_HISTORY, &bytes).await
+    }
+
+    /// Every path this device has synced on, the relay first, with the last attempt and the
+    /// last success on each.
+    pub async fn sync_history(&self) -> Result<Vec<SyncPathView>> {
+        let mut tx = self.store.begin_write().await?;
+        let all = read(&mut tx).await?;
+        drop(tx);
+        let devices = self.devices().await?;
+        Ok(all
+            .into_iter()
+            .map(|history| {
+                let device = match &history.path {
+                    SyncPath::Device { public_key } => devices.iter().find(|d| &d.public_key == public_key),
+                    SyncPath::Relay { .. } => None,
+                };
+                SyncPathView {
+                    device_label: device.map(|d| d.label.clone()),
+                    clinician: device.map(|d| d.clinician.clone()),
+                    history,
+                }
+            })
+            .collect())
+    }
+}

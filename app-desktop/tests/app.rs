@@ -92,10 +92,25 @@ fn find_a_patient_record_observations_see_news2_and_sign() {
     type_into(&mut h, "Find a patient", &demo_name);
     h.get_all_by_label(&demo_name).next().unwrap().click();
     h.run();
-    for tab in ["Medicines", "Visits", "Observations chart", "End of life", "Tasks", "Briefing", "Care plan"]
-    {
+    for tab in [
+        "Medicines",
+        "Visits",
+        "Observations chart",
+        "End of life",
+        "Tasks",
+        "Briefing",
+        "Audit trail",
+        "Care plan",
+    ] {
         h.get_by_label(tab).click();
         h.run();
+        if tab == "Observations chart" {
+            // NEWS2 and each vital sign over time, from every visit's observations.
+            assert!(h.query_by_label_contains("sets of observations").is_some());
+            for vital in ["NEWS2", "Respiration rate (per minute)", "SpO2 (%)", "Pulse (per minute)"] {
+                assert!(h.query_by_label(vital).is_some(), "a chart of {vital}");
+            }
+        }
     }
     h.get_by_label("Today").click();
     h.run();
@@ -439,4 +454,51 @@ fn break_glass_opens_a_record_off_the_caseload_with_a_reason_and_flags_it() {
     h.run();
     assert!(h.query_all_by_label("create").next().is_none(), "only what needs review");
     assert!(h.query_by_label("break-glass (flagged)").is_some());
+}
+
+/// A care-home round: the residents of one home by room, a visit each, and back to the
+/// round at the next resident not yet seen.
+#[test]
+fn a_care_home_round_steps_through_the_residents_in_room_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    workspace(tmp.path(), 0);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ws = Workspace::open(tmp.path(), PASS).await.unwrap();
+        for (nhs, name, room) in [
+            ("9990001243", "Edith Brackley", 9),
+            ("9990001235", "Harold Coombe", 2),
+            ("9990001251", "Mabel Dunsford", 5),
+        ] {
+            ws.add_patient(NewPatient {
+                nhs_number: nhs.parse().unwrap(),
+                name: name.into(),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1932, 4, 1).unwrap(),
+                address: Some(format!("Room {room}, Bramblewood House Care Home, Little Wyck")),
+            })
+            .await
+            .unwrap();
+        }
+        ws.close().await;
+    });
+    let mut h = harness(tmp.path());
+    unlock(&mut h, PASS);
+    h.get_by_label("Care-home round").click();
+    h.run();
+    h.get_by_label("Bramblewood House Care Home (3 residents, 0 seen today)").click();
+    h.run();
+    assert!(h.query_by_label("Resident 1 of 3: Harold Coombe").is_some(), "room 2 first");
+    h.get_by_label("Start visit for Harold Coombe").click();
+    h.run();
+    assert!(h.query_by_label("Back to the record").is_some(), "in Harold's visit");
+    h.get_by_label("Back to the round at Bramblewood House Care Home").click();
+    h.run();
+    assert!(h.query_by_label("Round: Bramblewood House Care Home (1/3 seen)").is_some());
+    assert!(h.query_by_label("Resident 2 of 3: Mabel Dunsford").is_some(), "on to room 5");
+    h.get_by_label("Next resident").click();
+    h.run();
+    assert!(h.query_by_label("Resident 3 of 3: Edith Brackley").is_some(), "then room 9");
+    h.get_by_label("End the round").click();
+    h.run();
+    assert!(h.query_by_label("Care-home round").is_some(), "the round is closed");
 }

@@ -183,6 +183,11 @@ impl Workspace {
         self.call(|ws| async move { Ok(ws.add_patient(new).await?.into()) }).await
     }
 
+    /// The care homes on the caseload, residents in round order.
+    pub async fn care_homes(&self) -> Result<Vec<CareHome>> {
+        self.call(|ws| async move { Ok(list(ws.care_homes().await?)) }).await
+    }
+
     /// Open tasks due on or before `date` (YYYY-MM-DD).
     pub async fn due_tasks(&self, date: String) -> Result<Vec<DueTask>> {
         let date = crate::records::date_text(&date)?;
@@ -201,6 +206,13 @@ impl Workspace {
     pub async fn open_patient_break_glass(&self, patient_id: String, reason: String) -> Result<PatientView> {
         let id = patient(&patient_id)?;
         self.call(|ws| async move { Ok(ws.open_patient_break_glass(id, &reason).await?.into()) }).await
+    }
+
+    /// Every set of observations on the patient's visits, oldest first, each scored: the
+    /// data behind NEWS2 and vital-sign charts.
+    pub async fn observation_history(&self, patient_id: String) -> Result<Vec<ObservationSet>> {
+        let id = patient(&patient_id)?;
+        self.call(|ws| async move { Ok(list(ws.observation_history(id).await?)) }).await
     }
 
     /// What changed since this clinician's last visit.
@@ -478,6 +490,16 @@ impl Workspace {
     }
 
     // Sync.
+
+    /// Whether this device is in a shared team, and so has anyone to sync with.
+    pub async fn in_shared_team(&self) -> Result<bool> {
+        self.call(|ws| async move { Ok(ws.in_shared_team().await?) }).await
+    }
+
+    /// When this device last synced on each path (the relay, each device met directly).
+    pub async fn sync_history(&self) -> Result<Vec<SyncPathHistory>> {
+        self.call(|ws| async move { Ok(list(ws.sync_history().await?)) }).await
+    }
 
     /// The relay this device last synced with, if any.
     pub async fn remembered_relay(&self) -> Result<Option<String>> {

@@ -72,6 +72,13 @@ const STREETS: &[&str] = &[
     "Barton Close",
     "Quarry Hill",
 ];
+/// Fictional care homes, with the village each is in.
+const CARE_HOMES: &[(&str, &str)] = &[
+    ("Bramblewood House Care Home", "Little Wyck"),
+    ("The Larches Nursing Home", "Coldharbour"),
+    ("Saltings Court Care Home", "Thornbury Parva"),
+];
+
 const VILLAGES: &[&str] = &[
     "Little Wyck",
     "Thornbury Parva",
@@ -334,6 +341,16 @@ async fn demo_patient(
     let name = format!("{} {}", pick(rng, FIRST), pick(rng, SURNAMES));
     let dob = format!("{}-{:02}-{:02}", rng.i32(1926..1966), rng.u8(1..13), rng.u8(1..29));
     let address = format!("{} {}, {}", rng.u8(1..60), pick(rng, STREETS), pick(rng, VILLAGES));
+    // About one patient in seven lives in a care home, chosen from the NHS number so that the
+    // random stream (and every other demo patient) stays as it was.
+    let digits = nhs.digits();
+    let hash = digits.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let address = if hash % 7 == 0 {
+        let (home, village) = CARE_HOMES[(hash / 7) as usize % CARE_HOMES.len()];
+        format!("Room {}, {home}, {village}", hash / 49 % 30 + 1)
+    } else {
+        address
+    };
     let nurse = &colleagues[0];
     let created = now - rng.i64(120..360) * DAY_MS;
     let mut record = PatientRecord::new(

@@ -483,3 +483,39 @@ async fn a_wound_assessment_is_structured_checked_and_signed_with_the_note() {
     assert_eq!(v.signature_valid, Some(true));
     assert!(matches!(nurse.record_wound(visit, wound(2)).await, Err(Error::VisitSigned(_))));
 }
+
+#[tokio::test]
+async fn observation_history_gathers_every_visit_oldest_first_each_scored() {
+    use hedgerow_core::clinical::{Consciousness, Observations};
+    let (_tmp, nurse) = device("Nia Penhallow", Role::DistrictNurse).await;
+    let (_gp_tmp, gp) = device("Dr Priya Kellaway", Role::Gp).await;
+    let shared = shared_record(&nurse).await;
+    let first = nurse.start_visit(shared.patient).await.unwrap();
+    let calm = Observations {
+        respiration_rate: Some(16),
+        spo2: Some(97),
+        on_oxygen: Some(false),
+        systolic_bp: Some(128),
+        pulse: Some(72),
+        consciousness: Some(Consciousness::Alert),
+        temperature: Some(36.8),
+    };
+    nurse.record_observations(first, calm.clone(), false).await.unwrap();
+    let second = nurse.start_visit(shared.patient).await.unwrap();
+    // RR 24 → 2, SpO2 93 → 2, air → 0, SBP 105 → 1, pulse 112 → 2, A → 0, 38.4 °C → 1: 8.
+    let unwell = Observations {
+        respiration_rate: Some(24),
+        spo2: Some(93),
+        systolic_bp: Some(105),
+        pulse: Some(112),
+        temperature: Some(38.4),
+        ..calm
+    };
+    nurse.record_observations(second, unwell, false).await.unwrap();
+    let history = nurse.observation_history(shared.patient).await.unwrap();
+    let totals: Vec<u8> = history.iter().map(|s| s.news2.total).collect();
+    assert_eq!(totals, vec![0, 8], "oldest first, each scored");
+    assert_eq!(history[1].observations.pulse, Some(112));
+    // A device without the record has no history to show.
+    assert!(gp.observation_history(shared.patient).await.is_err());
+}

@@ -3,9 +3,11 @@
 //! BENCHMARKS.md) and run on the app's runtime; the interface never waits on a network.
 
 pub mod audit;
+pub mod chart;
 pub mod conflicts;
 pub mod lock;
 pub mod patient;
+pub mod round;
 pub mod style;
 pub mod sync;
 pub mod today;
@@ -29,6 +31,7 @@ pub enum Screen {
     Conflicts(conflicts::ConflictsScreen),
     Sync(sync::SyncScreen),
     Audit(audit::AuditScreen),
+    Round(Box<round::RoundScreen>),
 }
 
 /// What a screen works with while the workspace is unlocked.
@@ -48,6 +51,9 @@ pub enum Go {
     Conflicts,
     Sync,
     Audit,
+    /// The care-home round: the one in progress, or a new one.
+    Round,
+    EndRound,
     /// Open a record outside the caseload, with the reason the clinician gave.
     BreakGlass(PatientId, String),
     Lock,
@@ -60,6 +66,8 @@ pub struct HedgerowApp {
     pub sync: sync::SharedStatus,
     /// Records opened outside the caseload this session, with the reason given.
     pub break_glass: std::collections::HashMap<PatientId, String>,
+    /// The care-home round in progress while the clinician is in one of its visits.
+    pub round: Option<Box<round::RoundScreen>>,
     pub screen: Screen,
     /// A message for the clinician (an error, or what just happened), shown until dismissed.
     pub notice: Option<(bool, String)>,
@@ -77,6 +85,7 @@ impl HedgerowApp {
             workspace: None,
             sync: Default::default(),
             break_glass: Default::default(),
+            round: None,
             screen,
             notice: None,
             last_input: 0.0,
@@ -101,11 +110,13 @@ impl HedgerowApp {
         }
         self.sync = Default::default();
         self.break_glass.clear();
+        self.round = None;
         self.screen = Screen::Locked(lock::LockScreen::new(&self.dir));
     }
 
     fn go(&mut self, go: Go) {
         let Some(ws) = &self.workspace else { return };
+        let keep_round = !matches!(go, Go::EndRound);
         let next = match go {
             Go::Stay => return,
             Go::Lock => {
@@ -120,13 +131,28 @@ impl HedgerowApp {
             Go::Conflicts => conflicts::ConflictsScreen::load(self, ws).map(Screen::Conflicts),
             Go::Sync => sync::SyncScreen::load(&self.runtime, ws, &self.sync).map(Screen::Sync),
             Go::Audit => audit::AuditScreen::load(self, ws).map(Screen::Audit),
+            Go::Round => match self.round.take() {
+                Some(mut r) => r.refresh(self, ws).map(|()| Screen::Round(r)),
+                None => round::RoundScreen::load(self, ws).map(|r| Screen::Round(Box::new(r))),
+            },
+            Go::EndRound => {
+                self.round = None;
+                today::TodayScreen::load(self, ws).map(Screen::Today)
+            }
             Go::BreakGlass(id, reason) => {
                 self.break_glass.insert(id, reason);
                 patient::PatientScreen::load(self, ws, id).map(|p| Screen::Patient(Box::new(p)))
             }
         };
         match next {
-            Ok(screen) => self.screen = screen,
+            Ok(screen) => {
+                // A round left for a visit or a record waits to be picked up again.
+                if let Screen::Round(r) = std::mem::replace(&mut self.screen, screen)
+                    && keep_round
+                {
+                    self.round = Some(r);
+                }
+            }
             Err(e) => self.notice = Some((true, e)),
         }
     }
@@ -182,6 +208,7 @@ impl HedgerowApp {
                         match screen {
                             Screen::Today(s) => s.ui(ui, &mut session),
                             Screen::Audit(s) => s.ui(ui),
+                            Screen::Round(s) => s.ui(ui, &mut session),
                             Screen::Patient(s) => s.ui(ui, &mut session),
                             Screen::Visit(s) => s.ui(ui, &mut session),
                             Screen::Conflicts(s) => s.ui(ui, &mut session),
@@ -210,6 +237,14 @@ impl HedgerowApp {
             }
             if ui.button("Audit log").clicked() {
                 go = Go::Audit;
+            }
+            let round = self
+                .round
+                .as_ref()
+                .and_then(|r| r.resume_label())
+                .unwrap_or_else(|| "Care-home round".into());
+            if ui.button(round).clicked() {
+                go = Go::Round;
             }
             ui.separator();
             // Honest about sync: what has and has not left this device.

@@ -7,7 +7,7 @@ use hedgerow_core::Workspace;
 use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::store::AuditEntry;
-use hedgerow_core::workspace::{Briefing, NewProblem, PatientView, ProblemUpdate};
+use hedgerow_core::workspace::{Briefing, NewProblem, PatientView, ProblemUpdate, ScoredObservations};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Tab {
@@ -31,11 +31,13 @@ pub struct PatientScreen {
     break_glass: Option<String>,
     /// This patient's audit entries, newest first, read when the tab is opened.
     audit: Option<Vec<AuditEntry>>,
+    /// Every set of observations, oldest first, read when the chart is opened.
+    observations: Option<Vec<ScoredObservations>>,
 }
 
 /// Opens the record: plainly if it is on the caseload, else with the break-glass reason
 /// (audited and flagged again each time).
-fn open(
+pub(crate) fn open(
     rt: &tokio::runtime::Runtime,
     ws: &Workspace,
     id: PatientId,
@@ -53,13 +55,23 @@ impl PatientScreen {
         let break_glass = app.break_glass.get(&id).cloned();
         let view = open(&app.runtime, ws, id, break_glass.as_deref())?;
         let briefing = app.call(ws.briefing(id))?;
-        Ok(Self { id, view, briefing, tab: Tab::Plan, new_problem: String::new(), break_glass, audit: None })
+        Ok(Self {
+            id,
+            view,
+            briefing,
+            tab: Tab::Plan,
+            new_problem: String::new(),
+            break_glass,
+            audit: None,
+            observations: None,
+        })
     }
 
     fn reload(&mut self, rt: &tokio::runtime::Runtime, ws: &Workspace) -> Result<(), String> {
         self.view = open(rt, ws, self.id, self.break_glass.as_deref())?;
         self.briefing = rt.block_on(ws.briefing(self.id)).map_err(|e| e.to_string())?;
         self.audit = None;
+        self.observations = None;
         Ok(())
     }
 
@@ -121,7 +133,15 @@ impl PatientScreen {
                     });
                 }
             }
-            Tab::Chart => self.chart(ui),
+            Tab::Chart => {
+                if self.observations.is_none() {
+                    match rt.block_on(ws.observation_history(self.id)) {
+                        Ok(h) => self.observations = Some(h),
+                        Err(e) => *notice = Some((true, e.to_string())),
+                    }
+                }
+                super::chart::show(ui, self.observations.as_deref().unwrap_or_default());
+            }
             Tab::EndOfLife => end_of_life(ui, &self.view),
             Tab::Tasks => changed = self.tasks(ui, rt, ws),
             Tab::Briefing => briefing(ui, &self.briefing),
@@ -223,23 +243,6 @@ impl PatientScreen {
                 }
                 ui.end_row();
             }
-        });
-    }
-
-    fn chart(&self, ui: &mut egui::Ui) {
-        use egui_plot::{Line, Plot, PlotPoints, Points};
-        let mut visits: Vec<_> = self.view.recent_visits.iter().filter_map(|v| v.news2.as_ref()).collect();
-        visits.sort_by_key(|n| n.recorded_at);
-        let day = 86_400_000.0;
-        let points: Vec<[f64; 2]> =
-            visits.iter().map(|n| [n.recorded_at.0 as f64 / day, f64::from(n.total)]).collect();
-        ui.label("NEWS2 over the last visits (days; bands: 0-4 low, 5-6 medium, 7+ high)");
-        Plot::new("news2").height(260.0).include_y(0.0).include_y(10.0).show(ui, |plot| {
-            for (y, colour) in [(5.0, style::WARN), (7.0, style::DANGER)] {
-                plot.hline(egui_plot::HLine::new("", y).color(colour));
-            }
-            plot.line(Line::new("NEWS2", PlotPoints::from(points.clone())));
-            plot.points(Points::new("readings", PlotPoints::from(points)).radius(4.0));
         });
     }
 

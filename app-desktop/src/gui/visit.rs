@@ -64,7 +64,12 @@ impl VisitScreen {
         visit: VisitId,
     ) -> Result<Self, String> {
         let view = app.call(ws.open_visit(visit))?;
-        let record = app.call(ws.open_patient(patient))?;
+        let record = super::patient::open(
+            &app.runtime,
+            ws,
+            patient,
+            app.break_glass.get(&patient).map(String::as_str),
+        )?;
         Ok(Self {
             patient,
             visit,

@@ -106,3 +106,16 @@ impl From<store::DueTask> for DueTask {
         }
     }
 }
+
+/// A care home on the caseload with its residents in round order (by room, then name).
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct CareHome {
+    pub name: String,
+    pub residents: Vec<PatientSummary>,
+}
+
+impl From<hedgerow_core::workspace::CareHome> for CareHome {
+    fn from(h: hedgerow_core::workspace::CareHome) -> Self {
+        Self { name: h.name, residents: h.residents.into_iter().map(Into::into).collect() }
+    }
+}

@@ -217,6 +217,12 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         self.assertIn("9990001235", json.dumps(bundle))
         devices = await nurse.devices()
         self.assertEqual(len(devices), 2)
+        paths = await nurse.sync_history()
+        self.assertEqual([p.relay for p in paths], [self.relay.address])
+        self.assertIsNone(paths[0].last_error)
+        self.assertTrue(await gp.in_shared_team())
+        charted = await gp.observation_history(winifred.id)
+        self.assertEqual([s.news2.total for s in charted], [8])
 
     async def test_direct_sync_with_a_device_nearby_needs_no_relay(self):
         nurse = await self.founder()
@@ -239,6 +245,9 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(gp_events.peers[0].records_changed, [winifred.id])
         view = await gp.open_patient(winifred.id)
         self.assertEqual([(t.id, t.title) for t in view.record.tasks], [(task, "Order more dressings")])
+        paths = {p.device_label: p for p in await nurse.sync_history() if p.device_public_key}
+        self.assertEqual(list(paths), ["phone"], "the GP's phone, by the label it enrolled with")
+        self.assertIsNotNone(paths["phone"].last_success)
 
     async def test_bad_input_gets_a_typed_error_and_changes_nothing(self):
         nurse = await hr.create_workspace(self.dir("nurse"), PASSPHRASE, clinician("Nia Penhallow", hr.Role.DISTRICT_NURSE))
@@ -253,6 +262,8 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
             await nurse.add_patient(hr.NewPatient(
                 nhs_number=WINIFRED, name="Winifred Ashdown", date_of_birth="17/05/1939"))
         self.assertEqual(await nurse.caseload(), [])
+        self.assertFalse(await nurse.in_shared_team())
+        self.assertEqual(await nurse.care_homes(), [])
 
         winifred = await nurse.add_patient(hr.NewPatient(
             nhs_number=WINIFRED, name="Winifred Ashdown", date_of_birth="1939-05-17"))

@@ -20,7 +20,7 @@ pub struct FhirImportReport {
 }
 
 impl Workspace {
-    async fn record_and_visits(
+    pub(super) async fn record_and_visits(
         &self,
         patient: PatientId,
         newest_first_limit: Option<usize>,

@@ -8,8 +8,10 @@ use crate::documents::patient::{Demographics, Spo2ScaleSetting, VisitRef};
 use crate::documents::team::{CaseloadEntry, Clinician, Device};
 use crate::documents::visit::{ObservationSet, Signature};
 mod briefing;
+mod care_home;
 mod exports;
 mod merge;
+mod observations;
 mod peer;
 mod record;
 mod summary;
@@ -23,6 +25,7 @@ pub use sync_history::{PathHistory, SyncPath, SyncPathView};
 pub use team::{DeviceListing, Invitation};
 
 pub use briefing::{Briefing, RecordChange};
+pub use care_home::{CareHome, care_home_of, care_homes};
 pub use exports::FhirImportReport;
 pub use merge::MergeReport;
 

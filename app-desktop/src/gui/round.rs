@@ -1,0 +1,185 @@
+//! The care-home round: the residents of one home in order, one visit each. The round
+//! stays open while the clinician is in a resident's visit, and picks up at the next
+//! resident not yet seen today.
+
+use super::{Go, HedgerowApp, Session, style};
+use hedgerow_core::Workspace;
+use hedgerow_core::store::PatientSummary;
+use hedgerow_core::workspace::CareHome;
+
+pub struct RoundScreen {
+    homes: Vec<CareHome>,
+    /// The home being visited, by name, once chosen.
+    home: Option<String>,
+    current: usize,
+    today: chrono::NaiveDate,
+}
+
+fn seen_today(p: &PatientSummary, today: chrono::NaiveDate) -> bool {
+    p.last_visit.is_some_and(|t| t.to_datetime().with_timezone(&chrono::Local).date_naive() == today)
+}
+
+impl RoundScreen {
+    pub fn load(app: &HedgerowApp, ws: &Workspace) -> Result<Self, String> {
+        Ok(Self {
+            homes: app.call(ws.care_homes())?,
+            home: None,
+            current: 0,
+            today: chrono::Local::now().date_naive(),
+        })
+    }
+
+    /// Back from a visit: fresh statuses, and on to the next resident not yet seen.
+    pub fn refresh(&mut self, app: &HedgerowApp, ws: &Workspace) -> Result<(), String> {
+        self.homes = app.call(ws.care_homes())?;
+        self.today = chrono::Local::now().date_naive();
+        if let Some(residents) = self.residents()
+            && residents.get(self.current).is_some_and(|p| seen_today(p, self.today))
+            && let Some(next) = self.next_unseen(self.current)
+        {
+            self.current = next;
+        }
+        Ok(())
+    }
+
+    /// What the top bar offers while the clinician is away from the round.
+    pub fn resume_label(&self) -> Option<String> {
+        Some(format!("Back to the round at {}", self.home.as_deref()?))
+    }
+
+    fn title(&self) -> Option<String> {
+        let residents = self.residents()?;
+        let seen = residents.iter().filter(|p| seen_today(p, self.today)).count();
+        Some(format!("Round: {} ({seen}/{} seen)", self.home.as_deref()?, residents.len()))
+    }
+
+    fn residents(&self) -> Option<&[PatientSummary]> {
+        let home = self.home.as_deref()?;
+        self.homes.iter().find(|h| h.name == home).map(|h| h.residents.as_slice())
+    }
+
+    fn next_unseen(&self, after: usize) -> Option<usize> {
+        let residents = self.residents()?;
+        (1..=residents.len())
+            .map(|k| (after + k) % residents.len())
+            .find(|&i| !seen_today(&residents[i], self.today))
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {
+        match self.residents().map(<[PatientSummary]>::to_vec) {
+            None => self.choose_home(ui),
+            Some(residents) => self.walk(ui, session, &residents),
+        }
+    }
+
+    fn choose_home(&mut self, ui: &mut egui::Ui) -> Go {
+        ui.heading("Care-home round");
+        if self.homes.is_empty() {
+            ui.label("No care homes on your caseload. Residents are grouped by the care home their address names, e.g. \"Room 4, Bramblewood House Care Home, Little Wyck\".");
+            return Go::Stay;
+        }
+        ui.label("Choose the home you are visiting. Its residents are listed by room; each gets one visit.");
+        for h in &self.homes {
+            let seen = h.residents.iter().filter(|p| seen_today(p, self.today)).count();
+            let text = format!("{} ({} residents, {seen} seen today)", h.name, h.residents.len());
+            if ui.button(text).clicked() {
+                self.home = Some(h.name.clone());
+                self.current = h.residents.iter().position(|p| !seen_today(p, self.today)).unwrap_or(0);
+            }
+        }
+        Go::Stay
+    }
+
+    fn walk(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>, residents: &[PatientSummary]) -> Go {
+        let mut go = Go::Stay;
+        if let Some(title) = self.title() {
+            ui.heading(title);
+        }
+        self.current = self.current.min(residents.len().saturating_sub(1));
+        let p = &residents[self.current];
+        ui.group(|ui| {
+            ui.horizontal(|ui| {
+                ui.strong(format!("Resident {} of {}: {}", self.current + 1, residents.len(), p.name));
+                ui.monospace(p.nhs_display());
+                if let Some(age) = p.age_on(self.today) {
+                    ui.label(format!("{age} years"));
+                }
+                if let Some(c) = p.cpr {
+                    ui.colored_label(style::DANGER, c.to_string().to_uppercase());
+                }
+            });
+            if let Some(a) = &p.address {
+                ui.label(a);
+            }
+            if !p.alerts.is_empty() {
+                ui.colored_label(style::WARN, format!("Alerts: {}", p.alerts.join("; ")));
+            }
+            if !p.allergies.is_empty() {
+                ui.colored_label(style::DANGER, format!("Allergies: {}", p.allergies.join(", ")));
+            }
+            if let Some(n) = &p.latest_news2 {
+                ui.colored_label(
+                    style::band_colour(n.band),
+                    format!(
+                        "Last NEWS2 {}{} ({})",
+                        if n.partial { ">=" } else { "" },
+                        n.total,
+                        n.recorded_at.display()
+                    ),
+                );
+            }
+            ui.horizontal(|ui| {
+                let seen = seen_today(p, self.today);
+                let label = if seen {
+                    format!("Another visit for {}", p.name)
+                } else {
+                    format!("Start visit for {}", p.name)
+                };
+                if ui.button(label).clicked() {
+                    match session.rt.block_on(session.ws.start_visit(p.id)) {
+                        Ok(v) => go = Go::Visit(p.id, v),
+                        Err(e) => *session.notice = Some((true, e.to_string())),
+                    }
+                }
+                if ui.button("Open the record").clicked() {
+                    go = Go::Patient(p.id);
+                }
+            });
+        });
+        ui.horizontal(|ui| {
+            if ui.add_enabled(self.current > 0, egui::Button::new("Previous resident")).clicked() {
+                self.current -= 1;
+            }
+            if ui
+                .add_enabled(self.current + 1 < residents.len(), egui::Button::new("Next resident"))
+                .clicked()
+            {
+                self.current += 1;
+            }
+            if ui.button("End the round").clicked() {
+                go = Go::EndRound;
+            }
+        });
+        ui.separator();
+        egui::Grid::new("round").striped(true).num_columns(4).show(ui, |ui| {
+            for (i, r) in residents.iter().enumerate() {
+                let marker = if i == self.current { "now" } else { "" };
+                ui.label(marker);
+                if ui.link(&r.name).clicked() {
+                    self.current = i;
+                }
+                if seen_today(r, self.today) {
+                    ui.colored_label(style::OK, "seen today");
+                } else {
+                    ui.label("to see");
+                }
+                match &r.latest_news2 {
+                    Some(n) => ui.colored_label(style::band_colour(n.band), format!("NEWS2 {}", n.total)),
+                    None => ui.label(""),
+                };
+                ui.end_row();
+            }
+        });
+        go
+    }
+}

@@ -97,6 +97,7 @@ fn find_a_patient_record_observations_see_news2_and_sign() {
         "Visits",
         "Observations chart",
         "End of life",
+        "Alerts and allergies",
         "Tasks",
         "Briefing",
         "Audit trail",
@@ -501,4 +502,75 @@ fn a_care_home_round_steps_through_the_residents_in_room_order() {
     h.get_by_label("End the round").click();
     h.run();
     assert!(h.query_by_label("Care-home round").is_some(), "the round is closed");
+}
+
+fn notice_contains(h: &Harness<'_, HedgerowApp>, text: &str) -> bool {
+    h.query_by_label_contains(text).is_some()
+}
+
+/// Editing the record in place: a medicine added, its dose changed only with a reason, a
+/// DNACPR decision, an allergy, a task with a checked date, and a wound assessment.
+#[test]
+fn a_clinician_edits_medicines_end_of_life_allergies_tasks_and_a_wound() {
+    let tmp = tempfile::tempdir().unwrap();
+    workspace(tmp.path(), 0);
+    let mut h = harness(tmp.path());
+    unlock(&mut h, PASS);
+    type_into(&mut h, "Find a patient", "Winifred");
+    h.get_all_by_label("Winifred Ashdown").next().unwrap().click();
+    h.run();
+
+    h.get_by_label("Medicines").click();
+    h.run();
+    type_into(&mut h, "Medicine", "Morphine sulfate 10 mg/5 ml oral solution");
+    type_into(&mut h, "Dose", "2.5 mg");
+    type_into(&mut h, "Frequency", "when required");
+    h.get_by_label("Add the medicine").click();
+    h.run();
+    assert!(h.query_by_label("2.5 mg oral when required").is_some(), "the new medicine is listed");
+    h.get_by_label("Change dose of Morphine sulfate 10 mg/5 ml oral solution").click();
+    h.run();
+    type_into(&mut h, "New dose", "5 mg");
+    h.get_by_label("Save the dose change").click();
+    h.run();
+    assert!(notice_contains(&h, "reason"), "a dose change needs a reason");
+    type_into(&mut h, "Reason for the change", "pain not controlled");
+    h.get_by_label("Save the dose change").click();
+    h.run();
+    assert!(h.query_by_label("5 mg oral when required").is_some(), "the dose changed");
+
+    h.get_by_label("End of life").click();
+    h.run();
+    type_into(&mut h, "Discussed with", "Winifred and her daughter");
+    h.get_by_label("Record: do not attempt CPR").click();
+    h.run();
+    assert!(h.query_by_label_contains("CPR: DO-NOT-ATTEMPT-CPR").is_some(), "the banner shows the decision");
+
+    h.get_by_label("Alerts and allergies").click();
+    h.run();
+    type_into(&mut h, "Allergy to", "Penicillin");
+    type_into(&mut h, "Reaction", "rash");
+    h.get_by_label("Add the allergy").click();
+    h.run();
+    assert!(h.query_by_label_contains("ALLERGIES: Penicillin").is_some(), "the banner shows the allergy");
+
+    h.get_by_label("Tasks").click();
+    h.run();
+    type_into(&mut h, "New task", "Order more dressings");
+    type_into(&mut h, "Due (YYYY-MM-DD)", "25/11/2026");
+    h.get_by_label("Add the task").click();
+    h.run();
+    assert!(notice_contains(&h, "is not a date written YYYY-MM-DD"));
+    assert!(h.query_by_label_contains("Order more dressings for").is_none(), "nothing was added");
+
+    h.get_by_label("Start a visit").click();
+    h.run();
+    type_into(&mut h, "Wound site", "left gaiter, medial");
+    type_into(&mut h, "Length cm", "3.5");
+    type_into(&mut h, "Width cm", "2");
+    h.get_by_label("low").click();
+    h.run();
+    h.get_by_label("Save wound assessment").click();
+    h.run();
+    assert!(h.query_by_label_contains("Wound, left gaiter, medial: 3.5 x 2 cm, exudate low").is_some());
 }

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod chart;
 pub mod conflicts;
+pub mod edit;
 pub mod lock;
 pub mod patient;
 pub mod round;

@@ -16,6 +16,7 @@ enum Tab {
     Visits,
     Chart,
     EndOfLife,
+    Safety,
     Tasks,
     Briefing,
     Audit,
@@ -33,6 +34,7 @@ pub struct PatientScreen {
     audit: Option<Vec<AuditEntry>>,
     /// Every set of observations, oldest first, read when the chart is opened.
     observations: Option<Vec<ScoredObservations>>,
+    forms: super::edit::RecordForms,
 }
 
 /// Opens the record: plainly if it is on the caseload, else with the break-glass reason
@@ -57,6 +59,7 @@ impl PatientScreen {
         let briefing = app.call(ws.briefing(id))?;
         Ok(Self {
             id,
+            forms: super::edit::RecordForms::new(&view),
             view,
             briefing,
             tab: Tab::Plan,
@@ -103,6 +106,7 @@ impl PatientScreen {
                 (Tab::Visits, "Visits"),
                 (Tab::Chart, "Observations chart"),
                 (Tab::EndOfLife, "End of life"),
+                (Tab::Safety, "Alerts and allergies"),
                 (Tab::Tasks, "Tasks"),
                 (Tab::Briefing, "Briefing"),
                 (Tab::Audit, "Audit trail"),
@@ -114,7 +118,13 @@ impl PatientScreen {
         let mut changed = Ok(false);
         egui::ScrollArea::vertical().id_salt("patient").show(ui, |ui| match self.tab {
             Tab::Plan => changed = self.plan(ui, rt, ws),
-            Tab::Medicines => self.medicines(ui),
+            Tab::Medicines => {
+                let since: Vec<&str> = match self.briefing.my_last_visit {
+                    Some(_) => self.briefing.medicines_changed.iter().map(|(_, m)| m.name.as_str()).collect(),
+                    None => Vec::new(),
+                };
+                changed = self.forms.medicines(ui, rt, ws, self.id, &self.view, &since);
+            }
             Tab::Visits => {
                 for v in &self.view.recent_visits {
                     ui.horizontal(|ui| {
@@ -142,8 +152,23 @@ impl PatientScreen {
                 }
                 super::chart::show(ui, self.observations.as_deref().unwrap_or_default());
             }
-            Tab::EndOfLife => end_of_life(ui, &self.view),
-            Tab::Tasks => changed = self.tasks(ui, rt, ws),
+            Tab::EndOfLife => {
+                end_of_life(ui, &self.view);
+                ui.separator();
+                changed = self.forms.end_of_life(ui, rt, ws, self.id);
+            }
+            Tab::Safety => {
+                safety(ui, &self.view);
+                ui.separator();
+                changed = self.forms.safety(ui, rt, ws, self.id);
+            }
+            Tab::Tasks => {
+                changed = self.tasks(ui, rt, ws);
+                ui.separator();
+                if matches!(changed, Ok(false)) {
+                    changed = self.forms.new_task(ui, rt, ws, self.id);
+                }
+            }
             Tab::Briefing => briefing(ui, &self.briefing),
             Tab::Audit => {
                 if self.audit.is_none() {
@@ -223,27 +248,6 @@ impl PatientScreen {
         })
         .inner?;
         Ok(changed)
-    }
-
-    fn medicines(&self, ui: &mut egui::Ui) {
-        let changed: Vec<&str> =
-            self.briefing.medicines_changed.iter().map(|(_, m)| m.name.as_str()).collect();
-        egui::Grid::new("meds").striped(true).num_columns(4).show(ui, |ui| {
-            for m in self.view.record.medicines.values().filter(|m| m.stop_date.is_none()) {
-                ui.label(&m.name);
-                ui.label(format!("{} {} {}", m.dose, m.route, m.frequency));
-                ui.label(if m.anticipatory { "just in case" } else { "" });
-                if self.briefing.my_last_visit.is_some() && changed.contains(&m.name.as_str()) {
-                    ui.colored_label(
-                        style::WARN,
-                        format!("CHANGED since your last visit by {}", m.changed_by.name),
-                    );
-                } else {
-                    ui.label("");
-                }
-                ui.end_row();
-            }
-        });
     }
 
     fn tasks(&self, ui: &mut egui::Ui, rt: &tokio::runtime::Runtime, ws: &Workspace) -> Result<bool, String> {
@@ -347,6 +351,35 @@ fn end_of_life(ui: &mut egui::Ui, view: &PatientView) {
             ui.end_row();
         }
     });
+}
+
+fn safety(ui: &mut egui::Ui, view: &PatientView) {
+    let r = &view.record;
+    ui.strong("Allergies");
+    if r.allergies.is_empty() {
+        ui.label("None recorded.");
+    }
+    for a in r.allergies.values() {
+        ui.colored_label(
+            style::DANGER,
+            format!(
+                "{} ({}): {}",
+                a.substance,
+                a.severity,
+                a.reaction.as_deref().unwrap_or("reaction not recorded")
+            ),
+        );
+    }
+    ui.strong("Alerts");
+    if !r.alerts.values().any(|a| a.active) {
+        ui.label("None active.");
+    }
+    for a in r.alerts.values().filter(|a| a.active) {
+        ui.colored_label(
+            style::WARN,
+            format!("{}: {} ({}, {})", a.kind, a.text, a.added_by.name, a.added_at.display()),
+        );
+    }
 }
 
 fn briefing(ui: &mut egui::Ui, b: &Briefing) {

@@ -1,9 +1,11 @@
 //! Visit entry: observations with NEWS2 and the escalation advice updating live as values
-//! are typed, the narrative note, signing, and addenda once signed.
+//! are typed, a wound assessment, the narrative note, signing, and addenda once signed.
 
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::clinical::{Consciousness, News2Score, Observations, Spo2Scale, news2};
+use hedgerow_core::documents::ClinicianRef;
+use hedgerow_core::documents::visit::{Exudate, WoundAssessment};
 use hedgerow_core::ids::{PatientId, VisitId};
 use hedgerow_core::workspace::{PatientView, VisitView};
 
@@ -46,12 +48,47 @@ impl ObsForm {
     }
 }
 
+#[derive(Default)]
+struct WoundForm {
+    site: String,
+    length: String,
+    width: String,
+    exudate: Option<Exudate>,
+    infection: bool,
+    dressing: String,
+}
+
+impl WoundForm {
+    fn parse(&self, by: ClinicianRef) -> Result<WoundAssessment, String> {
+        let cm = |s: &str, what: &str| -> Result<f64, String> {
+            s.trim()
+                .parse()
+                .map_err(|_| format!("the wound's {what} '{}' is not a number of centimetres", s.trim()))
+        };
+        Ok(WoundAssessment {
+            site: self.site.trim().to_owned(),
+            length_cm: cm(&self.length, "length")?,
+            width_cm: cm(&self.width, "width")?,
+            depth_cm: None,
+            tissue: None,
+            exudate: self.exudate.ok_or("choose the exudate level")?,
+            signs_of_infection: self.infection,
+            pain_score: None,
+            dressing: Some(self.dressing.trim().to_owned()).filter(|d| !d.is_empty()),
+            // Stamped by the core with the signed-in clinician and the time.
+            recorded_by: by,
+            recorded_at: hedgerow_core::documents::Timestamp::now(),
+        })
+    }
+}
+
 pub struct VisitScreen {
     patient: PatientId,
     visit: VisitId,
     view: VisitView,
     record: PatientView,
     form: ObsForm,
+    wound: WoundForm,
     note: String,
     addendum: String,
 }
@@ -76,6 +113,7 @@ impl VisitScreen {
             view,
             record,
             form: ObsForm::default(),
+            wound: WoundForm::default(),
             note: String::new(),
             addendum: String::new(),
         })
@@ -101,8 +139,21 @@ impl VisitScreen {
         for o in &self.view.observations {
             score_line(ui, &o.news2, &o.observations.recorded_at.display());
         }
+        for w in &self.view.wound_assessments {
+            ui.label(format!(
+                "Wound, {}: {} x {} cm, exudate {}{}{}",
+                w.site,
+                w.length_cm,
+                w.width_cm,
+                w.exudate,
+                if w.signs_of_infection { ", SIGNS OF INFECTION" } else { "" },
+                w.dressing.as_deref().map(|d| format!(", dressed with {d}")).unwrap_or_default()
+            ));
+        }
         if !signed {
             reload |= self.observations(ui, rt, ws, notice);
+            ui.separator();
+            reload |= self.wound_form(ui, rt, ws, notice);
             ui.separator();
             let label = ui.label("Note");
             ui.add(egui::TextEdit::multiline(&mut self.note).desired_rows(4).desired_width(f32::INFINITY))
@@ -238,6 +289,49 @@ impl VisitScreen {
 }
 
 impl VisitScreen {
+    /// A structured wound assessment; returns true when one was saved.
+    fn wound_form(
+        &mut self,
+        ui: &mut egui::Ui,
+        rt: &tokio::runtime::Runtime,
+        ws: &Workspace,
+        notice: &mut Option<(bool, String)>,
+    ) -> bool {
+        ui.strong("Wound assessment");
+        let f = &mut self.wound;
+        ui.horizontal_wrapped(|ui| {
+            for (label, value, width) in [
+                ("Wound site", &mut f.site, 200.0),
+                ("Length cm", &mut f.length, 60.0),
+                ("Width cm", &mut f.width, 60.0),
+                ("Dressing", &mut f.dressing, 160.0),
+            ] {
+                let l = ui.label(label);
+                ui.add(egui::TextEdit::singleline(value).desired_width(width)).labelled_by(l.id);
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Exudate");
+            for e in Exudate::ALL {
+                ui.selectable_value(&mut f.exudate, Some(*e), e.as_str());
+            }
+            ui.checkbox(&mut f.infection, "signs of infection");
+        });
+        if ui.button("Save wound assessment").clicked() {
+            let saved = f
+                .parse(ws.identity().clinician_ref())
+                .and_then(|w| rt.block_on(ws.record_wound(self.visit, w)).map_err(|e| e.to_string()));
+            match saved {
+                Ok(_) => {
+                    self.wound = WoundForm::default();
+                    return true;
+                }
+                Err(e) => *notice = Some((true, e)),
+            }
+        }
+        false
+    }
+
     /// Escalation for a patient with a ReSPECT plan follows the plan: show it beside the advice.
     fn respect_reminder(&self, ui: &mut egui::Ui, score: &News2Score) {
         use hedgerow_core::clinical::Response;

@@ -100,6 +100,7 @@ fn find_a_patient_record_observations_see_news2_and_sign() {
         "Alerts and allergies",
         "Tasks",
         "Briefing",
+        "History",
         "Audit trail",
         "Care plan",
     ] {
@@ -538,6 +539,13 @@ fn a_clinician_edits_medicines_end_of_life_allergies_tasks_and_a_wound() {
     h.get_by_label("Save the dose change").click();
     h.run();
     assert!(h.query_by_label("5 mg oral when required").is_some(), "the dose changed");
+    // The history says who changed what and when, and how the dose got here.
+    h.get_by_label("History").click();
+    h.run();
+    assert!(h.query_all_by_label("change medicine").next().is_some(), "the change, by action");
+    assert!(h.query_by_label("Dose of Morphine sulfate 10 mg/5 ml oral solution").is_some());
+    assert!(h.query_by_label_contains(": 2.5 mg (Ada Quill)").is_some(), "the first dose, attributed");
+    assert!(h.query_by_label_contains(": 5 mg (Ada Quill)").is_some(), "then the new one");
 
     h.get_by_label("End of life").click();
     h.run();

@@ -430,6 +430,12 @@ impl Workspace {
         self.call(|ws| async move { Ok(ws.resolve_conflict(id, &field, choice as usize).await?) }).await
     }
 
+    /// Every change to the record, newest first: who, what, when.
+    pub async fn record_history(&self, patient_id: String) -> Result<Vec<RecordChange>> {
+        let id = patient(&patient_id)?;
+        self.call(|ws| async move { Ok(list(ws.record_history(id).await?)) }).await
+    }
+
     /// Every value a field has had, with who and when.
     pub async fn field_history(&self, patient_id: String, field: String) -> Result<Vec<FieldChange>> {
         let id = patient(&patient_id)?;

@@ -347,7 +347,7 @@ async fn demo_patient(
     let hash = digits.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
     let address = if hash % 7 == 0 {
         let (home, village) = CARE_HOMES[(hash / 7) as usize % CARE_HOMES.len()];
-        format!("Room {}, {home}, {village}", hash / 49 % 30 + 1)
+        format!("Room {}, {home}, {village}", hash / 49 % 60 + 1)
     } else {
         address
     };

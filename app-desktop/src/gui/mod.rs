@@ -70,6 +70,9 @@ pub struct HedgerowApp {
     /// The care-home round in progress while the clinician is in one of its visits.
     pub round: Option<Box<round::RoundScreen>>,
     pub screen: Screen,
+    /// Locks after this long without input ([`LOCK_AFTER`]; benchmarks that step thousands of
+    /// simulated frames lengthen it).
+    pub lock_after: Duration,
     /// A message for the clinician (an error, or what just happened), shown until dismissed.
     pub notice: Option<(bool, String)>,
     last_input: f64,
@@ -88,6 +91,7 @@ impl HedgerowApp {
             break_glass: Default::default(),
             round: None,
             screen,
+            lock_after: LOCK_AFTER,
             notice: None,
             last_input: 0.0,
             styled: false,
@@ -165,7 +169,7 @@ impl HedgerowApp {
         if active || self.last_input == 0.0 {
             self.last_input = now;
         }
-        if self.workspace.is_some() && now - self.last_input > LOCK_AFTER.as_secs_f64() {
+        if self.workspace.is_some() && now - self.last_input > self.lock_after.as_secs_f64() {
             self.lock();
             self.notice = Some((false, "Locked after 5 minutes without use.".into()));
         }

@@ -5,9 +5,12 @@
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
+use hedgerow_core::history::FieldChange;
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::store::AuditEntry;
-use hedgerow_core::workspace::{Briefing, NewProblem, PatientView, ProblemUpdate, ScoredObservations};
+use hedgerow_core::workspace::{
+    Briefing, NewProblem, PatientView, ProblemUpdate, RecordChange, ScoredObservations,
+};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Tab {
@@ -19,6 +22,7 @@ enum Tab {
     Safety,
     Tasks,
     Briefing,
+    History,
     Audit,
 }
 
@@ -35,6 +39,9 @@ pub struct PatientScreen {
     /// Every set of observations, oldest first, read when the chart is opened.
     observations: Option<Vec<ScoredObservations>>,
     forms: super::edit::RecordForms,
+    /// Every change to the record, and the dose history of each current medicine, read when
+    /// the tab is opened.
+    history: Option<(Vec<RecordChange>, DoseHistory)>,
 }
 
 /// Opens the record: plainly if it is on the caseload, else with the break-glass reason
@@ -67,6 +74,7 @@ impl PatientScreen {
             break_glass,
             audit: None,
             observations: None,
+            history: None,
         })
     }
 
@@ -75,6 +83,7 @@ impl PatientScreen {
         self.briefing = rt.block_on(ws.briefing(self.id)).map_err(|e| e.to_string())?;
         self.audit = None;
         self.observations = None;
+        self.history = None;
         Ok(())
     }
 
@@ -109,6 +118,7 @@ impl PatientScreen {
                 (Tab::Safety, "Alerts and allergies"),
                 (Tab::Tasks, "Tasks"),
                 (Tab::Briefing, "Briefing"),
+                (Tab::History, "History"),
                 (Tab::Audit, "Audit trail"),
             ] {
                 ui.selectable_value(&mut self.tab, tab, name);
@@ -170,6 +180,17 @@ impl PatientScreen {
                 }
             }
             Tab::Briefing => briefing(ui, &self.briefing),
+            Tab::History => {
+                if self.history.is_none() {
+                    match load_history(rt, ws, self.id, &self.view) {
+                        Ok(h) => self.history = Some(h),
+                        Err(e) => *notice = Some((true, e)),
+                    }
+                }
+                if let Some((changes, doses)) = &self.history {
+                    history(ui, changes, doses);
+                }
+            }
             Tab::Audit => {
                 if self.audit.is_none() {
                     match rt.block_on(ws.audit_log(Some(self.id))) {
@@ -351,6 +372,44 @@ fn end_of_life(ui: &mut egui::Ui, view: &PatientView) {
             ui.end_row();
         }
     });
+}
+
+type DoseHistory = Vec<(String, Vec<FieldChange>)>;
+
+fn load_history(
+    rt: &tokio::runtime::Runtime,
+    ws: &Workspace,
+    id: PatientId,
+    view: &PatientView,
+) -> Result<(Vec<RecordChange>, DoseHistory), String> {
+    let changes = rt.block_on(ws.record_history(id)).map_err(|e| e.to_string())?;
+    let mut doses = Vec::new();
+    for (med, m) in view.record.medicines.iter().filter(|(_, m)| m.stop_date.is_none()) {
+        let field = format!("medicines/{med}/dose");
+        doses.push((m.name.clone(), rt.block_on(ws.field_history(id, &field)).map_err(|e| e.to_string())?));
+    }
+    Ok((changes, doses))
+}
+
+/// Who changed what, and when; then how each current medicine's dose got to where it is.
+fn history(ui: &mut egui::Ui, changes: &[RecordChange], doses: &[(String, Vec<FieldChange>)]) {
+    ui.strong("Changes to the record, newest first");
+    egui::Grid::new("record-history").striped(true).num_columns(3).show(ui, |ui| {
+        for c in changes {
+            ui.label(c.at.display());
+            ui.label(c.by.as_ref().map(|b| b.name.as_str()).unwrap_or("another system"));
+            ui.label(&c.action);
+            ui.end_row();
+        }
+    });
+    for (name, values) in doses.iter().filter(|(_, v)| v.len() > 1) {
+        ui.add_space(6.0);
+        ui.strong(format!("Dose of {name}"));
+        for v in values {
+            let who = v.by.as_ref().map(|b| b.name.as_str()).unwrap_or("another system");
+            ui.label(format!("{}: {} ({who})", v.at.display(), v.value));
+        }
+    }
 }
 
 fn safety(ui: &mut egui::Ui, view: &PatientView) {

@@ -161,10 +161,13 @@ impl RoundScreen {
             }
         });
         ui.separator();
-        egui::Grid::new("round").striped(true).num_columns(4).show(ui, |ui| {
+        egui::Grid::new("round").striped(true).num_columns(5).show(ui, |ui| {
             for (i, r) in residents.iter().enumerate() {
                 let marker = if i == self.current { "now" } else { "" };
                 ui.label(marker);
+                // Where in the home: the address up to the home's name ("Room 4").
+                let place = r.address.as_deref().and_then(|a| a.split(',').next()).unwrap_or_default();
+                ui.label(place);
                 if ui.link(&r.name).clicked() {
                     self.current = i;
                 }

@@ -130,38 +130,51 @@ impl TodayScreen {
             if flagged.is_empty() {
                 ui.label("No open conflicts or raised NEWS2 scores.");
             }
-            egui::ScrollArea::vertical().id_salt("attention").max_height(200.0).show(ui, |ui| {
-                for p in flagged {
-                    ui.horizontal(|ui| {
-                        if ui.link(&p.name).clicked() {
-                            go = Go::Patient(p.id);
-                        }
-                        if p.open_conflicts > 0 {
-                            ui.colored_label(style::DANGER, format!("{} conflict(s)", p.open_conflicts));
-                        }
-                        if let Some(n) = &p.latest_news2 {
-                            let text = format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total);
-                            ui.colored_label(style::band_colour(n.band), text);
-                        }
-                    });
-                }
-            });
+            let row_height = ui.text_style_height(&egui::TextStyle::Body) + 8.0;
+            // Only the rows in view are laid out: a big caseload can flag hundreds.
+            egui::ScrollArea::vertical().id_salt("attention").max_height(200.0).show_rows(
+                ui,
+                row_height,
+                flagged.len(),
+                |ui, rows| {
+                    for p in &flagged[rows] {
+                        ui.horizontal(|ui| {
+                            if ui.link(&p.name).clicked() {
+                                go = Go::Patient(p.id);
+                            }
+                            if p.open_conflicts > 0 {
+                                ui.colored_label(style::DANGER, format!("{} conflict(s)", p.open_conflicts));
+                            }
+                            if let Some(n) = &p.latest_news2 {
+                                let text = format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total);
+                                ui.colored_label(style::band_colour(n.band), text);
+                            }
+                        });
+                    }
+                },
+            );
             let ui = &mut cols[1];
             ui.strong(format!("Tasks due by {}", self.today));
             if self.due.is_empty() {
                 ui.label("No tasks due.");
             }
-            egui::ScrollArea::vertical().id_salt("due").max_height(200.0).show(ui, |ui| {
-                for t in &self.due {
-                    ui.horizontal(|ui| {
-                        ui.label(&t.due_date);
-                        if ui.link(self.name_of(&t.patient_id)).clicked() {
-                            go = Go::Patient(t.patient_id);
-                        }
-                        ui.label(format!("{} ({})", t.title, t.assignee_role));
-                    });
-                }
-            });
+            let row_height = ui.text_style_height(&egui::TextStyle::Body) + 8.0;
+            egui::ScrollArea::vertical().id_salt("due").max_height(200.0).show_rows(
+                ui,
+                row_height,
+                self.due.len(),
+                |ui, rows| {
+                    for t in &self.due[rows] {
+                        ui.horizontal(|ui| {
+                            ui.label(&t.due_date);
+                            if ui.link(self.name_of(&t.patient_id)).clicked() {
+                                go = Go::Patient(t.patient_id);
+                            }
+                            ui.label(format!("{} ({})", t.title, t.assignee_role));
+                        });
+                    }
+                },
+            );
         });
         ui.separator();
         ui.strong("Caseload");

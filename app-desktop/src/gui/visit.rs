@@ -134,6 +134,18 @@ impl VisitScreen {
             ui.label(format!("Visit by {}, {}", self.view.clinician.name, self.view.started_at.display()));
         });
         ui.separator();
+        egui::ScrollArea::vertical().id_salt("visit").show(ui, |ui| self.body(ui, rt, ws, notice));
+        go
+    }
+
+    /// Everything below the banner: long visits scroll.
+    fn body(
+        &mut self,
+        ui: &mut egui::Ui,
+        rt: &tokio::runtime::Runtime,
+        ws: &Workspace,
+        notice: &mut Option<(bool, String)>,
+    ) {
         let signed = self.view.signature.is_some();
         let mut reload = false;
         for o in &self.view.observations {
@@ -223,7 +235,6 @@ impl VisitScreen {
                 Err(e) => *notice = Some((true, e.to_string())),
             }
         }
-        go
     }
 
     /// The observation form with the live NEWS2; returns true when a set was saved.

@@ -91,6 +91,12 @@ pub struct RecordChange {
     pub at: SystemTime,
 }
 
+impl From<ws::RecordChange> for RecordChange {
+    fn from(c: ws::RecordChange) -> Self {
+        Self { action: c.action, by: c.by.map(Into::into), at: time(c.at) }
+    }
+}
+
 /// What changed since this clinician's last visit to the patient.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct Briefing {
@@ -110,11 +116,7 @@ impl From<ws::Briefing> for Briefing {
         Self {
             patient_id: b.patient.to_hex(),
             my_last_visit: b.my_last_visit.map(time),
-            record_changes: b
-                .record_changes
-                .into_iter()
-                .map(|c| RecordChange { action: c.action, by: c.by.map(Into::into), at: time(c.at) })
-                .collect(),
+            record_changes: list(b.record_changes),
             medicines_changed: b.medicines_changed.into_iter().map(|(id, m)| Medicine::new(id, m)).collect(),
             visits_by_others: list(b.visits_by_others),
             news2_trend: list(b.news2_trend),

@@ -207,6 +207,9 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(merged.record.medicines[0].dose, "5 mg")
         history = await nurse.field_history(winifred.id, doses[0].field)
         self.assertGreaterEqual(len(history), 3, history)
+        changes = await nurse.record_history(winifred.id)
+        self.assertIn("change medicine", [c.action for c in changes])
+        self.assertEqual(changes[0].at, max(c.at for c in changes), "newest first")
 
         # Audit and export.
         audit = await nurse.audit_log(winifred.id)

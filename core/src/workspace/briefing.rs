@@ -37,7 +37,39 @@ pub struct Briefing {
     pub conflicts: Vec<Conflict>,
 }
 
+/// The record's changes that `keep` accepts (by time in milliseconds and change note), as
+/// the clinicians who made them described them.
+fn changes(
+    doc: &mut automerge::AutoCommit,
+    keep: impl Fn(i64, Option<&ChangeNote>) -> bool,
+) -> Vec<RecordChange> {
+    doc.get_changes(&[])
+        .iter()
+        .filter_map(|c| {
+            let at = c.timestamp() * 1000;
+            let note = c.message().and_then(ChangeNote::parse);
+            if !keep(at, note.as_ref()) {
+                return None;
+            }
+            Some(RecordChange {
+                action: note.as_ref().map(|n| n.action.clone()).unwrap_or_else(|| "change".into()),
+                by: note.map(|n| n.by),
+                at: Timestamp(at),
+            })
+        })
+        .collect()
+}
+
 impl Workspace {
+    /// Every change to the record, newest first: who, what, when (from the document itself,
+    /// so it is the same on every device that holds the record).
+    pub async fn record_history(&self, patient: PatientId) -> Result<Vec<RecordChange>> {
+        let mut doc = self.load_patient_doc(patient).await?;
+        let mut all = changes(&mut doc, |_, _| true);
+        all.sort_by_key(|c| std::cmp::Reverse(c.at));
+        Ok(all)
+    }
+
     /// Everything that changed since I last saw this patient, in one place.
     pub async fn briefing(&self, patient: PatientId) -> Result<Briefing> {
         let me = self.me.clinician_id.to_hex();
@@ -47,22 +79,8 @@ impl Workspace {
         let my_last_visit =
             record.visits.values().filter(|v| v.clinician.id == me).map(|v| v.started_at).max();
         let since = my_last_visit.unwrap_or(Timestamp(i64::MIN));
-        let mut record_changes: Vec<RecordChange> = doc
-            .get_changes(&[])
-            .iter()
-            .filter(|c| c.timestamp() * 1000 > since.0)
-            .filter_map(|c| {
-                let note = c.message().and_then(ChangeNote::parse);
-                if note.as_ref().is_some_and(|n| n.by.id == me) {
-                    return None;
-                }
-                Some(RecordChange {
-                    action: note.as_ref().map(|n| n.action.clone()).unwrap_or_else(|| "change".into()),
-                    by: note.map(|n| n.by),
-                    at: Timestamp(c.timestamp() * 1000),
-                })
-            })
-            .collect();
+        let mut record_changes =
+            changes(&mut doc, |at, note| at > since.0 && note.is_none_or(|n| n.by.id != me));
         record_changes.sort_by_key(|c| std::cmp::Reverse(c.at));
         let mut medicines_changed: Vec<(String, Medicine)> = record
             .medicines

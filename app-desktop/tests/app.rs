@@ -485,6 +485,7 @@ fn a_care_home_round_steps_through_the_residents_in_room_order() {
     });
     let mut h = harness(tmp.path());
     unlock(&mut h, PASS);
+    assert!(h.query_by_label("No visits recorded today yet.").is_some());
     h.get_by_label("Care-home round").click();
     h.run();
     h.get_by_label("Bramblewood House Care Home (3 residents, 0 seen today)").click();
@@ -503,6 +504,9 @@ fn a_care_home_round_steps_through_the_residents_in_room_order() {
     h.get_by_label("End the round").click();
     h.run();
     assert!(h.query_by_label("Care-home round").is_some(), "the round is closed");
+    // Back on Today, Harold's visit is listed among today's.
+    assert!(h.query_by_label("Visits today").is_some());
+    assert!(h.query_by_label("No visits recorded today yet.").is_none(), "Harold was visited today");
 }
 
 fn notice_contains(h: &Harness<'_, HedgerowApp>, text: &str) -> bool {

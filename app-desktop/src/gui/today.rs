@@ -14,6 +14,8 @@ pub struct TodayScreen {
     /// Indices of patients with open conflicts or a raised NEWS2, worst first.
     attention: Vec<usize>,
     today: chrono::NaiveDate,
+    /// Indices of patients visited today, latest first.
+    visited: Vec<usize>,
     /// A record held on this device but not on the caseload, being opened by break-glass.
     break_glass: Option<BreakGlass>,
 }
@@ -41,7 +43,13 @@ impl TodayScreen {
             let p = &caseload[i];
             std::cmp::Reverse((p.open_conflicts, p.latest_news2.as_ref().map(|n| n.total).unwrap_or(0)))
         });
-        Ok(Self { caseload, due, search: String::new(), shown, attention, today, break_glass: None })
+        let on_day = |t: hedgerow_core::documents::Timestamp| {
+            t.to_datetime().with_timezone(&chrono::Local).date_naive() == today
+        };
+        let mut visited: Vec<usize> =
+            (0..caseload.len()).filter(|&i| caseload[i].last_visit.is_some_and(on_day)).collect();
+        visited.sort_by_key(|&i| std::cmp::Reverse(caseload[i].last_visit));
+        Ok(Self { caseload, due, search: String::new(), shown, attention, today, visited, break_glass: None })
     }
 
     fn filter(&mut self) {
@@ -177,37 +185,70 @@ impl TodayScreen {
             );
         });
         ui.separator();
-        ui.strong("Caseload");
-        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-        egui::ScrollArea::vertical().id_salt("caseload").show_rows(
-            ui,
-            row_height,
-            self.shown.len(),
-            |ui, rows| {
-                egui::Grid::new("caseload-grid").striped(true).num_columns(5).show(ui, |ui| {
-                    for i in rows {
-                        let p = &self.caseload[self.shown[i]];
-                        ui.monospace(p.nhs_display());
-                        if ui.link(&p.name).clicked() {
-                            go = Go::Patient(p.id);
+        ui.columns(2, |cols| {
+            let ui = &mut cols[0];
+            ui.strong("Caseload");
+            let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+            egui::ScrollArea::vertical().id_salt("caseload").show_rows(
+                ui,
+                row_height,
+                self.shown.len(),
+                |ui, rows| {
+                    egui::Grid::new("caseload-grid").striped(true).num_columns(5).show(ui, |ui| {
+                        for i in rows {
+                            let p = &self.caseload[self.shown[i]];
+                            ui.monospace(p.nhs_display());
+                            if ui.link(&p.name).clicked() {
+                                go = Go::Patient(p.id);
+                            }
+                            ui.label(p.age_on(self.today).map(|a| format!("{a}")).unwrap_or_default());
+                            match &p.latest_news2 {
+                                Some(n) => ui.colored_label(
+                                    style::band_colour(n.band),
+                                    format!(
+                                        "NEWS2 {}{} {}",
+                                        if n.partial { ">=" } else { "" },
+                                        n.total,
+                                        n.band
+                                    ),
+                                ),
+                                None => ui.label(""),
+                            };
+                            match p.cpr {
+                                Some(c) => ui.colored_label(style::DANGER, c.to_string().to_uppercase()),
+                                None => ui.label(""),
+                            };
+                            ui.end_row();
                         }
-                        ui.label(p.age_on(self.today).map(|a| format!("{a}")).unwrap_or_default());
-                        match &p.latest_news2 {
-                            Some(n) => ui.colored_label(
-                                style::band_colour(n.band),
-                                format!("NEWS2 {}{} {}", if n.partial { ">=" } else { "" }, n.total, n.band),
-                            ),
-                            None => ui.label(""),
-                        };
-                        match p.cpr {
-                            Some(c) => ui.colored_label(style::DANGER, c.to_string().to_uppercase()),
-                            None => ui.label(""),
-                        };
-                        ui.end_row();
+                    });
+                },
+            );
+            let ui = &mut cols[1];
+            ui.strong("Visits today");
+            if self.visited.is_empty() {
+                ui.label("No visits recorded today yet.");
+            }
+            egui::ScrollArea::vertical().id_salt("visited").max_height(f32::INFINITY).show_rows(
+                ui,
+                ui.text_style_height(&egui::TextStyle::Body) + 8.0,
+                self.visited.len(),
+                |ui, rows| {
+                    for &i in &self.visited[rows] {
+                        let p = &self.caseload[i];
+                        ui.horizontal(|ui| {
+                            if let Some(t) = p.last_visit {
+                                ui.label(
+                                    t.to_datetime().with_timezone(&chrono::Local).format("%H:%M").to_string(),
+                                );
+                            }
+                            if ui.link(&p.name).clicked() {
+                                go = Go::Patient(p.id);
+                            }
+                        });
                     }
-                });
-            },
-        );
+                },
+            );
+        });
         go
     }
 }

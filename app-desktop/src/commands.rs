@@ -501,7 +501,7 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
             let visit = parse_visit(&visit)?;
             let exudate = record_commands::vocab(&exudate, "exudate level")?;
             let ws = open(dir).await?;
-            let wound = hedgerow_core::documents::visit::WoundAssessment {
+            let wound = hedgerow_core::workspace::NewWound {
                 site,
                 length_cm,
                 width_cm,
@@ -511,8 +511,6 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
                 signs_of_infection: infection,
                 pain_score: pain,
                 dressing,
-                recorded_by: ws.identity().clinician_ref(),
-                recorded_at: hedgerow_core::documents::Timestamp::now(),
             };
             let id = ws.record_wound(visit, wound).await?;
             ws.close().await;

@@ -60,7 +60,7 @@ fn address(text: &str) -> Result<RelayAddress> {
     text.trim().parse().map_err(HedgerowError::invalid)
 }
 
-fn tell_changed(events: &Option<Arc<dyn WorkspaceEvents>>, patients: &[PatientId]) {
+fn tell_changed(events: Option<&Arc<dyn WorkspaceEvents>>, patients: &[PatientId]) {
     if let Some(events) = events {
         for p in patients {
             events.record_changed(p.to_hex());
@@ -382,12 +382,7 @@ impl Workspace {
 
     pub async fn record_wound(&self, visit_id: String, wound: NewWoundAssessment) -> Result<String> {
         let id = visit(&visit_id)?;
-        self.call(|ws| async move {
-            let wound =
-                wound.into_core(ws.identity().clinician_ref(), hedgerow_core::documents::Timestamp::now());
-            Ok(ws.record_wound(id, wound).await?)
-        })
-        .await
+        self.call(|ws| async move { Ok(ws.record_wound(id, wound.into()).await?) }).await
     }
 
     pub async fn add_note(&self, visit_id: String, text: String) -> Result<()> {
@@ -537,7 +532,7 @@ impl Workspace {
                     }
                 })
                 .await?;
-            tell_changed(&events, &report.records_changed);
+            tell_changed(events.as_ref(), &report.records_changed);
             Ok(report.into())
         })
         .await
@@ -562,7 +557,7 @@ impl Workspace {
         let peer = address(&address_text)?;
         self.call(|ws| async move {
             let report = ws.sync_with_peer(&peer).await?;
-            tell_changed(&events, &report.records_changed);
+            tell_changed(events.as_ref(), &report.records_changed);
             Ok(report.into())
         })
         .await
@@ -589,7 +584,7 @@ impl Workspace {
                 |r| match r {
                     Ok(r) => {
                         synced += 1;
-                        tell_changed(&Some(events.clone()), &r.records_changed);
+                        tell_changed(Some(&events), &r.records_changed);
                         events.peer_synced(r.into());
                     }
                     Err(e) => tracing::warn!(error = %e, "a device nearby could not sync"),

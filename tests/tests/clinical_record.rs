@@ -452,11 +452,12 @@ async fn the_record_as_it_stood_and_what_changed_between_two_moments() {
 
 #[tokio::test]
 async fn a_wound_assessment_is_structured_checked_and_signed_with_the_note() {
-    use hedgerow_core::documents::visit::{Exudate, WoundAssessment};
+    use hedgerow_core::documents::visit::Exudate;
+    use hedgerow_core::workspace::NewWound;
     let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
     let s = shared_record(&nurse).await;
     let visit = nurse.start_visit(s.patient).await.unwrap();
-    let wound = |pain| WoundAssessment {
+    let wound = |pain| NewWound {
         site: "left gaiter, medial".into(),
         length_cm: 4.5,
         width_cm: 3.0,
@@ -466,12 +467,6 @@ async fn a_wound_assessment_is_structured_checked_and_signed_with_the_note() {
         signs_of_infection: false,
         pain_score: Some(pain),
         dressing: Some("non-adherent, two-layer compression".into()),
-        recorded_by: hedgerow_core::documents::ClinicianRef {
-            id: String::new(),
-            name: String::new(),
-            role: Role::DistrictNurse,
-        },
-        recorded_at: hedgerow_core::documents::Timestamp(0),
     };
     let err = nurse.record_wound(visit, wound(11)).await.unwrap_err();
     assert!(err.to_string().contains("0 (none) to 10"), "{err}");

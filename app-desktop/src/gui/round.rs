@@ -47,12 +47,6 @@ impl RoundScreen {
         Some(format!("Back to the round at {}", self.home.as_deref()?))
     }
 
-    fn title(&self) -> Option<String> {
-        let residents = self.residents()?;
-        let seen = residents.iter().filter(|p| seen_today(p, self.today)).count();
-        Some(format!("Round: {} ({seen}/{} seen)", self.home.as_deref()?, residents.len()))
-    }
-
     fn residents(&self) -> Option<&[PatientSummary]> {
         let home = self.home.as_deref()?;
         self.homes.iter().find(|h| h.name == home).map(|h| h.residents.as_slice())
@@ -66,9 +60,11 @@ impl RoundScreen {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {
-        match self.residents().map(<[PatientSummary]>::to_vec) {
+        let home = self.home.as_deref().and_then(|name| self.homes.iter().find(|h| h.name == name));
+        match home {
             None => self.choose_home(ui),
-            Some(residents) => self.walk(ui, session, &residents),
+            // Borrowed field by field, so that no frame copies the residents.
+            Some(home) => walk(ui, session, &home.name, &home.residents, &mut self.current, self.today),
         }
     }
 
@@ -89,100 +85,103 @@ impl RoundScreen {
         }
         Go::Stay
     }
+}
 
-    fn walk(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>, residents: &[PatientSummary]) -> Go {
-        let mut go = Go::Stay;
-        if let Some(title) = self.title() {
-            ui.heading(title);
-        }
-        self.current = self.current.min(residents.len().saturating_sub(1));
-        let p = &residents[self.current];
-        ui.group(|ui| {
-            ui.horizontal(|ui| {
-                ui.strong(format!("Resident {} of {}: {}", self.current + 1, residents.len(), p.name));
-                ui.monospace(p.nhs_display());
-                if let Some(age) = p.age_on(self.today) {
-                    ui.label(format!("{age} years"));
-                }
-                if let Some(c) = p.cpr {
-                    ui.colored_label(style::DANGER, c.to_string().to_uppercase());
-                }
-            });
-            if let Some(a) = &p.address {
-                ui.label(a);
-            }
-            if !p.alerts.is_empty() {
-                ui.colored_label(style::WARN, format!("Alerts: {}", p.alerts.join("; ")));
-            }
-            if !p.allergies.is_empty() {
-                ui.colored_label(style::DANGER, format!("Allergies: {}", p.allergies.join(", ")));
-            }
-            if let Some(n) = &p.latest_news2 {
-                ui.colored_label(
-                    style::band_colour(n.band),
-                    format!(
-                        "Last NEWS2 {}{} ({})",
-                        if n.partial { ">=" } else { "" },
-                        n.total,
-                        n.recorded_at.display()
-                    ),
-                );
-            }
-            ui.horizontal(|ui| {
-                let seen = seen_today(p, self.today);
-                let label = if seen {
-                    format!("Another visit for {}", p.name)
-                } else {
-                    format!("Start visit for {}", p.name)
-                };
-                if ui.button(label).clicked() {
-                    match session.rt.block_on(session.ws.start_visit(p.id)) {
-                        Ok(v) => go = Go::Visit(p.id, v),
-                        Err(e) => *session.notice = Some((true, e.to_string())),
-                    }
-                }
-                if ui.button("Open the record").clicked() {
-                    go = Go::Patient(p.id);
-                }
-            });
-        });
+fn walk(
+    ui: &mut egui::Ui,
+    session: &mut Session<'_>,
+    home: &str,
+    residents: &[PatientSummary],
+    current: &mut usize,
+    today: chrono::NaiveDate,
+) -> Go {
+    let mut go = Go::Stay;
+    let seen = residents.iter().filter(|p| seen_today(p, today)).count();
+    ui.heading(format!("Round: {home} ({seen}/{} seen)", residents.len()));
+    *current = (*current).min(residents.len().saturating_sub(1));
+    let p = &residents[*current];
+    ui.group(|ui| {
         ui.horizontal(|ui| {
-            if ui.add_enabled(self.current > 0, egui::Button::new("Previous resident")).clicked() {
-                self.current -= 1;
+            ui.strong(format!("Resident {} of {}: {}", *current + 1, residents.len(), p.name));
+            ui.monospace(p.nhs_display());
+            if let Some(age) = p.age_on(today) {
+                ui.label(format!("{age} years"));
             }
-            if ui
-                .add_enabled(self.current + 1 < residents.len(), egui::Button::new("Next resident"))
-                .clicked()
-            {
-                self.current += 1;
-            }
-            if ui.button("End the round").clicked() {
-                go = Go::EndRound;
+            if let Some(c) = p.cpr {
+                ui.colored_label(style::DANGER, c.to_string().to_uppercase());
             }
         });
-        ui.separator();
-        egui::Grid::new("round").striped(true).num_columns(5).show(ui, |ui| {
-            for (i, r) in residents.iter().enumerate() {
-                let marker = if i == self.current { "now" } else { "" };
-                ui.label(marker);
-                // Where in the home: the address up to the home's name ("Room 4").
-                let place = r.address.as_deref().and_then(|a| a.split(',').next()).unwrap_or_default();
-                ui.label(place);
-                if ui.link(&r.name).clicked() {
-                    self.current = i;
+        if let Some(a) = &p.address {
+            ui.label(a);
+        }
+        if !p.alerts.is_empty() {
+            ui.colored_label(style::WARN, format!("Alerts: {}", p.alerts.join("; ")));
+        }
+        if !p.allergies.is_empty() {
+            ui.colored_label(style::DANGER, format!("Allergies: {}", p.allergies.join(", ")));
+        }
+        if let Some(n) = &p.latest_news2 {
+            ui.colored_label(
+                style::band_colour(n.band),
+                format!(
+                    "Last NEWS2 {}{} ({})",
+                    if n.partial { ">=" } else { "" },
+                    n.total,
+                    n.recorded_at.display()
+                ),
+            );
+        }
+        ui.horizontal(|ui| {
+            let seen = seen_today(p, today);
+            let label = if seen {
+                format!("Another visit for {}", p.name)
+            } else {
+                format!("Start visit for {}", p.name)
+            };
+            if ui.button(label).clicked() {
+                match session.rt.block_on(session.ws.start_visit(p.id)) {
+                    Ok(v) => go = Go::Visit(p.id, v),
+                    Err(e) => *session.notice = Some((true, e.to_string())),
                 }
-                if seen_today(r, self.today) {
-                    ui.colored_label(style::OK, "seen today");
-                } else {
-                    ui.label("to see");
-                }
-                match &r.latest_news2 {
-                    Some(n) => ui.colored_label(style::band_colour(n.band), format!("NEWS2 {}", n.total)),
-                    None => ui.label(""),
-                };
-                ui.end_row();
+            }
+            if ui.button("Open the record").clicked() {
+                go = Go::Patient(p.id);
             }
         });
-        go
-    }
+    });
+    ui.horizontal(|ui| {
+        if ui.add_enabled(*current > 0, egui::Button::new("Previous resident")).clicked() {
+            *current -= 1;
+        }
+        if ui.add_enabled(*current + 1 < residents.len(), egui::Button::new("Next resident")).clicked() {
+            *current += 1;
+        }
+        if ui.button("End the round").clicked() {
+            go = Go::EndRound;
+        }
+    });
+    ui.separator();
+    egui::Grid::new("round").striped(true).num_columns(5).show(ui, |ui| {
+        for (i, r) in residents.iter().enumerate() {
+            let marker = if i == *current { "now" } else { "" };
+            ui.label(marker);
+            // Where in the home: the address up to the home's name ("Room 4").
+            let place = r.address.as_deref().and_then(|a| a.split(',').next()).unwrap_or_default();
+            ui.label(place);
+            if ui.link(&r.name).clicked() {
+                *current = i;
+            }
+            if seen_today(r, today) {
+                ui.colored_label(style::OK, "seen today");
+            } else {
+                ui.label("to see");
+            }
+            match &r.latest_news2 {
+                Some(n) => ui.colored_label(style::band_colour(n.band), format!("NEWS2 {}", n.total)),
+                None => ui.label(""),
+            };
+            ui.end_row();
+        }
+    });
+    go
 }

@@ -4,10 +4,9 @@
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::clinical::{Consciousness, News2Score, Observations, Spo2Scale, news2};
-use hedgerow_core::documents::ClinicianRef;
-use hedgerow_core::documents::visit::{Exudate, WoundAssessment};
+use hedgerow_core::documents::visit::Exudate;
 use hedgerow_core::ids::{PatientId, VisitId};
-use hedgerow_core::workspace::{PatientView, VisitView};
+use hedgerow_core::workspace::{NewWound, PatientView, VisitView};
 
 #[derive(Default)]
 struct ObsForm {
@@ -59,13 +58,13 @@ struct WoundForm {
 }
 
 impl WoundForm {
-    fn parse(&self, by: ClinicianRef) -> Result<WoundAssessment, String> {
+    fn parse(&self) -> Result<NewWound, String> {
         let cm = |s: &str, what: &str| -> Result<f64, String> {
             s.trim()
                 .parse()
                 .map_err(|_| format!("the wound's {what} '{}' is not a number of centimetres", s.trim()))
         };
-        Ok(WoundAssessment {
+        Ok(NewWound {
             site: self.site.trim().to_owned(),
             length_cm: cm(&self.length, "length")?,
             width_cm: cm(&self.width, "width")?,
@@ -75,9 +74,6 @@ impl WoundForm {
             signs_of_infection: self.infection,
             pain_score: None,
             dressing: Some(self.dressing.trim().to_owned()).filter(|d| !d.is_empty()),
-            // Stamped by the core with the signed-in clinician and the time.
-            recorded_by: by,
-            recorded_at: hedgerow_core::documents::Timestamp::now(),
         })
     }
 }
@@ -330,7 +326,7 @@ impl VisitScreen {
         });
         if ui.button("Save wound assessment").clicked() {
             let saved = f
-                .parse(ws.identity().clinician_ref())
+                .parse()
                 .and_then(|w| rt.block_on(ws.record_wound(self.visit, w)).map_err(|e| e.to_string()));
             match saved {
                 Ok(_) => {

@@ -161,25 +161,18 @@ pub struct NewWoundAssessment {
     pub dressing: Option<String>,
 }
 
-impl NewWoundAssessment {
-    /// `by` and `at` are placeholders: the core stamps the signed-in clinician and the time.
-    pub(crate) fn into_core(
-        self,
-        by: hedgerow_core::documents::ClinicianRef,
-        at: hedgerow_core::documents::Timestamp,
-    ) -> core::WoundAssessment {
-        core::WoundAssessment {
-            site: self.site,
-            length_cm: self.length_cm,
-            width_cm: self.width_cm,
-            depth_cm: self.depth_cm,
-            tissue: self.tissue,
-            exudate: self.exudate.into(),
-            signs_of_infection: self.signs_of_infection,
-            pain_score: self.pain_score,
-            dressing: self.dressing,
-            recorded_by: by,
-            recorded_at: at,
+impl From<NewWoundAssessment> for ws::NewWound {
+    fn from(w: NewWoundAssessment) -> Self {
+        Self {
+            site: w.site,
+            length_cm: w.length_cm,
+            width_cm: w.width_cm,
+            depth_cm: w.depth_cm,
+            tissue: w.tissue,
+            exudate: w.exudate.into(),
+            signs_of_infection: w.signs_of_infection,
+            pain_score: w.pain_score,
+            dressing: w.dressing,
         }
     }
 }

@@ -8,39 +8,22 @@ use crate::ids::{DeviceId, PatientId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AuditAction {
-    Create,
-    View,
-    Edit,
-    Sign,
-    Export,
-    Import,
-    Reindex,
-    /// Opening a record outside the team's caseload, with a stated reason.
-    BreakGlass,
-    /// A sync with the relay or a peer.
-    Sync,
-    /// Team membership: created, invited, enrolled, revoked.
-    Team,
-}
-
-impl AuditAction {
-    /// As the audit log shows it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "create",
-            Self::View => "view",
-            Self::Edit => "edit",
-            Self::Sign => "sign",
-            Self::Export => "export",
-            Self::Import => "import",
-            Self::Reindex => "reindex",
-            Self::BreakGlass => "break-glass",
-            Self::Sync => "sync",
-            Self::Team => "team",
-        }
+crate::documents::schema::vocabulary! {
+    /// Written into the sealed log by these names; they never change.
+    pub enum AuditAction {
+        Create => "create",
+        View => "view",
+        Edit => "edit",
+        Sign => "sign",
+        Export => "export",
+        Import => "import",
+        Reindex => "reindex",
+        /// Opening a record outside the team's caseload, with a stated reason.
+        BreakGlass => "break-glass",
+        /// A sync with the relay or a peer.
+        Sync => "sync",
+        /// Team membership: created, invited, enrolled, revoked.
+        Team => "team",
     }
 }
 
@@ -94,5 +77,26 @@ impl ReadTx<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditAction;
+
+    #[test]
+    fn actions_keep_the_names_already_written_in_logs() {
+        let names: Vec<String> = AuditAction::ALL
+            .iter()
+            .map(|a| serde_json::to_value(a).unwrap().as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["create", "view", "edit", "sign", "export", "import", "reindex", "break-glass", "sync", "team"]
+        );
+        for a in AuditAction::ALL {
+            assert_eq!(a.as_str(), serde_json::to_value(a).unwrap());
+            assert_eq!(serde_json::from_value::<AuditAction>(a.as_str().into()).unwrap(), *a);
+        }
     }
 }

@@ -120,6 +120,22 @@ pub struct VisitView {
     pub actions: Vec<crate::documents::visit::Action>,
 }
 
+/// A wound as the clinician assesses it at a visit; who and when are stamped on recording.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewWound {
+    /// Where, e.g. "left gaiter, medial".
+    pub site: String,
+    pub length_cm: f64,
+    pub width_cm: f64,
+    pub depth_cm: Option<f64>,
+    pub tissue: Option<String>,
+    pub exudate: crate::documents::visit::Exudate,
+    pub signs_of_infection: bool,
+    /// 0 (no pain) to 10 (worst imaginable).
+    pub pain_score: Option<i64>,
+    pub dressing: Option<String>,
+}
+
 /// What `record_observations` did.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordedObservations {
@@ -645,12 +661,8 @@ impl Workspace {
         Ok(id)
     }
 
-    /// Records a structured wound assessment on an unsigned visit.
-    pub async fn record_wound(
-        &self,
-        visit: VisitId,
-        mut wound: crate::documents::visit::WoundAssessment,
-    ) -> Result<String> {
+    /// Records a structured wound assessment on an unsigned visit, by this clinician, now.
+    pub async fn record_wound(&self, visit: VisitId, wound: NewWound) -> Result<String> {
         if wound.site.trim().is_empty() {
             return Err(Error::Invalid("say where the wound is (site)".into()));
         }
@@ -669,8 +681,19 @@ impl Workspace {
         if note.value.signature.is_some() {
             return Err(Error::VisitSigned(visit.to_hex()));
         }
-        wound.recorded_by = self.me.clinician_ref();
-        wound.recorded_at = Timestamp::now();
+        let wound = crate::documents::visit::WoundAssessment {
+            site: wound.site,
+            length_cm: wound.length_cm,
+            width_cm: wound.width_cm,
+            depth_cm: wound.depth_cm,
+            tissue: wound.tissue,
+            exudate: wound.exudate,
+            signs_of_infection: wound.signs_of_infection,
+            pain_score: wound.pain_score,
+            dressing: wound.dressing,
+            recorded_by: self.me.clinician_ref(),
+            recorded_at: Timestamp::now(),
+        };
         let id = entry_id();
         note.value.wound_assessments.insert(id.clone(), wound);
         self.save(&mut tx, &mut note, "record wound assessment").await?;

@@ -37,12 +37,9 @@ pub struct SyncPathView {
     pub clinician: Option<String>,
 }
 
-async fn read(tx: &mut WriteTx<'_>) -> Result<Vec<PathHistory>> {
-    Ok(match tx.setting(SYNC_HISTORY).await? {
-        // Bookkeeping only: if it cannot be read, start again rather than refuse to sync.
-        Some(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
-        None => Vec::new(),
-    })
+/// Bookkeeping only: if it cannot be read, start again rather than refuse to sync.
+fn parse(stored: Option<Vec<u8>>) -> Vec<PathHistory> {
+    stored.and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
 }
 
 impl Workspace {
@@ -52,7 +49,7 @@ impl Workspace {
         path: SyncPath,
         outcome: std::result::Result<(), String>,
     ) -> Result<()> {
-        let mut all = read(tx).await?;
+        let mut all = parse(tx.setting(SYNC_HISTORY).await?);
         let now = Timestamp::now();
         let previous = all.iter().position(|h| h.path == path).map(|i| all.remove(i));
         let last_success = match outcome {
@@ -68,9 +65,7 @@ impl Workspace {
     /// Every path this device has synced on, the relay first, with the last attempt and the
     /// last success on each.
     pub async fn sync_history(&self) -> Result<Vec<SyncPathView>> {
-        let mut tx = self.store.begin_write().await?;
-        let all = read(&mut tx).await?;
-        drop(tx);
+        let all = parse(self.store.begin_read().await?.setting(SYNC_HISTORY).await?);
         let devices = self.devices().await?;
         Ok(all
             .into_iter()

@@ -96,8 +96,7 @@ impl Workspace {
     /// Whether this device is in a shared team (it holds a team key), and so has anyone to
     /// sync with.
     pub async fn in_shared_team(&self) -> Result<bool> {
-        let mut tx = self.store.begin_write().await?;
-        Ok(self.keyring(&mut tx).await?.is_some())
+        Ok(self.store.begin_read().await?.setting(KEYRING).await?.is_some())
     }
 
     async fn require_admin(&self, tx: &mut WriteTx<'_>, what: &str) -> Result<Registry> {

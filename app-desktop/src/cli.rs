@@ -21,6 +21,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once per run: the size of the largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Set up this device for a clinician: a new encrypted store and a team.
@@ -102,6 +104,12 @@ pub enum Command {
         #[arg(long)]
         opt_out: YesNo,
     },
+    /// For carers and family: a note in your own words, kept apart from clinical entries.
+    CarerNote {
+        nhs: String,
+        #[arg(long)]
+        text: String,
+    },
     /// Fields where clinicians disagreed: list them, or resolve one by choosing a value.
     Conflicts {
         /// One patient (NHS number); without it, every patient with open conflicts.
@@ -163,6 +171,30 @@ pub enum PatientCommand {
         #[arg(long)]
         address: Option<String>,
     },
+    /// Change a patient's details: those given change (an empty value clears it).
+    Update {
+        nhs: String,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// How to get in: key safe, dog, parking.
+        #[arg(long)]
+        access_notes: Option<String>,
+        #[arg(long)]
+        preferred_name: Option<String>,
+        /// female, male, other, unknown.
+        #[arg(long)]
+        gender: Option<String>,
+        /// The GP practice's name (with --gp-ods and --gp-phone).
+        #[arg(long)]
+        gp_name: Option<String>,
+        /// The practice's ODS code, e.g. Y12345.
+        #[arg(long, requires = "gp_name")]
+        gp_ods: Option<String>,
+        #[arg(long, requires = "gp_name")]
+        gp_phone: Option<String>,
+    },
     /// The caseload, or the patients matching a search.
     List {
         /// Part of a name, or the start of an NHS number.
@@ -201,8 +233,9 @@ pub enum PatientCommand {
         /// Clear Scale 2 instead of setting it.
         #[arg(long)]
         off: bool,
-        /// Why (required to set it).
-        #[arg(long, default_value = "")]
+        /// Why: to set it, the confirmed hypercapnic respiratory failure; to clear it, why it
+        /// no longer applies. Kept on the record.
+        #[arg(long)]
         reason: String,
     },
 }
@@ -214,7 +247,8 @@ pub enum VisitCommand {
         /// NHS number.
         nhs: String,
     },
-    /// Record observations; prints NEWS2 and what to do. Any may be left out (the score is then partial).
+    /// Record observations; prints NEWS2 and what to do. Any may be left out, air or oxygen
+    /// included (say --air or --oxygen): the score is then partial.
     Obs(ObsArgs),
     /// Record a structured wound assessment.
     Wound {
@@ -279,15 +313,13 @@ pub struct ObsArgs {
     /// Oxygen saturation, %.
     #[arg(long)]
     pub spo2: Option<u16>,
-    /// Score SpO2 on Scale 2 (confirmed hypercapnic respiratory failure); sets it on the record.
-    #[arg(long)]
-    pub scale2: bool,
-    /// On supplemental oxygen (otherwise: on air).
-    #[arg(long, conflicts_with = "air")]
-    pub oxygen: bool,
-    /// On air (the default).
-    #[arg(long)]
+    /// Breathing room air. Give --air or --oxygen: with neither, air or oxygen is not
+    /// recorded and the score is partial. (Scale 2 is set on the record with `patient scale2`.)
+    #[arg(long, conflicts_with = "oxygen")]
     pub air: bool,
+    /// On supplemental oxygen.
+    #[arg(long)]
+    pub oxygen: bool,
     /// Systolic blood pressure, mmHg.
     #[arg(long)]
     pub systolic: Option<u16>,
@@ -507,6 +539,35 @@ pub enum EolCommand {
         /// ReSPECT review date, YYYY-MM-DD.
         #[arg(long)]
         review: Option<String>,
+        /// ReSPECT care focus: prioritise-sustaining-life, balance, prioritise-comfort.
+        #[arg(long)]
+        care_focus: Option<String>,
+        /// The clinician's reasons for the care focus.
+        #[arg(long)]
+        care_focus_reasons: Option<String>,
+        /// Who was involved in the plan: patient-involved, legal-proxy-involved,
+        /// family-involved, not-involved.
+        #[arg(long)]
+        involvement: Option<String>,
+        /// Names of those involved, or why it was not discussed.
+        #[arg(long)]
+        involvement_detail: Option<String>,
+        /// Legal proxy or health and welfare attorney, with how to reach them.
+        #[arg(long)]
+        legal_proxy: Option<String>,
+        /// Where an advance decision to refuse treatment is kept.
+        #[arg(long)]
+        advance_decision: Option<String>,
+    },
+    /// Record the actual place and date of death.
+    Death {
+        nhs: String,
+        /// home, care-home, hospice, hospital, other.
+        #[arg(long)]
+        place: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
     },
 }
 
@@ -517,6 +578,9 @@ pub enum ConflictsCommand {
         field: String,
         #[arg(long)]
         choose: usize,
+        /// Why this value (kept in the audit log with the choice).
+        #[arg(long)]
+        reason: String,
     },
 }
 

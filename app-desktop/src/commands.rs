@@ -7,8 +7,10 @@ use crate::record_commands;
 use anyhow::{Context, Result, anyhow, bail};
 use hedgerow_core::clinical::{Consciousness, NhsNumber, Observations};
 use hedgerow_core::documents::Role;
+use hedgerow_core::documents::patient::Place;
 use hedgerow_core::ids::{PatientId, VisitId};
 use hedgerow_core::store::PatientSummary;
+use hedgerow_core::view::{Watched, alternatives_text};
 use hedgerow_core::{NewClinician, NewPatient, Workspace};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -67,7 +69,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             if json {
                 print_json(&json!({ "data": dir, "identity": me }));
             } else {
-                println!("Workspace created in {} for {} ({}).", dir.display(), me.name, me.role);
+                println!("Workspace created in {} for {} ({}).", dir.display(), me.name, me.role.label());
                 println!("Device {}; team {}.", me.device_id, me.team_id);
             }
         }
@@ -90,6 +92,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Consent { nhs, share, opt_out } => {
             record_commands::consent(&dir, json, &nhs, share.yes(), opt_out.yes()).await?
         }
+        Command::CarerNote { nhs, text } => record_commands::carer_note(&dir, json, &nhs, &text).await?,
         Command::Conflicts { nhs, action } => record_commands::conflicts(&dir, json, nhs, action).await?,
         Command::Briefing { nhs } => record_commands::briefing(&dir, json, &nhs).await?,
         Command::History { nhs, field } => record_commands::history(&dir, json, &nhs, &field).await?,
@@ -193,7 +196,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             if json {
                 print_json(&json!({ "identity": me }));
             } else {
-                println!("{} ({}), device {}, team {}", me.name, me.role, me.device_id, me.team_id);
+                println!("{} ({}), device {}, team {}", me.name, me.role.label(), me.device_id, me.team_id);
             }
         }
     }
@@ -215,13 +218,12 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 fn caseload_line(p: &PatientSummary, today: chrono::NaiveDate) -> String {
     let age = p.age_on(today).map(|a| a.to_string()).unwrap_or_else(|| "?".into());
-    let news2 = p
-        .latest_news2
-        .as_ref()
-        .map(|n| format!("NEWS2 {}{} {}", if n.partial { ">=" } else { "" }, n.total, n.band))
-        .unwrap_or_default();
-    let cpr = p.cpr.map(|c| c.to_string().to_uppercase()).unwrap_or_default();
-    format!("{}  {:<28} {:>3}  {:<24} {}", p.nhs_display(), p.name, age, news2, cpr)
+    let news2 = p.latest_news2.as_ref().map(|n| n.label()).unwrap_or_default();
+    let cpr = match &p.cpr {
+        Watched::Settled { value: None } => String::new(),
+        _ => p.cpr_banner(),
+    };
+    format!("{}  {:<28} {:>3}  {:<34} {}", p.nhs_display(), p.name, age, news2, cpr)
 }
 
 async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
@@ -236,6 +238,41 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
                 print_json(&json!({ "patient": p }));
             } else {
                 println!("Added {} (NHS {}).", p.name, p.nhs_display());
+            }
+        }
+        PatientCommand::Update {
+            nhs,
+            address,
+            phone,
+            access_notes,
+            preferred_name,
+            gender,
+            gp_name,
+            gp_ods,
+            gp_phone,
+        } => {
+            let gender = gender.map(|g| record_commands::vocab(&g, "gender")).transpose()?;
+            let gp_practice = gp_name.map(|name| hedgerow_core::documents::patient::GpPractice {
+                name,
+                ods_code: gp_ods,
+                phone: gp_phone,
+            });
+            let ws = open(dir).await?;
+            let id = find(&ws, &nhs).await?;
+            let update = hedgerow_core::workspace::DetailsUpdate {
+                preferred_name,
+                address,
+                phone,
+                access_notes,
+                gender,
+                gp_practice,
+            };
+            ws.update_details(id, update).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "updated": true }));
+            } else {
+                println!("Details updated.");
             }
         }
         PatientCommand::List { search, limit } => {
@@ -299,6 +336,14 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
     Ok(())
 }
 
+/// "Dr Priya Kellaway (GP, registration 9900001)".
+fn clinician(c: &hedgerow_core::documents::ClinicianRef) -> String {
+    match &c.registration {
+        Some(r) => format!("{} ({}, registration {r})", c.name, c.role.label()),
+        None => format!("{} ({})", c.name, c.role.label()),
+    }
+}
+
 fn short(id: &str) -> &str {
     &id[..id.len().min(8)]
 }
@@ -316,9 +361,14 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
     if let Some(n) = &r.demographics.access_notes {
         println!("  Access: {n}");
     }
-    match s.cpr {
-        Some(c) => println!("  CPR: {}", c.to_string().to_uppercase()),
-        None => println!("  CPR: no recommendation recorded"),
+    if let Some(gp) = &r.gp_practice {
+        let ods = gp.ods_code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+        println!("  GP practice: {}{ods}", gp.name);
+    }
+    println!("  {}", s.cpr_banner());
+    if let Watched::Disputed { values, .. } = &s.cpr {
+        println!("    clinicians disagree: {}", alternatives_text(values));
+        println!("    neither is the decision: follow local policy for a disputed decision");
     }
     for a in &s.alerts {
         println!("  ALERT {a}");
@@ -329,25 +379,32 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
         println!("  ALLERGIES: {}", s.allergies.join("; "));
     }
     if s.open_conflicts > 0 {
-        println!(
-            "  CONFLICTS: {} field(s) with disagreeing values: `hedgerow conflicts {}`",
-            s.open_conflicts, s.nhs_number
-        );
+        println!("  CONFLICTS: {}: `hedgerow conflicts {}`", s.conflicts_about.join("; "), s.nhs_number);
     }
-    if s.scale2 {
-        println!("  NEWS2 SpO2 Scale 2 (hypercapnic respiratory failure)");
+    match s.scale2 {
+        Watched::Settled { value: true } => {
+            println!("  NEWS2 SpO2 Scale 2 (hypercapnic respiratory failure)")
+        }
+        Watched::Settled { value: false } => {}
+        Watched::Disputed { ref values, .. } => println!(
+            "  NEWS2 SpO2 Scale 2 DISPUTED ({}): readings are scored on Scale 1 until resolved",
+            alternatives_text(values)
+        ),
     }
     if let Some(n) = &s.latest_news2 {
-        let at_least = if n.partial { "at least " } else { "" };
-        println!("  Latest NEWS2: {at_least}{} ({}), {}", n.total, n.band, n.recorded_at.display());
+        println!("  Latest {}, {}", n.label(), n.recorded_at.display());
     }
-    if !r.consent.share_with_team || r.consent.national_data_opt_out {
-        println!(
-            "  Consent: share with team {}; national data opt-out {}",
-            if r.consent.share_with_team { "yes" } else { "NO" },
-            if r.consent.national_data_opt_out { "YES" } else { "no" }
-        );
-    }
+    let w = view.watched();
+    let yes_no = |v: &Option<bool>, yes: &str, no: &str| match v {
+        Some(true) => yes.to_owned(),
+        Some(false) => no.to_owned(),
+        None => "not recorded".to_owned(),
+    };
+    println!(
+        "  Consent to share: {}; national data opt-out: {}",
+        w.consent_to_share().describe(|v| yes_no(v, "yes", "NO")),
+        w.national_data_opt_out().describe(|v| yes_no(v, "YES", "no"))
+    );
     let open_plan: Vec<_> = r.care_plan.iter().filter(|(_, p)| p.status == PlanStatus::Active).collect();
     if !open_plan.is_empty() {
         println!("Care plan:");
@@ -356,7 +413,7 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
                 "  [{}] {} ({}; review {})",
                 short(id),
                 p.title,
-                p.owner_role,
+                p.owner_role.label(),
                 p.review_date.as_deref().unwrap_or("-")
             );
             for g in p.goals.values() {
@@ -369,10 +426,10 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
     }
     // Highlight what others changed since my last visit (never, if I have not visited).
     let my_last_visit = r.visits.values().filter(|v| v.clinician.id == me).map(|v| v.started_at).max();
-    let current: Vec<_> = r.medicines.iter().filter(|(_, m)| m.stop_date.is_none()).collect();
+    let current = w.current_medicines();
     if !current.is_empty() {
         println!("Medicines:");
-        for (id, m) in current {
+        for (id, m, wm) in current {
             let jic = if m.anticipatory { " (anticipatory)" } else { "" };
             let changed = my_last_visit.is_some_and(|t| m.changed_at > t && m.changed_by.id != me);
             let flag = if changed {
@@ -380,33 +437,90 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
             } else {
                 String::new()
             };
-            println!("  [{}] {} {} {} {}{jic}{flag}", short(id), m.name, m.dose, m.route, m.frequency);
+            let stopped = if wm.stopped.is_disputed() {
+                format!(" (stopping {})", wm.stopped.describe(|_| String::new()))
+            } else {
+                String::new()
+            };
+            println!("  [{}] {} {}{jic}{stopped}{flag}", short(id), m.name, wm.dosage());
+            if let Some(p) = &m.gp_proposal {
+                println!(
+                    "      FOR REVIEW: the GP record says {} {} (imported {}); `hedgerow meds change` if it is right",
+                    p.dose,
+                    p.frequency,
+                    p.imported_at.display()
+                );
+            }
         }
     }
     let e = &r.end_of_life;
     if r.end_of_life_care() {
         println!("End of life:");
-        if let Some(c) = &e.cpr {
-            println!("  CPR: {} by {} on {}", c.recommendation, c.made_by.name, c.made_at.display());
+        match w.cpr() {
+            Watched::Settled { value: Some(c) } => println!(
+                "  CPR: {} by {} on {}",
+                c.recommendation.label(),
+                clinician(&c.made_by),
+                c.made_at.display()
+            ),
+            Watched::Settled { value: None } => println!("  CPR: no decision recorded"),
+            Watched::Disputed { values, .. } => {
+                println!("  CPR: DISPUTED: {}", alternatives_text(&values))
+            }
         }
-        let place = |p: &Option<hedgerow_core::documents::patient::Place>| {
-            p.map(|p| p.to_string()).unwrap_or("-".into())
-        };
+        let place = |p: &Option<Place>| p.map(|p| p.label().to_owned()).unwrap_or("-".into());
         println!(
             "  Preferred place of care: {} (then {})",
-            place(&e.preferred_place_of_care),
-            place(&e.preferred_place_of_care_second)
+            w.preferred_place_of_care().describe(place),
+            w.preferred_place_of_care_second().describe(place)
         );
         println!(
             "  Preferred place of death: {} (then {})",
-            place(&e.preferred_place_of_death),
-            place(&e.preferred_place_of_death_second)
+            w.preferred_place_of_death().describe(place),
+            w.preferred_place_of_death_second().describe(place)
         );
-        if let Some(c) = &e.ceiling_of_treatment {
-            println!("  Ceiling of treatment: {c}");
+        let ceiling = w.ceiling_of_treatment();
+        if !matches!(ceiling, Watched::Settled { value: None }) {
+            let by = match (&e.ceiling_set_by, e.ceiling_set_at, ceiling.is_disputed()) {
+                (Some(b), Some(at), false) => format!(" (set by {}, {})", clinician(b), at.display()),
+                _ => String::new(),
+            };
+            println!("  Ceiling of treatment: {}{by}", ceiling.describe(|c| c.unwrap_or("").to_owned()));
+        }
+        let focus = w.care_focus();
+        if !matches!(focus, Watched::Settled { value: None }) {
+            println!("  Care focus: {}", focus.describe(|f| f.map(|f| f.label()).unwrap_or("").to_owned()));
+        }
+        let capacity = w.has_capacity();
+        if !matches!(capacity, Watched::Settled { value: None }) {
+            println!("  Capacity: {}", capacity.describe(|c| yes_no(c, "has capacity", "lacks capacity")));
+        }
+        if let Some(i) = e.involvement {
+            println!("  Involvement: {}", i.label());
+        }
+        if let Some(p) = &e.legal_proxy {
+            println!("  Legal proxy / welfare attorney: {p}");
+        }
+        if let Some(a) = &e.advance_decision_location {
+            println!("  Advance decision to refuse treatment kept: {a}");
         }
         if let Some(l) = &e.anticipatory_medicines_location {
             println!("  Just-in-case medicines: {l}");
+        }
+        if let Some(d) = &e.date_of_death {
+            println!("  Died {d}, {}", place(&e.actual_place_of_death));
+        }
+    }
+    if !r.carer_notes.is_empty() {
+        println!("From carers and family (in their own words):");
+        for n in r.carer_notes.values() {
+            println!(
+                "  {} ({}, {}): {}",
+                n.written_by.name,
+                n.source.label(),
+                n.written_at.display(),
+                n.text
+            );
         }
     }
     let open_tasks: Vec<_> = r.tasks.iter().filter(|(_, t)| t.status == TaskStatus::Open).collect();
@@ -419,7 +533,7 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
                 "  [{}] {} for {}, due {}{from}",
                 short(id),
                 t.title,
-                t.assignee_role,
+                t.assignee_role.label(),
                 t.due_date.as_deref().unwrap_or("-")
             );
         }
@@ -427,13 +541,9 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
     if !view.recent_visits.is_empty() {
         println!("Last visits:");
         for v in &view.recent_visits {
-            let news2 = v
-                .news2
-                .as_ref()
-                .map(|n| format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total))
-                .unwrap_or_default();
+            let news2 = v.news2.as_ref().map(|n| n.label()).unwrap_or_default();
             let state = if v.signed { "signed" } else { "open" };
-            println!("  {} {:<20} {:<10} {state} {}", v.started_at.display(), v.clinician.name, news2, v.id);
+            println!("  {} {:<20} {:<32} {state} {}", v.started_at.display(), v.clinician.name, news2, v.id);
         }
     }
 }
@@ -445,10 +555,16 @@ fn observations(a: &ObsArgs) -> Result<Observations> {
             anyhow!("consciousness '{c}' is not ACVPU; allowed: A (alert), C (new confusion), V (voice), P (pain), U (unresponsive)")
         })?),
     };
+    // Neither flag: air or oxygen was not recorded, and the score is partial.
+    let on_oxygen = match (a.air, a.oxygen) {
+        (true, _) => Some(false),
+        (_, true) => Some(true),
+        _ => None,
+    };
     Ok(Observations {
         respiration_rate: a.resp_rate,
         spo2: a.spo2,
-        on_oxygen: Some(a.oxygen),
+        on_oxygen,
         systolic_bp: a.systolic,
         pulse: a.pulse,
         consciousness,
@@ -473,16 +589,11 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
             let visit = parse_visit(&args.visit)?;
             let obs = observations(&args)?;
             let ws = open(dir).await?;
-            let r = ws.record_observations(visit, obs, args.scale2).await?;
+            let r = ws.record_observations(visit, obs).await?;
             ws.close().await;
             if json {
-                print_json(
-                    &json!({ "visit": r.visit_id, "news2": news2_json(&r.news2), "scale2_set_on_record": r.scale2_set_on_record }),
-                );
+                print_json(&json!({ "visit": r.visit_id, "news2": news2_json(&r.news2) }));
             } else {
-                if r.scale2_set_on_record {
-                    println!("SpO2 Scale 2 is now set on this patient's record.");
-                }
                 println!("{}", news2_text(&r.news2));
             }
         }
@@ -588,8 +699,9 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
                 } else {
                     println!("  ALLERGIES: {}", v.patient.allergies.join("; "));
                 }
-                if let Some(c) = v.patient.cpr {
-                    println!("  CPR: {}", c.to_string().to_uppercase());
+                println!("  {}", v.patient.cpr_banner());
+                if let Watched::Disputed { values, .. } = &v.patient.cpr {
+                    println!("    clinicians disagree: {}", alternatives_text(values));
                 }
                 for a in &v.actions {
                     println!("  Action: {}{}", a.text, if a.done { " (done)" } else { " (to do)" });

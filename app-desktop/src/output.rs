@@ -7,22 +7,25 @@ pub fn news2_json(s: &News2Score) -> Value {
     json!({
         "total": s.total,
         "partial": s.partial,
-        "band": s.band,
+        // An incomplete set has no band: its known part scores a lower bound.
+        "band": s.complete_band(),
+        "label": s.label(),
         "scale": s.scale,
         "missing": s.missing,
         "components": s.components,
         "single_parameter_three": s.single_parameter_three,
         "response": s.response,
-        "monitoring": s.response.monitoring(),
-        "escalation": s.response.escalation(),
+        "monitoring": s.advice().map(|_| s.response.monitoring()),
+        "escalation": s.advice(),
         "headline": s.headline(),
     })
 }
 
 pub fn news2_text(s: &News2Score) -> String {
     let mut out = s.headline();
-    if !s.partial || s.total > 0 {
-        out.push_str(&format!("\n  {}", s.response.escalation()));
+    if let Some(advice) = s.advice() {
+        let least = if s.partial { "At least: " } else { "" };
+        out.push_str(&format!("\n  {least}{advice}"));
         out.push_str(&format!("\n  Minimum monitoring: {}", s.response.monitoring()));
     }
     let parts: Vec<String> =

@@ -156,6 +156,12 @@ pub async fn eol(dir: &Path, json: bool, cmd: EolCommand) -> Result<()> {
             hospice,
             jic_location,
             review,
+            care_focus,
+            care_focus_reasons,
+            involvement,
+            involvement_detail,
+            legal_proxy,
+            advance_decision,
         } => {
             let place = |s: &Option<String>| opt_vocab::<Place>(s, "place");
             let update = EndOfLifeUpdate {
@@ -173,10 +179,23 @@ pub async fn eol(dir: &Path, json: bool, cmd: EolCommand) -> Result<()> {
                 hospice,
                 anticipatory_medicines_location: jic_location,
                 respect_review_date: opt_date(&review, "review date")?,
+                care_focus: opt_vocab(&care_focus, "care focus")?,
+                care_focus_reasons,
+                involvement: opt_vocab(&involvement, "involvement")?,
+                involvement_detail,
+                legal_proxy,
+                advance_decision_location: advance_decision,
             };
             let p = find(&ws, &nhs).await?;
             ws.update_end_of_life(p, update).await?;
             done(json, "end of life plan", None);
+        }
+        EolCommand::Death { nhs, place, date } => {
+            let place: Place = vocab(&place, "place of death")?;
+            let date = parse_date(&date, "date of death")?;
+            let p = find(&ws, &nhs).await?;
+            ws.record_death(p, place, date).await?;
+            done(json, "death recorded", None);
         }
     }
     ws.close().await;
@@ -211,7 +230,7 @@ pub async fn tasks(dir: &Path, json: bool, cmd: TasksCommand) -> Result<()> {
                         t.due_date,
                         name_of(&t.patient_id),
                         t.title,
-                        t.assignee_role
+                        t.assignee_role.label()
                     );
                 }
             }
@@ -239,6 +258,15 @@ pub async fn tasks(dir: &Path, json: bool, cmd: TasksCommand) -> Result<()> {
     Ok(())
 }
 
+pub async fn carer_note(dir: &Path, json: bool, nhs: &str, text: &str) -> Result<()> {
+    let ws = open(dir).await?;
+    let p = find(&ws, nhs).await?;
+    let id = ws.add_carer_note(p, text).await?;
+    ws.close().await;
+    done(json, "carer note", Some(&id));
+    Ok(())
+}
+
 pub async fn consent(dir: &Path, json: bool, nhs: &str, share: bool, opt_out: bool) -> Result<()> {
     let ws = open(dir).await?;
     let p = find(&ws, nhs).await?;
@@ -256,13 +284,15 @@ pub async fn conflicts(
 ) -> Result<()> {
     let ws = open(dir).await?;
     match (nhs, action) {
-        (Some(nhs), Some(ConflictsCommand::Resolve { field, choose })) => {
+        (Some(nhs), Some(ConflictsCommand::Resolve { field, choose, reason })) => {
             let p = find(&ws, &nhs).await?;
-            ws.resolve_conflict(p, &field, choose).await?;
+            ws.resolve_conflict(p, &field, choose, &reason).await?;
             done(json, "conflict resolved", None);
         }
         (None, Some(_)) => {
-            return Err(anyhow!("say whose conflict: hedgerow conflicts NHS resolve FIELD --choose N"));
+            return Err(anyhow!(
+                "say whose conflict: hedgerow conflicts NHS resolve FIELD --choose N --reason \"WHY\""
+            ));
         }
         (Some(nhs), None) => {
             let p = find(&ws, &nhs).await?;
@@ -277,13 +307,15 @@ pub async fn conflicts(
                     for (i, v) in c.values.iter().enumerate() {
                         let by =
                             v.by.as_ref()
-                                .map(|b| format!("{} ({})", b.name, b.role))
+                                .map(|b| format!("{} ({})", b.name, b.role.label()))
                                 .unwrap_or_else(|| "unknown".into());
                         let at = v.at.map(|t| t.display()).unwrap_or_default();
                         println!("  {}. {}   by {by}, {at}", i + 1, v.value);
                     }
                 }
-                println!("Resolve one by choosing: hedgerow conflicts {nhs} resolve FIELD --choose N");
+                println!(
+                    "Resolve one by choosing: hedgerow conflicts {nhs} resolve FIELD --choose N --reason \"WHY\""
+                );
             }
         }
         (None, None) => {
@@ -323,7 +355,9 @@ pub async fn history(dir: &Path, json: bool, nhs: &str, field: &str) -> Result<(
     } else {
         for c in &changes {
             let by =
-                c.by.as_ref().map(|b| format!("{} ({})", b.name, b.role)).unwrap_or_else(|| "unknown".into());
+                c.by.as_ref()
+                    .map(|b| format!("{} ({})", b.name, b.role.label()))
+                    .unwrap_or_else(|| "unknown".into());
             println!("{}  {:<32} {}  [{}]", c.at.display(), by, c.value, c.action.as_deref().unwrap_or(""));
         }
     }
@@ -351,6 +385,14 @@ pub async fn import(dir: &Path, json: bool, cmd: ImportCommand) -> Result<()> {
                     if report.medicines_added == 1 { "" } else { "s" },
                     if report.demographics_updated { "; demographics updated" } else { "" }
                 );
+                for p in &report.gp_proposals {
+                    println!(
+                        "  FOR REVIEW, dose differs: {p} (kept on the medicine; change it with `hedgerow meds change` if the GP record is right)"
+                    );
+                }
+                for l in &report.left_out {
+                    println!("  left out: {l}");
+                }
             }
             return Ok(());
         }
@@ -399,19 +441,28 @@ pub async fn as_of(dir: &Path, json: bool, nhs: &str, at: &str) -> Result<()> {
     let ws = open(dir).await?;
     let p = find(&ws, nhs).await?;
     ws.open_patient(p).await?;
-    let record = ws.record_at(p, at).await?;
+    let then = ws.record_at(p, at).await?;
     ws.close().await;
+    let w = then.watched();
     if json {
-        print_json(&json!({ "at": at, "record": record }));
+        print_json(&json!({
+            "at": at,
+            "record": then.record,
+            "conflicts": then.conflicts,
+            "cpr": w.cpr_recommendation(),
+        }));
     } else {
+        let record = &then.record;
         println!("{} (NHS {}) as the record stood at {}:", record.demographics.name, nhs, at.display());
-        let cpr = record.cpr_status().map(|c| c.to_string()).unwrap_or("no recommendation".into());
-        println!("  CPR: {cpr}");
-        for m in record.medicines.values().filter(|m| m.stop_date.is_none()) {
-            println!("  {} {} {}", m.name, m.dose, m.frequency);
+        println!("  {}", hedgerow_core::view::cpr_banner(&w.cpr_recommendation()));
+        if let hedgerow_core::view::Watched::Disputed { values, .. } = w.cpr_recommendation() {
+            println!("    {}", hedgerow_core::view::alternatives_text(&values));
+        }
+        for (_, m, wm) in w.current_medicines() {
+            println!("  {} {}", m.name, wm.dosage());
         }
         for p in record.care_plan.values() {
-            println!("  Plan: {} [{}]", p.title, p.status);
+            println!("  Plan: {} [{}]", p.title, p.status.label());
         }
     }
     Ok(())
@@ -463,14 +514,19 @@ pub async fn briefing(dir: &Path, json: bool, nhs: &str) -> Result<()> {
     }
     if !b.medicines_changed.is_empty() {
         println!("Medicines changed since:");
-        for (_, m) in &b.medicines_changed {
-            let state = if m.stop_date.is_some() { "STOPPED" } else { "now" };
-            let why = m.change_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let w = view.watched();
+        for (id, m) in &b.medicines_changed {
+            let wm = w.medicine(id, m);
+            let state = match wm.stopped.settled() {
+                Some(Some(_)) => "STOPPED".to_owned(),
+                Some(None) => "now".to_owned(),
+                None => wm.stopped.describe(|_| String::new()),
+            };
+            let why = wm.reason.describe(|r| r.map(|r| format!(" ({r})")).unwrap_or_default());
             println!(
-                "  * {} {state} {} {} by {}, {}{why}",
+                "  * {} {state} {} by {}, {}{why}",
                 m.name,
-                m.dose,
-                m.frequency,
+                wm.dosage(),
                 m.changed_by.name,
                 m.changed_at.display()
             );
@@ -479,20 +535,18 @@ pub async fn briefing(dir: &Path, json: bool, nhs: &str) -> Result<()> {
     if !b.visits_by_others.is_empty() {
         println!("Visits by others since:");
         for v in &b.visits_by_others {
-            let news2 = v
-                .news2
-                .as_ref()
-                .map(|n| format!(" NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total))
-                .unwrap_or_default();
+            let news2 = v.news2.as_ref().map(|n| format!(" {}", n.label())).unwrap_or_default();
             println!("  {} {}{news2}: {}", v.started_at.display(), v.clinician.name, v.note_preview);
         }
     }
     if !b.news2_trend.is_empty() {
-        let trend: Vec<String> = b
-            .news2_trend
-            .iter()
-            .map(|n| format!("{}{}", n.total, if n.partial { "?" } else { "" }))
-            .collect();
+        let trend: Vec<String> =
+            b.news2_trend
+                .iter()
+                .map(|n| {
+                    if n.partial { format!("at least {} (incomplete)", n.total) } else { n.total.to_string() }
+                })
+                .collect();
         println!("NEWS2 trend (oldest first): {}", trend.join(" > "));
     }
     if !b.open_tasks.is_empty() {

@@ -82,7 +82,9 @@ pub async fn team(dir: &Path, json: bool, cmd: TeamCommand) -> Result<()> {
             } else {
                 println!(
                     "This device has joined the team as {} ({}); device {}.",
-                    me.name, me.role, me.device_id
+                    me.name,
+                    me.role.label(),
+                    me.device_id
                 );
                 println!("{caseload} patients on the caseload after the first sync.");
             }

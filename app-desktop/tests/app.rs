@@ -133,7 +133,11 @@ fn find_a_patient_record_observations_see_news2_and_sign() {
     type_into(&mut h, "Temperature °C", "37.0");
     h.get_by_label("Alert").click();
     h.run();
-    h.get_by_label("on supplemental oxygen").click();
+    assert!(
+        h.query_by_label_contains("missing air or oxygen").is_some(),
+        "air or oxygen has no default: until chosen the set is partial"
+    );
+    h.get_by_label("On oxygen").click();
     h.run();
     assert!(h.query_by_label_contains("NEWS2 7 (high risk)").is_some());
     assert!(h.query_by_label_contains("call 999").is_some(), "the escalation advice shows with the score");
@@ -190,18 +194,26 @@ fn a_clinician_resolves_a_cpr_conflict_by_choosing() {
 
     let mut h = harness(tmp.path());
     unlock(&mut h, PASS);
-    assert!(h.query_by_label_contains("1 conflict(s)").is_some(), "Today flags the patient");
+    assert!(h.query_by_label_contains("conflict: CPR recommendation").is_some(), "Today flags the patient");
     h.get_by_label("Conflicts").click();
     h.run();
     assert!(h.query_by_label_contains("by Dr Priya Kellaway").is_some());
     assert!(h.query_by_label_contains("by Ada Quill").is_some());
-    h.get_by_label("Keep \"do-not-attempt-cpr\"").click();
+    // A choice needs a reason first, which the audit log keeps.
+    h.get_by_label("Keep \"do not attempt CPR (DNACPR)\"").click();
+    h.run();
+    assert_eq!(rt.block_on(h.state().workspace.as_ref().unwrap().conflicts(patient)).unwrap().len(), 1);
+    type_into(&mut h, "Reason for your choice (kept in the audit log)", "ReSPECT form signed today");
+    h.get_by_label("Keep \"do not attempt CPR (DNACPR)\"").click();
     h.run();
     assert!(h.query_by_label_contains("Conflict resolved").is_some());
     let ws = h.state().workspace.as_ref().unwrap();
     assert!(rt.block_on(ws.conflicts(patient)).unwrap().is_empty());
     let record = rt.block_on(ws.open_patient(patient)).unwrap().record;
-    assert_eq!(record.cpr_status(), Some(CprRecommendation::DoNotAttemptCpr));
+    assert_eq!(
+        record.end_of_life.cpr.as_ref().map(|c| c.recommendation),
+        Some(CprRecommendation::DoNotAttemptCpr)
+    );
 }
 
 #[test]
@@ -556,7 +568,7 @@ fn a_clinician_edits_medicines_end_of_life_allergies_tasks_and_a_wound() {
     type_into(&mut h, "Discussed with", "Winifred and her daughter");
     h.get_by_label("Record: do not attempt CPR").click();
     h.run();
-    assert!(h.query_by_label_contains("CPR: DO-NOT-ATTEMPT-CPR").is_some(), "the banner shows the decision");
+    assert!(h.query_by_label("CPR: do not attempt CPR (DNACPR)").is_some(), "the banner shows the decision");
 
     h.get_by_label("Alerts and allergies").click();
     h.run();
@@ -585,4 +597,129 @@ fn a_clinician_edits_medicines_end_of_life_allergies_tasks_and_a_wound() {
     h.get_by_label("Save wound assessment").click();
     h.run();
     assert!(h.query_by_label_contains("Wound, left gaiter, medial: 3.5 x 2 cm, exudate low").is_some());
+}
+
+/// With a CPR decision disputed (two devices decided offline, then merged), no screen shows
+/// either value alone as the decision: the banner, Today, the round and the visit prompt.
+#[test]
+fn a_disputed_cpr_decision_is_never_shown_as_settled_on_any_screen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    workspace(tmp.path(), 0);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mine = Workspace::open(tmp.path(), PASS).await.unwrap();
+        let edith = mine
+            .add_patient(NewPatient {
+                nhs_number: "9990001243".parse().unwrap(),
+                name: "Edith Brackley".into(),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1932, 4, 1).unwrap(),
+                address: Some("Room 9, Bramblewood House Care Home, Little Wyck".into()),
+            })
+            .await
+            .unwrap()
+            .id;
+        let gp = Workspace::create(
+            other.path(),
+            PASS,
+            NewClinician { name: "Dr Priya Kellaway".into(), role: Role::Gp, registration: None },
+            None,
+        )
+        .await
+        .unwrap();
+        hedgerow_tests::dispute_cpr(&mine, &gp, edith).await.unwrap();
+        mine.close().await;
+    });
+    let settled = [
+        "CPR: attempt CPR",
+        "CPR: do not attempt CPR (DNACPR)",
+        "attempt CPR",
+        "do not attempt CPR (DNACPR)",
+    ];
+    let shows_a_settled_value =
+        |h: &Harness<'_, HedgerowApp>| settled.iter().find(|s| h.query_by_label(s).is_some()).copied();
+
+    let mut h = harness(tmp.path());
+    unlock(&mut h, PASS);
+    // Today: the caseload row and "needs attention".
+    assert!(h.query_by_label("CPR: DISPUTED — see conflicts").is_some(), "the caseload row says disputed");
+    assert!(h.query_by_label_contains("conflict: CPR recommendation").is_some());
+    assert_eq!(shows_a_settled_value(&h), None);
+
+    // The banner on the record.
+    h.get_all_by_label("Edith Brackley").next().unwrap().click();
+    h.run();
+    assert!(h.query_by_label("CPR: DISPUTED — see conflicts").is_some(), "the banner says disputed");
+    let disagreement = format!("{:?}", h.get_by_label_contains("Clinicians disagree about the CPR decision"));
+    assert!(
+        disagreement.contains("attempt CPR (Ada Quill")
+            && disagreement.contains("(DNACPR) (Dr Priya Kellaway"),
+        "{disagreement}"
+    );
+    assert_eq!(shows_a_settled_value(&h), None);
+    h.get_by_label("End of life").click();
+    h.run();
+    assert!(h.query_by_label_contains("DISPUTED: clinicians disagree. Follow local policy").is_some());
+    // Each value with who and when: once in the banner's sentence, once on its own line.
+    for value in ["attempt CPR (Ada Quill,", "do not attempt CPR (DNACPR) (Dr Priya Kellaway,"] {
+        assert_eq!(h.query_all_by_label_contains(value).count(), 2, "{value}");
+    }
+
+    // The visit prompt beside urgent advice: both, and what to do.
+    h.get_by_label("Start a visit").click();
+    h.run();
+    type_into(&mut h, "Respiration rate /min", "30");
+    type_into(&mut h, "Systolic BP mmHg", "85");
+    type_into(&mut h, "SpO2 %", "88");
+    let prompt = format!("{:?}", h.get_by_label_contains("ReSPECT plan is DISPUTED"));
+    assert!(prompt.contains("local policy"), "{prompt}");
+    assert!(
+        prompt.contains("attempt CPR (Ada Quill") && prompt.contains("(DNACPR) (Dr Priya Kellaway"),
+        "{prompt}"
+    );
+    assert!(h.query_by_label_contains("Escalate in line with it").is_none());
+
+    // The care-home round: the card and the residents' CPR column.
+    h.get_by_label("Care-home round").click();
+    h.run();
+    h.get_by_label_contains("Bramblewood House Care Home").click();
+    h.run();
+    assert!(h.query_all_by_label("CPR: DISPUTED — see conflicts").count() >= 2, "card and list both say so");
+    assert_eq!(shows_a_settled_value(&h), None);
+}
+
+/// The round says "no CPR decision" rather than nothing, and a partial NEWS2 is never
+/// coloured or worded as low.
+#[test]
+fn the_round_says_when_no_cpr_decision_is_recorded_and_a_partial_score_is_incomplete() {
+    let tmp = tempfile::tempdir().unwrap();
+    workspace(tmp.path(), 0);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ws = Workspace::open(tmp.path(), PASS).await.unwrap();
+        let harold = ws
+            .add_patient(NewPatient {
+                nhs_number: "9990001235".parse().unwrap(),
+                name: "Harold Coombe".into(),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1932, 4, 1).unwrap(),
+                address: Some("Room 2, Bramblewood House Care Home, Little Wyck".into()),
+            })
+            .await
+            .unwrap()
+            .id;
+        let visit = ws.start_visit(harold).await.unwrap();
+        let partial = hedgerow_core::clinical::Observations { pulse: Some(72), ..Default::default() };
+        ws.record_observations(visit, partial).await.unwrap();
+        ws.close().await;
+    });
+    let mut h = harness(tmp.path());
+    unlock(&mut h, PASS);
+    h.get_by_label("Care-home round").click();
+    h.run();
+    h.get_by_label_contains("Bramblewood House Care Home").click();
+    h.run();
+    assert!(h.query_by_label("CPR: no decision recorded").is_some(), "the card says so");
+    assert!(h.query_by_label("no CPR decision").is_some(), "the residents' CPR column says so");
+    assert_eq!(h.query_all_by_label_contains("NEWS2 at least 0, incomplete").count(), 2, "card and list");
+    assert!(h.query_by_label("NEWS2 0").is_none(), "a partial 0 is never shown as a score of 0");
 }

@@ -113,27 +113,39 @@ fn a_visit_from_start_to_signature() {
 }
 
 #[test]
-fn scale2_is_set_on_the_record_and_used_for_later_readings() {
+fn scale2_is_set_on_the_record_with_a_reason_and_never_by_a_reading() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     init(dir);
     ok(dir, &["patient", "add", "--nhs", "9990000018", "--name", "Harold Coombe", "--dob", "1944-11-02"]);
     let visit = ok(dir, &["visit", "start", "9990000018"]).trim().to_owned();
-    let r = json(dir, &["visit", "obs", &visit, "--spo2", "89", "--scale2"]);
-    assert_eq!(r["scale2_set_on_record"], true);
+    // A reading cannot set Scale 2: that would lower every later SpO2 score with no reason.
+    let err = fails(dir, &["visit", "obs", &visit, "--spo2", "89", "--scale2"]);
+    assert!(err.contains("--scale2"), "{err}");
+    let r = json(dir, &["visit", "obs", &visit, "--spo2", "89", "--air"]);
+    assert_eq!(r["news2"]["scale"], "scale1");
+    assert_eq!(r["news2"]["components"][0]["score"], 3);
+    let err = fails(dir, &["patient", "scale2", "9990000018", "--reason", " "]);
+    assert!(err.contains("reason"), "{err}");
+    ok(
+        dir,
+        &[
+            "patient",
+            "scale2",
+            "9990000018",
+            "--reason",
+            "confirmed type 2 respiratory failure, target 88-92%",
+        ],
+    );
+    let r = json(dir, &["visit", "obs", &visit, "--spo2", "89", "--air"]);
     assert_eq!(r["news2"]["scale"], "scale2");
     assert_eq!(r["news2"]["components"][0]["parameter"], "spo2");
     assert_eq!(r["news2"]["components"][0]["score"], 0);
-    // Without the flag, the record still scores on Scale 2.
-    let r = json(dir, &["visit", "obs", &visit, "--spo2", "89"]);
-    assert_eq!(r["scale2_set_on_record"], false);
-    assert_eq!(r["news2"]["scale"], "scale2");
-    ok(dir, &["patient", "scale2", "9990000018", "--off"]);
-    let r = json(dir, &["visit", "obs", &visit, "--spo2", "89"]);
+    ok(dir, &["patient", "scale2", "9990000018", "--off", "--reason", "ABG normal on review"]);
+    let r = json(dir, &["visit", "obs", &visit, "--spo2", "89", "--air"]);
     assert_eq!(r["news2"]["scale"], "scale1");
-    assert_eq!(r["news2"]["components"][0]["score"], 3);
     let err = fails(dir, &["patient", "scale2", "9990000018"]);
-    assert!(err.contains("reason"), "{err}");
+    assert!(err.contains("--reason"), "{err}");
 }
 
 #[test]
@@ -320,7 +332,7 @@ fn two_devices_disagree_on_a_dose_and_a_clinician_resolves_it() {
     ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file("a2")]);
     ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b2")]);
     let r = json(&a, &["import", "document", &file("b2")]);
-    assert_eq!(r["merged"]["open_conflicts"], 1);
+    assert_eq!(r["merged"]["open_conflicts"], 2, "the dose and the reason for it");
     ok(&b, &["import", "document", &file("a2")]);
 
     let ca = json(&a, &["conflicts", "9434765919"]);
@@ -332,13 +344,28 @@ fn two_devices_disagree_on_a_dose_and_a_clinician_resolves_it() {
     let text = ok(&a, &["conflicts", "9434765919"]);
     assert!(text.contains("Ada Quill") && text.contains("Dr Priya Kellaway"), "{text}");
     let flagged = json(&a, &["conflicts"]);
-    assert_eq!(flagged["patients"][0]["open_conflicts"], 1);
+    assert_eq!(flagged["patients"][0]["open_conflicts"], 2);
     let shown = ok(&a, &["patient", "show", "9434765919"]);
     assert!(shown.contains("CONFLICTS"), "{shown}");
 
     let choice =
         conflict["values"].as_array().unwrap().iter().position(|v| v["value"] == "20 mg").unwrap() + 1;
-    ok(&b, &["conflicts", "9434765919", "resolve", &field, "--choose", &choice.to_string()]);
+    ok(
+        &b,
+        &[
+            "conflicts",
+            "9434765919",
+            "resolve",
+            &field,
+            "--choose",
+            &choice.to_string(),
+            "--reason",
+            "BP 92/60",
+        ],
+    );
+    let reason = json(&b, &["conflicts", "9434765919"])["conflicts"][0]["field"].as_str().unwrap().to_owned();
+    assert_eq!(reason, format!("medicines/{med}/change_reason"));
+    ok(&b, &["conflicts", "9434765919", "resolve", &reason, "--choose", "1", "--reason", "as decided"]);
     ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b3")]);
     ok(&a, &["import", "document", &file("b3")]);
     assert_eq!(json(&a, &["conflicts", "9434765919"])["conflicts"].as_array().unwrap().len(), 0);
@@ -489,4 +516,127 @@ fn medicines_changed_by_others_since_my_last_visit_are_highlighted() {
     ok(&a, &["meds", "change", "9434765919", &med, "--dose", "60 mg", "--reason", "GP phoned"]);
     let shown = ok(&a, &["patient", "show", "9434765919"]);
     assert!(!shown.contains("CHANGED since"), "{shown}");
+}
+
+#[test]
+fn every_vital_sign_but_neither_air_nor_oxygen_is_a_partial_score() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    ok(dir, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let visit = ok(dir, &["visit", "start", "9434765919"]).trim().to_owned();
+    let signs = [
+        "--resp-rate",
+        "16",
+        "--spo2",
+        "97",
+        "--systolic",
+        "130",
+        "--pulse",
+        "72",
+        "--consciousness",
+        "A",
+        "--temp",
+        "36.8",
+    ];
+    let mut args = vec!["visit", "obs", visit.as_str()];
+    args.extend(signs);
+    let r = json(dir, &args);
+    assert_eq!(r["news2"]["partial"], true, "not on air by default: {r}");
+    assert_eq!(r["news2"]["missing"], serde_json::json!(["air-or-oxygen"]));
+    assert_eq!(r["news2"]["band"], serde_json::Value::Null, "an incomplete set has no band");
+    assert_eq!(r["news2"]["escalation"], serde_json::Value::Null, "no advice on a partial 0");
+    assert_eq!(r["news2"]["label"], "NEWS2 at least 0, incomplete");
+    let text = ok(dir, &args);
+    assert!(text.contains("NEWS2 PARTIAL: at least 0 (missing air or oxygen)"), "{text}");
+    assert!(!text.contains("low") && !text.contains("Routine"), "{text}");
+    let list = ok(dir, &["patient", "list"]);
+    assert!(list.contains("NEWS2 at least 0, incomplete"), "{list}");
+    assert!(!list.contains(">=0 low"), "{list}");
+    // Said explicitly, the set is complete.
+    args.push("--air");
+    let r = json(dir, &args);
+    assert_eq!(r["news2"]["partial"], false);
+    assert_eq!(r["news2"]["total"], 0);
+    assert!(fails(dir, &[&args[..], &["--oxygen"]].concat()).contains("cannot be used with"));
+}
+
+#[test]
+fn a_disputed_cpr_decision_is_disputed_in_every_command_and_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("nurse"), tmp.path().join("gp"));
+    init(&a);
+    ok(&b, &["init", "--clinician", "Dr Priya Kellaway", "--role", "gp"]);
+    ok(&a, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let file = |n: &str| tmp.path().join(n).to_str().unwrap().to_owned();
+    ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file("a1")]);
+    ok(&b, &["import", "document", &file("a1"), "--add-to-caseload"]);
+    ok(&a, &["eol", "cpr", "9434765919", "--recommendation", "attempt-cpr"]);
+    ok(&b, &["eol", "cpr", "9434765919", "--recommendation", "do-not-attempt-cpr"]);
+    ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b1")]);
+    ok(&a, &["import", "document", &file("b1")]);
+
+    let show = ok(&a, &["patient", "show", "9434765919"]);
+    assert!(show.contains("CPR: DISPUTED — see conflicts"), "{show}");
+    assert!(
+        show.contains("attempt CPR (Ada Quill") && show.contains("(DNACPR) (Dr Priya Kellaway"),
+        "{show}"
+    );
+    assert!(show.contains("follow local policy"), "{show}");
+    assert!(
+        !show.contains("CPR: attempt CPR\n") && !show.contains("CPR: do not attempt CPR (DNACPR)\n"),
+        "{show}"
+    );
+    let list = ok(&a, &["patient", "list"]);
+    assert!(list.contains("CPR: DISPUTED"), "{list}");
+    let j = json(&a, &["patient", "show", "9434765919"]);
+    assert_eq!(j["patient"]["summary"]["cpr"]["state"], "disputed", "{}", j["patient"]["summary"]["cpr"]);
+    let visit = ok(&a, &["visit", "start", "9434765919"]).trim().to_owned();
+    let shown = ok(&a, &["visit", "show", &visit]);
+    assert!(shown.contains("CPR: DISPUTED") && shown.contains("clinicians disagree"), "{shown}");
+    let summary = file("summary.html");
+    ok(&a, &["export", "summary", "--patient", "9434765919", "--out", &summary]);
+    let html = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        html.contains("CPR: DISPUTED") && html.contains("Dr Priya Kellaway") && html.contains("Ada Quill")
+    );
+    let err = fails(&a, &["export", "fhir", "--patient", "9434765919", "--out", &file("out.json")]);
+    assert!(err.contains("open clinical conflict") && err.contains("CPR recommendation"), "{err}");
+    assert!(!std::path::Path::new(&file("out.json")).exists(), "nothing written");
+    // Resolving needs a reason.
+    let list = json(&a, &["conflicts", "9434765919"]);
+    let field = list["conflicts"][0]["field"].as_str().unwrap().to_owned();
+    let err = fails(&a, &["conflicts", "9434765919", "resolve", &field, "--choose", "1"]);
+    assert!(err.contains("--reason"), "{err}");
+}
+
+#[test]
+fn patient_details_and_the_gp_practice_are_kept_up_to_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    ok(dir, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    ok(
+        dir,
+        &[
+            "patient",
+            "update",
+            "9434765919",
+            "--gender",
+            "female",
+            "--access-notes",
+            "Key safe 4721, back door",
+            "--gp-name",
+            "Little Wyck Surgery",
+            "--gp-ods",
+            "Y90001",
+        ],
+    );
+    let shown = ok(dir, &["patient", "show", "9434765919"]);
+    assert!(shown.contains("GP practice: Little Wyck Surgery (Y90001)"), "{shown}");
+    assert!(shown.contains("Access: Key safe 4721, back door"), "{shown}");
+    let err = fails(dir, &["patient", "update", "9434765919", "--gp-name", "X", "--gp-ods", "Y9-0001"]);
+    assert!(err.contains("not an ODS code"), "{err}");
+    let err = fails(dir, &["patient", "update", "9434765919", "--gender", "f"]);
+    assert!(err.contains("allowed: female, male, other, unknown"), "{err}");
 }

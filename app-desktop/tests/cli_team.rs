@@ -119,3 +119,48 @@ fn create_invite_join_sync_and_revoke_from_the_command_line() {
     let text = String::from_utf8(hedgerow(&nurse, &["device", "list"]).stdout).unwrap();
     assert!(text.contains("REVOKED") && text.contains("laptop stolen"), "{text}");
 }
+
+#[test]
+fn a_carer_cannot_record_a_dnacpr_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = RelayProcess::start(&workspace_binary("hedgerow-relay"), &tmp.path().join("relay"));
+    let (nurse, carer) = (tmp.path().join("nurse"), tmp.path().join("carer"));
+    json(&nurse, &["init", "--clinician", "Nia Penhallow", "--role", "district-nurse"]);
+    json(&nurse, &["team", "create", "Hartsmoor District Nursing"]);
+    json(
+        &nurse,
+        &["patient", "add", "--nhs", "999 000 1235", "--name", "Winifred Ashdown", "--dob", "1939-05-17"],
+    );
+    let invite = json(&nurse, &["team", "invite", "--relay", &relay.address]);
+    let code = invite["invite"]["code"].as_str().unwrap().to_owned();
+    json(
+        &carer,
+        &[
+            "team",
+            "join",
+            &code,
+            "--relay",
+            &relay.address,
+            "--clinician",
+            "Sandra Ashdown",
+            "--role",
+            "carer",
+        ],
+    );
+    let err = fails(&carer, &["eol", "cpr", "9990001235", "--recommendation", "do-not-attempt-cpr"]);
+    assert!(err.contains("a carer may not record a CPR decision"), "{err}");
+    let err = fails(
+        &carer,
+        &["conflicts", "9990001235", "resolve", "end_of_life/cpr", "--choose", "1", "--reason", "x"],
+    );
+    assert!(err.contains("may not resolve a clinical conflict"), "{err}");
+    let audit = json(&carer, &["audit", "--flagged"]);
+    let refused: Vec<_> =
+        audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "refused").collect();
+    assert_eq!(refused.len(), 2, "{audit}");
+    // What a carer may do: a note in their own words, labelled as theirs.
+    json(&carer, &["carer-note", "9990001235", "--text", "Mum ate a little breakfast."]);
+    let shown = String::from_utf8(hedgerow(&carer, &["patient", "show", "9990001235"]).stdout).unwrap();
+    assert!(shown.contains("From carers and family") && shown.contains("Sandra Ashdown (carer"), "{shown}");
+    assert!(shown.contains("CPR: no decision recorded"), "{shown}");
+}

@@ -36,6 +36,12 @@ pub enum HedgerowError {
     BreakGlassRequired { detail: String },
     #[error("{detail}")]
     ExportRefused { detail: String },
+    /// A bundle that may be another person's record (NHS number matches, demographics do not).
+    #[error("{detail}")]
+    ImportRefused { detail: String },
+    /// This device's clinician role may not do this (e.g. a carer recording a CPR decision).
+    #[error("{detail}")]
+    NotPermitted { detail: String },
     #[error("{detail}")]
     DiskFull { detail: String },
     /// The store or a document is damaged; nothing was changed.
@@ -66,6 +72,8 @@ impl From<Error> for HedgerowError {
             Error::VisitSigned(_) => Self::VisitSigned { detail },
             Error::BreakGlassRequired => Self::BreakGlassRequired { detail },
             Error::ExportRefused(_) => Self::ExportRefused { detail },
+            Error::ImportRefused(_) => Self::ImportRefused { detail },
+            Error::NotPermitted { .. } => Self::NotPermitted { detail },
             Error::DiskFull => Self::DiskFull { detail },
             Error::Corrupt(_) | Error::Incomplete(_) | Error::Migration(_) | Error::Document(_) => {
                 Self::Damaged { detail }

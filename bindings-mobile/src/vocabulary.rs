@@ -30,10 +30,12 @@ mirror_enum!(
         Gp,
         HospiceNurse,
         PalliativeConsultant,
+        Paramedic,
         HealthcareAssistant,
         Therapist,
         CareHomeStaff,
         Carer,
+        Family,
         Admin,
     }
 );
@@ -70,6 +72,20 @@ mirror_enum!(
         hedgerow_core::documents::patient::Place { Home, CareHome, Hospice, Hospital, Other, NotDiscussed }
 );
 mirror_enum!(TaskStatus = hedgerow_core::documents::patient::TaskStatus { Open, Done, Cancelled });
+mirror_enum!(Gender = hedgerow_core::documents::patient::Gender { Female, Male, Other, Unknown });
+mirror_enum!(
+    /// ReSPECT section 3: the focus of care.
+    CareFocus = hedgerow_core::documents::patient::CareFocus { PrioritiseSustainingLife, Balance, PrioritiseComfort }
+);
+mirror_enum!(
+    /// ReSPECT section 6: who was involved in making the plan.
+    Involvement = hedgerow_core::documents::patient::Involvement {
+        PatientInvolved,
+        LegalProxyInvolved,
+        FamilyInvolved,
+        NotInvolved,
+    }
+);
 mirror_enum!(
     /// Entries by carers or family are theirs, kept apart from clinical entries.
     EntrySource = hedgerow_core::documents::patient::EntrySource { Clinical, Carer, Family }
@@ -99,6 +115,7 @@ mirror_enum!(
         BreakGlass,
         Sync,
         Team,
+        Refused,
     }
 );
 mirror_enum!(

@@ -6,7 +6,9 @@ use crate::error::Result;
 use crate::events::WorkspaceEvents;
 use crate::records::*;
 use crate::runtime::run;
-use crate::vocabulary::{AlertKind, AllergySeverity, CprRecommendation, EntrySource, Role, TaskStatus};
+use crate::vocabulary::{
+    AlertKind, AllergySeverity, CprRecommendation, EntrySource, Place, Role, TaskStatus,
+};
 use hedgerow_core::Workspace as Core;
 use hedgerow_core::ids::{PatientId, VisitId};
 use hedgerow_core::sync::transport::RelayAddress;
@@ -312,6 +314,24 @@ impl Workspace {
         self.call(|ws| async move { Ok(ws.update_end_of_life(id, update).await?) }).await
     }
 
+    /// Records the actual place and date (YYYY-MM-DD) of death (registered clinicians).
+    pub async fn record_death(&self, patient_id: String, place: Place, date_of_death: String) -> Result<()> {
+        let (id, date) = (patient(&patient_id)?, crate::records::date(&date_of_death, "the date of death")?);
+        self.call(|ws| async move { Ok(ws.record_death(id, place.into(), date).await?) }).await
+    }
+
+    /// A carer's or family member's note in their own words (carers and family only).
+    pub async fn add_carer_note(&self, patient_id: String, text: String) -> Result<String> {
+        let id = patient(&patient_id)?;
+        self.call(|ws| async move { Ok(ws.add_carer_note(id, &text).await?) }).await
+    }
+
+    /// Address, phone, access notes, gender and GP practice: only those given change.
+    pub async fn update_details(&self, patient_id: String, update: DetailsUpdate) -> Result<()> {
+        let id = patient(&patient_id)?;
+        self.call(|ws| async move { Ok(ws.update_details(id, update.into()).await?) }).await
+    }
+
     /// Sets or clears NEWS2 SpO2 Scale 2 on the record, with the clinical reason.
     pub async fn set_scale2(&self, patient_id: String, scale2: bool, reason: String) -> Result<()> {
         let id = patient(&patient_id)?;
@@ -366,18 +386,15 @@ impl Workspace {
         self.call(|ws| async move { Ok(ws.start_visit(id).await?.to_hex()) }).await
     }
 
-    /// Records vital signs and returns the NEWS2 score on the record's SpO2 scale.
+    /// Records vital signs and returns the NEWS2 score on the record's SpO2 scale (set on
+    /// the record with `set_scale2`, never by a reading).
     pub async fn record_observations(
         &self,
         visit_id: String,
         observations: Observations,
-        scale2: bool,
     ) -> Result<RecordedObservations> {
         let id = visit(&visit_id)?;
-        self.call(
-            |ws| async move { Ok(ws.record_observations(id, observations.into(), scale2).await?.into()) },
-        )
-        .await
+        self.call(|ws| async move { Ok(ws.record_observations(id, observations.into()).await?.into()) }).await
     }
 
     pub async fn record_wound(&self, visit_id: String, wound: NewWoundAssessment) -> Result<String> {
@@ -420,9 +437,17 @@ impl Workspace {
     }
 
     /// Resolves a conflict by choosing one of its values, counting from 1.
-    pub async fn resolve_conflict(&self, patient_id: String, field: String, choice: u32) -> Result<()> {
+    /// `reason` (required) is kept in the audit log with the value chosen.
+    pub async fn resolve_conflict(
+        &self,
+        patient_id: String,
+        field: String,
+        choice: u32,
+        reason: String,
+    ) -> Result<()> {
         let id = patient(&patient_id)?;
-        self.call(|ws| async move { Ok(ws.resolve_conflict(id, &field, choice as usize).await?) }).await
+        self.call(|ws| async move { Ok(ws.resolve_conflict(id, &field, choice as usize, &reason).await?) })
+            .await
     }
 
     /// Every change to the record, newest first: who, what, when.

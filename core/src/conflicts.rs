@@ -1,16 +1,18 @@
 //! Conflicts as clinical events. Automerge keeps every concurrent value of a field and
 //! picks one winner deterministically; for the fields where a silent winner is unsafe
-//! (CPR recommendation, allergies, medicine dose and frequency, preferred place of death,
-//! ceiling of treatment, the Scale 2 flag, care plan items) every concurrent value is found
-//! with `get_all`, shown with its author and time, and kept until a clinician chooses.
+//! (CPR recommendation, allergies, medicine dose, frequency, route and reason, places of
+//! care and death, ceiling of treatment, care focus, capacity, consent, the Scale 2 flag,
+//! care plan items) every concurrent value is found with `get_all`, shown with its author
+//! and time, and kept until a clinician chooses. [`crate::view::Watched`] is how every
+//! view shows such a field.
 
-use crate::documents::patient::PatientRecord;
+use crate::documents::patient::{CareFocus, CprRecommendation, PatientRecord, Place};
 use crate::documents::{ChangeNote, ClinicianRef, Timestamp};
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One side of a conflict.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConflictValue {
     /// As a clinician reads it.
     pub value: String,
@@ -21,7 +23,7 @@ pub struct ConflictValue {
 }
 
 /// A field with more than one current value.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Conflict {
     /// Path of the field in the record, e.g. `medicines/3fa2c0de1b2a4c5d/dose`.
     pub field: String,
@@ -52,9 +54,24 @@ fn object_at(doc: &AutoCommit, path: &[&str]) -> Option<ObjId> {
     path.iter().try_fold(ROOT, |obj, key| child(doc, &obj, key))
 }
 
+/// A stored word in clinicians' words, where it is one of the vocabularies a watched field
+/// holds; anything else as stored.
+fn word_label(s: &str) -> String {
+    if let Some(c) = CprRecommendation::parse(s) {
+        return c.label().into();
+    }
+    if let Some(p) = Place::parse(s) {
+        return p.label().into();
+    }
+    if let Some(f) = CareFocus::parse(s) {
+        return f.label().into();
+    }
+    s.to_owned()
+}
+
 fn scalar_text(s: &ScalarValue) -> String {
     match s {
-        ScalarValue::Str(s) => s.to_string(),
+        ScalarValue::Str(s) => word_label(s),
         ScalarValue::Null => "(none)".into(),
         ScalarValue::Boolean(b) => if *b { "yes" } else { "no" }.into(),
         ScalarValue::Timestamp(t) => Timestamp(*t).display(),
@@ -67,7 +84,7 @@ fn alternative_text(doc: &AutoCommit, value: &Value<'_>, id: &ObjId) -> String {
         Value::Scalar(s) => scalar_text(s),
         Value::Object(ObjType::Map) => {
             // A whole entry written twice at once (two first CPR decisions): show what it says.
-            for key in ["recommendation", "scale2", "dose", "title", "substance"] {
+            for key in ["recommendation", "scale2", "share_with_team", "dose", "title", "substance"] {
                 if let Ok(Some((Value::Scalar(s), _))) = doc.get(id, key) {
                     return scalar_text(&s);
                 }
@@ -77,6 +94,17 @@ fn alternative_text(doc: &AutoCommit, value: &Value<'_>, id: &ObjId) -> String {
         Value::Object(_) => "(a separate entry)".into(),
     }
 }
+
+/// The end of life items where a silent winner is unsafe, by field name.
+pub(crate) const END_OF_LIFE_WATCHED: &[(&str, &str)] = &[
+    ("preferred_place_of_death", "Preferred place of death"),
+    ("preferred_place_of_death_second", "Preferred place of death (second choice)"),
+    ("preferred_place_of_care", "Preferred place of care"),
+    ("preferred_place_of_care_second", "Preferred place of care (second choice)"),
+    ("ceiling_of_treatment", "Ceiling of treatment"),
+    ("care_focus", "ReSPECT care focus"),
+    ("has_capacity", "Capacity to make decisions about care"),
+];
 
 /// Every open conflict on the watched fields of a patient record.
 pub fn detect(doc: &mut AutoCommit, record: &PatientRecord) -> Vec<Conflict> {
@@ -93,9 +121,13 @@ pub fn detect(doc: &mut AutoCommit, record: &PatientRecord) -> Vec<Conflict> {
         }
     }
     for (id, m) in &record.medicines {
-        for (field, what) in
-            [("dose", "dose"), ("frequency", "frequency"), ("route", "route"), ("stop_date", "stopped")]
-        {
+        for (field, what) in [
+            ("dose", "dose"),
+            ("frequency", "frequency"),
+            ("route", "route"),
+            ("stop_date", "stopped"),
+            ("change_reason", "reason for the change"),
+        ] {
             watched.push((path(&["medicines", id, field]), format!("Medicine {}: {what}", m.name)));
         }
     }
@@ -107,14 +139,13 @@ pub fn detect(doc: &mut AutoCommit, record: &PatientRecord) -> Vec<Conflict> {
     }
     watched.push((path(&["end_of_life", "cpr"]), "CPR recommendation".into()));
     watched.push((path(&["end_of_life", "cpr", "recommendation"]), "CPR recommendation".into()));
-    for (field, what) in [
-        ("preferred_place_of_death", "Preferred place of death"),
-        ("preferred_place_of_death_second", "Preferred place of death (second choice)"),
-        ("preferred_place_of_care", "Preferred place of care"),
-        ("ceiling_of_treatment", "Ceiling of treatment"),
-    ] {
-        watched.push((path(&["end_of_life", field]), what.into()));
+    for (field, what) in END_OF_LIFE_WATCHED {
+        watched.push((path(&["end_of_life", field]), (*what).into()));
     }
+    watched.push((path(&["consent"]), "Consent to share".into()));
+    watched.push((path(&["consent", "share_with_team"]), "Consent to share".into()));
+    watched.push((path(&["consent", "national_data_opt_out"]), "National data opt-out".into()));
+    watched.push((path(&["spo2_scale"]), "NEWS2 SpO2 Scale 2".into()));
     watched.push((path(&["spo2_scale", "scale2"]), "NEWS2 SpO2 Scale 2".into()));
 
     let mut out = Vec::new();

@@ -20,6 +20,11 @@ const FIRST: &[&str] = &[
     "Norman", "Joan", "Frank", "Irene", "Dennis", "Muriel", "Ronald", "Phyllis", "Kenneth", "Elsie",
     "Maureen", "Derek", "Sheila", "Brian", "Pauline", "Geoffrey", "Brenda", "Trevor", "Jean", "Malcolm",
 ];
+/// The first names above that are women's, for the demo's recorded gender.
+const FEMALE: &[&str] = &[
+    "Winifred", "Edith", "Dorothy", "Margaret", "Doris", "Gladys", "Mabel", "Ivy", "Violet", "Hilda",
+    "Beryl", "Joan", "Irene", "Muriel", "Phyllis", "Elsie", "Maureen", "Sheila", "Pauline", "Brenda", "Jean",
+];
 const SURNAMES: &[&str] = &[
     "Ashdown",
     "Brackley",
@@ -199,13 +204,14 @@ struct Colleague {
 }
 
 impl Colleague {
-    fn new(name: &str, role: Role, team_id: TeamId) -> Result<Self> {
+    /// `registration` is fictional, in the shape of an NMC PIN or GMC number.
+    fn new(name: &str, role: Role, registration: &str, team_id: TeamId) -> Result<Self> {
         let actor_bytes = crate::crypto::random_bytes::<16>()?;
         let identity = Identity {
             clinician_id: ClinicianId::random(),
             name: name.into(),
             role,
-            registration: None,
+            registration: Some(registration.into()),
             device_id: DeviceId::random(),
             actor_id: hex::encode(actor_bytes),
             team_id,
@@ -269,10 +275,10 @@ pub async fn populate(
     let me = ws.identity().clone();
     let team_id = me.team_id;
     let colleagues = vec![
-        Colleague::new("Tamsin Rowe", Role::DistrictNurse, team_id)?,
-        Colleague::new("Dr Priya Kellaway", Role::Gp, team_id)?,
-        Colleague::new("Owen Pritchard", Role::HospiceNurse, team_id)?,
-        Colleague::new("Nell Avery", Role::HealthcareAssistant, team_id)?,
+        Colleague::new("Tamsin Rowe", Role::DistrictNurse, "99Z0001D", team_id)?,
+        Colleague::new("Dr Priya Kellaway", Role::Gp, "9900001", team_id)?,
+        Colleague::new("Owen Pritchard", Role::HospiceNurse, "99Z0002H", team_id)?,
+        Colleague::new("Nell Avery", Role::HealthcareAssistant, "(not registered)", team_id)?,
     ];
     let mut taken: HashSet<String> = ws.caseload().await?.into_iter().map(|p| p.nhs_number).collect();
     let now = Timestamp::now().0;
@@ -289,7 +295,7 @@ pub async fn populate(
             team.value.clinicians.entry(c.identity.clinician_id.to_hex()).or_insert(Clinician {
                 name: c.identity.name.clone(),
                 role: c.identity.role,
-                registration: None,
+                registration: c.identity.registration.clone(),
                 admin: false,
                 added_at: Timestamp(now),
             });
@@ -338,7 +344,8 @@ async fn demo_patient(
 ) -> Result<(PatientId, usize, bool)> {
     let id = PatientId::random();
     let nhs = unique_nhs(rng, taken);
-    let name = format!("{} {}", pick(rng, FIRST), pick(rng, SURNAMES));
+    let first = *pick(rng, FIRST);
+    let name = format!("{first} {}", pick(rng, SURNAMES));
     let dob = format!("{}-{:02}-{:02}", rng.i32(1926..1966), rng.u8(1..13), rng.u8(1..29));
     let address = format!("{} {}, {}", rng.u8(1..60), pick(rng, STREETS), pick(rng, VILLAGES));
     // About one patient in seven lives in a care home, chosen from the NHS number so that the
@@ -363,12 +370,27 @@ async fn demo_patient(
             address: Some(address),
             phone: None,
             access_notes: rng.bool().then(|| "Key safe by the back door: code held by the team".to_owned()),
+            gender: Some(if FEMALE.contains(&first) { Gender::Female } else { Gender::Male }),
         },
         nurse.who.clone(),
         Timestamp(created),
     );
-    record.gp_practice =
-        Some(GpPractice { name: format!("{} Surgery", pick(rng, VILLAGES)), ods_code: None, phone: None });
+    let village = rng.usize(..VILLAGES.len());
+    record.gp_practice = Some(GpPractice {
+        name: format!("{} Surgery", VILLAGES[village]),
+        // Fictional, in the shape of a practice's ODS code.
+        ods_code: Some(format!("Y9{village:04}")),
+        phone: None,
+    });
+    // Most patients' consent was asked at the first visit; a few have not been asked yet.
+    if hash % 10 != 3 {
+        record.consent = Consent {
+            share_with_team: Some(true),
+            national_data_opt_out: Some(false),
+            recorded_by: Some(nurse.who.clone()),
+            recorded_at: Some(Timestamp(created)),
+        };
+    }
     let surname = name.split(' ').next_back().unwrap_or("");
     record.contacts.insert(
         entry_id(),
@@ -398,6 +420,9 @@ async fn demo_patient(
     }
     for _ in 0..rng.usize(0..3) {
         let (substance, reaction) = pick(rng, ALLERGIES);
+        if record.allergies.values().any(|a| a.substance == *substance) {
+            continue;
+        }
         record.allergies.insert(
             entry_id(),
             Allergy {
@@ -461,9 +486,13 @@ async fn demo_patient(
         changed_by: gp.who.clone(),
         changed_at: Timestamp(at),
         change_reason: Some(reason.into()),
+        gp_proposal: None,
     };
     for _ in 0..rng.usize(1..5) {
         let (name, dose, route, frequency) = pick(rng, MEDICINES);
+        if record.medicines.values().any(|m| m.name == *name) {
+            continue;
+        }
         record
             .medicines
             .insert(entry_id(), medicine(name, dose, *route, frequency, created, "started by GP"));
@@ -499,6 +528,12 @@ async fn demo_patient(
                 "Symptom control at home; not for hospital admission unless symptoms cannot be managed"
                     .into(),
             ),
+            ceiling_set_by: Some(gp.who.clone()),
+            ceiling_set_at: Some(Timestamp(now - 25 * DAY_MS)),
+            care_focus: Some(CareFocus::PrioritiseComfort),
+            care_focus_reasons: Some("Advanced disease; the person's wish is comfort at home".into()),
+            involvement: Some(Involvement::PatientInvolved),
+            involvement_detail: Some("Discussed with the patient and next of kin".into()),
             summary: Some(
                 "Advanced disease, prognosis weeks. Advance care plan kept in the home folder.".into(),
             ),
@@ -510,8 +545,7 @@ async fn demo_patient(
             anticipatory_medicines_prescribed: true,
             anticipatory_medicines_location: Some("Just-in-case box on the kitchen shelf".into()),
             respect_review_date: Some(date(now + 28 * DAY_MS)),
-            actual_place_of_death: None,
-            date_of_death: None,
+            ..EndOfLife::default()
         };
     }
     let task_titles =
@@ -574,7 +608,7 @@ async fn demo_patient(
         "demo patient",
     )
     .await?;
-    tx.refresh_patient(&record, 0).await?;
+    tx.refresh_patient(&record, &[]).await?;
     Ok((id, visits, end_of_life))
 }
 

@@ -43,8 +43,12 @@ pub enum Error {
         "this patient is not on your team's caseload: opening the record is break-glass access, which needs a reason and is flagged for review"
     )]
     BreakGlassRequired,
+    #[error("a {} may not {}: {} may", role.label(), action.label(), action.who_may())]
+    NotPermitted { role: crate::documents::Role, action: crate::clinical::Action },
     #[error("export refused: {0}")]
     ExportRefused(String),
+    #[error("import refused: {0}")]
+    ImportRefused(String),
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]

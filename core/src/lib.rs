@@ -19,3 +19,4 @@ pub mod conflicts;
 pub mod demo;
 pub mod fhir;
 pub mod history;
+pub mod view;

@@ -62,6 +62,97 @@ pub fn fictional_nhs_number(n: usize) -> String {
         .expect("one of ten consecutive numbers has a valid check digit")
 }
 
+/// A CPR decision disputed the way it happens: `gp` takes a copy of `nurse`'s record, each
+/// records a different decision offline, then each merges the other's copy. Returns the
+/// two recommendations (nurse's, GP's).
+pub async fn dispute_cpr(
+    nurse: &hedgerow_core::Workspace,
+    gp: &hedgerow_core::Workspace,
+    patient: hedgerow_core::ids::PatientId,
+) -> anyhow::Result<()> {
+    use hedgerow_core::documents::patient::CprRecommendation;
+    gp.merge_document(&nurse.export_patient_document(patient).await?, true).await?;
+    nurse.set_cpr(patient, CprRecommendation::AttemptCpr, Some("patient".into())).await?;
+    gp.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, Some("patient and son".into())).await?;
+    nurse.merge_document(&gp.export_patient_document(patient).await?, false).await?;
+    gp.merge_document(&nurse.export_patient_document(patient).await?, false).await?;
+    Ok(())
+}
+
+/// A team syncing through a relay held in memory (the relay's real session and SQLite
+/// storage, no sockets): devices of any role join by invite, as in the field.
+pub struct MemoryTeam {
+    dirs: Vec<tempfile::TempDir>,
+    pub relay: std::sync::Arc<
+        hedgerow_core::sync::relay_store::RelayState<hedgerow_core::sync::relay_store::SqliteRelayStorage>,
+    >,
+    /// The founding admin's device.
+    pub admin: hedgerow_core::Workspace,
+}
+
+impl MemoryTeam {
+    pub async fn new(name: &str, role: hedgerow_core::documents::Role) -> anyhow::Result<Self> {
+        use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
+        let (relay_dir, admin_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+        let relay = std::sync::Arc::new(RelayState::new(SqliteRelayStorage::open(relay_dir.path()).await?));
+        let admin = hedgerow_core::Workspace::create(
+            admin_dir.path(),
+            PASSPHRASE,
+            hedgerow_core::NewClinician { name: name.into(), role, registration: registration(role) },
+            None,
+        )
+        .await?;
+        admin.create_team("Hartsmoor District Nursing").await?;
+        let team = Self { dirs: vec![relay_dir, admin_dir], relay, admin };
+        team.sync(&team.admin).await?;
+        Ok(team)
+    }
+
+    pub fn link(
+        &self,
+    ) -> hedgerow_core::sync::transport::MemoryLink<hedgerow_core::sync::relay_store::SqliteRelayStorage>
+    {
+        hedgerow_core::sync::transport::MemoryLink::new(self.relay.clone())
+    }
+
+    pub async fn sync(
+        &self,
+        ws: &hedgerow_core::Workspace,
+    ) -> anyhow::Result<hedgerow_core::workspace::SyncReport> {
+        Ok(ws.sync_via(&mut self.link(), |_| {}).await?)
+    }
+
+    /// A new device for a clinician of `role`, enrolled by the admin and synced once.
+    pub async fn join(
+        &mut self,
+        name: &str,
+        role: hedgerow_core::documents::Role,
+    ) -> anyhow::Result<hedgerow_core::Workspace> {
+        let invite = self.admin.invite_device(false, chrono::Duration::hours(1)).await?;
+        self.sync(&self.admin).await?;
+        let dir = tempfile::tempdir()?;
+        let ws = hedgerow_core::Workspace::join_via(
+            dir.path(),
+            PASSPHRASE,
+            hedgerow_core::NewClinician { name: name.into(), role, registration: registration(role) },
+            "laptop",
+            &invite.code,
+            &mut self.link(),
+        )
+        .await?;
+        self.dirs.push(dir);
+        self.sync(&ws).await?;
+        self.sync(&self.admin).await?;
+        self.sync(&ws).await?;
+        Ok(ws)
+    }
+}
+
+/// A fictional registration number for roles that have one.
+fn registration(role: hedgerow_core::documents::Role) -> Option<String> {
+    role.is_registered_clinician().then(|| "99Z9999X".to_owned())
+}
+
 /// A real `hedgerow-relay` process on loopback.
 pub struct RelayProcess {
     child: Child,

@@ -126,7 +126,7 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
 
     // Third and fourth devices merge the two in opposite orders.
     let (_c_dir, c) = device("Owen Pritchard", Role::HospiceNurse).await;
-    let (_d_dir, d) = device("Nell Avery", Role::HealthcareAssistant).await;
+    let (_d_dir, d) = device("Nell Avery", Role::Paramedic).await;
     c.merge_document(&from_nurse, true).await.unwrap();
     c.merge_document(&from_gp, true).await.unwrap();
     d.merge_document(&from_gp, true).await.unwrap();
@@ -137,6 +137,7 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     let expected = vec![
         format!("care_plan/{}/status", s.problem),
         "end_of_life/cpr".to_owned(),
+        format!("medicines/{}/change_reason", s.medicine),
         format!("medicines/{}/dose", s.medicine),
     ];
     let reference = nurse.conflicts(s.patient).await.unwrap();
@@ -154,7 +155,7 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     let cpr = reference.iter().find(|c| c.field == "end_of_life/cpr").unwrap();
     let mut values: Vec<&str> = cpr.values.iter().map(|v| v.value.as_str()).collect();
     values.sort();
-    assert_eq!(values, ["attempt-cpr", "do-not-attempt-cpr"]);
+    assert_eq!(values, ["attempt CPR", "do not attempt CPR (DNACPR)"], "in clinicians' words");
     let mut authors: Vec<&str> = cpr.values.iter().map(|v| v.by.as_ref().unwrap().name.as_str()).collect();
     authors.sort();
     assert_eq!(authors, ["Ada Quill", "Dr Priya Kellaway"]);
@@ -186,26 +187,33 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     )
     .await
     .unwrap();
+    // A new reason, written with the new frequency, is a decision on the reason; nothing
+    // else is decided by it.
+    let still: Vec<String> = expected.iter().filter(|f| !f.ends_with("/change_reason")).cloned().collect();
     assert_eq!(
         fields(&e.conflicts(s.patient).await.unwrap()),
-        expected,
+        still,
         "an unrelated edit must not resolve conflicts"
     );
     // The record stays flagged on the caseload.
     let row = c.caseload().await.unwrap().into_iter().find(|p| p.id == s.patient).unwrap();
-    assert_eq!(row.open_conflicts, 3);
+    assert_eq!(row.open_conflicts, 4);
 
     // The GP resolves all three on their device.
     for conflict in &reference {
         let want = if conflict.field == "end_of_life/cpr" {
-            "do-not-attempt-cpr"
+            "do not attempt CPR (DNACPR)"
         } else if conflict.field.ends_with("/dose") {
             "20 mg"
+        } else if conflict.field.ends_with("/change_reason") {
+            "low BP"
         } else {
             "closed"
         };
         let choice = conflict.values.iter().position(|v| v.value == want).unwrap() + 1;
-        gp.resolve_conflict(s.patient, &conflict.field, choice).await.unwrap();
+        gp.resolve_conflict(s.patient, &conflict.field, choice, "discussed with the patient and the team")
+            .await
+            .unwrap();
     }
     assert!(gp.conflicts(s.patient).await.unwrap().is_empty());
     let resolved = gp.open_patient(s.patient).await.unwrap().record;
@@ -224,7 +232,7 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     }
 
     // Resolving what is not in conflict, or choosing a value that is not there, is refused.
-    let err = gp.resolve_conflict(s.patient, "end_of_life/cpr", 1).await.unwrap_err();
+    let err = gp.resolve_conflict(s.patient, "end_of_life/cpr", 1, "checked").await.unwrap_err();
     assert!(err.to_string().contains("no open conflict"), "{err}");
 }
 
@@ -383,7 +391,6 @@ async fn the_briefing_shows_what_others_changed_since_my_last_visit() {
     gp.record_observations(
         theirs,
         hedgerow_core::clinical::Observations { pulse: Some(112), ..Default::default() },
-        false,
     )
     .await
     .unwrap();
@@ -431,10 +438,16 @@ async fn the_record_as_it_stood_and_what_changed_between_two_moments() {
         .unwrap();
     nurse.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap();
     let past = nurse.record_at(s.patient, then).await.unwrap();
-    assert_eq!(past.medicines[&s.medicine].dose, "40 mg");
-    assert_eq!(past.cpr_status(), Some(CprRecommendation::AttemptCpr));
+    assert_eq!(past.record.medicines[&s.medicine].dose, "40 mg");
+    assert_eq!(
+        past.watched().cpr_recommendation().settled().copied().flatten(),
+        Some(CprRecommendation::AttemptCpr)
+    );
     let now = nurse.open_patient(s.patient).await.unwrap().record;
-    assert_eq!(nurse.record_at(s.patient, hedgerow_core::documents::Timestamp::now()).await.unwrap(), now);
+    assert_eq!(
+        nurse.record_at(s.patient, hedgerow_core::documents::Timestamp::now()).await.unwrap().record,
+        now
+    );
     let diff =
         nurse.changes_between(s.patient, then, hedgerow_core::documents::Timestamp::now()).await.unwrap();
     assert!(
@@ -495,7 +508,7 @@ async fn observation_history_gathers_every_visit_oldest_first_each_scored() {
         consciousness: Some(Consciousness::Alert),
         temperature: Some(36.8),
     };
-    nurse.record_observations(first, calm.clone(), false).await.unwrap();
+    nurse.record_observations(first, calm.clone()).await.unwrap();
     let second = nurse.start_visit(shared.patient).await.unwrap();
     // RR 24 → 2, SpO2 93 → 2, air → 0, SBP 105 → 1, pulse 112 → 2, A → 0, 38.4 °C → 1: 8.
     let unwell = Observations {
@@ -506,7 +519,7 @@ async fn observation_history_gathers_every_visit_oldest_first_each_scored() {
         temperature: Some(38.4),
         ..calm
     };
-    nurse.record_observations(second, unwell, false).await.unwrap();
+    nurse.record_observations(second, unwell).await.unwrap();
     let history = nurse.observation_history(shared.patient).await.unwrap();
     let totals: Vec<u8> = history.iter().map(|s| s.news2.total).collect();
     assert_eq!(totals, vec![0, 8], "oldest first, each scored");

@@ -51,7 +51,7 @@ async fn a_record_reads_back_identical_after_reopening_and_a_wrong_passphrase_ch
     let ws = Workspace::create(dir, PASSPHRASE, nurse(), None).await.unwrap();
     let pid = patient(&ws, "9434765919", "Winifred Ashdown").await;
     let visit = ws.start_visit(pid).await.unwrap();
-    ws.record_observations(visit, obs(), false).await.unwrap();
+    ws.record_observations(visit, obs()).await.unwrap();
     ws.add_note(visit, "Leg ulcer redressed; granulating well.").await.unwrap();
     ws.sign_visit(visit).await.unwrap();
     let before = ws.open_patient(pid).await.unwrap();
@@ -89,7 +89,7 @@ async fn no_name_nhs_number_address_or_note_text_is_on_disk_in_plaintext() {
     hedgerow_core::demo::populate(&ws, 30, 7, |_| {}).await.unwrap();
     let pid = patient(&ws, "9434765919", "Winifred Ashdown").await;
     let visit = ws.start_visit(pid).await.unwrap();
-    ws.record_observations(visit, obs(), false).await.unwrap();
+    ws.record_observations(visit, obs()).await.unwrap();
     let note = "Daughter Philippa worried about falls on the stairs";
     ws.add_note(visit, note).await.unwrap();
 
@@ -224,7 +224,7 @@ async fn reindex_rebuilds_the_same_query_tables_from_the_documents() {
     hedgerow_core::demo::populate(&ws, 40, 11, |_| {}).await.unwrap();
     let pid = patient(&ws, "9434765919", "Winifred Ashdown").await;
     let visit = ws.start_visit(pid).await.unwrap();
-    ws.record_observations(visit, obs(), false).await.unwrap();
+    ws.record_observations(visit, obs()).await.unwrap();
     let caseload = ws.caseload().await.unwrap();
     let due = ws.due_tasks(chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap()).await.unwrap();
     let visits = ws.open_patient(pid).await.unwrap().recent_visits;
@@ -282,4 +282,40 @@ async fn many_edits_compact_and_still_read_back() {
     assert_eq!(lines[0], "line 0");
     assert_eq!(lines[199], "line 199");
     ws.close().await;
+}
+
+#[tokio::test]
+async fn query_rows_of_an_older_shape_are_rebuilt_when_the_store_is_unlocked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let ws = Workspace::create(dir, PASSPHRASE, nurse(), None).await.unwrap();
+    patient(&ws, "9434765919", "Winifred Ashdown").await;
+    let caseload = ws.caseload().await.unwrap();
+    // A store written by an older Hedgerow: its rows are in a shape this one does not read
+    // (here, not readable at all) and its index version is older.
+    let mut tx = ws.store().begin_write().await.unwrap();
+    tx.put_setting("index-version", b"1").await.unwrap();
+    tx.commit().await.unwrap();
+    ws.close().await;
+    {
+        let pool =
+            sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join(DB_FILE).display())).await.unwrap();
+        sqlx::query("UPDATE patient_index SET summary = x'0102'").execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    let ws = Workspace::open(dir, PASSPHRASE).await.unwrap();
+    assert_eq!(ws.caseload().await.unwrap(), caseload, "rebuilt from the documents, not reported as damage");
+    let log = ws.audit_log(None).await.unwrap();
+    assert!(log.iter().any(|e| e.detail.starts_with("rebuilt query tables")));
+    // Once rebuilt, the next unlock does not rebuild again.
+    ws.close().await;
+    let ws = Workspace::open(dir, PASSPHRASE).await.unwrap();
+    let rebuilt = ws
+        .audit_log(None)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.detail.starts_with("rebuilt query tables"))
+        .count();
+    assert_eq!(rebuilt, 1);
 }

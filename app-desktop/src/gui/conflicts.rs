@@ -8,6 +8,8 @@ use hedgerow_core::store::PatientSummary;
 
 pub struct ConflictsScreen {
     items: Vec<(PatientSummary, Vec<Conflict>)>,
+    /// Why the clinician chooses: required, and kept in the audit log with the choice.
+    reason: String,
 }
 
 impl ConflictsScreen {
@@ -18,7 +20,7 @@ impl ConflictsScreen {
             let list = app.call(ws.conflicts(p.id))?;
             items.push((p, list));
         }
-        Ok(Self { items })
+        Ok(Self { items, reason: String::new() })
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {
@@ -29,6 +31,14 @@ impl ConflictsScreen {
             ui.label("No open conflicts: every record agrees with itself.");
         }
         let mut resolved = None;
+        if !self.items.is_empty() {
+            ui.horizontal(|ui| {
+                let label = ui.label("Reason for your choice (kept in the audit log)");
+                ui.add(egui::TextEdit::singleline(&mut self.reason).desired_width(420.0))
+                    .labelled_by(label.id);
+            });
+        }
+        let ready = !self.reason.trim().is_empty();
         egui::ScrollArea::vertical().show(ui, |ui| {
             for (p, conflicts) in &self.items {
                 ui.horizontal(|ui| {
@@ -43,11 +53,12 @@ impl ConflictsScreen {
                             ui.horizontal(|ui| {
                                 let by =
                                     v.by.as_ref()
-                                        .map(|b| format!("{} ({})", b.name, b.role))
+                                        .map(|b| format!("{} ({})", b.name, b.role.label()))
                                         .unwrap_or("unknown".into());
                                 let at = v.at.map(|t| t.display()).unwrap_or_default();
                                 ui.label(format!("{}  by {by}, {at}", v.value));
-                                if ui.button(format!("Keep \"{}\"", v.value)).clicked() {
+                                let keep = egui::Button::new(format!("Keep \"{}\"", v.value));
+                                if ui.add_enabled(ready, keep).clicked() {
                                     resolved = Some((p.id, c.field.clone(), i + 1));
                                 }
                             });
@@ -57,8 +68,9 @@ impl ConflictsScreen {
             }
         });
         if let Some((patient, field, choice)) = resolved {
-            match rt.block_on(ws.resolve_conflict(patient, &field, choice)) {
+            match rt.block_on(ws.resolve_conflict(patient, &field, choice, &self.reason)) {
                 Ok(()) => {
+                    self.reason.clear();
                     *notice = Some((false, "Conflict resolved.".into()));
                     for (p, list) in &mut self.items {
                         if p.id == patient {

@@ -75,7 +75,7 @@ pub struct RecordForms {
 
 impl RecordForms {
     pub fn new(view: &PatientView) -> Self {
-        let e = &view.record.end_of_life;
+        let w = view.watched();
         Self {
             medicine: String::new(),
             dose: String::new(),
@@ -93,8 +93,10 @@ impl RecordForms {
             alert: String::new(),
             alert_kind: AlertKind::Clinical,
             discussed_with: String::new(),
-            ceiling: e.ceiling_of_treatment.clone().unwrap_or_default(),
-            place_of_death: e.preferred_place_of_death,
+            // Prefilled only with a settled value: a disputed one is shown as disputed above,
+            // never offered as the text to keep.
+            ceiling: w.ceiling_of_treatment().settled().copied().flatten().unwrap_or_default().to_owned(),
+            place_of_death: w.preferred_place_of_death().settled().copied().flatten(),
         }
     }
 
@@ -113,11 +115,29 @@ impl RecordForms {
             .striped(true)
             .num_columns(5)
             .show(ui, |ui| -> Result<(), String> {
-                for (id, m) in view.record.medicines.iter().filter(|(_, m)| m.stop_date.is_none()) {
+                let watched = view.watched();
+                for (id, m, w) in watched.current_medicines() {
                     ui.label(&m.name);
-                    ui.label(format!("{} {} {}", m.dose, m.route, m.frequency));
+                    ui.vertical(|ui| {
+                        if w.is_disputed() {
+                            ui.colored_label(style::DANGER, w.dosage());
+                        } else {
+                            ui.label(w.dosage());
+                        }
+                        if let Some(p) = &m.gp_proposal {
+                            ui.colored_label(
+                                style::WARN,
+                                format!(
+                                    "GP record says {} {} (imported {}): review and change the dose if it is right",
+                                    p.dose,
+                                    p.frequency,
+                                    p.imported_at.display()
+                                ),
+                            );
+                        }
+                    });
                     ui.label(if m.anticipatory { "just in case" } else { "" });
-                    if changed_since_last_visit.contains(&m.name.as_str()) {
+                    if changed_since_last_visit.contains(&id) {
                         ui.colored_label(
                             style::WARN,
                             format!("CHANGED since your last visit by {}", m.changed_by.name),
@@ -127,10 +147,10 @@ impl RecordForms {
                     }
                     ui.horizontal(|ui| {
                         if ui.button(format!("Change dose of {}", m.name)).clicked() {
-                            self.change = Some((id.clone(), String::new(), String::new()));
+                            self.change = Some((id.to_owned(), String::new(), String::new()));
                         }
                         if ui.button(format!("Stop {}", m.name)).clicked() {
-                            self.stop = Some((id.clone(), String::new()));
+                            self.stop = Some((id.to_owned(), String::new()));
                         }
                     });
                     ui.end_row();
@@ -175,7 +195,7 @@ impl RecordForms {
         ui.horizontal_wrapped(|ui| -> Result<(), String> {
             text_field(ui, "Medicine", &mut self.medicine, 220.0);
             text_field(ui, "Dose", &mut self.dose, 100.0);
-            choose(ui, "Route", &mut self.route, Route::ALL, |r| r.to_string());
+            choose(ui, "Route", &mut self.route, Route::ALL, |r| r.label().to_owned());
             text_field(ui, "Frequency", &mut self.frequency, 140.0);
             ui.checkbox(&mut self.just_in_case, "just in case (anticipatory)");
             if ui.button("Add the medicine").clicked() {
@@ -230,7 +250,7 @@ impl RecordForms {
             let places: Vec<Option<Place>> =
                 std::iter::once(None).chain(Place::ALL.iter().copied().map(Some)).collect();
             choose(ui, "Preferred place of death", &mut self.place_of_death, &places, |p| {
-                p.map(|p| p.to_string()).unwrap_or_else(|| "-".into())
+                p.map(|p| p.label().to_owned()).unwrap_or_else(|| "-".into())
             });
             if ui.button("Save end of life plan").clicked() {
                 let update = EndOfLifeUpdate {
@@ -259,7 +279,7 @@ impl RecordForms {
         ui.horizontal_wrapped(|ui| -> Result<(), String> {
             text_field(ui, "Allergy to", &mut self.allergy, 180.0);
             text_field(ui, "Reaction", &mut self.reaction, 180.0);
-            choose(ui, "Severity", &mut self.severity, AllergySeverity::ALL, |s| s.to_string());
+            choose(ui, "Severity", &mut self.severity, AllergySeverity::ALL, |s| s.label().to_owned());
             if ui.button("Add the allergy").clicked() {
                 call(rt, ws.add_allergy(patient, &self.allergy, optional(&self.reaction), self.severity))?;
                 self.allergy.clear();
@@ -271,7 +291,7 @@ impl RecordForms {
         .inner?;
         ui.horizontal_wrapped(|ui| -> Result<(), String> {
             text_field(ui, "Alert", &mut self.alert, 300.0);
-            choose(ui, "Kind of alert", &mut self.alert_kind, AlertKind::ALL, |k| k.to_string());
+            choose(ui, "Kind of alert", &mut self.alert_kind, AlertKind::ALL, |k| k.label().to_owned());
             if ui.button("Add the alert").clicked() {
                 call(rt, ws.add_alert(patient, self.alert_kind, &self.alert))?;
                 self.alert.clear();
@@ -294,7 +314,7 @@ impl RecordForms {
         let mut done = false;
         ui.horizontal_wrapped(|ui| -> Result<(), String> {
             text_field(ui, "New task", &mut self.task, 260.0);
-            choose(ui, "For", &mut self.task_role, Role::ALL, |r| r.to_string());
+            choose(ui, "For", &mut self.task_role, Role::ALL, |r| r.label().to_owned());
             text_field(ui, "Due (YYYY-MM-DD)", &mut self.task_due, 110.0);
             if ui.button("Add the task").clicked() {
                 let due = match optional(&self.task_due) {

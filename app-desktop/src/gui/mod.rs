@@ -262,7 +262,7 @@ impl HedgerowApp {
                 }
                 if let Some(ws) = &self.workspace {
                     let me = ws.identity();
-                    ui.label(format!("{} ({})", me.name, me.role));
+                    ui.label(format!("{} ({})", me.name, me.role.label()));
                 }
             });
         });

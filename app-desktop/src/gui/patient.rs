@@ -4,10 +4,11 @@
 
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
+use hedgerow_core::documents::patient::{Place, PlanStatus, TaskStatus};
 use hedgerow_core::history::FieldChange;
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::store::AuditEntry;
+use hedgerow_core::view::{Watched, alternatives_text};
 use hedgerow_core::workspace::{
     Briefing, NewProblem, PatientView, ProblemUpdate, RecordChange, ScoredObservations,
 };
@@ -130,7 +131,7 @@ impl PatientScreen {
             Tab::Plan => changed = self.plan(ui, rt, ws),
             Tab::Medicines => {
                 let since: Vec<&str> = match self.briefing.my_last_visit {
-                    Some(_) => self.briefing.medicines_changed.iter().map(|(_, m)| m.name.as_str()).collect(),
+                    Some(_) => self.briefing.medicines_changed.iter().map(|(id, _)| id.as_str()).collect(),
                     None => Vec::new(),
                 };
                 changed = self.forms.medicines(ui, rt, ws, self.id, &self.view, &since);
@@ -143,10 +144,7 @@ impl PatientScreen {
                         }
                         ui.label(&v.clinician.name);
                         if let Some(n) = &v.news2 {
-                            ui.colored_label(
-                                style::band_colour(n.band),
-                                format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total),
-                            );
+                            ui.colored_label(style::news2_colour(n.complete_band()), n.label());
                         }
                         ui.label(if v.signed { "signed" } else { "open" });
                         ui.label(&v.note_preview);
@@ -179,7 +177,7 @@ impl PatientScreen {
                     changed = self.forms.new_task(ui, rt, ws, self.id);
                 }
             }
-            Tab::Briefing => briefing(ui, &self.briefing),
+            Tab::Briefing => briefing(ui, &self.briefing, &self.view),
             Tab::History => {
                 if self.history.is_none() {
                     match load_history(rt, ws, self.id, &self.view) {
@@ -244,7 +242,11 @@ impl PatientScreen {
                     rt.block_on(ws.update_problem(self.id, id, update)).map_err(|e| e.to_string())?;
                     changed = true;
                 }
-                ui.label(format!("{}; review {}", p.owner_role, p.review_date.as_deref().unwrap_or("-")));
+                ui.label(format!(
+                    "{}; review {}",
+                    p.owner_role.label(),
+                    p.review_date.as_deref().unwrap_or("-")
+                ));
                 Ok(())
             })
             .inner?;
@@ -278,11 +280,11 @@ impl PatientScreen {
                 ui.label(format!(
                     "{} for {}, due {}",
                     t.title,
-                    t.assignee_role,
+                    t.assignee_role.label(),
                     t.due_date.as_deref().unwrap_or("-")
                 ));
                 if t.source.as_str() != "clinical" {
-                    ui.colored_label(style::WARN, format!("from {}", t.source));
+                    ui.colored_label(style::WARN, format!("from {}", t.source.label()));
                 }
                 if ui.button("Done").clicked() {
                     rt.block_on(ws.set_task_status(self.id, id, TaskStatus::Done))
@@ -309,9 +311,9 @@ pub fn banner(ui: &mut egui::Ui, view: &PatientView) {
             ui.label(format!("born {} ({age})", s.date_of_birth));
         });
         ui.horizontal_wrapped(|ui| {
-            match s.cpr {
-                Some(c) => ui.colored_label(style::DANGER, format!("CPR: {}", c.to_string().to_uppercase())),
-                None => ui.label("CPR: no recommendation recorded"),
+            match &s.cpr {
+                Watched::Settled { value: None } => ui.label(s.cpr_banner()),
+                _ => ui.colored_label(style::DANGER, egui::RichText::new(s.cpr_banner()).strong()),
             };
             if s.allergies.is_empty() {
                 ui.label("Allergies: none recorded");
@@ -321,11 +323,38 @@ pub fn banner(ui: &mut egui::Ui, view: &PatientView) {
             for a in &s.alerts {
                 ui.colored_label(style::WARN, format!("ALERT {a}"));
             }
+            if s.scale2.is_disputed() {
+                ui.colored_label(style::DANGER, "SpO2 Scale 2 DISPUTED: scored on Scale 1 until resolved");
+            } else if s.scale2.settled() == Some(&true) {
+                ui.label("NEWS2 SpO2 Scale 2");
+            }
             if s.open_conflicts > 0 {
-                ui.colored_label(style::DANGER, format!("{} OPEN CONFLICT(S)", s.open_conflicts));
+                ui.colored_label(
+                    style::DANGER,
+                    format!("{} OPEN CONFLICT(S): {}", s.open_conflicts, s.conflicts_about.join("; ")),
+                );
             }
         });
+        if let Watched::Disputed { values, .. } = &s.cpr {
+            ui.colored_label(
+                style::DANGER,
+                format!(
+                    "Clinicians disagree about the CPR decision: {}. Neither is the decision: follow local policy for a disputed decision.",
+                    alternatives_text(values)
+                ),
+            );
+        }
     });
+}
+
+/// A watched value on one line: the value, or every disputed value in red.
+fn watched_label<T>(ui: &mut egui::Ui, w: &Watched<T>, show: impl FnOnce(&T) -> String) {
+    match w {
+        Watched::Settled { value } => ui.label(show(value)),
+        Watched::Disputed { values, .. } => {
+            ui.colored_label(style::DANGER, format!("DISPUTED: {}", alternatives_text(values)))
+        }
+    };
 }
 
 fn end_of_life(ui: &mut egui::Ui, view: &PatientView) {
@@ -334,44 +363,102 @@ fn end_of_life(ui: &mut egui::Ui, view: &PatientView) {
         ui.label("No end of life plan recorded.");
         return;
     }
-    let place =
-        |p: &Option<hedgerow_core::documents::patient::Place>| p.map(|p| p.to_string()).unwrap_or("-".into());
+    let w = view.watched();
+    let place = |p: &Option<Place>| p.map(|p| p.label().to_owned()).unwrap_or("-".into());
+    let text = |t: &Option<&str>| t.unwrap_or("").to_owned();
     egui::Grid::new("eol").num_columns(2).striped(true).show(ui, |ui| {
-        if let Some(c) = &e.cpr {
-            ui.strong("CPR recommendation");
-            ui.colored_label(
-                style::DANGER,
-                format!("{} by {}, {}", c.recommendation, c.made_by.name, c.made_at.display()),
-            );
-            ui.end_row();
+        ui.strong("CPR recommendation");
+        match w.cpr() {
+            Watched::Settled { value: Some(c) } => {
+                ui.colored_label(
+                    style::DANGER,
+                    format!(
+                        "{} by {}, {}",
+                        c.recommendation.label(),
+                        clinician(&c.made_by),
+                        c.made_at.display()
+                    ),
+                );
+            }
+            Watched::Settled { value: None } => {
+                ui.label("No CPR decision recorded");
+            }
+            Watched::Disputed { values, .. } => {
+                ui.vertical(|ui| {
+                    let warning =
+                        "DISPUTED: clinicians disagree. Follow local policy for a disputed decision.";
+                    ui.colored_label(style::DANGER, egui::RichText::new(warning).strong());
+                    for v in &values {
+                        ui.colored_label(style::DANGER, hedgerow_core::view::alternative_text(v));
+                    }
+                });
+            }
         }
+        ui.end_row();
+        ui.strong("Ceiling of treatment");
+        ui.vertical(|ui| {
+            watched_label(ui, &w.ceiling_of_treatment(), text);
+            if let (Some(by), Some(at), false) =
+                (&e.ceiling_set_by, e.ceiling_set_at, w.ceiling_of_treatment().is_disputed())
+            {
+                ui.weak(format!("set by {}, {}", clinician(by), at.display()));
+            }
+        });
+        ui.end_row();
+        ui.strong("Care focus");
+        watched_label(ui, &w.care_focus(), |f| f.map(|f| f.label()).unwrap_or("-").to_owned());
+        ui.end_row();
+        ui.strong("Preferred place of care");
+        ui.horizontal(|ui| {
+            watched_label(ui, &w.preferred_place_of_care(), place);
+            ui.label("then");
+            watched_label(ui, &w.preferred_place_of_care_second(), place);
+        });
+        ui.end_row();
+        ui.strong("Preferred place of death");
+        ui.horizontal(|ui| {
+            watched_label(ui, &w.preferred_place_of_death(), place);
+            ui.label("then");
+            watched_label(ui, &w.preferred_place_of_death_second(), place);
+        });
+        ui.end_row();
+        ui.strong("Capacity");
+        watched_label(ui, &w.has_capacity(), |c| match c {
+            Some(true) => "has capacity for these decisions".into(),
+            Some(false) => "lacks capacity for these decisions".into(),
+            None => "-".into(),
+        });
+        ui.end_row();
         for (k, v) in [
-            (
-                "Preferred place of care",
-                format!(
-                    "{} (then {})",
-                    place(&e.preferred_place_of_care),
-                    place(&e.preferred_place_of_care_second)
-                ),
-            ),
-            (
-                "Preferred place of death",
-                format!(
-                    "{} (then {})",
-                    place(&e.preferred_place_of_death),
-                    place(&e.preferred_place_of_death_second)
-                ),
-            ),
-            ("Ceiling of treatment", e.ceiling_of_treatment.clone().unwrap_or_default()),
+            ("Involvement in the plan", e.involvement.map(|i| i.label().to_owned()).unwrap_or_default()),
+            ("Legal proxy / welfare attorney", e.legal_proxy.clone().unwrap_or_default()),
+            ("Advance decision kept", e.advance_decision_location.clone().unwrap_or_default()),
             ("What matters to them", e.personal_preferences.clone().unwrap_or_default()),
             ("Just-in-case medicines", e.anticipatory_medicines_location.clone().unwrap_or_default()),
             ("Key worker", e.key_worker.clone().unwrap_or_default()),
+            ("ReSPECT review", e.respect_review_date.clone().unwrap_or_default()),
         ] {
+            if v.is_empty() {
+                continue;
+            }
             ui.strong(k);
             ui.label(v);
             ui.end_row();
         }
+        if let Some(d) = &e.date_of_death {
+            ui.strong("Died");
+            ui.label(format!("{d}, {}", place(&e.actual_place_of_death)));
+            ui.end_row();
+        }
     });
+}
+
+/// "Dr Priya Kellaway (GP, registration 9900001)".
+fn clinician(c: &hedgerow_core::documents::ClinicianRef) -> String {
+    match &c.registration {
+        Some(r) => format!("{} ({}, registration {r})", c.name, c.role.label()),
+        None => format!("{} ({})", c.name, c.role.label()),
+    }
 }
 
 type DoseHistory = Vec<(String, Vec<FieldChange>)>;
@@ -418,15 +505,12 @@ fn safety(ui: &mut egui::Ui, view: &PatientView) {
     if r.allergies.is_empty() {
         ui.label("None recorded.");
     }
-    for a in r.allergies.values() {
+    let w = view.watched();
+    for (id, a) in &r.allergies {
+        let line = w.allergy(id, a).line();
         ui.colored_label(
             style::DANGER,
-            format!(
-                "{} ({}): {}",
-                a.substance,
-                a.severity,
-                a.reaction.as_deref().unwrap_or("reaction not recorded")
-            ),
+            format!("{line} (recorded by {}, {})", a.recorded_by.name, a.recorded_at.display()),
         );
     }
     ui.strong("Alerts");
@@ -436,12 +520,13 @@ fn safety(ui: &mut egui::Ui, view: &PatientView) {
     for a in r.alerts.values().filter(|a| a.active) {
         ui.colored_label(
             style::WARN,
-            format!("{}: {} ({}, {})", a.kind, a.text, a.added_by.name, a.added_at.display()),
+            format!("{}: {} ({}, {})", a.kind.label(), a.text, a.added_by.name, a.added_at.display()),
         );
     }
 }
 
-fn briefing(ui: &mut egui::Ui, b: &Briefing) {
+fn briefing(ui: &mut egui::Ui, b: &Briefing, view: &PatientView) {
+    let w = view.watched();
     match b.my_last_visit {
         Some(t) => ui.label(format!("Since your last visit on {}:", t.display())),
         None => ui.label("You have not visited before: everything here is new to you."),
@@ -449,24 +534,21 @@ fn briefing(ui: &mut egui::Ui, b: &Briefing) {
     for c in &b.conflicts {
         ui.colored_label(style::DANGER, format!("Conflict: {}", c.label));
     }
-    for (_, m) in &b.medicines_changed {
+    for (id, m) in &b.medicines_changed {
+        let dosage = w.medicine(id, m).dosage();
         ui.colored_label(
             style::WARN,
-            format!(
-                "{} now {} {} ({}, {})",
-                m.name,
-                m.dose,
-                m.frequency,
-                m.changed_by.name,
-                m.changed_at.display()
-            ),
+            format!("{} now {dosage} ({}, {})", m.name, m.changed_by.name, m.changed_at.display()),
         );
     }
     for v in &b.visits_by_others {
         ui.label(format!("{} {}: {}", v.started_at.display(), v.clinician.name, v.note_preview));
     }
-    let trend: Vec<String> =
-        b.news2_trend.iter().map(|n| format!("{}{}", n.total, if n.partial { "?" } else { "" })).collect();
+    let trend: Vec<String> = b
+        .news2_trend
+        .iter()
+        .map(|n| if n.partial { format!("at least {} (incomplete)", n.total) } else { n.total.to_string() })
+        .collect();
     if !trend.is_empty() {
         ui.label(format!("NEWS2 trend: {}", trend.join(" > ")));
     }

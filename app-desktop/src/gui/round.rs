@@ -107,10 +107,12 @@ fn walk(
             if let Some(age) = p.age_on(today) {
                 ui.label(format!("{age} years"));
             }
-            if let Some(c) = p.cpr {
-                ui.colored_label(style::DANGER, c.to_string().to_uppercase());
-            }
         });
+        // Always said, so that "nothing shown" never passes for "no decision".
+        match &p.cpr {
+            hedgerow_core::view::Watched::Settled { value: None } => ui.label(p.cpr_banner()),
+            _ => ui.colored_label(style::DANGER, egui::RichText::new(p.cpr_banner()).strong()),
+        };
         if let Some(a) = &p.address {
             ui.label(a);
         }
@@ -122,14 +124,12 @@ fn walk(
         }
         if let Some(n) = &p.latest_news2 {
             ui.colored_label(
-                style::band_colour(n.band),
-                format!(
-                    "Last NEWS2 {}{} ({})",
-                    if n.partial { ">=" } else { "" },
-                    n.total,
-                    n.recorded_at.display()
-                ),
+                style::news2_colour(n.complete_band()),
+                format!("Last {} ({})", n.label(), n.recorded_at.display()),
             );
+        }
+        if p.open_conflicts > 0 {
+            ui.colored_label(style::DANGER, format!("Open conflicts: {}", p.conflicts_about.join("; ")));
         }
         ui.horizontal(|ui| {
             let seen = seen_today(p, today);
@@ -161,7 +161,7 @@ fn walk(
         }
     });
     ui.separator();
-    egui::Grid::new("round").striped(true).num_columns(5).show(ui, |ui| {
+    egui::Grid::new("round").striped(true).num_columns(6).show(ui, |ui| {
         for (i, r) in residents.iter().enumerate() {
             let marker = if i == *current { "now" } else { "" };
             ui.label(marker);
@@ -177,8 +177,12 @@ fn walk(
                 ui.label("to see");
             }
             match &r.latest_news2 {
-                Some(n) => ui.colored_label(style::band_colour(n.band), format!("NEWS2 {}", n.total)),
+                Some(n) => ui.colored_label(style::news2_colour(n.complete_band()), n.label()),
                 None => ui.label(""),
+            };
+            match &r.cpr {
+                hedgerow_core::view::Watched::Settled { value: None } => ui.label("no CPR decision"),
+                _ => ui.colored_label(style::DANGER, r.cpr_banner()),
             };
             ui.end_row();
         }

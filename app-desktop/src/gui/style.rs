@@ -7,6 +7,15 @@ pub const DANGER: Color32 = Color32::from_rgb(176, 0, 0);
 pub const WARN: Color32 = Color32::from_rgb(170, 90, 0);
 pub const OK: Color32 = Color32::from_rgb(20, 110, 40);
 
+/// For what must not look settled or scored: an incomplete NEWS2.
+pub const NEUTRAL: Color32 = Color32::from_rgb(70, 70, 70);
+
+/// The colour of a NEWS2 score: by band when complete, neutral when incomplete (never the
+/// green of a low score).
+pub fn news2_colour(band: Option<RiskBand>) -> Color32 {
+    band.map_or(NEUTRAL, band_colour)
+}
+
 pub fn band_colour(band: RiskBand) -> Color32 {
     match band {
         RiskBand::Low => OK,

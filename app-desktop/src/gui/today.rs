@@ -3,8 +3,8 @@
 
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
-use hedgerow_core::clinical::RiskBand;
 use hedgerow_core::store::{DueTask, PatientSummary};
+use hedgerow_core::view::Watched;
 
 pub struct TodayScreen {
     caseload: Vec<PatientSummary>,
@@ -32,17 +32,9 @@ impl TodayScreen {
         let caseload = app.call(ws.caseload())?;
         let due = app.call(ws.due_tasks(today))?;
         let shown = (0..caseload.len()).collect();
-        let mut attention: Vec<usize> = (0..caseload.len())
-            .filter(|&i| {
-                let p = &caseload[i];
-                p.open_conflicts > 0 || p.latest_news2.as_ref().is_some_and(|n| n.band >= RiskBand::LowMedium)
-            })
-            .collect();
-        // Worst first: disagreements to settle, then the highest NEWS2.
-        attention.sort_by_key(|&i| {
-            let p = &caseload[i];
-            std::cmp::Reverse((p.open_conflicts, p.latest_news2.as_ref().map(|n| n.total).unwrap_or(0)))
-        });
+        let mut attention: Vec<usize> =
+            (0..caseload.len()).filter(|&i| caseload[i].needs_attention()).collect();
+        attention.sort_by_key(|&i| caseload[i].attention_rank());
         let on_day = |t: hedgerow_core::documents::Timestamp| {
             t.to_datetime().with_timezone(&chrono::Local).date_naive() == today
         };
@@ -151,11 +143,13 @@ impl TodayScreen {
                                 go = Go::Patient(p.id);
                             }
                             if p.open_conflicts > 0 {
-                                ui.colored_label(style::DANGER, format!("{} conflict(s)", p.open_conflicts));
+                                ui.colored_label(
+                                    style::DANGER,
+                                    format!("conflict: {}", p.conflicts_about.join("; ")),
+                                );
                             }
                             if let Some(n) = &p.latest_news2 {
-                                let text = format!("NEWS2 {}{}", if n.partial { ">=" } else { "" }, n.total);
-                                ui.colored_label(style::band_colour(n.band), text);
+                                ui.colored_label(style::news2_colour(n.complete_band()), n.label());
                             }
                         });
                     }
@@ -178,7 +172,7 @@ impl TodayScreen {
                             if ui.link(self.name_of(&t.patient_id)).clicked() {
                                 go = Go::Patient(t.patient_id);
                             }
-                            ui.label(format!("{} ({})", t.title, t.assignee_role));
+                            ui.label(format!("{} ({})", t.title, t.assignee_role.label()));
                         });
                     }
                 },
@@ -203,20 +197,14 @@ impl TodayScreen {
                             }
                             ui.label(p.age_on(self.today).map(|a| format!("{a}")).unwrap_or_default());
                             match &p.latest_news2 {
-                                Some(n) => ui.colored_label(
-                                    style::band_colour(n.band),
-                                    format!(
-                                        "NEWS2 {}{} {}",
-                                        if n.partial { ">=" } else { "" },
-                                        n.total,
-                                        n.band
-                                    ),
-                                ),
+                                Some(n) => {
+                                    ui.colored_label(style::news2_colour(n.complete_band()), n.label())
+                                }
                                 None => ui.label(""),
                             };
-                            match p.cpr {
-                                Some(c) => ui.colored_label(style::DANGER, c.to_string().to_uppercase()),
-                                None => ui.label(""),
+                            match &p.cpr {
+                                Watched::Settled { value: None } => ui.label(""),
+                                _ => ui.colored_label(style::DANGER, p.cpr_banner()),
                             };
                             ui.end_row();
                         }

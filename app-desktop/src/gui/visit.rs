@@ -12,7 +12,8 @@ use hedgerow_core::workspace::{NewWound, PatientView, VisitView};
 struct ObsForm {
     resp: String,
     spo2: String,
-    oxygen: bool,
+    /// No default: air or oxygen not chosen leaves the set incomplete, never "on air".
+    oxygen: Option<bool>,
     systolic: String,
     pulse: String,
     consciousness: Option<Consciousness>,
@@ -36,7 +37,7 @@ impl ObsForm {
         let obs = Observations {
             respiration_rate: num(&self.resp, "respiration rate")?,
             spo2: num(&self.spo2, "SpO2")?,
-            on_oxygen: Some(self.oxygen),
+            on_oxygen: self.oxygen,
             systolic_bp: num(&self.systolic, "systolic BP")?,
             pulse: num(&self.pulse, "pulse")?,
             consciousness: self.consciousness,
@@ -116,7 +117,7 @@ impl VisitScreen {
     }
 
     fn scale(&self) -> Spo2Scale {
-        if self.record.record.spo2_scale.scale2 { Spo2Scale::Scale2 } else { Spo2Scale::Scale1 }
+        hedgerow_core::view::scoring_scale(&self.record.record, &self.record.conflicts)
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {
@@ -254,8 +255,14 @@ impl VisitScreen {
                 ui.add(egui::TextEdit::singleline(value).desired_width(80.0)).labelled_by(l.id);
                 ui.end_row();
             }
-            ui.label("Oxygen");
-            ui.checkbox(&mut self.form.oxygen, "on supplemental oxygen");
+            ui.label("Air or oxygen");
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.form.oxygen, Some(false), "On air");
+                ui.selectable_value(&mut self.form.oxygen, Some(true), "On oxygen");
+                if self.form.oxygen.is_none() {
+                    ui.colored_label(style::WARN, "not recorded yet");
+                }
+            });
             ui.end_row();
             ui.label("Consciousness (ACVPU)");
             ui.horizontal(|ui| {
@@ -281,7 +288,7 @@ impl VisitScreen {
                 score_line(ui, &score, "as typed");
                 self.respect_reminder(ui, &score);
                 if ui.button("Save observations").clicked() {
-                    match rt.block_on(ws.record_observations(self.visit, obs, false)) {
+                    match rt.block_on(ws.record_observations(self.visit, obs)) {
                         Ok(_) => {
                             self.form = ObsForm::default();
                             return true;
@@ -339,28 +346,11 @@ impl VisitScreen {
         false
     }
 
-    /// Escalation for a patient with a ReSPECT plan follows the plan: show it beside the advice.
+    /// Escalation for a patient with a ReSPECT plan follows the plan: shown beside the
+    /// advice, or, while it is disputed, every recommendation and what to do (core decides).
     fn respect_reminder(&self, ui: &mut egui::Ui, score: &News2Score) {
-        use hedgerow_core::clinical::Response;
-        if !matches!(
-            score.response,
-            Response::EmergencyResponse | Response::UrgentReview | Response::UrgentClinicianReview
-        ) {
-            return;
-        }
-        let e = &self.record.record.end_of_life;
-        let mut parts = Vec::new();
-        if let Some(c) = &e.cpr {
-            parts.push(format!("CPR: {}", c.recommendation.as_str().replace('-', " ")));
-        }
-        if let Some(ceiling) = &e.ceiling_of_treatment {
-            parts.push(format!("ceiling of treatment: {ceiling}"));
-        }
-        if !parts.is_empty() {
-            ui.colored_label(
-                style::DANGER,
-                format!("This patient has a ReSPECT plan ({}). Escalate in line with it.", parts.join("; ")),
-            );
+        if let Some(text) = hedgerow_core::view::respect_reminder(&self.record.watched(), score) {
+            ui.colored_label(style::DANGER, egui::RichText::new(text).strong());
         }
     }
 }
@@ -369,10 +359,12 @@ impl VisitScreen {
 fn score_line(ui: &mut egui::Ui, score: &News2Score, when: &str) {
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("{when}:"));
-        let colour = if score.partial { style::WARN } else { style::band_colour(score.band) };
-        ui.colored_label(colour, egui::RichText::new(score.headline()).strong());
-        if !score.partial || score.total > 0 {
-            ui.label(score.response.escalation());
+        ui.colored_label(
+            style::news2_colour(score.complete_band()),
+            egui::RichText::new(score.headline()).strong(),
+        );
+        if let Some(advice) = score.advice() {
+            ui.label(advice);
         }
     });
 }

@@ -1,4 +1,4 @@
-use super::{ClinicianRef, time};
+use super::{ClinicianRef, Disputed, time};
 use crate::{CprRecommendation, RiskBand, Role};
 use hedgerow_core::store;
 use std::time::SystemTime;
@@ -7,15 +7,24 @@ use std::time::SystemTime;
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct LatestNews2 {
     pub total: u8,
-    /// When true, `total` is a lower bound: observations were missing.
+    /// When true, `total` is a lower bound: observations were missing. Show `label`, in a
+    /// neutral colour, never the band.
     pub partial: bool,
     pub band: RiskBand,
+    /// "NEWS2 6, medium risk" or "NEWS2 at least 3, incomplete".
+    pub label: String,
     pub recorded_at: SystemTime,
 }
 
 impl From<store::LatestNews2> for LatestNews2 {
     fn from(n: store::LatestNews2) -> Self {
-        Self { total: n.total, partial: n.partial, band: n.band.into(), recorded_at: time(n.recorded_at) }
+        Self {
+            label: n.label(),
+            total: n.total,
+            partial: n.partial,
+            band: n.band.into(),
+            recorded_at: time(n.recorded_at),
+        }
     }
 }
 
@@ -29,18 +38,30 @@ pub struct PatientSummary {
     pub date_of_birth: String,
     pub address: Option<String>,
     pub alerts: Vec<String>,
+    /// Each as the banner shows it; a disputed part is written as disputed.
     pub allergies: Vec<String>,
+    /// The CPR decision when settled; `None` when none is recorded or while disputed.
     pub cpr: Option<CprRecommendation>,
+    /// Every recommendation, with who and when, while clinicians disagree.
+    pub cpr_disputed: Option<Disputed>,
+    /// The line to show: "CPR: do not attempt CPR (DNACPR)", "CPR: no decision recorded",
+    /// or "CPR: DISPUTED — see conflicts".
+    pub cpr_banner: String,
     pub end_of_life: bool,
     pub latest_news2: Option<LatestNews2>,
     pub last_visit: Option<SystemTime>,
     pub open_tasks: u64,
+    /// Readings are scored on Scale 2: only when settled.
     pub scale2: bool,
+    pub scale2_disputed: bool,
     pub open_conflicts: u64,
+    /// What each open conflict is about.
+    pub conflicts_about: Vec<String>,
 }
 
 impl From<store::PatientSummary> for PatientSummary {
     fn from(p: store::PatientSummary) -> Self {
+        let cpr_banner = p.cpr_banner();
         Self {
             id: p.id.to_hex(),
             nhs_number: p.nhs_number,
@@ -49,13 +70,17 @@ impl From<store::PatientSummary> for PatientSummary {
             address: p.address,
             alerts: p.alerts,
             allergies: p.allergies,
-            cpr: p.cpr.map(Into::into),
+            cpr_banner,
+            cpr: p.cpr.settled().copied().flatten().map(Into::into),
+            cpr_disputed: Disputed::of(&p.cpr),
             end_of_life: p.end_of_life,
             latest_news2: p.latest_news2.map(Into::into),
             last_visit: p.last_visit.map(time),
             open_tasks: p.open_tasks as u64,
-            scale2: p.scale2,
+            scale2: p.scale2.settled() == Some(&true),
+            scale2_disputed: p.scale2.is_disputed(),
             open_conflicts: p.open_conflicts as u64,
+            conflicts_about: p.conflicts_about,
         }
     }
 }

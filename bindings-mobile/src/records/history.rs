@@ -23,22 +23,35 @@ pub struct Conflict {
     pub values: Vec<ConflictValue>,
 }
 
+/// A watched field clinicians disagree about: what it is and every value. None is the
+/// decision; show them all.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct Disputed {
+    pub label: String,
+    pub values: Vec<ConflictValue>,
+}
+
+impl Disputed {
+    pub(crate) fn of<T>(w: &hedgerow_core::view::Watched<T>) -> Option<Self> {
+        match w {
+            hedgerow_core::view::Watched::Settled { .. } => None,
+            hedgerow_core::view::Watched::Disputed { label, values } => Some(Self {
+                label: label.clone(),
+                values: values.iter().cloned().map(ConflictValue::from).collect(),
+            }),
+        }
+    }
+}
+
+impl From<hedgerow_core::conflicts::ConflictValue> for ConflictValue {
+    fn from(v: hedgerow_core::conflicts::ConflictValue) -> Self {
+        Self { value: v.value, by: v.by.map(Into::into), device: v.device, at: v.at.map(time) }
+    }
+}
+
 impl From<hedgerow_core::conflicts::Conflict> for Conflict {
     fn from(c: hedgerow_core::conflicts::Conflict) -> Self {
-        Self {
-            field: c.field,
-            label: c.label,
-            values: c
-                .values
-                .into_iter()
-                .map(|v| ConflictValue {
-                    value: v.value,
-                    by: v.by.map(Into::into),
-                    device: v.device,
-                    at: v.at.map(time),
-                })
-                .collect(),
-        }
+        Self { field: c.field, label: c.label, values: c.values.into_iter().map(Into::into).collect() }
     }
 }
 

@@ -26,11 +26,13 @@ pub struct ClinicianRef {
     pub id: String,
     pub name: String,
     pub role: Role,
+    /// NMC PIN, GMC number or HCPC registration, when they acted.
+    pub registration: Option<String>,
 }
 
 impl From<hedgerow_core::documents::ClinicianRef> for ClinicianRef {
     fn from(c: hedgerow_core::documents::ClinicianRef) -> Self {
-        Self { id: c.id, name: c.name, role: c.role.into() }
+        Self { id: c.id, name: c.name, role: c.role.into(), registration: c.registration }
     }
 }
 

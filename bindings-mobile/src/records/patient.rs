@@ -1,25 +1,45 @@
-use super::{ClinicianRef, PatientSummary, VisitSummary, list, optional_date, time};
+use super::{ClinicianRef, Conflict, Disputed, PatientSummary, VisitSummary, list, optional_date, time};
 use crate::error::{HedgerowError, Result};
 use crate::{
-    AlertKind, AllergySeverity, ContactRelationship, CprRecommendation, EntrySource, Place, PlanStatus, Role,
-    Route, TaskStatus,
+    AlertKind, AllergySeverity, CareFocus, ContactRelationship, CprRecommendation, EntrySource, Gender,
+    Involvement, Place, PlanStatus, Role, Route, TaskStatus,
 };
 use hedgerow_core::documents::patient as core;
+use hedgerow_core::view::{Watched, WatchedRecord};
 use hedgerow_core::workspace as ws;
 use std::time::SystemTime;
 
-/// A patient record as opened, with the last visits.
+/// A patient record as opened, with the last visits and the open conflicts. A watched
+/// field clinicians disagree about has no value here: it is in its entry's `disputed`
+/// (or `cpr_disputed`), with every value, so no screen can show one as the decision.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct PatientView {
     pub summary: PatientSummary,
     pub record: PatientRecord,
     pub recent_visits: Vec<VisitSummary>,
+    pub conflicts: Vec<Conflict>,
 }
 
 impl From<ws::PatientView> for PatientView {
     fn from(v: ws::PatientView) -> Self {
-        Self { summary: v.summary.into(), record: v.record.into(), recent_visits: list(v.recent_visits) }
+        let record = PatientRecord::from_watched(&v.watched());
+        Self {
+            summary: v.summary.into(),
+            record,
+            recent_visits: list(v.recent_visits),
+            conflicts: list(v.conflicts),
+        }
     }
+}
+
+/// The disputed fields among `fields`.
+fn disputed(fields: &[Option<Disputed>]) -> Vec<Disputed> {
+    fields.iter().flatten().cloned().collect()
+}
+
+/// The settled value, or `None` while disputed.
+fn settled<T: Clone>(w: &Watched<T>) -> Option<T> {
+    w.settled().cloned()
 }
 
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
@@ -35,17 +55,29 @@ pub struct PatientRecord {
     pub medicines: Vec<Medicine>,
     pub end_of_life: EndOfLife,
     pub tasks: Vec<Task>,
+    /// Notes by carers and family in their own words, apart from clinical entries.
+    pub carer_notes: Vec<CarerNote>,
     pub spo2_scale: Spo2ScaleSetting,
     pub created_by: ClinicianRef,
     pub created_at: SystemTime,
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct CarerNote {
+    pub id: String,
+    pub text: String,
+    pub source: EntrySource,
+    pub written_by: ClinicianRef,
+    pub written_at: SystemTime,
 }
 
 fn entries<C, T>(map: core::Entries<C>, make: impl Fn(String, C) -> T) -> Vec<T> {
     map.into_iter().map(|(id, e)| make(id, e)).collect()
 }
 
-impl From<core::PatientRecord> for PatientRecord {
-    fn from(r: core::PatientRecord) -> Self {
+impl PatientRecord {
+    fn from_watched(w: &WatchedRecord<'_>) -> Self {
+        let r = w.record().clone();
         Self {
             id: r.id,
             demographics: r.demographics.into(),
@@ -56,13 +88,20 @@ impl From<core::PatientRecord> for PatientRecord {
             }),
             contacts: entries(r.contacts, Contact::new),
             alerts: entries(r.alerts, Alert::new),
-            allergies: entries(r.allergies, Allergy::new),
-            consent: r.consent.into(),
+            allergies: entries(r.allergies, |id, a| Allergy::new(w, id, a)),
+            consent: Consent::new(w, r.consent),
             care_plan: entries(r.care_plan, Problem::new),
-            medicines: entries(r.medicines, Medicine::new),
-            end_of_life: r.end_of_life.into(),
+            medicines: entries(r.medicines, |id, m| Medicine::watched(w, id, m)),
+            end_of_life: EndOfLife::new(w, r.end_of_life),
             tasks: entries(r.tasks, Task::new),
-            spo2_scale: r.spo2_scale.into(),
+            carer_notes: entries(r.carer_notes, |id, n| CarerNote {
+                id,
+                text: n.text,
+                source: n.source.into(),
+                written_by: n.written_by.into(),
+                written_at: time(n.written_at),
+            }),
+            spo2_scale: Spo2ScaleSetting::new(w, r.spo2_scale),
             created_by: r.created_by.into(),
             created_at: time(r.created_at),
         }
@@ -80,6 +119,7 @@ pub struct Demographics {
     pub phone: Option<String>,
     /// How to get in: key safe, dog, parking.
     pub access_notes: Option<String>,
+    pub gender: Option<Gender>,
 }
 
 impl From<core::Demographics> for Demographics {
@@ -92,6 +132,7 @@ impl From<core::Demographics> for Demographics {
             address: d.address,
             phone: d.phone,
             access_notes: d.access_notes,
+            gender: d.gender.map(Into::into),
         }
     }
 }
@@ -157,14 +198,27 @@ pub struct Allergy {
     pub substance: String,
     pub reaction: Option<String>,
     pub severity: AllergySeverity,
+    /// As the banner shows it, any disputed part written as disputed.
+    pub line: String,
+    /// Substance, reaction or severity that clinicians disagree about.
+    pub disputed: Vec<Disputed>,
     pub recorded_by: ClinicianRef,
     pub recorded_at: SystemTime,
 }
 
 impl Allergy {
-    fn new(id: String, a: core::Allergy) -> Self {
+    fn new(w: &WatchedRecord<'_>, id: String, a: core::Allergy) -> Self {
+        let watched = w.allergy(&id, &a);
+        let line = watched.line();
+        let disputed = disputed(&[
+            Disputed::of(&watched.substance),
+            Disputed::of(&watched.reaction),
+            Disputed::of(&watched.severity),
+        ]);
         Self {
             id,
+            line,
+            disputed,
             substance: a.substance,
             reaction: a.reaction,
             severity: a.severity.into(),
@@ -176,17 +230,21 @@ impl Allergy {
 
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct Consent {
-    pub share_with_team: bool,
-    pub national_data_opt_out: bool,
+    /// `None` until the patient has been asked (never assumed), or while disputed.
+    pub share_with_team: Option<bool>,
+    pub national_data_opt_out: Option<bool>,
+    pub disputed: Vec<Disputed>,
     pub recorded_by: Option<ClinicianRef>,
     pub recorded_at: Option<SystemTime>,
 }
 
-impl From<core::Consent> for Consent {
-    fn from(c: core::Consent) -> Self {
+impl Consent {
+    fn new(w: &WatchedRecord<'_>, c: core::Consent) -> Self {
+        let (share, opt_out) = (w.consent_to_share(), w.national_data_opt_out());
         Self {
-            share_with_team: c.share_with_team,
-            national_data_opt_out: c.national_data_opt_out,
+            share_with_team: settled(&share).flatten(),
+            national_data_opt_out: settled(&opt_out).flatten(),
+            disputed: disputed(&[Disputed::of(&share), Disputed::of(&opt_out)]),
             recorded_by: c.recorded_by.map(Into::into),
             recorded_at: c.recorded_at.map(time),
         }
@@ -269,11 +327,38 @@ pub struct Medicine {
     pub changed_by: ClinicianRef,
     pub changed_at: SystemTime,
     pub change_reason: Option<String>,
+    /// "40 mg oral once daily", any disputed part written as disputed.
+    pub dosage: String,
+    /// Dose, frequency, route, stopping or reason that clinicians disagree about.
+    pub disputed: Vec<Disputed>,
+    /// A different dose or frequency in the GP record, for a clinician to review.
+    pub gp_proposal: Option<String>,
 }
 
 impl Medicine {
+    fn watched(w: &WatchedRecord<'_>, id: String, m: core::Medicine) -> Self {
+        let watched = w.medicine(&id, &m);
+        let dosage = watched.dosage();
+        let disputed = disputed(&[
+            Disputed::of(&watched.dose),
+            Disputed::of(&watched.frequency),
+            Disputed::of(&watched.route),
+            Disputed::of(&watched.stopped),
+            Disputed::of(&watched.reason),
+        ]);
+        // A disputed dose or frequency is never handed out as if it were the value.
+        let shown = |w: &Watched<&str>| w.describe(|v| (*v).to_owned());
+        let (dose, frequency) = (shown(&watched.dose), shown(&watched.frequency));
+        Self { dosage, disputed, dose, frequency, ..Self::new(id, m) }
+    }
+
     pub(crate) fn new(id: String, m: core::Medicine) -> Self {
         Self {
+            dosage: format!("{} {} {}", m.dose, m.route.label(), m.frequency),
+            disputed: Vec::new(),
+            gp_proposal: m.gp_proposal.map(|p| {
+                format!("GP record: {} {} (imported {})", p.dose, p.frequency, p.imported_at.display())
+            }),
             id,
             name: m.name,
             dmd_code: m.dmd_code,
@@ -291,16 +376,27 @@ impl Medicine {
     }
 }
 
-/// EPaCCS core content and the ReSPECT form's items.
+/// EPaCCS core content and the ReSPECT form's items. A watched item clinicians disagree
+/// about is `None` here and listed in `disputed` (the CPR decision in `cpr_disputed`).
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct EndOfLife {
+    pub has_plan: bool,
     pub on_palliative_register: bool,
     pub preferred_place_of_care: Option<Place>,
     pub preferred_place_of_care_second: Option<Place>,
     pub preferred_place_of_death: Option<Place>,
     pub preferred_place_of_death_second: Option<Place>,
     pub cpr: Option<CprDecision>,
+    pub cpr_disputed: Option<Disputed>,
     pub ceiling_of_treatment: Option<String>,
+    pub ceiling_set_by: Option<ClinicianRef>,
+    pub ceiling_set_at: Option<SystemTime>,
+    pub care_focus: Option<CareFocus>,
+    pub care_focus_reasons: Option<String>,
+    pub involvement: Option<Involvement>,
+    pub involvement_detail: Option<String>,
+    pub legal_proxy: Option<String>,
+    pub advance_decision_location: Option<String>,
     pub summary: Option<String>,
     pub personal_preferences: Option<String>,
     pub people_to_involve: Vec<String>,
@@ -312,6 +408,8 @@ pub struct EndOfLife {
     pub respect_review_date: Option<String>,
     pub actual_place_of_death: Option<Place>,
     pub date_of_death: Option<String>,
+    /// Every other end of life item clinicians disagree about.
+    pub disputed: Vec<Disputed>,
 }
 
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
@@ -322,25 +420,41 @@ pub struct CprDecision {
     pub discussed_with: Option<String>,
 }
 
-impl From<core::EndOfLife> for EndOfLife {
-    fn from(e: core::EndOfLife) -> Self {
+impl EndOfLife {
+    fn new(w: &WatchedRecord<'_>, e: core::EndOfLife) -> Self {
+        let cpr = w.cpr();
+        let ceiling = w.ceiling_of_treatment();
+        let (care, care2) = (w.preferred_place_of_care(), w.preferred_place_of_care_second());
+        let (death, death2) = (w.preferred_place_of_death(), w.preferred_place_of_death_second());
+        let (focus, capacity) = (w.care_focus(), w.has_capacity());
+        let place = |p: &Watched<Option<core::Place>>| settled(p).flatten().map(Into::into);
         Self {
+            has_plan: w.record().end_of_life_care(),
             on_palliative_register: e.on_palliative_register,
-            preferred_place_of_care: e.preferred_place_of_care.map(Into::into),
-            preferred_place_of_care_second: e.preferred_place_of_care_second.map(Into::into),
-            preferred_place_of_death: e.preferred_place_of_death.map(Into::into),
-            preferred_place_of_death_second: e.preferred_place_of_death_second.map(Into::into),
-            cpr: e.cpr.map(|c| CprDecision {
+            preferred_place_of_care: place(&care),
+            preferred_place_of_care_second: place(&care2),
+            preferred_place_of_death: place(&death),
+            preferred_place_of_death_second: place(&death2),
+            cpr: settled(&cpr).flatten().map(|c| CprDecision {
                 recommendation: c.recommendation.into(),
-                made_by: c.made_by.into(),
+                made_by: c.made_by.clone().into(),
                 made_at: time(c.made_at),
-                discussed_with: c.discussed_with,
+                discussed_with: c.discussed_with.clone(),
             }),
-            ceiling_of_treatment: e.ceiling_of_treatment,
+            cpr_disputed: Disputed::of(&cpr),
+            ceiling_of_treatment: settled(&ceiling).flatten().map(str::to_owned),
+            ceiling_set_by: e.ceiling_set_by.map(Into::into),
+            ceiling_set_at: e.ceiling_set_at.map(time),
+            care_focus: settled(&focus).flatten().map(Into::into),
+            care_focus_reasons: e.care_focus_reasons,
+            involvement: e.involvement.map(Into::into),
+            involvement_detail: e.involvement_detail,
+            legal_proxy: e.legal_proxy,
+            advance_decision_location: e.advance_decision_location,
             summary: e.summary,
             personal_preferences: e.personal_preferences,
             people_to_involve: e.people_to_involve,
-            has_capacity: e.has_capacity,
+            has_capacity: settled(&capacity).flatten(),
             key_worker: e.key_worker,
             hospice: e.hospice,
             anticipatory_medicines_prescribed: e.anticipatory_medicines_prescribed,
@@ -348,6 +462,15 @@ impl From<core::EndOfLife> for EndOfLife {
             respect_review_date: e.respect_review_date,
             actual_place_of_death: e.actual_place_of_death.map(Into::into),
             date_of_death: e.date_of_death,
+            disputed: disputed(&[
+                Disputed::of(&ceiling),
+                Disputed::of(&care),
+                Disputed::of(&care2),
+                Disputed::of(&death),
+                Disputed::of(&death2),
+                Disputed::of(&focus),
+                Disputed::of(&capacity),
+            ]),
         }
     }
 }
@@ -382,16 +505,20 @@ impl Task {
 /// NEWS2 SpO2 scale for this patient, set by a clinician.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct Spo2ScaleSetting {
+    /// Readings are scored on Scale 2: only when settled (Scale 1 while disputed).
     pub scale2: bool,
+    pub disputed: Option<Disputed>,
     pub set_by: Option<ClinicianRef>,
     pub set_at: Option<SystemTime>,
     pub reason: Option<String>,
 }
 
-impl From<core::Spo2ScaleSetting> for Spo2ScaleSetting {
-    fn from(s: core::Spo2ScaleSetting) -> Self {
+impl Spo2ScaleSetting {
+    fn new(w: &WatchedRecord<'_>, s: core::Spo2ScaleSetting) -> Self {
+        let scale2 = w.scale2();
         Self {
-            scale2: s.scale2,
+            scale2: scale2.settled() == Some(&true),
+            disputed: Disputed::of(&scale2),
             set_by: s.set_by.map(Into::into),
             set_at: s.set_at.map(time),
             reason: s.reason,
@@ -578,6 +705,18 @@ pub struct EndOfLifeUpdate {
     pub anticipatory_medicines_location: Option<String>,
     #[uniffi(default)]
     pub respect_review_date: Option<String>,
+    #[uniffi(default)]
+    pub care_focus: Option<CareFocus>,
+    #[uniffi(default)]
+    pub care_focus_reasons: Option<String>,
+    #[uniffi(default)]
+    pub involvement: Option<Involvement>,
+    #[uniffi(default)]
+    pub involvement_detail: Option<String>,
+    #[uniffi(default)]
+    pub legal_proxy: Option<String>,
+    #[uniffi(default)]
+    pub advance_decision_location: Option<String>,
 }
 
 impl TryFrom<EndOfLifeUpdate> for ws::EndOfLifeUpdate {
@@ -598,6 +737,46 @@ impl TryFrom<EndOfLifeUpdate> for ws::EndOfLifeUpdate {
             hospice: u.hospice,
             anticipatory_medicines_location: u.anticipatory_medicines_location,
             respect_review_date: optional_date(u.respect_review_date, "the ReSPECT review date")?,
+            care_focus: u.care_focus.map(Into::into),
+            care_focus_reasons: u.care_focus_reasons,
+            involvement: u.involvement.map(Into::into),
+            involvement_detail: u.involvement_detail,
+            legal_proxy: u.legal_proxy,
+            advance_decision_location: u.advance_decision_location,
         })
+    }
+}
+
+/// The patient's details to change; those not given stay as they are (an empty text clears).
+#[derive(Clone, Debug, Default, uniffi::Record)]
+pub struct DetailsUpdate {
+    #[uniffi(default)]
+    pub preferred_name: Option<String>,
+    #[uniffi(default)]
+    pub address: Option<String>,
+    #[uniffi(default)]
+    pub phone: Option<String>,
+    #[uniffi(default)]
+    pub access_notes: Option<String>,
+    #[uniffi(default)]
+    pub gender: Option<Gender>,
+    #[uniffi(default)]
+    pub gp_practice: Option<GpPractice>,
+}
+
+impl From<DetailsUpdate> for ws::DetailsUpdate {
+    fn from(u: DetailsUpdate) -> Self {
+        Self {
+            preferred_name: u.preferred_name,
+            address: u.address,
+            phone: u.phone,
+            access_notes: u.access_notes,
+            gender: u.gender.map(Into::into),
+            gp_practice: u.gp_practice.map(|g| core::GpPractice {
+                name: g.name,
+                ods_code: g.ods_code,
+                phone: g.phone,
+            }),
+        }
     }
 }

@@ -106,17 +106,11 @@ impl From<news2::News2Score> for News2 {
 pub struct RecordedObservations {
     pub visit_id: String,
     pub news2: News2,
-    /// True when this call set Scale 2 on the patient's record.
-    pub scale2_set_on_record: bool,
 }
 
 impl From<ws::RecordedObservations> for RecordedObservations {
     fn from(r: ws::RecordedObservations) -> Self {
-        Self {
-            visit_id: r.visit_id.to_hex(),
-            news2: r.news2.into(),
-            scale2_set_on_record: r.scale2_set_on_record,
-        }
+        Self { visit_id: r.visit_id.to_hex(), news2: r.news2.into() }
     }
 }
 

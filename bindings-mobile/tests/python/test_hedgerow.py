@@ -141,7 +141,7 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         self.assertIn("999", live.escalation)
         # ...and recording gives the same score.
         visit = await nurse.start_visit(winifred.id)
-        recorded = await nurse.record_observations(visit, obs, False)
+        recorded = await nurse.record_observations(visit, obs)
         self.assertEqual(recorded.news2, live)
         partial = hr.score_news2(hr.Observations(respiration_rate=18), False)
         self.assertTrue(partial.partial)
@@ -198,8 +198,20 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(len(doses), 1, conflicts)
             self.assertEqual(sorted(v.value for v in doses[0].values), ["2.5 mg to 5 mg", "5 mg"])
             self.assertEqual({v.by.name for v in doses[0].values}, {"Nia Penhallow", "Dr Tomasz Orrell"})
+            # The record as opened never gives one of them as the dose.
+            opened = await device.open_patient(winifred.id)
+            disputed = opened.record.medicines[0]
+            self.assertTrue(disputed.dosage.startswith("DISPUTED: "), disputed.dosage)
+            self.assertEqual({d.label for d in disputed.disputed}, {
+                "Medicine " + disputed.name + ": dose", "Medicine " + disputed.name + ": reason for the change"})
         choice = [v.value for v in doses[0].values].index("5 mg") + 1
-        await gp.resolve_conflict(winifred.id, doses[0].field, choice)
+        with self.assertRaises(hr.HedgerowError.Invalid):
+            await gp.resolve_conflict(winifred.id, doses[0].field, choice, " ")
+        await gp.resolve_conflict(winifred.id, doses[0].field, choice, "pain controlled at 5 mg")
+        # The reason for the change is watched too: the GP settles it as well.
+        reasons = [c for c in await gp.conflicts(winifred.id) if c.field.endswith("/change_reason")]
+        self.assertEqual(len(reasons), 1)
+        await gp.resolve_conflict(winifred.id, reasons[0].field, 1, "the nurse's reason stands")
         await gp.sync_with_relay()
         await nurse.sync_with_relay()
         self.assertEqual(await nurse.conflicts(winifred.id), [])
@@ -276,11 +288,11 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         visit = await nurse.start_visit(winifred.id)
         impossible = hr.Observations(pulse=900)
         with self.assertRaises(hr.HedgerowError.ImpossibleObservation):
-            await nurse.record_observations(visit, impossible, False)
+            await nurse.record_observations(visit, impossible)
         with self.assertRaises(hr.HedgerowError.ImpossibleObservation):
             hr.score_news2(impossible, False)
         with self.assertRaises(hr.HedgerowError.Invalid):
-            await nurse.record_observations(visit, hr.Observations(), False)
+            await nurse.record_observations(visit, hr.Observations())
         with self.assertRaises(hr.HedgerowError.Invalid):
             await nurse.open_patient("not-an-id")
         with self.assertRaises(hr.HedgerowError.Invalid):

@@ -235,7 +235,34 @@ pub struct News2Score {
     pub response: Response,
 }
 
+/// The short form every list shows: "NEWS2 6, medium risk", or for an incomplete set
+/// "NEWS2 at least 3, incomplete" (never a band: the true score may be higher).
+pub fn short_label(total: u8, partial: bool, band: RiskBand) -> String {
+    if partial {
+        format!("NEWS2 at least {total}, incomplete")
+    } else {
+        format!("NEWS2 {total}, {band} risk")
+    }
+}
+
 impl News2Score {
+    /// The band to colour by: `None` for an incomplete set, which is shown in a neutral
+    /// colour, never as low.
+    pub fn complete_band(&self) -> Option<RiskBand> {
+        (!self.partial).then_some(self.band)
+    }
+
+    /// See [`short_label`].
+    pub fn label(&self) -> String {
+        short_label(self.total, self.partial, self.band)
+    }
+
+    /// What to do. For an incomplete set this is the least that applies, and nothing when
+    /// the known parameters score 0: no advice can rest on a score that may be higher.
+    pub fn advice(&self) -> Option<&'static str> {
+        (!self.partial || self.total > 0).then(|| self.response.escalation())
+    }
+
     /// One line a clinician can read at a glance.
     pub fn headline(&self) -> String {
         if self.partial {

@@ -21,6 +21,16 @@ pub enum NhsNumberError {
         "'{input}' is not a valid NHS number: the check digit should be {expected}, not {found} (mistyped?)"
     )]
     CheckDigitMismatch { input: String, expected: u8, found: u8 },
+    #[error(
+        "'{input}' is not an NHS number that is ever issued (every digit the same, or 0123456789): it passes the check digit by chance, so it is a placeholder or a slip"
+    )]
+    NeverIssued { input: String },
+}
+
+/// Numbers that pass Modulus 11 but are never issued: ten equal digits (each passes, as
+/// 54 times any digit leaves the right remainder) and the keyboard run 0123456789.
+fn never_issued(digits: &[u8; 10]) -> bool {
+    digits.iter().all(|d| *d == digits[0]) || *digits == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 }
 
 /// The Modulus 11 check digit for the first nine digits, or `None` when it would be 10.
@@ -40,7 +50,8 @@ impl NhsNumber {
     }
 
     /// Builds a valid number from nine leading digits by appending the check digit.
-    /// Returns `None` for the one in eleven prefixes whose check digit would be 10.
+    /// Returns `None` for the one in eleven prefixes whose check digit would be 10, and for
+    /// the numbers that are never issued.
     pub fn from_first_nine(first_nine: [u8; 9]) -> Option<Self> {
         if first_nine.iter().any(|d| *d > 9) {
             return None;
@@ -49,7 +60,7 @@ impl NhsNumber {
         let mut all = [0u8; 10];
         all[..9].copy_from_slice(&first_nine);
         all[9] = check;
-        Some(Self(all))
+        (!never_issued(&all)).then_some(Self(all))
     }
 
     /// True for numbers in the 999 range, which is reserved for testing and fictional data.
@@ -82,6 +93,7 @@ impl FromStr for NhsNumber {
                 expected,
                 found: digits[9],
             }),
+            Some(_) if never_issued(&digits) => Err(NhsNumberError::NeverIssued { input: input.to_owned() }),
             Some(_) => Ok(Self(digits)),
         }
     }
@@ -150,8 +162,32 @@ mod tests {
 
     #[test]
     fn check_of_eleven_becomes_zero() {
-        let n: NhsNumber = "0000000000".parse().unwrap();
-        assert_eq!(n.digits(), "0000000000");
+        // A 999 prefix whose weighted sum divides by 11 has a check of 11, written 0.
+        let n = (0..100u8)
+            .map(|i| [9, 9, 9, 0, 0, 0, 0, i / 10, i % 10])
+            .find(|d| d.iter().zip((2..=10u32).rev()).map(|(&x, w)| u32::from(x) * w).sum::<u32>() % 11 == 0)
+            .and_then(NhsNumber::from_first_nine)
+            .unwrap();
+        assert!(n.digits().ends_with('0'), "{n}");
+        assert_eq!(n.digits().parse::<NhsNumber>().unwrap(), n);
+    }
+
+    #[test]
+    fn numbers_never_issued_are_refused_though_their_check_digit_passes() {
+        for d in 0..=9u8 {
+            let repeated: String = std::iter::repeat_n(char::from(b'0' + d), 10).collect();
+            let nine: [u8; 9] = [d; 9];
+            assert_eq!(check_digit(&nine), Some(d), "{repeated} passes Modulus 11");
+            assert!(
+                matches!(repeated.parse::<NhsNumber>(), Err(NhsNumberError::NeverIssued { .. })),
+                "{repeated} must be refused"
+            );
+            assert_eq!(NhsNumber::from_first_nine(nine), None);
+        }
+        assert_eq!(check_digit(&[0, 1, 2, 3, 4, 5, 6, 7, 8]), Some(9));
+        let err = "012 345 6789".parse::<NhsNumber>().unwrap_err();
+        assert!(matches!(err, NhsNumberError::NeverIssued { .. }), "{err}");
+        assert!(err.to_string().contains("never issued") || err.to_string().contains("not an NHS number"));
     }
 
     #[test]

@@ -22,7 +22,12 @@ mod tests {
     use automerge::{AutoCommit, ROOT, transaction::Transactable};
 
     fn someone() -> ClinicianRef {
-        ClinicianRef { id: "00".repeat(16), name: "Nurse Ada Quill".into(), role: Role::DistrictNurse }
+        ClinicianRef {
+            id: "00".repeat(16),
+            name: "Nurse Ada Quill".into(),
+            role: Role::DistrictNurse,
+            registration: None,
+        }
     }
 
     fn record() -> PatientRecord {
@@ -36,6 +41,7 @@ mod tests {
                 address: Some("2 Mill Lane, Thornbury".into()),
                 phone: None,
                 access_notes: None,
+                gender: None,
             },
             someone(),
             Timestamp(1_700_000_000_000),

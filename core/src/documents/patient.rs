@@ -30,6 +30,9 @@ pub struct PatientRecord {
     /// time write into one map and any disagreement shows as a conflict on a field.
     pub end_of_life: EndOfLife,
     pub tasks: Entries<Task>,
+    /// Notes by carers and family in their own words, kept apart from clinical entries.
+    #[autosurgeon(missing = "Default::default")]
+    pub carer_notes: Entries<CarerNote>,
     /// Index of this patient's visit notes, keyed by VisitId.
     pub visits: BTreeMap<String, VisitRef>,
     /// NEWS2 SpO2 scale for this patient, set by a clinician (always present).
@@ -50,6 +53,18 @@ pub struct Demographics {
     pub phone: Option<String>,
     /// How to get in: key safe, dog, parking.
     pub access_notes: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub gender: Option<Gender>,
+}
+
+vocabulary! {
+    /// Administrative gender, as FHIR's `administrative-gender` codes it.
+    pub enum Gender {
+        Female => "female",
+        Male => "male",
+        Other => "other",
+        Unknown => "unknown",
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
@@ -68,7 +83,7 @@ vocabulary! {
         Sibling => "sibling",
         Friend => "friend",
         Neighbour => "neighbour",
-        PaidCarer => "paid-carer",
+        PaidCarer => "paid-carer" as "paid carer",
         Other => "other",
     }
 }
@@ -86,7 +101,7 @@ pub struct Contact {
 
 vocabulary! {
     pub enum AlertKind {
-        LoneWorker => "lone-worker",
+        LoneWorker => "lone-worker" as "lone worker",
         Access => "access",
         Safeguarding => "safeguarding",
         Infection => "infection",
@@ -122,12 +137,13 @@ pub struct Allergy {
     pub recorded_at: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+/// Consent starts as not recorded (`None`), never as a "yes" nobody gave.
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Consent {
-    /// The patient agreed to share their record with the care team.
-    pub share_with_team: bool,
-    /// The patient has registered a national data opt-out.
-    pub national_data_opt_out: bool,
+    /// The patient agreed (or refused) to share their record with the care team.
+    pub share_with_team: Option<bool>,
+    /// The patient has (or has not) registered a national data opt-out.
+    pub national_data_opt_out: Option<bool>,
     pub recorded_by: Option<ClinicianRef>,
     pub recorded_at: Option<Timestamp>,
 }
@@ -200,23 +216,55 @@ pub struct Medicine {
     pub changed_by: ClinicianRef,
     pub changed_at: Timestamp,
     pub change_reason: Option<String>,
+    /// A different dose or frequency in the GP record at the last import, for a clinician
+    /// to review: never applied, never dropped.
+    #[autosurgeon(missing = "Default::default")]
+    pub gp_proposal: Option<GpProposal>,
+}
+
+/// What the GP system's record says of a medicine when it differs from this record.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct GpProposal {
+    pub dose: String,
+    pub frequency: String,
+    pub imported_by: ClinicianRef,
+    pub imported_at: Timestamp,
 }
 
 vocabulary! {
     pub enum CprRecommendation {
-        AttemptCpr => "attempt-cpr",
-        DoNotAttemptCpr => "do-not-attempt-cpr",
+        AttemptCpr => "attempt-cpr" as "attempt CPR",
+        DoNotAttemptCpr => "do-not-attempt-cpr" as "do not attempt CPR (DNACPR)",
     }
 }
 
 vocabulary! {
     pub enum Place {
         Home => "home",
-        CareHome => "care-home",
+        CareHome => "care-home" as "care home",
         Hospice => "hospice",
         Hospital => "hospital",
         Other => "other",
-        NotDiscussed => "not-discussed",
+        NotDiscussed => "not-discussed" as "not discussed",
+    }
+}
+
+vocabulary! {
+    /// ReSPECT (version 3) section 3: the focus of care, on a scale.
+    pub enum CareFocus {
+        PrioritiseSustainingLife => "prioritise-sustaining-life" as "prioritise sustaining life",
+        Balance => "balance" as "balance sustaining life and comfort",
+        PrioritiseComfort => "prioritise-comfort" as "prioritise comfort",
+    }
+}
+
+vocabulary! {
+    /// ReSPECT section 6: who was involved in making the plan.
+    pub enum Involvement {
+        PatientInvolved => "patient-involved" as "the person has capacity and was fully involved",
+        LegalProxyInvolved => "legal-proxy-involved" as "the person lacks capacity; their legal proxy (welfare attorney) was involved",
+        FamilyInvolved => "family-involved" as "the person lacks capacity and has no legal proxy; made in their best interests with family or friends",
+        NotInvolved => "not-involved" as "not discussed with the person or those close to them (reason recorded)",
     }
 }
 
@@ -232,6 +280,28 @@ pub struct EndOfLife {
     pub cpr: Option<CprDecision>,
     /// ReSPECT clinical recommendation, e.g. "ward-based care, not ITU".
     pub ceiling_of_treatment: Option<String>,
+    /// Who set the ceiling of treatment, and when.
+    #[autosurgeon(missing = "Default::default")]
+    pub ceiling_set_by: Option<ClinicianRef>,
+    #[autosurgeon(missing = "Default::default")]
+    pub ceiling_set_at: Option<Timestamp>,
+    /// ReSPECT section 3: the focus of care, and the clinician's reasons.
+    #[autosurgeon(missing = "Default::default")]
+    pub care_focus: Option<CareFocus>,
+    #[autosurgeon(missing = "Default::default")]
+    pub care_focus_reasons: Option<String>,
+    /// ReSPECT section 6: who was involved in making the plan, and any detail (names, or
+    /// why it was not discussed).
+    #[autosurgeon(missing = "Default::default")]
+    pub involvement: Option<Involvement>,
+    #[autosurgeon(missing = "Default::default")]
+    pub involvement_detail: Option<String>,
+    /// The legal proxy or health and welfare attorney, with how to reach them.
+    #[autosurgeon(missing = "Default::default")]
+    pub legal_proxy: Option<String>,
+    /// Where an advance decision to refuse treatment (or advance care plan) is kept.
+    #[autosurgeon(missing = "Default::default")]
+    pub advance_decision_location: Option<String>,
     /// ReSPECT summary: diagnosis, prognosis, where advance decisions are kept.
     pub summary: Option<String>,
     /// ReSPECT personal preferences: what matters to the patient.
@@ -244,7 +314,10 @@ pub struct EndOfLife {
     pub anticipatory_medicines_location: Option<String>,
     pub respect_review_date: Option<String>,
     pub actual_place_of_death: Option<Place>,
+    /// YYYY-MM-DD.
     pub date_of_death: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    pub death_recorded_by: Option<ClinicianRef>,
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
@@ -284,6 +357,15 @@ pub struct Task {
     pub created_at: Timestamp,
 }
 
+/// A note by a carer or family member, in their own words.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct CarerNote {
+    pub text: String,
+    pub source: EntrySource,
+    pub written_by: ClinicianRef,
+    pub written_at: Timestamp,
+}
+
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct VisitRef {
     pub started_at: Timestamp,
@@ -311,16 +393,12 @@ impl PatientRecord {
             contacts: Entries::new(),
             alerts: Entries::new(),
             allergies: Entries::new(),
-            consent: Consent {
-                share_with_team: true,
-                national_data_opt_out: false,
-                recorded_by: None,
-                recorded_at: None,
-            },
+            consent: Consent::default(),
             care_plan: Entries::new(),
             medicines: Entries::new(),
             end_of_life: EndOfLife::default(),
             tasks: Entries::new(),
+            carer_notes: Entries::new(),
             visits: BTreeMap::new(),
             spo2_scale: Spo2ScaleSetting::default(),
             created_by: by,
@@ -328,13 +406,22 @@ impl PatientRecord {
         }
     }
 
-    pub fn cpr_status(&self) -> Option<CprRecommendation> {
-        self.end_of_life.cpr.as_ref().map(|c| c.recommendation)
-    }
-
-    /// Receiving end of life care: on the register, or with any EPaCCS item recorded.
+    /// Has an end of life plan: on the register, or with any EPaCCS or ReSPECT item
+    /// recorded (a ceiling of treatment alone is a plan).
     pub fn end_of_life_care(&self) -> bool {
         let e = &self.end_of_life;
-        e.on_palliative_register || e.cpr.is_some() || e.preferred_place_of_death.is_some()
+        e.on_palliative_register
+            || e.cpr.is_some()
+            || e.ceiling_of_treatment.is_some()
+            || e.care_focus.is_some()
+            || e.preferred_place_of_death.is_some()
+            || e.preferred_place_of_death_second.is_some()
+            || e.preferred_place_of_care.is_some()
+            || e.preferred_place_of_care_second.is_some()
+            || e.anticipatory_medicines_prescribed
+            || e.respect_review_date.is_some()
+            || e.advance_decision_location.is_some()
+            || e.legal_proxy.is_some()
+            || e.date_of_death.is_some()
     }
 }

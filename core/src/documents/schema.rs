@@ -46,8 +46,12 @@ pub trait Vocabulary: Sized + Copy + 'static {
 }
 
 /// Declares a closed vocabulary stored in documents as a fixed lowercase string.
+/// Each word may give `as "label"`, how clinicians read it; without one the stored word is
+/// the label.
 macro_rules! vocabulary {
-    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
+    (@label $s:literal) => { $s };
+    (@label $s:literal, $label:literal) => { $label };
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal $(as $label:literal)?),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name { $($(#[$vm])* #[serde(rename = $s)] $variant),+ }
@@ -56,6 +60,10 @@ macro_rules! vocabulary {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $s),+ }
+            }
+            /// In clinicians' words, for screens and printouts (never parsed back).
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $crate::documents::schema::vocabulary!(@label $s $(, $label)?)),+ }
             }
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($s => Some($name::$variant),)+ _ => None }
@@ -102,16 +110,18 @@ pub(crate) use vocabulary;
 vocabulary! {
     /// What a clinician is, in the team's words.
     pub enum Role {
-        DistrictNurse => "district-nurse",
-        CommunityNurse => "community-nurse",
-        Gp => "gp",
-        HospiceNurse => "hospice-nurse",
-        PalliativeConsultant => "palliative-consultant",
-        HealthcareAssistant => "healthcare-assistant",
+        DistrictNurse => "district-nurse" as "district nurse",
+        CommunityNurse => "community-nurse" as "community nurse",
+        Gp => "gp" as "GP",
+        HospiceNurse => "hospice-nurse" as "hospice nurse",
+        PalliativeConsultant => "palliative-consultant" as "palliative care consultant",
+        Paramedic => "paramedic",
+        HealthcareAssistant => "healthcare-assistant" as "healthcare assistant",
         Therapist => "therapist",
-        CareHomeStaff => "care-home-staff",
+        CareHomeStaff => "care-home-staff" as "care-home staff",
         Carer => "carer",
-        Admin => "admin",
+        Family => "family" as "family member",
+        Admin => "admin" as "administrator",
     }
 }
 
@@ -122,6 +132,13 @@ pub struct ClinicianRef {
     pub id: String,
     pub name: String,
     pub role: Role,
+    /// NMC PIN, GMC number or HCPC registration as it was when they acted, so that every
+    /// CPR decision, ceiling of treatment and signature carries it. Absent in records
+    /// written before it was kept; left out of signed bodies when absent, so that those
+    /// signatures still verify.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<String>,
 }
 
 /// The message every change carries: what was done, by whom, from which device. It makes

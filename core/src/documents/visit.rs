@@ -208,7 +208,12 @@ mod tests {
     use crate::documents::Role;
 
     fn note() -> VisitNote {
-        let who = ClinicianRef { id: "ab".repeat(16), name: "Ada Quill".into(), role: Role::DistrictNurse };
+        let who = ClinicianRef {
+            id: "ab".repeat(16),
+            name: "Ada Quill".into(),
+            role: Role::DistrictNurse,
+            registration: None,
+        };
         let mut n =
             VisitNote::new("01".repeat(16), "02".repeat(16), who.clone(), "03".repeat(16), Timestamp(5));
         let obs = Observations { pulse: Some(72), temperature: Some(37.1), ..Default::default() };

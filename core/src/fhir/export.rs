@@ -1,18 +1,24 @@
 //! A patient's record and visits as a FHIR R4 Bundle of UK Core resources.
 
 use super::model::*;
-use crate::clinical::{Parameter, news2};
-use crate::documents::patient::{AllergySeverity, PatientRecord, PlanStatus, TaskStatus};
+use crate::documents::patient::{
+    AllergySeverity, CprRecommendation, Gender, PatientRecord, PlanStatus, TaskStatus,
+};
 use crate::documents::{Timestamp, VisitNote};
 
 pub const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
 pub const SNOMED: &str = "http://snomed.info/sct";
 pub const LOINC: &str = "http://loinc.org";
 pub const DMD: &str = "https://dmd.nhs.uk";
-const UCUM: &str = "http://unitsofmeasure.org";
+pub const UCUM: &str = "http://unitsofmeasure.org";
 const UK_CORE: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-";
+pub const ODS_ORGANISATION: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+const NHS_NUMBER_VERIFICATION: &str =
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus";
+const NHS_NUMBER_VERIFICATION_CODES: &str =
+    "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland";
 
-fn meta(profile: &str) -> Meta {
+pub(super) fn meta(profile: &str) -> Meta {
     Meta { profile: vec![format!("{UK_CORE}{profile}")] }
 }
 
@@ -21,77 +27,14 @@ fn instant(t: Timestamp) -> String {
 }
 
 /// Ids within one bundle: stable for the same record, so repeated exports line up.
-fn id(kind: &str, key: &str) -> String {
+pub(super) fn id(kind: &str, key: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, format!("{kind}/{key}").as_bytes());
     let h = hex::encode(&digest.as_ref()[..16]);
     format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
-fn url(id: &str) -> String {
+pub(super) fn url(id: &str) -> String {
     format!("urn:uuid:{id}")
-}
-
-/// SNOMED CT codes of the NEWS2 scores (CLINICAL.md), LOINC and SNOMED codes and UCUM
-/// units of the vital signs.
-fn news2_score_code(p: Parameter) -> (&'static str, &'static str) {
-    match p {
-        Parameter::RespirationRate => {
-            ("1104301000000104", "Royal College of Physicians NEWS2 respiration rate score")
-        }
-        Parameter::Spo2 => ("1104311000000102", "Royal College of Physicians NEWS2 SpO2 scale 1 score"),
-        Parameter::AirOrOxygen => {
-            ("1104331000000105", "Royal College of Physicians NEWS2 air or oxygen score")
-        }
-        Parameter::SystolicBp => {
-            ("1104341000000101", "Royal College of Physicians NEWS2 systolic blood pressure score")
-        }
-        Parameter::Pulse => ("1104351000000103", "Royal College of Physicians NEWS2 pulse score"),
-        Parameter::Consciousness => {
-            ("1104361000000100", "Royal College of Physicians NEWS2 consciousness score")
-        }
-        Parameter::Temperature => ("1104371000000107", "Royal College of Physicians NEWS2 temperature score"),
-    }
-}
-
-struct Vital {
-    snomed: (&'static str, &'static str),
-    loinc: (&'static str, &'static str),
-    unit: (&'static str, &'static str),
-}
-
-fn vital(p: Parameter) -> Option<Vital> {
-    Some(match p {
-        Parameter::RespirationRate => Vital {
-            snomed: ("86290005", "Respiratory rate"),
-            loinc: ("9279-1", "Respiratory rate"),
-            unit: ("breaths/minute", "/min"),
-        },
-        Parameter::Spo2 => Vital {
-            snomed: ("431314004", "Peripheral oxygen saturation"),
-            loinc: ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
-            unit: ("%", "%"),
-        },
-        Parameter::SystolicBp => Vital {
-            snomed: ("271649006", "Systolic blood pressure"),
-            loinc: ("8480-6", "Systolic blood pressure"),
-            unit: ("mmHg", "mm[Hg]"),
-        },
-        Parameter::Pulse => Vital {
-            snomed: ("364075005", "Heart rate"),
-            loinc: ("8867-4", "Heart rate"),
-            unit: ("beats/minute", "/min"),
-        },
-        Parameter::Temperature => Vital {
-            snomed: ("386725007", "Body temperature"),
-            loinc: ("8310-5", "Body temperature"),
-            unit: ("degrees C", "Cel"),
-        },
-        Parameter::AirOrOxygen | Parameter::Consciousness => return None,
-    })
-}
-
-fn category(code: &str, display: &str) -> CodeableConcept {
-    CodeableConcept::coded("http://terminology.hl7.org/CodeSystem/observation-category", code, display)
 }
 
 /// Builds the bundle. `exported_by` names the clinician exporting, for Provenance.
@@ -111,7 +54,26 @@ pub fn bundle(record: &PatientRecord, visits: &[VisitNote], exported_by: &str, n
         Resource::Patient(Patient {
             id: patient_id.clone(),
             meta: meta("Patient"),
-            identifier: vec![Identifier { system: NHS_NUMBER_SYSTEM.into(), value: d.nhs_number.clone() }],
+            identifier: vec![Identifier {
+                // The number as the clinician entered it, checked (Modulus 11) but not
+                // traced against the Personal Demographics Service: code 02.
+                extension: vec![Extension {
+                    url: NHS_NUMBER_VERIFICATION.into(),
+                    value_codeable_concept: Some(CodeableConcept::coded(
+                        NHS_NUMBER_VERIFICATION_CODES,
+                        "02",
+                        "Number present but not traced",
+                    )),
+                }],
+                system: NHS_NUMBER_SYSTEM.into(),
+                value: d.nhs_number.clone(),
+            }],
+            gender: d.gender.map(|g| match g {
+                Gender::Female => "female".into(),
+                Gender::Male => "male".into(),
+                Gender::Other => "other".into(),
+                Gender::Unknown => "unknown".into(),
+            }),
             name: vec![HumanName {
                 use_: Some("official".into()),
                 text: Some(d.name.clone()),
@@ -120,7 +82,19 @@ pub fn bundle(record: &PatientRecord, visits: &[VisitNote], exported_by: &str, n
             }],
             birth_date: Some(d.date_of_birth.clone()),
             address: d.address.iter().map(|a| Address { text: Some(a.clone()) }).collect(),
-            general_practitioner: record.gp_practice.iter().map(|g| Reference::display(&g.name)).collect(),
+            general_practitioner: record
+                .gp_practice
+                .iter()
+                .map(|g| Reference {
+                    identifier: g.ods_code.as_ref().map(|c| Identifier {
+                        system: ODS_ORGANISATION.into(),
+                        value: c.clone(),
+                        ..Default::default()
+                    }),
+                    display: Some(g.name.clone()),
+                    ..Default::default()
+                })
+                .collect(),
         }),
         &mut entries,
     );
@@ -170,7 +144,7 @@ pub fn bundle(record: &PatientRecord, visits: &[VisitNote], exported_by: &str, n
                 activity.push(CarePlanActivity {
                     detail: CarePlanActivityDetail {
                         status: status.into(),
-                        description: Some(format!("{}{freq}; by {}", i.text, i.owner_role)),
+                        description: Some(format!("{}{freq}; by {}", i.text, i.owner_role.label())),
                     },
                 });
             }
@@ -216,12 +190,14 @@ pub fn bundle(record: &PatientRecord, visits: &[VisitNote], exported_by: &str, n
                 status: if m.stop_date.is_some() { "stopped" } else { "active" }.into(),
                 medication_codeable_concept: medication,
                 subject: subject.clone(),
-                effective_period: Some(Period { start: m.start_date.clone(), end: m.stop_date.clone() }),
+                // No empty Period: only what the record holds.
+                effective_period: (m.start_date.is_some() || m.stop_date.is_some())
+                    .then(|| Period { start: m.start_date.clone(), end: m.stop_date.clone() }),
                 date_asserted: Some(instant(m.changed_at)),
                 dosage: vec![Dosage {
                     text: Some(format!("{} {}", m.dose, m.frequency)),
                     timing: Some(Timing { code: Some(CodeableConcept::text(&m.frequency)) }),
-                    route: Some(CodeableConcept::text(m.route.as_str())),
+                    route: Some(CodeableConcept::text(m.route.label())),
                 }],
                 note,
             }),
@@ -268,32 +244,80 @@ pub fn bundle(record: &PatientRecord, visits: &[VisitNote], exported_by: &str, n
         );
     }
 
-    let consent_id = id("Consent", &record.id);
+    // A Consent only for what the patient said: none while consent is not recorded.
     let c = &record.consent;
-    let opt_in = c.share_with_team && !c.national_data_opt_out;
-    push(
-        consent_id.clone(),
-        Resource::Consent(Consent {
-            id: consent_id,
-            meta: meta("Consent"),
-            status: "active".into(),
-            scope: CodeableConcept::coded(
-                "http://terminology.hl7.org/CodeSystem/consentscope",
-                "patient-privacy",
-                "Privacy Consent",
-            ),
-            category: vec![CodeableConcept::coded(LOINC, "59284-0", "Patient Consent")],
-            patient: subject.clone(),
-            date_time: c.recorded_at.map(instant),
-            policy_rule: CodeableConcept::coded(
-                "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                if opt_in { "OPTIN" } else { "OPTOUT" },
-                if opt_in { "opt-in" } else { "opt-out" },
-            ),
-            provision: ConsentProvision { type_: if opt_in { "permit" } else { "deny" }.into() },
-        }),
-        &mut entries,
-    );
+    if let Some(share) = c.share_with_team {
+        let consent_id = id("Consent", &record.id);
+        let opt_in = share && c.national_data_opt_out != Some(true);
+        push(
+            consent_id.clone(),
+            Resource::Consent(Consent {
+                id: consent_id,
+                meta: meta("Consent"),
+                status: "active".into(),
+                scope: CodeableConcept::coded(
+                    "http://terminology.hl7.org/CodeSystem/consentscope",
+                    "patient-privacy",
+                    "Privacy Consent",
+                ),
+                category: vec![CodeableConcept::coded(LOINC, "59284-0", "Patient Consent")],
+                patient: subject.clone(),
+                date_time: c.recorded_at.map(instant),
+                performer: c.recorded_by.iter().map(|b| Reference::display(&b.name)).collect(),
+                policy: vec![],
+                policy_rule: Some(CodeableConcept::coded(
+                    "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                    if opt_in { "OPTIN" } else { "OPTOUT" },
+                    if opt_in { "opt-in" } else { "opt-out" },
+                )),
+                provision: ConsentProvision {
+                    type_: if opt_in { "permit" } else { "deny" }.into(),
+                    code: vec![],
+                },
+            }),
+            &mut entries,
+        );
+    }
+
+    // The CPR recommendation (ReSPECT) as an advance care directive. UK Core has no CPR
+    // profile; its Consent profile names "Advance Care Directives ... (e.g. DNR)" as a use
+    // (docs/fhir.md). The caller refuses to export while the decision is disputed.
+    if let Some(cpr) = &record.end_of_life.cpr {
+        let cid = id("Consent", &format!("{}/cpr", record.id));
+        let permit = cpr.recommendation == CprRecommendation::AttemptCpr;
+        let by = match &cpr.made_by.registration {
+            Some(r) => format!("{} ({}, registration {r})", cpr.made_by.name, cpr.made_by.role.label()),
+            None => format!("{} ({})", cpr.made_by.name, cpr.made_by.role.label()),
+        };
+        push(
+            cid.clone(),
+            Resource::Consent(Consent {
+                id: cid,
+                meta: meta("Consent"),
+                status: "active".into(),
+                scope: CodeableConcept::coded(
+                    "http://terminology.hl7.org/CodeSystem/consentscope",
+                    "adr",
+                    "Advanced Care Directive",
+                ),
+                category: vec![CodeableConcept::coded(
+                    "http://terminology.hl7.org/CodeSystem/consentcategorycodes",
+                    "dnr",
+                    "Do Not Resuscitate",
+                )],
+                patient: subject.clone(),
+                date_time: Some(instant(cpr.made_at)),
+                performer: vec![Reference::display(&by)],
+                policy: vec![ConsentPolicy { uri: "https://www.resus.org.uk/respect".into() }],
+                policy_rule: None,
+                provision: ConsentProvision {
+                    type_: if permit { "permit" } else { "deny" }.into(),
+                    code: vec![CodeableConcept::coded(SNOMED, "89666000", "Cardiopulmonary resuscitation")],
+                },
+            }),
+            &mut entries,
+        );
+    }
 
     for (key, t) in &record.tasks {
         let tid = id("Task", key);
@@ -319,7 +343,9 @@ pub fn bundle(record: &PatientRecord, visits: &[VisitNote], exported_by: &str, n
                 note: vec![Annotation {
                     text: format!(
                         "For: {}; entered by {} ({})",
-                        t.assignee_role, t.created_by.name, t.source
+                        t.assignee_role.label(),
+                        t.created_by.name,
+                        t.source.label()
                     ),
                 }],
             }),
@@ -348,141 +374,17 @@ pub fn bundle(record: &PatientRecord, visits: &[VisitNote], exported_by: &str, n
             &mut entries,
         );
         for (key, set) in &v.observations {
-            let obs = set.observations();
-            let score = news2::score(&obs, set.scale());
-            let when = instant(set.recorded_at);
-            let performer = vec![Reference::display(&set.recorded_by.name)];
-            let mut members = Vec::new();
-            let values: [(Parameter, Option<f64>); 5] = [
-                (Parameter::RespirationRate, obs.respiration_rate.map(f64::from)),
-                (Parameter::Spo2, obs.spo2.map(f64::from)),
-                (Parameter::SystolicBp, obs.systolic_bp.map(f64::from)),
-                (Parameter::Pulse, obs.pulse.map(f64::from)),
-                (Parameter::Temperature, obs.temperature),
-            ];
-            for (p, value) in values {
-                let (Some(value), Some(vital)) = (value, vital(p)) else { continue };
-                let oid = id("Observation", &format!("{}/{key}/{p:?}", v.id));
-                let mut code = CodeableConcept::coded(SNOMED, vital.snomed.0, vital.snomed.1);
-                code.coding.push(Coding {
-                    system: LOINC.into(),
-                    code: vital.loinc.0.into(),
-                    display: Some(vital.loinc.1.into()),
-                });
-                push(
-                    oid.clone(),
-                    Resource::Observation(Observation {
-                        id: oid,
-                        meta: meta("Observation"),
-                        status: "final".into(),
-                        category: vec![category("vital-signs", "Vital Signs")],
-                        code,
-                        subject: subject.clone(),
-                        encounter: encounter.clone(),
-                        effective_date_time: when.clone(),
-                        performer: performer.clone(),
-                        value_quantity: Some(Quantity {
-                            value,
-                            unit: vital.unit.0.into(),
-                            system: UCUM.into(),
-                            code: vital.unit.1.into(),
-                        }),
-                        ..Default::default()
-                    }),
-                    &mut entries,
-                );
+            let cx = super::vitals::SetContext {
+                visit_id: &v.id,
+                key,
+                subject: &subject,
+                encounter: &encounter,
+                when: instant(set.recorded_at),
+                performer: vec![Reference::display(&set.recorded_by.name)],
+            };
+            for (oid, resource) in super::vitals::observations(&cx, set) {
+                push(oid, resource, &mut entries);
             }
-            if let Some(c) = obs.consciousness {
-                let oid = id("Observation", &format!("{}/{key}/acvpu", v.id));
-                push(
-                    oid.clone(),
-                    Resource::Observation(Observation {
-                        id: oid,
-                        meta: meta("Observation"),
-                        status: "final".into(),
-                        category: vec![category("vital-signs", "Vital Signs")],
-                        code: CodeableConcept::coded(
-                            SNOMED,
-                            "1104441000000107",
-                            "ACVPU (Alert Confusion Voice Pain Unresponsive) scale score",
-                        ),
-                        subject: subject.clone(),
-                        encounter: encounter.clone(),
-                        effective_date_time: when.clone(),
-                        performer: performer.clone(),
-                        value_codeable_concept: Some(CodeableConcept::text(&c.letter().to_string())),
-                        ..Default::default()
-                    }),
-                    &mut entries,
-                );
-            }
-            for component in &score.components {
-                let oid = id("Observation", &format!("{}/{key}/score/{:?}", v.id, component.parameter));
-                members.push(Reference::to(&url(&oid)));
-                let (code, display) = news2_score_code(component.parameter);
-                // CLINICAL.md gives no code for the Scale 2 SpO2 score: it goes as text, never
-                // under the Scale 1 code.
-                let scale2 = component.parameter == Parameter::Spo2
-                    && set.scale() == crate::clinical::Spo2Scale::Scale2;
-                let concept = if scale2 {
-                    CodeableConcept::text("Royal College of Physicians NEWS2 SpO2 scale 2 score")
-                } else {
-                    CodeableConcept::coded(SNOMED, code, display)
-                };
-                push(
-                    oid.clone(),
-                    Resource::Observation(Observation {
-                        id: oid,
-                        meta: meta("Observation"),
-                        status: "final".into(),
-                        category: vec![category("survey", "Survey")],
-                        code: concept,
-                        subject: subject.clone(),
-                        encounter: encounter.clone(),
-                        effective_date_time: when.clone(),
-                        performer: performer.clone(),
-                        value_integer: Some(i64::from(component.score)),
-                        ..Default::default()
-                    }),
-                    &mut entries,
-                );
-            }
-            let tid = id("Observation", &format!("{}/{key}/news2", v.id));
-            let missing: Vec<&str> = score.missing.iter().map(|p| p.label()).collect();
-            let mut note =
-                vec![Annotation { text: format!("{} risk: {}", score.band, score.response.escalation()) }];
-            if score.partial {
-                note.push(Annotation {
-                    text: format!(
-                        "PARTIAL score: missing {}; the true score may be higher",
-                        missing.join(", ")
-                    ),
-                });
-            }
-            push(
-                tid.clone(),
-                Resource::Observation(Observation {
-                    id: tid,
-                    meta: meta("Observation"),
-                    // A partial score is incomplete data, never a final low score.
-                    status: if score.partial { "preliminary" } else { "final" }.into(),
-                    category: vec![category("survey", "Survey")],
-                    code: CodeableConcept::coded(
-                        SNOMED,
-                        "1104051000000101",
-                        "Royal College of Physicians NEWS2 (National Early Warning Score 2) total score",
-                    ),
-                    subject: subject.clone(),
-                    encounter: encounter.clone(),
-                    effective_date_time: when,
-                    performer,
-                    value_integer: Some(i64::from(score.total)),
-                    note,
-                    has_member: members,
-                    ..Default::default()
-                }),
-                &mut entries,
-            );
         }
     }
 

@@ -1,6 +1,8 @@
 //! Reading a GP system's FHIR R4 Bundle: demographics, allergies and medicines. Lenient in
 //! what it accepts (any Bundle with a Patient carrying an NHS number), strict in what it
-//! keeps: an invalid NHS number or a Bundle without a patient is refused whole.
+//! keeps: an invalid NHS number or a Bundle without a patient is refused whole; only
+//! active medicines and allergies that are neither refuted, resolved nor entered in error
+//! are taken, and the rest are listed as left out, with why.
 
 use super::export::{DMD, NHS_NUMBER_SYSTEM};
 use crate::clinical::NhsNumber;
@@ -11,10 +13,14 @@ use serde_json::Value;
 pub struct ImportedPatient {
     pub nhs_number: NhsNumber,
     pub name: String,
+    /// The family name, for the demographic cross-check against an existing record.
+    pub family_name: Option<String>,
     pub date_of_birth: Option<chrono::NaiveDate>,
     pub address: Option<String>,
     pub allergies: Vec<ImportedAllergy>,
     pub medicines: Vec<ImportedMedicine>,
+    /// Entries not taken in, each with why (e.g. "Amoxicillin: status completed").
+    pub left_out: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -31,7 +37,6 @@ pub struct ImportedMedicine {
     pub dose: String,
     pub frequency: String,
     pub route: Route,
-    pub stopped: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,10 +86,8 @@ pub fn parse(json: &str) -> Result<ImportedPatient, FhirImportError> {
         .and_then(|i| i.get("value")?.as_str())
         .ok_or(FhirImportError::NoNhsNumber)?;
     let nhs_number: NhsNumber = nhs.parse()?;
-    let name = patient
-        .get("name")
-        .and_then(Value::as_array)
-        .and_then(|names| names.first())
+    let first_name = patient.get("name").and_then(Value::as_array).and_then(|names| names.first());
+    let name = first_name
         .and_then(|n| {
             n.get("text").and_then(Value::as_str).map(str::to_owned).or_else(|| {
                 let mut parts: Vec<String> = n
@@ -97,6 +100,9 @@ pub fn parse(json: &str) -> Result<ImportedPatient, FhirImportError> {
             })
         })
         .ok_or(FhirImportError::NoName)?;
+    let family_name = first_name
+        .and_then(|n| n.get("family").and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| name.split_whitespace().next_back().map(str::to_owned));
     let date_of_birth = patient
         .get("birthDate")
         .and_then(Value::as_str)
@@ -115,14 +121,34 @@ pub fn parse(json: &str) -> Result<ImportedPatient, FhirImportError> {
         })
     });
 
+    let mut left_out = Vec::new();
     let allergies = of("AllergyIntolerance")
         .filter_map(|a| {
             let substance = a.get("code").and_then(concept_text)?;
+            let clinical = status_code(a, "clinicalStatus");
+            let verification = status_code(a, "verificationStatus");
+            if matches!(verification.as_deref(), Some("refuted" | "entered-in-error")) {
+                left_out.push(format!("allergy {substance}: {}", verification.unwrap_or_default()));
+                return None;
+            }
+            if matches!(clinical.as_deref(), Some("inactive" | "resolved")) {
+                left_out.push(format!("allergy {substance}: {}", clinical.unwrap_or_default()));
+                return None;
+            }
             let reaction = a.get("reaction").and_then(Value::as_array).and_then(|r| r.first());
+            let mut reaction_text =
+                reaction.and_then(|r| r.get("manifestation")?.as_array()?.first().and_then(concept_text));
+            // An unconfirmed allergy is still shown: a warning that may be wrong is safer
+            // than none, but it says so.
+            if verification.as_deref() == Some("unconfirmed") {
+                reaction_text = Some(match reaction_text {
+                    Some(r) => format!("{r}; unconfirmed in the GP record"),
+                    None => "unconfirmed in the GP record".into(),
+                });
+            }
             Some(ImportedAllergy {
                 substance,
-                reaction: reaction
-                    .and_then(|r| r.get("manifestation")?.as_array()?.first().and_then(concept_text)),
+                reaction: reaction_text,
                 severity: match reaction.and_then(|r| r.get("severity")?.as_str()) {
                     Some("mild") => AllergySeverity::Mild,
                     Some("moderate") => AllergySeverity::Moderate,
@@ -137,6 +163,13 @@ pub fn parse(json: &str) -> Result<ImportedPatient, FhirImportError> {
         .filter_map(|m| {
             let concept = m.get("medicationCodeableConcept")?;
             let name = concept_text(concept)?;
+            // Only a medicine the GP record says is being taken becomes current; completed,
+            // stopped, not taken, entered in error, intended, on hold or unknown do not.
+            let status = m.get("status").and_then(Value::as_str).unwrap_or("missing");
+            if status != "active" {
+                left_out.push(format!("medicine {name}: status {status}"));
+                return None;
+            }
             let dmd_code = concept
                 .get("coding")
                 .and_then(Value::as_array)
@@ -161,10 +194,29 @@ pub fn parse(json: &str) -> Result<ImportedPatient, FhirImportError> {
                 dose: if dose.is_empty() { "as directed".into() } else { dose },
                 frequency,
                 route,
-                stopped: m.get("status").and_then(Value::as_str) == Some("stopped"),
             })
         })
         .collect();
 
-    Ok(ImportedPatient { nhs_number, name, date_of_birth, address, allergies, medicines })
+    Ok(ImportedPatient {
+        nhs_number,
+        name,
+        family_name,
+        date_of_birth,
+        address,
+        allergies,
+        medicines,
+        left_out,
+    })
+}
+
+/// The code of a status CodeableConcept (`clinicalStatus`, `verificationStatus`).
+fn status_code(resource: &Value, key: &str) -> Option<String> {
+    resource
+        .get(key)?
+        .get("coding")?
+        .as_array()?
+        .iter()
+        .find_map(|c| c.get("code")?.as_str())
+        .map(str::to_owned)
 }

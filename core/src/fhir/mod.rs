@@ -3,5 +3,8 @@
 pub mod export;
 pub mod import;
 pub mod model;
+mod vitals;
+
+pub use vitals::sub_score_code;
 
 pub use export::bundle;

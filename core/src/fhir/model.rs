@@ -35,16 +35,19 @@ impl CodeableConcept {
 pub struct Reference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// A logical reference, e.g. a GP practice by its ODS code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<Identifier>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
 }
 
 impl Reference {
     pub fn to(url: &str) -> Self {
-        Self { reference: Some(url.into()), display: None }
+        Self { reference: Some(url.into()), ..Default::default() }
     }
     pub fn display(text: &str) -> Self {
-        Self { reference: None, display: Some(text.into()) }
+        Self { display: Some(text.into()), ..Default::default() }
     }
 }
 
@@ -55,8 +58,18 @@ pub struct Meta {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Identifier {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extension: Vec<Extension>,
     pub system: String,
     pub value: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Extension {
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_codeable_concept: Option<CodeableConcept>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -106,6 +119,8 @@ pub struct Patient {
     pub identifier: Vec<Identifier>,
     pub name: Vec<HumanName>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub address: Vec<Address>,
@@ -145,13 +160,22 @@ pub struct Observation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_quantity: Option<Quantity>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_integer: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_codeable_concept: Option<CodeableConcept>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub note: Vec<Annotation>,
+    /// The vital signs a score was worked out from (UK Core's guidance for the NEWS2 total).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub has_member: Vec<Reference>,
+    pub derived_from: Vec<Reference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub component: Vec<ObservationComponent>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservationComponent {
+    pub code: CodeableConcept,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_quantity: Option<Quantity>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -256,6 +280,13 @@ pub struct AllergyIntolerance {
 pub struct ConsentProvision {
     #[serde(rename = "type")]
     pub type_: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code: Vec<CodeableConcept>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ConsentPolicy {
+    pub uri: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -269,7 +300,13 @@ pub struct Consent {
     pub patient: Reference,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date_time: Option<String>,
-    pub policy_rule: CodeableConcept,
+    /// Who made the decision (a CPR recommendation's clinician).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub performer: Vec<Reference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy: Vec<ConsentPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_rule: Option<CodeableConcept>,
     pub provision: ConsentProvision,
 }
 

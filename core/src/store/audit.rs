@@ -24,6 +24,8 @@ crate::documents::schema::vocabulary! {
         Sync => "sync",
         /// Team membership: created, invited, enrolled, revoked.
         Team => "team",
+        /// Something this device's clinician role may not do, refused.
+        Refused => "refused",
     }
 }
 
@@ -92,7 +94,19 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["create", "view", "edit", "sign", "export", "import", "reindex", "break-glass", "sync", "team"]
+            [
+                "create",
+                "view",
+                "edit",
+                "sign",
+                "export",
+                "import",
+                "reindex",
+                "break-glass",
+                "sync",
+                "team",
+                "refused"
+            ]
         );
         for a in AuditAction::ALL {
             assert_eq!(a.as_str(), serde_json::to_value(a).unwrap());

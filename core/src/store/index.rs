@@ -4,10 +4,12 @@
 
 use super::{Store, WriteTx};
 use crate::clinical::{NhsNumber, RiskBand};
+use crate::conflicts::Conflict;
 use crate::documents::patient::{CprRecommendation, PatientRecord, TaskStatus};
 use crate::documents::{ClinicianRef, Role, Timestamp};
 use crate::error::{Error, Result};
 use crate::ids::{PatientId, VisitId};
+use crate::view::{Watched, WatchedRecord};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sqlx::{Row, SqliteConnection};
 
@@ -16,8 +18,27 @@ use sqlx::{Row, SqliteConnection};
 pub struct LatestNews2 {
     pub total: u8,
     pub partial: bool,
+    /// For an incomplete set, the band of the known part: a lower bound, never shown.
     pub band: RiskBand,
     pub recorded_at: Timestamp,
+}
+
+impl LatestNews2 {
+    /// "NEWS2 6, medium risk" or "NEWS2 at least 3, incomplete".
+    pub fn label(&self) -> String {
+        crate::clinical::news2::short_label(self.total, self.partial, self.band)
+    }
+
+    /// The band to colour by; `None` (a neutral colour) for an incomplete set.
+    pub fn complete_band(&self) -> Option<RiskBand> {
+        (!self.partial).then_some(self.band)
+    }
+
+    /// Whether the score calls for more than routine care, even if incomplete (an
+    /// incomplete set that already scores 5 is at least medium).
+    pub fn needs_attention(&self) -> bool {
+        self.band >= RiskBand::LowMedium
+    }
 }
 
 /// One row of the caseload: what the banner and the list need, without opening the record.
@@ -30,19 +51,41 @@ pub struct PatientSummary {
     pub date_of_birth: String,
     pub address: Option<String>,
     pub alerts: Vec<String>,
+    /// Each allergy as the banner shows it, any disputed part written as disputed.
     pub allergies: Vec<String>,
-    pub cpr: Option<CprRecommendation>,
+    /// The CPR recommendation, or every recommendation while clinicians disagree.
+    pub cpr: Watched<Option<CprRecommendation>>,
+    /// Has an end of life plan (any EPaCCS or ReSPECT item).
     pub end_of_life: bool,
     pub latest_news2: Option<LatestNews2>,
     pub last_visit: Option<Timestamp>,
     pub open_tasks: usize,
-    pub scale2: bool,
+    /// SpO2 Scale 2 on the record; readings are scored on it only when settled.
+    pub scale2: Watched<bool>,
     /// Fields with concurrent different values awaiting a clinician's choice.
-    #[serde(default)]
     pub open_conflicts: usize,
+    /// What each of them is about, e.g. "CPR recommendation".
+    pub conflicts_about: Vec<String>,
 }
 
 impl PatientSummary {
+    /// Whether the patient belongs in "needs attention": a disagreement to settle, or a
+    /// latest NEWS2 calling for more than routine care (an incomplete one counts by what
+    /// it already scores).
+    pub fn needs_attention(&self) -> bool {
+        self.open_conflicts > 0 || self.latest_news2.as_ref().is_some_and(LatestNews2::needs_attention)
+    }
+
+    /// Orders "needs attention" worst first: disagreements, then the highest NEWS2.
+    pub fn attention_rank(&self) -> impl Ord {
+        std::cmp::Reverse((self.open_conflicts, self.latest_news2.as_ref().map_or(0, |n| n.total)))
+    }
+
+    /// "CPR: do not attempt CPR (DNACPR)", "CPR: no decision recorded" or "CPR: DISPUTED".
+    pub fn cpr_banner(&self) -> String {
+        crate::view::cpr_banner(&self.cpr)
+    }
+
     pub fn nhs_display(&self) -> String {
         self.nhs_number
             .parse::<NhsNumber>()
@@ -232,12 +275,14 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Rebuilds a patient's caseload row and task rows from the record and the visit index.
+    /// Rebuilds a patient's caseload row and task rows from the record, its open conflicts
+    /// and the visit index.
     pub async fn refresh_patient(
         &mut self,
         record: &PatientRecord,
-        open_conflicts: usize,
+        conflicts: &[Conflict],
     ) -> Result<PatientSummary> {
+        let watched = WatchedRecord::new(record, conflicts);
         let id: PatientId =
             record.id.parse().map_err(|e| Error::Corrupt(format!("patient record id: {e}")))?;
         let nhs: NhsNumber = record.demographics.nhs_number.parse()?;
@@ -253,23 +298,17 @@ impl WriteTx<'_> {
                 .alerts
                 .values()
                 .filter(|a| a.active)
-                .map(|a| format!("{}: {}", a.kind, a.text))
+                .map(|a| format!("{}: {}", a.kind.label(), a.text))
                 .collect(),
-            allergies: record
-                .allergies
-                .values()
-                .map(|a| match &a.reaction {
-                    Some(r) => format!("{} ({r})", a.substance),
-                    None => a.substance.clone(),
-                })
-                .collect(),
-            cpr: record.cpr_status(),
+            allergies: watched.allergy_lines(),
+            cpr: watched.cpr_recommendation(),
             end_of_life: record.end_of_life_care(),
             latest_news2,
             last_visit: visits.iter().map(|v| v.started_at).max(),
             open_tasks: record.tasks.values().filter(|t| t.status == TaskStatus::Open).count(),
-            scale2: record.spo2_scale.scale2,
-            open_conflicts,
+            scale2: watched.scale2(),
+            open_conflicts: conflicts.len(),
+            conflicts_about: watched.conflict_labels(),
         };
         let sealed = seal_json(self.store, &patient_aad(&id), &summary)?;
         let blind = self.store.nhs_blind(&summary.nhs_number);

@@ -19,6 +19,20 @@ pub struct RecordChange {
     pub at: Timestamp,
 }
 
+/// The record as it stood at a moment.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordAt {
+    pub at: Timestamp,
+    pub record: PatientRecord,
+    pub conflicts: Vec<Conflict>,
+}
+
+impl RecordAt {
+    pub fn watched(&self) -> crate::view::WatchedRecord<'_> {
+        crate::view::WatchedRecord::new(&self.record, &self.conflicts)
+    }
+}
+
 /// What changed since this clinician's last visit to the patient.
 #[derive(Clone, Debug, Serialize)]
 pub struct Briefing {
@@ -113,13 +127,16 @@ impl Workspace {
         })
     }
 
-    /// The record as it stood at a moment, from the document's own history.
-    pub async fn record_at(&self, patient: PatientId, at: Timestamp) -> Result<PatientRecord> {
+    /// The record as it stood at a moment, from the document's own history, with the
+    /// conflicts open then.
+    pub async fn record_at(&self, patient: PatientId, at: Timestamp) -> Result<RecordAt> {
         let mut doc = self.load_patient_doc(patient).await?;
         let heads = history::heads_at(&mut doc, at)
             .ok_or_else(|| Error::Invalid(format!("the record did not exist yet at {}", at.display())))?;
-        let then = doc.fork_at(&heads).map_err(documents::DocumentError::from)?;
-        Ok(documents::read(&then, DocumentKind::Patient)?)
+        let mut then = doc.fork_at(&heads).map_err(documents::DocumentError::from)?;
+        let record: PatientRecord = documents::read(&then, DocumentKind::Patient)?;
+        let conflicts = conflicts::detect(&mut then, &record);
+        Ok(RecordAt { at, record, conflicts })
     }
 
     /// What changed in the record between two moments, field by field.

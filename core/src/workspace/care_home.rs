@@ -77,13 +77,14 @@ mod tests {
             address: address.map(Into::into),
             alerts: vec![],
             allergies: vec![],
-            cpr: None,
+            cpr: crate::view::Watched::Settled { value: None },
             end_of_life: false,
             latest_news2: None,
             last_visit: None,
             open_tasks: 0,
-            scale2: false,
+            scale2: crate::view::Watched::Settled { value: false },
             open_conflicts: 0,
+            conflicts_about: vec![],
         }
     }
 

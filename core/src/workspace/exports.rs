@@ -2,7 +2,7 @@
 //! folder) and FHIR import. Every export is audited; consent decides whether it may happen.
 
 use super::{NewPatient, Workspace};
-use crate::documents::patient::{Allergy, Medicine};
+use crate::documents::patient::{Allergy, GpProposal, Medicine};
 use crate::documents::{DocumentKind, PatientRecord, Timestamp, VisitNote};
 use crate::error::{Error, Result};
 use crate::fhir;
@@ -17,6 +17,11 @@ pub struct FhirImportReport {
     pub demographics_updated: bool,
     pub allergies_added: usize,
     pub medicines_added: usize,
+    /// Current medicines whose dose or frequency differs in the GP record: kept on the
+    /// medicine as a proposal for a clinician to review, never applied.
+    pub gp_proposals: Vec<String>,
+    /// What the bundle held that was not taken in, and why.
+    pub left_out: Vec<String>,
 }
 
 impl Workspace {
@@ -44,13 +49,22 @@ impl Workspace {
         Ok((record, visits))
     }
 
-    /// Why this record may not leave the device, if it may not.
-    fn export_refusal(record: &PatientRecord) -> Option<String> {
+    /// Why this record may not leave the device, if it may not. Consent not yet recorded
+    /// does not stop an export for direct care, but no Consent is then asserted in it.
+    fn export_refusal(record: &PatientRecord, conflicts: &[crate::conflicts::Conflict]) -> Option<String> {
         let c = &record.consent;
-        if c.national_data_opt_out {
+        if c.national_data_opt_out == Some(true) {
             Some("the patient has registered a national data opt-out".into())
-        } else if !c.share_with_team {
+        } else if c.share_with_team == Some(false) {
             Some("the patient has not consented to share their record".into())
+        } else if !conflicts.is_empty() {
+            let about: Vec<&str> = conflicts.iter().map(|c| c.label.as_str()).collect();
+            Some(format!(
+                "the record has {} open clinical conflict{} ({}): a receiving system would take one value as the decision, so resolve them first",
+                conflicts.len(),
+                if conflicts.len() == 1 { "" } else { "s" },
+                about.join("; ")
+            ))
         } else {
             None
         }
@@ -60,7 +74,8 @@ impl Workspace {
     /// when the patient has opted out or not consented to share.
     pub async fn export_fhir(&self, patient: PatientId) -> Result<String> {
         let (record, mut visits) = self.record_and_visits(patient, None).await?;
-        if let Some(reason) = Self::export_refusal(&record) {
+        let conflicts = self.conflicts(patient).await?;
+        if let Some(reason) = Self::export_refusal(&record, &conflicts) {
             let mut tx = self.store.begin_write().await?;
             self.audit(&mut tx, AuditAction::Export, Some(patient), format!("FHIR export refused: {reason}"))
                 .await?;
@@ -83,9 +98,13 @@ impl Workspace {
     }
 
     /// Seeds or updates demographics, allergies and medicines from a GP system's Bundle.
-    /// Allergies and medicines already on the record (same substance or name) are kept as
-    /// they are; nothing on the record is removed.
+    /// A bundle whose NHS number matches a record with a different date of birth or family
+    /// name is refused whole: it may be another person. Allergies and medicines already on
+    /// the record (same substance or name) are kept as they are; a different dose or
+    /// frequency in the GP record becomes a proposal on the medicine for a clinician to
+    /// review. Nothing on the record is removed.
     pub async fn import_fhir(&self, json: &str) -> Result<FhirImportReport> {
+        self.permit(crate::clinical::Action::ImportRecord, None).await?;
         let imported = fhir::import::parse(json).map_err(|e| Error::Invalid(format!("FHIR import: {e}")))?;
         let (patient, created) = match self.find_patient(&imported.nhs_number).await {
             Ok(p) => (p, false),
@@ -107,18 +126,32 @@ impl Workspace {
             }
             Err(e) => return Err(e),
         };
+        if !created {
+            let (record, _) = self.record_and_visits(patient, Some(0)).await?;
+            if let Some(difference) = demographic_difference(&record, &imported) {
+                let reason = format!(
+                    "the bundle's patient has NHS number {} but {difference}: it may be another person, so nothing was imported. Check the NHS number with the GP practice.",
+                    imported.nhs_number
+                );
+                let mut tx = self.store.begin_write().await?;
+                self.audit_flagged(
+                    &mut tx,
+                    AuditAction::Import,
+                    Some(patient),
+                    format!("FHIR import refused: {reason}"),
+                    true,
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(Error::ImportRefused(reason));
+            }
+        }
         let report = self
             .edit_patient(patient, "import from FHIR", |record, by, at| {
                 let d = &mut record.demographics;
                 let mut demographics_updated = false;
                 if d.name != imported.name {
                     d.name = imported.name.clone();
-                    demographics_updated = true;
-                }
-                if let Some(dob) = imported.date_of_birth.map(|x| x.format("%Y-%m-%d").to_string())
-                    && d.date_of_birth != dob
-                {
-                    d.date_of_birth = dob;
                     demographics_updated = true;
                 }
                 if imported.address.is_some() && d.address != imported.address {
@@ -144,30 +177,53 @@ impl Workspace {
                     }
                 }
                 let mut medicines_added = 0;
-                for m in imported.medicines.iter().filter(|m| !m.stopped) {
-                    let known = record
+                let mut gp_proposals = Vec::new();
+                for m in &imported.medicines {
+                    let current = record
                         .medicines
-                        .values()
-                        .any(|x| x.stop_date.is_none() && x.name.eq_ignore_ascii_case(&m.name));
-                    if !known {
-                        record.medicines.insert(
-                            entry_id(),
-                            Medicine {
-                                name: m.name.clone(),
-                                dmd_code: m.dmd_code.clone(),
-                                dose: m.dose.clone(),
-                                route: m.route,
-                                frequency: m.frequency.clone(),
-                                start_date: None,
-                                stop_date: None,
-                                anticipatory: false,
-                                kept_at: None,
-                                changed_by: by.clone(),
-                                changed_at: at,
-                                change_reason: Some("imported from the GP record".into()),
-                            },
-                        );
-                        medicines_added += 1;
+                        .values_mut()
+                        .find(|x| x.stop_date.is_none() && x.name.eq_ignore_ascii_case(&m.name));
+                    match current {
+                        Some(x) if x.dose != m.dose || x.frequency != m.frequency => {
+                            let same_proposal = x
+                                .gp_proposal
+                                .as_ref()
+                                .is_some_and(|p| p.dose == m.dose && p.frequency == m.frequency);
+                            if !same_proposal {
+                                x.gp_proposal = Some(GpProposal {
+                                    dose: m.dose.clone(),
+                                    frequency: m.frequency.clone(),
+                                    imported_by: by.clone(),
+                                    imported_at: at,
+                                });
+                            }
+                            gp_proposals.push(format!(
+                                "{}: this record {} {}, the GP record {} {}",
+                                x.name, x.dose, x.frequency, m.dose, m.frequency
+                            ));
+                        }
+                        Some(_) => {}
+                        None => {
+                            record.medicines.insert(
+                                entry_id(),
+                                Medicine {
+                                    name: m.name.clone(),
+                                    dmd_code: m.dmd_code.clone(),
+                                    dose: m.dose.clone(),
+                                    route: m.route,
+                                    frequency: m.frequency.clone(),
+                                    start_date: None,
+                                    stop_date: None,
+                                    anticipatory: false,
+                                    kept_at: None,
+                                    changed_by: by.clone(),
+                                    changed_at: at,
+                                    change_reason: Some("imported from the GP record".into()),
+                                    gp_proposal: None,
+                                },
+                            );
+                            medicines_added += 1;
+                        }
                     }
                 }
                 Ok(FhirImportReport {
@@ -176,6 +232,8 @@ impl Workspace {
                     demographics_updated,
                     allergies_added,
                     medicines_added,
+                    gp_proposals,
+                    left_out: imported.left_out.clone(),
                 })
             })
             .await?;
@@ -186,10 +244,33 @@ impl Workspace {
     /// patient, so consent to share does not restrict it; it is audited like any export.
     pub async fn export_summary(&self, patient: PatientId) -> Result<String> {
         let (record, visits) = self.record_and_visits(patient, Some(5)).await?;
-        let html = super::summary::render(&record, &visits, &self.me, Timestamp::now());
+        let conflicts = self.conflicts(patient).await?;
+        let watched = crate::view::WatchedRecord::new(&record, &conflicts);
+        let html = super::summary::render(&watched, &visits, &self.me, Timestamp::now());
         let mut tx = self.store.begin_write().await?;
         self.audit(&mut tx, AuditAction::Export, Some(patient), "printable summary".into()).await?;
         tx.commit().await?;
         Ok(html)
     }
+}
+
+/// Why a bundle's patient may not be the record's patient: a different date of birth or
+/// family name under the same NHS number.
+fn demographic_difference(
+    record: &PatientRecord,
+    imported: &fhir::import::ImportedPatient,
+) -> Option<String> {
+    let d = &record.demographics;
+    if let Some(dob) = imported.date_of_birth.map(|x| x.format("%Y-%m-%d").to_string())
+        && dob != d.date_of_birth
+    {
+        return Some(format!("date of birth {dob}, where this record has {}", d.date_of_birth));
+    }
+    let family = |name: &str| name.split_whitespace().next_back().unwrap_or("").to_lowercase();
+    if let Some(f) = &imported.family_name
+        && f.trim().to_lowercase() != family(&d.name)
+    {
+        return Some(format!("family name {}, where this record has {}", f.trim(), d.name));
+    }
+    None
 }

@@ -54,9 +54,9 @@ impl Workspace {
         Ok(match kind {
             DocumentKind::Patient => {
                 let record: PatientRecord = documents::read(doc, kind)?;
-                let open = conflicts::detect(doc, &record).len();
-                tx.refresh_patient(&record, open).await?;
-                (Some(PatientId(id)), open, Some(record.demographics.name))
+                let open = conflicts::detect(doc, &record);
+                tx.refresh_patient(&record, &open).await?;
+                (Some(PatientId(id)), open.len(), Some(record.demographics.name))
             }
             DocumentKind::Visit => {
                 let note: VisitNote = documents::read(doc, kind)?;
@@ -65,8 +65,8 @@ impl Workspace {
                 // The patient's latest NEWS2 may have changed.
                 if let Some(mut pdoc) = tx.load_document(&pid.0, DocumentKind::Patient).await? {
                     let record: PatientRecord = documents::read(&pdoc, DocumentKind::Patient)?;
-                    let open = conflicts::detect(&mut pdoc, &record).len();
-                    tx.refresh_patient(&record, open).await?;
+                    let open = conflicts::detect(&mut pdoc, &record);
+                    tx.refresh_patient(&record, &open).await?;
                 }
                 (Some(pid), 0, None)
             }
@@ -83,6 +83,7 @@ impl Workspace {
     /// Merges another device's saved copy of a document (as `hedgerow export document`
     /// writes it). Nothing is kept unless the merged document reads cleanly.
     pub async fn merge_document(&self, bytes: &[u8], add_to_caseload: bool) -> Result<MergeReport> {
+        self.permit(crate::clinical::Action::ImportRecord, None).await?;
         let mut incoming =
             AutoCommit::load(bytes).map_err(|e| Error::Invalid(format!("not an Automerge document: {e}")))?;
         let kind = root_str(&incoming, "kind")
@@ -150,27 +151,45 @@ impl Workspace {
         Ok(conflicts::detect(&mut doc, &record))
     }
 
-    /// A clinician resolves a conflict by choosing one of the values (1-based, as listed).
-    pub async fn resolve_conflict(&self, patient: PatientId, field: &str, choice: usize) -> Result<()> {
+    /// A clinician resolves a conflict by choosing one of the values (1-based, as listed),
+    /// with the reason, which the audit log keeps with the value chosen.
+    pub async fn resolve_conflict(
+        &self,
+        patient: PatientId,
+        field: &str,
+        choice: usize,
+        reason: &str,
+    ) -> Result<()> {
+        self.permit(crate::clinical::Action::ResolveConflict, Some(patient)).await?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::Invalid(
+                "say why you chose this value (it is kept in the audit log with your choice)".into(),
+            ));
+        }
         let mut tx = self.store.begin_write().await?;
         let mut draft: Draft<PatientRecord> = self
             .draft(&mut tx, patient.0, DocumentKind::Patient, || {
                 Error::Invalid(format!("no patient {patient}"))
             })
             .await?;
-        if !draft.conflicts().iter().any(|c| c.field == field) {
+        let Some(conflict) = draft.conflicts().into_iter().find(|c| c.field == field) else {
             return Err(Error::Invalid(format!("no open conflict on '{field}' for this patient")));
-        }
+        };
+        let chosen =
+            conflict.values.get(choice.wrapping_sub(1)).map(crate::view::alternative_text).ok_or_else(
+                || Error::Invalid(format!("choose a value from 1 to {}", conflict.values.len())),
+            )?;
         conflicts::resolve(&mut draft.doc, field, choice).map_err(|e| Error::Invalid(e.to_string()))?;
         draft.value = documents::read(&draft.doc, DocumentKind::Patient)?;
         self.save(&mut tx, &mut draft, &format!("resolve conflict: {field} (value {choice})")).await?;
-        let open = draft.conflicts().len();
-        tx.refresh_patient(&draft.value, open).await?;
+        let open = draft.conflicts();
+        tx.refresh_patient(&draft.value, &open).await?;
         self.audit(
             &mut tx,
             AuditAction::Edit,
             Some(patient),
-            format!("resolved conflict on {field}: chose value {choice}"),
+            format!("resolved the conflict on {}: chose {chosen}; reason: {reason}", conflict.label),
         )
         .await?;
         tx.commit().await

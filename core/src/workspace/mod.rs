@@ -2,7 +2,7 @@
 //! device's identity, applies clinical rules, and keeps documents, query tables and the
 //! audit log in step inside one transaction per action.
 
-use crate::clinical::{self, News2Score, NhsNumber, Observations, Spo2Scale};
+use crate::clinical::{self, Action, News2Score, NhsNumber, Observations};
 use crate::crypto::{DeviceKey, KdfParams, verify_signature};
 use crate::documents::patient::{Demographics, Spo2ScaleSetting, VisitRef};
 use crate::documents::team::{CaseloadEntry, Clinician, Device};
@@ -24,12 +24,14 @@ pub use sync::{SyncProgress, SyncReport};
 pub use sync_history::{PathHistory, SyncPath, SyncPathView};
 pub use team::{DeviceListing, Invitation};
 
-pub use briefing::{Briefing, RecordChange};
+pub use briefing::{Briefing, RecordAt, RecordChange};
 pub use care_home::{CareHome, care_home_of, care_homes};
 pub use exports::FhirImportReport;
 pub use merge::MergeReport;
 
-pub use record::{EndOfLifeUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry};
+pub use record::{
+    DetailsUpdate, EndOfLifeUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry,
+};
 
 use crate::documents::{
     self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Team, Timestamp, VisitNote,
@@ -37,7 +39,7 @@ use crate::documents::{
 use crate::error::{Error, Result};
 use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId, VisitId, entry_id};
 use crate::store::{
-    AuditAction, AuditEntry, DueTask, LatestNews2, PatientSummary, ReadTx, Store, VisitSummary, WriteTx,
+    AuditAction, AuditEntry, DueTask, LatestNews2, PatientSummary, Store, VisitSummary, WriteTx,
 };
 use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
 use autosurgeon::{Hydrate, Reconcile};
@@ -46,7 +48,10 @@ use std::path::Path;
 
 const IDENTITY: &str = "identity";
 const DEVICE_KEY: &str = "device-key";
-const CASELOAD_INDEXED: &str = "caseload-index-v1";
+/// The shape of the query tables' rows. A store whose rows are older is reindexed when
+/// unlocked (the documents are the truth), so a new field never reads as damage.
+const INDEX_VERSION: &str = "index-version";
+const CURRENT_INDEX_VERSION: &[u8] = b"2";
 
 /// Who is using this device: the clinician, the device, and their team.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,7 +72,12 @@ pub struct Identity {
 
 impl Identity {
     pub fn clinician_ref(&self) -> ClinicianRef {
-        ClinicianRef { id: self.clinician_id.to_hex(), name: self.name.clone(), role: self.role }
+        ClinicianRef {
+            id: self.clinician_id.to_hex(),
+            name: self.name.clone(),
+            role: self.role,
+            registration: self.registration.clone(),
+        }
     }
 }
 
@@ -87,12 +97,21 @@ pub struct NewPatient {
     pub address: Option<String>,
 }
 
-/// A patient record as opened by a clinician, with the last visits.
+/// A patient record as opened by a clinician, with the last visits and the open
+/// conflicts. Watched fields are read through [`PatientView::watched`], never from
+/// `record` directly, so that a disputed value is never shown as the decision.
 #[derive(Clone, Debug, Serialize)]
 pub struct PatientView {
     pub summary: PatientSummary,
     pub record: PatientRecord,
     pub recent_visits: Vec<VisitSummary>,
+    pub conflicts: Vec<crate::conflicts::Conflict>,
+}
+
+impl PatientView {
+    pub fn watched(&self) -> crate::view::WatchedRecord<'_> {
+        crate::view::WatchedRecord::new(&self.record, &self.conflicts)
+    }
 }
 
 /// One observation set with its NEWS2 score.
@@ -141,8 +160,6 @@ pub struct NewWound {
 pub struct RecordedObservations {
     pub visit_id: VisitId,
     pub news2: News2Score,
-    /// True when this call set Scale 2 on the patient's record.
-    pub scale2_set_on_record: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -256,7 +273,7 @@ impl Workspace {
         tx.put_setting(DEVICE_KEY, self.device_key.seed()).await?;
         let identity = serde_json::to_vec(&self.me).map_err(|e| Error::Invalid(e.to_string()))?;
         tx.put_setting(IDENTITY, &identity).await?;
-        tx.put_setting(CASELOAD_INDEXED, b"1").await
+        tx.put_setting(INDEX_VERSION, CURRENT_INDEX_VERSION).await
     }
 
     /// Unlocks an existing workspace.
@@ -265,13 +282,18 @@ impl Workspace {
         let mut rx = store.begin_read().await?;
         let identity = rx.setting(IDENTITY).await?.ok_or_else(|| Error::Incomplete(dir.to_owned()))?;
         let key = rx.setting(DEVICE_KEY).await?.ok_or_else(|| Error::Incomplete(dir.to_owned()))?;
+        let index_current = rx.setting(INDEX_VERSION).await?.as_deref() == Some(CURRENT_INDEX_VERSION);
         drop(rx);
         let me: Identity = serde_json::from_slice(&identity)
             .map_err(|e| Error::Corrupt(format!("the device identity does not parse: {e}")))?;
         let device_key = DeviceKey::from_stored(&key)?;
         let actor_bytes =
             hex::decode(&me.actor_id).map_err(|_| Error::Corrupt("actor id is not hex".into()))?;
-        Ok(Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key })
+        let ws = Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key };
+        if !index_current {
+            ws.reindex().await?;
+        }
+        Ok(ws)
     }
 
     pub fn identity(&self) -> &Identity {
@@ -366,6 +388,20 @@ impl Workspace {
         .await
     }
 
+    /// Checks that this device's clinician role may do `action` (CLINICAL.md). A refusal is
+    /// audited, flagged for review, and returned as [`Error::NotPermitted`].
+    pub(crate) async fn permit(&self, action: Action, patient: Option<PatientId>) -> Result<()> {
+        if self.me.role.may(action) {
+            return Ok(());
+        }
+        let refused = Error::NotPermitted { role: self.me.role, action };
+        let mut tx = self.store.begin_write().await?;
+        self.audit_flagged(&mut tx, AuditAction::Refused, patient, format!("refused: {refused}"), true)
+            .await?;
+        tx.commit().await?;
+        Err(refused)
+    }
+
     // ---- patients ---------------------------------------------------------------------
 
     pub async fn add_patient(&self, new: NewPatient) -> Result<PatientSummary> {
@@ -379,6 +415,7 @@ impl Workspace {
         if patients.is_empty() {
             return Err(Error::Invalid("no patients to add".into()));
         }
+        self.permit(Action::AddPatient, None).await?;
         let today = chrono::Utc::now().date_naive();
         let mut tx = self.store.begin_write().await?;
         let mut ids = Vec::with_capacity(patients.len());
@@ -406,12 +443,13 @@ impl Workspace {
                     address: new.address.filter(|a| !a.trim().is_empty()),
                     phone: None,
                     access_notes: None,
+                    gender: None,
                 },
                 self.me.clinician_ref(),
                 Timestamp::now(),
             );
             self.insert_document(&mut tx, id.0, DocumentKind::Patient, &record, "add patient").await?;
-            summaries.push(tx.refresh_patient(&record, 0).await?);
+            summaries.push(tx.refresh_patient(&record, &[]).await?);
             ids.push(id);
         }
         self.add_to_caseload(&mut tx, &ids).await?;
@@ -468,12 +506,6 @@ impl Workspace {
             .ok_or_else(|| Error::UnknownPatient(nhs.to_string()))
     }
 
-    async fn read_patient(rx: &mut ReadTx<'_>, id: &PatientId) -> Result<PatientRecord> {
-        rx.read_document(&id.0, DocumentKind::Patient)
-            .await?
-            .ok_or_else(|| Error::Invalid(format!("no patient record {id}")))
-    }
-
     pub(crate) async fn open_patient_audited(
         &self,
         id: PatientId,
@@ -482,7 +514,12 @@ impl Workspace {
         flagged: bool,
     ) -> Result<PatientView> {
         let mut rx = self.store.begin_read().await?;
-        let record = Self::read_patient(&mut rx, &id).await?;
+        let mut doc = rx
+            .load_document(&id.0, DocumentKind::Patient)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("no patient record {id}")))?;
+        let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
+        let conflicts = crate::conflicts::detect(&mut doc, &record);
         let summary =
             rx.patient_summary(&id).await?.ok_or_else(|| Error::Invalid(format!("no patient {id}")))?;
         let recent_visits = rx.visits_of(&id, 10).await?;
@@ -490,23 +527,29 @@ impl Workspace {
         let mut tx = self.store.begin_write().await?;
         self.audit_flagged(&mut tx, action, Some(id), detail, flagged).await?;
         tx.commit().await?;
-        Ok(PatientView { summary, record, recent_visits })
+        Ok(PatientView { summary, record, recent_visits, conflicts })
     }
 
-    /// Records, or clears, SpO2 Scale 2 on a patient's record.
+    /// Records, or clears, SpO2 Scale 2 on a patient's record, with the reason. Like a CPR
+    /// decision, each setting is written as a new entry, so that two clinicians setting and
+    /// clearing it at the same time always meet as a conflict (a write of the value already
+    /// there would otherwise change nothing, and the other's would silently stand).
     pub async fn set_scale2(&self, patient: PatientId, on: bool, reason: &str) -> Result<()> {
-        if on && reason.trim().is_empty() {
+        self.permit(Action::SetScale2, Some(patient)).await?;
+        if reason.trim().is_empty() {
             return Err(Error::Invalid(
-                "Scale 2 needs a reason (confirmed hypercapnic respiratory failure, target 88-92%)".into(),
+                "Scale 2 needs a reason: to set it, confirmed hypercapnic respiratory failure (target 88-92%); to clear it, why it no longer applies".into(),
             ));
         }
         let action = if on { "set SpO2 scale 2" } else { "clear SpO2 scale 2" };
-        self.edit_patient(patient, action, |record, by, at| {
+        self.edit_patient_doc(patient, action, |doc, record, by, at| {
+            use automerge::{ObjType, ROOT, transaction::Transactable};
+            doc.put_object(&ROOT, "spo2_scale", ObjType::Map).map_err(documents::DocumentError::from)?;
             record.spo2_scale = Spo2ScaleSetting {
                 scale2: on,
                 set_by: Some(by.clone()),
                 set_at: Some(at),
-                reason: Some(reason.trim().to_owned()).filter(|r| !r.is_empty()),
+                reason: Some(reason.trim().to_owned()),
             };
             Ok(())
         })
@@ -540,8 +583,8 @@ impl Workspace {
             .await?;
         let out = change(&mut draft.doc, &mut draft.value, &self.me.clinician_ref(), Timestamp::now())?;
         self.save(&mut tx, &mut draft, action).await?;
-        let conflicts = draft.conflicts().len();
-        tx.refresh_patient(&draft.value, conflicts).await?;
+        let conflicts = draft.conflicts();
+        tx.refresh_patient(&draft.value, &conflicts).await?;
         self.audit(&mut tx, AuditAction::Edit, Some(patient), action.to_owned()).await?;
         tx.commit().await?;
         Ok(out)
@@ -550,6 +593,7 @@ impl Workspace {
     // ---- visits -----------------------------------------------------------------------
 
     pub async fn start_visit(&self, patient: PatientId) -> Result<VisitId> {
+        self.permit(Action::RecordVisit, Some(patient)).await?;
         let mut tx = self.store.begin_write().await?;
         let mut record: Draft<PatientRecord> = self
             .draft(&mut tx, patient.0, DocumentKind::Patient, || {
@@ -572,8 +616,8 @@ impl Workspace {
             .insert(id.to_hex(), VisitRef { started_at: now, clinician: self.me.clinician_ref() });
         self.save(&mut tx, &mut record, "start visit").await?;
         tx.put_visit_summary(&visit_summary(&note)?).await?;
-        let conflicts = record.conflicts().len();
-        tx.refresh_patient(&record.value, conflicts).await?;
+        let conflicts = record.conflicts();
+        tx.refresh_patient(&record.value, &conflicts).await?;
         self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("started visit {id}")).await?;
         tx.commit().await?;
         Ok(id)
@@ -584,18 +628,18 @@ impl Workspace {
     }
 
     /// Records a set of vital signs and returns the NEWS2 score on the record's SpO2 scale.
-    /// `scale2` asks for Scale 2: when the record does not have it yet, this clinician sets
-    /// it on the record, so that later readings are scored the same way.
+    /// The scale is the record's, set by a clinician with [`Workspace::set_scale2`]; a
+    /// reading never changes it.
     pub async fn record_observations(
         &self,
         visit: VisitId,
         obs: Observations,
-        scale2: bool,
     ) -> Result<RecordedObservations> {
         obs.validate()?;
         if obs.is_empty() {
             return Err(Error::Invalid("no observations given: record at least one vital sign".into()));
         }
+        self.permit(Action::RecordVisit, None).await?;
         let mut tx = self.store.begin_write().await?;
         let mut note = self.draft_visit(&mut tx, visit).await?;
         if note.value.signature.is_some() {
@@ -607,39 +651,29 @@ impl Workspace {
                 Error::Corrupt("the visit's patient is missing".into())
             })
             .await?;
+        let conflicts = record.conflicts();
+        let scale = crate::view::scoring_scale(&record.value, &conflicts);
         let now = Timestamp::now();
-        let mut scale2_set_on_record = false;
-        if scale2 && !record.value.spo2_scale.scale2 {
-            record.value.spo2_scale = Spo2ScaleSetting {
-                scale2: true,
-                set_by: Some(self.me.clinician_ref()),
-                set_at: Some(now),
-                reason: Some("set while recording observations on SpO2 Scale 2".into()),
-            };
-            self.save(&mut tx, &mut record, "set SpO2 scale 2").await?;
-            scale2_set_on_record = true;
-        }
-        let scale = if record.value.spo2_scale.scale2 { Spo2Scale::Scale2 } else { Spo2Scale::Scale1 };
         let news2 = clinical::news2::score(&obs, scale);
         let set = ObservationSet::from_observations(&obs, scale, self.me.clinician_ref(), now);
         note.value.observations.insert(entry_id(), set);
         self.save(&mut tx, &mut note, "record observations").await?;
         tx.put_visit_summary(&visit_summary(&note.value)?).await?;
-        let conflicts = record.conflicts().len();
-        tx.refresh_patient(&record.value, conflicts).await?;
+        tx.refresh_patient(&record.value, &conflicts).await?;
         self.audit(
             &mut tx,
             AuditAction::Edit,
             Some(patient),
-            format!("recorded observations, NEWS2 {}", news2.total),
+            format!("recorded observations, {}", news2.label()),
         )
         .await?;
         tx.commit().await?;
-        Ok(RecordedObservations { visit_id: visit, news2, scale2_set_on_record })
+        Ok(RecordedObservations { visit_id: visit, news2 })
     }
 
     /// Adds an action (done at the visit, or to do) to an unsigned visit.
     pub async fn add_action(&self, visit: VisitId, text: &str, done: bool) -> Result<String> {
+        self.permit(Action::RecordVisit, None).await?;
         let text = text.trim();
         if text.is_empty() {
             return Err(Error::Invalid("the action is empty".into()));
@@ -663,6 +697,7 @@ impl Workspace {
 
     /// Records a structured wound assessment on an unsigned visit, by this clinician, now.
     pub async fn record_wound(&self, visit: VisitId, wound: NewWound) -> Result<String> {
+        self.permit(Action::RecordVisit, None).await?;
         if wound.site.trim().is_empty() {
             return Err(Error::Invalid("say where the wound is (site)".into()));
         }
@@ -711,6 +746,7 @@ impl Workspace {
 
     /// Adds a paragraph to the visit's narrative note.
     pub async fn add_note(&self, visit: VisitId, text: &str) -> Result<()> {
+        self.permit(Action::RecordVisit, None).await?;
         let text = text.trim();
         if text.is_empty() {
             return Err(Error::Invalid("the note text is empty".into()));
@@ -733,6 +769,7 @@ impl Workspace {
 
     /// Signs the visit with this device's key; the body is read-only from then on.
     pub async fn sign_visit(&self, visit: VisitId) -> Result<Signature> {
+        self.permit(Action::RecordVisit, None).await?;
         let mut tx = self.store.begin_write().await?;
         let mut note = self.draft_visit(&mut tx, visit).await?;
         if note.value.signature.is_some() {
@@ -759,6 +796,7 @@ impl Workspace {
 
     /// Adds an attributed, timed correction to a signed visit; the signed body is untouched.
     pub async fn add_addendum(&self, visit: VisitId, text: &str) -> Result<String> {
+        self.permit(Action::RecordVisit, None).await?;
         let text = text.trim();
         if text.is_empty() {
             return Err(Error::Invalid("the addendum is empty".into()));
@@ -887,7 +925,7 @@ impl Workspace {
             let read = match tx.load_document(&id, DocumentKind::Patient).await {
                 Ok(Some(mut doc)) => documents::read::<PatientRecord, _>(&doc, DocumentKind::Patient)
                     .map(|record| {
-                        let open = crate::conflicts::detect(&mut doc, &record).len();
+                        let open = crate::conflicts::detect(&mut doc, &record);
                         Some((record, open))
                     })
                     .map_err(Error::from),
@@ -896,7 +934,7 @@ impl Workspace {
             };
             match read {
                 Ok(Some((record, open_conflicts))) => {
-                    tx.refresh_patient(&record, open_conflicts).await?;
+                    tx.refresh_patient(&record, &open_conflicts).await?;
                     report.patients += 1;
                 }
                 Ok(None) => {}
@@ -904,6 +942,7 @@ impl Workspace {
             }
         }
         self.reindex_caseload(&mut tx).await?;
+        tx.put_setting(INDEX_VERSION, CURRENT_INDEX_VERSION).await?;
         report.due_tasks = tx.due_tasks("9999-12-31").await?.len();
         self.audit(
             &mut tx,
@@ -1075,13 +1114,14 @@ mod tests {
             address: None,
             alerts: vec![],
             allergies: vec![],
-            cpr: None,
+            cpr: crate::view::Watched::Settled { value: None },
             end_of_life: false,
             latest_news2: None,
             last_visit: None,
             open_tasks: 0,
-            scale2: false,
+            scale2: crate::view::Watched::Settled { value: false },
             open_conflicts: 0,
+            conflicts_about: vec![],
         }
     }
 

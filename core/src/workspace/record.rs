@@ -2,6 +2,7 @@
 //! and ReSPECT, tasks and consent. Each call is one audited transaction on the record.
 
 use super::Workspace;
+use crate::clinical::Action;
 use crate::documents::patient::*;
 use crate::documents::{Role, Timestamp};
 use crate::error::{Error, Result};
@@ -88,10 +89,114 @@ pub struct EndOfLifeUpdate {
     pub hospice: Option<String>,
     pub anticipatory_medicines_location: Option<String>,
     pub respect_review_date: Option<NaiveDate>,
+    pub care_focus: Option<CareFocus>,
+    pub care_focus_reasons: Option<String>,
+    pub involvement: Option<Involvement>,
+    pub involvement_detail: Option<String>,
+    pub legal_proxy: Option<String>,
+    pub advance_decision_location: Option<String>,
+}
+
+/// The patient's details a clinician or administrator keeps up to date; only those given
+/// change. (Name, NHS number and date of birth identify the patient and are not edited here.)
+#[derive(Clone, Debug, Default)]
+pub struct DetailsUpdate {
+    pub preferred_name: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub access_notes: Option<String>,
+    pub gender: Option<Gender>,
+    pub gp_practice: Option<GpPractice>,
+}
+
+impl EndOfLifeUpdate {
+    fn is_empty(&self) -> bool {
+        let Self {
+            on_palliative_register,
+            preferred_place_of_care,
+            preferred_place_of_care_second,
+            preferred_place_of_death,
+            preferred_place_of_death_second,
+            ceiling_of_treatment,
+            summary,
+            personal_preferences,
+            people_to_involve,
+            has_capacity,
+            key_worker,
+            hospice,
+            anticipatory_medicines_location,
+            respect_review_date,
+            care_focus,
+            care_focus_reasons,
+            involvement,
+            involvement_detail,
+            legal_proxy,
+            advance_decision_location,
+        } = self;
+        on_palliative_register.is_none()
+            && preferred_place_of_care.is_none()
+            && preferred_place_of_care_second.is_none()
+            && preferred_place_of_death.is_none()
+            && preferred_place_of_death_second.is_none()
+            && ceiling_of_treatment.is_none()
+            && summary.is_none()
+            && personal_preferences.is_none()
+            && people_to_involve.is_none()
+            && has_capacity.is_none()
+            && key_worker.is_none()
+            && hospice.is_none()
+            && anticipatory_medicines_location.is_none()
+            && respect_review_date.is_none()
+            && care_focus.is_none()
+            && care_focus_reasons.is_none()
+            && involvement.is_none()
+            && involvement_detail.is_none()
+            && legal_proxy.is_none()
+            && advance_decision_location.is_none()
+    }
 }
 
 impl Workspace {
+    /// Address, phone, access notes (key safe, dog), gender and GP practice.
+    pub async fn update_details(&self, patient: PatientId, u: DetailsUpdate) -> Result<()> {
+        self.permit(Action::EditDemographics, Some(patient)).await?;
+        let DetailsUpdate { preferred_name, address, phone, access_notes, gender, gp_practice } = u;
+        if let Some(gp) = &gp_practice {
+            required(&gp.name, "the GP practice's name")?;
+            if let Some(code) = &gp.ods_code
+                && !(code.len() >= 3 && code.len() <= 10 && code.chars().all(|c| c.is_ascii_alphanumeric()))
+            {
+                return Err(Error::Invalid(format!(
+                    "'{code}' is not an ODS code: 3 to 10 letters and digits, e.g. Y12345"
+                )));
+            }
+        }
+        let trimmed = |v: Option<String>| v.map(|t| t.trim().to_owned());
+        self.edit_patient(patient, "update patient details", |record, _, _| {
+            let d = &mut record.demographics;
+            // An empty value clears the item.
+            let set = |slot: &mut Option<String>, v: Option<String>| {
+                if let Some(v) = v {
+                    *slot = Some(v).filter(|v| !v.is_empty());
+                }
+            };
+            set(&mut d.preferred_name, trimmed(preferred_name));
+            set(&mut d.address, trimmed(address));
+            set(&mut d.phone, trimmed(phone));
+            set(&mut d.access_notes, trimmed(access_notes));
+            if let Some(g) = gender {
+                d.gender = Some(g);
+            }
+            if let Some(gp) = gp_practice {
+                record.gp_practice = Some(gp);
+            }
+            Ok(())
+        })
+        .await
+    }
+
     pub async fn add_problem(&self, patient: PatientId, new: NewProblem) -> Result<String> {
+        self.permit(Action::EditCarePlan, Some(patient)).await?;
         let title = required(&new.title, "the problem's title")?;
         let owner_role = new.owner_role.unwrap_or(self.me.role);
         self.edit_patient(patient, "add care plan problem", |record, by, at| {
@@ -138,6 +243,7 @@ impl Workspace {
         problem: &str,
         update: ProblemUpdate,
     ) -> Result<String> {
+        self.permit(Action::EditCarePlan, Some(patient)).await?;
         self.edit_patient(patient, "update care plan problem", |record, _, _| {
             let (id, p) = find_entry(&mut record.care_plan, problem, "care plan problem")?;
             if let Some(t) = update.title {
@@ -158,6 +264,7 @@ impl Workspace {
     }
 
     pub async fn add_medicine(&self, patient: PatientId, new: NewMedicine) -> Result<String> {
+        self.permit(Action::ChangeMedicines, Some(patient)).await?;
         let name = required(&new.name, "the medicine's name")?;
         let dose = required(&new.dose, "the dose")?;
         let frequency = required(&new.frequency, "the frequency")?;
@@ -178,6 +285,7 @@ impl Workspace {
                     changed_by: by.clone(),
                     changed_at: at,
                     change_reason: new.reason,
+                    gp_proposal: None,
                 },
             );
             Ok(id)
@@ -192,6 +300,7 @@ impl Workspace {
         medicine: &str,
         change: MedicineChange,
     ) -> Result<String> {
+        self.permit(Action::ChangeMedicines, Some(patient)).await?;
         let reason = required(&change.reason, "the reason for the change")?;
         self.edit_patient(patient, "change medicine", |record, by, at| {
             let (id, m) = find_entry(&mut record.medicines, medicine, "medicine")?;
@@ -210,12 +319,15 @@ impl Workspace {
             m.changed_by = by.clone();
             m.changed_at = at;
             m.change_reason = Some(reason);
+            // A clinician has now reviewed the dose: any GP proposal is settled by it.
+            m.gp_proposal = None;
             Ok(id)
         })
         .await
     }
 
     pub async fn stop_medicine(&self, patient: PatientId, medicine: &str, reason: &str) -> Result<String> {
+        self.permit(Action::ChangeMedicines, Some(patient)).await?;
         let reason = required(reason, "the reason for stopping")?;
         self.edit_patient(patient, "stop medicine", |record, by, at| {
             let (id, m) = find_entry(&mut record.medicines, medicine, "medicine")?;
@@ -235,6 +347,7 @@ impl Workspace {
         reaction: Option<String>,
         severity: AllergySeverity,
     ) -> Result<String> {
+        self.permit(Action::RecordAllergy, Some(patient)).await?;
         let substance = required(substance, "the substance")?;
         self.edit_patient(patient, "add allergy", |record, by, at| {
             let id = entry_id();
@@ -248,6 +361,7 @@ impl Workspace {
     }
 
     pub async fn add_alert(&self, patient: PatientId, kind: AlertKind, text: &str) -> Result<String> {
+        self.permit(Action::RecordAlert, Some(patient)).await?;
         let text = required(text, "the alert text")?;
         self.edit_patient(patient, "add alert", |record, by, at| {
             let id = entry_id();
@@ -260,6 +374,7 @@ impl Workspace {
     }
 
     pub async fn end_alert(&self, patient: PatientId, alert: &str) -> Result<String> {
+        self.permit(Action::RecordAlert, Some(patient)).await?;
         self.edit_patient(patient, "end alert", |record, _, _| {
             let (id, a) = find_entry(&mut record.alerts, alert, "alert")?;
             a.active = false;
@@ -277,6 +392,7 @@ impl Workspace {
         recommendation: CprRecommendation,
         discussed_with: Option<String>,
     ) -> Result<()> {
+        self.permit(Action::RecordCprDecision, Some(patient)).await?;
         self.edit_patient_doc(patient, "record CPR recommendation", |doc, record, by, at| {
             use automerge::{ObjType, ROOT, ReadDoc, transaction::Transactable};
             let eol = match doc.get(&ROOT, "end_of_life").map_err(crate::documents::DocumentError::from)? {
@@ -291,9 +407,19 @@ impl Workspace {
         .await
     }
 
-    /// Sets the EPaCCS and ReSPECT items given; the others stay as they are.
+    /// Sets the EPaCCS and ReSPECT items given; the others stay as they are. A ceiling of
+    /// treatment is a decision: only a registered clinician sets it, and who and when are
+    /// kept with it.
     pub async fn update_end_of_life(&self, patient: PatientId, u: EndOfLifeUpdate) -> Result<()> {
-        self.edit_patient(patient, "update end of life plan", |record, _, _| {
+        if u.is_empty() {
+            return Err(Error::Invalid("nothing to change in the end of life plan".into()));
+        }
+        if u.ceiling_of_treatment.is_some() {
+            self.permit(Action::SetCeilingOfTreatment, Some(patient)).await?;
+        }
+        self.permit(Action::UpdateEndOfLifePlan, Some(patient)).await?;
+        let ceiling = u.ceiling_of_treatment.map(|c| required(&c, "the ceiling of treatment")).transpose()?;
+        self.edit_patient(patient, "update end of life plan", |record, by, at| {
             let e = &mut record.end_of_life;
             fn set<T>(slot: &mut Option<T>, v: Option<T>) {
                 if v.is_some() {
@@ -303,16 +429,26 @@ impl Workspace {
             if let Some(r) = u.on_palliative_register {
                 e.on_palliative_register = r;
             }
+            if let Some(c) = ceiling {
+                e.ceiling_of_treatment = Some(c);
+                e.ceiling_set_by = Some(by.clone());
+                e.ceiling_set_at = Some(at);
+            }
             set(&mut e.preferred_place_of_care, u.preferred_place_of_care);
             set(&mut e.preferred_place_of_care_second, u.preferred_place_of_care_second);
             set(&mut e.preferred_place_of_death, u.preferred_place_of_death);
             set(&mut e.preferred_place_of_death_second, u.preferred_place_of_death_second);
-            set(&mut e.ceiling_of_treatment, u.ceiling_of_treatment);
             set(&mut e.summary, u.summary);
             set(&mut e.personal_preferences, u.personal_preferences);
             set(&mut e.has_capacity, u.has_capacity);
             set(&mut e.key_worker, u.key_worker);
             set(&mut e.hospice, u.hospice);
+            set(&mut e.care_focus, u.care_focus);
+            set(&mut e.care_focus_reasons, u.care_focus_reasons);
+            set(&mut e.involvement, u.involvement);
+            set(&mut e.involvement_detail, u.involvement_detail);
+            set(&mut e.legal_proxy, u.legal_proxy);
+            set(&mut e.advance_decision_location, u.advance_decision_location);
             if let Some(loc) = u.anticipatory_medicines_location {
                 e.anticipatory_medicines_prescribed = true;
                 e.anticipatory_medicines_location = Some(loc);
@@ -326,6 +462,42 @@ impl Workspace {
         .await
     }
 
+    /// Records the actual place and date of death (EPaCCS), by this clinician.
+    pub async fn record_death(
+        &self,
+        patient: PatientId,
+        place: Place,
+        date_of_death: NaiveDate,
+    ) -> Result<()> {
+        self.permit(Action::RecordDeath, Some(patient)).await?;
+        if date_of_death > chrono::Local::now().date_naive() {
+            return Err(Error::Invalid(format!("date of death {date_of_death} is in the future")));
+        }
+        self.edit_patient(patient, "record death", |record, by, _| {
+            let e = &mut record.end_of_life;
+            e.actual_place_of_death = Some(place);
+            e.date_of_death = Some(date(date_of_death));
+            e.death_recorded_by = Some(by.clone());
+            Ok(())
+        })
+        .await
+    }
+
+    /// A note by a carer or family member, in their own words, labelled as theirs.
+    pub async fn add_carer_note(&self, patient: PatientId, text: &str) -> Result<String> {
+        self.permit(Action::AddCarerNote, Some(patient)).await?;
+        let text = required(text, "the note")?;
+        let source = self.me.role.entry_source(EntrySource::Carer);
+        self.edit_patient(patient, "add carer note", |record, by, at| {
+            let id = entry_id();
+            record
+                .carer_notes
+                .insert(id.clone(), CarerNote { text, source, written_by: by.clone(), written_at: at });
+            Ok(id)
+        })
+        .await
+    }
+
     pub async fn add_task(
         &self,
         patient: PatientId,
@@ -334,7 +506,10 @@ impl Workspace {
         due: Option<NaiveDate>,
         source: EntrySource,
     ) -> Result<String> {
+        self.permit(Action::AddTask, Some(patient)).await?;
         let title = required(title, "the task's title")?;
+        // A carer's or family member's task is labelled as theirs, whatever was asked.
+        let source = self.me.role.entry_source(source);
         self.edit_patient(patient, "add task", |record, by, at| {
             let id = entry_id();
             record.tasks.insert(
@@ -360,6 +535,7 @@ impl Workspace {
         task: &str,
         status: TaskStatus,
     ) -> Result<String> {
+        self.permit(Action::UpdateTask, Some(patient)).await?;
         self.edit_patient(patient, "update task", |record, _, _| {
             let (id, t) = find_entry(&mut record.tasks, task, "task")?;
             t.status = status;
@@ -368,17 +544,19 @@ impl Workspace {
         .await
     }
 
-    /// Records consent to share with the team and the national data opt-out.
+    /// Records consent to share with the team and the national data opt-out, as the
+    /// patient gave them.
     pub async fn set_consent(
         &self,
         patient: PatientId,
         share_with_team: bool,
         national_data_opt_out: bool,
     ) -> Result<()> {
+        self.permit(Action::RecordConsent, Some(patient)).await?;
         self.edit_patient(patient, "record consent", |record, by, at: Timestamp| {
             record.consent = Consent {
-                share_with_team,
-                national_data_opt_out,
+                share_with_team: Some(share_with_team),
+                national_data_opt_out: Some(national_data_opt_out),
                 recorded_by: Some(by.clone()),
                 recorded_at: Some(at),
             };

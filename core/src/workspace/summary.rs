@@ -3,8 +3,9 @@
 
 use super::Identity;
 use crate::clinical::news2;
-use crate::documents::patient::{PatientRecord, PlanStatus, TaskStatus};
-use crate::documents::{Timestamp, VisitNote};
+use crate::documents::patient::{Place, PlanStatus, TaskStatus};
+use crate::documents::{ClinicianRef, Timestamp, VisitNote};
+use crate::view::{Watched, WatchedRecord, alternative_text};
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and attribute values.
@@ -39,7 +40,31 @@ section { page-break-inside: avoid; }
 .small { font-size: 9pt; color: #444; }
 "#;
 
-pub fn render(record: &PatientRecord, visits: &[VisitNote], by: &Identity, now: Timestamp) -> String {
+/// "Dr Priya Kellaway (GP, GMC 9900001)".
+fn who(c: &ClinicianRef) -> String {
+    match &c.registration {
+        Some(r) => format!("{} ({}, registration {})", c.name, c.role.label(), r),
+        None => format!("{} ({})", c.name, c.role.label()),
+    }
+}
+
+/// A watched value, or every disputed value with who and when, each on its own line.
+fn watched<T>(w: &Watched<T>, show: impl FnOnce(&T) -> String) -> String {
+    match w {
+        Watched::Settled { value } => esc(&show(value)),
+        Watched::Disputed { values, .. } => {
+            let each: Vec<String> = values.iter().map(|v| esc(&alternative_text(v))).collect();
+            format!("<b>DISPUTED, not decided:</b> {}", each.join("<br>or "))
+        }
+    }
+}
+
+fn place(p: &Option<Place>) -> String {
+    p.map(|p| p.label().to_owned()).unwrap_or("not recorded".into())
+}
+
+pub fn render(w: &WatchedRecord<'_>, visits: &[VisitNote], by: &Identity, now: Timestamp) -> String {
+    let record = w.record();
     let d = &record.demographics;
     let nhs = d
         .nhs_number
@@ -66,31 +91,30 @@ pub fn render(record: &PatientRecord, visits: &[VisitNote], by: &Identity, now: 
         esc(d.address.as_deref().unwrap_or("")),
         esc(&nhs)
     );
-    let cpr = match &record.end_of_life.cpr {
-        Some(c) => format!(
-            "CPR: {} &mdash; {} ({}), {}",
-            esc(&c.recommendation.as_str().replace('-', " ").to_uppercase()),
-            esc(&c.made_by.name),
-            esc(c.made_by.role.as_str()),
+    let cpr = match w.cpr() {
+        Watched::Settled { value: Some(c) } => format!(
+            "CPR: {} &mdash; {}, {}",
+            esc(&c.recommendation.label().to_uppercase()),
+            esc(&who(&c.made_by)),
             esc(&c.made_at.display())
         ),
-        None => "CPR: no recommendation recorded".into(),
+        Watched::Settled { value: None } => "CPR: no decision recorded".into(),
+        Watched::Disputed { values, .. } => {
+            let each: Vec<String> = values.iter().map(|v| esc(&alternative_text(v))).collect();
+            format!(
+                "CPR: DISPUTED &mdash; clinicians disagree and neither is the decision. Follow local policy for a disputed decision.<br>{}",
+                each.join("<br>")
+            )
+        }
     };
-    let allergies: Vec<String> = record
-        .allergies
-        .values()
-        .map(|a| match &a.reaction {
-            Some(r) => format!("{} ({})", esc(&a.substance), esc(r)),
-            None => esc(&a.substance),
-        })
-        .collect();
+    let allergies: Vec<String> = w.allergy_lines().iter().map(|l| esc(l)).collect();
     let _ = write!(
         h,
         "<div class=\"critical\">{cpr}<br>Allergies: {}</div>",
         if allergies.is_empty() { "none recorded".into() } else { allergies.join("; ") }
     );
     for a in record.alerts.values().filter(|a| a.active) {
-        let _ = write!(h, "<div class=\"alert\"><b>{}</b>: {}</div>", esc(a.kind.as_str()), esc(&a.text));
+        let _ = write!(h, "<div class=\"alert\"><b>{}</b>: {}</div>", esc(a.kind.label()), esc(&a.text));
     }
     if let Some(access) = &d.access_notes {
         let _ = write!(h, "<div class=\"alert\"><b>access</b>: {}</div>", esc(access));
@@ -98,9 +122,6 @@ pub fn render(record: &PatientRecord, visits: &[VisitNote], by: &Identity, now: 
 
     let e = &record.end_of_life;
     if record.end_of_life_care() {
-        let place = |p: &Option<crate::documents::patient::Place>| {
-            p.map(|p| p.as_str().replace('-', " ")).unwrap_or("not recorded".into())
-        };
         let _ = write!(h, "<section><h2>End of life and ReSPECT</h2><table>");
         let mut row = |k: &str, v: String| {
             let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), v);
@@ -109,20 +130,62 @@ pub fn render(record: &PatientRecord, visits: &[VisitNote], by: &Identity, now: 
             "Preferred place of care",
             format!(
                 "{} (then {})",
-                esc(&place(&e.preferred_place_of_care)),
-                esc(&place(&e.preferred_place_of_care_second))
+                watched(&w.preferred_place_of_care(), place),
+                watched(&w.preferred_place_of_care_second(), place)
             ),
         );
         row(
             "Preferred place of death",
             format!(
                 "{} (then {})",
-                esc(&place(&e.preferred_place_of_death)),
-                esc(&place(&e.preferred_place_of_death_second))
+                watched(&w.preferred_place_of_death(), place),
+                watched(&w.preferred_place_of_death_second(), place)
             ),
         );
-        if let Some(c) = &e.ceiling_of_treatment {
-            row("Clinical recommendation", esc(c));
+        let ceiling = w.ceiling_of_treatment();
+        if !matches!(ceiling, Watched::Settled { value: None }) {
+            let set_by = match (&e.ceiling_set_by, e.ceiling_set_at, ceiling.is_disputed()) {
+                (Some(b), Some(at), false) => {
+                    format!(" <span class=\"small\">({}, {})</span>", esc(&who(b)), esc(&at.display()))
+                }
+                _ => String::new(),
+            };
+            row(
+                "Ceiling of treatment",
+                format!("{}{set_by}", watched(&ceiling, |c| c.unwrap_or("").to_owned())),
+            );
+        }
+        let focus = w.care_focus();
+        if !matches!(focus, Watched::Settled { value: None }) {
+            let reasons =
+                e.care_focus_reasons.as_deref().map(|r| format!(": {}", esc(r))).unwrap_or_default();
+            row(
+                "Care focus",
+                format!("{}{reasons}", watched(&focus, |f| f.map(|f| f.label()).unwrap_or("").to_owned())),
+            );
+        }
+        let capacity = w.has_capacity();
+        if !matches!(capacity, Watched::Settled { value: None }) {
+            row(
+                "Capacity for these decisions",
+                watched(&capacity, |c| {
+                    if *c == Some(true) { "has capacity".into() } else { "lacks capacity".into() }
+                }),
+            );
+        }
+        if let Some(i) = e.involvement {
+            let detail =
+                e.involvement_detail.as_deref().map(|d| format!(" ({})", esc(d))).unwrap_or_default();
+            row("Involvement in this plan", format!("{}{detail}", esc(i.label())));
+        }
+        if let Some(p) = &e.legal_proxy {
+            row("Legal proxy / welfare attorney", esc(p));
+        }
+        if let Some(l) = &e.advance_decision_location {
+            row("Advance decision to refuse treatment kept", esc(l));
+        }
+        if let Some(r) = &e.respect_review_date {
+            row("ReSPECT review", esc(r));
         }
         if let Some(s) = &e.summary {
             row("Summary", esc(s));
@@ -173,19 +236,27 @@ pub fn render(record: &PatientRecord, visits: &[VisitNote], by: &Identity, now: 
         h.push_str("</table></section>");
     }
 
-    let mut current: Vec<_> = record.medicines.values().filter(|m| m.stop_date.is_none()).collect();
-    current.sort_by(|a, b| (a.anticipatory, &a.name).cmp(&(b.anticipatory, &b.name)));
+    let mut current = w.current_medicines();
+    current.sort_by(|a, b| (a.1.anticipatory, &a.1.name).cmp(&(b.1.anticipatory, &b.1.name)));
     if !current.is_empty() {
         h.push_str("<section><h2>Medicines</h2><table><tr><th>Medicine</th><th>Dose</th><th>Route</th><th>When</th></tr>");
-        for m in current {
+        for (_, m, wm) in current {
             let jic = if m.anticipatory { " <b>(just in case)</b>" } else { "" };
+            let stopped = if wm.stopped.is_disputed() {
+                format!(
+                    "<br>{}",
+                    watched(&wm.stopped, |s| s.map(|d| format!("stopped {d}")).unwrap_or("current".into()))
+                )
+            } else {
+                String::new()
+            };
             let _ = write!(
                 h,
-                "<tr><td>{}{jic}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}{jic}{stopped}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&m.name),
-                esc(&m.dose),
-                esc(m.route.as_str()),
-                esc(&m.frequency)
+                watched(&wm.dose, |d| (*d).to_owned()),
+                watched(&wm.route, |r| r.label().to_owned()),
+                watched(&wm.frequency, |f| (*f).to_owned())
             );
         }
         h.push_str("</table></section>");
@@ -202,7 +273,7 @@ pub fn render(record: &PatientRecord, visits: &[VisitNote], by: &Identity, now: 
             );
         }
         for c in record.contacts.values() {
-            let mut roles = vec![c.relationship.as_str().replace('-', " ")];
+            let mut roles = vec![c.relationship.label().to_owned()];
             if c.next_of_kin {
                 roles.push("next of kin".into());
             }
@@ -239,21 +310,13 @@ pub fn render(record: &PatientRecord, visits: &[VisitNote], by: &Identity, now: 
             let news2 = v
                 .observation_sets()
                 .last()
-                .map(|s| {
-                    let score = news2::score(&s.observations(), s.scale());
-                    if score.partial {
-                        format!("at least {} (partial)", score.total)
-                    } else {
-                        format!("{} ({})", score.total, score.band)
-                    }
-                })
+                .map(|s| news2::score(&s.observations(), s.scale()).label())
                 .unwrap_or_else(|| "-".into());
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&v.started_at.display()),
-                esc(&v.clinician.name),
-                esc(v.clinician.role.as_str()),
+                esc(&who(&v.clinician)),
                 esc(&news2),
                 esc(v.narrative.as_str())
             );
@@ -264,7 +327,7 @@ pub fn render(record: &PatientRecord, visits: &[VisitNote], by: &Identity, now: 
         h,
         "<p class=\"small\">Printed from Hedgerow by {} ({}) on {}. The shared electronic record is the current version; this copy may be out of date.</p></body></html>",
         esc(&by.name),
-        esc(by.role.as_str()),
+        esc(by.role.label()),
         esc(&now.display())
     );
     h

@@ -1,0 +1,59 @@
+//! What every shell shows, decided once: watched fields as settled or disputed, the scale
+//! NEWS2 is scored on, and the ReSPECT reminder beside urgent escalation advice.
+
+mod watched;
+
+pub use watched::{
+    Watched, WatchedAllergy, WatchedMedicine, WatchedRecord, alternative_text, alternatives_text, cpr_banner,
+};
+
+use crate::clinical::{News2Score, Response, Spo2Scale};
+use crate::conflicts::Conflict;
+use crate::documents::PatientRecord;
+
+/// The scale a new reading is scored on. Scale 2 is for confirmed hypercapnic respiratory
+/// failure; while clinicians disagree about it, it is not confirmed, so Scale 1 (the RCP
+/// default) applies until one of them resolves the conflict.
+pub fn scoring_scale(record: &PatientRecord, conflicts: &[Conflict]) -> Spo2Scale {
+    match WatchedRecord::new(record, conflicts).scale2().settled() {
+        Some(true) => Spo2Scale::Scale2,
+        _ => Spo2Scale::Scale1,
+    }
+}
+
+/// Beside urgent or emergency advice: the patient's ReSPECT plan, which escalation follows,
+/// or, while any of it is disputed, every recommendation and what to do about that.
+pub fn respect_reminder(record: &WatchedRecord<'_>, score: &News2Score) -> Option<String> {
+    if !matches!(
+        score.response,
+        Response::EmergencyResponse | Response::UrgentReview | Response::UrgentClinicianReview
+    ) {
+        return None;
+    }
+    let cpr = record.cpr_recommendation();
+    let ceiling = record.ceiling_of_treatment();
+    let mut parts = Vec::new();
+    match &cpr {
+        Watched::Settled { value: Some(c) } => parts.push(format!("CPR: {}", c.label())),
+        Watched::Settled { value: None } => {}
+        Watched::Disputed { values, .. } => parts.push(format!("CPR: {}", alternatives_text(values))),
+    }
+    match &ceiling {
+        Watched::Settled { value: Some(c) } => parts.push(format!("ceiling of treatment: {c}")),
+        Watched::Settled { value: None } => {}
+        Watched::Disputed { values, .. } => {
+            parts.push(format!("ceiling of treatment: {}", alternatives_text(values)))
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(if cpr.is_disputed() || ceiling.is_disputed() {
+        format!(
+            "This patient's ReSPECT plan is DISPUTED ({}). Clinicians disagree and neither is the decision: follow local policy for a disputed decision, escalate now, and have a clinician resolve the conflict on the record.",
+            parts.join("; ")
+        )
+    } else {
+        format!("This patient has a ReSPECT plan ({}). Escalate in line with it.", parts.join("; "))
+    })
+}

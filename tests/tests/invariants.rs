@@ -1,0 +1,44 @@
+//! ARCHITECTURE.md's invariants that a search of the sources can check.
+
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    hedgerow_tests::files_below(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect()
+}
+
+/// Shells never read a watched field from the record directly, where Automerge's winner
+/// would pass for the decision, and never colour an incomplete NEWS2 by its band: both go
+/// through the core's view (`view::WatchedRecord`, `complete_band`).
+#[test]
+fn shells_read_watched_fields_and_news2_bands_only_through_the_core_view() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let forbidden = [
+        "end_of_life.cpr",
+        "spo2_scale.scale2",
+        "ceiling_of_treatment.clone",
+        "e.preferred_place_of",
+        "e.has_capacity",
+        "consent.share_with_team",
+        "band_colour(n.band)",
+        "band_colour(score.band)",
+        // Air or oxygen is a choice, never a default.
+        "on_oxygen: Some(",
+    ];
+    let mut hits = Vec::new();
+    for shell in ["app-desktop/src", "bindings-mobile/src"] {
+        for file in sources(&root.join(shell)) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                for f in forbidden {
+                    if line.contains(f) {
+                        hits.push(format!("{}:{}: {f}", file.strip_prefix(root).unwrap().display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(hits.is_empty(), "read these through hedgerow_core::view instead:\n{}", hits.join("\n"));
+}

@@ -588,12 +588,17 @@ pub enum ConflictsCommand {
 pub enum ImportCommand {
     /// Seed or update demographics, allergies and medicines from a GP system's FHIR Bundle.
     Fhir { file: PathBuf },
-    /// Merge an Automerge document from another device into this one.
+    /// Merge another device's copy of a record (as `export document` writes it). Its
+    /// changes must be signed by devices of your team.
     Document {
         file: PathBuf,
         /// Put the patient on this team's caseload.
         #[arg(long)]
         add_to_caseload: bool,
+        /// Take in a copy no device of your team signed, giving why: it is held on this
+        /// device for review, never synced, and the import is flagged.
+        #[arg(long, value_name = "REASON")]
+        unauthenticated: Option<String>,
     },
 }
 

@@ -365,8 +365,10 @@ pub async fn history(dir: &Path, json: bool, nhs: &str, field: &str) -> Result<(
 }
 
 pub async fn import(dir: &Path, json: bool, cmd: ImportCommand) -> Result<()> {
-    let (file, add_to_caseload) = match cmd {
-        ImportCommand::Document { file, add_to_caseload } => (file, add_to_caseload),
+    let (file, add_to_caseload, unauthenticated) = match cmd {
+        ImportCommand::Document { file, add_to_caseload, unauthenticated } => {
+            (file, add_to_caseload, unauthenticated)
+        }
         ImportCommand::Fhir { file } => {
             let text =
                 std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -399,7 +401,7 @@ pub async fn import(dir: &Path, json: bool, cmd: ImportCommand) -> Result<()> {
     };
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let ws: Workspace = open(dir).await?;
-    let report = ws.merge_document(&bytes, add_to_caseload).await?;
+    let report = ws.merge_document(&bytes, add_to_caseload, unauthenticated.as_deref()).await?;
     ws.close().await;
     if json {
         print_json(&json!({ "merged": report }));
@@ -415,6 +417,11 @@ pub async fn import(dir: &Path, json: bool, cmd: ImportCommand) -> Result<()> {
                 String::new()
             }
         );
+        if report.held_for_review {
+            println!(
+                "Not signed by your team's devices: held on this device for review, never synced (flagged in the audit log)."
+            );
+        }
     }
     Ok(())
 }

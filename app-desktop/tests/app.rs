@@ -182,12 +182,24 @@ fn a_clinician_resolves_a_cpr_conflict_by_choosing() {
         )
         .await
         .unwrap();
-        gp.merge_document(&mine.export_patient_document(patient).await.unwrap(), true).await.unwrap();
+        gp.merge_document(
+            &mine.export_patient_document(patient).await.unwrap(),
+            true,
+            Some(hedgerow_tests::TWO_TEAMS),
+        )
+        .await
+        .unwrap();
         mine.set_cpr(patient, CprRecommendation::AttemptCpr, None).await.unwrap();
         gp.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, Some("patient and son".into()))
             .await
             .unwrap();
-        mine.merge_document(&gp.export_patient_document(patient).await.unwrap(), false).await.unwrap();
+        mine.merge_document(
+            &gp.export_patient_document(patient).await.unwrap(),
+            false,
+            Some(hedgerow_tests::TWO_TEAMS),
+        )
+        .await
+        .unwrap();
         assert_eq!(mine.conflicts(patient).await.unwrap().len(), 1);
         mine.close().await;
     });
@@ -431,7 +443,7 @@ fn break_glass_opens_a_record_off_the_caseload_with_a_reason_and_flags_it() {
         let bytes = other.export_patient_document(edith.id).await.unwrap();
         other.close().await;
         let ws = Workspace::open(&dir, PASS).await.unwrap();
-        ws.merge_document(&bytes, false).await.unwrap();
+        ws.merge_document(&bytes, false, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
         ws.close().await;
     });
     let mut h = harness(&dir);

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{PASS, fails, hedgerow, json, ok};
+use hedgerow_tests::TWO_TEAMS;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -217,7 +218,10 @@ fn export_document_writes_loadable_automerge_and_is_audited() {
     let out = tmp.path().join("winifred.automerge");
     ok(&dir, &["export", "document", "--patient", "9434765919", "--out", out.to_str().unwrap()]);
     let bytes = std::fs::read(&out).unwrap();
-    let doc = automerge::AutoCommit::load(&bytes).expect("the export is an Automerge document");
+    // The Automerge document travels with the signed heads of its authors.
+    let export = hedgerow_core::workspace::SignedExport::parse(&bytes).unwrap().expect("a signed export");
+    assert!(!export.heads.is_empty(), "the author's head is signed");
+    let doc = automerge::AutoCommit::load(&export.document).expect("the export holds an Automerge document");
     use automerge::ReadDoc;
     let demographics = doc.get(automerge::ROOT, "demographics").unwrap().unwrap().1;
     let (name, _) = doc.get(&demographics, "name").unwrap().unwrap();
@@ -324,16 +328,17 @@ fn two_devices_disagree_on_a_dose_and_a_clinician_resolves_it() {
     );
     let file = |name: &str| tmp.path().join(name).to_str().unwrap().to_owned();
     ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file("a1")]);
-    let r = json(&b, &["import", "document", &file("a1"), "--add-to-caseload"]);
+    let r =
+        json(&b, &["import", "document", &file("a1"), "--add-to-caseload", "--unauthenticated", TWO_TEAMS]);
     assert_eq!(r["merged"]["new"], true);
 
     ok(&a, &["meds", "change", "9434765919", &med[..6], "--dose", "80 mg", "--reason", "more oedema"]);
     ok(&b, &["meds", "change", "9434765919", &med[..6], "--dose", "20 mg", "--reason", "low blood pressure"]);
     ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file("a2")]);
     ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b2")]);
-    let r = json(&a, &["import", "document", &file("b2")]);
+    let r = json(&a, &["import", "document", &file("b2"), "--unauthenticated", TWO_TEAMS]);
     assert_eq!(r["merged"]["open_conflicts"], 2, "the dose and the reason for it");
-    ok(&b, &["import", "document", &file("a2")]);
+    ok(&b, &["import", "document", &file("a2"), "--unauthenticated", TWO_TEAMS]);
 
     let ca = json(&a, &["conflicts", "9434765919"]);
     let cb = json(&b, &["conflicts", "9434765919"]);
@@ -367,7 +372,7 @@ fn two_devices_disagree_on_a_dose_and_a_clinician_resolves_it() {
     assert_eq!(reason, format!("medicines/{med}/change_reason"));
     ok(&b, &["conflicts", "9434765919", "resolve", &reason, "--choose", "1", "--reason", "as decided"]);
     ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b3")]);
-    ok(&a, &["import", "document", &file("b3")]);
+    ok(&a, &["import", "document", &file("b3"), "--unauthenticated", TWO_TEAMS]);
     assert_eq!(json(&a, &["conflicts", "9434765919"])["conflicts"].as_array().unwrap().len(), 0);
     let record = json(&a, &["patient", "show", "9434765919"]);
     assert_eq!(record["patient"]["record"]["medicines"][&med]["dose"], "20 mg");
@@ -453,7 +458,10 @@ fn a_record_off_the_caseload_opens_only_by_break_glass() {
     ok(&a, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
     let file = tmp.path().join("doc").to_str().unwrap().to_owned();
     ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file]);
-    ok(&b, &["import", "document", &file]);
+    let err = fails(&b, &["import", "document", &file]);
+    assert!(err.contains("not signed by devices of your team") && err.contains("--unauthenticated"), "{err}");
+    let imported = json(&b, &["import", "document", &file, "--unauthenticated", TWO_TEAMS]);
+    assert_eq!(imported["merged"]["held_for_review"], true);
     let err = fails(&b, &["patient", "show", "9434765919"]);
     assert!(err.contains("break-glass"), "{err}");
     let err = fails(&b, &["patient", "show", "9434765919", "--break-glass", ""]);
@@ -498,10 +506,10 @@ fn medicines_changed_by_others_since_my_last_visit_are_highlighted() {
     assert!(shown.contains("Allergies: none recorded"), "allergies on every view: {shown}");
     let file = |n: &str| tmp.path().join(n).to_str().unwrap().to_owned();
     ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file("a")]);
-    ok(&b, &["import", "document", &file("a"), "--add-to-caseload"]);
+    ok(&b, &["import", "document", &file("a"), "--add-to-caseload", "--unauthenticated", TWO_TEAMS]);
     ok(&b, &["meds", "change", "9434765919", &med, "--dose", "80 mg", "--reason", "ankle oedema"]);
     ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b")]);
-    ok(&a, &["import", "document", &file("b")]);
+    ok(&a, &["import", "document", &file("b"), "--unauthenticated", TWO_TEAMS]);
     let shown = ok(&a, &["patient", "show", "9434765919"]);
     assert!(
         shown.contains("80 mg") && shown.contains("CHANGED since your last visit by Dr Priya Kellaway"),
@@ -570,11 +578,11 @@ fn a_disputed_cpr_decision_is_disputed_in_every_command_and_export() {
     ok(&a, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
     let file = |n: &str| tmp.path().join(n).to_str().unwrap().to_owned();
     ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file("a1")]);
-    ok(&b, &["import", "document", &file("a1"), "--add-to-caseload"]);
+    ok(&b, &["import", "document", &file("a1"), "--add-to-caseload", "--unauthenticated", TWO_TEAMS]);
     ok(&a, &["eol", "cpr", "9434765919", "--recommendation", "attempt-cpr"]);
     ok(&b, &["eol", "cpr", "9434765919", "--recommendation", "do-not-attempt-cpr"]);
     ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b1")]);
-    ok(&a, &["import", "document", &file("b1")]);
+    ok(&a, &["import", "document", &file("b1"), "--unauthenticated", TWO_TEAMS]);
 
     let show = ok(&a, &["patient", "show", "9434765919"]);
     assert!(show.contains("CPR: DISPUTED — see conflicts"), "{show}");

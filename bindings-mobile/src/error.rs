@@ -52,6 +52,12 @@ pub enum HedgerowError {
     /// Sync with the relay or another device failed; nothing already saved is lost.
     #[error("{detail}")]
     Sync { detail: String },
+    /// Another device or the relay sent something that does not check out; it was refused.
+    #[error("{detail}")]
+    Refused { detail: String },
+    /// A document no device of the team signed: take it in only for review, with a reason.
+    #[error("{detail}")]
+    Unauthenticated { detail: String },
     #[error("{detail}")]
     Internal { detail: String },
 }
@@ -80,6 +86,9 @@ impl From<Error> for HedgerowError {
             }
             Error::Database(_) | Error::Io(_) | Error::Crypto(_) => Self::Storage { detail },
             Error::Sync(_) | Error::Peer(_) => Self::Sync { detail },
+            Error::Protocol(_) => Self::Refused { detail },
+            Error::Unauthenticated(_) => Self::Unauthenticated { detail },
+            Error::Internal(_) => Self::Internal { detail },
         }
     }
 }

@@ -588,8 +588,17 @@ async fn demo_patient(
         note.narrative.update(text);
         note.actions.insert(entry_id(), Action { text: "Next visit as per care plan".into(), done: true });
         note.signature = Some(sign_note(&note, &c.identity, &c.key, Timestamp(started.0 + 40 * 60_000)));
-        insert_document_as(tx, &c.identity, c.actor.clone(), vid.0, DocumentKind::Visit, &note, "demo visit")
-            .await?;
+        insert_document_as(
+            tx,
+            &c.identity,
+            &c.key,
+            c.actor.clone(),
+            vid.0,
+            DocumentKind::Visit,
+            &note,
+            "demo visit",
+        )
+        .await?;
         tx.put_visit_summary(&visit_summary(&note)?).await?;
         record.visits.insert(
             vid.to_hex(),
@@ -601,6 +610,7 @@ async fn demo_patient(
     insert_document_as(
         tx,
         &nurse.identity,
+        &nurse.key,
         nurse.actor.clone(),
         id.0,
         DocumentKind::Patient,

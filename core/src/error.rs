@@ -51,6 +51,15 @@ pub enum Error {
     ImportRefused(String),
     #[error("{0}")]
     Invalid(String),
+    /// Another device, or the relay, sent something that does not check out.
+    #[error("refused what another device or the relay sent: {0}")]
+    Protocol(String),
+    /// A fault in Hedgerow itself, not in what anyone typed or sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// A document from outside the team's signed sync, refused unless taken in for review.
+    #[error("{0}")]
+    Unauthenticated(String),
     #[error(transparent)]
     Sync(Box<crate::sync::transport::TransportError>),
     #[error("direct sync: {0}")]

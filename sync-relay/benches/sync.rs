@@ -11,7 +11,7 @@ use hedgerow_core::ids::PatientId;
 use hedgerow_core::sync::bundle::{BundleBody, seal_bundle};
 use hedgerow_core::sync::client::{ClientSession, SessionPlan, SyncEvent};
 use hedgerow_core::sync::keys::Keyring;
-use hedgerow_core::sync::registry::{SignedStatement, Statement, StatementBody};
+use hedgerow_core::sync::registry::{PositionedStatement, SignedStatement, Statement, StatementBody};
 use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
 use hedgerow_core::sync::transport::{
     self, IrohLink, MemoryLink, RelayAddress, SessionHandler, TransportError,
@@ -378,9 +378,14 @@ async fn relay_load(devices: usize) {
         let team = hedgerow_core::crypto::random_bytes::<16>().unwrap();
         let charter = SignedStatement::sign(
             &key,
-            &Statement { team, issued_at: 0, body: StatementBody::Charter { x25519: key.x25519_public() } },
+            &Statement {
+                team,
+                issued_at: 0,
+                body: StatementBody::Charter { x25519: key.x25519_public(), actor: [1; 16] },
+            },
         );
-        prepared.push((key, team, charter, Keyring::generate().unwrap()));
+        let ring = Keyring::generate(key.public_key()).unwrap();
+        prepared.push((key, team, charter, ring));
     }
     // Enrol every device's team first (not timed).
     let sem = Arc::new(tokio::sync::Semaphore::new(64));
@@ -391,8 +396,15 @@ async fn relay_load(devices: usize) {
         set.spawn(async move {
             let _p = sem.acquire().await.unwrap();
             let me = DeviceKey::from_seed(seed).unwrap();
-            let plan =
-                SessionPlan { team, cursor: 0, registry: vec![], publish: vec![charter], offers: vec![] };
+            let plan = SessionPlan {
+                team,
+                cursor: 0,
+                log_id: None,
+                registry: vec![],
+                anchor: None,
+                publish: vec![charter],
+                offers: vec![],
+            };
             let mut s = ClientSession::new(me, ring, plan).unwrap();
             transport::sync_with_relay(&seed, &addr, &mut s, &mut PushOne(None)).await.unwrap();
         });
@@ -405,10 +417,24 @@ async fn relay_load(devices: usize) {
     for (key, team, charter, ring) in prepared {
         let addr = addr.clone();
         set.spawn(async move {
-            let body = BundleBody { document: [7; 16], kind: "patient".into(), changes: vec![42; 1024] };
-            let entry = seal_bundle(&key, &team, &ring, &body, None).unwrap();
-            let plan =
-                SessionPlan { team, cursor: 0, registry: vec![charter], publish: vec![], offers: vec![] };
+            let body = BundleBody {
+                document: [7; 16],
+                kind: "patient".into(),
+                changes: vec![42; 1024],
+                heads: vec![],
+            };
+            let entry = seal_bundle(&key, &team, &ring, &body, false).unwrap();
+            // The charter as the relay accepted it (at the start of a fresh log's team).
+            let registry = vec![PositionedStatement { statement: charter, position: 0 }];
+            let plan = SessionPlan {
+                team,
+                cursor: 0,
+                log_id: None,
+                registry,
+                anchor: None,
+                publish: vec![],
+                offers: vec![],
+            };
             let seed = *key.seed();
             let mut s = ClientSession::new(key, ring, plan).unwrap();
             let t = Instant::now();

@@ -10,7 +10,7 @@ use hedgerow_core::documents::Role;
 use hedgerow_core::sync::bundle::{BundleBody, BundleError, seal_bundle};
 use hedgerow_core::sync::client::{ClientSession, SessionPlan, SyncError, SyncEvent};
 use hedgerow_core::sync::keys::Keyring;
-use hedgerow_core::sync::registry::{SignedStatement, Statement, StatementBody};
+use hedgerow_core::sync::registry::{PositionedStatement, SignedStatement, Statement, StatementBody};
 use hedgerow_core::sync::relay_store::{RelayStorage, SqliteRelayStorage};
 use hedgerow_core::sync::transport::{self, RelayAddress, SessionHandler, TransportError};
 use hedgerow_core::sync::wire::{self, RELAY_ALPN, Refusal, Reply};
@@ -42,7 +42,15 @@ async fn bare_sync(
     publish: Vec<SignedStatement>,
     keyring: Keyring,
 ) -> Result<(), TransportError> {
-    let plan = SessionPlan { team, cursor: 0, registry: Vec::new(), publish, offers: Vec::new() };
+    let plan = SessionPlan {
+        team,
+        cursor: 0,
+        log_id: None,
+        registry: Vec::new(),
+        anchor: None,
+        publish,
+        offers: Vec::new(),
+    };
     let me = DeviceKey::from_seed(*bare.key.seed()).unwrap();
     let mut session = ClientSession::new(me, keyring, plan).unwrap();
     let seed = *bare.key.seed();
@@ -115,18 +123,20 @@ async fn outsiders_unenrolled_and_revoked_devices_are_refused() {
         &Statement {
             team: other_id,
             issued_at: 0,
-            body: StatementBody::Charter { x25519: outsider.key.x25519_public() },
+            body: StatementBody::Charter { x25519: outsider.key.x25519_public(), actor: [3; 16] },
         },
     );
-    bare_sync(&mut outsider, &addr, other_id, vec![charter], Keyring::generate().unwrap()).await.unwrap();
+    bare_sync(&mut outsider, &addr, other_id, vec![charter], Keyring::generate([9; 32]).unwrap())
+        .await
+        .unwrap();
     // ...and this team's is closed to it, as to a device nobody enrolled.
     assert_eq!(
-        refusal(bare_sync(&mut outsider, &addr, team, vec![], Keyring::generate().unwrap()).await),
+        refusal(bare_sync(&mut outsider, &addr, team, vec![], Keyring::generate([9; 32]).unwrap()).await),
         Refusal::NotEnrolled
     );
     let mut stranger = Bare { key: DeviceKey::generate().unwrap(), push: None };
     assert_eq!(
-        refusal(bare_sync(&mut stranger, &addr, team, vec![], Keyring::generate().unwrap()).await),
+        refusal(bare_sync(&mut stranger, &addr, team, vec![], Keyring::generate([9; 32]).unwrap()).await),
         Refusal::NotEnrolled
     );
     // A stranger cannot make itself a member either.
@@ -135,11 +145,19 @@ async fn outsiders_unenrolled_and_revoked_devices_are_refused() {
         &Statement {
             team,
             issued_at: 0,
-            body: StatementBody::Grant { device: stranger.key.public_key(), x25519: [1; 32], admin: true },
+            body: StatementBody::Grant {
+                device: stranger.key.public_key(),
+                x25519: [1; 32],
+                actor: [4; 16],
+                admin: true,
+            },
         },
     );
     assert_eq!(
-        refusal(bare_sync(&mut stranger, &addr, team, vec![self_grant], Keyring::generate().unwrap()).await),
+        refusal(
+            bare_sync(&mut stranger, &addr, team, vec![self_grant], Keyring::generate([9; 32]).unwrap())
+                .await
+        ),
         Refusal::NotEnrolled
     );
 
@@ -165,17 +183,17 @@ async fn outsiders_unenrolled_and_revoked_devices_are_refused() {
     let storage = SqliteRelayStorage::open(&relay.data).await.unwrap();
     let all = storage.entries_after(team, 0, [0; 32], usize::MAX).await.unwrap().entries;
     let (mut before, mut after) = (0, 0);
-    for (_, e) in all
+    for (seq, e) in all
         .iter()
         .filter(|(_, e)| matches!(e.kind, wire::EntryKind::Changes | wire::EntryKind::Snapshot { .. }))
     {
-        if e.epoch == 0 {
+        if e.key.epoch == 0 {
             before += 1;
-            assert!(gp.ws.open_relay_bundle(e).await.is_ok());
+            assert!(gp.ws.open_relay_bundle(e, *seq).await.is_ok());
         } else {
             after += 1;
-            assert_eq!(gp.ws.open_relay_bundle(e).await, Err(BundleError::MissingKey(e.epoch)));
-            assert!(nurse.ws.open_relay_bundle(e).await.is_ok());
+            assert_eq!(gp.ws.open_relay_bundle(e, *seq).await, Err(BundleError::MissingKey(e.key)));
+            assert!(nurse.ws.open_relay_bundle(e, *seq).await.is_ok());
         }
     }
     assert!(before > 0 && after >= 2, "before {before}, after {after}");
@@ -233,8 +251,8 @@ async fn broken_frames_and_forged_bundles_are_refused_and_the_relay_keeps_servin
     let hello = wire::frame(&wire::Request::Hello { version: 99, team: [0; 16] });
     assert_eq!(refusal_in(&raw(&addr, &hello, false).await), Some(Refusal::Version));
     // A message before Hello.
-    let pull = wire::frame(&wire::Request::Pull { after: 0 });
-    assert_eq!(refusal_in(&raw(&addr, &pull, false).await), Some(Refusal::Malformed));
+    let pull = wire::frame(&wire::Request::Pull { after: 0, log_id: None });
+    assert_eq!(refusal_in(&raw(&addr, &pull, false).await), Some(Refusal::OutOfOrder));
 
     // An enrolled device pushing a bundle whose signature does not verify, and one
     // claiming another author.
@@ -242,19 +260,26 @@ async fn broken_frames_and_forged_bundles_are_refused_and_the_relay_keeps_servin
     let mut admin = Bare { key: DeviceKey::generate().unwrap(), push: None };
     let charter = SignedStatement::sign(
         &admin.key,
-        &Statement { team, issued_at: 0, body: StatementBody::Charter { x25519: admin.key.x25519_public() } },
+        &Statement {
+            team,
+            issued_at: 0,
+            body: StatementBody::Charter { x25519: admin.key.x25519_public(), actor: [5; 16] },
+        },
     );
-    let ring = Keyring::generate().unwrap();
+    let ring = Keyring::generate([9; 32]).unwrap();
     bare_sync(&mut admin, &addr, team, vec![charter.clone()], ring.clone()).await.unwrap();
-    let body = BundleBody { document: [1; 16], kind: "patient".into(), changes: vec![1, 2, 3] };
-    let mut forged = seal_bundle(&admin.key, &team, &ring, &body, None).unwrap();
+    let body =
+        BundleBody { document: [1; 16], kind: "patient".into(), changes: vec![1, 2, 3], heads: vec![] };
+    let mut forged = seal_bundle(&admin.key, &team, &ring, &body, false).unwrap();
     forged.signature[0] ^= 1;
     admin.push = Some(vec![forged]);
-    let registry = vec![charter];
-    let plan = |reg: Vec<SignedStatement>| SessionPlan {
+    let registry = vec![PositionedStatement { statement: charter, position: 0 }];
+    let plan = |reg: Vec<PositionedStatement>| SessionPlan {
         team,
         cursor: 0,
+        log_id: None,
         registry: reg,
+        anchor: None,
         publish: vec![],
         offers: vec![],
     };
@@ -270,7 +295,7 @@ async fn broken_frames_and_forged_bundles_are_refused_and_the_relay_keeps_servin
         Refusal::BadSignature
     );
     let other = DeviceKey::generate().unwrap();
-    admin.push = Some(vec![seal_bundle(&other, &team, &ring, &body, None).unwrap()]);
+    admin.push = Some(vec![seal_bundle(&other, &team, &ring, &body, false).unwrap()]);
     let mut s = ClientSession::new(DeviceKey::from_seed(seed).unwrap(), ring.clone(), plan(registry.clone()))
         .unwrap();
     assert_eq!(
@@ -282,8 +307,8 @@ async fn broken_frames_and_forged_bundles_are_refused_and_the_relay_keeps_servin
     let noise: Vec<u8> = (0..wire::MAX_BUNDLE / 32)
         .flat_map(|_| hedgerow_core::crypto::random_bytes::<32>().unwrap())
         .collect();
-    let big = BundleBody { document: [1; 16], kind: "patient".into(), changes: noise };
-    assert!(matches!(seal_bundle(&admin.key, &team, &ring, &big, None), Err(BundleError::TooLarge(_))));
+    let big = BundleBody { document: [1; 16], kind: "patient".into(), changes: noise, heads: vec![] };
+    assert!(matches!(seal_bundle(&admin.key, &team, &ring, &big, false), Err(BundleError::TooLarge(_))));
 
     // Nothing forged was stored, each refusal was logged, and the relay still serves.
     let storage = SqliteRelayStorage::open(&relay.data).await.unwrap();

@@ -62,6 +62,10 @@ pub fn fictional_nhs_number(n: usize) -> String {
         .expect("one of ten consecutive numbers has a valid check digit")
 }
 
+/// Why a test takes in another workspace's copy of a record unsigned: the two devices are
+/// of separate teams (a relay sync between devices of one team is `MemoryTeam`'s).
+pub const TWO_TEAMS: &str = "test: another team's device's copy, compared for review";
+
 /// A CPR decision disputed the way it happens: `gp` takes a copy of `nurse`'s record, each
 /// records a different decision offline, then each merges the other's copy. Returns the
 /// two recommendations (nurse's, GP's).
@@ -71,11 +75,11 @@ pub async fn dispute_cpr(
     patient: hedgerow_core::ids::PatientId,
 ) -> anyhow::Result<()> {
     use hedgerow_core::documents::patient::CprRecommendation;
-    gp.merge_document(&nurse.export_patient_document(patient).await?, true).await?;
+    gp.merge_document(&nurse.export_patient_document(patient).await?, true, Some(TWO_TEAMS)).await?;
     nurse.set_cpr(patient, CprRecommendation::AttemptCpr, Some("patient".into())).await?;
     gp.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, Some("patient and son".into())).await?;
-    nurse.merge_document(&gp.export_patient_document(patient).await?, false).await?;
-    gp.merge_document(&nurse.export_patient_document(patient).await?, false).await?;
+    nurse.merge_document(&gp.export_patient_document(patient).await?, false, Some(TWO_TEAMS)).await?;
+    gp.merge_document(&nurse.export_patient_document(patient).await?, false, Some(TWO_TEAMS)).await?;
     Ok(())
 }
 

@@ -81,7 +81,7 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     let (_b_dir, gp) = device("Dr Priya Kellaway", Role::Gp).await;
     let s = shared_record(&nurse).await;
     let first = nurse.export_patient_document(s.patient).await.unwrap();
-    gp.merge_document(&first, true).await.unwrap();
+    gp.merge_document(&first, true, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
 
     // Offline, at the same time, they disagree.
     nurse
@@ -127,12 +127,12 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     // Third and fourth devices merge the two in opposite orders.
     let (_c_dir, c) = device("Owen Pritchard", Role::HospiceNurse).await;
     let (_d_dir, d) = device("Nell Avery", Role::Paramedic).await;
-    c.merge_document(&from_nurse, true).await.unwrap();
-    c.merge_document(&from_gp, true).await.unwrap();
-    d.merge_document(&from_gp, true).await.unwrap();
-    d.merge_document(&from_nurse, true).await.unwrap();
-    nurse.merge_document(&from_gp, false).await.unwrap();
-    gp.merge_document(&from_nurse, false).await.unwrap();
+    c.merge_document(&from_nurse, true, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
+    c.merge_document(&from_gp, true, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
+    d.merge_document(&from_gp, true, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
+    d.merge_document(&from_nurse, true, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
+    nurse.merge_document(&from_gp, false, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
+    gp.merge_document(&from_nurse, false, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
 
     let expected = vec![
         format!("care_plan/{}/status", s.problem),
@@ -166,8 +166,8 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     assert_eq!(doses, ["20 mg", "80 mg"]);
     // An unrelated edit (an allergy, another field of the conflicted medicine) decides nothing.
     let (_e_dir, e) = device("Mo Hartley", Role::CommunityNurse).await;
-    e.merge_document(&from_nurse, true).await.unwrap();
-    e.merge_document(&from_gp, true).await.unwrap();
+    e.merge_document(&from_nurse, true, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
+    e.merge_document(&from_gp, true, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
     e.add_allergy(
         s.patient,
         "Penicillin",
@@ -224,7 +224,7 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     // After the next sync the others see it resolved, with the same values.
     let after = gp.export_patient_document(s.patient).await.unwrap();
     for ws in [&nurse, &c, &d] {
-        ws.merge_document(&after, false).await.unwrap();
+        ws.merge_document(&after, false, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
         assert!(ws.conflicts(s.patient).await.unwrap().is_empty());
         assert_eq!(ws.open_patient(s.patient).await.unwrap().record, resolved);
         let row = ws.caseload().await.unwrap().into_iter().find(|p| p.id == s.patient).unwrap();
@@ -241,7 +241,13 @@ async fn the_same_value_written_twice_at_once_is_not_a_conflict() {
     let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
     let (_b, gp) = device("Dr Priya Kellaway", Role::Gp).await;
     let s = shared_record(&nurse).await;
-    gp.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), true).await.unwrap();
+    gp.merge_document(
+        &nurse.export_patient_document(s.patient).await.unwrap(),
+        true,
+        Some(hedgerow_tests::TWO_TEAMS),
+    )
+    .await
+    .unwrap();
     for ws in [&nurse, &gp] {
         ws.change_medicine(
             s.patient,
@@ -252,7 +258,14 @@ async fn the_same_value_written_twice_at_once_is_not_a_conflict() {
         .unwrap();
         ws.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap();
     }
-    nurse.merge_document(&gp.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
+    nurse
+        .merge_document(
+            &gp.export_patient_document(s.patient).await.unwrap(),
+            false,
+            Some(hedgerow_tests::TWO_TEAMS),
+        )
+        .await
+        .unwrap();
     assert!(nurse.conflicts(s.patient).await.unwrap().is_empty());
 }
 
@@ -261,7 +274,13 @@ async fn history_shows_who_changed_a_dose_and_when() {
     let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
     let (_b, gp) = device("Dr Priya Kellaway", Role::Gp).await;
     let s = shared_record(&nurse).await;
-    gp.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), true).await.unwrap();
+    gp.merge_document(
+        &nurse.export_patient_document(s.patient).await.unwrap(),
+        true,
+        Some(hedgerow_tests::TWO_TEAMS),
+    )
+    .await
+    .unwrap();
     gp.change_medicine(
         s.patient,
         &s.medicine,
@@ -269,7 +288,14 @@ async fn history_shows_who_changed_a_dose_and_when() {
     )
     .await
     .unwrap();
-    nurse.merge_document(&gp.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
+    nurse
+        .merge_document(
+            &gp.export_patient_document(s.patient).await.unwrap(),
+            false,
+            Some(hedgerow_tests::TWO_TEAMS),
+        )
+        .await
+        .unwrap();
     nurse
         .change_medicine(
             s.patient,
@@ -314,7 +340,14 @@ async fn opening_a_record_off_the_caseload_is_break_glass_with_a_reason_audited_
     let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
     let (_b, other) = device("Sam Ferris", Role::CommunityNurse).await;
     let s = shared_record(&nurse).await;
-    other.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
+    other
+        .merge_document(
+            &nurse.export_patient_document(s.patient).await.unwrap(),
+            false,
+            Some(hedgerow_tests::TWO_TEAMS),
+        )
+        .await
+        .unwrap();
     assert!(matches!(other.open_patient(s.patient).await, Err(Error::BreakGlassRequired)));
     // Nor is it listed, searchable by name, or in the tasks due.
     other
@@ -356,12 +389,16 @@ async fn a_malformed_or_foreign_document_is_refused_and_changes_nothing() {
     let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
     let s = shared_record(&nurse).await;
     let before = nurse.open_patient(s.patient).await.unwrap().record;
-    let err = nurse.merge_document(b"not automerge at all", false).await.unwrap_err();
+    let err = nurse
+        .merge_document(b"not automerge at all", false, Some(hedgerow_tests::TWO_TEAMS))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("not an Automerge document"), "{err}");
     let mut stranger = automerge::AutoCommit::new();
     use automerge::transaction::Transactable;
     stranger.put(automerge::ROOT, "hello", "world").unwrap();
-    let err = nurse.merge_document(&stranger.save(), false).await.unwrap_err();
+    let err =
+        nurse.merge_document(&stranger.save(), false, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap_err();
     assert!(err.to_string().contains("not a Hedgerow document"), "{err}");
     assert_eq!(nurse.open_patient(s.patient).await.unwrap().record, before);
 }
@@ -379,7 +416,13 @@ async fn the_briefing_shows_what_others_changed_since_my_last_visit() {
     // Change times are kept to the second: let the GP's changes come clearly after.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 
-    gp.merge_document(&nurse.export_patient_document(s.patient).await.unwrap(), true).await.unwrap();
+    gp.merge_document(
+        &nurse.export_patient_document(s.patient).await.unwrap(),
+        true,
+        Some(hedgerow_tests::TWO_TEAMS),
+    )
+    .await
+    .unwrap();
     gp.change_medicine(
         s.patient,
         &s.medicine,
@@ -395,13 +438,20 @@ async fn the_briefing_shows_what_others_changed_since_my_last_visit() {
     .await
     .unwrap();
     gp.add_note(theirs, "Breathless on exertion; furosemide increased.").await.unwrap();
-    nurse.merge_document(&gp.export_patient_document(s.patient).await.unwrap(), false).await.unwrap();
+    nurse
+        .merge_document(
+            &gp.export_patient_document(s.patient).await.unwrap(),
+            false,
+            Some(hedgerow_tests::TWO_TEAMS),
+        )
+        .await
+        .unwrap();
     // Visits are separate documents: the GP's visit comes over too.
     let mut rx = gp.store().begin_read().await.unwrap();
     let mut visit_doc =
         rx.load_document(&theirs.0, hedgerow_core::documents::DocumentKind::Visit).await.unwrap().unwrap();
     drop(rx);
-    nurse.merge_document(&visit_doc.save(), false).await.unwrap();
+    nurse.merge_document(&visit_doc.save(), false, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
 
     let b = nurse.briefing(s.patient).await.unwrap();
     assert_eq!(b.medicines_changed.len(), 1);

@@ -164,7 +164,13 @@ async fn a_disputed_dose_is_shown_with_both_values_and_stops_the_export() {
         )
         .await
         .unwrap();
-    gp.merge_document(&nurse.export_patient_document(patient).await.unwrap(), true).await.unwrap();
+    gp.merge_document(
+        &nurse.export_patient_document(patient).await.unwrap(),
+        true,
+        Some(hedgerow_tests::TWO_TEAMS),
+    )
+    .await
+    .unwrap();
     let change = |dose: &str, why: &str| MedicineChange {
         dose: Some(dose.into()),
         reason: why.into(),
@@ -172,7 +178,14 @@ async fn a_disputed_dose_is_shown_with_both_values_and_stops_the_export() {
     };
     nurse.change_medicine(patient, &med, change("20 mg", "dizzy")).await.unwrap();
     gp.change_medicine(patient, &med, change("80 mg", "ankle oedema")).await.unwrap();
-    nurse.merge_document(&gp.export_patient_document(patient).await.unwrap(), false).await.unwrap();
+    nurse
+        .merge_document(
+            &gp.export_patient_document(patient).await.unwrap(),
+            false,
+            Some(hedgerow_tests::TWO_TEAMS),
+        )
+        .await
+        .unwrap();
 
     let view = nurse.open_patient(patient).await.unwrap();
     let w = view.watched();
@@ -192,7 +205,14 @@ async fn consent_medicine_reason_capacity_and_second_place_of_care_are_watched()
     let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
     let (_b, hospice) = device("Owen Pritchard", Role::HospiceNurse).await;
     let patient = winifred(&nurse).await;
-    hospice.merge_document(&nurse.export_patient_document(patient).await.unwrap(), true).await.unwrap();
+    hospice
+        .merge_document(
+            &nurse.export_patient_document(patient).await.unwrap(),
+            true,
+            Some(hedgerow_tests::TWO_TEAMS),
+        )
+        .await
+        .unwrap();
     nurse.set_consent(patient, true, false).await.unwrap();
     hospice.set_consent(patient, false, false).await.unwrap();
     let eol = |capacity, second| EndOfLifeUpdate {
@@ -202,7 +222,14 @@ async fn consent_medicine_reason_capacity_and_second_place_of_care_are_watched()
     };
     nurse.update_end_of_life(patient, eol(true, Place::Hospice)).await.unwrap();
     hospice.update_end_of_life(patient, eol(false, Place::Hospital)).await.unwrap();
-    nurse.merge_document(&hospice.export_patient_document(patient).await.unwrap(), false).await.unwrap();
+    nurse
+        .merge_document(
+            &hospice.export_patient_document(patient).await.unwrap(),
+            false,
+            Some(hedgerow_tests::TWO_TEAMS),
+        )
+        .await
+        .unwrap();
     let labels: Vec<String> = nurse.conflicts(patient).await.unwrap().into_iter().map(|c| c.label).collect();
     for want in [
         "Consent to share",
@@ -344,10 +371,23 @@ async fn a_disputed_scale2_is_not_confirmed_so_readings_score_on_scale1() {
     let (_a, nurse) = device("Ada Quill", Role::DistrictNurse).await;
     let (_b, gp) = device("Dr Tomasz Orrell", Role::Gp).await;
     let patient = winifred(&nurse).await;
-    gp.merge_document(&nurse.export_patient_document(patient).await.unwrap(), true).await.unwrap();
+    gp.merge_document(
+        &nurse.export_patient_document(patient).await.unwrap(),
+        true,
+        Some(hedgerow_tests::TWO_TEAMS),
+    )
+    .await
+    .unwrap();
     gp.set_scale2(patient, true, "COPD with type 2 respiratory failure").await.unwrap();
     nurse.set_scale2(patient, false, "ABG normal at the respiratory clinic").await.unwrap();
-    nurse.merge_document(&gp.export_patient_document(patient).await.unwrap(), false).await.unwrap();
+    nurse
+        .merge_document(
+            &gp.export_patient_document(patient).await.unwrap(),
+            false,
+            Some(hedgerow_tests::TWO_TEAMS),
+        )
+        .await
+        .unwrap();
     let row = nurse.caseload().await.unwrap().into_iter().find(|p| p.id == patient).unwrap();
     assert!(row.scale2.is_disputed(), "{:?}", row.scale2);
     let visit = nurse.start_visit(patient).await.unwrap();

@@ -41,8 +41,9 @@ async fn direct(a: &Workspace, b: &Workspace) {
         a.sync_with_peer_stream(b.device_public_key(), xr, xw),
         b.sync_with_peer_stream(a.device_public_key(), yr, yw)
     );
-    ra.unwrap();
-    rb.unwrap();
+    // Every author is known to both: nothing is left out.
+    assert_eq!(ra.unwrap().left_out, Vec::<String>::new());
+    assert_eq!(rb.unwrap().left_out, Vec::<String>::new());
 }
 
 async fn run(devices: usize, ops: Vec<Op>) {
@@ -248,9 +249,13 @@ async fn two_devices() -> (Vec<tempfile::TempDir>, Workspace, Workspace) {
         clinician("Dr Tomasz Orrell"),
         "laptop",
         &code,
-        &mut MemoryLink::new(relay),
+        &mut MemoryLink::new(relay.clone()),
     )
     .await
     .unwrap();
+    // Each confirms the other's enrolment with the relay, as before any direct sync.
+    for w in [&b, &a] {
+        w.sync_via(&mut MemoryLink::new(relay.clone()), |_| {}).await.unwrap();
+    }
     (dirs, a, b)
 }

@@ -72,7 +72,8 @@ impl Sealer {
         Ok(out)
     }
 
-    pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    /// The plaintext, in a buffer wiped when dropped (as is the working copy).
+    pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         let (&format, rest) = sealed.split_first().ok_or(CryptoError::Tampered)?;
         if format != FORMAT_V1 {
             return Err(CryptoError::UnknownFormat(format));
@@ -82,10 +83,10 @@ impl Sealer {
         }
         let (nonce, body) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Tampered)?;
-        let mut body = body.to_vec();
+        let mut body = Zeroizing::new(body.to_vec());
         let plain =
             self.0.open_in_place(nonce, Aad::from(aad), &mut body).map_err(|_| CryptoError::Tampered)?;
-        Ok(plain.to_vec())
+        Ok(Zeroizing::new(plain.to_vec()))
     }
 }
 
@@ -111,7 +112,7 @@ mod tests {
         let key = DataKey::generate().unwrap();
         let s = key.sealer();
         let sealed = s.seal(b"slot-1", b"Edith Marsh").unwrap();
-        assert_eq!(s.open(b"slot-1", &sealed).unwrap(), b"Edith Marsh");
+        assert_eq!(s.open(b"slot-1", &sealed).unwrap().as_slice(), b"Edith Marsh");
         assert!(!sealed.windows(5).any(|w| w == b"Edith"));
         // Another slot, a flipped bit, a truncation, another key: all refused.
         assert!(matches!(s.open(b"slot-2", &sealed), Err(CryptoError::Tampered)));

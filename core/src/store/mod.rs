@@ -8,6 +8,7 @@
 
 mod audit;
 mod documents;
+mod heads;
 mod index;
 mod settings;
 mod sync;
@@ -201,6 +202,25 @@ pub struct WriteTx<'s> {
 impl WriteTx<'_> {
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a point to roll back to, for one step of many that may fail on its own.
+    pub async fn savepoint(&mut self) -> Result<()> {
+        sqlx::query("SAVEPOINT step").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Keeps what was done since the savepoint.
+    pub async fn release(&mut self) -> Result<()> {
+        sqlx::query("RELEASE step").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Undoes everything since the savepoint, and ends it.
+    pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        sqlx::query("ROLLBACK TO step").execute(&mut *self.tx).await?;
+        sqlx::query("RELEASE step").execute(&mut *self.tx).await?;
         Ok(())
     }
 }

@@ -1,8 +1,10 @@
-//! Sealed named values: this device's identity and private key.
+//! Sealed named values: this device's identity and private key. Read back in buffers wiped
+//! when dropped, as they hold keys.
 
 use super::{ReadTx, WriteTx};
 use crate::error::Result;
 use sqlx::Row;
+use zeroize::Zeroizing;
 
 fn aad(name: &str) -> Vec<u8> {
     [b"hedgerow/setting/".as_slice(), name.as_bytes()].concat()
@@ -21,13 +23,18 @@ impl WriteTx<'_> {
 }
 
 impl WriteTx<'_> {
-    pub async fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
+    pub async fn delete_setting(&mut self, name: &str) -> Result<()> {
+        sqlx::query("DELETE FROM settings WHERE name = ?").bind(name).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    pub async fn setting(&mut self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         read(&mut self.tx, self.store, name).await
     }
 }
 
 impl ReadTx<'_> {
-    pub async fn setting(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
+    pub async fn setting(&mut self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         read(&mut self.tx, self.store, name).await
     }
 }
@@ -36,7 +43,7 @@ async fn read(
     conn: &mut sqlx::SqliteConnection,
     store: &super::Store,
     name: &str,
-) -> Result<Option<Vec<u8>>> {
+) -> Result<Option<Zeroizing<Vec<u8>>>> {
     let row = sqlx::query("SELECT value FROM settings WHERE name = ?")
         .bind(name)
         .fetch_optional(&mut *conn)

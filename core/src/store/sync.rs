@@ -108,6 +108,12 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// Forgets what the relay was known to have of every document.
+    pub async fn forget_pushed(&mut self) -> Result<()> {
+        sqlx::query("DELETE FROM sync_documents").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
     pub async fn add_to_outbox(&mut self, kind: &str, payload: &[u8]) -> Result<()> {
         let sealed = self.store.sealer().seal(&outbox_aad(kind), payload)?;
         sqlx::query("INSERT INTO sync_outbox (kind, payload) VALUES (?, ?)")
@@ -127,7 +133,7 @@ impl WriteTx<'_> {
                 let kind: String = r.try_get("kind")?;
                 let sealed: Vec<u8> = r.try_get("payload")?;
                 let payload = self.store.sealer().open(&outbox_aad(&kind), &sealed)?;
-                Ok(OutboxItem { seq: r.try_get("seq")?, kind, payload })
+                Ok(OutboxItem { seq: r.try_get("seq")?, kind, payload: payload.to_vec() })
             })
             .collect()
     }

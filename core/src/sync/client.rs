@@ -5,16 +5,23 @@
 //! Requests are pipelined: Hello, Publish, offers, GetRegistry and Pull go in one flight,
 //! so a sync where nothing changed is one round trip. Local changes are sealed and pushed
 //! after the pull, with the newest team key and registry the pull brought.
+//!
+//! Received entries are opened lazily, a bounded amount at a time, as the driver asks for
+//! events: however many compressed bundles a batch holds, no more than
+//! [`INFLATE_BUDGET`] bytes of their bodies are in memory at once.
 
 use super::bundle::{BundleBody, BundleError, open_bundle, open_team_key_entry};
-use super::keys::Keyring;
-use super::registry::{Registry, SignedStatement};
+use super::keys::{KeyId, Keyring};
+use super::registry::{PositionedStatement, Registry, SignedStatement};
 use super::wire::{
     BATCH_BYTES, EntryKind, FrameDecoder, LogEntry, PROTOCOL_VERSION, Refusal, Reply, Request, WireError,
     decode, frame,
 };
 use crate::crypto::DeviceKey;
 use std::collections::VecDeque;
+
+/// How many bytes of inflated bundle bodies one batch of events may hold.
+pub const INFLATE_BUDGET: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -28,16 +35,28 @@ pub enum SyncError {
     Registry(String),
 }
 
+/// What a device that has just joined must find at the start of the team's registry: the
+/// charter and the invite its admin issued (from the sealed offer).
+#[derive(Clone, Debug)]
+pub struct Anchor {
+    pub charter: [u8; 32],
+    pub invite: SignedStatement,
+}
+
 /// What a session starts from.
 pub struct SessionPlan {
     pub team: [u8; 16],
-    /// The log position this device has applied up to.
+    /// The log position this device has applied up to, in the log named `log_id`.
     pub cursor: u64,
+    /// The relay log the cursor belongs to; `None` before the first sync.
+    pub log_id: Option<[u8; 16]>,
     /// The registry statements this device already holds and trusts.
-    pub registry: Vec<SignedStatement>,
+    pub registry: Vec<PositionedStatement>,
+    /// Set until the first registry from the relay has been checked against it.
+    pub anchor: Option<Anchor>,
     /// Statements this device made that the relay has not acknowledged.
     pub publish: Vec<SignedStatement>,
-    /// Enrolment offers to leave for invites: (tag, sealed offer).
+    /// Enrolment offers to leave for invites: (invite key, sealed offer).
     pub offers: Vec<([u8; 32], Vec<u8>)>,
 }
 
@@ -50,22 +69,34 @@ pub struct Received {
     pub snapshot: bool,
 }
 
+/// Why the cursor stopped before an entry, so that nothing is skipped for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// This device lacks the team key the entry was sealed with.
+    Key(KeyId),
+    /// The entry's author is not in the registry even after fetching it again.
+    Author([u8; 32]),
+}
+
 #[derive(Debug)]
 pub enum SyncEvent {
     Welcome {
         enrolled: bool,
+        log_id: [u8; 16],
+        /// The relay's log is not the one this device's cursor belongs to: everything is
+        /// pulled and pushed again.
+        new_log: bool,
     },
     Published {
         accepted: u32,
     },
     /// The registry grew; the new statements (already checked) are in it.
     Registry {
-        statements: Vec<SignedStatement>,
+        statements: Vec<PositionedStatement>,
     },
-    /// A new team key for this device.
-    TeamKey {
-        epoch: u32,
-        key: [u8; 32],
+    /// New team keys for this device.
+    TeamKeys {
+        added: Vec<KeyId>,
     },
     /// A batch of bundles to apply; once applied, the device has everything up to `cursor`.
     Received {
@@ -73,16 +104,19 @@ pub enum SyncEvent {
         cursor: u64,
         bytes: usize,
     },
-    /// A bundle was left out: a bad signature or an author the registry does not know.
+    /// An entry was left out: it failed its checks (its author is named, for review).
     Rejected {
         seq: u64,
+        author: [u8; 32],
         reason: BundleError,
     },
-    /// The pull is over. If the device lacked the key for a bundle, the cursor stops before
-    /// it (`waiting_for_key`), so nothing is skipped for good.
+    /// The pull is over. If the cursor stopped before an entry, `waiting` says why.
     PullDone {
         cursor: u64,
-        waiting_for_key: Option<u32>,
+        waiting: Option<Waiting>,
+        /// The relay's log went back below this device's cursor (restored from a backup):
+        /// the device pulled from the start and must push everything again.
+        rewound: bool,
     },
     Pushed {
         entries: usize,
@@ -106,8 +140,20 @@ pub struct ClientSession {
     team: [u8; 16],
     keyring: Keyring,
     registry: Registry,
+    anchor: Option<Anchor>,
+    start_cursor: u64,
+    log_id: Option<[u8; 16]>,
     cursor: u64,
-    waiting_for_key: Option<u32>,
+    waiting: Option<Waiting>,
+    /// Entries received and not yet opened.
+    pending: VecDeque<(u64, LogEntry)>,
+    pending_bytes: usize,
+    /// The pull's end, held until every pending entry has been opened.
+    pull_end: Option<(u64, u64)>,
+    /// An entry by an author unknown to the registry was met: fetch the registry once more.
+    unknown_author: Option<(u64, [u8; 32])>,
+    refreshed: bool,
+    rewound: bool,
     decoder: FrameDecoder,
     transmit: VecDeque<Vec<u8>>,
     expect: VecDeque<Expect>,
@@ -129,8 +175,17 @@ impl ClientSession {
             team: plan.team,
             keyring,
             registry,
+            anchor: plan.anchor,
+            start_cursor: plan.cursor,
+            log_id: plan.log_id,
             cursor: plan.cursor,
-            waiting_for_key: None,
+            waiting: None,
+            pending: VecDeque::new(),
+            pending_bytes: 0,
+            pull_end: None,
+            unknown_author: None,
+            refreshed: false,
+            rewound: false,
             decoder: FrameDecoder::default(),
             transmit: VecDeque::new(),
             expect: VecDeque::new(),
@@ -145,13 +200,17 @@ impl ClientSession {
         if !plan.publish.is_empty() {
             s.send(Request::Publish { statements: plan.publish }, Expect::Published);
         }
-        for (tag, offer) in plan.offers {
-            s.send(Request::PutOffer { tag, offer }, Expect::OfferStored);
+        for (invite, offer) in plan.offers {
+            s.send(Request::PutOffer { invite, offer }, Expect::OfferStored);
         }
-        let known = s.registry.statements().len() as u32;
-        s.send(Request::GetRegistry { known }, Expect::Registry);
-        s.send(Request::Pull { after: plan.cursor }, Expect::Pull);
+        s.request_registry_and_pull();
         Ok(s)
+    }
+
+    fn request_registry_and_pull(&mut self) {
+        let known = self.registry.statements().len() as u32;
+        self.send(Request::GetRegistry { known }, Expect::Registry);
+        self.send(Request::Pull { after: self.cursor, log_id: self.log_id }, Expect::Pull);
     }
 
     fn send(&mut self, request: Request, expect: Expect) {
@@ -178,13 +237,22 @@ impl ClientSession {
         !self.transmit.is_empty()
     }
 
+    /// The next event, opening pending entries (at most [`INFLATE_BUDGET`] of bodies at a
+    /// time) when none is waiting.
     pub fn poll_event(&mut self) -> Option<SyncEvent> {
+        if self.events.is_empty() {
+            if !self.pending.is_empty() {
+                self.open_pending();
+            } else if let Some((cursor, high_water)) = self.pull_end.take() {
+                self.end_pull(cursor, high_water);
+            }
+        }
         self.events.pop_front()
     }
 
     /// Whether every reply has come and the session can close.
     pub fn is_done(&self) -> bool {
-        self.push_decided && self.expect.is_empty() && self.transmit.is_empty()
+        self.push_decided && self.expect.is_empty() && self.transmit.is_empty() && self.pending.is_empty()
     }
 
     /// Once the pull is done: the bundles to push (sealed with [`ClientSession::keyring`]),
@@ -257,40 +325,36 @@ impl ClientSession {
         };
         let unexpected = || SyncError::Protocol(format!("expected {expected:?}"));
         match (expected, reply) {
-            (Expect::Welcome, Reply::Welcome { version, enrolled }) => {
+            (Expect::Welcome, Reply::Welcome { version, enrolled, log_id }) => {
                 if version != PROTOCOL_VERSION {
-                    return Err(SyncError::Protocol(format!("relay answered with version {version}")));
+                    return Err(SyncError::Protocol(format!(
+                        "the relay speaks protocol version {version}, this device {PROTOCOL_VERSION}: update the older of the two"
+                    )));
                 }
-                self.events.push_back(SyncEvent::Welcome { enrolled });
+                let new_log = self.log_id.is_some_and(|mine| mine != log_id) || self.log_id.is_none();
+                if self.log_id != Some(log_id) {
+                    // The pipelined Pull named the old log, so the relay serves it from 0.
+                    self.cursor = 0;
+                    self.log_id = Some(log_id);
+                }
+                self.events.push_back(SyncEvent::Welcome { enrolled, log_id, new_log });
             }
             (Expect::Published, Reply::Published { accepted }) => {
                 self.events.push_back(SyncEvent::Published { accepted });
             }
             (Expect::OfferStored, Reply::OfferStored) => {}
             (Expect::Registry, Reply::Registry { from, statements }) => {
-                if from as usize != self.registry.statements().len() {
-                    return Err(SyncError::Protocol("the registry reply starts at the wrong place".into()));
-                }
-                for s in &statements {
-                    self.registry.apply(s.clone()).map_err(|e| SyncError::Registry(e.to_string()))?;
-                }
-                if !statements.is_empty() {
-                    self.events.push_back(SyncEvent::Registry { statements });
-                }
+                self.take_registry(from, statements)?
             }
             (Expect::Pull, Reply::Entries { entries }) => {
-                self.receive_entries(entries, payload.len());
+                self.pending_bytes += payload.len();
+                self.pending.extend(entries);
                 return Ok(()); // still expecting more of the pull
             }
-            (Expect::Pull, Reply::PullDone { cursor }) => {
-                if self.waiting_for_key.is_none() {
-                    self.cursor = self.cursor.max(cursor);
-                }
-                self.pull_done = true;
-                self.events.push_back(SyncEvent::PullDone {
-                    cursor: self.cursor,
-                    waiting_for_key: self.waiting_for_key,
-                });
+            (Expect::Pull, Reply::PullDone { cursor, high_water }) => {
+                self.expect.pop_front();
+                self.pull_end = Some((cursor, high_water));
+                return Ok(());
             }
             (Expect::Pushed(n), Reply::Pushed { last, .. }) => {
                 self.events.push_back(SyncEvent::Pushed { entries: n, last });
@@ -304,44 +368,142 @@ impl ClientSession {
         Ok(())
     }
 
-    fn receive_entries(&mut self, entries: Vec<(u64, LogEntry)>, bytes: usize) {
+    fn take_registry(&mut self, from: u32, statements: Vec<PositionedStatement>) -> Result<(), SyncError> {
+        if from as usize != self.registry.statements().len() {
+            return Err(SyncError::Protocol("the registry reply starts at the wrong place".into()));
+        }
+        for s in &statements {
+            self.registry
+                .apply(s.statement.clone(), s.position)
+                .map_err(|e| SyncError::Registry(e.to_string()))?;
+        }
+        if let Some(anchor) = self.anchor.take() {
+            let all = self.registry.statements();
+            let starts_right = all.first().is_some_and(|c| c.statement.digest() == anchor.charter);
+            if !starts_right || !all.iter().any(|s| s.statement == anchor.invite) {
+                return Err(SyncError::Registry(
+                    "the relay's registry is not the team this device was invited to (its charter or the invite is not there): refusing it".into(),
+                ));
+            }
+        }
+        if !statements.is_empty() {
+            self.events.push_back(SyncEvent::Registry { statements });
+        }
+        Ok(())
+    }
+
+    /// Opens pending entries, in order, until the inflate budget is spent or the cursor
+    /// must stop; emits one `Received` for what was opened.
+    fn open_pending(&mut self) {
         let mut bundles = Vec::new();
-        for (seq, entry) in entries {
-            if self.waiting_for_key.is_some() {
-                break;
+        let mut spent: u64 = 0;
+        let bytes = std::mem::take(&mut self.pending_bytes);
+        while spent < INFLATE_BUDGET {
+            let Some((seq, entry)) = self.pending.pop_front() else { break };
+            if self.waiting.is_some() || self.unknown_author.is_some() {
+                continue; // stopped before an earlier entry: the rest comes next time
             }
             if seq <= self.cursor {
                 continue;
             }
             match entry.kind {
                 EntryKind::TeamKey { .. } => {
-                    match open_team_key_entry(&self.me, &self.team, &self.registry, &entry) {
-                        Ok(Some((epoch, key))) => {
-                            self.keyring.insert(epoch, key);
-                            self.events.push_back(SyncEvent::TeamKey { epoch, key });
+                    let opened = open_team_key_entry(&self.me, &self.team, &self.registry, &entry, seq);
+                    match opened.and_then(|keys| match keys {
+                        Some(keys) => self.keyring.merge(keys).map_err(BundleError::from),
+                        None => Ok(Vec::new()),
+                    }) {
+                        Ok(added) if !added.is_empty() => {
+                            self.events.push_back(SyncEvent::TeamKeys { added })
                         }
-                        Ok(None) => {}
-                        Err(reason) => self.events.push_back(SyncEvent::Rejected { seq, reason }),
+                        Ok(_) => {}
+                        Err(BundleError::UnknownAuthor) => {
+                            self.stop_for_unknown_author(seq, entry.author);
+                            continue;
+                        }
+                        Err(reason) => {
+                            self.events.push_back(SyncEvent::Rejected { seq, author: entry.author, reason })
+                        }
                     }
                 }
+                EntryKind::Audit { .. } => {}
                 EntryKind::Changes | EntryKind::Snapshot { .. } => {
-                    match open_bundle(&self.team, &self.keyring, &self.registry, &entry) {
-                        Ok(body) => bundles.push(Received {
-                            seq,
-                            body,
-                            author: entry.author,
-                            snapshot: matches!(entry.kind, EntryKind::Snapshot { .. }),
-                        }),
-                        Err(BundleError::MissingKey(epoch)) => {
-                            self.waiting_for_key = Some(epoch);
+                    let limit = INFLATE_BUDGET - spent;
+                    match open_bundle(&self.team, &self.keyring, &self.registry, &entry, seq, limit) {
+                        Ok(body) => {
+                            spent += body.changes.len() as u64;
+                            bundles.push(Received {
+                                seq,
+                                body,
+                                author: entry.author,
+                                snapshot: matches!(entry.kind, EntryKind::Snapshot { .. }),
+                            });
+                        }
+                        Err(BundleError::MissingKey(key)) => {
+                            self.waiting = Some(Waiting::Key(key));
+                            continue;
+                        }
+                        Err(BundleError::UnknownAuthor) => {
+                            self.stop_for_unknown_author(seq, entry.author);
+                            continue;
+                        }
+                        Err(BundleError::TooLarge(n))
+                            if bundles.is_empty() || n as u64 > super::bundle::MAX_INFLATED =>
+                        {
+                            self.events.push_back(SyncEvent::Rejected {
+                                seq,
+                                author: entry.author,
+                                reason: BundleError::TooLarge(n),
+                            });
+                        }
+                        Err(BundleError::TooLarge(_)) => {
+                            // Over what is left of this batch's budget: it opens in the next.
+                            self.pending.push_front((seq, entry));
                             break;
                         }
-                        Err(reason) => self.events.push_back(SyncEvent::Rejected { seq, reason }),
+                        Err(reason) => {
+                            self.events.push_back(SyncEvent::Rejected { seq, author: entry.author, reason })
+                        }
                     }
                 }
             }
             self.cursor = seq;
         }
         self.events.push_back(SyncEvent::Received { bundles, cursor: self.cursor, bytes });
+    }
+
+    fn stop_for_unknown_author(&mut self, seq: u64, author: [u8; 32]) {
+        if self.refreshed {
+            self.waiting = Some(Waiting::Author(author));
+        } else {
+            self.unknown_author = Some((seq, author));
+        }
+    }
+
+    fn end_pull(&mut self, cursor: u64, high_water: u64) {
+        if high_water < self.start_cursor && !self.rewound && self.start_cursor > 0 {
+            // The log went back (a relay restored from backup): pull it all again.
+            self.rewound = true;
+            self.cursor = 0;
+            self.waiting = None;
+            self.send(Request::Pull { after: 0, log_id: self.log_id }, Expect::Pull);
+            return;
+        }
+        if self.unknown_author.take().is_some() {
+            // An author this device has not heard of yet: fetch the registry once more and
+            // pull again from before the entry, rather than skip it for good.
+            self.refreshed = true;
+            self.request_registry_and_pull();
+            return;
+        }
+        if self.waiting.is_none() {
+            self.cursor = self.cursor.max(cursor.min(high_water));
+        }
+        self.pull_done = true;
+        self.events.push_back(SyncEvent::PullDone {
+            cursor: self.cursor,
+            waiting: self.waiting,
+            rewound: self.rewound,
+        });
     }
 }

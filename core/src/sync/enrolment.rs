@@ -1,12 +1,14 @@
 //! Enrolling a new device through the relay without the relay learning the team key.
 //!
-//! The invite code carries a random secret. From it come a tag (published, signed by the
-//! admin, so the relay can check a claim) and a key that seals the offer: the team's keys
-//! and team document. The relay stores the sealed offer and hands it to the first device
-//! that presents the tag; only a holder of the code can open it.
+//! The invite code carries a random secret. From it come a signing key, whose public half
+//! the admin publishes in the invite, and a key that seals the offer: the team's keys, its
+//! team document, and what the new device must find at the start of the team's registry.
+//! A join counts only with the invite key's signature over the joining device, so only a
+//! holder of the code can claim the invite; the relay hands the sealed offer to that
+//! device alone, and only a holder of the code can open it.
 
 use super::client::SyncError;
-use super::registry::{SignedStatement, Statement, StatementBody};
+use super::registry::{SignedStatement, Statement, StatementBody, join_proof};
 use super::wire::{FrameDecoder, PROTOCOL_VERSION, Reply, Request, decode, frame};
 use crate::crypto::{CryptoError, DeviceKey, Sealer, hkdf32, random_bytes};
 use serde::{Deserialize, Serialize};
@@ -59,9 +61,21 @@ impl InviteCode {
         Ok(Self { team, secret: Zeroizing::new(random_bytes::<32>()?) })
     }
 
-    /// What the relay sees of the invite.
-    pub fn tag(&self) -> [u8; 32] {
-        *hkdf32(self.secret.as_slice(), b"hedgerow invite", b"tag")
+    /// The invite's signing key, from the secret: its public half is published in the
+    /// invite, and it signs the joining device.
+    fn signing_key(&self) -> DeviceKey {
+        let seed = hkdf32(self.secret.as_slice(), b"hedgerow invite", b"signing key");
+        DeviceKey::from_seed(*seed).expect("any 32 bytes are an Ed25519 seed")
+    }
+
+    /// What the relay and the registry see of the invite: its public key.
+    pub fn key(&self) -> [u8; 32] {
+        self.signing_key().public_key()
+    }
+
+    /// The invite key's signature that lets `device` (with these keys) join.
+    pub fn proof(&self, device: &[u8; 32], x25519: &[u8; 32], actor: &[u8; 16]) -> Vec<u8> {
+        self.signing_key().sign(&join_proof(&self.team, device, x25519, actor)).to_vec()
     }
 
     fn sealer(&self) -> Sealer {
@@ -74,7 +88,7 @@ impl InviteCode {
     }
 
     pub fn open_offer(&self, sealed: &[u8]) -> Result<Offer, CryptoError> {
-        let plain = Zeroizing::new(self.sealer().open(&self.team, sealed)?);
+        let plain = self.sealer().open(&self.team, sealed)?;
         postcard::from_bytes(&plain).map_err(|_| CryptoError::Tampered)
     }
 }
@@ -90,6 +104,11 @@ pub struct Offer {
     /// The inviting clinician (`ClinicianRef` as JSON).
     pub invited_by: String,
     pub admin: bool,
+    /// The digest of the team's first registry statement (its charter): a first sync
+    /// whose registry does not start with it is refused, so no relay can pose as the team.
+    pub charter: [u8; 32],
+    /// The invite itself, which the registry must hold too.
+    pub invite: SignedStatement,
 }
 
 /// The new device's side of an enrolment: Hello, then a claim with its signed Join.
@@ -101,13 +120,16 @@ pub struct EnrolSession {
 }
 
 impl EnrolSession {
-    pub fn new(me: &DeviceKey, code: &InviteCode, now: i64) -> Self {
+    /// `actor` is the Automerge actor the new device will write with.
+    pub fn new(me: &DeviceKey, code: &InviteCode, actor: [u8; 16], now: i64) -> Self {
+        let x25519 = me.x25519_public();
+        let proof = code.proof(&me.public_key(), &x25519, &actor);
         let join = SignedStatement::sign(
             me,
             &Statement {
                 team: code.team,
                 issued_at: now,
-                body: StatementBody::Join { tag: code.tag(), x25519: me.x25519_public() },
+                body: StatementBody::Join { invite: code.key(), x25519, actor, proof },
             },
         );
         let transmit = VecDeque::from([
@@ -149,13 +171,20 @@ mod tests {
         assert!(text.starts_with("HR1-"));
         let back: InviteCode = text.parse().unwrap();
         assert_eq!(back, code);
-        assert_eq!(back.tag(), code.tag());
+        assert_eq!(back.key(), code.key());
+        let founder = DeviceKey::generate().unwrap();
+        let invite = SignedStatement::sign(
+            &founder,
+            &Statement { team: [4; 16], issued_at: 0, body: StatementBody::Revoke { device: [0; 32] } },
+        );
         let offer = Offer {
             team: [4; 16],
             keyring: vec![1, 2, 3],
             team_document: vec![],
             invited_by: "{}".into(),
             admin: false,
+            charter: [7; 32],
+            invite,
         };
         let sealed = code.seal_offer(&offer).unwrap();
         assert_eq!(back.open_offer(&sealed).unwrap().keyring, vec![1, 2, 3]);

@@ -5,6 +5,7 @@
 pub mod bundle;
 pub mod client;
 pub mod enrolment;
+pub mod heads;
 pub mod keys;
 pub mod peer;
 pub mod registry;

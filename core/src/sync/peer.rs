@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// The ALPN of direct sync; its last part is the major version.
 pub const PEER_ALPN: &[u8] = b"hedgerow/peer/1";
-pub const PEER_PROTOCOL_VERSION: u16 = 1;
+/// Checked exactly in `Hello`, which keeps its place in every version.
+pub const PEER_PROTOCOL_VERSION: u16 = 2;
 
 /// One document in a summary: its id, its kind, and a digest of its heads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +53,8 @@ pub struct DocumentMessage {
     pub kind: u8,
     /// `automerge::sync::Message::encode`.
     pub message: Vec<u8>,
+    /// The signed actor heads covering the changes the message carries.
+    pub heads: Vec<super::heads::ActorHead>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,7 +197,9 @@ impl PeerSession {
             PeerMessage::Goodbye { reason } => return Err(PeerError::Goodbye(reason)),
             PeerMessage::Hello { version, team } if !self.hello => {
                 if version != PEER_PROTOCOL_VERSION {
-                    return Err(PeerError::Protocol(format!("version {version}")));
+                    return Err(PeerError::Protocol(format!(
+                        "the other device speaks direct-sync version {version}, this one {PEER_PROTOCOL_VERSION}: update the older of the two"
+                    )));
                 }
                 if team != self.team {
                     return Err(PeerError::WrongTeam);

@@ -3,13 +3,16 @@
 //! A frame is a 4-byte big-endian length and that many bytes of payload; the payload is
 //! one message in postcard encoding. Nothing here does IO.
 
-use super::registry::SignedStatement;
+use super::keys::KeyId;
+use super::registry::{PositionedStatement, SignedStatement};
 use serde::{Deserialize, Serialize};
 
-/// The ALPN both ends must offer; its last part is the major protocol version.
+/// The ALPN both ends offer. It names the protocol family and its framing, which every
+/// version keeps, together with `Hello` and `Refused` at their places, so that a device and
+/// a relay of different versions always meet and the mismatch is a clear refusal.
 pub const RELAY_ALPN: &[u8] = b"hedgerow/relay/1";
 /// The protocol version carried in `Hello`; a relay refuses one it does not speak.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 /// The largest frame payload either end accepts.
 pub const MAX_FRAME: usize = 8 * 1024 * 1024;
 /// Senders keep the entries of one message under this, leaving room for the envelope.
@@ -28,30 +31,58 @@ pub enum WireError {
 }
 
 /// What the relay keeps for each uploaded bundle, and all it can see of it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntry {
     /// The device that sealed and signed it (its Ed25519 public key = iroh endpoint id).
     pub author: [u8; 32],
     /// Which team key sealed it.
-    pub epoch: u32,
-    /// An opaque per-document tag (keyed hash of the document id), so that a snapshot can
-    /// replace the bundles before it without the relay learning the document id.
+    pub key: KeyId,
+    /// An opaque tag of the document under that key (a keyed hash of its id), so that a
+    /// snapshot can replace its author's earlier bundles without the relay learning which
+    /// document it is.
     pub doc_tag: [u8; 16],
     pub kind: EntryKind,
     /// `[nonce; 12][ciphertext + tag]`.
     pub sealed: Vec<u8>,
-    /// Ed25519 over the entry's signing bytes (see `bundle::signing_bytes`).
+    /// Ed25519 over the entry's signing bytes (see `bundle::header`).
     pub signature: Vec<u8>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+impl std::fmt::Debug for LogEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogEntry")
+            .field("author", &hex::encode(&self.author[..4]))
+            .field("epoch", &self.key.epoch)
+            .field("kind", &self.kind)
+            .field("sealed_bytes", &self.sealed.len())
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntryKind {
     /// New changes to one document (Automerge `save_after`).
     Changes,
-    /// The whole document, covering every entry of the same tag up to this log position.
-    Snapshot { through: u64 },
-    /// A new team key sealed to one device's X25519 key.
+    /// The author's whole copy of one document. The relay drops the author's own earlier
+    /// Changes and Snapshots of it, under `doc_tag` and under `earlier_tags` (the same
+    /// document's tags under older team keys), and nothing else.
+    Snapshot { earlier_tags: Vec<[u8; 16]> },
+    /// Team keys sealed to one device's X25519 key.
     TeamKey { recipient: [u8; 32] },
+    /// A run of the author's audit entries, `first` being the first one's number.
+    Audit { first: u64, count: u32 },
+}
+
+impl EntryKind {
+    /// What the relay keeps about the kind, in the clear, for pruning and quotas.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EntryKind::Changes => "changes",
+            EntryKind::Snapshot { .. } => "snapshot",
+            EntryKind::TeamKey { .. } => "team-key",
+            EntryKind::Audit { .. } => "audit",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,13 +103,15 @@ pub enum Request {
     GetRegistry {
         known: u32,
     },
-    /// Every entry after `after`, streamed as `Entries` then `PullDone`.
+    /// Every entry after `after`, streamed as `Entries` then `PullDone`. `log_id` names
+    /// the log `after` belongs to; for any other log the relay serves from the start.
     Pull {
         after: u64,
+        log_id: Option<[u8; 16]>,
     },
     /// An admin leaves a sealed enrolment offer for an invite it has published.
     PutOffer {
-        tag: [u8; 32],
+        invite: [u8; 32],
         offer: Vec<u8>,
     },
     /// A new device claims an invite with its signed `Join` statement.
@@ -92,6 +125,10 @@ pub enum Reply {
     Welcome {
         version: u16,
         enrolled: bool,
+        /// A random id of the relay's log, made when its storage was created. A device
+        /// whose cursor belongs to another log (a relay replaced or restored from backup)
+        /// starts again from 0 and pushes everything again.
+        log_id: [u8; 16],
     },
     Published {
         accepted: u32,
@@ -102,13 +139,17 @@ pub enum Reply {
     },
     Registry {
         from: u32,
-        statements: Vec<SignedStatement>,
+        statements: Vec<PositionedStatement>,
     },
     Entries {
         entries: Vec<(u64, LogEntry)>,
     },
     PullDone {
+        /// The highest position scanned.
         cursor: u64,
+        /// The highest position in the log. A device whose cursor is beyond it is looking at
+        /// a log that went back (restored from backup), and starts again.
+        high_water: u64,
     },
     OfferStored,
     Offer {
@@ -132,6 +173,12 @@ pub enum Refusal {
     InviteUnknown,
     TooLarge,
     Unavailable,
+    /// The relay is at its connection limit; try again shortly.
+    Busy,
+    /// The team has used its storage allowance on this relay.
+    Quota,
+    /// A second `Hello`, or a request out of its place.
+    OutOfOrder,
 }
 
 impl std::fmt::Display for Refusal {
@@ -146,6 +193,9 @@ impl std::fmt::Display for Refusal {
             Refusal::InviteUnknown => "invite unknown, used or expired",
             Refusal::TooLarge => "too large",
             Refusal::Unavailable => "relay storage unavailable",
+            Refusal::Busy => "relay busy",
+            Refusal::Quota => "team storage allowance used up",
+            Refusal::OutOfOrder => "request out of order",
         })
     }
 }
@@ -204,7 +254,7 @@ mod tests {
     fn frames_round_trip_across_any_split() {
         let msgs = vec![
             Request::Hello { version: 1, team: [7; 16] },
-            Request::Pull { after: 12345 },
+            Request::Pull { after: 12345, log_id: Some([3; 16]) },
             Request::GetRegistry { known: 3 },
         ];
         let bytes: Vec<u8> = msgs.iter().flat_map(frame).collect();
@@ -229,7 +279,7 @@ mod tests {
         assert_eq!(d.next_frame(), Err(WireError::Oversized(MAX_FRAME + 1)));
 
         let mut d = FrameDecoder::default();
-        let f = frame(&Request::Pull { after: 1 });
+        let f = frame(&Request::Pull { after: 1, log_id: None });
         d.push(&f[..f.len() - 1]);
         assert_eq!(d.next_frame(), Ok(None));
         assert!(matches!(d.finish(), Err(WireError::Truncated(_))));

@@ -28,6 +28,36 @@ pub struct MergeReport {
     pub new_changes: usize,
     /// Open conflicts on the record after the merge (patient records only).
     pub open_conflicts: usize,
+    /// Taken in unsigned: kept on this device for review, never synced.
+    pub held_for_review: bool,
+}
+
+const EXPORT_MAGIC: &[u8] = b"HEDGEROW-SIGNED-DOCUMENT/1\n";
+
+/// A document as `hedgerow export document` writes it: the team it came from, the
+/// Automerge document, and its signed actor heads, so that another device of the team can
+/// check who wrote every change.
+#[derive(Serialize, serde::Deserialize)]
+pub struct SignedExport {
+    pub team: [u8; 16],
+    pub document: Vec<u8>,
+    pub heads: Vec<crate::sync::heads::ActorHead>,
+}
+
+impl SignedExport {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        [EXPORT_MAGIC, &postcard::to_stdvec(self).expect("encoding to a Vec cannot fail")].concat()
+    }
+
+    /// `None` for bytes that are not a signed export (a bare Automerge document).
+    pub fn parse(bytes: &[u8]) -> Result<Option<Self>> {
+        match bytes.strip_prefix(EXPORT_MAGIC) {
+            None => Ok(None),
+            Some(rest) => postcard::from_bytes(rest)
+                .map(Some)
+                .map_err(|e| Error::Invalid(format!("a damaged document export: {e}"))),
+        }
+    }
 }
 
 fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
@@ -81,11 +111,25 @@ impl Workspace {
     }
 
     /// Merges another device's saved copy of a document (as `hedgerow export document`
-    /// writes it). Nothing is kept unless the merged document reads cleanly.
-    pub async fn merge_document(&self, bytes: &[u8], add_to_caseload: bool) -> Result<MergeReport> {
+    /// writes it: the Automerge document with its signed actor heads). Every new change must
+    /// be signed by a device of this team; otherwise nothing is taken in, unless
+    /// `unauthenticated` gives the reason to take it in anyway, in which case the document
+    /// is held on this device for review (never passed on by sync) and the import flagged.
+    /// Nothing is kept unless the merged document reads cleanly.
+    pub async fn merge_document(
+        &self,
+        bytes: &[u8],
+        add_to_caseload: bool,
+        unauthenticated: Option<&str>,
+    ) -> Result<MergeReport> {
         self.permit(crate::clinical::Action::ImportRecord, None).await?;
-        let mut incoming =
-            AutoCommit::load(bytes).map_err(|e| Error::Invalid(format!("not an Automerge document: {e}")))?;
+        let unauthenticated = unauthenticated.map(str::trim).filter(|r| !r.is_empty());
+        let (team, doc_bytes, heads) = match SignedExport::parse(bytes)? {
+            Some(e) => (Some(e.team), e.document, e.heads),
+            None => (None, bytes.to_vec(), Vec::new()),
+        };
+        let mut incoming = AutoCommit::load(&doc_bytes)
+            .map_err(|e| Error::Invalid(format!("not an Automerge document: {e}")))?;
         let kind = root_str(&incoming, "kind")
             .and_then(|k| DocumentKind::parse(&k))
             .ok_or_else(|| Error::Invalid("not a Hedgerow document: it has no known kind".into()))?;
@@ -98,38 +142,102 @@ impl Workspace {
             })?;
 
         let mut tx = self.store.begin_write().await?;
-        let (mut doc, new, new_changes) = match tx.load_document(&id, kind).await? {
-            Some(mut doc) => {
-                let before = doc.get_heads();
-                let known = doc.get_changes(&[]).len();
-                doc.merge(&mut incoming)
-                    .map_err(|e| Error::Invalid(format!("the document does not merge: {e}")))?;
-                let added = doc.get_changes(&[]).len() - known;
-                if added > 0 {
-                    let chunk = doc.save_after(&before);
-                    tx.append_chunk(&id, kind, &chunk, &mut doc).await?;
-                }
-                (doc, false, added)
-            }
-            None => {
-                let n = incoming.get_changes(&[]).len();
-                tx.insert_document(&id, kind, &mut incoming).await?;
-                (incoming, true, n)
+        let existing = tx.load_document(&id, kind).await?;
+        let new = existing.is_none();
+        let mut doc = existing.unwrap_or_default();
+        let before = doc.get_heads();
+        let known = doc.get_changes(&[]).len();
+        doc.merge(&mut incoming).map_err(|e| Error::Invalid(format!("the document does not merge: {e}")))?;
+        let new_changes = doc.get_changes(&[]).len() - known;
+        // Who wrote the new changes: devices of this team, by their signed heads.
+        let mine = self.me.team_id.0;
+        let keys = self.actor_keys(&mut tx).await?;
+        let stored = tx.actor_heads(&id).await?;
+        let checked = if team.is_some_and(|t| t != mine) {
+            Err("it was exported by another team's device".to_owned())
+        } else {
+            crate::authorship::check_new_changes(
+                &mut doc,
+                &before,
+                &heads,
+                &stored,
+                &mine,
+                &id,
+                &|a: &[u8; 16]| keys.get(a).copied(),
+            )
+            .map_err(|e| e.to_string())
+        };
+        let held = match (&checked, unauthenticated) {
+            (Ok(_), _) => None,
+            (Err(why), Some(reason)) => Some(format!("{why}; taken in for review: {reason}")),
+            (Err(why), None) => {
+                return Err(Error::Unauthenticated(format!(
+                    "this document's changes are not signed by devices of your team ({why}): nothing was taken in. To take it in anyway, held on this device for review and never synced, give the reason (`hedgerow import document FILE --unauthenticated \"REASON\"`)"
+                )));
             }
         };
+        if documents::check_header(&doc, kind).is_ok() {
+            super::sync_apply::hydrates(&doc, kind)?;
+        }
+        if new {
+            tx.insert_document(&id, kind, &mut doc).await?;
+        } else if new_changes > 0 {
+            let chunk = doc.save_after(&before);
+            tx.append_chunk(&id, kind, &chunk, &mut doc).await?;
+        }
+        if let Ok(keep) = &checked {
+            for h in keep {
+                tx.put_actor_head(&id, h).await?;
+            }
+        }
+        if let Some(reason) = &held {
+            tx.hold_document(&id, reason).await?;
+        }
         let (patient, open_conflicts, _) = self.refresh_after_merge(&mut tx, id, kind, &mut doc).await?;
         if add_to_caseload && let Some(pid) = patient.filter(|_| kind == DocumentKind::Patient) {
             self.add_to_caseload(&mut tx, &[pid]).await?;
         }
-        self.audit(
-            &mut tx,
-            AuditAction::Import,
-            patient,
-            format!("merged a {kind} document: {new_changes} new changes"),
-        )
-        .await?;
+        let detail = match &held {
+            None => format!("merged a {kind} document: {new_changes} new changes, signed by team devices"),
+            Some(reason) => format!("merged an UNAUTHENTICATED {kind} document, held for review: {reason}"),
+        };
+        self.audit_flagged(&mut tx, AuditAction::Import, patient, detail, held.is_some()).await?;
         tx.commit().await?;
-        Ok(MergeReport { kind, id: hex::encode(id), new, new_changes, open_conflicts })
+        Ok(MergeReport {
+            kind,
+            id: hex::encode(id),
+            new,
+            new_changes,
+            open_conflicts,
+            held_for_review: held.is_some(),
+        })
+    }
+
+    /// Which device key signs for which Automerge actor: the registry's, in a shared team;
+    /// the team document's on a device that shares with no one yet.
+    pub(crate) async fn actor_keys(
+        &self,
+        tx: &mut WriteTx<'_>,
+    ) -> Result<std::collections::HashMap<[u8; 16], [u8; 32]>> {
+        let statements = self.confirmed_registry(tx).await?;
+        let mut out = std::collections::HashMap::new();
+        if !statements.is_empty() {
+            let registry = crate::sync::registry::Registry::replay(self.me.team_id.0, &statements)
+                .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
+            for d in registry.devices() {
+                out.insert(d.actor, d.device);
+            }
+        } else if let Some(team) = tx.read_document::<Team>(&self.me.team_id.0, DocumentKind::Team).await? {
+            for d in team.devices.values() {
+                let actor = hex::decode(&d.actor_id).ok().and_then(|b| <[u8; 16]>::try_from(b).ok());
+                let key = hex::decode(&d.public_key).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
+                if let (Some(a), Some(k)) = (actor, key) {
+                    out.insert(a, k);
+                }
+            }
+        }
+        out.insert(self.actor_bytes(), self.device_key.public_key());
+        Ok(out)
     }
 
     /// Every value a field of the record has had, with who and when. `field` is a path of

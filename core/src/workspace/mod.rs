@@ -16,6 +16,7 @@ mod peer;
 mod record;
 mod summary;
 mod sync;
+mod sync_apply;
 mod sync_history;
 mod team;
 
@@ -27,7 +28,7 @@ pub use team::{DeviceListing, Invitation};
 pub use briefing::{Briefing, RecordAt, RecordChange};
 pub use care_home::{CareHome, care_home_of, care_homes};
 pub use exports::FhirImportReport;
-pub use merge::MergeReport;
+pub use merge::{MergeReport, SignedExport};
 
 pub use record::{
     DetailsUpdate, EndOfLifeUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry,
@@ -282,7 +283,8 @@ impl Workspace {
         let mut rx = store.begin_read().await?;
         let identity = rx.setting(IDENTITY).await?.ok_or_else(|| Error::Incomplete(dir.to_owned()))?;
         let key = rx.setting(DEVICE_KEY).await?.ok_or_else(|| Error::Incomplete(dir.to_owned()))?;
-        let index_current = rx.setting(INDEX_VERSION).await?.as_deref() == Some(CURRENT_INDEX_VERSION);
+        let index_current =
+            rx.setting(INDEX_VERSION).await?.as_deref().map(Vec::as_slice) == Some(CURRENT_INDEX_VERSION);
         drop(rx);
         let me: Identity = serde_json::from_slice(&identity)
             .map_err(|e| Error::Corrupt(format!("the device identity does not parse: {e}")))?;
@@ -298,6 +300,11 @@ impl Workspace {
 
     pub fn identity(&self) -> &Identity {
         &self.me
+    }
+
+    /// The Automerge actor this device writes with, as the registry names it.
+    pub(crate) fn actor_bytes(&self) -> [u8; 16] {
+        self.actor.to_bytes().try_into().unwrap_or([0; 16])
     }
 
     pub fn store(&self) -> &Store {
@@ -336,6 +343,13 @@ impl Workspace {
         if draft.doc.get_heads() != draft.heads {
             let chunk = draft.doc.save_after(&draft.heads);
             tx.append_chunk(&draft.id, draft.kind, &chunk, &mut draft.doc).await?;
+            // Signed as this device's, so that every other device knows who wrote it.
+            let team = self.me.team_id.0;
+            if let Some(head) =
+                crate::authorship::own_head(&mut draft.doc, &draft.heads, &self.device_key, &team, &draft.id)
+            {
+                tx.put_actor_head(&draft.id, &head).await?;
+            }
         }
         Ok(())
     }
@@ -348,7 +362,7 @@ impl Workspace {
         value: &T,
         message: &str,
     ) -> Result<()> {
-        insert_document_as(tx, &self.me, self.actor.clone(), id, kind, value, message).await
+        insert_document_as(tx, &self.me, &self.device_key, self.actor.clone(), id, kind, value, message).await
     }
 
     async fn audit(
@@ -881,16 +895,18 @@ impl Workspace {
 
     // ---- export, audit, maintenance ---------------------------------------------------
 
-    /// The patient record's saved Automerge bytes, unencrypted: audited as an export.
+    /// The patient record, unencrypted, as a signed export (the Automerge document and
+    /// who wrote it) that another device of the team can take in: audited as an export.
     pub async fn export_patient_document(&self, patient: PatientId) -> Result<Vec<u8>> {
         let mut doc = self.load_patient_doc(patient).await?;
-        let bytes = doc.save();
+        let heads = self.store.begin_read().await?.actor_heads(&patient.0).await?;
+        let bytes = merge::SignedExport { team: self.me.team_id.0, document: doc.save(), heads }.to_bytes();
         let mut tx = self.store.begin_write().await?;
         self.audit(
             &mut tx,
             AuditAction::Export,
             Some(patient),
-            "exported the record document (Automerge, unencrypted)".into(),
+            "exported the record document (Automerge, signed, unencrypted)".into(),
         )
         .await?;
         tx.commit().await?;
@@ -1005,9 +1021,12 @@ fn add_member(
     team.devices.insert(me.device_id.to_hex(), device);
 }
 
+/// Stores a new document written by `by` on the device holding `key`, with its signed head.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_document_as<T: Reconcile>(
     tx: &mut WriteTx<'_>,
     by: &Identity,
+    key: &DeviceKey,
     actor: ActorId,
     id: [u8; 16],
     kind: DocumentKind,
@@ -1017,7 +1036,11 @@ pub(crate) async fn insert_document_as<T: Reconcile>(
     let mut doc = AutoCommit::new().with_actor(actor);
     autosurgeon::reconcile(&mut doc, value).map_err(documents::DocumentError::from)?;
     doc.commit_with(commit_options(message, by));
-    tx.insert_document(&id, kind, &mut doc).await
+    tx.insert_document(&id, kind, &mut doc).await?;
+    if let Some(head) = crate::authorship::own_head(&mut doc, &[], key, &by.team_id.0, &id) {
+        tx.put_actor_head(&id, &head).await?;
+    }
+    Ok(())
 }
 
 /// Signs the body of a note as `who` on the device holding `key`.

@@ -30,6 +30,9 @@ pub struct PeerReport {
     pub open_conflicts: usize,
     pub unreadable: Vec<String>,
     pub rounds: u32,
+    /// Documents left out of this sync because a change in them was not signed by a device
+    /// this device knows (a newer colleague's comes at the next relay sync), with why.
+    pub left_out: Vec<String>,
     pub bytes_sent: usize,
     pub bytes_received: usize,
 }
@@ -56,6 +59,11 @@ pub(crate) struct PeerDriver<'w> {
     ws: &'w Workspace,
     peer: [u8; 32],
     docs: BTreeMap<[u8; 16], (DocumentKind, AutoCommit, State, bool)>,
+    /// Each document's signed actor heads, sent with its messages.
+    heads: BTreeMap<[u8; 16], Vec<crate::sync::heads::ActorHead>>,
+    registry: Option<Registry>,
+    /// Documents whose changes were refused this session: no more is exchanged on them.
+    refused: std::collections::BTreeSet<[u8; 16]>,
     pub(crate) report: PeerReport,
 }
 
@@ -79,7 +87,11 @@ impl Workspace {
     pub async fn peer_session(&self) -> Result<PeerSession> {
         let mut tx = self.store.begin_write().await?;
         let mut entries = Vec::new();
+        let held: std::collections::BTreeSet<[u8; 16]> = tx.held_documents().await?.into_iter().collect();
         for d in tx.all_document_heads().await? {
+            if held.contains(&d.id) {
+                continue; // taken in unsigned: stays on this device for review
+            }
             let heads = match d.heads {
                 Some(h) => h,
                 None => {
@@ -104,6 +116,9 @@ impl Workspace {
             ws: self,
             peer,
             docs: BTreeMap::new(),
+            heads: BTreeMap::new(),
+            registry: None,
+            refused: Default::default(),
             report: PeerReport { peer: hex::encode(peer), ..Default::default() },
         }
     }
@@ -120,6 +135,16 @@ impl Workspace {
             Err(e) => format!("direct sync with device {} failed: {e}", &report.peer[..16]),
         };
         self.audit(&mut tx, AuditAction::Sync, None, detail).await?;
+        for why in &report.left_out {
+            self.audit_flagged(
+                &mut tx,
+                AuditAction::Sync,
+                None,
+                format!("refused in a direct sync: {why}"),
+                true,
+            )
+            .await?;
+        }
         let path = super::SyncPath::Device { public_key: report.peer.clone() };
         self.record_sync_attempt(&mut tx, path, outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()))
             .await?;
@@ -133,8 +158,19 @@ impl PeerDriver<'_> {
             PeerEvent::Differing { documents } => {
                 self.report.documents_synced = documents.len();
                 let mut tx = self.ws.store.begin_write().await?;
+                let statements = self.ws.confirmed_registry(&mut tx).await?;
+                self.registry = Some(
+                    Registry::replay(self.ws.me.team_id.0, &statements)
+                        .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?,
+                );
+                let held: std::collections::BTreeSet<[u8; 16]> =
+                    tx.held_documents().await?.into_iter().collect();
                 for (id, code) in documents {
                     let kind = kind_of(code)?;
+                    if held.contains(&id) {
+                        continue;
+                    }
+                    self.heads.insert(id, tx.actor_heads(&id).await?);
                     let doc = tx.load_document(&id, kind).await?;
                     let exists = doc.is_some();
                     let state = match tx.peer_sync_state(&self.peer, &id).await? {
@@ -159,7 +195,7 @@ impl PeerDriver<'_> {
             PeerEvent::Done => {
                 let mut tx = self.ws.store.begin_write().await?;
                 for (id, (_, _, state, exists)) in &self.docs {
-                    if *exists {
+                    if *exists && !self.refused.contains(id) {
                         tx.put_peer_sync_state(&self.peer, id, &state.encode()).await?;
                     }
                 }
@@ -173,8 +209,17 @@ impl PeerDriver<'_> {
     fn generate(&mut self) -> Vec<DocumentMessage> {
         let mut out = Vec::new();
         for (id, (kind, doc, state, _)) in self.docs.iter_mut() {
+            if self.refused.contains(id) {
+                continue;
+            }
             if let Some(m) = doc.sync().generate_sync_message(state) {
-                out.push(DocumentMessage { document: *id, kind: kind_code(*kind), message: m.encode() });
+                let heads = self.heads.get(id).cloned().unwrap_or_default();
+                out.push(DocumentMessage {
+                    document: *id,
+                    kind: kind_code(*kind),
+                    message: m.encode(),
+                    heads,
+                });
             }
         }
         out
@@ -190,18 +235,55 @@ impl PeerDriver<'_> {
             if kind_code(*kind) != m.kind {
                 return Err(Error::Invalid("the other device changed a document's kind".into()));
             }
+            if self.refused.contains(&m.document) {
+                continue;
+            }
             let message = Message::decode(&m.message).map_err(|e| {
                 Error::Invalid(format!("the other device sent a malformed sync message: {e}"))
             })?;
             let before = doc.get_heads();
             doc.sync()
                 .receive_sync_message(state, message)
-                .map_err(|e| Error::Invalid(format!("the other device's changes do not apply: {e}")))?;
+                .map_err(|e| Error::Protocol(format!("the other device's changes do not apply: {e}")))?;
             let after = doc.get_heads();
             if after == before {
                 continue;
             }
             let id = m.document;
+            // Who wrote each new change: its actor's device must have signed for it. If not,
+            // this document is left as it was and out of the rest of this sync.
+            let registry = self.registry.as_ref().ok_or_else(|| Error::Internal("no registry".into()))?;
+            let keys = |a: &[u8; 16]| registry.device_of_actor(a).map(|d| d.device);
+            let stored = self.heads.get(&id).cloned().unwrap_or_default();
+            let team = self.ws.me.team_id.0;
+            let keep = match crate::authorship::check_new_changes(
+                doc, &before, &m.heads, &stored, &team, &id, &keys,
+            ) {
+                Ok(keep) => keep,
+                Err(e) => {
+                    *doc = tx.load_document(&id, *kind).await?.unwrap_or_default();
+                    *state = State::new();
+                    self.refused.insert(id);
+                    let peer = hex::encode(&self.peer[..8]);
+                    tracing::warn!(document = %hex::encode(id), %peer, error = %e, "left a document out of a direct sync");
+                    self.report.left_out.push(format!("{kind} {} from device {peer}: {e}", hex::encode(id)));
+                    continue;
+                }
+            };
+            for head in keep {
+                tx.put_actor_head(&id, &head).await?;
+                let entry = self.heads.entry(id).or_default();
+                entry.retain(|h| h.actor != head.actor);
+                entry.push(head);
+            }
+            if documents::check_header(doc, *kind).is_ok() {
+                super::sync_apply::hydrates(doc, *kind).map_err(|e| {
+                    Error::Protocol(format!(
+                        "from device {}: the document does not read: {e}",
+                        hex::encode(&self.peer[..8])
+                    ))
+                })?;
+            }
             if !*exists {
                 tx.insert_document(&id, *kind, doc).await?;
                 *exists = true;

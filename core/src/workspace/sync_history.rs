@@ -49,7 +49,7 @@ impl Workspace {
         path: SyncPath,
         outcome: std::result::Result<(), String>,
     ) -> Result<()> {
-        let mut all = parse(tx.setting(SYNC_HISTORY).await?);
+        let mut all = parse(tx.setting(SYNC_HISTORY).await?.map(|b| b.to_vec()));
         let now = Timestamp::now();
         let previous = all.iter().position(|h| h.path == path).map(|i| all.remove(i));
         let last_success = match outcome {
@@ -65,7 +65,7 @@ impl Workspace {
     /// Every path this device has synced on, the relay first, with the last attempt and the
     /// last success on each.
     pub async fn sync_history(&self) -> Result<Vec<SyncPathView>> {
-        let all = parse(self.store.begin_read().await?.setting(SYNC_HISTORY).await?);
+        let all = parse(self.store.begin_read().await?.setting(SYNC_HISTORY).await?.map(|b| b.to_vec()));
         let devices = self.devices().await?;
         Ok(all
             .into_iter()

@@ -9,16 +9,21 @@ use crate::documents::{self, ClinicianRef, DocumentKind, Team, Timestamp};
 use crate::error::{Error, Result};
 use crate::ids::TeamId;
 use crate::store::{AuditAction, Store, WriteTx};
+use crate::sync::client::Anchor;
 use crate::sync::enrolment::{EnrolSession, InviteCode, Offer};
 use crate::sync::keys::Keyring;
-use crate::sync::registry::{Registry, SignedStatement, Statement, StatementBody};
+use crate::sync::registry::{PositionedStatement, Registry, SignedStatement, Statement, StatementBody};
 use crate::sync::transport::{IrohLink, Link, RelayAddress};
 use automerge::{ActorId, AutoCommit};
 use serde::Serialize;
 use std::path::Path;
 
-pub(crate) const KEYRING: &str = "team-keyring";
-pub(crate) const REGISTRY: &str = "team-registry";
+// Protocol version 2's settings: a store enrolled under version 1 is not in a team until
+// it is created or joined again (version 1 teams are not carried over).
+pub(crate) const KEYRING: &str = "team-keyring-v2";
+pub(crate) const REGISTRY: &str = "team-registry-v2";
+/// What a newly joined device must find at the start of the relay's registry.
+pub(crate) const ANCHOR: &str = "team-anchor";
 pub(crate) const OUTBOX_STATEMENT: &str = "statement";
 pub(crate) const OUTBOX_OFFER: &str = "offer";
 
@@ -36,6 +41,9 @@ pub struct DeviceListing {
     /// Whether the relay has confirmed this device's enrolment (or revocation).
     pub confirmed_by_relay: bool,
     pub this_device: bool,
+    /// Enrolled in the registry but missing from the team document: no admin seals team
+    /// keys to such a device, and it should be revoked unless someone knows it.
+    pub unknown_to_team: bool,
 }
 
 /// An invite, ready to hand to the new device's user.
@@ -50,7 +58,7 @@ pub(crate) fn statement(key: &DeviceKey, team: TeamId, body: StatementBody) -> S
     SignedStatement::sign(key, &Statement { team: team.0, issued_at: chrono::Utc::now().timestamp(), body })
 }
 
-fn encode_statements(s: &[SignedStatement]) -> Vec<u8> {
+fn encode_statements(s: &[PositionedStatement]) -> Vec<u8> {
     postcard::to_stdvec(s).expect("encoding to a Vec cannot fail")
 }
 
@@ -59,7 +67,7 @@ impl Workspace {
         tx.setting(KEYRING).await?.map(|b| Keyring::from_bytes(&b).map_err(Error::from)).transpose()
     }
 
-    pub(crate) async fn confirmed_registry(&self, tx: &mut WriteTx<'_>) -> Result<Vec<SignedStatement>> {
+    pub(crate) async fn confirmed_registry(&self, tx: &mut WriteTx<'_>) -> Result<Vec<PositionedStatement>> {
         match tx.setting(REGISTRY).await? {
             None => Ok(Vec::new()),
             Some(b) => {
@@ -71,9 +79,20 @@ impl Workspace {
     pub(crate) async fn save_registry(
         &self,
         tx: &mut WriteTx<'_>,
-        statements: &[SignedStatement],
+        statements: &[PositionedStatement],
     ) -> Result<()> {
         tx.put_setting(REGISTRY, &encode_statements(statements)).await
+    }
+
+    pub(crate) async fn anchor(&self, tx: &mut WriteTx<'_>) -> Result<Option<Anchor>> {
+        match tx.setting(ANCHOR).await? {
+            None => Ok(None),
+            Some(b) => {
+                let (charter, invite): ([u8; 32], SignedStatement) =
+                    postcard::from_bytes(&b).map_err(|e| Error::Corrupt(format!("the team anchor: {e}")))?;
+                Ok(Some(Anchor { charter, invite }))
+            }
+        }
     }
 
     /// The registry as this device sees it: what the relay confirmed, then this device's
@@ -83,11 +102,13 @@ impl Workspace {
         let mut r = Registry::replay(self.me.team_id.0, &confirmed)
             .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
         let n = confirmed.len();
+        // Not yet accepted: they count as coming after everything confirmed.
+        let position = r.position();
         for item in tx.outbox().await? {
             if item.kind == OUTBOX_STATEMENT
                 && let Ok(s) = postcard::from_bytes::<SignedStatement>(&item.payload)
             {
-                let _ = r.apply(s);
+                let _ = r.apply(s, position);
             }
         }
         Ok((r, n))
@@ -126,12 +147,12 @@ impl Workspace {
         if self.keyring(&mut tx).await?.is_some() {
             return Err(Error::Invalid("this device already belongs to a shared team".into()));
         }
-        let keyring = Keyring::generate()?;
+        let keyring = Keyring::generate(self.device_key.public_key())?;
         tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
         let charter = statement(
             &self.device_key,
             self.me.team_id,
-            StatementBody::Charter { x25519: self.device_key.x25519_public() },
+            StatementBody::Charter { x25519: self.device_key.x25519_public(), actor: self.actor_bytes() },
         );
         tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&charter).expect("encodes")).await?;
         let mut team: Draft<Team> = self.draft_team(&mut tx).await?;
@@ -160,12 +181,25 @@ impl Workspace {
         let invite = statement(
             &self.device_key,
             self.me.team_id,
-            StatementBody::Invite { tag: code.tag(), expires_at: expires.timestamp(), admin },
+            StatementBody::Invite { key: code.key(), expires_at: expires.timestamp(), admin },
         );
         let mut team_doc = tx
             .load_document(&self.me.team_id.0, DocumentKind::Team)
             .await?
             .ok_or_else(|| Error::Corrupt("the team document is missing".into()))?;
+        // The team's first statement, confirmed or still to be published, pins the team
+        // for the new device.
+        let charter = match self.confirmed_registry(&mut tx).await?.first() {
+            Some(c) => c.statement.digest(),
+            None => tx
+                .outbox()
+                .await?
+                .iter()
+                .filter(|i| i.kind == OUTBOX_STATEMENT)
+                .find_map(|i| postcard::from_bytes::<SignedStatement>(&i.payload).ok())
+                .map(|s| s.digest())
+                .ok_or_else(|| Error::Corrupt("the team has no charter".into()))?,
+        };
         let offer = Offer {
             team: self.me.team_id.0,
             keyring: keyring.to_bytes().to_vec(),
@@ -173,10 +207,12 @@ impl Workspace {
             invited_by: serde_json::to_string(&self.me.clinician_ref())
                 .map_err(|e| Error::Invalid(e.to_string()))?,
             admin,
+            charter,
+            invite: invite.clone(),
         };
         let sealed = code.seal_offer(&offer)?;
         tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&invite).expect("encodes")).await?;
-        let mut item = code.tag().to_vec();
+        let mut item = code.key().to_vec();
         item.extend_from_slice(&sealed);
         tx.add_to_outbox(OUTBOX_OFFER, &item).await?;
         self.audit(&mut tx, AuditAction::Team, None, format!("invited a device (admin: {admin})")).await?;
@@ -217,9 +253,30 @@ impl Workspace {
                     revoked: d.revoked.clone(),
                     confirmed_by_relay: conf.is_some_and(|c| c.active() == d.revoked.is_none()),
                     this_device: *id == self.me.device_id.to_hex(),
+                    unknown_to_team: false,
                 }
             })
             .collect();
+        // Every device the registry enrols, even one the team document does not name.
+        for d in registry.devices() {
+            let key = hex::encode(d.device);
+            if out.iter().any(|l| l.public_key == key) {
+                continue;
+            }
+            out.push(DeviceListing {
+                device_id: format!("unknown-{}", &key[..16]),
+                label: "(not in the team document)".into(),
+                clinician: String::new(),
+                public_key: key,
+                admin: d.admin,
+                enrolled_at: Timestamp(d.enrolled_at * 1000),
+                enrolled_by: None,
+                revoked: None,
+                confirmed_by_relay: confirmed.device(&d.device).is_some(),
+                this_device: false,
+                unknown_to_team: true,
+            });
+        }
         out.sort_by_key(|d| d.enrolled_at.0);
         Ok(out)
     }
@@ -275,7 +332,8 @@ impl Workspace {
         let revoke = statement(&self.device_key, self.me.team_id, StatementBody::Revoke { device: key });
         tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&revoke).expect("encodes")).await?;
         let mut keyring = self.keyring(&mut tx).await?.ok_or_else(|| Error::Invalid("no team key".into()))?;
-        let (epoch, _) = keyring.rotate()?;
+        let epoch =
+            keyring.rotate(self.device_key.public_key()).map_err(|e| Error::Invalid(e.to_string()))?.epoch;
         tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
         self.audit(
             &mut tx,
@@ -323,7 +381,8 @@ impl Workspace {
         }
         let code: InviteCode = code.parse().map_err(Error::Invalid)?;
         let device_key = DeviceKey::generate()?;
-        let mut session = EnrolSession::new(&device_key, &code, chrono::Utc::now().timestamp());
+        let (me, actor_bytes) = super::new_identity(clinician, TeamId(code.team), false)?;
+        let mut session = EnrolSession::new(&device_key, &code, actor_bytes, chrono::Utc::now().timestamp());
         let sealed = link.enrol(&device_key, &mut session).await?;
         let offer = code.open_offer(&sealed).map_err(|_| {
             Error::Invalid(
@@ -337,11 +396,15 @@ impl Workspace {
             .map_err(|e| Error::Invalid(format!("the offer's team document does not load: {e}")))?;
         let mut team: Team = documents::read(&team_doc, DocumentKind::Team)?;
 
+        if offer.team != code.team {
+            return Err(Error::Invalid("the enrolment offer is for another team".into()));
+        }
         let store = Store::create(dir, passphrase, kdf).await?;
-        let (me, actor_bytes) = super::new_identity(clinician, TeamId(offer.team), false)?;
         let label = if label.trim().is_empty() { "device" } else { label.trim() };
         super::add_member(&mut team, &me, &device_key, offer.admin, label, Some(invited_by.clone()));
         team_doc.set_actor(ActorId::from(actor_bytes.as_slice()));
+        // Taken before reconciling: reading heads closes the open change.
+        let before = team_doc.get_heads();
         autosurgeon::reconcile(&mut documents::KeepConflicts(&mut team_doc), &team)
             .map_err(documents::DocumentError::from)?;
         team_doc.commit_with(commit_options("join team", &me));
@@ -351,6 +414,16 @@ impl Workspace {
         ws.save_identity(&mut tx).await?;
         tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
         tx.insert_document(&ws.me.team_id.0, DocumentKind::Team, &mut team_doc).await?;
+        // The team document came sealed with the code: its authors' heads come at the first
+        // sync; this device's own change is signed now.
+        let team_id = ws.me.team_id.0;
+        if let Some(head) =
+            crate::authorship::own_head(&mut team_doc, &before, &ws.device_key, &team_id, &team_id)
+        {
+            tx.put_actor_head(&team_id, &head).await?;
+        }
+        let anchor = postcard::to_stdvec(&(offer.charter, offer.invite.clone())).expect("encodes");
+        tx.put_setting(ANCHOR, &anchor).await?;
         tx.set_caseload(&super::merge::caseload_of(&team)).await?;
         ws.audit(
             &mut tx,
@@ -361,5 +434,26 @@ impl Workspace {
         .await?;
         tx.commit().await?;
         Ok(ws)
+    }
+}
+
+#[cfg(feature = "test-support")]
+impl Workspace {
+    /// This device's team keys, for a test that seals as this device would.
+    pub async fn test_keyring(&self) -> Result<Option<Keyring>> {
+        let mut tx = self.store.begin_write().await?;
+        self.keyring(&mut tx).await
+    }
+
+    /// This device's key, for a test that signs as this device would.
+    pub fn test_device_key(&self) -> DeviceKey {
+        DeviceKey::from_seed(*self.device_key.seed()).expect("a stored seed")
+    }
+
+    /// The registry this device last confirmed.
+    pub async fn test_registry(&self) -> Result<Registry> {
+        let mut tx = self.store.begin_write().await?;
+        let statements = self.confirmed_registry(&mut tx).await?;
+        Registry::replay(self.me.team_id.0, &statements).map_err(|e| Error::Corrupt(e.to_string()))
     }
 }

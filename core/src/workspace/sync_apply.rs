@@ -1,0 +1,299 @@
+//! The store side of a relay sync: applying what arrives (each bundle checked for who
+//! wrote it and that it reads, before anything is kept) and choosing what to push (team
+//! keys for devices that lack them, each changed document's changes, signed heads).
+
+use super::Workspace;
+use crate::authorship::check_new_changes;
+use crate::documents::{self, DocumentKind, PatientRecord, Team, VisitNote};
+use crate::error::{Error, Result};
+use crate::store::WriteTx;
+use crate::sync::bundle::{BundleBody, seal_bundle, team_key_entry};
+use crate::sync::client::{ClientSession, Received};
+use crate::sync::keys::KeyId;
+use crate::sync::registry::Registry;
+use crate::sync::wire::LogEntry;
+use automerge::ChangeHash;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// After this many bundles of one document, the next push is a snapshot, which lets the
+/// relay drop this device's bundles before it.
+const SNAPSHOT_AFTER_BUNDLES: i64 = 32;
+/// Which key each device has been sent and the relay acknowledged (an admin's ledger).
+pub(crate) const KEYS_SENT: &str = "team-keys-sent-v2";
+
+/// What a push will record once the relay acknowledges it.
+#[derive(Default)]
+pub(crate) struct PendingPush {
+    documents: Vec<([u8; 16], Vec<ChangeHash>, bool)>,
+    keys: Vec<([u8; 32], KeyId)>,
+}
+
+pub(crate) struct Applied {
+    pub new: bool,
+    pub open_conflicts: usize,
+    pub patient: Option<crate::ids::PatientId>,
+    pub patient_name: Option<String>,
+    pub unreadable: Option<String>,
+}
+
+impl Workspace {
+    /// Applies one batch of received bundles and moves the cursor, in one transaction. A
+    /// bundle that fails its checks is left out whole (its writes rolled back) and
+    /// reported; its author is named.
+    pub(crate) async fn apply_received(
+        &self,
+        registry: &Registry,
+        bundles: Vec<Received>,
+        log_id: [u8; 16],
+        cursor: u64,
+        report: &mut super::SyncReport,
+        changed: &mut BTreeSet<[u8; 16]>,
+    ) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        for r in bundles {
+            let kind = DocumentKind::parse(&r.body.kind).expect("checked when opened");
+            tx.savepoint().await?;
+            match self.apply_bundle(&mut tx, registry, &r.body, kind).await {
+                Ok(Applied { new, open_conflicts, patient, patient_name, unreadable }) => {
+                    tx.release().await?;
+                    if let Some(why) = unreadable {
+                        report.unreadable.push(format!(
+                            "{} {}: {why}",
+                            r.body.kind,
+                            hex::encode(r.body.document)
+                        ));
+                    }
+                    report.new_documents += usize::from(new);
+                    report.open_conflicts += open_conflicts;
+                    changed.insert(r.body.document);
+                    report.team_changed |= kind == DocumentKind::Team;
+                    if let Some(n) = patient_name
+                        && !report.patients_changed.contains(&n)
+                    {
+                        report.patients_changed.push(n);
+                    }
+                    if let Some(p) = patient
+                        && !report.records_changed.contains(&p)
+                    {
+                        report.records_changed.push(p);
+                    }
+                }
+                Err(e) => {
+                    tx.rollback_to_savepoint().await?;
+                    tracing::warn!(seq = r.seq, error = %e, "a received bundle was left out");
+                    report.rejected.push(format!(
+                        "entry {} by device {}: {e}",
+                        r.seq,
+                        hex::encode(&r.author[..8])
+                    ));
+                }
+            }
+            report.bundles_received += 1;
+        }
+        self.save_cursor(&mut tx, log_id, cursor).await?;
+        tx.commit().await
+    }
+
+    async fn apply_bundle(
+        &self,
+        tx: &mut WriteTx<'_>,
+        registry: &Registry,
+        body: &BundleBody,
+        kind: DocumentKind,
+    ) -> Result<Applied> {
+        let id = body.document;
+        let existing = tx.load_document(&id, kind).await?;
+        let new = existing.is_none();
+        let mut doc = existing.unwrap_or_default();
+        let before = doc.get_heads();
+        doc.load_incremental(&body.changes)
+            .map_err(|e| Error::Protocol(format!("the changes do not load: {e}")))?;
+        if !doc.get_missing_deps(&[]).is_empty() {
+            return Err(Error::Protocol("the changes depend on changes this device has not received".into()));
+        }
+        let after = doc.get_heads();
+        if after == before {
+            return Ok(Applied {
+                new: false,
+                open_conflicts: 0,
+                patient: None,
+                patient_name: None,
+                unreadable: None,
+            });
+        }
+        // Who wrote each new change: its actor's device must have signed for it.
+        let stored = tx.actor_heads(&id).await?;
+        let keys = |a: &[u8; 16]| registry.device_of_actor(a).map(|d| d.device);
+        let team = self.me.team_id.0;
+        let keep = check_new_changes(&mut doc, &before, &body.heads, &stored, &team, &id, &keys)
+            .map_err(|e| Error::Protocol(e.to_string()))?;
+        // Refused whole if it does not read as its kind (a newer schema is kept: a later
+        // version will read it).
+        let unreadable = match documents::check_header(&doc, kind) {
+            Ok(_) => {
+                hydrates(&doc, kind)?;
+                None
+            }
+            Err(e @ documents::DocumentError::NewerSchema { .. }) => Some(e.to_string()),
+            Err(e) => return Err(e.into()),
+        };
+        let pushed = tx.pushed_state(&id).await?;
+        if new {
+            tx.insert_document(&id, kind, &mut doc).await?;
+        } else {
+            let chunk = doc.save_after(&before);
+            tx.append_chunk(&id, kind, &chunk, &mut doc).await?;
+        }
+        for head in &keep {
+            tx.put_actor_head(&id, head).await?;
+        }
+        // The relay has what arrived; if it also had all this device's changes, it now
+        // has the merged heads.
+        match pushed {
+            Some((heads, true)) if heads == before => tx.mark_pushed(&id, &after, 1, false).await?,
+            None if new => tx.mark_pushed(&id, &after, 1, false).await?,
+            _ => {}
+        }
+        if let Some(why) = unreadable {
+            tracing::warn!(document = %hex::encode(id), "kept a document this version cannot read");
+            return Ok(Applied {
+                new,
+                open_conflicts: 0,
+                patient: None,
+                patient_name: None,
+                unreadable: Some(why),
+            });
+        }
+        let (patient, open_conflicts, patient_name) =
+            self.refresh_after_merge(tx, id, kind, &mut doc).await?;
+        Ok(Applied { new, open_conflicts, patient, patient_name, unreadable: None })
+    }
+
+    /// Seals what the relay lacks: team keys for devices that lack them (admins), then
+    /// each changed document's changes, or a snapshot when its bundles pile up. Nothing is
+    /// recorded until the relay acknowledges ([`Workspace::finish_push`]).
+    pub(crate) async fn bundles_to_push(
+        &self,
+        session: &ClientSession,
+    ) -> Result<(Vec<LogEntry>, PendingPush)> {
+        let mut tx = self.store.begin_write().await?;
+        let keyring = session.keyring();
+        let team = self.me.team_id.0;
+        let registry = session.registry();
+        let mut entries = Vec::new();
+        let mut pending = PendingPush::default();
+        let me = self.device_key.public_key();
+        if registry.device(&me).is_some_and(|d| d.admin && d.active())
+            && let Some(current) = keyring.current()
+        {
+            let sent = self.keys_sent(&mut tx).await?;
+            // Keys go only to devices both the registry and the team document know: a
+            // device enrolled without being added to the team is never handed keys.
+            let team_doc: Team = tx
+                .read_document(&team, DocumentKind::Team)
+                .await?
+                .ok_or_else(|| Error::Corrupt("the team document is missing".into()))?;
+            let named: BTreeSet<String> = team_doc.devices.values().map(|d| d.public_key.clone()).collect();
+            let all = keyring.all();
+            for d in registry.devices() {
+                let known = named.contains(&hex::encode(d.device));
+                if !d.active() || d.device == me || !known || sent.get(&d.device) == Some(&current) {
+                    continue;
+                }
+                entries.push(
+                    team_key_entry(&self.device_key, &team, &all, &d.device, &d.x25519)
+                        .map_err(bundle_err)?,
+                );
+                pending.keys.push((d.device, current));
+            }
+        }
+        let held: BTreeSet<[u8; 16]> = tx.held_documents().await?.into_iter().collect();
+        for doc in tx.unpushed_documents().await? {
+            if held.contains(&doc.id) {
+                continue; // taken in unsigned: stays on this device for review
+            }
+            let Some(mut loaded) = tx.load_document(&doc.id, doc.kind).await? else { continue };
+            let heads = loaded.get_heads();
+            if doc.pushed_heads.as_ref() == Some(&heads) {
+                pending.documents.push((doc.id, heads, false));
+                continue;
+            }
+            let snapshot = doc.pushed_heads.is_none() || doc.bundles_since_snapshot >= SNAPSHOT_AFTER_BUNDLES;
+            let changes = match &doc.pushed_heads {
+                Some(h) if !snapshot => loaded.save_after(h),
+                _ => loaded.save(),
+            };
+            if changes.is_empty() {
+                pending.documents.push((doc.id, heads, false));
+                continue;
+            }
+            // This device's own changes from before heads were signed get a head now.
+            loaded.set_actor(self.actor.clone());
+            if let Some(own) = crate::authorship::own_head(&mut loaded, &[], &self.device_key, &team, &doc.id)
+            {
+                tx.put_actor_head(&doc.id, &own).await?;
+            }
+            let body = BundleBody {
+                document: doc.id,
+                kind: doc.kind.as_str().to_owned(),
+                changes,
+                heads: tx.actor_heads(&doc.id).await?,
+            };
+            entries.push(seal_bundle(&self.device_key, &team, keyring, &body, snapshot).map_err(bundle_err)?);
+            pending.documents.push((doc.id, heads, snapshot));
+        }
+        tx.commit().await?;
+        Ok((entries, pending))
+    }
+
+    /// Records what the relay acknowledged: documents pushed, keys handed out.
+    pub(crate) async fn finish_push(&self, pending: &PendingPush) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        for (id, heads, snapshot) in &pending.documents {
+            tx.mark_pushed(id, heads, 1, *snapshot).await?;
+        }
+        if !pending.keys.is_empty() {
+            let mut sent = self.keys_sent(&mut tx).await?;
+            sent.extend(pending.keys.iter().copied());
+            tx.put_setting(KEYS_SENT, &postcard::to_stdvec(&sent).expect("encodes")).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn keys_sent(&self, tx: &mut WriteTx<'_>) -> Result<BTreeMap<[u8; 32], KeyId>> {
+        Ok(match tx.setting(KEYS_SENT).await? {
+            Some(b) => {
+                postcard::from_bytes(&b).map_err(|e| Error::Corrupt(format!("the key ledger: {e}")))?
+            }
+            None => BTreeMap::new(),
+        })
+    }
+
+    /// The relay holds none of what this device pushed (a new or restored log): push
+    /// everything again, keys included.
+    pub(crate) async fn forget_pushed(&self, tx: &mut WriteTx<'_>) -> Result<()> {
+        tx.forget_pushed().await?;
+        tx.delete_setting(KEYS_SENT).await
+    }
+}
+
+/// Whether a document reads as its kind, before it is kept.
+pub(crate) fn hydrates(doc: &automerge::AutoCommit, kind: DocumentKind) -> Result<()> {
+    match kind {
+        DocumentKind::Patient => {
+            let r: PatientRecord = documents::read(doc, kind)?;
+            r.demographics.nhs_number.parse::<crate::clinical::NhsNumber>()?;
+        }
+        DocumentKind::Visit => {
+            documents::read::<VisitNote, _>(doc, kind)?;
+        }
+        DocumentKind::Team => {
+            documents::read::<Team, _>(doc, kind)?;
+        }
+    }
+    Ok(())
+}
+
+fn bundle_err(e: crate::sync::bundle::BundleError) -> Error {
+    Error::Internal(format!("could not seal a bundle: {e}"))
+}

@@ -16,6 +16,10 @@ pub struct Cli {
     /// Print one JSON document on stdout instead of text, for scripts.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Read a record that is not on your team's caseload, stating why: recorded, flagged
+    /// for review, and good for 30 minutes on this device.
+    #[arg(long, global = true, value_name = "REASON")]
+    pub break_glass: Option<String>,
     /// Without a command, the desktop app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -148,9 +152,12 @@ pub enum Command {
         /// Only this patient's entries (NHS number).
         #[arg(long)]
         patient: Option<String>,
-        /// Only entries flagged for review (break-glass).
+        /// Only entries flagged for review (break-glass, refusals, a broken log).
         #[arg(long)]
         flagged: bool,
+        /// The whole team's log, from every device (team admins' devices).
+        #[arg(long, conflicts_with = "patient")]
+        team: bool,
     },
     /// Who this device is: clinician, device and team.
     Whoami,
@@ -208,9 +215,6 @@ pub enum PatientCommand {
     Show {
         /// NHS number.
         nhs: String,
-        /// Open a record that is not on your team's caseload, stating why (recorded and flagged).
-        #[arg(long, value_name = "REASON")]
-        break_glass: Option<String>,
     },
     /// The record as it stood at a moment (from its own history).
     AsOf {

@@ -26,7 +26,26 @@ pub fn data_dir(cli: &Cli) -> Result<PathBuf> {
 
 pub async fn open(dir: &Path) -> Result<Workspace> {
     let pass = passphrase::get(false)?;
-    Ok(Workspace::open(dir, &pass).await?)
+    let ws = Workspace::open(dir, &pass).await?;
+    let check = ws.audit_check();
+    if !check.intact() {
+        eprintln!(
+            "warning: this device's audit log has been tampered with ({}); this is recorded and reported to your team",
+            check.breaks.join("; ")
+        );
+    }
+    Ok(ws)
+}
+
+/// The reason given with `--break-glass`, for this run.
+static BREAK_GLASS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Opens the record for reading by break-glass, if the clinician gave a reason.
+async fn break_glass_if_asked(ws: &Workspace, patient: PatientId) -> Result<()> {
+    if let Some(reason) = BREAK_GLASS.get() {
+        ws.break_glass(patient, reason).await?;
+    }
+    Ok(())
 }
 
 fn parse_nhs(s: &str) -> Result<NhsNumber> {
@@ -47,8 +66,11 @@ pub fn parse_date(s: &str, what: &str) -> Result<chrono::NaiveDate> {
         .map_err(|_| anyhow!("{what} '{s}' is not a date; write it as YYYY-MM-DD, e.g. 1941-03-07"))
 }
 
+/// The patient with this NHS number; with `--break-glass`, opened for reading too.
 pub async fn find(ws: &Workspace, nhs: &str) -> Result<PatientId> {
-    Ok(ws.find_patient(&parse_nhs(nhs)?).await?)
+    let id = ws.find_patient(&parse_nhs(nhs)?).await?;
+    break_glass_if_asked(ws, id).await?;
+    Ok(id)
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -57,6 +79,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     let Some(command) = cli.command else {
         return Err(anyhow!("no command given (the desktop app opens from main)"));
     };
+    if let Some(reason) = cli.break_glass {
+        let _ = BREAK_GLASS.set(reason);
+    }
     match command {
         Command::Init { clinician, role, registration, team } => {
             let role = parse_role(&role)?;
@@ -157,7 +182,32 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Audit { patient, flagged } => {
+        Command::Audit { team: true, flagged, .. } => {
+            let ws = open(&dir).await?;
+            let audit = ws.team_audit(flagged).await?;
+            ws.close().await;
+            if json {
+                print_json(&json!({ "team_audit": audit }));
+            } else {
+                if !audit.this_device.intact() {
+                    println!("THIS DEVICE'S LOG IS BROKEN: {}", audit.this_device.breaks.join("; "));
+                }
+                for e in &audit.entries {
+                    println!(
+                        "{}  {:<28} {:<20} {:<11} {}{}{}",
+                        e.entry.at.display(),
+                        e.device_label,
+                        e.entry.clinician.name,
+                        e.entry.action.as_str(),
+                        e.entry.detail,
+                        if e.entry.flagged { "  [FLAGGED FOR REVIEW]" } else { "" },
+                        e.problem.as_deref().map(|p| format!("  [LOG BROKEN: {p}]")).unwrap_or_default()
+                    );
+                }
+                println!("{} entries", audit.entries.len());
+            }
+        }
+        Command::Audit { patient, flagged, .. } => {
             let ws = open(&dir).await?;
             let id = match &patient {
                 Some(n) => Some(find(&ws, n).await?),
@@ -293,21 +343,11 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
                 println!("{} patient{}", list.len(), if list.len() == 1 { "" } else { "s" });
             }
         }
-        PatientCommand::Show { nhs, break_glass } => {
+        PatientCommand::Show { nhs } => {
             let ws = open(dir).await?;
             let id = find(&ws, &nhs).await?;
             let me = ws.identity().clinician_id.to_hex();
-            let view = match &break_glass {
-                Some(reason) => ws.open_patient_break_glass(id, reason).await?,
-                None => ws.open_patient(id).await.map_err(|e| match e {
-                    hedgerow_core::Error::BreakGlassRequired => {
-                        anyhow!(
-                            "{e}. To open it anyway: hedgerow patient show {nhs} --break-glass \"REASON\""
-                        )
-                    }
-                    other => other.into(),
-                })?,
-            };
+            let view = ws.open_patient(id).await?;
             ws.close().await;
             if json {
                 print_json(&json!({ "patient": view }));
@@ -678,6 +718,7 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
         VisitCommand::Show { visit } => {
             let visit = parse_visit(&visit)?;
             let ws = open(dir).await?;
+            break_glass_if_asked(&ws, ws.patient_of_visit(visit).await?).await?;
             let v = ws.open_visit(visit).await?;
             ws.close().await;
             if json {

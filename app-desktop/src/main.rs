@@ -43,6 +43,12 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             tracing::debug!(error = ?e, "command failed");
             eprintln!("error: {e:#}");
+            if matches!(
+                e.downcast_ref::<hedgerow_core::Error>(),
+                Some(hedgerow_core::Error::BreakGlassRequired)
+            ) {
+                eprintln!("To read it anyway, run the command again with --break-glass \"REASON\".");
+            }
             if json {
                 // Scripts read stdout: they get one JSON document on failure too.
                 output::print_json(&serde_json::json!({ "error": format!("{e:#}") }));

@@ -358,7 +358,18 @@ pub async fn history(dir: &Path, json: bool, nhs: &str, field: &str) -> Result<(
                 c.by.as_ref()
                     .map(|b| format!("{} ({})", b.name, b.role.label()))
                     .unwrap_or_else(|| "unknown".into());
-            println!("{}  {:<32} {}  [{}]", c.at.display(), by, c.value, c.action.as_deref().unwrap_or(""));
+            let claimed = match (&c.claimed_by, c.verified) {
+                (Some(other), _) => format!("  (its note claims {})", other.name),
+                (None, false) => "  (author not confirmed by the team)".into(),
+                _ => String::new(),
+            };
+            println!(
+                "{}  {:<32} {}  [{}]{claimed}",
+                c.at.display(),
+                by,
+                c.value,
+                c.action.as_deref().unwrap_or("")
+            );
         }
     }
     Ok(())

@@ -464,6 +464,25 @@ fn a_record_off_the_caseload_opens_only_by_break_glass() {
     assert_eq!(imported["merged"]["held_for_review"], true);
     let err = fails(&b, &["patient", "show", "9434765919"]);
     assert!(err.contains("break-glass"), "{err}");
+    // Every other way of reading it asks the same: its history, a printed summary.
+    let err = fails(&b, &["history", "9434765919", "demographics/name"]);
+    assert!(err.contains("--break-glass"), "{err}");
+    assert!(!err.contains("Winifred"), "{err}");
+    let summary = tmp.path().join("summary.html").to_str().unwrap().to_owned();
+    let err = fails(&b, &["export", "summary", "--patient", "9434765919", "--out", &summary]);
+    assert!(err.contains("--break-glass"), "{err}");
+    assert!(!std::path::Path::new(&summary).exists());
+    let history = ok(
+        &b,
+        &[
+            "history",
+            "9434765919",
+            "demographics/name",
+            "--break-glass",
+            "Family asked about the name on file",
+        ],
+    );
+    assert!(history.contains("Winifred Ashdown"), "{history}");
     let err = fails(&b, &["patient", "show", "9434765919", "--break-glass", ""]);
     assert!(err.contains("reason"), "{err}");
     ok(
@@ -479,8 +498,9 @@ fn a_record_off_the_caseload_opens_only_by_break_glass() {
     let flagged = json(&b, &["audit", "--flagged"]);
     let entries = flagged["entries"].as_array().unwrap();
     let glass: Vec<_> = entries.iter().filter(|e| e["action"] == "break-glass").collect();
-    assert_eq!(glass.len(), 1);
-    assert!(glass[0]["detail"].as_str().unwrap().contains("Out-of-hours"));
+    assert_eq!(glass.len(), 2);
+    assert!(glass.iter().any(|g| g["detail"].as_str().unwrap().contains("Out-of-hours")));
+    assert!(glass.iter().any(|g| g["detail"].as_str().unwrap().contains("Family asked")));
     // Receiving the record, outside the caseload, was flagged as well.
     assert!(entries.iter().any(|e| e["action"] == "import"), "{entries:?}");
     let list = json(&b, &["patient", "list"]);

@@ -134,8 +134,15 @@ mod tests {
         let fake = ActorHead::sign(&mallory, &TEAM, &DOC, va, 2, forged.get_heads()[0].0);
         let mut receiver = shared.fork();
         receiver.load_incremental(&forged.save_after(&base)).unwrap();
-        let err =
-            check_new_changes(&mut receiver, &base, &[fake], std::slice::from_ref(&genuine_head), &TEAM, &DOC, &keys);
+        let err = check_new_changes(
+            &mut receiver,
+            &base,
+            &[fake],
+            std::slice::from_ref(&genuine_head),
+            &TEAM,
+            &DOC,
+            &keys,
+        );
         assert_eq!(err, Err(AuthorshipError::NotSigned { actor: hex::encode(va), seq: 2 }));
 
         // The victim's own next change, signed by the victim, is taken.
@@ -144,8 +151,15 @@ mod tests {
         let head = own_head(&mut real, &base, &victim, &TEAM, &DOC).unwrap();
         let mut receiver = shared.fork();
         receiver.load_incremental(&real.save_after(&base)).unwrap();
-        let kept =
-            check_new_changes(&mut receiver, &base, std::slice::from_ref(&head), &[genuine_head], &TEAM, &DOC, &keys);
+        let kept = check_new_changes(
+            &mut receiver,
+            &base,
+            std::slice::from_ref(&head),
+            &[genuine_head],
+            &TEAM,
+            &DOC,
+            &keys,
+        );
         assert_eq!(kept, Ok(vec![head]));
 
         // An actor no device of the team has is refused too.

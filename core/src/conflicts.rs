@@ -20,6 +20,14 @@ pub struct ConflictValue {
     pub by: Option<ClinicianRef>,
     pub device: Option<String>,
     pub at: Option<Timestamp>,
+    /// The Automerge actor that wrote it, hex: `Workspace` replaces `by` with the clinician
+    /// the registry gives that actor's device ([`crate::attribution`]).
+    #[serde(default)]
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub verified: bool,
+    #[serde(default)]
+    pub claimed_by: Option<ClinicianRef>,
 }
 
 /// A field with more than one current value.
@@ -107,6 +115,22 @@ pub(crate) const END_OF_LIFE_WATCHED: &[(&str, &str)] = &[
 ];
 
 /// Every open conflict on the watched fields of a patient record.
+/// Each value's author, as the registry gives it.
+pub fn attribute(conflicts: &mut [Conflict], authors: &crate::attribution::Authors) {
+    for v in conflicts.iter_mut().flat_map(|c| c.values.iter_mut()) {
+        let Some(actor) = v.actor.as_deref().and_then(|a| hex::decode(a).ok()) else { continue };
+        let note = v.by.clone().map(|by| ChangeNote {
+            action: String::new(),
+            by,
+            device: v.device.clone().unwrap_or_default(),
+        });
+        let who = authors.attribute(&actor, note.as_ref());
+        v.by = who.by;
+        v.verified = who.verified;
+        v.claimed_by = who.claimed_by;
+    }
+}
+
 pub fn detect(doc: &mut AutoCommit, record: &PatientRecord) -> Vec<Conflict> {
     let mut watched: Vec<(Vec<String>, String)> = Vec::new();
     let path = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
@@ -167,7 +191,10 @@ pub fn detect(doc: &mut AutoCommit, record: &PatientRecord) -> Vec<Conflict> {
                 value: text,
                 by: note.as_ref().map(|n| n.by.clone()),
                 device: note.map(|n| n.device),
+                actor: meta.as_ref().map(|m| m.actor.to_hex_string()),
                 at: meta.map(|m| Timestamp(m.timestamp * 1000)),
+                verified: false,
+                claimed_by: None,
             });
         }
         // The same value written twice at once is agreement, not a conflict.

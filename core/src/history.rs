@@ -11,6 +11,10 @@ pub struct FieldChange {
     /// As a clinician reads it; "(removed)" when the field was deleted.
     pub value: String,
     pub by: Option<ClinicianRef>,
+    /// `by` is the clinician the registry gives the change's device.
+    pub verified: bool,
+    /// The change's note named someone else.
+    pub claimed_by: Option<ClinicianRef>,
     pub device: Option<String>,
     /// What the change was ("change medicine", "record CPR recommendation", ...).
     pub action: Option<String>,
@@ -32,7 +36,11 @@ fn text_of(v: &Value<'_>) -> String {
 }
 
 /// Every value the field at `path` (map keys from the root) has had, oldest first.
-pub fn field_history(doc: &mut AutoCommit, path: &[&str]) -> Vec<FieldChange> {
+pub fn field_history(
+    doc: &mut AutoCommit,
+    path: &[&str],
+    authors: &crate::attribution::Authors,
+) -> Vec<FieldChange> {
     let Some((field, parents)) = path.split_last() else { return Vec::new() };
     let changes = doc.get_changes(&[]);
     let mut out = Vec::new();
@@ -57,9 +65,12 @@ pub fn field_history(doc: &mut AutoCommit, path: &[&str]) -> Vec<FieldChange> {
                 _ => continue,
             };
             let note = change.message().and_then(ChangeNote::parse);
+            let who = authors.attribute(change.actor_id().to_bytes(), note.as_ref());
             out.push(FieldChange {
                 value,
-                by: note.as_ref().map(|n| n.by.clone()),
+                by: who.by,
+                verified: who.verified,
+                claimed_by: who.claimed_by,
                 device: note.as_ref().map(|n| n.device.clone()),
                 action: note.map(|n| n.action),
                 at: Timestamp(change.timestamp() * 1000),

@@ -15,6 +15,7 @@ pub use error::{Error, Result};
 pub mod workspace;
 
 pub use workspace::{Identity, NewClinician, NewPatient, Workspace};
+pub mod attribution;
 pub mod authorship;
 pub mod conflicts;
 pub mod demo;

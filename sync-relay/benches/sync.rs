@@ -399,6 +399,7 @@ async fn relay_load(devices: usize) {
             let plan = SessionPlan {
                 team,
                 cursor: 0,
+                pushed_through: 0,
                 log_id: None,
                 registry: vec![],
                 anchor: None,
@@ -429,6 +430,7 @@ async fn relay_load(devices: usize) {
             let plan = SessionPlan {
                 team,
                 cursor: 0,
+                pushed_through: 0,
                 log_id: None,
                 registry,
                 anchor: None,

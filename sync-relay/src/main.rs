@@ -3,8 +3,8 @@
 //! Everything it does is in hedgerow-core's `sync` module; this is the process around it.
 
 use anyhow::Context;
-use clap::Parser;
-use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
+use clap::{Parser, Subcommand};
+use hedgerow_core::sync::relay_store::{RelayLimits, RelayState, SqliteRelayStorage};
 use hedgerow_core::sync::transport;
 use hedgerow_core::sync::wire::RELAY_ALPN;
 use std::net::SocketAddr;
@@ -20,6 +20,33 @@ struct Args {
     /// The UDP address to listen on (QUIC over iroh).
     #[arg(long, default_value = "127.0.0.1:4919")]
     listen: SocketAddr,
+    /// Devices served at once; one more is told the relay is busy and to try again.
+    #[arg(long, default_value_t = RelayLimits::default().max_connections)]
+    max_connections: usize,
+    /// Teams this relay will found; a new team beyond it is refused.
+    #[arg(long, default_value_t = RelayLimits::default().max_teams)]
+    max_teams: u64,
+    /// Bytes of sealed bundles one team may keep here; a push beyond it is refused.
+    #[arg(long, default_value_t = RelayLimits::default().team_quota_bytes)]
+    team_quota_bytes: u64,
+    /// Without a command, the relay serves.
+    #[command(subcommand)]
+    command: Option<Maintenance>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Maintenance {
+    /// Writes a consistent copy of the relay's store to a new file; the relay may be serving.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Puts a backup in place of the store (stop the relay first). The log gets a new id, so
+    /// every device pulls it again from the start and pushes again what the backup lacks.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 /// The relay's endpoint key: made once, so that its address stays the same across restarts.
@@ -63,11 +90,40 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
+    match &args.command {
+        Some(Maintenance::Backup { to }) => {
+            anyhow::ensure!(
+                !to.exists(),
+                "{} already exists: choose a new file for the backup",
+                to.display()
+            );
+            let storage = SqliteRelayStorage::open(&args.data).await?;
+            storage.backup(to).await.with_context(|| format!("backing up to {}", to.display()))?;
+            storage.close().await;
+            println!("backed up the relay's store to {}", to.display());
+            return Ok(());
+        }
+        Some(Maintenance::Restore { from }) => {
+            SqliteRelayStorage::restore(&args.data, from)
+                .await
+                .with_context(|| format!("restoring from {}", from.display()))?;
+            println!("restored {}; devices will pull the log again from the start", from.display());
+            return Ok(());
+        }
+        None => {}
+    }
     let key = relay_key(&args.data)?;
     let storage = SqliteRelayStorage::open(&args.data)
         .await
         .with_context(|| format!("opening the relay's store in {}", args.data.display()))?;
-    let state = Arc::new(RelayState::new(storage.clone()));
+    let limits = RelayLimits {
+        max_connections: args.max_connections.max(1),
+        max_teams: args.max_teams,
+        team_quota_bytes: args.team_quota_bytes,
+        ..RelayLimits::default()
+    };
+    tracing::info!(?limits, "relay limits");
+    let state = Arc::new(RelayState::with_limits(storage.clone(), limits));
     let endpoint = transport::endpoint(&key, args.listen, vec![RELAY_ALPN.to_vec()])
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

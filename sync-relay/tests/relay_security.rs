@@ -45,6 +45,7 @@ async fn bare_sync(
     let plan = SessionPlan {
         team,
         cursor: 0,
+        pushed_through: 0,
         log_id: None,
         registry: Vec::new(),
         anchor: None,
@@ -277,6 +278,7 @@ async fn broken_frames_and_forged_bundles_are_refused_and_the_relay_keeps_servin
     let plan = |reg: Vec<PositionedStatement>| SessionPlan {
         team,
         cursor: 0,
+        pushed_through: 0,
         log_id: None,
         registry: reg,
         anchor: None,

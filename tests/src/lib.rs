@@ -5,6 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+mod harness;
+pub use harness::{RawConnection, ScriptedLink, hello, refusal_of};
+
 pub const PASSPHRASE: &str = "heather-kestrel-7";
 
 /// Every regular file below `dir`.
@@ -112,6 +115,23 @@ impl MemoryTeam {
         Ok(team)
     }
 
+    /// Where the relay keeps its store.
+    pub fn relay_dir(&self) -> &Path {
+        self.dirs[0].path()
+    }
+
+    pub fn team_id(&self) -> [u8; 16] {
+        self.admin.identity().team_id.0
+    }
+
+    /// A directory that lives as long as the team, for another device.
+    pub fn new_dir(&mut self) -> anyhow::Result<std::path::PathBuf> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().to_owned();
+        self.dirs.push(dir);
+        Ok(path)
+    }
+
     pub fn link(
         &self,
     ) -> hedgerow_core::sync::transport::MemoryLink<hedgerow_core::sync::relay_store::SqliteRelayStorage>
@@ -132,7 +152,17 @@ impl MemoryTeam {
         name: &str,
         role: hedgerow_core::documents::Role,
     ) -> anyhow::Result<hedgerow_core::Workspace> {
-        let invite = self.admin.invite_device(false, chrono::Duration::hours(1)).await?;
+        self.join_as(name, role, false).await
+    }
+
+    /// As [`MemoryTeam::join`], as a team admin's device if `admin`.
+    pub async fn join_as(
+        &mut self,
+        name: &str,
+        role: hedgerow_core::documents::Role,
+        admin: bool,
+    ) -> anyhow::Result<hedgerow_core::Workspace> {
+        let invite = self.admin.invite_device(admin, chrono::Duration::hours(1)).await?;
         self.sync(&self.admin).await?;
         let dir = tempfile::tempdir()?;
         let ws = hedgerow_core::Workspace::join_via(
@@ -168,8 +198,14 @@ pub struct RelayProcess {
 impl RelayProcess {
     /// Starts the relay binary on a free loopback port and waits for its address.
     pub fn start(bin: &Path, data: &Path) -> Self {
+        Self::start_with(bin, data, &[])
+    }
+
+    /// As [`RelayProcess::start`], with more command-line flags (its limits).
+    pub fn start_with(bin: &Path, data: &Path, flags: &[&str]) -> Self {
         let mut child = Command::new(bin)
             .args(["--data", data.to_str().expect("utf-8 path"), "--listen", "127.0.0.1:0"])
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(

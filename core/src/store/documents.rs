@@ -1,5 +1,11 @@
 //! Documents as a sealed snapshot plus sealed incremental chunks, compacted when the
 //! chunks outgrow the snapshot.
+//!
+//! Each document has a sealed manifest: the generation its snapshot was sealed under and
+//! the run of chunk numbers that must follow it. Every chunk is sealed with its number and
+//! the snapshot with its generation, so a chunk deleted, put back from before a compaction,
+//! or added from elsewhere, and an older snapshot put back, are found on load and refused
+//! as damage, never read as a shorter record.
 
 use super::{ReadTx, Store, WriteTx};
 use crate::documents::DocumentKind;
@@ -17,8 +23,54 @@ fn aad(id: &[u8; 16], kind: DocumentKind, part: &str) -> Vec<u8> {
     a
 }
 
-fn snapshot_aad(id: &[u8; 16], kind: DocumentKind) -> Vec<u8> {
+fn snapshot_aad(id: &[u8; 16], kind: DocumentKind, generation: i64) -> Vec<u8> {
+    aad(id, kind, &format!("snapshot/{generation}"))
+}
+
+/// How snapshots were sealed before documents had manifests.
+fn legacy_snapshot_aad(id: &[u8; 16], kind: DocumentKind) -> Vec<u8> {
     aad(id, kind, "snapshot")
+}
+
+/// The snapshot's generation (`base`) and the chunks that follow it: numbers `base..next`.
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    base: i64,
+    next: i64,
+}
+
+fn seal_manifest(store: &Store, id: &[u8; 16], kind: DocumentKind, m: Manifest) -> Result<Vec<u8>> {
+    let plain = postcard::to_stdvec(&m).expect("encoding to a Vec cannot fail");
+    Ok(store.sealer().seal(&aad(id, kind, "manifest"), &plain)?)
+}
+
+fn open_manifest(
+    store: &Store,
+    id: &[u8; 16],
+    kind: DocumentKind,
+    sealed: Option<Vec<u8>>,
+) -> Result<Manifest> {
+    let damaged = |why: &str| Error::Corrupt(format!("document {} {why}", hex::encode(id)));
+    let sealed = sealed.ok_or_else(|| damaged("has lost its manifest"))?;
+    let plain = store
+        .sealer()
+        .open(&aad(id, kind, "manifest"), &sealed)
+        .map_err(|_| damaged("has a manifest that does not open"))?;
+    postcard::from_bytes(&plain).map_err(|_| damaged("has a manifest that does not decode"))
+}
+
+async fn manifest_of(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    id: &[u8; 16],
+    kind: DocumentKind,
+) -> Result<Manifest> {
+    let row = sqlx::query("SELECT manifest FROM documents WHERE id = ?")
+        .bind(id.as_slice())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| Error::Invalid(format!("document {} is not in the store", hex::encode(id))))?;
+    open_manifest(store, id, kind, row.try_get("manifest")?)
 }
 
 fn chunk_aad(id: &[u8; 16], kind: DocumentKind, seq: i64) -> Vec<u8> {
@@ -31,7 +83,7 @@ pub(super) async fn load(
     id: &[u8; 16],
     kind: DocumentKind,
 ) -> Result<Option<AutoCommit>> {
-    let Some(row) = sqlx::query("SELECT kind, snapshot FROM documents WHERE id = ?")
+    let Some(row) = sqlx::query("SELECT kind, snapshot, manifest FROM documents WHERE id = ?")
         .bind(id.as_slice())
         .fetch_optional(&mut *conn)
         .await?
@@ -45,14 +97,26 @@ pub(super) async fn load(
             hex::encode(id)
         )));
     }
+    let manifest = open_manifest(store, id, kind, row.try_get("manifest")?)?;
     let sealed: Vec<u8> = row.try_get("snapshot")?;
-    let snapshot = store.sealer().open(&snapshot_aad(id, kind), &sealed)?;
+    let snapshot = store.sealer().open(&snapshot_aad(id, kind, manifest.base), &sealed).map_err(|_| {
+        Error::Corrupt(format!("document {}'s snapshot is not the one its manifest names", hex::encode(id)))
+    })?;
     let mut doc = AutoCommit::load(&snapshot)
         .map_err(|e| Error::Corrupt(format!("document {} does not load: {e}", hex::encode(id))))?;
     let chunks = sqlx::query("SELECT seq, chunk FROM document_chunks WHERE document_id = ? ORDER BY seq")
         .bind(id.as_slice())
         .fetch_all(&mut *conn)
         .await?;
+    let seqs: Vec<i64> = chunks.iter().map(|r| r.try_get("seq")).collect::<std::result::Result<_, _>>()?;
+    if !seqs.iter().copied().eq(manifest.base..manifest.next) {
+        return Err(Error::Corrupt(format!(
+            "document {} should have changes {}..{} after its snapshot and has {seqs:?}: some were deleted or put back",
+            hex::encode(id),
+            manifest.base,
+            manifest.next
+        )));
+    }
     for row in chunks {
         let seq: i64 = row.try_get("seq")?;
         let sealed: Vec<u8> = row.try_get("chunk")?;
@@ -96,13 +160,17 @@ impl WriteTx<'_> {
         doc: &mut AutoCommit,
     ) -> Result<()> {
         let snapshot = doc.save();
-        let sealed = self.store.sealer().seal(&snapshot_aad(id, kind), &snapshot)?;
-        sqlx::query("INSERT INTO documents (id, kind, snapshot, snapshot_len, heads) VALUES (?, ?, ?, ?, ?)")
+        let sealed = self.store.sealer().seal(&snapshot_aad(id, kind, 0), &snapshot)?;
+        let manifest = seal_manifest(self.store, id, kind, Manifest { base: 0, next: 0 })?;
+        sqlx::query(
+            "INSERT INTO documents (id, kind, snapshot, snapshot_len, heads, manifest) VALUES (?, ?, ?, ?, ?, ?)",
+        )
             .bind(id.as_slice())
             .bind(kind.as_str())
             .bind(&sealed)
             .bind(snapshot.len() as i64)
             .bind(super::sync::encode_heads(&doc.get_heads()))
+            .bind(&manifest)
             .execute(&mut *self.tx)
             .await?;
         Ok(())
@@ -117,18 +185,20 @@ impl WriteTx<'_> {
         chunk: &[u8],
         doc: &mut AutoCommit,
     ) -> Result<()> {
-        let row = sqlx::query("SELECT snapshot_len, chunks_len, next_chunk FROM documents WHERE id = ?")
+        let row = sqlx::query("SELECT snapshot_len, chunks_len FROM documents WHERE id = ?")
             .bind(id.as_slice())
             .fetch_optional(&mut *self.tx)
             .await?
             .ok_or_else(|| Error::Invalid(format!("document {} is not in the store", hex::encode(id))))?;
         let snapshot_len: i64 = row.try_get("snapshot_len")?;
         let chunks_len: i64 = row.try_get("chunks_len")?;
-        let seq: i64 = row.try_get("next_chunk")?;
         if chunks_len + chunk.len() as i64 > snapshot_len {
             return self.compact(id, kind, doc).await;
         }
+        let m = manifest_of(&mut self.tx, self.store, id, kind).await?;
+        let seq = m.next;
         let sealed = self.store.sealer().seal(&chunk_aad(id, kind, seq), chunk)?;
+        let manifest = seal_manifest(self.store, id, kind, Manifest { next: seq + 1, ..m })?;
         sqlx::query("INSERT INTO document_chunks (document_id, seq, chunk) VALUES (?, ?, ?)")
             .bind(id.as_slice())
             .bind(seq)
@@ -136,10 +206,12 @@ impl WriteTx<'_> {
             .execute(&mut *self.tx)
             .await?;
         sqlx::query(
-            "UPDATE documents SET chunks_len = chunks_len + ?, next_chunk = next_chunk + 1, version = version + 1, heads = ? WHERE id = ?",
+            "UPDATE documents SET chunks_len = chunks_len + ?, next_chunk = ?, version = version + 1, heads = ?, manifest = ? WHERE id = ?",
         )
         .bind(chunk.len() as i64)
+        .bind(seq + 1)
         .bind(super::sync::encode_heads(&doc.get_heads()))
+        .bind(&manifest)
         .bind(id.as_slice())
         .execute(&mut *self.tx)
         .await?;
@@ -148,20 +220,65 @@ impl WriteTx<'_> {
 
     /// Replaces snapshot and chunks with one snapshot of the whole document.
     pub async fn compact(&mut self, id: &[u8; 16], kind: DocumentKind, doc: &mut AutoCommit) -> Result<()> {
+        let m = manifest_of(&mut self.tx, self.store, id, kind).await?;
+        // A new generation: chunk numbers keep rising, so that no sealed chunk or snapshot
+        // from before can be put back.
+        let generation = m.next + 1;
         let snapshot = doc.save();
-        let sealed = self.store.sealer().seal(&snapshot_aad(id, kind), &snapshot)?;
+        let sealed = self.store.sealer().seal(&snapshot_aad(id, kind, generation), &snapshot)?;
+        let manifest = seal_manifest(self.store, id, kind, Manifest { base: generation, next: generation })?;
         sqlx::query("DELETE FROM document_chunks WHERE document_id = ?")
             .bind(id.as_slice())
             .execute(&mut *self.tx)
             .await?;
-        // Chunk numbers keep rising so that an old sealed chunk can never be replayed.
-        sqlx::query("UPDATE documents SET snapshot = ?, snapshot_len = ?, chunks_len = 0, next_chunk = next_chunk + 1, version = version + 1, heads = ? WHERE id = ?")
+        sqlx::query("UPDATE documents SET snapshot = ?, snapshot_len = ?, chunks_len = 0, next_chunk = ?, version = version + 1, heads = ?, manifest = ? WHERE id = ?")
             .bind(&sealed)
             .bind(snapshot.len() as i64)
+            .bind(generation)
             .bind(super::sync::encode_heads(&doc.get_heads()))
+            .bind(&manifest)
             .bind(id.as_slice())
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+}
+
+impl WriteTx<'_> {
+    /// Gives documents stored before manifests one (their snapshot sealed again under its
+    /// generation), once.
+    pub(super) async fn manifest_legacy_documents(&mut self) -> Result<()> {
+        let rows = sqlx::query("SELECT id, kind, snapshot, next_chunk FROM documents WHERE manifest IS NULL")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        for row in rows {
+            let id: Vec<u8> = row.try_get("id")?;
+            let id: [u8; 16] = id
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::Corrupt("a document id has the wrong length".into()))?;
+            let kind: String = row.try_get("kind")?;
+            let kind = DocumentKind::parse(&kind)
+                .ok_or_else(|| Error::Corrupt(format!("document {} has an unknown kind", hex::encode(id))))?;
+            let next: i64 = row.try_get("next_chunk")?;
+            let first: Option<i64> =
+                sqlx::query("SELECT MIN(seq) FROM document_chunks WHERE document_id = ?")
+                    .bind(id.as_slice())
+                    .fetch_one(&mut *self.tx)
+                    .await?
+                    .try_get(0)?;
+            let sealed: Vec<u8> = row.try_get("snapshot")?;
+            let snapshot = self.store.sealer().open(&legacy_snapshot_aad(&id, kind), &sealed)?;
+            let base = first.unwrap_or(next);
+            let resealed = self.store.sealer().seal(&snapshot_aad(&id, kind, base), &snapshot)?;
+            let manifest = seal_manifest(self.store, &id, kind, Manifest { base, next })?;
+            sqlx::query("UPDATE documents SET snapshot = ?, manifest = ? WHERE id = ?")
+                .bind(&resealed)
+                .bind(&manifest)
+                .bind(id.as_slice())
+                .execute(&mut *self.tx)
+                .await?;
+        }
         Ok(())
     }
 }

@@ -7,16 +7,19 @@
 //! `synchronous=FULL`, on disk) before the call that made it returns.
 
 mod audit;
+mod deferred;
 mod documents;
 mod heads;
 mod index;
 mod settings;
 mod sync;
+mod team_audit;
 
-pub use audit::{AuditAction, AuditEntry};
+pub use audit::{AuditAction, AuditCheck, AuditEntry, ChainedEntry, chain_next};
 pub use documents::DocumentStorage;
 pub use index::{DueTask, LatestNews2, PatientSummary, VisitSummary};
 pub use sync::{DocumentHeads, OutboxItem, UnpushedDocument};
+pub use team_audit::TeamAuditRow;
 
 use crate::clinical::NhsNumber;
 use crate::crypto::{BlindIndex, KdfParams, Sealer, Vault};
@@ -121,7 +124,19 @@ impl Store {
         };
         // Migrations run only once the passphrase is known to be right.
         MIGRATOR.run(&pool).await?;
-        Ok(Self::with_key(pool, &key, dir))
+        let store = Self::with_key(pool, &key, dir);
+        store.seal_legacy_rows().await?;
+        Ok(store)
+    }
+
+    /// Rows written before the store bound them in place (settings' versions, documents'
+    /// manifests, the audit chain) are sealed again the new way, once, under the passphrase.
+    async fn seal_legacy_rows(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        tx.version_legacy_settings().await?;
+        tx.manifest_legacy_documents().await?;
+        tx.chain_legacy_audit().await?;
+        tx.commit().await
     }
 
     fn with_key(pool: SqlitePool, key: &crate::crypto::DataKey, dir: &Path) -> Self {

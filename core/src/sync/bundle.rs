@@ -21,6 +21,7 @@ pub struct BundleBody {
     pub document: [u8; 16],
     pub kind: String,
     /// Automerge bytes: `save_after` for changes, `save` for a snapshot.
+    #[serde(with = "serde_bytes")]
     pub changes: Vec<u8>,
     /// The signed newest change of each actor whose changes the bundle carries.
     pub heads: Vec<ActorHead>,
@@ -78,7 +79,8 @@ fn signed_bytes(team: &[u8; 16], entry: &LogEntry) -> Vec<u8> {
     [header(team, &entry.author, &entry.key, &entry.doc_tag, &entry.kind), entry.sealed.clone()].concat()
 }
 
-fn sign(key: &DeviceKey, team: &[u8; 16], mut entry: LogEntry) -> LogEntry {
+/// Signs an entry as `key`'s device: its header and sealed bytes.
+pub fn sign_entry(key: &DeviceKey, team: &[u8; 16], mut entry: LogEntry) -> LogEntry {
     entry.signature = key.sign(&signed_bytes(team, &entry)).to_vec();
     entry
 }
@@ -169,7 +171,7 @@ pub fn seal_bundle(
     if sealed.len() > MAX_BUNDLE {
         return Err(BundleError::TooLarge(sealed.len()));
     }
-    Ok(sign(key, team, LogEntry { author, key: id, doc_tag, kind, sealed, signature: Vec::new() }))
+    Ok(sign_entry(key, team, LogEntry { author, key: id, doc_tag, kind, sealed, signature: Vec::new() }))
 }
 
 /// Verifies and opens a changes or snapshot bundle written at log `position`, inflating
@@ -197,6 +199,67 @@ pub fn open_bundle(
     Ok(body)
 }
 
+/// Where a device's audit entries go in the log: a tag no one without the team key can
+/// tie to the device's other entries.
+fn audit_tag(keyring: &Keyring, key: &KeyId, author: &[u8; 32]) -> Result<[u8; 16], BundleError> {
+    let digest =
+        ring::digest::digest(&ring::digest::SHA256, &[b"hedgerow/audit-log\0".as_slice(), author].concat());
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest.as_ref()[..16]);
+    doc_tag(keyring, key, &id)
+}
+
+/// A run of this device's audit entries, sealed with the newest team key, for the team's
+/// information governance lead to see on an admin's device.
+pub fn seal_audit(
+    key: &DeviceKey,
+    team: &[u8; 16],
+    keyring: &Keyring,
+    entries: &[crate::store::ChainedEntry],
+) -> Result<LogEntry, BundleError> {
+    let id = keyring.current().ok_or(BundleError::NoTeamKey)?;
+    let sealer = keyring.bundle_sealer(&id).ok_or(BundleError::NoTeamKey)?;
+    let author = key.public_key();
+    let doc_tag = audit_tag(keyring, &id, &author)?;
+    let first = entries.first().map_or(0, |e| e.seq);
+    let kind = EntryKind::Audit { first, count: entries.len() as u32 };
+    let plain = Zeroizing::new(postcard::to_stdvec(entries).expect("encoding to a Vec cannot fail"));
+    let plain = Zeroizing::new(deflate(&plain));
+    let sealed = sealer.seal(&header(team, &author, &id, &doc_tag, &kind), &plain)?;
+    if sealed.len() > MAX_BUNDLE {
+        return Err(BundleError::TooLarge(sealed.len()));
+    }
+    Ok(sign_entry(key, team, LogEntry { author, key: id, doc_tag, kind, sealed, signature: Vec::new() }))
+}
+
+/// Verifies and opens a device's audit entries written at log `position`.
+pub fn open_audit(
+    team: &[u8; 16],
+    keyring: &Keyring,
+    registry: &Registry,
+    entry: &LogEntry,
+    position: u64,
+    limit: u64,
+) -> Result<Vec<crate::store::ChainedEntry>, BundleError> {
+    let EntryKind::Audit { first, count } = entry.kind else {
+        return Err(BundleError::Malformed("not an audit entry".into()));
+    };
+    verify_entry(team, registry, entry, position)?;
+    let sealer = keyring.bundle_sealer(&entry.key).ok_or(BundleError::MissingKey(entry.key))?;
+    let plain =
+        sealer.open(&header(team, &entry.author, &entry.key, &entry.doc_tag, &entry.kind), &entry.sealed)?;
+    let plain = inflate(&plain, limit.min(MAX_INFLATED))?;
+    let entries: Vec<crate::store::ChainedEntry> =
+        postcard::from_bytes(&plain).map_err(|e| BundleError::Malformed(e.to_string()))?;
+    // In order from `first`; a gap is the device's own log's, and shows in the team's copy.
+    let numbered =
+        entries.first().is_none_or(|e| e.seq == first) && entries.windows(2).all(|w| w[0].seq < w[1].seq);
+    if entries.len() != count as usize || !numbered {
+        return Err(BundleError::Malformed("the audit entries are not the run the entry names".into()));
+    }
+    Ok(entries)
+}
+
 /// Team keys for one device, as a log entry only that device can open. `keys` is every
 /// key the admin holds: the recipient may have missed any of them.
 pub fn team_key_entry(
@@ -216,7 +279,7 @@ pub fn team_key_entry(
         sealed,
         signature: Vec::new(),
     };
-    Ok(sign(key, team, entry))
+    Ok(sign_entry(key, team, entry))
 }
 
 /// Opens team keys addressed to this device, written at log `position`. Only a device

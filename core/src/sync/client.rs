@@ -48,6 +48,9 @@ pub struct SessionPlan {
     pub team: [u8; 16],
     /// The log position this device has applied up to, in the log named `log_id`.
     pub cursor: u64,
+    /// The highest position the relay acknowledged for this device's own pushes in that
+    /// log: a log whose end is below it went back (restored from a backup).
+    pub pushed_through: u64,
     /// The relay log the cursor belongs to; `None` before the first sync.
     pub log_id: Option<[u8; 16]>,
     /// The registry statements this device already holds and trusts.
@@ -103,6 +106,13 @@ pub enum SyncEvent {
         bundles: Vec<Received>,
         cursor: u64,
         bytes: usize,
+    },
+    /// A run of another device's audit entries, to keep for the team's review. It comes
+    /// before the `Received` whose cursor covers it.
+    Audit {
+        seq: u64,
+        author: [u8; 32],
+        entries: Vec<crate::store::ChainedEntry>,
     },
     /// An entry was left out: it failed its checks (its author is named, for review).
     Rejected {
@@ -176,7 +186,7 @@ impl ClientSession {
             keyring,
             registry,
             anchor: plan.anchor,
-            start_cursor: plan.cursor,
+            start_cursor: plan.cursor.max(plan.pushed_through),
             log_id: plan.log_id,
             cursor: plan.cursor,
             waiting: None,
@@ -426,7 +436,33 @@ impl ClientSession {
                         }
                     }
                 }
-                EntryKind::Audit { .. } => {}
+                EntryKind::Audit { .. } => {
+                    let limit = INFLATE_BUDGET - spent;
+                    match super::bundle::open_audit(
+                        &self.team,
+                        &self.keyring,
+                        &self.registry,
+                        &entry,
+                        seq,
+                        limit,
+                    ) {
+                        Ok(entries) => {
+                            spent += entries.iter().map(|e| e.json.len() as u64).sum::<u64>();
+                            self.events.push_back(SyncEvent::Audit { seq, author: entry.author, entries });
+                        }
+                        Err(BundleError::MissingKey(key)) => {
+                            self.waiting = Some(Waiting::Key(key));
+                            continue;
+                        }
+                        Err(BundleError::UnknownAuthor) => {
+                            self.stop_for_unknown_author(seq, entry.author);
+                            continue;
+                        }
+                        Err(reason) => {
+                            self.events.push_back(SyncEvent::Rejected { seq, author: entry.author, reason })
+                        }
+                    }
+                }
                 EntryKind::Changes | EntryKind::Snapshot { .. } => {
                     let limit = INFLATE_BUDGET - spent;
                     match open_bundle(&self.team, &self.keyring, &self.registry, &entry, seq, limit) {

@@ -12,4 +12,5 @@ pub mod registry;
 pub mod relay;
 pub mod relay_store;
 pub mod transport;
+pub mod untrusted;
 pub mod wire;

@@ -218,6 +218,10 @@ impl<S: RelayStorage> RelaySession<S> {
                     }
                     let body = s.verified().map(|st| st.body);
                     let registry = self.fresh_registry().await?;
+                    // Sent again (a sync cut off before the device heard it was kept): kept once.
+                    if registry.statements().iter().any(|held| held.statement == s) {
+                        continue;
+                    }
                     match &body {
                         Ok(StatementBody::Charter { .. }) if !registry.has_charter() => {
                             self.state.may_found_team(registry.team()).await?;

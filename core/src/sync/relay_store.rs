@@ -132,6 +132,38 @@ impl SqliteRelayStorage {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// A consistent copy of the whole store at `to` (which must not exist), taken while
+    /// the relay serves.
+    pub async fn backup(&self, to: &Path) -> Result<(), StorageError> {
+        let to = to.to_str().ok_or_else(|| StorageError::Corrupt("the backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?").bind(to).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Puts the backup at `from` in place as the store in `dir` (the relay stopped), under a
+    /// new log id: every device then pulls the log from the start and pushes again what it
+    /// holds, so nothing written after the backup is lost or skipped.
+    pub async fn restore(dir: &Path, from: &Path) -> Result<(), StorageError> {
+        let io = |e: std::io::Error| StorageError::Corrupt(format!("restoring {}: {e}", from.display()));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let db = dir.join(RELAY_DB_FILE);
+        let staged = dir.join(format!("{RELAY_DB_FILE}.restoring"));
+        std::fs::copy(from, &staged).map_err(io)?;
+        for side in ["-wal", "-shm"] {
+            match std::fs::remove_file(dir.join(format!("{RELAY_DB_FILE}{side}"))) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+                _ => {}
+            }
+        }
+        std::fs::rename(&staged, &db).map_err(io)?;
+        let storage = Self::open(dir).await?;
+        sqlx::query("UPDATE log_meta SET log_id = randomblob(16) WHERE id = 1")
+            .execute(&storage.pool)
+            .await?;
+        storage.close().await;
+        Ok(())
+    }
 }
 
 fn encode(entry: &LogEntry) -> Vec<u8> {

@@ -105,8 +105,11 @@ pub fn address_of(endpoint: &Endpoint) -> RelayAddress {
 
 /// Serves relay connections until the endpoint closes.
 pub async fn serve_relay<S: RelayStorage>(endpoint: Endpoint, state: Arc<RelayState<S>>) {
+    // At most `max_connections` sessions at once: one more is told the relay is busy.
+    let permits = Arc::new(tokio::sync::Semaphore::new(state.limits().max_connections));
     while let Some(incoming) = endpoint.accept().await {
         let storage = state.clone();
+        let permit = permits.clone().try_acquire_owned().ok();
         tokio::spawn(async move {
             let conn = match incoming.await {
                 Ok(c) => c,
@@ -116,22 +119,36 @@ pub async fn serve_relay<S: RelayStorage>(endpoint: Endpoint, state: Arc<RelaySt
                 }
             };
             let peer = *conn.remote_id().as_bytes();
-            let (send, recv) = match conn.accept_bi().await {
+            let (mut send, recv) = match conn.accept_bi().await {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::debug!(error = %e, "a connection closed before opening a stream");
                     return;
                 }
             };
-            let mut session = RelaySession::new(storage, peer, chrono::Utc::now().timestamp());
-            if let Err(e) = serve_stream(&mut session, recv, send).await {
-                tracing::warn!(peer = %hex::encode(&peer[..8]), error = %e, "relay connection ended with an error");
+            match permit {
+                Some(_permit) => {
+                    let mut session = RelaySession::new(storage, peer, chrono::Utc::now().timestamp());
+                    if let Err(e) = serve_stream(&mut session, recv, send).await {
+                        tracing::warn!(peer = %hex::encode(&peer[..8]), error = %e, "relay connection ended with an error");
+                    }
+                }
+                None => {
+                    tracing::warn!(peer = %hex::encode(&peer[..8]), "relay busy: a connection was turned away");
+                    storage.count_refusal(crate::sync::wire::Refusal::Busy);
+                    let _ = send.write_all(&RelaySession::<S>::busy()).await;
+                    let _ = send.finish();
+                }
             }
             // Let the device read the last reply before the connection goes.
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), conn.closed()).await;
         });
     }
 }
+
+/// How long the relay waits for a device to say something before it drops the connection,
+/// so that silent connections cannot hold its places.
+pub const RELAY_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Runs one relay session over a byte stream.
 pub async fn serve_stream<S: RelayStorage>(
@@ -152,7 +169,14 @@ pub async fn serve_stream<S: RelayStorage>(
             }
             Step::NeedInput => {
                 w.flush().await?;
-                let n = r.read(&mut buf).await?;
+                let n = match tokio::time::timeout(RELAY_IDLE, r.read(&mut buf)).await {
+                    Ok(n) => n?,
+                    Err(_) => {
+                        tracing::warn!("a device said nothing for a minute; dropping its connection");
+                        let _ = w.shutdown().await;
+                        return Ok(());
+                    }
+                };
                 if n == 0 {
                     if let Err(e) = session.input_ended() {
                         tracing::warn!(error = %e, "a device's stream ended mid-frame");
@@ -203,7 +227,8 @@ pub async fn run_client_stream<H: SessionHandler>(
         while let Some(ev) = session.poll_event() {
             tracing::debug!(?ev, "sync event");
             let done = matches!(ev, SyncEvent::Done);
-            handler.on_event(ev, session).await?;
+            // Boxed so a deep apply future stays off the caller's stack.
+            Box::pin(handler.on_event(ev, session)).await?;
             if done {
                 close_both_ways(&mut r, &mut w).await;
                 return Ok(());
@@ -355,7 +380,7 @@ impl<S: RelayStorage> Link for MemoryLink<S> {
             session.handle_input(&down)?;
             while let Some(ev) = session.poll_event() {
                 let done = matches!(ev, SyncEvent::Done);
-                handler.on_event(ev, session).await?;
+                Box::pin(handler.on_event(ev, session)).await?;
                 if done {
                     return Ok(());
                 }

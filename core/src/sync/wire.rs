@@ -43,6 +43,7 @@ pub struct LogEntry {
     pub doc_tag: [u8; 16],
     pub kind: EntryKind,
     /// `[nonce; 12][ciphertext + tag]`.
+    #[serde(with = "serde_bytes")]
     pub sealed: Vec<u8>,
     /// Ed25519 over the entry's signing bytes (see `bundle::header`).
     pub signature: Vec<u8>,

@@ -16,6 +16,10 @@ use serde::Serialize;
 pub struct RecordChange {
     pub action: String,
     pub by: Option<ClinicianRef>,
+    /// `by` is the clinician the registry gives the change's device.
+    pub verified: bool,
+    /// The change's note named someone else.
+    pub claimed_by: Option<ClinicianRef>,
     pub at: Timestamp,
 }
 
@@ -55,6 +59,7 @@ pub struct Briefing {
 /// the clinicians who made them described them.
 fn changes(
     doc: &mut automerge::AutoCommit,
+    authors: &crate::attribution::Authors,
     keep: impl Fn(i64, Option<&ChangeNote>) -> bool,
 ) -> Vec<RecordChange> {
     doc.get_changes(&[])
@@ -65,9 +70,12 @@ fn changes(
             if !keep(at, note.as_ref()) {
                 return None;
             }
+            let who = authors.attribute(c.actor_id().to_bytes(), note.as_ref());
             Some(RecordChange {
                 action: note.as_ref().map(|n| n.action.clone()).unwrap_or_else(|| "change".into()),
-                by: note.map(|n| n.by),
+                by: who.by,
+                verified: who.verified,
+                claimed_by: who.claimed_by,
                 at: Timestamp(at),
             })
         })
@@ -79,7 +87,8 @@ impl Workspace {
     /// so it is the same on every device that holds the record).
     pub async fn record_history(&self, patient: PatientId) -> Result<Vec<RecordChange>> {
         let mut doc = self.load_patient_doc(patient).await?;
-        let mut all = changes(&mut doc, |_, _| true);
+        let authors = self.authors().await?;
+        let mut all = changes(&mut doc, &authors, |_, _| true);
         all.sort_by_key(|c| std::cmp::Reverse(c.at));
         Ok(all)
     }
@@ -93,8 +102,9 @@ impl Workspace {
         let my_last_visit =
             record.visits.values().filter(|v| v.clinician.id == me).map(|v| v.started_at).max();
         let since = my_last_visit.unwrap_or(Timestamp(i64::MIN));
+        let authors = self.authors().await?;
         let mut record_changes =
-            changes(&mut doc, |at, note| at > since.0 && note.is_none_or(|n| n.by.id != me));
+            changes(&mut doc, &authors, |at, note| at > since.0 && note.is_none_or(|n| n.by.id != me));
         record_changes.sort_by_key(|c| std::cmp::Reverse(c.at));
         let mut medicines_changed: Vec<(String, Medicine)> = record
             .medicines
@@ -114,7 +124,8 @@ impl Workspace {
             .filter(|(_, t)| t.status == TaskStatus::Open)
             .map(|(id, t)| (id.clone(), t.clone()))
             .collect();
-        let conflicts = conflicts::detect(&mut doc, &record);
+        let mut conflicts = conflicts::detect(&mut doc, &record);
+        conflicts::attribute(&mut conflicts, &authors);
         Ok(Briefing {
             patient,
             my_last_visit,
@@ -135,7 +146,10 @@ impl Workspace {
             .ok_or_else(|| Error::Invalid(format!("the record did not exist yet at {}", at.display())))?;
         let mut then = doc.fork_at(&heads).map_err(documents::DocumentError::from)?;
         let record: PatientRecord = documents::read(&then, DocumentKind::Patient)?;
-        let conflicts = conflicts::detect(&mut then, &record);
+        let mut conflicts = conflicts::detect(&mut then, &record);
+        if !conflicts.is_empty() {
+            conflicts::attribute(&mut conflicts, &self.authors().await?);
+        }
         Ok(RecordAt { at, record, conflicts })
     }
 
@@ -154,6 +168,7 @@ impl Workspace {
 
     /// A patient's record document, its header checked.
     pub(crate) async fn load_patient_doc(&self, patient: PatientId) -> Result<automerge::AutoCommit> {
+        self.check_readable(patient).await?;
         let mut rx = self.store.begin_read().await?;
         let doc = rx
             .load_document(&patient.0, DocumentKind::Patient)

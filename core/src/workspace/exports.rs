@@ -30,6 +30,7 @@ impl Workspace {
         patient: PatientId,
         newest_first_limit: Option<usize>,
     ) -> Result<(PatientRecord, Vec<VisitNote>)> {
+        self.check_readable(patient).await?;
         let mut rx = self.store.begin_read().await?;
         let record: PatientRecord = rx
             .read_document(&patient.0, DocumentKind::Patient)

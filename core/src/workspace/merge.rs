@@ -40,6 +40,7 @@ const EXPORT_MAGIC: &[u8] = b"HEDGEROW-SIGNED-DOCUMENT/1\n";
 #[derive(Serialize, serde::Deserialize)]
 pub struct SignedExport {
     pub team: [u8; 16],
+    #[serde(with = "serde_bytes")]
     pub document: Vec<u8>,
     pub heads: Vec<crate::sync::heads::ActorHead>,
 }
@@ -167,8 +168,16 @@ impl Workspace {
             )
             .map_err(|e| e.to_string())
         };
+        // On a device that syncs with a team, a held record would stop syncing.
+        let shared = tx.setting(super::team::KEYRING).await?.is_some();
         let held = match (&checked, unauthenticated) {
             (Ok(_), _) => None,
+            // Unsigned changes cannot be kept apart within a record the team already shares.
+            (Err(why), Some(_)) if !new && shared && !tx.held_documents().await?.contains(&id) => {
+                return Err(Error::Unauthenticated(format!(
+                    "this record is already shared with your team, and this copy's changes are not signed by devices of your team ({why}): nothing was taken in. Ask for a signed export (`hedgerow export document`) from a device of the team"
+                )));
+            }
             (Err(why), Some(reason)) => Some(format!("{why}; taken in for review: {reason}")),
             (Err(why), None) => {
                 return Err(Error::Unauthenticated(format!(
@@ -249,14 +258,18 @@ impl Workspace {
     ) -> Result<Vec<crate::history::FieldChange>> {
         let mut doc = self.load_patient_doc(patient).await?;
         let path: Vec<&str> = field.split('/').filter(|p| !p.is_empty()).collect();
-        Ok(crate::history::field_history(&mut doc, &path))
+        Ok(crate::history::field_history(&mut doc, &path, &self.authors().await?))
     }
 
     /// The open conflicts on a patient's record.
     pub async fn conflicts(&self, patient: PatientId) -> Result<Vec<Conflict>> {
         let mut doc = self.load_patient_doc(patient).await?;
         let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
-        Ok(conflicts::detect(&mut doc, &record))
+        let mut conflicts = conflicts::detect(&mut doc, &record);
+        if !conflicts.is_empty() {
+            conflicts::attribute(&mut conflicts, &self.authors().await?);
+        }
+        Ok(conflicts)
     }
 
     /// A clinician resolves a conflict by choosing one of the values (1-based, as listed),
@@ -306,23 +319,13 @@ impl Workspace {
     /// Opens a record for a clinician to read, recorded in the audit log. A patient who is
     /// not on the team's caseload needs [`Workspace::open_patient_break_glass`].
     pub async fn open_patient(&self, id: PatientId) -> Result<PatientView> {
-        let mut rx = self.store.begin_read().await?;
-        if !rx.on_caseload(&id).await? {
-            return Err(Error::BreakGlassRequired);
-        }
-        drop(rx);
         self.open_patient_audited(id, AuditAction::View, "opened record".into(), false).await
     }
 
     /// Break-glass: opens a record outside the team's caseload. The reason is required,
     /// recorded, and the access flagged for review.
     pub async fn open_patient_break_glass(&self, id: PatientId, reason: &str) -> Result<PatientView> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(Error::Invalid(
-                "break-glass access needs a reason, which is recorded and reviewed".into(),
-            ));
-        }
-        self.open_patient_audited(id, AuditAction::BreakGlass, format!("break-glass: {reason}"), true).await
+        self.break_glass(id, reason).await?;
+        self.open_patient_audited(id, AuditAction::View, "opened record by break-glass".into(), true).await
     }
 }

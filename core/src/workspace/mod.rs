@@ -7,6 +7,8 @@ use crate::crypto::{DeviceKey, KdfParams, verify_signature};
 use crate::documents::patient::{Demographics, Spo2ScaleSetting, VisitRef};
 use crate::documents::team::{CaseloadEntry, Clinician, Device};
 use crate::documents::visit::{ObservationSet, Signature};
+mod access;
+mod audit_trail;
 mod briefing;
 mod care_home;
 mod exports;
@@ -25,6 +27,7 @@ pub use sync::{SyncProgress, SyncReport};
 pub use sync_history::{PathHistory, SyncPath, SyncPathView};
 pub use team::{DeviceListing, Invitation};
 
+pub use audit_trail::{AUDIT_PUSH_AFTER, TeamAudit, TeamAuditEntry};
 pub use briefing::{Briefing, RecordAt, RecordChange};
 pub use care_home::{CareHome, care_home_of, care_homes};
 pub use exports::FhirImportReport;
@@ -177,6 +180,10 @@ pub struct Workspace {
     me: Identity,
     device_key: DeviceKey,
     actor: ActorId,
+    /// Records opened by break-glass, and when ([`access`]).
+    grants: std::sync::Mutex<std::collections::BTreeMap<PatientId, std::time::Instant>>,
+    /// What checking the audit log's chain found when the workspace opened.
+    audit_check: crate::store::AuditCheck,
 }
 
 impl Draft<PatientRecord> {
@@ -261,12 +268,16 @@ impl Workspace {
         let mut team =
             Team::new(me.team_id.to_hex(), team_name.unwrap_or_else(|| format!("{}'s team", me.name)));
         add_member(&mut team, &me, &device_key, true, "first device", None);
-        let ws = Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key };
+        let ws = Self::assemble(store, ActorId::from(actor_bytes.as_slice()), me, device_key);
         let mut tx = ws.store.begin_write().await?;
         ws.save_identity(&mut tx).await?;
         ws.insert_document(&mut tx, ws.me.team_id.0, DocumentKind::Team, &team, "create team").await?;
         tx.commit().await?;
         Ok(ws)
+    }
+
+    pub(crate) fn assemble(store: Store, actor: ActorId, me: Identity, device_key: DeviceKey) -> Self {
+        Self { store, me, device_key, actor, grants: Default::default(), audit_check: Default::default() }
     }
 
     /// Keeps this device's key and identity in the (sealed) settings of a new store.
@@ -291,10 +302,11 @@ impl Workspace {
         let device_key = DeviceKey::from_stored(&key)?;
         let actor_bytes =
             hex::decode(&me.actor_id).map_err(|_| Error::Corrupt("actor id is not hex".into()))?;
-        let ws = Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key };
+        let mut ws = Self::assemble(store, ActorId::from(actor_bytes.as_slice()), me, device_key);
         if !index_current {
             ws.reindex().await?;
         }
+        ws.audit_check = ws.check_audit_log().await?;
         Ok(ws)
     }
 
@@ -375,7 +387,7 @@ impl Workspace {
         self.audit_flagged(tx, action, patient, detail, false).await
     }
 
-    async fn audit_flagged(
+    pub(crate) async fn audit_flagged(
         &self,
         tx: &mut WriteTx<'_>,
         action: AuditAction,
@@ -527,13 +539,17 @@ impl Workspace {
         detail: String,
         flagged: bool,
     ) -> Result<PatientView> {
+        self.check_readable(id).await?;
         let mut rx = self.store.begin_read().await?;
         let mut doc = rx
             .load_document(&id.0, DocumentKind::Patient)
             .await?
             .ok_or_else(|| Error::Invalid(format!("no patient record {id}")))?;
         let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
-        let conflicts = crate::conflicts::detect(&mut doc, &record);
+        let mut conflicts = crate::conflicts::detect(&mut doc, &record);
+        if !conflicts.is_empty() {
+            crate::conflicts::attribute(&mut conflicts, &self.authors().await?);
+        }
         let summary =
             rx.patient_summary(&id).await?.ok_or_else(|| Error::Invalid(format!("no patient {id}")))?;
         let recent_visits = rx.visits_of(&id, 10).await?;
@@ -841,6 +857,7 @@ impl Workspace {
 
     /// Opens a visit note for reading: recorded in the audit log.
     pub async fn open_visit(&self, visit: VisitId) -> Result<VisitView> {
+        self.check_readable(self.patient_of_visit(visit).await?).await?;
         let mut rx = self.store.begin_read().await?;
         let doc = rx
             .load_document(&visit.0, DocumentKind::Visit)

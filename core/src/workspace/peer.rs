@@ -168,6 +168,8 @@ impl PeerDriver<'_> {
                 for (id, code) in documents {
                     let kind = kind_of(code)?;
                     if held.contains(&id) {
+                        // Held for review: nothing is exchanged on it, either way.
+                        self.refused.insert(id);
                         continue;
                     }
                     self.heads.insert(id, tx.actor_heads(&id).await?);
@@ -229,14 +231,14 @@ impl PeerDriver<'_> {
     async fn apply(&mut self, messages: Vec<DocumentMessage>) -> Result<()> {
         let mut tx = self.ws.store.begin_write().await?;
         for m in messages {
+            if self.refused.contains(&m.document) {
+                continue;
+            }
             let Some((kind, doc, state, exists)) = self.docs.get_mut(&m.document) else {
                 return Err(Error::Invalid("the other device sent a document outside the summary".into()));
             };
             if kind_code(*kind) != m.kind {
                 return Err(Error::Invalid("the other device changed a document's kind".into()));
-            }
-            if self.refused.contains(&m.document) {
-                continue;
             }
             let message = Message::decode(&m.message).map_err(|e| {
                 Error::Invalid(format!("the other device sent a malformed sync message: {e}"))
@@ -336,7 +338,9 @@ impl Workspace {
                 }
                 w.flush().await.map_err(peer_err)?;
                 while let Some(ev) = session.poll_event() {
-                    driver.on_event(ev, &mut session).await?;
+                    // Boxed: applying a bundle is a deep future; on the stack it overflows
+                    // a 2 MiB thread in debug builds.
+                    Box::pin(driver.on_event(ev, &mut session)).await?;
                 }
                 if session.poll_transmit_pending() {
                     continue;

@@ -21,6 +21,8 @@ use std::collections::BTreeSet;
 
 /// The log this device's cursor belongs to (16 bytes) and the cursor (8 bytes).
 const CURSOR: &str = "relay-cursor-v2";
+/// The log id and the highest position the relay acknowledged for this device's pushes.
+pub(crate) const PUSHED_THROUGH: &str = "relay-pushed-through-v2";
 const RELAY_ADDRESS: &str = "relay-address";
 
 /// Where a sync has got to, for progress bars.
@@ -75,6 +77,8 @@ struct Driver<'w, F> {
     pending: PendingPush,
     changed: BTreeSet<[u8; 16]>,
     log_id: Option<[u8; 16]>,
+    /// The last position the relay gave this device's pushes in this session.
+    pushed_last: u64,
 }
 
 impl Workspace {
@@ -114,6 +118,7 @@ impl Workspace {
             pending: PendingPush::default(),
             changed: BTreeSet::new(),
             log_id: None,
+            pushed_last: 0,
         };
         let outcome = link.run(&self.device_key, &mut session, &mut driver).await;
         driver.report.bytes_sent = session.bytes_sent;
@@ -198,6 +203,14 @@ impl Workspace {
             }
             _ => (None, 0),
         };
+        let pushed_through = match tx.setting(PUSHED_THROUGH).await? {
+            Some(b) if b.len() == 24 && log_id.is_some_and(|l| b[..16] == l) => {
+                u64::from_be_bytes(b[16..].try_into().expect("8 bytes"))
+            }
+            _ => 0,
+        };
+        let (view, _) = self.registry_view(&mut tx).await?;
+        let now = chrono::Utc::now().timestamp();
         let mut publish = Vec::new();
         let mut offers = Vec::new();
         let mut through = None;
@@ -210,14 +223,30 @@ impl Workspace {
                 ),
                 OUTBOX_OFFER if item.payload.len() > 32 => {
                     let (invite, offer) = item.payload.split_at(32);
-                    offers.push((invite.try_into().expect("32 bytes"), offer.to_vec()));
+                    let invite: [u8; 32] = invite.try_into().expect("32 bytes");
+                    // An invite that expired before its offer reached the relay: the relay
+                    // would refuse the offer, so it is dropped with the outbox.
+                    if view.invite_expiry(&invite).is_some_and(|e| e < now) {
+                        tracing::info!("an invite expired before its offer reached the relay; dropped");
+                        continue;
+                    }
+                    offers.push((invite, offer.to_vec()));
                 }
                 other => return Err(Error::Corrupt(format!("unknown outbox item '{other}'"))),
             }
         }
         drop(tx);
         let me = DeviceKey::from_seed(*self.device_key.seed())?;
-        let plan = SessionPlan { team: self.me.team_id.0, cursor, log_id, registry, anchor, publish, offers };
+        let plan = SessionPlan {
+            team: self.me.team_id.0,
+            cursor,
+            pushed_through,
+            log_id,
+            registry,
+            anchor,
+            publish,
+            offers,
+        };
         let session = ClientSession::new(me, keyring, plan).map_err(TransportError::from)?;
         Ok((session, through))
     }
@@ -286,6 +315,12 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 self.state.bundles_received += n;
                 self.state.bytes_received += bytes;
             }
+            SyncEvent::Audit { seq, author, entries } => {
+                let problems = ws.take_team_audit(&author, &entries).await.map_err(handler_err)?;
+                for p in problems {
+                    tracing::warn!(seq, device = %hex::encode(&author[..8]), problem = %p, "a device's audit log has a break");
+                }
+            }
             SyncEvent::Rejected { seq, author, reason } => {
                 tracing::warn!(seq, %reason, "a bundle from the relay was rejected");
                 self.report
@@ -319,14 +354,16 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 self.pending = pending;
                 session.push(entries);
             }
-            SyncEvent::Pushed { entries, .. } => {
+            SyncEvent::Pushed { entries, last } => {
+                self.pushed_last = self.pushed_last.max(last);
                 self.state.bundles_pushed += entries;
                 self.report.bundles_pushed += entries;
             }
             SyncEvent::Done => {
                 // Recorded only now, once the relay has acknowledged every push: a
                 // connection dropped before then sends the same again next time.
-                ws.finish_push(&self.pending).await.map_err(handler_err)?;
+                let pushed = self.log_id.filter(|_| self.pushed_last > 0).map(|l| (l, self.pushed_last));
+                ws.finish_push(&self.pending, pushed).await.map_err(handler_err)?;
                 self.report.documents_changed = self.changed.len();
                 self.state.phase = "done";
             }

@@ -14,6 +14,7 @@ use crate::sync::registry::Registry;
 use crate::sync::wire::LogEntry;
 use automerge::ChangeHash;
 use std::collections::{BTreeMap, BTreeSet};
+use zeroize::Zeroizing;
 
 /// After this many bundles of one document, the next push is a snapshot, which lets the
 /// relay drop this device's bundles before it.
@@ -26,9 +27,15 @@ pub(crate) const KEYS_SENT: &str = "team-keys-sent-v2";
 pub(crate) struct PendingPush {
     documents: Vec<([u8; 16], Vec<ChangeHash>, bool)>,
     keys: Vec<([u8; 32], KeyId)>,
+    /// The last of this device's audit entries in the push.
+    audit_through: Option<u64>,
 }
 
 pub(crate) struct Applied {
+    /// The bundle builds on changes not received yet: nothing was written.
+    pub deferred: bool,
+    /// The bundle brought changes this device did not have.
+    pub changed: bool,
     pub new: bool,
     pub open_conflicts: usize,
     pub patient: Option<crate::ids::PatientId>,
@@ -39,7 +46,8 @@ pub(crate) struct Applied {
 impl Workspace {
     /// Applies one batch of received bundles and moves the cursor, in one transaction. A
     /// bundle that fails its checks is left out whole (its writes rolled back) and
-    /// reported; its author is named.
+    /// reported; its author is named. One whose changes build on changes not received yet
+    /// is kept until they come (then applied, after this batch or a later one).
     pub(crate) async fn apply_received(
         &self,
         registry: &Registry,
@@ -51,47 +59,81 @@ impl Workspace {
     ) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         for r in bundles {
-            let kind = DocumentKind::parse(&r.body.kind).expect("checked when opened");
-            tx.savepoint().await?;
-            match self.apply_bundle(&mut tx, registry, &r.body, kind).await {
-                Ok(Applied { new, open_conflicts, patient, patient_name, unreadable }) => {
-                    tx.release().await?;
-                    if let Some(why) = unreadable {
-                        report.unreadable.push(format!(
-                            "{} {}: {why}",
-                            r.body.kind,
-                            hex::encode(r.body.document)
-                        ));
-                    }
-                    report.new_documents += usize::from(new);
-                    report.open_conflicts += open_conflicts;
-                    changed.insert(r.body.document);
-                    report.team_changed |= kind == DocumentKind::Team;
-                    if let Some(n) = patient_name
-                        && !report.patients_changed.contains(&n)
-                    {
-                        report.patients_changed.push(n);
-                    }
-                    if let Some(p) = patient
-                        && !report.records_changed.contains(&p)
-                    {
-                        report.records_changed.push(p);
-                    }
-                }
-                Err(e) => {
-                    tx.rollback_to_savepoint().await?;
-                    tracing::warn!(seq = r.seq, error = %e, "a received bundle was left out");
-                    report.rejected.push(format!(
-                        "entry {} by device {}: {e}",
-                        r.seq,
-                        hex::encode(&r.author[..8])
-                    ));
+            report.bundles_received += 1;
+            if self.apply_one(&mut tx, registry, r.seq, &r.author, &r.body, report, changed).await? {
+                let body =
+                    Zeroizing::new(postcard::to_stdvec(&r.body).expect("encoding to a Vec cannot fail"));
+                tx.defer_bundle(r.seq, &r.author, &body).await?;
+            }
+        }
+        // Those waiting, from this batch or before, that can apply now.
+        loop {
+            let mut progress = false;
+            for (seq, author, bytes) in tx.deferred_bundles().await? {
+                let body: BundleBody = postcard::from_bytes(&bytes)
+                    .map_err(|e| Error::Corrupt(format!("a deferred bundle does not decode: {e}")))?;
+                if !self.apply_one(&mut tx, registry, seq, &author, &body, report, changed).await? {
+                    tx.drop_deferred(seq).await?;
+                    progress = true;
                 }
             }
-            report.bundles_received += 1;
+            if !progress {
+                break;
+            }
         }
         self.save_cursor(&mut tx, log_id, cursor).await?;
         tx.commit().await
+    }
+
+    /// Applies one bundle under a savepoint; `Ok(true)` if it must wait for changes it
+    /// builds on. A bundle refused is rolled back and reported.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_one(
+        &self,
+        tx: &mut WriteTx<'_>,
+        registry: &Registry,
+        seq: u64,
+        author: &[u8; 32],
+        body: &BundleBody,
+        report: &mut super::SyncReport,
+        changed: &mut BTreeSet<[u8; 16]>,
+    ) -> Result<bool> {
+        let kind = DocumentKind::parse(&body.kind)
+            .ok_or_else(|| Error::Corrupt(format!("a bundle of unknown kind '{}'", body.kind)))?;
+        tx.savepoint().await?;
+        match self.apply_bundle(tx, registry, body, kind).await {
+            Ok(Applied { deferred: true, .. }) => {
+                tx.release().await?;
+                return Ok(true);
+            }
+            Ok(Applied { changed: false, .. }) => tx.release().await?,
+            Ok(Applied { new, open_conflicts, patient, patient_name, unreadable, .. }) => {
+                tx.release().await?;
+                if let Some(why) = unreadable {
+                    report.unreadable.push(format!("{} {}: {why}", body.kind, hex::encode(body.document)));
+                }
+                report.new_documents += usize::from(new);
+                report.open_conflicts += open_conflicts;
+                changed.insert(body.document);
+                report.team_changed |= kind == DocumentKind::Team;
+                if let Some(n) = patient_name
+                    && !report.patients_changed.contains(&n)
+                {
+                    report.patients_changed.push(n);
+                }
+                if let Some(p) = patient
+                    && !report.records_changed.contains(&p)
+                {
+                    report.records_changed.push(p);
+                }
+            }
+            Err(e) => {
+                tx.rollback_to_savepoint().await?;
+                tracing::warn!(seq, error = %e, "a received bundle was left out");
+                report.rejected.push(format!("entry {seq} by device {}: {e}", hex::encode(&author[..8])));
+            }
+        }
+        Ok(false)
     }
 
     async fn apply_bundle(
@@ -109,11 +151,21 @@ impl Workspace {
         doc.load_incremental(&body.changes)
             .map_err(|e| Error::Protocol(format!("the changes do not load: {e}")))?;
         if !doc.get_missing_deps(&[]).is_empty() {
-            return Err(Error::Protocol("the changes depend on changes this device has not received".into()));
+            return Ok(Applied {
+                deferred: true,
+                changed: false,
+                new: false,
+                open_conflicts: 0,
+                patient: None,
+                patient_name: None,
+                unreadable: None,
+            });
         }
         let after = doc.get_heads();
         if after == before {
             return Ok(Applied {
+                deferred: false,
+                changed: false,
                 new: false,
                 open_conflicts: 0,
                 patient: None,
@@ -157,6 +209,8 @@ impl Workspace {
         if let Some(why) = unreadable {
             tracing::warn!(document = %hex::encode(id), "kept a document this version cannot read");
             return Ok(Applied {
+                deferred: false,
+                changed: true,
                 new,
                 open_conflicts: 0,
                 patient: None,
@@ -166,7 +220,15 @@ impl Workspace {
         }
         let (patient, open_conflicts, patient_name) =
             self.refresh_after_merge(tx, id, kind, &mut doc).await?;
-        Ok(Applied { new, open_conflicts, patient, patient_name, unreadable: None })
+        Ok(Applied {
+            deferred: false,
+            changed: true,
+            new,
+            open_conflicts,
+            patient,
+            patient_name,
+            unreadable: None,
+        })
     }
 
     /// Seals what the relay lacks: team keys for devices that lack them (admins), then
@@ -207,6 +269,10 @@ impl Workspace {
                 pending.keys.push((d.device, current));
             }
         }
+        if let Some((entry, last)) = self.audit_to_push(&mut tx, keyring).await? {
+            entries.push(entry);
+            pending.audit_through = Some(last);
+        }
         let held: BTreeSet<[u8; 16]> = tx.held_documents().await?.into_iter().collect();
         for doc in tx.unpushed_documents().await? {
             if held.contains(&doc.id) {
@@ -246,11 +312,25 @@ impl Workspace {
         Ok((entries, pending))
     }
 
-    /// Records what the relay acknowledged: documents pushed, keys handed out.
-    pub(crate) async fn finish_push(&self, pending: &PendingPush) -> Result<()> {
+    /// Records what the relay acknowledged: documents pushed, keys handed out, and the
+    /// last position its pushes took in log `pushed.0` (a log later found to end below it
+    /// went back, and everything is pushed again).
+    pub(crate) async fn finish_push(
+        &self,
+        pending: &PendingPush,
+        pushed: Option<([u8; 16], u64)>,
+    ) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
+        if let Some((log_id, last)) = pushed {
+            let mut value = log_id.to_vec();
+            value.extend_from_slice(&last.to_be_bytes());
+            tx.put_setting(super::sync::PUSHED_THROUGH, &value).await?;
+        }
         for (id, heads, snapshot) in &pending.documents {
             tx.mark_pushed(id, heads, 1, *snapshot).await?;
+        }
+        if let Some(last) = pending.audit_through {
+            tx.put_setting(super::audit_trail::AUDIT_PUSHED, &last.to_be_bytes()).await?;
         }
         if !pending.keys.is_empty() {
             let mut sent = self.keys_sent(&mut tx).await?;
@@ -273,6 +353,8 @@ impl Workspace {
     /// everything again, keys included.
     pub(crate) async fn forget_pushed(&self, tx: &mut WriteTx<'_>) -> Result<()> {
         tx.forget_pushed().await?;
+        tx.delete_setting(super::sync::PUSHED_THROUGH).await?;
+        tx.delete_setting(super::audit_trail::AUDIT_PUSHED).await?;
         tx.delete_setting(KEYS_SENT).await
     }
 }

@@ -16,6 +16,7 @@ use crate::sync::registry::{PositionedStatement, Registry, SignedStatement, Stat
 use crate::sync::transport::{IrohLink, Link, RelayAddress};
 use automerge::{ActorId, AutoCommit};
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 // Protocol version 2's settings: a store enrolled under version 1 is not in a team until
@@ -97,7 +98,7 @@ impl Workspace {
 
     /// The registry as this device sees it: what the relay confirmed, then this device's
     /// own statements still waiting to be published.
-    async fn registry_view(&self, tx: &mut WriteTx<'_>) -> Result<(Registry, usize)> {
+    pub(crate) async fn registry_view(&self, tx: &mut WriteTx<'_>) -> Result<(Registry, usize)> {
         let confirmed = self.confirmed_registry(tx).await?;
         let mut r = Registry::replay(self.me.team_id.0, &confirmed)
             .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
@@ -120,7 +121,7 @@ impl Workspace {
         Ok(self.store.begin_read().await?.setting(KEYRING).await?.is_some())
     }
 
-    async fn require_admin(&self, tx: &mut WriteTx<'_>, what: &str) -> Result<Registry> {
+    pub(crate) async fn require_admin(&self, tx: &mut WriteTx<'_>, what: &str) -> Result<Registry> {
         if self.keyring(tx).await?.is_none() {
             return Err(Error::Invalid(format!(
                 "this device is not in a shared team yet: run `hedgerow team create NAME` (or join one) before you {what}"
@@ -155,6 +156,10 @@ impl Workspace {
             StatementBody::Charter { x25519: self.device_key.x25519_public(), actor: self.actor_bytes() },
         );
         tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&charter).expect("encodes")).await?;
+        // The first sync must find this charter at the start of the relay's registry, so no
+        // relay can answer with a team of its own making.
+        let anchor = postcard::to_stdvec(&(charter.digest(), charter.clone())).expect("encodes");
+        tx.put_setting(ANCHOR, &anchor).await?;
         let mut team: Draft<Team> = self.draft_team(&mut tx).await?;
         team.value.name = name.to_owned();
         self.save(&mut tx, &mut team, "create team").await?;
@@ -265,7 +270,11 @@ impl Workspace {
             }
             out.push(DeviceListing {
                 device_id: format!("unknown-{}", &key[..16]),
-                label: "(not in the team document)".into(),
+                label: if d.active() {
+                    "(not in the team document)".into()
+                } else {
+                    "(not in the team document; revoked)".into()
+                },
                 clinician: String::new(),
                 public_key: key,
                 admin: d.admin,
@@ -293,7 +302,7 @@ impl Workspace {
         }
         let needle = device.trim().to_ascii_lowercase();
         let mut tx = self.store.begin_write().await?;
-        self.require_admin(&mut tx, "revoke a device").await?;
+        let registry = self.require_admin(&mut tx, "revoke a device").await?;
         let mut team = self.draft_team(&mut tx).await?;
         let matches: Vec<String> = team
             .value
@@ -302,33 +311,47 @@ impl Workspace {
             .filter(|k| k.starts_with(&needle) && !needle.is_empty())
             .cloned()
             .collect();
-        let id = match matches.as_slice() {
-            [one] => one.clone(),
-            [] => return Err(Error::Invalid(format!("no device of this team starts with '{device}'"))),
+        // A device the registry enrols but the team document lacks is revoked by its key
+        // (its listing's id is "unknown-" and the key's start).
+        let named: BTreeSet<&str> = team.value.devices.values().map(|d| d.public_key.as_str()).collect();
+        let key_needle = needle.strip_prefix("unknown-").unwrap_or(&needle);
+        let unnamed: Vec<[u8; 32]> = registry
+            .devices()
+            .filter(|d| d.active() && !named.contains(hex::encode(d.device).as_str()))
+            .filter(|d| key_needle.len() >= 8 && hex::encode(d.device).starts_with(key_needle))
+            .map(|d| d.device)
+            .collect();
+        let (id, key) = match (matches.as_slice(), unnamed.as_slice()) {
+            ([one], []) => {
+                let id = one.clone();
+                if id == self.me.device_id.to_hex() {
+                    return Err(Error::Invalid("you cannot revoke the device you are using".into()));
+                }
+                let d = team.value.devices.get_mut(&id).expect("matched above");
+                if d.revoked.is_some() {
+                    return Err(Error::Invalid("that device is already revoked".into()));
+                }
+                let key: [u8; 32] = hex::decode(&d.public_key)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| Error::Corrupt("a device's public key is malformed".into()))?;
+                d.revoked = Some(Revocation {
+                    revoked_by: self.me.clinician_ref(),
+                    revoked_at: Timestamp::now(),
+                    reason: reason.to_owned(),
+                });
+                self.save(&mut tx, &mut team, "revoke device").await?;
+                (id, key)
+            }
+            ([], [key]) => (format!("unknown-{}", &hex::encode(key)[..16]), *key),
+            ([], []) => return Err(Error::Invalid(format!("no device of this team starts with '{device}'"))),
             _ => {
                 return Err(Error::Invalid(format!(
                     "'{device}' matches {} devices: give more of the id",
-                    matches.len()
+                    matches.len() + unnamed.len()
                 )));
             }
         };
-        if id == self.me.device_id.to_hex() {
-            return Err(Error::Invalid("you cannot revoke the device you are using".into()));
-        }
-        let d = team.value.devices.get_mut(&id).expect("matched above");
-        if d.revoked.is_some() {
-            return Err(Error::Invalid("that device is already revoked".into()));
-        }
-        let key: [u8; 32] = hex::decode(&d.public_key)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| Error::Corrupt("a device's public key is malformed".into()))?;
-        d.revoked = Some(Revocation {
-            revoked_by: self.me.clinician_ref(),
-            revoked_at: Timestamp::now(),
-            reason: reason.to_owned(),
-        });
-        self.save(&mut tx, &mut team, "revoke device").await?;
         let revoke = statement(&self.device_key, self.me.team_id, StatementBody::Revoke { device: key });
         tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&revoke).expect("encodes")).await?;
         let mut keyring = self.keyring(&mut tx).await?.ok_or_else(|| Error::Invalid("no team key".into()))?;
@@ -343,7 +366,8 @@ impl Workspace {
         )
         .await?;
         tx.commit().await?;
-        let listing = self.devices().await?.into_iter().find(|l| l.device_id == id);
+        let listing =
+            self.devices().await?.into_iter().find(|l| l.device_id == id || l.public_key == hex::encode(key));
         listing.ok_or_else(|| Error::Corrupt("the revoked device vanished".into()))
     }
 
@@ -409,7 +433,7 @@ impl Workspace {
             .map_err(documents::DocumentError::from)?;
         team_doc.commit_with(commit_options("join team", &me));
 
-        let ws = Self { store, actor: ActorId::from(actor_bytes.as_slice()), me, device_key };
+        let ws = Self::assemble(store, ActorId::from(actor_bytes.as_slice()), me, device_key);
         let mut tx = ws.store.begin_write().await?;
         ws.save_identity(&mut tx).await?;
         tx.put_setting(KEYRING, &keyring.to_bytes()).await?;

@@ -1,0 +1,12 @@
+#![no_main]
+//! `hedgerow_core::sync::untrusted::reply_frames` on whatever the fuzzer makes.
+
+use hedgerow_core::sync::untrusted::{self, Fixture};
+use libfuzzer_sys::fuzz_target;
+use std::sync::LazyLock;
+
+static FIXTURE: LazyLock<Fixture> = LazyLock::new(Fixture::new);
+
+fuzz_target!(|bytes: &[u8]| {
+    untrusted::reply_frames(&FIXTURE, bytes);
+});

@@ -322,6 +322,13 @@ fn syncing_with_the_relay_from_the_app() {
     // The history by path names the relay, when it last worked, and that it did.
     assert!(h.query_by_label(&format!("Relay {}", &relay.address[..16])).is_some(), "the relay's row");
     assert!(h.query_by_label("synced").is_some(), "the relay path's outcome");
+    // An admin sees the whole team's audit trail, each entry with its device and patient.
+    h.get_by_label("Audit log").click();
+    h.run();
+    h.get_by_label("Whole team").click();
+    h.run();
+    assert!(h.query_all_by_label_contains("(first device)").next().is_some(), "the device column");
+    assert!(h.query_all_by_label("Albert Penrose").next().is_some(), "the patient column");
 }
 
 /// Waits for a background sync to finish, stepping frames while the spinner runs.

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{PASS, fails, hedgerow, json};
+use common::{PASS, fails, hedgerow, json, ok};
 use hedgerow_tests::{RelayProcess, workspace_binary};
 use std::process::Command;
 
@@ -163,4 +163,44 @@ fn a_carer_cannot_record_a_dnacpr_from_the_command_line() {
     let shown = String::from_utf8(hedgerow(&carer, &["patient", "show", "9990001235"]).stdout).unwrap();
     assert!(shown.contains("From carers and family") && shown.contains("Sandra Ashdown (carer"), "{shown}");
     assert!(shown.contains("CPR: no decision recorded"), "{shown}");
+}
+
+#[test]
+fn a_demo_caseload_shared_with_a_team_reaches_a_new_device_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = RelayProcess::start(&workspace_binary("hedgerow-relay"), &tmp.path().join("relay"));
+    let (nurse, gp) = (tmp.path().join("nurse"), tmp.path().join("gp"));
+    // The demo's visits are written by fictional colleagues who have no device of the team:
+    // the founding device answers for them, so the team takes them in.
+    ok(&nurse, &["demo", "--patients", "6"]);
+    json(&nurse, &["team", "create", "Penwith District Nurses"]);
+    json(&nurse, &["sync", "--relay", &relay.address]);
+    let invite = json(&nurse, &["team", "invite", "--relay", &relay.address]);
+    let code = invite["invite"]["code"].as_str().unwrap().to_owned();
+    let joined = json(
+        &gp,
+        &[
+            "team",
+            "join",
+            &code,
+            "--relay",
+            &relay.address,
+            "--clinician",
+            "Dr Tomasz Orrell",
+            "--role",
+            "gp",
+        ],
+    );
+    assert_eq!(joined["caseload"], 6, "{joined}");
+    let report = json(&gp, &["sync"]);
+    assert_eq!(report["rejected"].as_array().map_or(0, Vec::len), 0, "{report}");
+    // Their authorship is shown as not confirmed by the team.
+    let first = json(&gp, &["patient", "list"]);
+    let nhs = first["patients"][0]["nhs_number"].as_str().unwrap().to_owned();
+    let shown = json(&gp, &["patient", "show", &nhs]);
+    let medicines = shown["patient"]["record"]["medicines"].as_object().unwrap();
+    let (id, _) = medicines.iter().next().expect("demo patients have a medicine");
+    // The short id the record view shows is enough.
+    let history = ok(&gp, &["history", &nhs, &format!("medicines/{}/dose", &id[..8])]);
+    assert!(history.contains("(author not confirmed by the team)"), "{history}");
 }

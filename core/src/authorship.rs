@@ -4,6 +4,10 @@
 //! in a colleague's name, or take a colleague's next sequence number and so block their
 //! genuine edit: a change by actor A at sequence n that A's device never signed is refused,
 //! and the document is left as it was.
+//!
+//! Changes by an actor that is no device of the team (history a device brought with it,
+//! such as the demo's fictional colleagues) are taken only under a *vouch*: a head signed
+//! by a team device that answers for them. Such changes keep an unconfirmed author.
 
 use crate::sync::heads::ActorHead;
 use automerge::{AutoCommit, ChangeHash};
@@ -22,6 +26,38 @@ pub enum AuthorshipError {
 /// Which device key signs for which actor.
 pub trait ActorKeys {
     fn device_of(&self, actor: &[u8; 16]) -> Option<[u8; 32]>;
+
+    /// Whether `device` may vouch for changes by actors that are no device of the team.
+    fn may_vouch(&self, _device: &[u8; 32]) -> bool {
+        false
+    }
+}
+
+impl ActorKeys for crate::sync::registry::Registry {
+    fn device_of(&self, actor: &[u8; 16]) -> Option<[u8; 32]> {
+        self.device_of_actor(actor).map(|d| d.device)
+    }
+
+    fn may_vouch(&self, device: &[u8; 32]) -> bool {
+        self.device(device).is_some()
+    }
+}
+
+/// The team's devices by actor, and those that may vouch, outside a registry.
+#[derive(Debug, Default)]
+pub struct KnownDevices {
+    pub actors: std::collections::HashMap<[u8; 16], [u8; 32]>,
+    pub vouchers: HashSet<[u8; 32]>,
+}
+
+impl ActorKeys for KnownDevices {
+    fn device_of(&self, actor: &[u8; 16]) -> Option<[u8; 32]> {
+        self.actors.get(actor).copied()
+    }
+
+    fn may_vouch(&self, device: &[u8; 32]) -> bool {
+        self.vouchers.contains(device)
+    }
 }
 
 impl<F: Fn(&[u8; 16]) -> Option<[u8; 32]>> ActorKeys for F {
@@ -56,17 +92,24 @@ pub fn check_new_changes(
     let mut keep = Vec::new();
     for (actor, changes) in by_actor {
         let name = hex::encode(actor);
-        let device =
-            keys.device_of(&actor).ok_or_else(|| AuthorshipError::UnregisteredActor(name.clone()))?;
-        // The newest head of this actor that its device signed and that is in the document.
+        let device = keys.device_of(&actor);
+        // The newest head of this actor that its device signed (or, for an actor that is no
+        // device of the team, that a team device vouched for) and that is in the document.
+        let signed = |h: &ActorHead| match &device {
+            Some(d) => h.verifies(team, document, d),
+            None => h.vouched_by(team, document).is_some_and(|by| keys.may_vouch(&by)),
+        };
         let head = offered
             .iter()
             .chain(stored)
-            .filter(|h| h.actor == actor && h.verifies(team, document, &device))
+            .filter(|h| h.actor == actor && signed(h))
             .filter(|h| doc.get_change_by_hash(&ChangeHash(h.change)).is_some())
             .max_by_key(|h| h.seq);
         let unsigned = |seq| AuthorshipError::NotSigned { actor: name.clone(), seq };
         let Some(head) = head else {
+            if device.is_none() {
+                return Err(AuthorshipError::UnregisteredActor(name));
+            }
             return Err(unsigned(changes.iter().map(|(s, _)| *s).min().unwrap_or(0)));
         };
         // Everything not in the head's own history; a new change there is not covered.
@@ -80,6 +123,19 @@ pub fn check_new_changes(
         }
     }
     Ok(keep)
+}
+
+/// A vouch by `key` for the newest change `actor` has made to `doc`; `None` if it made none.
+pub fn vouch_for(
+    doc: &mut AutoCommit,
+    actor: [u8; 16],
+    key: &crate::crypto::DeviceKey,
+    team: &[u8; 16],
+    document: &[u8; 16],
+) -> Option<ActorHead> {
+    let id = automerge::ActorId::from(actor.as_slice());
+    let newest = doc.get_changes(&[]).into_iter().filter(|c| *c.actor_id() == id).max_by_key(|c| c.seq())?;
+    Some(ActorHead::vouch(key, team, document, actor, newest.seq(), newest.hash().0))
 }
 
 /// This device's actor head for the newest change it has made to `doc` since `before`
@@ -169,6 +225,58 @@ mod tests {
         receiver.load_incremental(&stranger.save_after(&base)).unwrap();
         assert!(matches!(
             check_new_changes(&mut receiver, &base, &[], &[], &TEAM, &DOC, &keys),
+            Err(AuthorshipError::UnregisteredActor(_))
+        ));
+    }
+
+    #[test]
+    fn a_vouch_answers_for_a_stranger_but_never_for_a_colleague() {
+        let (victim, mallory) = (DeviceKey::generate().unwrap(), DeviceKey::generate().unwrap());
+        let (va, ma, stranger) = ([10u8; 16], [20u8; 16], [30u8; 16]);
+        let keys = KnownDevices {
+            actors: [(va, victim.public_key()), (ma, mallory.public_key())].into(),
+            vouchers: [victim.public_key(), mallory.public_key()].into(),
+        };
+        let mut shared = AutoCommit::new().with_actor(ActorId::from(va.as_slice()));
+        edit(&mut shared, "dose", "40 mg");
+        let genuine_head = own_head(&mut shared, &[], &victim, &TEAM, &DOC).unwrap();
+        let base = shared.get_heads();
+
+        // Mallory vouches for a change written under the victim's actor: refused.
+        let mut forged = shared.fork().with_actor(ActorId::from(va.as_slice()));
+        edit(&mut forged, "dose", "400 mg");
+        let vouch = vouch_for(&mut forged, va, &mallory, &TEAM, &DOC).unwrap();
+        let mut receiver = shared.fork();
+        receiver.load_incremental(&forged.save_after(&base)).unwrap();
+        let err = check_new_changes(
+            &mut receiver,
+            &base,
+            &[vouch],
+            std::slice::from_ref(&genuine_head),
+            &TEAM,
+            &DOC,
+            &keys,
+        );
+        assert_eq!(err, Err(AuthorshipError::NotSigned { actor: hex::encode(va), seq: 2 }));
+
+        // History by an actor that is no device of the team, vouched for by a team device:
+        // taken, and the vouch kept.
+        let mut brought = shared.fork().with_actor(ActorId::from(stranger.as_slice()));
+        edit(&mut brought, "note", "seen by a colleague before the team was shared");
+        let vouch = vouch_for(&mut brought, stranger, &victim, &TEAM, &DOC).unwrap();
+        let mut receiver = shared.fork();
+        receiver.load_incremental(&brought.save_after(&base)).unwrap();
+        let kept =
+            check_new_changes(&mut receiver, &base, std::slice::from_ref(&vouch), &[], &TEAM, &DOC, &keys);
+        assert_eq!(kept, Ok(vec![vouch.clone()]));
+
+        // The same vouch signed by a device outside the team is not enough.
+        let outsider = DeviceKey::generate().unwrap();
+        let foreign = vouch_for(&mut brought, stranger, &outsider, &TEAM, &DOC).unwrap();
+        let mut receiver = shared.fork();
+        receiver.load_incremental(&brought.save_after(&base)).unwrap();
+        assert!(matches!(
+            check_new_changes(&mut receiver, &base, &[foreign], &[], &TEAM, &DOC, &keys),
             Err(AuthorshipError::UnregisteredActor(_))
         ));
     }

@@ -10,7 +10,9 @@ use crate::documents::visit::{Action, ObservationSet};
 use crate::documents::{ClinicianRef, DocumentKind, PatientRecord, Role, Team, Timestamp, VisitNote};
 use crate::error::{Error, Result};
 use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId, VisitId, entry_id};
-use crate::workspace::{Draft, Identity, Workspace, insert_document_as, sign_note, visit_summary};
+use crate::workspace::{
+    Draft, HeadSigner, Identity, Workspace, insert_document_as, sign_note, visit_summary,
+};
 use automerge::ActorId;
 use std::collections::HashSet;
 
@@ -321,7 +323,7 @@ pub async fn populate(
         let mut ids = Vec::with_capacity(n);
         for _ in 0..n {
             let (patient_id, visits, eol) =
-                demo_patient(&mut tx, &mut rng, &mut taken, &colleagues, now).await?;
+                demo_patient(&mut tx, &mut rng, &mut taken, &colleagues, ws.device_key(), now).await?;
             ids.push(patient_id);
             report.visits += visits;
             report.end_of_life += usize::from(eol);
@@ -340,6 +342,8 @@ async fn demo_patient(
     rng: &mut fastrand::Rng,
     taken: &mut HashSet<String>,
     colleagues: &[Colleague],
+    // The colleagues are no devices of the team: this device answers for what they wrote.
+    voucher: &crate::crypto::DeviceKey,
     now: i64,
 ) -> Result<(PatientId, usize, bool)> {
     let id = PatientId::random();
@@ -591,7 +595,7 @@ async fn demo_patient(
         insert_document_as(
             tx,
             &c.identity,
-            &c.key,
+            HeadSigner::Vouch(voucher),
             c.actor.clone(),
             vid.0,
             DocumentKind::Visit,
@@ -610,7 +614,7 @@ async fn demo_patient(
     insert_document_as(
         tx,
         &nurse.identity,
-        &nurse.key,
+        HeadSigner::Vouch(voucher),
         nurse.actor.clone(),
         id.0,
         DocumentKind::Patient,

@@ -35,6 +35,35 @@ fn text_of(v: &Value<'_>) -> String {
     }
 }
 
+/// `path` with each key that is the start of exactly one key of the map it names (the short
+/// entry ids the record views show, e.g. `medicines/3fa2c0de/dose`) written in full.
+pub fn expand_short_keys(doc: &AutoCommit, path: &[&str]) -> Vec<String> {
+    use automerge::ReadDoc;
+    let mut obj = automerge::ROOT;
+    let mut out = Vec::with_capacity(path.len());
+    for (i, part) in path.iter().enumerate() {
+        let mut key = (*part).to_owned();
+        if doc.get(&obj, *part).ok().flatten().is_none() {
+            let mut matches = doc.keys(&obj).filter(|k| k.starts_with(part));
+            if let (Some(only), None) = (matches.next(), matches.next()) {
+                key = only;
+            }
+        }
+        if i + 1 < path.len() {
+            match doc.get(&obj, key.as_str()).ok().flatten() {
+                Some((Value::Object(_), id)) => obj = id,
+                _ => {
+                    out.push(key);
+                    out.extend(path[i + 1..].iter().map(|p| (*p).to_owned()));
+                    return out;
+                }
+            }
+        }
+        out.push(key);
+    }
+    out
+}
+
 /// Every value the field at `path` (map keys from the root) has had, oldest first.
 pub fn field_history(
     doc: &mut AutoCommit,

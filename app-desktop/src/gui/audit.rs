@@ -58,8 +58,10 @@ impl AuditScreen {
         {
             ui.checkbox(&mut self.flagged_only, "Flagged for review only");
             ui.separator();
+            let mut go = Go::Stay;
+            let caseload = &self.caseload;
             egui::ScrollArea::vertical().id_salt("team-audit").show(ui, |ui| {
-                egui::Grid::new("team-audit-entries").striped(true).num_columns(5).show(ui, |ui| {
+                egui::Grid::new("team-audit-entries").striped(true).num_columns(6).show(ui, |ui| {
                     for e in team
                         .entries
                         .iter()
@@ -73,6 +75,11 @@ impl AuditScreen {
                         } else {
                             ui.label(e.entry.action.as_str());
                         }
+                        if let Some(to) = patient_cell(ui, e.entry.patient.as_ref(), |id| {
+                            caseload.iter().find(|p| &p.id == id)
+                        }) {
+                            go = to;
+                        }
                         match &e.problem {
                             Some(p) => ui.colored_label(
                                 style::DANGER,
@@ -84,7 +91,7 @@ impl AuditScreen {
                     }
                 });
             });
-            return Go::Stay;
+            return go;
         }
         let flagged = self.entries.iter().filter(|e| e.flagged).count();
         ui.horizontal(|ui| {
@@ -121,22 +128,31 @@ pub fn table<'a>(
             } else {
                 ui.label(e.action.as_str());
             }
-            match e.patient.as_ref().map(|id| (id, patient(id))) {
-                Some((_, Some(p))) => {
-                    if ui.link(&p.name).clicked() {
-                        go = Go::Patient(p.id);
-                    }
-                }
-                Some((id, None)) => {
-                    ui.label(format!("patient {}", &id.to_hex()[..8]));
-                }
-                None => {
-                    ui.label("");
-                }
+            if let Some(to) = patient_cell(ui, e.patient.as_ref(), &patient) {
+                go = to;
             }
             ui.label(&e.detail);
             ui.end_row();
         }
     });
     go
+}
+
+/// The patient an entry is about: a link to the record when it is on the caseload.
+fn patient_cell<'a>(
+    ui: &mut egui::Ui,
+    id: Option<&PatientId>,
+    patient: impl Fn(&PatientId) -> Option<&'a PatientSummary>,
+) -> Option<Go> {
+    match id.map(|id| (id, patient(id))) {
+        Some((_, Some(p))) => ui.link(&p.name).clicked().then_some(Go::Patient(p.id)),
+        Some((id, None)) => {
+            ui.label(format!("patient {}", &id.to_hex()[..8]));
+            None
+        }
+        None => {
+            ui.label("");
+            None
+        }
+    }
 }

@@ -8,6 +8,7 @@ use crate::crypto::{DeviceKey, verify_signature};
 use serde::{Deserialize, Serialize};
 
 const CONTEXT: &[u8] = b"hedgerow/actor-head/v1\0";
+const VOUCH_CONTEXT: &[u8] = b"hedgerow/actor-vouch/v1\0";
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActorHead {
@@ -17,7 +18,8 @@ pub struct ActorHead {
     pub seq: u64,
     /// The change's hash.
     pub change: [u8; 32],
-    /// Ed25519 by the device the registry gives the actor to (see [`ActorHead::bytes`]).
+    /// Ed25519 by the device the registry gives the actor to (see [`ActorHead::bytes`]);
+    /// or, for a vouch, the vouching device's key followed by its signature.
     pub signature: Vec<u8>,
 }
 
@@ -28,8 +30,19 @@ impl std::fmt::Debug for ActorHead {
 }
 
 impl ActorHead {
+    fn bytes_with(
+        context: &[u8],
+        team: &[u8; 16],
+        document: &[u8; 16],
+        actor: &[u8; 16],
+        seq: u64,
+        change: &[u8; 32],
+    ) -> Vec<u8> {
+        [context, team.as_slice(), document, actor, &seq.to_be_bytes(), change].concat()
+    }
+
     fn bytes(team: &[u8; 16], document: &[u8; 16], actor: &[u8; 16], seq: u64, change: &[u8; 32]) -> Vec<u8> {
-        [CONTEXT, team.as_slice(), document, actor, &seq.to_be_bytes(), change].concat()
+        Self::bytes_with(CONTEXT, team, document, actor, seq, change)
     }
 
     pub fn sign(
@@ -42,6 +55,29 @@ impl ActorHead {
     ) -> Self {
         let signature = key.sign(&Self::bytes(team, document, &actor, seq, &change)).to_vec();
         Self { actor, seq, change, signature }
+    }
+
+    /// A device's word for changes by an actor that is no device of the team: history it
+    /// brings with it (the demo's fictional colleagues). Never stands for a registered
+    /// actor, whose own device must sign; the authors stay "not confirmed by the team".
+    pub fn vouch(
+        key: &DeviceKey,
+        team: &[u8; 16],
+        document: &[u8; 16],
+        actor: [u8; 16],
+        seq: u64,
+        change: [u8; 32],
+    ) -> Self {
+        let signed = key.sign(&Self::bytes_with(VOUCH_CONTEXT, team, document, &actor, seq, &change));
+        let signature = [key.public_key().as_slice(), &signed[..]].concat();
+        Self { actor, seq, change, signature }
+    }
+
+    /// The device that vouched for this head, if it is a vouch whose signature checks.
+    pub fn vouched_by(&self, team: &[u8; 16], document: &[u8; 16]) -> Option<[u8; 32]> {
+        let (by, signature) = self.signature.split_first_chunk::<32>()?;
+        let bytes = Self::bytes_with(VOUCH_CONTEXT, team, document, &self.actor, self.seq, &self.change);
+        verify_signature(by, &bytes, signature).then_some(*by)
     }
 
     /// Whether `device` signed this head of `document` in `team`.
@@ -70,5 +106,20 @@ mod tests {
         let mut later = h.clone();
         later.seq = 8;
         assert!(!later.verifies(&[1; 16], &[2; 16], &k.public_key()));
+    }
+
+    #[test]
+    fn a_vouch_names_its_signer_and_is_never_an_own_head() {
+        let k = DeviceKey::generate().unwrap();
+        let v = ActorHead::vouch(&k, &[1; 16], &[2; 16], [3; 16], 7, [4; 32]);
+        assert_eq!(v.vouched_by(&[1; 16], &[2; 16]), Some(k.public_key()));
+        assert_eq!(v.vouched_by(&[1; 16], &[9; 16]), None);
+        assert!(!v.verifies(&[1; 16], &[2; 16], &k.public_key()));
+        let own = ActorHead::sign(&k, &[1; 16], &[2; 16], [3; 16], 7, [4; 32]);
+        assert_eq!(own.vouched_by(&[1; 16], &[2; 16]), None);
+        // Another key put in front of the signature does not pass for it.
+        let mut stolen = v.clone();
+        stolen.signature[..32].copy_from_slice(&DeviceKey::generate().unwrap().public_key());
+        assert_eq!(stolen.vouched_by(&[1; 16], &[2; 16]), None);
     }
 }

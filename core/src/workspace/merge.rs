@@ -157,16 +157,8 @@ impl Workspace {
         let checked = if team.is_some_and(|t| t != mine) {
             Err("it was exported by another team's device".to_owned())
         } else {
-            crate::authorship::check_new_changes(
-                &mut doc,
-                &before,
-                &heads,
-                &stored,
-                &mine,
-                &id,
-                &|a: &[u8; 16]| keys.get(a).copied(),
-            )
-            .map_err(|e| e.to_string())
+            crate::authorship::check_new_changes(&mut doc, &before, &heads, &stored, &mine, &id, &keys)
+                .map_err(|e| e.to_string())
         };
         // On a device that syncs with a team, a held record would stop syncing.
         let shared = tx.setting(super::team::KEYRING).await?.is_some();
@@ -224,17 +216,16 @@ impl Workspace {
 
     /// Which device key signs for which Automerge actor: the registry's, in a shared team;
     /// the team document's on a device that shares with no one yet.
-    pub(crate) async fn actor_keys(
-        &self,
-        tx: &mut WriteTx<'_>,
-    ) -> Result<std::collections::HashMap<[u8; 16], [u8; 32]>> {
+    pub(crate) async fn actor_keys(&self, tx: &mut WriteTx<'_>) -> Result<crate::authorship::KnownDevices> {
         let statements = self.confirmed_registry(tx).await?;
         let mut out = std::collections::HashMap::new();
+        let mut vouchers = std::collections::HashSet::new();
         if !statements.is_empty() {
             let registry = crate::sync::registry::Registry::replay(self.me.team_id.0, &statements)
                 .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
             for d in registry.devices() {
                 out.insert(d.actor, d.device);
+                vouchers.insert(d.device);
             }
         } else if let Some(team) = tx.read_document::<Team>(&self.me.team_id.0, DocumentKind::Team).await? {
             for d in team.devices.values() {
@@ -246,11 +237,13 @@ impl Workspace {
             }
         }
         out.insert(self.actor_bytes(), self.device_key.public_key());
-        Ok(out)
+        vouchers.insert(self.device_key.public_key());
+        Ok(crate::authorship::KnownDevices { actors: out, vouchers })
     }
 
     /// Every value a field of the record has had, with who and when. `field` is a path of
-    /// map keys, e.g. `medicines/3fa2c0de1b2a4c5d/dose` or `end_of_life/cpr/recommendation`.
+    /// map keys, e.g. `medicines/3fa2c0de1b2a4c5d/dose` or `end_of_life/cpr/recommendation`;
+    /// an entry id may be shortened to its first characters, as the record views show it.
     pub async fn field_history(
         &self,
         patient: PatientId,
@@ -258,6 +251,8 @@ impl Workspace {
     ) -> Result<Vec<crate::history::FieldChange>> {
         let mut doc = self.load_patient_doc(patient).await?;
         let path: Vec<&str> = field.split('/').filter(|p| !p.is_empty()).collect();
+        let path = crate::history::expand_short_keys(&doc, &path);
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
         Ok(crate::history::field_history(&mut doc, &path, &self.authors().await?))
     }
 

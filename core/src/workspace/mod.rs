@@ -374,7 +374,13 @@ impl Workspace {
         value: &T,
         message: &str,
     ) -> Result<()> {
-        insert_document_as(tx, &self.me, &self.device_key, self.actor.clone(), id, kind, value, message).await
+        let signer = HeadSigner::Own(&self.device_key);
+        insert_document_as(tx, &self.me, signer, self.actor.clone(), id, kind, value, message).await
+    }
+
+    /// This device's key, for signing what it answers for.
+    pub(crate) fn device_key(&self) -> &DeviceKey {
+        &self.device_key
     }
 
     async fn audit(
@@ -1038,12 +1044,20 @@ fn add_member(
     team.devices.insert(me.device_id.to_hex(), device);
 }
 
-/// Stores a new document written by `by` on the device holding `key`, with its signed head.
+/// Who signs the head of a document written by someone: their own device, or a team device
+/// that vouches for them (the demo's fictional colleagues have no device of the team).
+#[derive(Clone, Copy)]
+pub(crate) enum HeadSigner<'a> {
+    Own(&'a DeviceKey),
+    Vouch(&'a DeviceKey),
+}
+
+/// Stores a new document written by `by`, with its head signed by `signer`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_document_as<T: Reconcile>(
     tx: &mut WriteTx<'_>,
     by: &Identity,
-    key: &DeviceKey,
+    signer: HeadSigner<'_>,
     actor: ActorId,
     id: [u8; 16],
     kind: DocumentKind,
@@ -1054,7 +1068,14 @@ pub(crate) async fn insert_document_as<T: Reconcile>(
     autosurgeon::reconcile(&mut doc, value).map_err(documents::DocumentError::from)?;
     doc.commit_with(commit_options(message, by));
     tx.insert_document(&id, kind, &mut doc).await?;
-    if let Some(head) = crate::authorship::own_head(&mut doc, &[], key, &by.team_id.0, &id) {
+    let team = &by.team_id.0;
+    let head = match signer {
+        HeadSigner::Own(key) => crate::authorship::own_head(&mut doc, &[], key, team, &id),
+        HeadSigner::Vouch(key) => <[u8; 16]>::try_from(doc.get_actor().to_bytes())
+            .ok()
+            .and_then(|actor| crate::authorship::vouch_for(&mut doc, actor, key, team, &id)),
+    };
+    if let Some(head) = head {
         tx.put_actor_head(&id, &head).await?;
     }
     Ok(())

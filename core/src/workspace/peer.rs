@@ -255,11 +255,10 @@ impl PeerDriver<'_> {
             // Who wrote each new change: its actor's device must have signed for it. If not,
             // this document is left as it was and out of the rest of this sync.
             let registry = self.registry.as_ref().ok_or_else(|| Error::Internal("no registry".into()))?;
-            let keys = |a: &[u8; 16]| registry.device_of_actor(a).map(|d| d.device);
             let stored = self.heads.get(&id).cloned().unwrap_or_default();
             let team = self.ws.me.team_id.0;
             let keep = match crate::authorship::check_new_changes(
-                doc, &before, &m.heads, &stored, &team, &id, &keys,
+                doc, &before, &m.heads, &stored, &team, &id, registry,
             ) {
                 Ok(keep) => keep,
                 Err(e) => {

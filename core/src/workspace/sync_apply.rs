@@ -175,9 +175,8 @@ impl Workspace {
         }
         // Who wrote each new change: its actor's device must have signed for it.
         let stored = tx.actor_heads(&id).await?;
-        let keys = |a: &[u8; 16]| registry.device_of_actor(a).map(|d| d.device);
         let team = self.me.team_id.0;
-        let keep = check_new_changes(&mut doc, &before, &body.heads, &stored, &team, &id, &keys)
+        let keep = check_new_changes(&mut doc, &before, &body.heads, &stored, &team, &id, registry)
             .map_err(|e| Error::Protocol(e.to_string()))?;
         // Refused whole if it does not read as its kind (a newer schema is kept: a later
         // version will read it).

@@ -148,13 +148,22 @@ fn find_a_patient_record_observations_see_news2_and_sign() {
     h.run();
     h.key_press(egui::Key::Backspace);
     h.run();
-    h.get_by_label("Save observations").click();
-    h.run();
-
+    // One Save for everything typed.
     type_into(&mut h, "Note", "Breathless; GP contacted, ambulance called.");
-    h.get_by_label("Save note").click();
+    assert!(
+        h.query_by_label_contains(
+            "Not in the record yet (kept on this device as you type): observations, note"
+        )
+        .is_some()
+    );
+    h.get_by_label("Save").click();
     h.run();
+    assert!(h.query_by_label("Everything typed is saved.").is_some());
     h.get_by_label("Sign this visit").click();
+    h.run();
+    // What is signed is shown first.
+    assert!(h.query_by_label_contains("1 observation set(s), 0 wound assessment(s)").is_some());
+    h.get_by_label("Sign").click();
     h.run();
     assert!(h.query_by_label_contains("Signed by Ada Quill").is_some());
     assert!(h.query_by_label_contains("signature verified").is_some());
@@ -613,7 +622,7 @@ fn a_clinician_edits_medicines_end_of_life_allergies_tasks_and_a_wound() {
     type_into(&mut h, "Width cm", "2");
     h.get_by_label("low").click();
     h.run();
-    h.get_by_label("Save wound assessment").click();
+    h.get_by_label("Save").click();
     h.run();
     assert!(h.query_by_label_contains("Wound, left gaiter, medial: 3.5 x 2 cm, exudate low").is_some());
 }
@@ -741,4 +750,113 @@ fn the_round_says_when_no_cpr_decision_is_recorded_and_a_partial_score_is_incomp
     assert!(h.query_by_label("no CPR decision").is_some(), "the residents' CPR column says so");
     assert_eq!(h.query_all_by_label_contains("NEWS2 at least 0, incomplete").count(), 2, "card and list");
     assert!(h.query_by_label("NEWS2 0").is_none(), "a partial 0 is never shown as a score of 0");
+}
+
+/// Starts a visit to Winifred from her record, on a fresh workspace.
+fn visit_to_winifred(dir: &Path) -> Harness<'static, HedgerowApp> {
+    workspace(dir, 0);
+    let mut h = harness(dir);
+    unlock(&mut h, PASS);
+    h.get_by_label("Winifred Ashdown").click();
+    h.run();
+    h.get_by_label("Start a visit").click();
+    h.run();
+    h
+}
+
+#[test]
+fn signing_with_a_typed_note_and_observations_unsaved_saves_them_into_what_is_signed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = visit_to_winifred(tmp.path());
+    for (field, value) in [
+        ("Respiration rate /min", "25"),
+        ("SpO2 %", "93"),
+        ("Systolic BP mmHg", "100"),
+        ("Pulse /min", "112"),
+        ("Temperature °C", "38.4"),
+    ] {
+        type_into(&mut h, field, value);
+    }
+    h.get_by_label("On air").click();
+    h.get_by_label("Alert").click();
+    h.run();
+    type_into(&mut h, "Note", "Chest sounds wet at the bases; GP informed.");
+    // Nothing saved yet: Sign says so, and saves it all before signing.
+    h.get_by_label("Sign this visit").click();
+    h.run();
+    assert!(
+        h.query_by_label_contains("Typed and not saved yet: observations, note").is_some(),
+        "Sign says what is not saved"
+    );
+    h.get_by_label("Save and sign").click();
+    h.run();
+    assert!(h.query_by_label_contains("Signed by Ada Quill").is_some());
+    assert!(h.query_by_label("Chest sounds wet at the bases; GP informed.").is_some(), "the note was signed");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ws = h.state().workspace.as_ref().unwrap();
+    let row = rt.block_on(ws.caseload()).unwrap().into_iter().find(|p| p.name == "Winifred Ashdown").unwrap();
+    let news2 = row.latest_news2.expect("the observations were saved");
+    assert_eq!(news2.total, 10, "{news2:?}");
+    assert!(rt.block_on(ws.open_visits()).unwrap().is_empty(), "no visit left open");
+}
+
+#[test]
+fn locking_mid_visit_keeps_what_was_typed_and_unlocking_returns_to_the_visit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = visit_to_winifred(tmp.path());
+    type_into(&mut h, "Pulse /min", "96");
+    type_into(&mut h, "Note", "Phone call from the daughter mid-visit");
+    h.get_by_label("Lock").click();
+    h.run();
+    assert!(h.query_by_label("Unlock").is_some(), "locked");
+    unlock(&mut h, PASS);
+    // Straight back to the visit, with everything as typed.
+    assert!(
+        h.query_by_label_contains(
+            "Not in the record yet (kept on this device as you type): observations, note"
+        )
+        .is_some(),
+        "back in the visit"
+    );
+    assert!(h.query_all_by_value("Phone call from the daughter mid-visit").next().is_some());
+    assert!(h.query_all_by_value("96").next().is_some());
+    // Today lists the open visit, and the record offers to continue it.
+    h.get_by_label("Today").click();
+    h.run();
+    assert!(h.query_by_label("Your visits not signed").is_some());
+    assert!(h.query_by_label("typed, not saved").is_some());
+    // Her name links to the visit (in the list of open visits) and to her record (caseload).
+    h.get_all_by_label("Winifred Ashdown").last().unwrap().click();
+    h.run();
+    assert!(h.query_by_label_contains("Continue the visit started").is_some());
+}
+
+#[test]
+fn a_visit_started_by_mistake_is_cancelled_with_a_reason_and_what_was_typed_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = visit_to_winifred(tmp.path());
+    type_into(&mut h, "Note", "Wrong patient: meant Walter");
+    h.get_by_label("Cancel visit").click();
+    h.run();
+    // No reason, no cancelling.
+    h.get_by_label("Cancel the visit").click();
+    h.run();
+    assert!(h.query_by_label("Why cancel this visit?").is_some());
+    type_into(&mut h, "Why cancel this visit?", "started on the wrong record");
+    h.get_by_label("Cancel the visit").click();
+    h.run();
+    assert!(notice_contains(&h, "Visit cancelled"));
+    h.get_by_label("Visits").click();
+    h.run();
+    assert!(h.query_by_label("cancelled").is_some(), "the visit stays, marked cancelled");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ws = h.state().workspace.as_ref().unwrap();
+    assert!(rt.block_on(ws.open_visits()).unwrap().is_empty());
+    let audit = rt.block_on(ws.audit_log(None)).unwrap();
+    assert!(audit.iter().any(|e| e.detail.contains("cancelled visit") && e.detail.contains("wrong record")));
+    let patient = rt.block_on(ws.caseload()).unwrap()[0].id;
+    let visit = rt.block_on(ws.open_patient(patient)).unwrap().recent_visits[0].id;
+    let view = rt.block_on(ws.open_visit(visit)).unwrap();
+    let cancelled = view.cancelled.expect("cancelled");
+    assert!(cancelled.discarded.contains("Wrong patient: meant Walter"), "{cancelled:?}");
 }

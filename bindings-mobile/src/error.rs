@@ -71,7 +71,9 @@ impl From<Error> for HedgerowError {
             Error::AlreadyExists(_) => Self::AlreadyExists { detail },
             Error::NhsNumber(_) => Self::InvalidNhsNumber { detail },
             Error::Observation(_) => Self::ImpossibleObservation { detail },
-            Error::Invalid(_) => Self::Invalid { detail },
+            Error::Invalid(_) | Error::VisitCancelled(_) | Error::UnsavedVisitDraft(_) => {
+                Self::Invalid { detail }
+            }
             Error::DuplicatePatient(_) => Self::DuplicatePatient { detail },
             Error::UnknownPatient(_) => Self::UnknownPatient { detail },
             Error::UnknownVisit(_) => Self::UnknownVisit { detail },

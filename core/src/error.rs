@@ -39,6 +39,12 @@ pub enum Error {
     UnknownVisit(String),
     #[error("visit {0} is signed: its note can no longer be changed (corrections are added as addenda)")]
     VisitSigned(String),
+    #[error("visit {0} was cancelled: start a new visit to record anything")]
+    VisitCancelled(String),
+    #[error(
+        "this visit has typed entries that are not saved ({0}): save them first, so that what is signed is everything recorded"
+    )]
+    UnsavedVisitDraft(String),
     #[error(
         "this patient is not on your team's caseload: opening the record is break-glass access, which needs a reason and is flagged for review"
     )]

@@ -577,3 +577,52 @@ async fn observation_history_gathers_every_visit_oldest_first_each_scored() {
     // A device without the record has no history to show.
     assert!(gp.observation_history(shared.patient).await.is_err());
 }
+
+#[tokio::test]
+async fn a_visit_draft_is_saved_whole_or_not_at_all_and_is_never_signed_around() {
+    let (_tmp, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let shared = shared_record(&nurse).await;
+    let visit = nurse.start_visit(shared.patient).await.unwrap();
+    let mut draft = hedgerow_core::workspace::VisitDraft {
+        pulse: "118".into(),
+        note: "Flushed and breathless.".into(),
+        wound_site: "sacrum".into(),
+        wound_length_cm: "two".into(),
+        ..Default::default()
+    };
+    nurse.put_visit_draft(visit, &draft).await.unwrap();
+    // Signing around what is typed and not saved is refused, and says what.
+    nurse.add_note(visit, "Seen at home.").await.unwrap();
+    match nurse.sign_visit(visit).await {
+        Err(Error::UnsavedVisitDraft(what)) => assert_eq!(what, "observations, wound assessment, note"),
+        other => panic!("signed around the draft: {other:?}"),
+    }
+    // One part invalid: nothing of it is saved, and the draft stays.
+    let err = nurse.save_visit_draft(visit).await.unwrap_err();
+    assert!(err.to_string().contains("is not a number of centimetres"), "{err}");
+    let view = nurse.open_visit(visit).await.unwrap();
+    assert!(view.observations.is_empty() && view.narrative == "Seen at home.", "{view:?}");
+    assert_eq!(nurse.visit_draft(visit).await.unwrap().as_ref(), Some(&draft));
+    // Mended, it is saved in one go and the draft is gone.
+    draft.wound_length_cm = "2".into();
+    draft.wound_width_cm = "1.5".into();
+    draft.wound_exudate = Some(hedgerow_core::documents::visit::Exudate::Low);
+    nurse.put_visit_draft(visit, &draft).await.unwrap();
+    let saved = nurse.save_visit_draft(visit).await.unwrap();
+    assert!(saved.observations.is_some() && saved.wound && saved.note);
+    assert_eq!(nurse.visit_draft(visit).await.unwrap(), None);
+    let view = nurse.open_visit(visit).await.unwrap();
+    assert_eq!((view.observations.len(), view.wound_assessments.len()), (1, 1));
+    assert!(view.narrative.ends_with("Flushed and breathless."), "{}", view.narrative);
+    nurse.sign_visit(visit).await.unwrap();
+    assert!(nurse.open_visits().await.unwrap().is_empty());
+
+    // A cancelled visit takes nothing more, and is not open.
+    let other = nurse.start_visit(shared.patient).await.unwrap();
+    assert_eq!(nurse.open_visits().await.unwrap().len(), 1);
+    assert!(nurse.cancel_visit(other, "  ").await.is_err(), "a reason is needed");
+    nurse.cancel_visit(other, "opened in error").await.unwrap();
+    assert!(matches!(nurse.add_note(other, "late").await, Err(Error::VisitCancelled(_))));
+    assert!(matches!(nurse.sign_visit(other).await, Err(Error::VisitCancelled(_))));
+    assert!(nurse.open_visits().await.unwrap().is_empty());
+}

@@ -196,9 +196,18 @@ impl HedgerowApp {
             let screen_go = match &mut self.screen {
                 Screen::Locked(s) => match s.ui(ui, &self.runtime, &self.dir) {
                     Some(Ok(ws)) => {
+                        // Back to the visit being typed into when the app locked or closed.
+                        let resume = self.runtime.block_on(ws.visit_in_progress());
                         self.workspace = Some(Arc::new(ws));
                         self.notice = None;
-                        Go::Today
+                        match resume {
+                            Ok(Some((patient, visit))) => Go::Visit(patient, visit),
+                            Ok(None) => Go::Today,
+                            Err(e) => {
+                                self.notice = Some((true, e.to_string()));
+                                Go::Today
+                            }
+                        }
                     }
                     Some(Err(e)) => {
                         self.notice = Some((true, e));

@@ -43,6 +43,8 @@ pub struct PatientScreen {
     /// Every change to the record, and the dose history of each current medicine, read when
     /// the tab is opened.
     history: Option<(Vec<RecordChange>, DoseHistory)>,
+    /// This clinician's open (unsigned, not cancelled) visits to this patient.
+    open_visits: Vec<hedgerow_core::workspace::OpenVisit>,
 }
 
 /// Opens the record: plainly if it is on the caseload, else with the break-glass reason
@@ -65,7 +67,9 @@ impl PatientScreen {
         let break_glass = app.break_glass.get(&id).cloned();
         let view = open(&app.runtime, ws, id, break_glass.as_deref())?;
         let briefing = app.call(ws.briefing(id))?;
+        let open_visits = app.call(ws.open_visits())?.into_iter().filter(|v| v.patient == id).collect();
         Ok(Self {
+            open_visits,
             id,
             forms: super::edit::RecordForms::new(&view),
             view,
@@ -99,6 +103,13 @@ impl PatientScreen {
             );
         }
         ui.horizontal(|ui| {
+            // A visit already open is continued, not a second one started beside it.
+            for v in &self.open_visits {
+                let label = format!("Continue the visit started {}", v.started_at.display());
+                if ui.button(egui::RichText::new(label).color(style::WARN)).clicked() {
+                    go = Go::Visit(self.id, v.visit);
+                }
+            }
             if ui.button("Start a visit").clicked() {
                 match rt.block_on(ws.start_visit(self.id)) {
                     Ok(v) => go = Go::Visit(self.id, v),
@@ -146,7 +157,13 @@ impl PatientScreen {
                         if let Some(n) = &v.news2 {
                             ui.colored_label(style::news2_colour(n.complete_band()), n.label());
                         }
-                        ui.label(if v.signed { "signed" } else { "open" });
+                        ui.label(if v.signed {
+                            "signed"
+                        } else if v.cancelled {
+                            "cancelled"
+                        } else {
+                            "open, not signed"
+                        });
                         ui.label(&v.note_preview);
                     });
                 }

@@ -4,11 +4,14 @@
 
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
+use hedgerow_core::ids::{PatientId, VisitId};
 use hedgerow_core::store::PatientSummary;
 use hedgerow_core::workspace::CareHome;
 
 pub struct RoundScreen {
     homes: Vec<CareHome>,
+    /// This clinician's visits not yet signed or cancelled, by patient.
+    open: Vec<(PatientId, VisitId)>,
     /// The home being visited, by name, once chosen.
     home: Option<String>,
     current: usize,
@@ -23,6 +26,7 @@ impl RoundScreen {
     pub fn load(app: &HedgerowApp, ws: &Workspace) -> Result<Self, String> {
         Ok(Self {
             homes: app.call(ws.care_homes())?,
+            open: open_visits(app, ws)?,
             home: None,
             current: 0,
             today: chrono::Local::now().date_naive(),
@@ -32,6 +36,7 @@ impl RoundScreen {
     /// Back from a visit: fresh statuses, and on to the next resident not yet seen.
     pub fn refresh(&mut self, app: &HedgerowApp, ws: &Workspace) -> Result<(), String> {
         self.homes = app.call(ws.care_homes())?;
+        self.open = open_visits(app, ws)?;
         self.today = chrono::Local::now().date_naive();
         if let Some(residents) = self.residents()
             && residents.get(self.current).is_some_and(|p| seen_today(p, self.today))
@@ -64,7 +69,15 @@ impl RoundScreen {
         match home {
             None => self.choose_home(ui),
             // Borrowed field by field, so that no frame copies the residents.
-            Some(home) => walk(ui, session, &home.name, &home.residents, &mut self.current, self.today),
+            Some(home) => {
+                let round = Walk {
+                    home: &home.name,
+                    residents: &home.residents,
+                    open: &self.open,
+                    today: self.today,
+                };
+                walk(ui, session, round, &mut self.current)
+            }
         }
     }
 
@@ -87,14 +100,21 @@ impl RoundScreen {
     }
 }
 
-fn walk(
-    ui: &mut egui::Ui,
-    session: &mut Session<'_>,
-    home: &str,
-    residents: &[PatientSummary],
-    current: &mut usize,
+fn open_visits(app: &HedgerowApp, ws: &Workspace) -> Result<Vec<(PatientId, VisitId)>, String> {
+    Ok(app.call(ws.open_visits())?.into_iter().map(|v| (v.patient, v.visit)).collect())
+}
+
+/// The home being walked, borrowed field by field.
+struct Walk<'a> {
+    home: &'a str,
+    residents: &'a [PatientSummary],
+    open: &'a [(PatientId, VisitId)],
     today: chrono::NaiveDate,
-) -> Go {
+}
+
+fn walk(ui: &mut egui::Ui, session: &mut Session<'_>, round: Walk<'_>, current: &mut usize) -> Go {
+    let Walk { home, residents, open, today } = round;
+    let open_visit = |p: &PatientSummary| open.iter().find(|(id, _)| *id == p.id).map(|(_, v)| *v);
     let mut go = Go::Stay;
     let seen = residents.iter().filter(|p| seen_today(p, today)).count();
     ui.heading(format!("Round: {home} ({seen}/{} seen)", residents.len()));
@@ -138,10 +158,21 @@ fn walk(
             } else {
                 format!("Start visit for {}", p.name)
             };
-            if ui.button(label).clicked() {
-                match session.rt.block_on(session.ws.start_visit(p.id)) {
-                    Ok(v) => go = Go::Visit(p.id, v),
-                    Err(e) => *session.notice = Some((true, e.to_string())),
+            match open_visit(p) {
+                // An open visit is finished, not left behind a second one.
+                Some(v) => {
+                    let label = egui::RichText::new(format!("Continue the open visit for {}", p.name));
+                    if ui.button(label.color(style::WARN)).clicked() {
+                        go = Go::Visit(p.id, v);
+                    }
+                }
+                None => {
+                    if ui.button(label).clicked() {
+                        match session.rt.block_on(session.ws.start_visit(p.id)) {
+                            Ok(v) => go = Go::Visit(p.id, v),
+                            Err(e) => *session.notice = Some((true, e.to_string())),
+                        }
+                    }
                 }
             }
             if ui.button("Open the record").clicked() {
@@ -171,7 +202,9 @@ fn walk(
             if ui.link(&r.name).clicked() {
                 *current = i;
             }
-            if seen_today(r, today) {
+            if open_visit(r).is_some() {
+                ui.colored_label(style::WARN, "visit not signed");
+            } else if seen_today(r, today) {
                 ui.colored_label(style::OK, "seen today");
             } else {
                 ui.label("to see");

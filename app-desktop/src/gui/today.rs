@@ -18,6 +18,8 @@ pub struct TodayScreen {
     visited: Vec<usize>,
     /// A record held on this device but not on the caseload, being opened by break-glass.
     break_glass: Option<BreakGlass>,
+    /// This clinician's visits not yet signed or cancelled, oldest first.
+    open_visits: Vec<hedgerow_core::workspace::OpenVisit>,
 }
 
 struct BreakGlass {
@@ -41,7 +43,18 @@ impl TodayScreen {
         let mut visited: Vec<usize> =
             (0..caseload.len()).filter(|&i| caseload[i].last_visit.is_some_and(on_day)).collect();
         visited.sort_by_key(|&i| std::cmp::Reverse(caseload[i].last_visit));
-        Ok(Self { caseload, due, search: String::new(), shown, attention, today, visited, break_glass: None })
+        let open_visits = app.call(ws.open_visits())?;
+        Ok(Self {
+            caseload,
+            due,
+            search: String::new(),
+            shown,
+            attention,
+            today,
+            visited,
+            break_glass: None,
+            open_visits,
+        })
     }
 
     fn filter(&mut self) {
@@ -125,6 +138,22 @@ impl TodayScreen {
         ui.separator();
         ui.columns(2, |cols| {
             let ui = &mut cols[0];
+            // Unsigned work first: a visit left open is a note nobody can rely on yet.
+            if !self.open_visits.is_empty() {
+                ui.colored_label(style::WARN, egui::RichText::new("Your visits not signed").strong());
+                for v in &self.open_visits {
+                    ui.horizontal(|ui| {
+                        if ui.link(self.name_of(&v.patient)).clicked() {
+                            go = Go::Visit(v.patient, v.visit);
+                        }
+                        ui.label(format!("started {}", v.started_at.display()));
+                        if v.unsaved {
+                            ui.colored_label(style::WARN, "typed, not saved");
+                        }
+                    });
+                }
+                ui.add_space(6.0);
+            }
             ui.strong("Needs attention");
             let flagged: Vec<&PatientSummary> = self.attention.iter().map(|&i| &self.caseload[i]).collect();
             if flagged.is_empty() {

@@ -1,92 +1,27 @@
 //! Visit entry: observations with NEWS2 and the escalation advice updating live as values
 //! are typed, a wound assessment, the narrative note, signing, and addenda once signed.
+//! What is typed is kept as a draft in the encrypted store as it is typed (core's
+//! `VisitDraft`), so signing, locking, a crash or moving away never loses it.
 
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
-use hedgerow_core::clinical::{Consciousness, News2Score, Observations, Spo2Scale, news2};
+use hedgerow_core::clinical::{Consciousness, News2Score, Spo2Scale, news2};
 use hedgerow_core::documents::visit::Exudate;
 use hedgerow_core::ids::{PatientId, VisitId};
-use hedgerow_core::workspace::{NewWound, PatientView, VisitView};
-
-#[derive(Default)]
-struct ObsForm {
-    resp: String,
-    spo2: String,
-    /// No default: air or oxygen not chosen leaves the set incomplete, never "on air".
-    oxygen: Option<bool>,
-    systolic: String,
-    pulse: String,
-    consciousness: Option<Consciousness>,
-    temp: String,
-}
-
-impl ObsForm {
-    /// The observations as typed so far, or what is wrong with them.
-    fn parse(&self) -> Result<Observations, String> {
-        fn num(s: &str, what: &str) -> Result<Option<u16>, String> {
-            let s = s.trim();
-            if s.is_empty() {
-                return Ok(None);
-            }
-            s.parse().map(Some).map_err(|_| format!("{what} '{s}' is not a whole number"))
-        }
-        let temp = match self.temp.trim() {
-            "" => None,
-            t => Some(t.parse::<f64>().map_err(|_| format!("temperature '{t}' is not a number"))?),
-        };
-        let obs = Observations {
-            respiration_rate: num(&self.resp, "respiration rate")?,
-            spo2: num(&self.spo2, "SpO2")?,
-            on_oxygen: self.oxygen,
-            systolic_bp: num(&self.systolic, "systolic BP")?,
-            pulse: num(&self.pulse, "pulse")?,
-            consciousness: self.consciousness,
-            temperature: temp,
-        };
-        obs.validate().map_err(|e| e.to_string())?;
-        Ok(obs)
-    }
-}
-
-#[derive(Default)]
-struct WoundForm {
-    site: String,
-    length: String,
-    width: String,
-    exudate: Option<Exudate>,
-    infection: bool,
-    dressing: String,
-}
-
-impl WoundForm {
-    fn parse(&self) -> Result<NewWound, String> {
-        let cm = |s: &str, what: &str| -> Result<f64, String> {
-            s.trim()
-                .parse()
-                .map_err(|_| format!("the wound's {what} '{}' is not a number of centimetres", s.trim()))
-        };
-        Ok(NewWound {
-            site: self.site.trim().to_owned(),
-            length_cm: cm(&self.length, "length")?,
-            width_cm: cm(&self.width, "width")?,
-            depth_cm: None,
-            tissue: None,
-            exudate: self.exudate.ok_or("choose the exudate level")?,
-            signs_of_infection: self.infection,
-            pain_score: None,
-            dressing: Some(self.dressing.trim().to_owned()).filter(|d| !d.is_empty()),
-        })
-    }
-}
+use hedgerow_core::workspace::{PatientView, VisitDraft, VisitView};
 
 pub struct VisitScreen {
     patient: PatientId,
     visit: VisitId,
     view: VisitView,
     record: PatientView,
-    form: ObsForm,
-    wound: WoundForm,
-    note: String,
+    /// The form as typed; `kept` is what the store holds, written whenever they differ.
+    draft: VisitDraft,
+    kept: VisitDraft,
+    /// Sign was pressed: what will be signed is shown, and confirmed.
+    confirm_sign: bool,
+    /// Cancel was pressed: the reason being typed.
+    cancelling: Option<String>,
     addendum: String,
 }
 
@@ -104,14 +39,16 @@ impl VisitScreen {
             patient,
             app.break_glass.get(&patient).map(String::as_str),
         )?;
+        let draft = app.call(ws.visit_draft(visit))?.unwrap_or_default();
         Ok(Self {
             patient,
             visit,
             view,
             record,
-            form: ObsForm::default(),
-            wound: WoundForm::default(),
-            note: String::new(),
+            kept: draft.clone(),
+            draft,
+            confirm_sign: false,
+            cancelling: None,
             addendum: String::new(),
         })
     }
@@ -131,20 +68,41 @@ impl VisitScreen {
             ui.label(format!("Visit by {}, {}", self.view.clinician.name, self.view.started_at.display()));
         });
         ui.separator();
-        egui::ScrollArea::vertical().id_salt("visit").show(ui, |ui| self.body(ui, rt, ws, notice));
+        egui::ScrollArea::vertical().id_salt("visit").show(ui, |ui| {
+            if self.body(ui, rt, ws, notice) {
+                go = Go::Patient(self.patient);
+            }
+        });
+        // Kept as typed: each change reaches the store before the next frame.
+        if self.draft != self.kept && self.view.signature.is_none() && self.view.cancelled.is_none() {
+            match rt.block_on(ws.put_visit_draft(self.visit, &self.draft)) {
+                Ok(()) => self.kept = self.draft.clone(),
+                Err(e) => *notice = Some((true, format!("What you typed could not be kept: {e}"))),
+            }
+        }
         go
     }
 
-    /// Everything below the banner: long visits scroll.
+    /// Everything below the banner: long visits scroll. True once the visit is cancelled.
     fn body(
         &mut self,
         ui: &mut egui::Ui,
         rt: &tokio::runtime::Runtime,
         ws: &Workspace,
         notice: &mut Option<(bool, String)>,
-    ) {
+    ) -> bool {
         let signed = self.view.signature.is_some();
         let mut reload = false;
+        if let Some(c) = &self.view.cancelled {
+            ui.colored_label(
+                style::WARN,
+                format!("Cancelled by {} at {}: {}", c.by.name, c.at.display(), c.reason),
+            );
+            if !c.discarded.is_empty() {
+                ui.label(format!("Typed and not saved when it was cancelled:\n{}", c.discarded));
+            }
+            return false;
+        }
         for o in &self.view.observations {
             score_line(ui, &o.news2, &o.observations.recorded_at.display());
         }
@@ -160,35 +118,80 @@ impl VisitScreen {
             ));
         }
         if !signed {
-            reload |= self.observations(ui, rt, ws, notice);
+            self.observations(ui);
             ui.separator();
-            reload |= self.wound_form(ui, rt, ws, notice);
+            self.wound_form(ui);
             ui.separator();
             let label = ui.label("Note");
-            ui.add(egui::TextEdit::multiline(&mut self.note).desired_rows(4).desired_width(f32::INFINITY))
-                .labelled_by(label.id);
-            if ui.button("Save note").clicked() && !self.note.trim().is_empty() {
-                match rt.block_on(ws.add_note(self.visit, &self.note)) {
-                    Ok(()) => {
-                        self.note.clear();
-                        reload = true;
-                    }
-                    Err(e) => *notice = Some((true, e.to_string())),
+            ui.add(
+                egui::TextEdit::multiline(&mut self.draft.note).desired_rows(4).desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+            let unsaved = self.draft.unsaved();
+            ui.horizontal(|ui| {
+                let save = ui.add_enabled(!unsaved.is_empty(), egui::Button::new("Save"));
+                if unsaved.is_empty() {
+                    ui.label("Everything typed is saved.");
+                } else {
+                    ui.colored_label(
+                        style::WARN,
+                        format!(
+                            "Not in the record yet (kept on this device as you type): {}",
+                            unsaved.join(", ")
+                        ),
+                    );
                 }
-            }
+                if save.clicked() {
+                    reload |= self.save(rt, ws, notice);
+                }
+            });
         }
         if !self.view.narrative.is_empty() {
-            ui.strong("Note so far");
+            ui.strong(if signed { "Note" } else { "Note so far" });
             ui.label(&self.view.narrative);
         }
         ui.separator();
         match &self.view.signature {
             None => {
-                if ui.button("Sign this visit").clicked() {
-                    match rt.block_on(ws.sign_visit(self.visit)) {
-                        Ok(_) => reload = true,
-                        Err(e) => *notice = Some((true, e.to_string())),
+                if self.confirm_sign {
+                    reload |= self.confirm_signing(ui, rt, ws, notice);
+                } else if let Some(reason) = &mut self.cancelling {
+                    let mut done = false;
+                    let mut keep = false;
+                    let visit = self.visit;
+                    ui.horizontal(|ui| {
+                        let label = ui.label("Why cancel this visit?");
+                        ui.add(egui::TextEdit::singleline(reason).desired_width(360.0)).labelled_by(label.id);
+                        if ui
+                            .add_enabled(!reason.trim().is_empty(), egui::Button::new("Cancel the visit"))
+                            .clicked()
+                        {
+                            match rt.block_on(ws.cancel_visit(visit, reason)) {
+                                Ok(()) => {
+                                    *notice =
+                                        Some((false, "Visit cancelled; it stays in the record.".into()));
+                                    done = true;
+                                }
+                                Err(e) => *notice = Some((true, e.to_string())),
+                            }
+                        }
+                        keep = ui.button("Keep the visit").clicked();
+                    });
+                    if done {
+                        return true;
                     }
+                    if keep {
+                        self.cancelling = None;
+                    }
+                } else {
+                    ui.horizontal(|ui| {
+                        if ui.button("Sign this visit").clicked() {
+                            self.confirm_sign = true;
+                        }
+                        if ui.button("Cancel visit").clicked() {
+                            self.cancelling = Some(String::new());
+                        }
+                    });
                 }
             }
             Some(s) => {
@@ -212,9 +215,11 @@ impl VisitScreen {
                 }
                 ui.horizontal(|ui| {
                     let label = ui.label("Addendum");
-                    ui.add(egui::TextEdit::singleline(&mut self.addendum).desired_width(400.0))
+                    let field = ui
+                        .add(egui::TextEdit::singleline(&mut self.addendum).desired_width(400.0))
                         .labelled_by(label.id);
-                    if ui.button("Add addendum").clicked() && !self.addendum.trim().is_empty() {
+                    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if (ui.button("Add addendum").clicked() || entered) && !self.addendum.trim().is_empty() {
                         match rt.block_on(ws.add_addendum(self.visit, &self.addendum)) {
                             Ok(_) => {
                                 self.addendum.clear();
@@ -232,24 +237,100 @@ impl VisitScreen {
                 Err(e) => *notice = Some((true, e.to_string())),
             }
         }
+        false
     }
 
-    /// The observation form with the live NEWS2; returns true when a set was saved.
-    fn observations(
+    /// Saves everything typed, in one go; true when it did.
+    fn save(
+        &mut self,
+        rt: &tokio::runtime::Runtime,
+        ws: &Workspace,
+        notice: &mut Option<(bool, String)>,
+    ) -> bool {
+        // The draft in the store is the one saved: make sure it is this one.
+        if self.draft != self.kept {
+            if let Err(e) = rt.block_on(ws.put_visit_draft(self.visit, &self.draft)) {
+                *notice = Some((true, e.to_string()));
+                return false;
+            }
+            self.kept = self.draft.clone();
+        }
+        match rt.block_on(ws.save_visit_draft(self.visit)) {
+            Ok(_) => {
+                self.draft = VisitDraft::default();
+                self.kept = VisitDraft::default();
+                true
+            }
+            Err(e) => {
+                *notice = Some((true, e.to_string()));
+                false
+            }
+        }
+    }
+
+    /// What will be signed, in a dialog, with anything typed and not saved saved first;
+    /// true when the visit changed.
+    fn confirm_signing(
         &mut self,
         ui: &mut egui::Ui,
         rt: &tokio::runtime::Runtime,
         ws: &Workspace,
         notice: &mut Option<(bool, String)>,
     ) -> bool {
+        let unsaved = self.draft.unsaved();
+        let v = &self.view;
+        // Counted with what is typed, since that is saved first.
+        let typed = |part: &str| usize::from(unsaved.contains(&part));
+        let words = v.narrative.split_whitespace().count() + self.draft.note.split_whitespace().count();
+        let summary = format!(
+            "{} observation set(s), {} wound assessment(s), {} action(s), a note of {words} word(s).",
+            v.observations.len() + typed("observations"),
+            v.wound_assessments.len() + typed("wound assessment"),
+            v.actions.len()
+        );
+        let (mut sign, mut back) = (false, false);
+        egui::Modal::new(egui::Id::unique(("sign", self.visit))).show(ui.ctx(), |ui| {
+            ui.strong("You are signing this visit:");
+            ui.label(summary);
+            if !unsaved.is_empty() {
+                let what = unsaved.join(", ");
+                ui.colored_label(
+                    style::WARN,
+                    format!("Typed and not saved yet: {what}. They are saved first, then signed."),
+                );
+            }
+            ui.horizontal(|ui| {
+                sign = ui.button(if unsaved.is_empty() { "Sign" } else { "Save and sign" }).clicked();
+                back = ui.button("Back to the visit").clicked();
+            });
+        });
+        if back {
+            self.confirm_sign = false;
+        }
+        if !sign {
+            return false;
+        }
+        self.confirm_sign = false;
+        if !unsaved.is_empty() && !self.save(rt, ws, notice) {
+            return false;
+        }
+        if let Err(e) = rt.block_on(ws.sign_visit(self.visit)) {
+            *notice = Some((true, e.to_string()));
+        }
+        true
+    }
+
+    /// The observation form with the live NEWS2 as typed.
+    fn observations(&mut self, ui: &mut egui::Ui) {
         ui.strong("Observations");
+        let d = &mut self.draft;
         egui::Grid::new("obs").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
             for (label, value) in [
-                ("Respiration rate /min", &mut self.form.resp),
-                ("SpO2 %", &mut self.form.spo2),
-                ("Systolic BP mmHg", &mut self.form.systolic),
-                ("Pulse /min", &mut self.form.pulse),
-                ("Temperature °C", &mut self.form.temp),
+                ("Respiration rate /min", &mut d.respiration_rate),
+                ("SpO2 %", &mut d.spo2),
+                ("Systolic BP mmHg", &mut d.systolic_bp),
+                ("Pulse /min", &mut d.pulse),
+                ("Temperature °C", &mut d.temperature),
             ] {
                 let l = ui.label(label);
                 ui.add(egui::TextEdit::singleline(value).desired_width(80.0)).labelled_by(l.id);
@@ -257,9 +338,9 @@ impl VisitScreen {
             }
             ui.label("Air or oxygen");
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut self.form.oxygen, Some(false), "On air");
-                ui.selectable_value(&mut self.form.oxygen, Some(true), "On oxygen");
-                if self.form.oxygen.is_none() {
+                ui.selectable_value(&mut d.on_oxygen, Some(false), "On air");
+                ui.selectable_value(&mut d.on_oxygen, Some(true), "On oxygen");
+                if d.on_oxygen.is_none() {
                     ui.colored_label(style::WARN, "not recorded yet");
                 }
             });
@@ -273,52 +354,36 @@ impl VisitScreen {
                     (Consciousness::Pain, "Pain"),
                     (Consciousness::Unresponsive, "Unresponsive"),
                 ] {
-                    ui.selectable_value(&mut self.form.consciousness, Some(c), name);
+                    ui.selectable_value(&mut d.consciousness, Some(c), name);
                 }
             });
             ui.end_row();
         });
-        match self.form.parse() {
+        match self.draft.observations() {
             Err(e) => {
-                ui.colored_label(style::DANGER, e);
-                false
+                ui.colored_label(style::DANGER, e.to_string());
             }
-            Ok(obs) => {
+            Ok(None) => {}
+            Ok(Some(obs)) => {
                 let score = news2::score(&obs, self.scale());
                 score_line(ui, &score, "as typed");
                 self.respect_reminder(ui, &score);
-                if ui.button("Save observations").clicked() {
-                    match rt.block_on(ws.record_observations(self.visit, obs)) {
-                        Ok(_) => {
-                            self.form = ObsForm::default();
-                            return true;
-                        }
-                        Err(e) => *notice = Some((true, e.to_string())),
-                    }
-                }
-                false
             }
         }
     }
 }
 
 impl VisitScreen {
-    /// A structured wound assessment; returns true when one was saved.
-    fn wound_form(
-        &mut self,
-        ui: &mut egui::Ui,
-        rt: &tokio::runtime::Runtime,
-        ws: &Workspace,
-        notice: &mut Option<(bool, String)>,
-    ) -> bool {
+    /// A structured wound assessment, saved with the rest of the visit.
+    fn wound_form(&mut self, ui: &mut egui::Ui) {
         ui.strong("Wound assessment");
-        let f = &mut self.wound;
+        let d = &mut self.draft;
         ui.horizontal_wrapped(|ui| {
             for (label, value, width) in [
-                ("Wound site", &mut f.site, 200.0),
-                ("Length cm", &mut f.length, 60.0),
-                ("Width cm", &mut f.width, 60.0),
-                ("Dressing", &mut f.dressing, 160.0),
+                ("Wound site", &mut d.wound_site, 200.0),
+                ("Length cm", &mut d.wound_length_cm, 60.0),
+                ("Width cm", &mut d.wound_width_cm, 60.0),
+                ("Dressing", &mut d.wound_dressing, 160.0),
             ] {
                 let l = ui.label(label);
                 ui.add(egui::TextEdit::singleline(value).desired_width(width)).labelled_by(l.id);
@@ -327,23 +392,13 @@ impl VisitScreen {
         ui.horizontal(|ui| {
             ui.label("Exudate");
             for e in Exudate::ALL {
-                ui.selectable_value(&mut f.exudate, Some(*e), e.as_str());
+                ui.selectable_value(&mut d.wound_exudate, Some(*e), e.as_str());
             }
-            ui.checkbox(&mut f.infection, "signs of infection");
+            ui.checkbox(&mut d.wound_infection, "signs of infection");
         });
-        if ui.button("Save wound assessment").clicked() {
-            let saved = f
-                .parse()
-                .and_then(|w| rt.block_on(ws.record_wound(self.visit, w)).map_err(|e| e.to_string()));
-            match saved {
-                Ok(_) => {
-                    self.wound = WoundForm::default();
-                    return true;
-                }
-                Err(e) => *notice = Some((true, e)),
-            }
+        if let Err(e) = self.draft.wound() {
+            ui.colored_label(style::DANGER, e.to_string());
         }
-        false
     }
 
     /// Escalation for a patient with a ReSPECT plan follows the plan: shown beside the

@@ -30,6 +30,18 @@ pub struct VisitNote {
     pub signature: Option<Signature>,
     /// Attributed corrections after signing.
     pub addenda: BTreeMap<String, Addendum>,
+    /// Present if the visit was cancelled before it was signed (started by mistake, or
+    /// abandoned); it is then read-only, and what was typed and not saved is kept here.
+    pub cancelled: Option<Cancellation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Cancellation {
+    pub by: ClinicianRef,
+    pub at: Timestamp,
+    pub reason: String,
+    /// What was typed into the visit and never saved, discarded with it (empty if nothing).
+    pub discarded: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
@@ -161,6 +173,7 @@ impl VisitNote {
             actions: BTreeMap::new(),
             signature: None,
             addenda: BTreeMap::new(),
+            cancelled: None,
         }
     }
 

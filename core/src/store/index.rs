@@ -108,6 +108,9 @@ pub struct VisitSummary {
     pub started_at: Timestamp,
     pub clinician: ClinicianRef,
     pub signed: bool,
+    /// Cancelled before it was signed (rows written before cancelling existed lack it).
+    #[serde(default)]
+    pub cancelled: bool,
     pub news2: Option<LatestNews2>,
     /// The first line or so of the narrative.
     pub note_preview: String,
@@ -207,6 +210,24 @@ pub(super) async fn visits_of(
     .bind(limit)
     .fetch_all(conn)
     .await?;
+    rows.iter()
+        .map(|row| {
+            let id = blob_id(row, "visit_id", VisitId::from_slice)?;
+            let sealed: Vec<u8> = row.try_get("summary")?;
+            open_json(store, &visit_aad(&id), &sealed)
+        })
+        .collect()
+}
+
+pub(super) async fn visits_since(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    since: Timestamp,
+) -> Result<Vec<VisitSummary>> {
+    let rows = sqlx::query("SELECT visit_id, summary FROM visit_index WHERE started_at >= ?")
+        .bind(since.0)
+        .fetch_all(conn)
+        .await?;
     rows.iter()
         .map(|row| {
             let id = blob_id(row, "visit_id", VisitId::from_slice)?;

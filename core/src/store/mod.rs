@@ -23,7 +23,7 @@ pub use team_audit::TeamAuditRow;
 
 use crate::clinical::NhsNumber;
 use crate::crypto::{BlindIndex, KdfParams, Sealer, Vault};
-use crate::documents::DocumentKind;
+use crate::documents::{DocumentKind, Timestamp};
 use crate::error::{Error, Result};
 use crate::ids::{PatientId, VisitId};
 use sqlx::sqlite::{
@@ -286,6 +286,10 @@ macro_rules! shared_reads {
             }
             pub async fn visit_summary(&mut self, id: &VisitId) -> Result<Option<VisitSummary>> {
                 index::visit_summary(&mut self.tx, self.store, id).await
+            }
+            /// Every visit started at or after `since`, of any patient.
+            pub async fn visits_since(&mut self, since: Timestamp) -> Result<Vec<VisitSummary>> {
+                index::visits_since(&mut self.tx, self.store, since).await
             }
             /// Whether the patient is on the team's caseload.
             pub async fn on_caseload(&mut self, patient: &PatientId) -> Result<bool> {

@@ -103,7 +103,26 @@ impl WriteTx<'_> {
     }
 }
 
+/// The names of the settings that start with `prefix` (names are not secret).
+async fn names(conn: &mut SqliteConnection, prefix: &str) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT name FROM settings WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name")
+        .bind(prefix)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| r.try_get("name").map_err(Error::from)).collect()
+}
+
+impl WriteTx<'_> {
+    pub async fn setting_names(&mut self, prefix: &str) -> Result<Vec<String>> {
+        names(&mut self.tx, prefix).await
+    }
+}
+
 impl ReadTx<'_> {
+    pub async fn setting_names(&mut self, prefix: &str) -> Result<Vec<String>> {
+        names(&mut self.tx, prefix).await
+    }
+
     pub async fn setting(&mut self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         read(&mut self.tx, self.store, name).await
     }

@@ -21,6 +21,7 @@ mod sync;
 mod sync_apply;
 mod sync_history;
 mod team;
+mod visit_draft;
 
 pub use peer::{PEER_STALL, PeerReport};
 pub use sync::{SyncProgress, SyncReport};
@@ -32,6 +33,7 @@ pub use briefing::{Briefing, RecordAt, RecordChange};
 pub use care_home::{CareHome, care_home_of, care_homes};
 pub use exports::FhirImportReport;
 pub use merge::{MergeReport, SignedExport};
+pub use visit_draft::{OpenVisit, SavedDraft, VisitDraft};
 
 pub use record::{
     DetailsUpdate, EndOfLifeUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry,
@@ -141,6 +143,8 @@ pub struct VisitView {
     pub addenda: Vec<crate::documents::visit::Addendum>,
     pub wound_assessments: Vec<crate::documents::visit::WoundAssessment>,
     pub actions: Vec<crate::documents::visit::Action>,
+    /// Set if the visit was cancelled before it was signed.
+    pub cancelled: Option<crate::documents::visit::Cancellation>,
 }
 
 /// A wound as the clinician assesses it at a visit; who and when are stamped on recording.
@@ -671,19 +675,28 @@ impl Workspace {
         visit: VisitId,
         obs: Observations,
     ) -> Result<RecordedObservations> {
+        self.permit(Action::RecordVisit, None).await?;
+        let mut tx = self.store.begin_write().await?;
+        let out = self.record_observations_in(&mut tx, visit, obs).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn record_observations_in(
+        &self,
+        tx: &mut WriteTx<'_>,
+        visit: VisitId,
+        obs: Observations,
+    ) -> Result<RecordedObservations> {
         obs.validate()?;
         if obs.is_empty() {
             return Err(Error::Invalid("no observations given: record at least one vital sign".into()));
         }
-        self.permit(Action::RecordVisit, None).await?;
-        let mut tx = self.store.begin_write().await?;
-        let mut note = self.draft_visit(&mut tx, visit).await?;
-        if note.value.signature.is_some() {
-            return Err(Error::VisitSigned(visit.to_hex()));
-        }
+        let mut note = self.draft_visit(tx, visit).await?;
+        writable(&note.value, visit)?;
         let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
         let mut record: Draft<PatientRecord> = self
-            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
+            .draft(tx, patient.0, DocumentKind::Patient, || {
                 Error::Corrupt("the visit's patient is missing".into())
             })
             .await?;
@@ -693,17 +706,11 @@ impl Workspace {
         let news2 = clinical::news2::score(&obs, scale);
         let set = ObservationSet::from_observations(&obs, scale, self.me.clinician_ref(), now);
         note.value.observations.insert(entry_id(), set);
-        self.save(&mut tx, &mut note, "record observations").await?;
+        self.save(tx, &mut note, "record observations").await?;
         tx.put_visit_summary(&visit_summary(&note.value)?).await?;
         tx.refresh_patient(&record.value, &conflicts).await?;
-        self.audit(
-            &mut tx,
-            AuditAction::Edit,
-            Some(patient),
-            format!("recorded observations, {}", news2.label()),
-        )
-        .await?;
-        tx.commit().await?;
+        self.audit(tx, AuditAction::Edit, Some(patient), format!("recorded observations, {}", news2.label()))
+            .await?;
         Ok(RecordedObservations { visit_id: visit, news2 })
     }
 
@@ -716,9 +723,7 @@ impl Workspace {
         }
         let mut tx = self.store.begin_write().await?;
         let mut note = self.draft_visit(&mut tx, visit).await?;
-        if note.value.signature.is_some() {
-            return Err(Error::VisitSigned(visit.to_hex()));
-        }
+        writable(&note.value, visit)?;
         let id = entry_id();
         note.value
             .actions
@@ -734,6 +739,18 @@ impl Workspace {
     /// Records a structured wound assessment on an unsigned visit, by this clinician, now.
     pub async fn record_wound(&self, visit: VisitId, wound: NewWound) -> Result<String> {
         self.permit(Action::RecordVisit, None).await?;
+        let mut tx = self.store.begin_write().await?;
+        let id = self.record_wound_in(&mut tx, visit, wound).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub(crate) async fn record_wound_in(
+        &self,
+        tx: &mut WriteTx<'_>,
+        visit: VisitId,
+        wound: NewWound,
+    ) -> Result<String> {
         if wound.site.trim().is_empty() {
             return Err(Error::Invalid("say where the wound is (site)".into()));
         }
@@ -747,11 +764,8 @@ impl Workspace {
         if wound.pain_score.is_some_and(|p| !(0..=10).contains(&p)) {
             return Err(Error::Invalid("pain score is 0 (none) to 10 (worst)".into()));
         }
-        let mut tx = self.store.begin_write().await?;
-        let mut note = self.draft_visit(&mut tx, visit).await?;
-        if note.value.signature.is_some() {
-            return Err(Error::VisitSigned(visit.to_hex()));
-        }
+        let mut note = self.draft_visit(tx, visit).await?;
+        writable(&note.value, visit)?;
         let wound = crate::documents::visit::WoundAssessment {
             site: wound.site,
             length_cm: wound.length_cm,
@@ -767,40 +781,36 @@ impl Workspace {
         };
         let id = entry_id();
         note.value.wound_assessments.insert(id.clone(), wound);
-        self.save(&mut tx, &mut note, "record wound assessment").await?;
+        self.save(tx, &mut note, "record wound assessment").await?;
         let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        self.audit(
-            &mut tx,
-            AuditAction::Edit,
-            Some(patient),
-            format!("recorded a wound assessment on visit {visit}"),
-        )
-        .await?;
-        tx.commit().await?;
+        let detail = format!("recorded a wound assessment on visit {visit}");
+        self.audit(tx, AuditAction::Edit, Some(patient), detail).await?;
         Ok(id)
     }
 
     /// Adds a paragraph to the visit's narrative note.
     pub async fn add_note(&self, visit: VisitId, text: &str) -> Result<()> {
         self.permit(Action::RecordVisit, None).await?;
+        let mut tx = self.store.begin_write().await?;
+        self.add_note_in(&mut tx, visit, text).await?;
+        tx.commit().await
+    }
+
+    pub(crate) async fn add_note_in(&self, tx: &mut WriteTx<'_>, visit: VisitId, text: &str) -> Result<()> {
         let text = text.trim();
         if text.is_empty() {
             return Err(Error::Invalid("the note text is empty".into()));
         }
-        let mut tx = self.store.begin_write().await?;
-        let mut note = self.draft_visit(&mut tx, visit).await?;
-        if note.value.signature.is_some() {
-            return Err(Error::VisitSigned(visit.to_hex()));
-        }
+        let mut note = self.draft_visit(tx, visit).await?;
+        writable(&note.value, visit)?;
         let current = note.value.narrative.as_str().to_owned();
         let len = current.len(); // autosurgeon splices at byte offsets
         let insert = if current.is_empty() { text.to_owned() } else { format!("\n\n{text}") };
         note.value.narrative.splice(len, 0, insert);
-        self.save(&mut tx, &mut note, "write note").await?;
+        self.save(tx, &mut note, "write note").await?;
         tx.put_visit_summary(&visit_summary(&note.value)?).await?;
         let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("wrote visit note {visit}")).await?;
-        tx.commit().await
+        self.audit(tx, AuditAction::Edit, Some(patient), format!("wrote visit note {visit}")).await
     }
 
     /// Signs the visit with this device's key; the body is read-only from then on.
@@ -808,8 +818,10 @@ impl Workspace {
         self.permit(Action::RecordVisit, None).await?;
         let mut tx = self.store.begin_write().await?;
         let mut note = self.draft_visit(&mut tx, visit).await?;
-        if note.value.signature.is_some() {
-            return Err(Error::VisitSigned(visit.to_hex()));
+        writable(&note.value, visit)?;
+        // What was typed and not saved would be left out of what is signed.
+        if let Some(draft) = self.visit_draft_in(&mut tx, visit).await? {
+            return Err(Error::UnsavedVisitDraft(draft.unsaved().join(", ")));
         }
         if note.value.observations.is_empty()
             && note.value.wound_assessments.is_empty()
@@ -908,6 +920,7 @@ impl Workspace {
                 w
             },
             actions: note.actions.values().cloned().collect(),
+            cancelled: note.cancelled.clone(),
         })
     }
 
@@ -1104,6 +1117,17 @@ pub fn signature_verifies(note: &VisitNote, sig: &Signature) -> bool {
 }
 
 /// The visit's row in the query tables.
+/// A visit's body may change until it is signed or cancelled.
+fn writable(note: &VisitNote, visit: VisitId) -> Result<()> {
+    if note.signature.is_some() {
+        return Err(Error::VisitSigned(visit.to_hex()));
+    }
+    if note.cancelled.is_some() {
+        return Err(Error::VisitCancelled(visit.to_hex()));
+    }
+    Ok(())
+}
+
 pub(crate) fn visit_summary(note: &VisitNote) -> Result<VisitSummary> {
     let news2 = note.observation_sets().last().map(|s| {
         let score = clinical::news2::score(&s.observations(), s.scale());
@@ -1121,6 +1145,7 @@ pub(crate) fn visit_summary(note: &VisitNote) -> Result<VisitSummary> {
         started_at: note.started_at,
         clinician: note.clinician.clone(),
         signed: note.signature.is_some(),
+        cancelled: note.cancelled.is_some(),
         news2,
         note_preview: preview,
     })

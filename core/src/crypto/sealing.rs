@@ -83,10 +83,12 @@ impl Sealer {
         }
         let (nonce, body) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Tampered)?;
+        // Opened in place and handed back in the same buffer: one copy to wipe, not two.
         let mut body = Zeroizing::new(body.to_vec());
-        let plain =
-            self.0.open_in_place(nonce, Aad::from(aad), &mut body).map_err(|_| CryptoError::Tampered)?;
-        Ok(Zeroizing::new(plain.to_vec()))
+        let len =
+            self.0.open_in_place(nonce, Aad::from(aad), &mut body).map_err(|_| CryptoError::Tampered)?.len();
+        body.truncate(len);
+        Ok(body)
     }
 }
 

@@ -538,9 +538,18 @@ fn a_care_home_round_steps_through_the_residents_in_room_order() {
     h.run();
     assert!(h.query_by_label("Round: Bramblewood House Care Home (1/3 seen)").is_some());
     assert!(h.query_by_label("Resident 2 of 3: Mabel Dunsford").is_some(), "on to room 5");
+    // Harold's visit was left open: the round says so, and offers to finish it.
+    assert!(h.query_by_label("visit not signed").is_some());
     h.get_by_label("Next resident").click();
     h.run();
     assert!(h.query_by_label("Resident 3 of 3: Edith Brackley").is_some(), "then room 9");
+    // Locking mid-round (a phone call) keeps the place: back at Edith after unlocking.
+    h.get_by_label("Lock").click();
+    h.run();
+    unlock(&mut h, PASS);
+    h.get_by_label("Back to the round at Bramblewood House Care Home").click();
+    h.run();
+    assert!(h.query_by_label("Resident 3 of 3: Edith Brackley").is_some(), "the round resumed where it was");
     h.get_by_label("End the round").click();
     h.run();
     assert!(h.query_by_label("Care-home round").is_some(), "the round is closed");

@@ -107,6 +107,16 @@ impl HedgerowApp {
     }
 
     pub fn lock(&mut self) {
+        // A round in progress is picked up again at the same resident after unlocking.
+        let round = match &self.screen {
+            Screen::Round(r) => r.progress(),
+            _ => self.round.as_ref().and_then(|r| r.progress()),
+        };
+        if let (Some(ws), Some(round)) = (&self.workspace, round)
+            && let Err(e) = self.runtime.block_on(ws.keep_round(Some(&round)))
+        {
+            tracing::warn!(error = %e, "the round in progress could not be kept");
+        }
         if let Some(ws) = self.workspace.take() {
             // A sync still running keeps its own handle; the store closes when it ends.
             if let Ok(ws) = Arc::try_unwrap(ws) {
@@ -142,6 +152,9 @@ impl HedgerowApp {
             },
             Go::EndRound => {
                 self.round = None;
+                if let Err(e) = self.runtime.block_on(ws.keep_round(None)) {
+                    self.notice = Some((true, e.to_string()));
+                }
                 today::TodayScreen::load(self, ws).map(Screen::Today)
             }
             Go::BreakGlass(id, reason) => {
@@ -198,7 +211,13 @@ impl HedgerowApp {
                     Some(Ok(ws)) => {
                         // Back to the visit being typed into when the app locked or closed.
                         let resume = self.runtime.block_on(ws.visit_in_progress());
-                        self.workspace = Some(Arc::new(ws));
+                        let round = self.runtime.block_on(ws.round_in_progress());
+                        let ws = Arc::new(ws);
+                        self.round = match round {
+                            Ok(Some(kept)) => round::RoundScreen::resume(self, &ws, &kept).ok().map(Box::new),
+                            _ => None,
+                        };
+                        self.workspace = Some(ws);
                         self.notice = None;
                         match resume {
                             Ok(Some((patient, visit))) => Go::Visit(patient, visit),

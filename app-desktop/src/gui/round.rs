@@ -6,7 +6,7 @@ use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::ids::{PatientId, VisitId};
 use hedgerow_core::store::PatientSummary;
-use hedgerow_core::workspace::CareHome;
+use hedgerow_core::workspace::{CareHome, RoundInProgress};
 
 pub struct RoundScreen {
     homes: Vec<CareHome>,
@@ -45,6 +45,24 @@ impl RoundScreen {
             self.current = next;
         }
         Ok(())
+    }
+
+    /// Picks up a round kept when the app locked: the same home, at the same resident.
+    pub fn resume(app: &HedgerowApp, ws: &Workspace, kept: &RoundInProgress) -> Result<Self, String> {
+        let mut round = Self::load(app, ws)?;
+        if let Some(home) = round.homes.iter().find(|h| h.name == kept.home) {
+            round.current =
+                home.residents.iter().position(|p| Some(p.id) == kept.resident).unwrap_or_default();
+            round.home = Some(kept.home.clone());
+        }
+        Ok(round)
+    }
+
+    /// Where the round is, to keep it across a lock; `None` before a home is chosen.
+    pub fn progress(&self) -> Option<RoundInProgress> {
+        let home = self.home.clone()?;
+        let resident = self.residents().and_then(|r| r.get(self.current)).map(|p| p.id);
+        Some(RoundInProgress { home, resident })
     }
 
     /// What the top bar offers while the clinician is away from the round.

@@ -16,6 +16,7 @@ mod merge;
 mod observations;
 mod peer;
 mod record;
+mod round_state;
 mod summary;
 mod sync;
 mod sync_apply;
@@ -33,6 +34,7 @@ pub use briefing::{Briefing, RecordAt, RecordChange};
 pub use care_home::{CareHome, care_home_of, care_homes};
 pub use exports::FhirImportReport;
 pub use merge::{MergeReport, SignedExport};
+pub use round_state::RoundInProgress;
 pub use visit_draft::{OpenVisit, SavedDraft, VisitDraft};
 
 pub use record::{

@@ -92,6 +92,12 @@ fn find_a_patient_record_observations_see_news2_and_sign() {
     type_into(&mut h, "Find a patient", &demo_name);
     h.get_all_by_label(&demo_name).next().unwrap().click();
     h.run();
+    // The doorstep essentials are on the record, open.
+    assert!(h.query_by_label("Visit essentials").is_some());
+    for label in ["Address", "Access", "Next of kin", "LPA (health and welfare)", "GP practice"] {
+        assert!(h.query_by_label(label).is_some(), "the essentials say {label}");
+    }
+    assert!(h.query_all_by_label_contains(" Surgery (Y9").next().is_some(), "the demo patient's practice");
     for tab in [
         "Medicines",
         "Visits",

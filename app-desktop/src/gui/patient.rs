@@ -102,6 +102,7 @@ impl PatientScreen {
                 format!("BREAK-GLASS ACCESS: not on your team's caseload. Reason recorded: \"{reason}\". Everything you do in this record is flagged for review."),
             );
         }
+        essentials(ui, &self.view, true);
         ui.horizontal(|ui| {
             // A visit already open is continued, not a second one started beside it.
             for v in &self.open_visits {
@@ -317,6 +318,25 @@ impl PatientScreen {
 }
 
 /// Name, NHS number, age, alerts, allergies and CPR status: on every patient screen.
+/// What a nurse needs at the door (core decides what it says), folded away when `open` is
+/// false.
+pub fn essentials(ui: &mut egui::Ui, view: &PatientView, open: bool) {
+    let today = chrono::Local::now().date_naive();
+    egui::CollapsingHeader::new("Visit essentials").default_open(open).show(ui, |ui| {
+        egui::Grid::new("essentials").num_columns(2).spacing([12.0, 2.0]).show(ui, |ui| {
+            for e in hedgerow_core::view::visit_essentials(&view.record, today) {
+                ui.label(e.label);
+                if e.warn {
+                    ui.colored_label(style::WARN, e.value);
+                } else {
+                    ui.label(e.value);
+                }
+                ui.end_row();
+            }
+        });
+    });
+}
+
 pub fn banner(ui: &mut egui::Ui, view: &PatientView) {
     let s = &view.summary;
     egui::Frame::group(ui.style()).show(ui, |ui| {

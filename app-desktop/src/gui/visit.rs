@@ -61,6 +61,7 @@ impl VisitScreen {
         let (rt, ws, notice) = (session.rt, session.ws, &mut *session.notice);
         let mut go = Go::Stay;
         super::patient::banner(ui, &self.record);
+        super::patient::essentials(ui, &self.record, false);
         ui.horizontal(|ui| {
             if ui.button("Back to the record").clicked() {
                 go = Go::Patient(self.patient);

@@ -1,7 +1,11 @@
 //! What every shell shows, decided once: watched fields as settled or disputed, the scale
-//! NEWS2 is scored on, and the ReSPECT reminder beside urgent escalation advice.
+//! NEWS2 is scored on, the ReSPECT reminder beside urgent escalation advice, and the visit
+//! essentials.
 
+mod essentials;
 mod watched;
+
+pub use essentials::{Essential, visit_essentials};
 
 pub use watched::{
     Watched, WatchedAllergy, WatchedMedicine, WatchedRecord, alternative_text, alternatives_text, cpr_banner,

@@ -875,3 +875,46 @@ fn a_visit_started_by_mistake_is_cancelled_with_a_reason_and_what_was_typed_is_k
     let cancelled = view.cancelled.expect("cancelled");
     assert!(cancelled.discarded.contains("Wrong patient: meant Walter"), "{cancelled:?}");
 }
+
+#[test]
+fn today_marks_overdue_tasks_finds_on_arrival_and_opens_a_single_match_with_enter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let winifred = workspace(tmp.path(), 0);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ws = Workspace::open(tmp.path(), PASS).await.unwrap();
+        let yesterday = chrono::Local::now().date_naive() - chrono::Duration::days(1);
+        ws.add_task(
+            winifred,
+            "Bloods: U&Es",
+            Role::DistrictNurse,
+            Some(yesterday),
+            hedgerow_core::documents::patient::EntrySource::Clinical,
+        )
+        .await
+        .unwrap();
+        ws.close().await;
+    });
+    let mut h = harness(tmp.path());
+    unlock(&mut h, PASS);
+    assert!(h.query_by_label_contains("OVERDUE").is_some(), "a task due yesterday is marked overdue");
+    // The search box has the focus: typing goes straight into it, and Enter opens the match.
+    h.event(egui::Event::Text("winif".into()));
+    h.run();
+    assert!(h.query_by_label_contains("1 of 1 patients").is_some(), "typed into the search box");
+    h.key_press(egui::Key::Enter);
+    h.run();
+    assert!(h.query_by_label("Start a visit").is_some(), "Winifred's record is open");
+    // A message from one screen does not follow the clinician to the next.
+    h.get_by_label("Start a visit").click();
+    h.run();
+    h.get_by_label("Cancel visit").click();
+    h.run();
+    type_into(&mut h, "Why cancel this visit?", "started twice");
+    h.get_by_label("Cancel the visit").click();
+    h.run();
+    assert!(notice_contains(&h, "Visit cancelled"), "said on the screen it happened on");
+    h.get_by_label("Today").click();
+    h.run();
+    assert!(!notice_contains(&h, "Visit cancelled"), "not carried to Today");
+}

@@ -129,8 +129,13 @@ impl HedgerowApp {
         self.screen = Screen::Locked(lock::LockScreen::new(&self.dir));
     }
 
-    fn go(&mut self, go: Go) {
+    /// `notice_before` is the message as the frame began: a message from an earlier screen is
+    /// not carried to the next one ("Conflict resolved" over another patient).
+    fn go(&mut self, go: Go, notice_before: Option<(bool, String)>) {
         let Some(ws) = &self.workspace else { return };
+        if !matches!(go, Go::Stay) && self.notice == notice_before {
+            self.notice = None;
+        }
         let keep_round = !matches!(go, Go::EndRound);
         let next = match go {
             Go::Stay => return,
@@ -177,6 +182,7 @@ impl HedgerowApp {
 
     /// The whole interface, one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let notice_before = self.notice.clone();
         let now = ui.input(|i| i.time);
         let active = ui.input(|i| !i.events.is_empty() || i.pointer.is_moving());
         if active || self.last_input == 0.0 {
@@ -255,7 +261,7 @@ impl HedgerowApp {
                 go = screen_go;
             }
         });
-        self.go(go);
+        self.go(go, notice_before);
     }
 
     fn top_bar(&mut self, ui: &mut egui::Ui) -> Go {

@@ -20,6 +20,8 @@ pub struct TodayScreen {
     break_glass: Option<BreakGlass>,
     /// This clinician's visits not yet signed or cancelled, oldest first.
     open_visits: Vec<hedgerow_core::workspace::OpenVisit>,
+    /// The search box has been given the focus once.
+    focused: bool,
 }
 
 struct BreakGlass {
@@ -54,6 +56,7 @@ impl TodayScreen {
             visited,
             break_glass: None,
             open_visits,
+            focused: false,
         })
     }
 
@@ -120,6 +123,7 @@ impl TodayScreen {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {
         let mut go = self.break_glass_dialog(ui);
+        let today = self.today.format("%Y-%m-%d").to_string();
         ui.horizontal(|ui| {
             let label = ui.label("Find a patient");
             let r = ui
@@ -129,8 +133,16 @@ impl TodayScreen {
                         .desired_width(280.0),
                 )
                 .labelled_by(label.id);
+            // Ready to type on arrival; Enter opens the one patient the search leaves.
+            if !self.focused {
+                r.request_focus();
+                self.focused = true;
+            }
             if r.changed() {
                 self.filter();
+            }
+            if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && self.shown.len() == 1 {
+                go = Go::Patient(self.caseload[self.shown[0]].id);
             }
             ui.label(format!("{} of {} patients", self.shown.len(), self.caseload.len()));
         });
@@ -177,8 +189,10 @@ impl TodayScreen {
                                     format!("conflict: {}", p.conflicts_about.join("; ")),
                                 );
                             }
+                            // When it was taken: a fortnight-old 10 is not today's 10.
                             if let Some(n) = &p.latest_news2 {
                                 ui.colored_label(style::news2_colour(n.complete_band()), n.label());
+                                ui.label(format!("at {}", n.recorded_at.display()));
                             }
                         });
                     }
@@ -197,7 +211,11 @@ impl TodayScreen {
                 |ui, rows| {
                     for t in &self.due[rows] {
                         ui.horizontal(|ui| {
-                            ui.label(&t.due_date);
+                            if t.due_date.as_str() < today.as_str() {
+                                ui.colored_label(style::DANGER, format!("{} OVERDUE", t.due_date));
+                            } else {
+                                ui.label(&t.due_date);
+                            }
                             if ui.link(self.name_of(&t.patient_id)).clicked() {
                                 go = Go::Patient(t.patient_id);
                             }

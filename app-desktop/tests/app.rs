@@ -69,7 +69,11 @@ fn a_wrong_passphrase_is_refused_and_the_right_one_unlocks() {
     unlock(&mut h, "not-it");
     assert!(h.query_by_label_contains("passphrase is wrong").is_some());
     assert!(h.state().workspace.is_none());
-    unlock(&mut h, PASS);
+    // The field keeps the focus: the right one is typed straight in, and Enter unlocks.
+    h.event(egui::Event::Text(PASS.into()));
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run();
     assert!(h.state().workspace.is_some());
     assert!(h.query_by_label_contains("NOT SYNCED since unlock").is_some(), "honest about sync");
     h.get_by_label("Lock").click();

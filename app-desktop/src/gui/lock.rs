@@ -111,6 +111,10 @@ impl LockScreen {
         } else if ui.button("Unlock").clicked() || enter {
             let result = rt.block_on(Workspace::open(dir, &self.passphrase)).map_err(|e| e.to_string());
             self.passphrase.clear();
+            // A wrong passphrase is typed again straight away, without reaching for the field.
+            if result.is_err() {
+                self.focused = false;
+            }
             Some(result)
         } else {
             None

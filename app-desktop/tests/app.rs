@@ -541,6 +541,7 @@ fn a_care_home_round_steps_through_the_residents_in_room_order() {
     h.get_by_label("Bramblewood House Care Home (3 residents, 0 seen today)").click();
     h.run();
     assert!(h.query_by_label("Resident 1 of 3: Harold Coombe").is_some(), "room 2 first");
+    assert!(h.query_by_label_contains("born 1932-04-01").is_some(), "the card gives the date of birth");
     h.get_by_label("Start visit for Harold Coombe").click();
     h.run();
     assert!(h.query_by_label("Back to the record").is_some(), "in Harold's visit");

@@ -142,9 +142,9 @@ fn walk(ui: &mut egui::Ui, session: &mut Session<'_>, round: Walk<'_>, current: 
         ui.horizontal(|ui| {
             ui.strong(format!("Resident {} of {}: {}", *current + 1, residents.len(), p.name));
             ui.monospace(p.nhs_display());
-            if let Some(age) = p.age_on(today) {
-                ui.label(format!("{age} years"));
-            }
+            // Two residents of one name are told apart by date of birth and room.
+            let age = p.age_on(today).map(|a| format!(", {a} years")).unwrap_or_default();
+            ui.label(format!("born {}{age}", p.date_of_birth));
         });
         // Always said, so that "nothing shown" never passes for "no decision".
         match &p.cpr {

@@ -593,6 +593,17 @@ fn a_clinician_edits_medicines_end_of_life_allergies_tasks_and_a_wound() {
     h.get_by_label("Add the medicine").click();
     h.run();
     assert!(h.query_by_label("2.5 mg oral when required").is_some(), "the new medicine is listed");
+    // A long name leaves every action in reach at 1200 px.
+    let long = "Glycopyrronium bromide 200 micrograms/ml solution for injection ampoules";
+    type_into(&mut h, "Medicine", long);
+    type_into(&mut h, "Dose", "200 micrograms");
+    type_into(&mut h, "Frequency", "four-hourly when required");
+    h.get_by_label("Add the medicine").click();
+    h.run();
+    for action in ["Change dose of", "Stop"] {
+        let rect = h.get_by_label(&format!("{action} {long}")).rect();
+        assert!(rect.max.x <= 1200.0, "{action} is in reach at 1200 px: {rect:?}");
+    }
     h.get_by_label("Change dose of Morphine sulfate 10 mg/5 ml oral solution").click();
     h.run();
     type_into(&mut h, "New dose", "5 mg");

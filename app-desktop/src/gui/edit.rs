@@ -111,53 +111,54 @@ impl RecordForms {
         changed_since_last_visit: &[&str],
     ) -> Done {
         let mut done = false;
-        egui::Grid::new("meds")
-            .striped(true)
-            .num_columns(5)
-            .show(ui, |ui| -> Result<(), String> {
-                let watched = view.watched();
-                for (id, m, w) in watched.current_medicines() {
-                    ui.label(&m.name);
-                    ui.vertical(|ui| {
-                        if w.is_disputed() {
-                            ui.colored_label(style::DANGER, w.dosage());
-                        } else {
-                            ui.label(w.dosage());
-                        }
-                        if let Some(p) = &m.gp_proposal {
-                            ui.colored_label(
-                                style::WARN,
-                                format!(
-                                    "GP record says {} {} (imported {}): review and change the dose if it is right",
-                                    p.dose,
-                                    p.frequency,
-                                    p.imported_at.display()
-                                ),
-                            );
-                        }
-                    });
-                    ui.label(if m.anticipatory { "just in case" } else { "" });
-                    if changed_since_last_visit.contains(&id) {
-                        ui.colored_label(
-                            style::WARN,
-                            format!("CHANGED since your last visit by {}", m.changed_by.name),
-                        );
-                    } else {
-                        ui.label("");
-                    }
-                    ui.horizontal(|ui| {
-                        if ui.button(format!("Change dose of {}", m.name)).clicked() {
-                            self.change = Some((id.to_owned(), String::new(), String::new()));
-                        }
-                        if ui.button(format!("Stop {}", m.name)).clicked() {
-                            self.stop = Some((id.to_owned(), String::new()));
-                        }
-                    });
-                    ui.end_row();
+        // One medicine a line, wrapping: every action stays in reach however long the name.
+        let watched = view.watched();
+        for (id, m, w) in watched.current_medicines() {
+            ui.horizontal_wrapped(|ui| {
+                ui.strong(&m.name);
+                if w.is_disputed() {
+                    ui.colored_label(style::DANGER, w.dosage());
+                } else {
+                    ui.label(w.dosage());
                 }
-                Ok(())
-            })
-            .inner?;
+                if m.anticipatory {
+                    ui.label("just in case");
+                }
+                if changed_since_last_visit.contains(&id) {
+                    ui.colored_label(
+                        style::WARN,
+                        format!("CHANGED since your last visit by {}", m.changed_by.name),
+                    );
+                }
+                // Short on screen; named in full for screen readers and tests.
+                let named = |r: &egui::Response, what: &str| {
+                    let label = format!("{what} {}", m.name);
+                    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+                };
+                let change = ui.button("Change dose");
+                named(&change, "Change dose of");
+                if change.clicked() {
+                    self.change = Some((id.to_owned(), String::new(), String::new()));
+                }
+                let stop = ui.button("Stop");
+                named(&stop, "Stop");
+                if stop.clicked() {
+                    self.stop = Some((id.to_owned(), String::new()));
+                }
+            });
+            if let Some(p) = &m.gp_proposal {
+                ui.colored_label(
+                    style::WARN,
+                    format!(
+                        "GP record says {} {} (imported {}): review and change the dose if it is right",
+                        p.dose,
+                        p.frequency,
+                        p.imported_at.display()
+                    ),
+                );
+            }
+            ui.separator();
+        }
         if let Some((id, dose, reason)) = &mut self.change {
             ui.horizontal(|ui| -> Result<(), String> {
                 text_field(ui, "New dose", dose, 140.0);

@@ -812,6 +812,7 @@ fn signing_with_a_typed_note_and_observations_unsaved_saves_them_into_what_is_si
     h.get_by_label("Alert").click();
     h.run();
     type_into(&mut h, "Note", "Chest sounds wet at the bases; GP informed.");
+    assert!(h.query_by_label("Visit essentials").is_some(), "the essentials are in visit entry, folded");
     // Nothing saved yet: Sign says so, and saves it all before signing.
     h.get_by_label("Sign this visit").click();
     h.run();

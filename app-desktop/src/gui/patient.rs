@@ -102,7 +102,6 @@ impl PatientScreen {
                 format!("BREAK-GLASS ACCESS: not on your team's caseload. Reason recorded: \"{reason}\". Everything you do in this record is flagged for review."),
             );
         }
-        essentials(ui, &self.view, true);
         ui.horizontal(|ui| {
             // A visit already open is continued, not a second one started beside it.
             for v in &self.open_visits {
@@ -138,6 +137,8 @@ impl PatientScreen {
             }
         });
         ui.separator();
+        // Above every tab, so the door is never more than a glance away.
+        essentials(ui, &self.view, true);
         let mut changed = Ok(false);
         egui::ScrollArea::vertical().id_salt("patient").show(ui, |ui| match self.tab {
             Tab::Plan => changed = self.plan(ui, rt, ws),

@@ -61,7 +61,6 @@ impl VisitScreen {
         let (rt, ws, notice) = (session.rt, session.ws, &mut *session.notice);
         let mut go = Go::Stay;
         super::patient::banner(ui, &self.record);
-        super::patient::essentials(ui, &self.record, false);
         ui.horizontal(|ui| {
             if ui.button("Back to the record").clicked() {
                 go = Go::Patient(self.patient);
@@ -73,6 +72,8 @@ impl VisitScreen {
             if self.body(ui, rt, ws, notice) {
                 go = Go::Patient(self.patient);
             }
+            ui.separator();
+            super::patient::essentials(ui, &self.record, false);
         });
         // Kept as typed: each change reaches the store before the next frame.
         if self.draft != self.kept && self.view.signature.is_none() && self.view.cancelled.is_none() {

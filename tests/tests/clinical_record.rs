@@ -616,6 +616,10 @@ async fn a_visit_draft_is_saved_whole_or_not_at_all_and_is_never_signed_around()
     assert!(view.narrative.ends_with("Flushed and breathless."), "{}", view.narrative);
     nurse.sign_visit(visit).await.unwrap();
     assert!(nurse.open_visits().await.unwrap().is_empty());
+    // Nothing more is kept as typed for a signed visit.
+    let late = hedgerow_core::workspace::VisitDraft { note: "late".into(), ..Default::default() };
+    assert!(matches!(nurse.put_visit_draft(visit, &late).await, Err(Error::VisitSigned(_))));
+    assert_eq!(nurse.visit_in_progress().await.unwrap(), None);
 
     // A cancelled visit takes nothing more, and is not open.
     let other = nurse.start_visit(shared.patient).await.unwrap();

@@ -201,6 +201,11 @@ impl Workspace {
     pub async fn put_visit_draft(&self, visit: VisitId, draft: &VisitDraft) -> Result<()> {
         let patient = self.patient_of_visit(visit).await?;
         let mut tx = self.store.begin_write().await?;
+        match tx.visit_summary(&visit).await? {
+            Some(v) if v.signed => return Err(Error::VisitSigned(visit.to_hex())),
+            Some(v) if v.cancelled => return Err(Error::VisitCancelled(visit.to_hex())),
+            _ => {}
+        }
         if draft.is_empty() {
             tx.delete_setting(&setting(visit)).await?;
         } else {
@@ -235,7 +240,10 @@ impl Workspace {
             let Some(visit) = name.strip_prefix(PREFIX).and_then(|h| h.parse::<VisitId>().ok()) else {
                 continue;
             };
-            if let Some(s) = read(rx.setting(&name).await?.as_ref().map(|b| b.as_slice()))?
+            // A visit signed or cancelled since (on another device) is not in progress.
+            let open = rx.visit_summary(&visit).await?.is_some_and(|v| !v.signed && !v.cancelled);
+            if open
+                && let Some(s) = read(rx.setting(&name).await?.as_ref().map(|b| b.as_slice()))?
                 && newest.as_ref().is_none_or(|(at, _, _)| s.updated_at > *at)
             {
                 newest = Some((s.updated_at, s.patient, visit));

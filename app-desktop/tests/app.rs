@@ -10,56 +10,9 @@ use hedgerow_core::{NewClinician, NewPatient, Workspace};
 use hedgerow_desktop::gui::HedgerowApp;
 use std::path::Path;
 
-const PASS: &str = "kestrel-bramble-9";
+mod gui;
 
-fn nurse() -> NewClinician {
-    NewClinician { name: "Ada Quill".into(), role: Role::DistrictNurse, registration: None }
-}
-
-/// A workspace with one known patient (and, if asked, a few demo patients).
-fn workspace(dir: &Path, demo: usize) -> hedgerow_core::ids::PatientId {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let ws = Workspace::create_demo(dir, PASS, nurse()).await.unwrap();
-        if demo > 0 {
-            hedgerow_core::demo::populate(&ws, demo, 1, |_| {}).await.unwrap();
-        }
-        let id = ws
-            .add_patient(NewPatient {
-                nhs_number: "9434765919".parse().unwrap(),
-                name: "Winifred Ashdown".into(),
-                date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
-                address: None,
-            })
-            .await
-            .unwrap()
-            .id;
-        ws.close().await;
-        id
-    })
-}
-
-fn harness(dir: &Path) -> Harness<'static, HedgerowApp> {
-    let app = HedgerowApp::new(dir.to_owned()).unwrap();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1200.0, 900.0))
-        .build_ui_state(|ui, app: &mut HedgerowApp| app.ui(ui), app);
-    h.run();
-    h
-}
-
-fn type_into(h: &mut Harness<'_, HedgerowApp>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    h.run();
-    h.get_by_label(label).type_text(text);
-    h.run();
-}
-
-fn unlock(h: &mut Harness<'_, HedgerowApp>, passphrase: &str) {
-    type_into(h, "Passphrase", passphrase);
-    h.get_by_label("Unlock").click();
-    h.run();
-}
+use gui::{PASS, harness, nurse, type_into, unlock, workspace};
 
 #[test]
 fn a_wrong_passphrase_is_refused_and_the_right_one_unlocks() {

@@ -2,43 +2,24 @@
 //! store when it opens again. The typing runs in a child process (this test binary run again
 //! with `HEDGEROW_TYPING_INTO`), driving the real app through its accessibility tree.
 
-use egui_kittest::Harness;
+mod gui;
+
 use egui_kittest::kittest::Queryable;
-use hedgerow_core::documents::Role;
-use hedgerow_core::{NewClinician, NewPatient, Workspace};
-use hedgerow_desktop::gui::HedgerowApp;
+use gui::{PASS, harness_sized, type_into, unlock, workspace};
+use hedgerow_core::Workspace;
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-const PASS: &str = "kestrel-bramble-9";
 const NOTE: &str = "Leg ulcer cleansed and redressed; patient reports less pain overnight, \
                     mobilising with frame. Daughter present throughout.";
 const CHILD: &str = "HEDGEROW_TYPING_INTO";
 
-fn harness(dir: &Path) -> Harness<'static, HedgerowApp> {
-    let app = HedgerowApp::new(dir.to_owned()).unwrap();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_ui_state(|ui, app: &mut HedgerowApp| app.ui(ui), app);
-    h.run();
-    h
-}
-
-fn type_into(h: &mut Harness<'_, HedgerowApp>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    h.run();
-    h.get_by_label(label).type_text(text);
-    h.run();
-}
-
 /// In the child: unlock, start a visit and type the note a character a frame, saying how
 /// much is on screen after each frame, until killed.
 fn type_until_killed(dir: &Path) {
-    let mut h = harness(dir);
-    type_into(&mut h, "Passphrase", PASS);
-    h.get_by_label("Unlock").click();
-    h.run();
+    let mut h = harness_sized(dir, egui::vec2(1280.0, 720.0));
+    unlock(&mut h, PASS);
     h.get_by_label("Winifred Ashdown").click();
     h.run();
     h.get_by_label("Start a visit").click();
@@ -60,20 +41,8 @@ fn a_note_being_typed_survives_the_app_being_killed() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
+    workspace(tmp.path(), 0);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let nurse = NewClinician { name: "Ada Quill".into(), role: Role::DistrictNurse, registration: None };
-        let ws = Workspace::create_demo(tmp.path(), PASS, nurse).await.unwrap();
-        ws.add_patient(NewPatient {
-            nhs_number: "9434765919".parse().unwrap(),
-            name: "Winifred Ashdown".into(),
-            date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
-            address: None,
-        })
-        .await
-        .unwrap();
-        ws.close().await;
-    });
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "a_note_being_typed_survives_the_app_being_killed", "--nocapture"])
         .env(CHILD, tmp.path())

@@ -210,6 +210,11 @@ pub(super) async fn visits_of(
     .bind(limit)
     .fetch_all(conn)
     .await?;
+    open_visit_rows(store, &rows)
+}
+
+/// Opens `visit_index` rows selected with their `visit_id` and `summary`.
+fn open_visit_rows(store: &Store, rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<VisitSummary>> {
     rows.iter()
         .map(|row| {
             let id = blob_id(row, "visit_id", VisitId::from_slice)?;
@@ -228,13 +233,7 @@ pub(super) async fn visits_since(
         .bind(since.0)
         .fetch_all(conn)
         .await?;
-    rows.iter()
-        .map(|row| {
-            let id = blob_id(row, "visit_id", VisitId::from_slice)?;
-            let sealed: Vec<u8> = row.try_get("summary")?;
-            open_json(store, &visit_aad(&id), &sealed)
-        })
-        .collect()
+    open_visit_rows(store, &rows)
 }
 
 pub(super) async fn visit_summary(

@@ -506,6 +506,9 @@ pub enum EolCommand {
         recommendation: String,
         #[arg(long)]
         discussed_with: Option<String>,
+        /// The clinical reason for the decision (kept in the audit log and the history).
+        #[arg(long)]
+        reason: String,
     },
     /// Set EPaCCS and ReSPECT items; those not given stay as they are.
     /// Places: home, care-home, hospice, hospital, other, not-discussed.

@@ -134,10 +134,10 @@ pub async fn alert(dir: &Path, json: bool, cmd: AlertCommand) -> Result<()> {
 pub async fn eol(dir: &Path, json: bool, cmd: EolCommand) -> Result<()> {
     let ws = open(dir).await?;
     match cmd {
-        EolCommand::Cpr { nhs, recommendation, discussed_with } => {
+        EolCommand::Cpr { nhs, recommendation, discussed_with, reason } => {
             let r: CprRecommendation = vocab(&recommendation, "CPR recommendation")?;
             let p = find(&ws, &nhs).await?;
-            ws.set_cpr(p, r, discussed_with).await?;
+            ws.set_cpr(p, r, discussed_with, &reason).await?;
             done(json, "CPR recommendation", None);
         }
         EolCommand::Set {

@@ -1,6 +1,6 @@
 //! The desktop app driven through its accessibility tree (egui_kittest), as a clinician
 //! would: unlock, find a patient, record observations and see NEWS2 with its advice, sign,
-//! resolve a conflict, and be refused with a wrong passphrase.
+//! and be refused with a wrong passphrase.
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -139,68 +139,6 @@ fn find_a_patient_record_observations_see_news2_and_sign() {
 }
 
 #[test]
-fn a_clinician_resolves_a_cpr_conflict_by_choosing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let other = tempfile::tempdir().unwrap();
-    let patient = workspace(tmp.path(), 0);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let mine = Workspace::open(tmp.path(), PASS).await.unwrap();
-        let gp = Workspace::create(
-            other.path(),
-            PASS,
-            NewClinician { name: "Dr Priya Kellaway".into(), role: Role::Gp, registration: None },
-            None,
-        )
-        .await
-        .unwrap();
-        gp.merge_document(
-            &mine.export_patient_document(patient).await.unwrap(),
-            true,
-            Some(hedgerow_tests::TWO_TEAMS),
-        )
-        .await
-        .unwrap();
-        mine.set_cpr(patient, CprRecommendation::AttemptCpr, None).await.unwrap();
-        gp.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, Some("patient and son".into()))
-            .await
-            .unwrap();
-        mine.merge_document(
-            &gp.export_patient_document(patient).await.unwrap(),
-            false,
-            Some(hedgerow_tests::TWO_TEAMS),
-        )
-        .await
-        .unwrap();
-        assert_eq!(mine.conflicts(patient).await.unwrap().len(), 1);
-        mine.close().await;
-    });
-
-    let mut h = harness(tmp.path());
-    unlock(&mut h, PASS);
-    assert!(h.query_by_label_contains("conflict: CPR recommendation").is_some(), "Today flags the patient");
-    h.get_by_label("Conflicts").click();
-    h.run();
-    assert!(h.query_by_label_contains("by Dr Priya Kellaway").is_some());
-    assert!(h.query_by_label_contains("by Ada Quill").is_some());
-    // A choice needs a reason first, which the audit log keeps.
-    h.get_by_label("Keep \"do not attempt CPR (DNACPR)\"").click();
-    h.run();
-    assert_eq!(rt.block_on(h.state().workspace.as_ref().unwrap().conflicts(patient)).unwrap().len(), 1);
-    type_into(&mut h, "Reason for your choice (kept in the audit log)", "ReSPECT form signed today");
-    h.get_by_label("Keep \"do not attempt CPR (DNACPR)\"").click();
-    h.run();
-    assert!(h.query_by_label_contains("Conflict resolved").is_some());
-    let ws = h.state().workspace.as_ref().unwrap();
-    assert!(rt.block_on(ws.conflicts(patient)).unwrap().is_empty());
-    let record = rt.block_on(ws.open_patient(patient)).unwrap().record;
-    assert_eq!(
-        record.end_of_life.cpr.as_ref().map(|c| c.recommendation),
-        Some(CprRecommendation::DoNotAttemptCpr)
-    );
-}
-
-#[test]
 fn first_run_offers_a_workspace_or_the_demo_caseload() {
     let tmp = tempfile::tempdir().unwrap();
     let mut h = harness(tmp.path());
@@ -220,7 +158,7 @@ fn emergency_advice_for_a_patient_with_a_respect_plan_shows_the_plan() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let ws = Workspace::open(tmp.path(), PASS).await.unwrap();
-        ws.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap();
+        ws.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, None, "advanced frailty").await.unwrap();
         let update = hedgerow_core::workspace::EndOfLifeUpdate {
             ceiling_of_treatment: Some("symptom control at home".into()),
             ..Default::default()
@@ -578,7 +516,12 @@ fn a_clinician_edits_medicines_end_of_life_allergies_tasks_and_a_wound() {
     h.get_by_label("End of life").click();
     h.run();
     type_into(&mut h, "Discussed with", "Winifred and her daughter");
-    h.get_by_label("Record: do not attempt CPR").click();
+    h.get_by_label("Do not attempt CPR (DNACPR)").click();
+    h.run();
+    h.get_by_label("Record the CPR decision").click();
+    h.run();
+    type_into(&mut h, "Clinical reason for the decision (kept in the audit log)", "advanced frailty");
+    h.get_by_label("Confirm: do not attempt CPR (DNACPR)").click();
     h.run();
     assert!(h.query_by_label("CPR: do not attempt CPR (DNACPR)").is_some(), "the banner shows the decision");
 

@@ -309,7 +309,7 @@ fn two_devices_disagree_on_a_dose_and_a_clinician_resolves_it() {
     );
     assert_eq!(plan["id"].as_str().unwrap().len(), 16);
     let med = add_furosemide(&a);
-    ok(&a, &["eol", "cpr", "9434765919", "--recommendation", "attempt-cpr"]);
+    ok(&a, &["eol", "cpr", "9434765919", "--recommendation", "attempt-cpr", "--reason", "patient wishes"]);
     ok(
         &a,
         &[
@@ -599,8 +599,19 @@ fn a_disputed_cpr_decision_is_disputed_in_every_command_and_export() {
     let file = |n: &str| tmp.path().join(n).to_str().unwrap().to_owned();
     ok(&a, &["export", "document", "--patient", "9434765919", "--out", &file("a1")]);
     ok(&b, &["import", "document", &file("a1"), "--add-to-caseload", "--unauthenticated", TWO_TEAMS]);
-    ok(&a, &["eol", "cpr", "9434765919", "--recommendation", "attempt-cpr"]);
-    ok(&b, &["eol", "cpr", "9434765919", "--recommendation", "do-not-attempt-cpr"]);
+    ok(&a, &["eol", "cpr", "9434765919", "--recommendation", "attempt-cpr", "--reason", "patient wishes"]);
+    ok(
+        &b,
+        &[
+            "eol",
+            "cpr",
+            "9434765919",
+            "--recommendation",
+            "do-not-attempt-cpr",
+            "--reason",
+            "advanced frailty",
+        ],
+    );
     ok(&b, &["export", "document", "--patient", "9434765919", "--out", &file("b1")]);
     ok(&a, &["import", "document", &file("b1"), "--unauthenticated", TWO_TEAMS]);
 

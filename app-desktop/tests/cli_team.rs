@@ -147,7 +147,18 @@ fn a_carer_cannot_record_a_dnacpr_from_the_command_line() {
             "carer",
         ],
     );
-    let err = fails(&carer, &["eol", "cpr", "9990001235", "--recommendation", "do-not-attempt-cpr"]);
+    let err = fails(
+        &carer,
+        &[
+            "eol",
+            "cpr",
+            "9990001235",
+            "--recommendation",
+            "do-not-attempt-cpr",
+            "--reason",
+            "advanced frailty",
+        ],
+    );
     assert!(err.contains("a carer may not record a CPR decision"), "{err}");
     let err = fails(
         &carer,

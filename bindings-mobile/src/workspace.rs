@@ -297,15 +297,20 @@ impl Workspace {
         .await
     }
 
-    /// Records the CPR recommendation (ReSPECT).
+    /// Records the CPR recommendation (ReSPECT) with its clinical reason, which the audit
+    /// log keeps.
     pub async fn set_cpr(
         &self,
         patient_id: String,
         recommendation: CprRecommendation,
         discussed_with: Option<String>,
+        reason: String,
     ) -> Result<()> {
         let id = patient(&patient_id)?;
-        self.call(|ws| async move { Ok(ws.set_cpr(id, recommendation.into(), discussed_with).await?) }).await
+        self.call(
+            |ws| async move { Ok(ws.set_cpr(id, recommendation.into(), discussed_with, &reason).await?) },
+        )
+        .await
     }
 
     /// Updates the end-of-life (EPaCCS and ReSPECT) items given.

@@ -79,8 +79,14 @@ pub async fn dispute_cpr(
 ) -> anyhow::Result<()> {
     use hedgerow_core::documents::patient::CprRecommendation;
     gp.merge_document(&nurse.export_patient_document(patient).await?, true, Some(TWO_TEAMS)).await?;
-    nurse.set_cpr(patient, CprRecommendation::AttemptCpr, Some("patient".into())).await?;
-    gp.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, Some("patient and son".into())).await?;
+    nurse.set_cpr(patient, CprRecommendation::AttemptCpr, Some("patient".into()), "patient wishes").await?;
+    gp.set_cpr(
+        patient,
+        CprRecommendation::DoNotAttemptCpr,
+        Some("patient and son".into()),
+        "advanced frailty",
+    )
+    .await?;
     nurse.merge_document(&gp.export_patient_document(patient).await?, false, Some(TWO_TEAMS)).await?;
     gp.merge_document(&nurse.export_patient_document(patient).await?, false, Some(TWO_TEAMS)).await?;
     Ok(())

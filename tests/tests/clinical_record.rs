@@ -65,7 +65,7 @@ async fn shared_record(nurse: &Workspace) -> Shared {
         )
         .await
         .unwrap();
-    nurse.set_cpr(patient, CprRecommendation::AttemptCpr, None).await.unwrap();
+    nurse.set_cpr(patient, CprRecommendation::AttemptCpr, None, "clinical judgement").await.unwrap();
     Shared { patient, problem, medicine }
 }
 
@@ -101,7 +101,12 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
         .await
         .unwrap();
     nurse
-        .set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, Some("patient and daughter".into()))
+        .set_cpr(
+            s.patient,
+            CprRecommendation::DoNotAttemptCpr,
+            Some("patient and daughter".into()),
+            "clinical judgement",
+        )
         .await
         .unwrap();
     gp.update_problem(
@@ -119,7 +124,9 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     .await
     .unwrap();
     // The GP re-confirms the old decision: still a disagreement with the nurse's new one.
-    gp.set_cpr(s.patient, CprRecommendation::AttemptCpr, Some("patient".into())).await.unwrap();
+    gp.set_cpr(s.patient, CprRecommendation::AttemptCpr, Some("patient".into()), "clinical judgement")
+        .await
+        .unwrap();
 
     let from_nurse = nurse.export_patient_document(s.patient).await.unwrap();
     let from_gp = gp.export_patient_document(s.patient).await.unwrap();
@@ -256,7 +263,7 @@ async fn the_same_value_written_twice_at_once_is_not_a_conflict() {
         )
         .await
         .unwrap();
-        ws.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap();
+        ws.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, None, "clinical judgement").await.unwrap();
     }
     nurse
         .merge_document(
@@ -486,7 +493,7 @@ async fn the_record_as_it_stood_and_what_changed_between_two_moments() {
         )
         .await
         .unwrap();
-    nurse.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap();
+    nurse.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, None, "clinical judgement").await.unwrap();
     let past = nurse.record_at(s.patient, then).await.unwrap();
     assert_eq!(past.record.medicines[&s.medicine].dose, "40 mg");
     assert_eq!(

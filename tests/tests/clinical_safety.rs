@@ -250,7 +250,10 @@ async fn a_carer_cannot_record_a_dnacpr_and_the_refusal_is_audited_and_flagged()
     let carer = team.join("Sandra Ashdown", Role::Carer).await.unwrap();
     assert!(carer.open_patient(patient).await.is_ok(), "the record reached the carer's device");
 
-    let err = carer.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap_err();
+    let err = carer
+        .set_cpr(patient, CprRecommendation::DoNotAttemptCpr, None, "clinical judgement")
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, Error::NotPermitted { role: Role::Carer, action: Action::RecordCprDecision }),
         "{err}"
@@ -440,9 +443,14 @@ async fn consent_starts_not_recorded_and_a_ceiling_alone_is_an_end_of_life_plan(
 async fn respect_version_3_items_death_and_registration_numbers_are_recorded() {
     let (_a, gp) = device("Dr Tomasz Orrell", Role::Gp).await;
     let patient = winifred(&gp).await;
-    gp.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, Some("patient and daughter".into()))
-        .await
-        .unwrap();
+    gp.set_cpr(
+        patient,
+        CprRecommendation::DoNotAttemptCpr,
+        Some("patient and daughter".into()),
+        "clinical judgement",
+    )
+    .await
+    .unwrap();
     gp.update_end_of_life(
         patient,
         EndOfLifeUpdate {
@@ -484,4 +492,23 @@ async fn respect_version_3_items_death_and_registration_numbers_are_recorded() {
     let sig = gp.sign_visit(visit).await.unwrap();
     assert_eq!(sig.signed_by.registration.as_deref(), Some("99Z9999X"));
     assert_eq!(gp.open_visit(visit).await.unwrap().signature_valid, Some(true));
+}
+
+#[tokio::test]
+async fn a_cpr_decision_without_its_clinical_reason_is_refused_and_the_reason_is_audited() {
+    let team = MemoryTeam::new("Dr Priya Kellaway", Role::Gp).await.unwrap();
+    let patient = winifred(&team.admin).await;
+    let err = team.admin.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, None, "  ").await.unwrap_err();
+    assert!(err.to_string().contains("the reason for the CPR decision must not be empty"), "{err}");
+    let view = team.admin.open_patient(patient).await.unwrap();
+    assert!(view.record.end_of_life.cpr.is_none(), "nothing was recorded");
+
+    let reason = "advanced frailty; CPR would not be successful";
+    team.admin.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, None, reason).await.unwrap();
+    let log = team.admin.audit_log(Some(patient)).await.unwrap();
+    assert!(
+        log.iter().any(|e| e.detail
+            == format!("record CPR recommendation: do not attempt CPR (DNACPR); reason: {reason}")),
+        "{log:?}"
+    );
 }

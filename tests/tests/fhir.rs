@@ -415,7 +415,7 @@ async fn an_import_round_trips_demographics_allergies_and_medicines() {
         .await
         .unwrap();
     }
-    a.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, None).await.unwrap();
+    a.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, None, "clinical judgement").await.unwrap();
     let json = a.export_fhir(patient).await.unwrap();
     assert!(validate(&json).0);
 

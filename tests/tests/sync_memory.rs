@@ -123,8 +123,18 @@ async fn a_conflict_on_a_cpr_decision_reaches_every_device_the_same() {
     t.nurse.sync_via(&mut MemoryLink::new(t.relay.clone()), |_| {}).await.unwrap();
     t.gp.sync_via(&mut MemoryLink::new(t.relay.clone()), |_| {}).await.unwrap();
     // Both decide with no signal, differently.
-    t.nurse.set_cpr(p, CprRecommendation::AttemptCpr, Some("patient".into())).await.unwrap();
-    t.gp.set_cpr(p, CprRecommendation::DoNotAttemptCpr, Some("patient and daughter".into())).await.unwrap();
+    t.nurse
+        .set_cpr(p, CprRecommendation::AttemptCpr, Some("patient".into()), "clinical judgement")
+        .await
+        .unwrap();
+    t.gp.set_cpr(
+        p,
+        CprRecommendation::DoNotAttemptCpr,
+        Some("patient and daughter".into()),
+        "clinical judgement",
+    )
+    .await
+    .unwrap();
     for ws in [&t.nurse, &t.gp, &t.nurse] {
         ws.sync_via(&mut MemoryLink::new(t.relay.clone()), |_| {}).await.unwrap();
     }

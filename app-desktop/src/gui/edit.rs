@@ -5,9 +5,7 @@
 use super::style;
 use hedgerow_core::Workspace;
 use hedgerow_core::documents::Role;
-use hedgerow_core::documents::patient::{
-    AlertKind, AllergySeverity, CprRecommendation, EntrySource, Place, Route,
-};
+use hedgerow_core::documents::patient::{AlertKind, AllergySeverity, EntrySource, Place, Route};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::workspace::{EndOfLifeUpdate, MedicineChange, NewMedicine, PatientView};
 
@@ -68,7 +66,7 @@ pub struct RecordForms {
     severity: AllergySeverity,
     alert: String,
     alert_kind: AlertKind,
-    discussed_with: String,
+    cpr: super::cpr::CprForm,
     ceiling: String,
     place_of_death: Option<Place>,
 }
@@ -92,7 +90,7 @@ impl RecordForms {
             severity: AllergySeverity::Unknown,
             alert: String::new(),
             alert_kind: AlertKind::Clinical,
-            discussed_with: String::new(),
+            cpr: Default::default(),
             // Prefilled only with a settled value: a disputed one is shown as disputed above,
             // never offered as the text to keep.
             ceiling: w.ceiling_of_treatment().settled().copied().flatten().unwrap_or_default().to_owned(),
@@ -228,24 +226,11 @@ impl RecordForms {
         ui: &mut egui::Ui,
         rt: &tokio::runtime::Runtime,
         ws: &Workspace,
-        patient: PatientId,
+        view: &PatientView,
     ) -> Done {
-        let mut done = false;
-        ui.strong("Record a CPR recommendation (ReSPECT)");
-        ui.horizontal(|ui| -> Result<(), String> {
-            text_field(ui, "Discussed with", &mut self.discussed_with, 220.0);
-            for (rec, label) in [
-                (CprRecommendation::DoNotAttemptCpr, "Record: do not attempt CPR"),
-                (CprRecommendation::AttemptCpr, "Record: attempt CPR"),
-            ] {
-                if ui.button(label).clicked() {
-                    call(rt, ws.set_cpr(patient, rec, optional(&self.discussed_with)))?;
-                    done = true;
-                }
-            }
-            Ok(())
-        })
-        .inner?;
+        let patient = view.summary.id;
+        let mut done = self.cpr.ui(ui, rt, ws, view);
+        ui.separator();
         ui.horizontal(|ui| -> Result<(), String> {
             text_field(ui, "Ceiling of treatment", &mut self.ceiling, 320.0);
             let places: Vec<Option<Place>> =

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod chart;
 pub mod conflicts;
+pub mod cpr;
 pub mod edit;
 pub mod lock;
 pub mod patient;
@@ -49,7 +50,8 @@ pub enum Go {
     Today,
     Patient(PatientId),
     Visit(PatientId, VisitId),
-    Conflicts,
+    /// Every open conflict, or one patient's (and back to their record when settled).
+    Conflicts(Option<PatientId>),
     Sync,
     Audit,
     /// The care-home round: the one in progress, or a new one.
@@ -148,7 +150,7 @@ impl HedgerowApp {
                 patient::PatientScreen::load(self, ws, id).map(|p| Screen::Patient(Box::new(p)))
             }
             Go::Visit(p, v) => visit::VisitScreen::load(self, ws, p, v).map(|s| Screen::Visit(Box::new(s))),
-            Go::Conflicts => conflicts::ConflictsScreen::load(self, ws).map(Screen::Conflicts),
+            Go::Conflicts(p) => conflicts::ConflictsScreen::load(self, ws, p).map(Screen::Conflicts),
             Go::Sync => sync::SyncScreen::load(&self.runtime, ws, &self.sync).map(Screen::Sync),
             Go::Audit => audit::AuditScreen::load(self, ws).map(Screen::Audit),
             Go::Round => match self.round.take() {
@@ -272,7 +274,7 @@ impl HedgerowApp {
                 go = Go::Today;
             }
             if ui.button("Conflicts").clicked() {
-                go = Go::Conflicts;
+                go = Go::Conflicts(None);
             }
             if ui.button("Audit log").clicked() {
                 go = Go::Audit;

@@ -117,7 +117,7 @@ impl PatientScreen {
                 }
             }
             if self.view.summary.open_conflicts > 0 && ui.button("Resolve conflicts").clicked() {
-                go = Go::Conflicts;
+                go = Go::Conflicts(Some(self.id));
             }
         });
         ui.horizontal(|ui| {
@@ -182,7 +182,7 @@ impl PatientScreen {
             Tab::EndOfLife => {
                 end_of_life(ui, &self.view);
                 ui.separator();
-                changed = self.forms.end_of_life(ui, rt, ws, self.id);
+                changed = self.forms.end_of_life(ui, rt, ws, &self.view);
             }
             Tab::Safety => {
                 safety(ui, &self.view);

@@ -121,7 +121,7 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
             title="Pressure area care", detail="Grade 2 sacral pressure ulcer", review_date="2026-12-06",
             goal="Heal within 6 weeks", intervention="Reposition 2-hourly", frequency="daily",
         ))
-        await nurse.set_cpr(winifred.id, hr.CprRecommendation.DO_NOT_ATTEMPT_CPR, "daughter, Helen")
+        await nurse.set_cpr(winifred.id, hr.CprRecommendation.DO_NOT_ATTEMPT_CPR, "daughter, Helen", "advanced frailty")
         await nurse.add_medicine(winifred.id, hr.NewMedicine(
             name="Morphine sulfate 10 mg/5 ml oral solution", dose="2.5 mg",
             route=hr.Route.ORAL, frequency="when required, up to hourly", reason="breakthrough pain",

@@ -383,17 +383,22 @@ impl Workspace {
         .await
     }
 
-    /// Records a CPR recommendation, made now by this clinician. Each decision is written
-    /// as a new entry, never as an edit of the last, so that two clinicians deciding at the
-    /// same time always meet as a conflict, even when one of them re-confirms the old value.
+    /// Records a CPR recommendation, made now by this clinician, with the clinical reason,
+    /// which the audit log and the record's history keep beside the decision. Each decision
+    /// is written as a new entry, never as an edit of the last, so that two clinicians
+    /// deciding at the same time always meet as a conflict, even when one of them
+    /// re-confirms the old value.
     pub async fn set_cpr(
         &self,
         patient: PatientId,
         recommendation: CprRecommendation,
         discussed_with: Option<String>,
+        reason: &str,
     ) -> Result<()> {
         self.permit(Action::RecordCprDecision, Some(patient)).await?;
-        self.edit_patient_doc(patient, "record CPR recommendation", |doc, record, by, at| {
+        let reason = required(reason, "the reason for the CPR decision")?;
+        let action = format!("record CPR recommendation: {}; reason: {reason}", recommendation.label());
+        self.edit_patient_doc(patient, &action, |doc, record, by, at| {
             use automerge::{ObjType, ROOT, ReadDoc, transaction::Transactable};
             let eol = match doc.get(&ROOT, "end_of_life").map_err(crate::documents::DocumentError::from)? {
                 Some((automerge::Value::Object(_), id)) => id,

@@ -749,9 +749,10 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
                 }
                 for o in &v.observations {
                     println!(
-                        "  {}: {}",
+                        "  {}: {}\n    {}",
                         o.observations.recorded_at.display(),
-                        news2_text(&o.news2).replace('\n', "\n  ")
+                        news2_text(&o.news2).replace('\n', "\n  "),
+                        hedgerow_core::view::observation_values(&o.observations)
                     );
                 }
                 if !v.narrative.is_empty() {

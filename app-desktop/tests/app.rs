@@ -122,6 +122,14 @@ fn find_a_patient_record_observations_see_news2_and_sign() {
     h.get_by_label("Save").click();
     h.run();
     assert!(h.query_by_label("Everything typed is saved.").is_some());
+    // The saved set says what it was scored from, not only the score.
+    assert!(
+        h.query_by_label(
+            "RR 22/min, SpO2 94% (Scale 1) on oxygen, BP 120 systolic, pulse 115/min, ACVPU A (alert), temperature 37.0 °C"
+        )
+        .is_some()
+    );
+    assert!(h.query_by_label("Note so far").is_some());
     h.get_by_label("Sign this visit").click();
     h.run();
     // What is signed is shown first.
@@ -130,6 +138,7 @@ fn find_a_patient_record_observations_see_news2_and_sign() {
     h.run();
     assert!(h.query_by_label_contains("Signed by Ada Quill").is_some());
     assert!(h.query_by_label_contains("signature verified").is_some());
+    assert!(h.query_by_label("Note so far").is_none(), "a signed note is the note, not a note so far");
 
     // The record now shows the score on the caseload.
     let rt = tokio::runtime::Runtime::new().unwrap();

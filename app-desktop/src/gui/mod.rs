@@ -4,8 +4,10 @@
 
 pub mod audit;
 pub mod chart;
+pub mod choice;
 pub mod conflicts;
 pub mod cpr;
+pub mod display;
 pub mod edit;
 pub mod lock;
 pub mod patient;
@@ -79,13 +81,17 @@ pub struct HedgerowApp {
     pub notice: Option<(bool, String)>,
     last_input: f64,
     styled: bool,
+    /// The whole interface's zoom: the clinician's text size ([`display::TEXT_SIZES`]).
+    text_zoom: f32,
 }
 
 impl HedgerowApp {
     pub fn new(dir: PathBuf) -> anyhow::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         let screen = Screen::Locked(lock::LockScreen::new(&dir));
+        let text_zoom = display::text_zoom(&dir);
         Ok(Self {
+            text_zoom,
             dir,
             runtime,
             workspace: None,
@@ -196,6 +202,7 @@ impl HedgerowApp {
         }
         if !self.styled {
             style::apply(ui.ctx());
+            ui.ctx().set_zoom_factor(self.text_zoom);
             self.styled = true;
         }
         let mut go = Go::Stay;
@@ -296,6 +303,7 @@ impl HedgerowApp {
                 if ui.button("Lock").clicked() {
                     go = Go::Lock;
                 }
+                self.text_size(ui);
                 if let Some(ws) = &self.workspace {
                     let me = ws.identity();
                     ui.label(format!("{} ({})", me.name, me.role.label()));
@@ -303,6 +311,27 @@ impl HedgerowApp {
             });
         });
         go
+    }
+}
+
+impl HedgerowApp {
+    /// Larger text for whoever needs it, kept for the next time the app opens.
+    fn text_size(&mut self, ui: &mut egui::Ui) {
+        let name =
+            |z: f32| display::TEXT_SIZES.iter().find(|(s, _)| *s == z).map_or("Normal text", |(_, n)| n);
+        let mut zoom = self.text_zoom;
+        egui::ComboBox::from_label("Text size").selected_text(name(zoom)).show_ui(ui, |ui| {
+            for (z, n) in display::TEXT_SIZES {
+                ui.selectable_value(&mut zoom, z, n);
+            }
+        });
+        if zoom != self.text_zoom {
+            self.text_zoom = zoom;
+            ui.ctx().set_zoom_factor(zoom);
+            if let Err(e) = display::save_text_zoom(&self.dir, zoom) {
+                self.notice = Some((true, format!("The text size could not be kept for next time: {e}")));
+            }
+        }
     }
 }
 

@@ -107,6 +107,7 @@ impl VisitScreen {
         }
         for o in &self.view.observations {
             score_line(ui, &o.news2, &o.observations.recorded_at.display());
+            ui.label(hedgerow_core::view::observation_values(&o.observations));
         }
         for w in &self.view.wound_assessments {
             ui.label(format!(
@@ -340,8 +341,7 @@ impl VisitScreen {
             }
             ui.label("Air or oxygen");
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut d.on_oxygen, Some(false), "On air");
-                ui.selectable_value(&mut d.on_oxygen, Some(true), "On oxygen");
+                super::choice::one_of(ui, &mut d.on_oxygen, &[(false, "On air"), (true, "On oxygen")]);
                 if d.on_oxygen.is_none() {
                     ui.colored_label(style::WARN, "not recorded yet");
                 }
@@ -349,15 +349,14 @@ impl VisitScreen {
             ui.end_row();
             ui.label("Consciousness (ACVPU)");
             ui.horizontal(|ui| {
-                for (c, name) in [
+                let options = [
                     (Consciousness::Alert, "Alert"),
                     (Consciousness::NewConfusion, "New confusion"),
                     (Consciousness::Voice, "Voice"),
                     (Consciousness::Pain, "Pain"),
                     (Consciousness::Unresponsive, "Unresponsive"),
-                ] {
-                    ui.selectable_value(&mut d.consciousness, Some(c), name);
-                }
+                ];
+                super::choice::one_of(ui, &mut d.consciousness, &options);
             });
             ui.end_row();
         });
@@ -393,9 +392,8 @@ impl VisitScreen {
         });
         ui.horizontal(|ui| {
             ui.label("Exudate");
-            for e in Exudate::ALL {
-                ui.selectable_value(&mut d.wound_exudate, Some(*e), e.as_str());
-            }
+            let options: Vec<(Exudate, &str)> = Exudate::ALL.iter().map(|e| (*e, e.as_str())).collect();
+            super::choice::one_of(ui, &mut d.wound_exudate, &options);
             ui.checkbox(&mut d.wound_infection, "signs of infection");
         });
         if let Err(e) = self.draft.wound() {

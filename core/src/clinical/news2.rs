@@ -40,6 +40,17 @@ impl Consciousness {
         }
     }
 
+    /// "new confusion": as a clinician says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Alert => "alert",
+            Self::NewConfusion => "new confusion",
+            Self::Voice => "responds to voice",
+            Self::Pain => "responds to pain",
+            Self::Unresponsive => "unresponsive",
+        }
+    }
+
     pub fn letter(self) -> char {
         match self {
             Self::Alert => 'A',

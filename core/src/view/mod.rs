@@ -1,11 +1,13 @@
 //! What every shell shows, decided once: watched fields as settled or disputed, the scale
-//! NEWS2 is scored on, the ReSPECT reminder beside urgent escalation advice, and the visit
-//! essentials.
+//! NEWS2 is scored on, the ReSPECT reminder beside urgent escalation advice, the visit
+//! essentials and saved observations in words.
 
 mod essentials;
+mod observations;
 mod watched;
 
 pub use essentials::{Essential, visit_essentials};
+pub use observations::observation_values;
 
 pub use watched::{
     Watched, WatchedAllergy, WatchedMedicine, WatchedRecord, alternative_text, alternatives_text, cpr_banner,

@@ -582,6 +582,9 @@ pub async fn briefing(dir: &Path, json: bool, nhs: &str) -> Result<()> {
                 c.by.as_ref().map(|b| b.name.as_str()).unwrap_or("unknown"),
                 c.action
             );
+            for line in &c.changed {
+                println!("    {line}");
+            }
         }
     }
     Ok(())

@@ -422,14 +422,26 @@ fn a_care_home_round_steps_through_the_residents_in_room_order() {
             ("9990001235", "Harold Coombe", 2),
             ("9990001251", "Mabel Dunsford", 5),
         ] {
-            ws.add_patient(NewPatient {
-                nhs_number: nhs.parse().unwrap(),
-                name: name.into(),
-                date_of_birth: chrono::NaiveDate::from_ymd_opt(1932, 4, 1).unwrap(),
-                address: Some(format!("Room {room}, Bramblewood House Care Home, Little Wyck")),
-            })
-            .await
-            .unwrap();
+            let id = ws
+                .add_patient(NewPatient {
+                    nhs_number: nhs.parse().unwrap(),
+                    name: name.into(),
+                    date_of_birth: chrono::NaiveDate::from_ymd_opt(1932, 4, 1).unwrap(),
+                    address: Some(format!("Room {room}, Bramblewood House Care Home, Little Wyck")),
+                })
+                .await
+                .unwrap()
+                .id;
+            if name == "Mabel Dunsford" {
+                // A card with more rows than the next one.
+                use hedgerow_core::documents::patient::{AlertKind, AllergySeverity};
+                ws.add_alert(id, AlertKind::Clinical, "Hard of hearing: face her when speaking")
+                    .await
+                    .unwrap();
+                ws.add_allergy(id, "Penicillin", Some("rash".into()), AllergySeverity::Moderate)
+                    .await
+                    .unwrap();
+            }
         }
         ws.close().await;
     });
@@ -451,9 +463,13 @@ fn a_care_home_round_steps_through_the_residents_in_room_order() {
     assert!(h.query_by_label("Resident 2 of 3: Mabel Dunsford").is_some(), "on to room 5");
     // Harold's visit was left open: the round says so, and offers to finish it.
     assert!(h.query_by_label("visit not signed").is_some());
+    let where_before = ["Next resident", "Open the record"].map(|b| h.get_by_label(b).rect());
     h.get_by_label("Next resident").click();
     h.run();
     assert!(h.query_by_label("Resident 3 of 3: Edith Brackley").is_some(), "then room 9");
+    // Mabel's card has an alert and an allergy, Edith's neither: the buttons stay put.
+    let where_after = ["Next resident", "Open the record"].map(|b| h.get_by_label(b).rect());
+    assert_eq!(where_before, where_after, "the round's buttons do not move from card to card");
     // Locking mid-round (a phone call) keeps the place: back at Edith after unlocking.
     h.get_by_label("Lock").click();
     h.run();
@@ -518,6 +534,15 @@ fn a_clinician_edits_medicines_end_of_life_allergies_tasks_and_a_wound() {
     h.get_by_label("History").click();
     h.run();
     assert!(h.query_all_by_label("change medicine").next().is_some(), "the change, by action");
+    assert!(
+        h.query_by_label("Morphine sulfate 10 mg/5 ml oral solution: dose 5 mg").is_some(),
+        "and the value it set"
+    );
+    assert!(
+        h.query_by_label("Morphine sulfate 10 mg/5 ml oral solution: change reason pain not controlled")
+            .is_some(),
+        "with the reason"
+    );
     assert!(h.query_by_label("Dose of Morphine sulfate 10 mg/5 ml oral solution").is_some());
     assert!(h.query_by_label_contains(": 2.5 mg (Ada Quill)").is_some(), "the first dose, attributed");
     assert!(h.query_by_label_contains(": 5 mg (Ada Quill)").is_some(), "then the new one");

@@ -17,6 +17,7 @@ pub mod workspace;
 pub use workspace::{Identity, NewClinician, NewPatient, Workspace};
 pub mod attribution;
 pub mod authorship;
+pub mod change_words;
 pub mod conflicts;
 pub mod demo;
 pub mod fhir;

@@ -637,3 +637,30 @@ async fn a_visit_draft_is_saved_whole_or_not_at_all_and_is_never_signed_around()
     assert!(matches!(nurse.sign_visit(other).await, Err(Error::VisitCancelled(_))));
     assert!(nurse.open_visits().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_record_history_shows_the_values_each_change_set_without_its_bookkeeping() {
+    let (_d, nurse) = device("Ada Quill", Role::DistrictNurse).await;
+    let s = shared_record(&nurse).await;
+    let change = MedicineChange {
+        dose: Some("80 mg".into()),
+        frequency: None,
+        route: None,
+        reason: "ankle oedema worse".into(),
+    };
+    nurse.change_medicine(s.patient, &s.medicine, change).await.unwrap();
+    let history = nurse.record_history(s.patient).await.unwrap();
+    let changed = &history.iter().find(|c| c.action == "change medicine").unwrap().changed;
+    assert!(changed.contains(&"Furosemide 40 mg tablets: dose 80 mg".to_owned()), "{changed:?}");
+    assert!(changed.contains(&"Furosemide 40 mg tablets: change reason ankle oedema worse".to_owned()));
+    let added = &history.iter().find(|c| c.action == "add medicine").unwrap().changed;
+    assert!(added.contains(&"Furosemide 40 mg tablets: dose 40 mg".to_owned()), "{added:?}");
+    for c in &history {
+        assert!(c.changed.len() <= hedgerow_core::workspace::VALUES_SHOWN);
+        for line in &c.changed {
+            for field in ["changed by", "changed at", "added by", "recorded by", "created at", "made by"] {
+                assert!(!line.contains(field), "bookkeeping shown: {line}");
+            }
+        }
+    }
+}

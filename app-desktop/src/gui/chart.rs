@@ -20,9 +20,49 @@ fn score_colour(score: u8) -> egui::Color32 {
     }
 }
 
-/// Days before now, so the axis reads "-14" for a fortnight ago.
-fn x(at: Timestamp, now: Timestamp) -> f64 {
-    (at.0 - now.0) as f64 / DAY_MS
+/// Local days since 1970, so that whole numbers fall at midnight and the axis can name dates.
+fn x(at: Timestamp) -> f64 {
+    let local = at.to_datetime().with_timezone(&chrono::Local);
+    (at.0 + i64::from(local.offset().local_minus_utc()) * 1000) as f64 / DAY_MS
+}
+
+/// The local date and time at `x`, as [`x`] counts.
+fn at(x: f64) -> chrono::NaiveDateTime {
+    let ms = (x * DAY_MS).round() as i64;
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().naive_utc()
+}
+
+/// The bottom axis: "17 Nov", with the year when the chart spans more than one.
+pub fn date_label(x: f64, span_days: f64) -> String {
+    at(x).format(if span_days > 300.0 { "%-d %b %Y" } else { "%-d %b" }).to_string()
+}
+
+/// Under the pointer: the reading's date and time and its value.
+fn reading_label(x: f64, value: f64) -> String {
+    format!("{}: {value}", at(x).format("%-d %b %Y %H:%M"))
+}
+
+/// Grid lines a day, a week, four weeks or a quarter apart: whole days, never fractions.
+fn day_spacing(input: egui_plot::GridInput) -> [f64; 3] {
+    const STEPS: [f64; 6] = [1.0, 7.0, 28.0, 91.0, 364.0, 1820.0];
+    let first =
+        STEPS.iter().position(|s| *s >= input.base_step_size).unwrap_or(STEPS.len() - 3).min(STEPS.len() - 3);
+    [STEPS[first], STEPS[first + 1], STEPS[first + 2]]
+}
+
+/// A chart whose bottom axis names dates.
+fn dated(id: &str, height: f32) -> Plot<'static> {
+    Plot::new(id)
+        .height(height)
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(day_spacing))
+        .x_axis_formatter(|mark, range| date_label(mark.value, range.end() - range.start()))
+        .label_formatter(|hover| {
+            let p = match hover {
+                egui_plot::HoverPosition::NearDataPoint { position, .. } => position,
+                egui_plot::HoverPosition::Elsewhere { position } => position,
+            };
+            Some(reading_label(p.x, p.y))
+        })
 }
 
 pub fn show(ui: &mut egui::Ui, history: &[ScoredObservations]) {
@@ -30,15 +70,14 @@ pub fn show(ui: &mut egui::Ui, history: &[ScoredObservations]) {
         ui.label("No observations recorded yet.");
         return;
     }
-    let now = Timestamp::now();
     ui.label(format!(
-        "{} sets of observations; days before today along the bottom. NEWS2 bands: 0-4 low, 5-6 medium, 7+ high.",
+        "{} sets of observations, by date. NEWS2 bands: 0-4 low, 5-6 medium, 7+ high.",
         history.len()
     ));
     let news2: Vec<[f64; 2]> =
-        history.iter().map(|s| [x(s.observations.recorded_at, now), f64::from(s.news2.total)]).collect();
+        history.iter().map(|s| [x(s.observations.recorded_at), f64::from(s.news2.total)]).collect();
     ui.strong("NEWS2");
-    Plot::new("news2").height(200.0).include_y(0.0).include_y(10.0).show(ui, |plot| {
+    dated("news2", 200.0).include_y(0.0).include_y(10.0).show(ui, |plot| {
         for (y, colour) in [(5.0, style::WARN), (7.0, style::DANGER)] {
             plot.hline(HLine::new("", y).color(colour));
         }
@@ -71,14 +110,14 @@ pub fn show(ui: &mut egui::Ui, history: &[ScoredObservations]) {
                         .find(|c| c.parameter == *parameter)
                         .map(|c| c.score)
                         .unwrap_or(0);
-                    Some((x(s.observations.recorded_at, now), v, score))
+                    Some((x(s.observations.recorded_at), v, score))
                 })
                 .collect();
             if readings.is_empty() {
                 ui.label("Not recorded.");
                 continue;
             }
-            Plot::new(*title).height(150.0).show(ui, |plot| {
+            dated(title, 150.0).show(ui, |plot| {
                 let line: Vec<[f64; 2]> = readings.iter().map(|(t, v, _)| [*t, *v]).collect();
                 plot.line(Line::new(*title, PlotPoints::from(line)).color(egui::Color32::GRAY));
                 for score in 0..=3u8 {
@@ -94,4 +133,30 @@ pub fn show(ui: &mut egui::Ui, history: &[ScoredObservations]) {
             });
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bottom_axis_names_dates_and_the_pointer_names_the_time() {
+        let t = Timestamp(
+            chrono::DateTime::parse_from_rfc3339("2026-11-17T14:05:00Z").unwrap().timestamp_millis(),
+        );
+        let local = t.to_datetime().with_timezone(&chrono::Local);
+        let day = local.format("%-d %b").to_string();
+        assert_eq!(date_label(x(t), 28.0), day);
+        assert_eq!(date_label(x(t), 400.0), local.format("%-d %b %Y").to_string());
+        assert_eq!(reading_label(x(t), 22.0), format!("{}: 22", local.format("%-d %b %Y %H:%M")));
+        assert_eq!(x(t).fract() > 0.0, local.format("%H:%M").to_string() != "00:00");
+    }
+
+    #[test]
+    fn grid_lines_are_whole_days_apart() {
+        let input = |base| egui_plot::GridInput { bounds: (0.0, 100.0), base_step_size: base };
+        assert_eq!(day_spacing(input(0.01)), [1.0, 7.0, 28.0]);
+        assert_eq!(day_spacing(input(3.0)), [7.0, 28.0, 91.0]);
+        assert_eq!(day_spacing(input(10_000.0)), [91.0, 364.0, 1820.0]);
+    }
 }

@@ -523,7 +523,13 @@ fn history(ui: &mut egui::Ui, changes: &[RecordChange], doses: &[(String, Vec<Fi
         for c in changes {
             ui.label(c.at.display());
             ui.label(c.by.as_ref().map(|b| b.name.as_str()).unwrap_or("another system"));
-            ui.label(&c.action);
+            ui.vertical(|ui| {
+                ui.label(&c.action);
+                // The values it set, so the history answers "changed to what?".
+                for line in &c.changed {
+                    ui.weak(line);
+                }
+            });
             ui.end_row();
         }
     });

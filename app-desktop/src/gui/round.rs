@@ -130,6 +130,10 @@ struct Walk<'a> {
     today: chrono::NaiveDate,
 }
 
+/// Wide enough for "Continue the open visit for" and most names, so that the button after
+/// it stays where it was from one resident to the next.
+const VISIT_BUTTON: egui::Vec2 = egui::vec2(420.0, 0.0);
+
 fn walk(ui: &mut egui::Ui, session: &mut Session<'_>, round: Walk<'_>, current: &mut usize) -> Go {
     let Walk { home, residents, open, today } = round;
     let open_visit = |p: &PatientSummary| open.iter().find(|(id, _)| *id == p.id).map(|(_, v)| *v);
@@ -137,6 +141,19 @@ fn walk(ui: &mut egui::Ui, session: &mut Session<'_>, round: Walk<'_>, current: 
     let seen = residents.iter().filter(|p| seen_today(p, today)).count();
     ui.heading(format!("Round: {home} ({seen}/{} seen)", residents.len()));
     *current = (*current).min(residents.len().saturating_sub(1));
+    // The buttons come before anything whose length varies from one resident to the next
+    // (alerts, allergies, conflicts), so that they never move under the clinician's hand.
+    ui.horizontal(|ui| {
+        if ui.add_enabled(*current > 0, egui::Button::new("Previous resident")).clicked() {
+            *current -= 1;
+        }
+        if ui.add_enabled(*current + 1 < residents.len(), egui::Button::new("Next resident")).clicked() {
+            *current += 1;
+        }
+        if ui.button("End the round").clicked() {
+            go = Go::EndRound;
+        }
+    });
     let p = &residents[*current];
     ui.group(|ui| {
         ui.horizontal(|ui| {
@@ -145,6 +162,34 @@ fn walk(ui: &mut egui::Ui, session: &mut Session<'_>, round: Walk<'_>, current: 
             // Two residents of one name are told apart by date of birth and room.
             let age = p.age_on(today).map(|a| format!(", {a} years")).unwrap_or_default();
             ui.label(format!("born {}{age}", p.date_of_birth));
+        });
+        ui.horizontal(|ui| {
+            let seen = seen_today(p, today);
+            let label = if seen {
+                format!("Another visit for {}", p.name)
+            } else {
+                format!("Start visit for {}", p.name)
+            };
+            match open_visit(p) {
+                // An open visit is finished, not left behind a second one.
+                Some(v) => {
+                    let label = egui::RichText::new(format!("Continue the open visit for {}", p.name));
+                    if ui.add(egui::Button::new(label.color(style::WARN)).min_size(VISIT_BUTTON)).clicked() {
+                        go = Go::Visit(p.id, v);
+                    }
+                }
+                None => {
+                    if ui.add(egui::Button::new(label).min_size(VISIT_BUTTON)).clicked() {
+                        match session.rt.block_on(session.ws.start_visit(p.id)) {
+                            Ok(v) => go = Go::Visit(p.id, v),
+                            Err(e) => *session.notice = Some((true, e.to_string())),
+                        }
+                    }
+                }
+            }
+            if ui.button("Open the record").clicked() {
+                go = Go::Patient(p.id);
+            }
         });
         // Always said, so that "nothing shown" never passes for "no decision".
         match &p.cpr {
@@ -168,45 +213,6 @@ fn walk(ui: &mut egui::Ui, session: &mut Session<'_>, round: Walk<'_>, current: 
         }
         if p.open_conflicts > 0 {
             ui.colored_label(style::DANGER, format!("Open conflicts: {}", p.conflicts_about.join("; ")));
-        }
-        ui.horizontal(|ui| {
-            let seen = seen_today(p, today);
-            let label = if seen {
-                format!("Another visit for {}", p.name)
-            } else {
-                format!("Start visit for {}", p.name)
-            };
-            match open_visit(p) {
-                // An open visit is finished, not left behind a second one.
-                Some(v) => {
-                    let label = egui::RichText::new(format!("Continue the open visit for {}", p.name));
-                    if ui.button(label.color(style::WARN)).clicked() {
-                        go = Go::Visit(p.id, v);
-                    }
-                }
-                None => {
-                    if ui.button(label).clicked() {
-                        match session.rt.block_on(session.ws.start_visit(p.id)) {
-                            Ok(v) => go = Go::Visit(p.id, v),
-                            Err(e) => *session.notice = Some((true, e.to_string())),
-                        }
-                    }
-                }
-            }
-            if ui.button("Open the record").clicked() {
-                go = Go::Patient(p.id);
-            }
-        });
-    });
-    ui.horizontal(|ui| {
-        if ui.add_enabled(*current > 0, egui::Button::new("Previous resident")).clicked() {
-            *current -= 1;
-        }
-        if ui.add_enabled(*current + 1 < residents.len(), egui::Button::new("Next resident")).clicked() {
-            *current += 1;
-        }
-        if ui.button("End the round").clicked() {
-            go = Go::EndRound;
         }
     });
     ui.separator();

@@ -102,11 +102,13 @@ pub struct RecordChange {
     pub action: String,
     pub by: Option<ClinicianRef>,
     pub at: SystemTime,
+    /// What it set, in clinicians' words ("Furosemide 40 mg tablets: dose 80 mg").
+    pub changed: Vec<String>,
 }
 
 impl From<ws::RecordChange> for RecordChange {
     fn from(c: ws::RecordChange) -> Self {
-        Self { action: c.action, by: c.by.map(Into::into), at: time(c.at) }
+        Self { action: c.action, by: c.by.map(Into::into), at: time(c.at), changed: c.changed }
     }
 }
 

@@ -21,7 +21,13 @@ pub struct RecordChange {
     /// The change's note named someone else.
     pub claimed_by: Option<ClinicianRef>,
     pub at: Timestamp,
+    /// What it set, field by field in clinicians' words ("Furosemide 40 mg tablets: dose
+    /// 80 mg"), at most [`VALUES_SHOWN`] lines.
+    pub changed: Vec<String>,
 }
+
+/// A new entry sets many fields; the history shows this many of a change's lines.
+pub const VALUES_SHOWN: usize = 8;
 
 /// The record as it stood at a moment.
 #[derive(Clone, Debug, Serialize)]
@@ -59,11 +65,12 @@ pub struct Briefing {
 /// the clinicians who made them described them.
 fn changes(
     doc: &mut automerge::AutoCommit,
+    record: &PatientRecord,
     authors: &crate::attribution::Authors,
     keep: impl Fn(i64, Option<&ChangeNote>) -> bool,
 ) -> Vec<RecordChange> {
-    doc.get_changes(&[])
-        .iter()
+    let all = doc.get_changes(&[]);
+    all.iter()
         .filter_map(|c| {
             let at = c.timestamp() * 1000;
             let note = c.message().and_then(ChangeNote::parse);
@@ -77,6 +84,7 @@ fn changes(
                 verified: who.verified,
                 claimed_by: who.claimed_by,
                 at: Timestamp(at),
+                changed: crate::change_words::change_in_words(doc, c.deps(), c.hash(), record, VALUES_SHOWN),
             })
         })
         .collect()
@@ -87,8 +95,9 @@ impl Workspace {
     /// so it is the same on every device that holds the record).
     pub async fn record_history(&self, patient: PatientId) -> Result<Vec<RecordChange>> {
         let mut doc = self.load_patient_doc(patient).await?;
+        let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
         let authors = self.authors().await?;
-        let mut all = changes(&mut doc, &authors, |_, _| true);
+        let mut all = changes(&mut doc, &record, &authors, |_, _| true);
         all.sort_by_key(|c| std::cmp::Reverse(c.at));
         Ok(all)
     }
@@ -103,8 +112,9 @@ impl Workspace {
             record.visits.values().filter(|v| v.clinician.id == me).map(|v| v.started_at).max();
         let since = my_last_visit.unwrap_or(Timestamp(i64::MIN));
         let authors = self.authors().await?;
-        let mut record_changes =
-            changes(&mut doc, &authors, |at, note| at > since.0 && note.is_none_or(|n| n.by.id != me));
+        let mut record_changes = changes(&mut doc, &record, &authors, |at, note| {
+            at > since.0 && note.is_none_or(|n| n.by.id != me)
+        });
         record_changes.sort_by_key(|c| std::cmp::Reverse(c.at));
         let mut medicines_changed: Vec<(String, Medicine)> = record
             .medicines

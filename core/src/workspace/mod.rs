@@ -30,7 +30,7 @@ pub use sync_history::{PathHistory, SyncPath, SyncPathView};
 pub use team::{DeviceListing, Invitation};
 
 pub use audit_trail::{AUDIT_PUSH_AFTER, TeamAudit, TeamAuditEntry};
-pub use briefing::{Briefing, RecordAt, RecordChange};
+pub use briefing::{Briefing, RecordAt, RecordChange, VALUES_SHOWN};
 pub use care_home::{CareHome, care_home_of, care_homes};
 pub use exports::FhirImportReport;
 pub use merge::{MergeReport, SignedExport};

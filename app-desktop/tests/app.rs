@@ -840,11 +840,32 @@ fn today_marks_overdue_tasks_finds_on_arrival_and_opens_a_single_match_with_ente
         )
         .await
         .unwrap();
+        let ten_days_ago = chrono::Local::now().date_naive() - chrono::Duration::days(10);
+        let ulcer = hedgerow_core::workspace::NewProblem {
+            title: "Venous leg ulcer, left gaiter".into(),
+            review_date: Some(ten_days_ago),
+            ..Default::default()
+        };
+        ws.add_problem(winifred, ulcer).await.unwrap();
+        let later = hedgerow_core::workspace::NewProblem {
+            title: "Falls risk".into(),
+            review_date: Some(chrono::Local::now().date_naive() + chrono::Duration::days(30)),
+            ..Default::default()
+        };
+        ws.add_problem(winifred, later).await.unwrap();
         ws.close().await;
     });
     let mut h = harness(tmp.path());
     unlock(&mut h, PASS);
-    assert!(h.query_by_label_contains("OVERDUE").is_some(), "a task due yesterday is marked overdue");
+    let yesterday = (chrono::Local::now().date_naive() - chrono::Duration::days(1)).format("%Y-%m-%d");
+    assert!(
+        h.query_by_label(&format!("{yesterday} OVERDUE")).is_some(),
+        "a task due yesterday is marked overdue"
+    );
+    // A care plan review past its date is listed with how late it is; one not yet due is not.
+    assert!(h.query_by_label_contains("OVERDUE by 10 day(s)").is_some());
+    assert!(h.query_by_label("Care plan: Venous leg ulcer, left gaiter").is_some());
+    assert!(h.query_by_label("Care plan: Falls risk").is_none());
     // The search box has the focus: typing goes straight into it, and Enter opens the match.
     h.event(egui::Event::Text("winif".into()));
     h.run();

@@ -3,7 +3,7 @@
 
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
-use hedgerow_core::store::{DueTask, PatientSummary};
+use hedgerow_core::store::{DueTask, PatientSummary, ReviewDue};
 use hedgerow_core::view::Watched;
 
 pub struct TodayScreen {
@@ -22,6 +22,9 @@ pub struct TodayScreen {
     open_visits: Vec<hedgerow_core::workspace::OpenVisit>,
     /// The search box has been given the focus once.
     focused: bool,
+    /// Reviews due today or overdue (caseload index, review, days past its date), most
+    /// overdue first.
+    reviews: Vec<(usize, ReviewDue, i64)>,
 }
 
 struct BreakGlass {
@@ -46,7 +49,16 @@ impl TodayScreen {
             (0..caseload.len()).filter(|&i| caseload[i].last_visit.is_some_and(on_day)).collect();
         visited.sort_by_key(|&i| std::cmp::Reverse(caseload[i].last_visit));
         let open_visits = app.call(ws.open_visits())?;
+        let mut reviews: Vec<(usize, ReviewDue, i64)> = caseload
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| {
+                p.reviews.iter().filter_map(move |r| Some((i, r.clone(), r.overdue_days(today)?)))
+            })
+            .collect();
+        reviews.sort_by_key(|(_, _, days)| std::cmp::Reverse(*days));
         Ok(Self {
+            reviews,
             caseload,
             due,
             search: String::new(),
@@ -220,6 +232,33 @@ impl TodayScreen {
                                 go = Go::Patient(t.patient_id);
                             }
                             ui.label(format!("{} ({})", t.title, t.assignee_role.label()));
+                        });
+                    }
+                },
+            );
+            ui.add_space(6.0);
+            ui.strong("Reviews due");
+            if self.reviews.is_empty() {
+                ui.label("No care plan or ReSPECT reviews due.");
+            }
+            let row_height = ui.text_style_height(&egui::TextStyle::Body) + 8.0;
+            egui::ScrollArea::vertical().id_salt("reviews").max_height(120.0).show_rows(
+                ui,
+                row_height,
+                self.reviews.len(),
+                |ui, rows| {
+                    for (i, r, days) in &self.reviews[rows] {
+                        let p = &self.caseload[*i];
+                        ui.horizontal(|ui| {
+                            match days {
+                                0 => ui.colored_label(style::WARN, format!("{} due today", r.due)),
+                                d => ui
+                                    .colored_label(style::DANGER, format!("{} OVERDUE by {d} day(s)", r.due)),
+                            };
+                            if ui.link(&p.name).clicked() {
+                                go = Go::Patient(p.id);
+                            }
+                            ui.label(&r.what);
                         });
                     }
                 },

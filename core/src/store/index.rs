@@ -66,6 +66,47 @@ pub struct PatientSummary {
     pub open_conflicts: usize,
     /// What each of them is about, e.g. "CPR recommendation".
     pub conflicts_about: Vec<String>,
+    /// Each dated review the plan calls for: active care plan items and the ReSPECT plan.
+    #[serde(default)]
+    pub reviews: Vec<ReviewDue>,
+}
+
+/// A review the record is due, on a date.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewDue {
+    /// "Care plan: Venous leg ulcer" or "ReSPECT plan".
+    pub what: String,
+    /// YYYY-MM-DD, as the record holds it.
+    pub due: String,
+}
+
+impl ReviewDue {
+    /// Days past its date on `today` (0 when due today); `None` while not yet due or when the
+    /// date does not read.
+    pub fn overdue_days(&self, today: chrono::NaiveDate) -> Option<i64> {
+        let due = chrono::NaiveDate::parse_from_str(&self.due, "%Y-%m-%d").ok()?;
+        let days = (today - due).num_days();
+        (days >= 0).then_some(days)
+    }
+}
+
+/// The reviews a record calls for: every active care plan item with a review date, and the
+/// ReSPECT plan's review while the person is alive.
+fn reviews_of(record: &PatientRecord) -> Vec<ReviewDue> {
+    let mut out: Vec<ReviewDue> = record
+        .care_plan
+        .values()
+        .filter(|p| p.status == crate::documents::patient::PlanStatus::Active)
+        .filter_map(|p| {
+            Some(ReviewDue { what: format!("Care plan: {}", p.title), due: p.review_date.clone()? })
+        })
+        .collect();
+    let e = &record.end_of_life;
+    if let (Some(due), None) = (&e.respect_review_date, &e.date_of_death) {
+        out.push(ReviewDue { what: "ReSPECT plan".into(), due: due.clone() });
+    }
+    out.sort_by(|a, b| a.due.cmp(&b.due));
+    out
 }
 
 impl PatientSummary {
@@ -329,6 +370,7 @@ impl WriteTx<'_> {
             scale2: watched.scale2(),
             open_conflicts: conflicts.len(),
             conflicts_about: watched.conflict_labels(),
+            reviews: reviews_of(record),
         };
         let sealed = seal_json(self.store, &patient_aad(&id), &summary)?;
         let blind = self.store.nhs_blind(&summary.nhs_number);

@@ -17,7 +17,7 @@ mod team_audit;
 
 pub use audit::{AuditAction, AuditCheck, AuditEntry, ChainedEntry, chain_next};
 pub use documents::DocumentStorage;
-pub use index::{DueTask, LatestNews2, PatientSummary, VisitSummary};
+pub use index::{DueTask, LatestNews2, PatientSummary, ReviewDue, VisitSummary};
 pub use sync::{DocumentHeads, OutboxItem, UnpushedDocument};
 pub use team_audit::TeamAuditRow;
 

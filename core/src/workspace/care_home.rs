@@ -85,6 +85,7 @@ mod tests {
             scale2: crate::view::Watched::Settled { value: false },
             open_conflicts: 0,
             conflicts_about: vec![],
+            reviews: vec![],
         }
     }
 

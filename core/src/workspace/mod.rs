@@ -59,7 +59,7 @@ const DEVICE_KEY: &str = "device-key";
 /// The shape of the query tables' rows. A store whose rows are older is reindexed when
 /// unlocked (the documents are the truth), so a new field never reads as damage.
 const INDEX_VERSION: &str = "index-version";
-const CURRENT_INDEX_VERSION: &[u8] = b"2";
+const CURRENT_INDEX_VERSION: &[u8] = b"3";
 
 /// Who is using this device: the clinician, the device, and their team.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -1210,6 +1210,7 @@ mod tests {
             scale2: crate::view::Watched::Settled { value: false },
             open_conflicts: 0,
             conflicts_about: vec![],
+            reviews: vec![],
         }
     }
 

@@ -13,7 +13,13 @@ pub struct LockScreen {
     role: String,
     demo_patients: usize,
     focused: bool,
+    invite_code: String,
+    relay: String,
+    /// A join running in the background: it talks to the relay, so the window stays live.
+    joining: Option<Joining>,
 }
+
+type Joining = std::sync::Arc<std::sync::Mutex<Option<Result<Workspace, String>>>>;
 
 impl LockScreen {
     pub fn new(dir: &Path) -> Self {
@@ -25,6 +31,9 @@ impl LockScreen {
             role: "district-nurse".into(),
             demo_patients: 200,
             focused: false,
+            invite_code: String::new(),
+            relay: String::new(),
+            joining: None,
         }
     }
 
@@ -65,6 +74,8 @@ impl LockScreen {
                         }
                     });
                     ui.label("The demo caseload is fictional: never use it for real patients.");
+                    ui.add_space(16.0);
+                    out = out.take().or_else(|| self.join(ui, rt, dir));
                 }
             });
         });
@@ -121,7 +132,66 @@ impl LockScreen {
         }
     }
 
-    fn create(&mut self, rt: &tokio::runtime::Runtime, dir: &Path, demo: bool) -> Result<Workspace, String> {
+    /// Joining a team as a new device: the code from an admin's screen, the relay's address,
+    /// and the passphrase, name and role above.
+    fn join(
+        &mut self,
+        ui: &mut egui::Ui,
+        rt: &tokio::runtime::Runtime,
+        dir: &Path,
+    ) -> Option<Result<Workspace, String>> {
+        if let Some(joining) = &self.joining {
+            let done = joining.lock().unwrap_or_else(|p| p.into_inner()).take();
+            match done {
+                Some(result) => {
+                    self.joining = None;
+                    return Some(result);
+                }
+                None => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("Joining the team through the relay...");
+                    });
+                    ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+                    return None;
+                }
+            }
+        }
+        ui.strong("Or join your team's shared record");
+        egui::Grid::new("join").num_columns(2).spacing([12.0, 10.0]).show(ui, |ui| {
+            let l = ui.label("Invite code");
+            ui.add(egui::TextEdit::singleline(&mut self.invite_code).desired_width(260.0)).labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Relay address");
+            ui.add(egui::TextEdit::singleline(&mut self.relay).desired_width(260.0)).labelled_by(l.id);
+            ui.end_row();
+        });
+        if !ui.button("Join a team with an invite code").clicked() {
+            return None;
+        }
+        let (passphrase, clinician) = match self.new_clinician(false) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let relay: hedgerow_core::sync::transport::RelayAddress = match self.relay.trim().parse() {
+            Ok(r) => r,
+            Err(e) => return Some(Err(format!("the relay address: {e}"))),
+        };
+        let code = self.invite_code.trim().to_owned();
+        let label = format!("{}'s desktop", clinician.name);
+        let slot: Joining = Default::default();
+        self.joining = Some(slot.clone());
+        let (dir, ctx) = (dir.to_owned(), ui.ctx().clone());
+        rt.spawn(async move {
+            let joined = Workspace::join(&dir, &passphrase, clinician, &label, &code, &relay).await;
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(joined.map_err(|e| e.to_string()));
+            ctx.request_repaint();
+        });
+        None
+    }
+
+    /// The passphrase (taken from the fields) and the clinician a new workspace is for.
+    fn new_clinician(&mut self, demo: bool) -> Result<(String, NewClinician), String> {
         if self.passphrase.len() < 8 {
             return Err("choose a passphrase of at least 8 characters".into());
         }
@@ -138,18 +208,22 @@ impl LockScreen {
         if name.is_empty() {
             return Err("enter your name".into());
         }
-        let clinician = NewClinician { name, role, registration: None };
+        let passphrase = std::mem::take(&mut self.passphrase);
+        self.confirm.clear();
+        Ok((passphrase, NewClinician { name, role, registration: None }))
+    }
+
+    fn create(&mut self, rt: &tokio::runtime::Runtime, dir: &Path, demo: bool) -> Result<Workspace, String> {
+        let (passphrase, clinician) = self.new_clinician(demo)?;
         let ws = rt.block_on(async {
             if demo {
-                let ws = Workspace::create_demo(dir, &self.passphrase, clinician).await?;
+                let ws = Workspace::create_demo(dir, &passphrase, clinician).await?;
                 hedgerow_core::demo::populate(&ws, self.demo_patients, 2026, |_| {}).await?;
                 Ok(ws)
             } else {
-                Workspace::create(dir, &self.passphrase, clinician, None).await
+                Workspace::create(dir, &passphrase, clinician, None).await
             }
         });
-        self.passphrase.clear();
-        self.confirm.clear();
         ws.map_err(|e: hedgerow_core::Error| e.to_string())
     }
 }

@@ -14,6 +14,7 @@ pub mod patient;
 pub mod round;
 pub mod style;
 pub mod sync;
+pub mod team;
 pub mod today;
 pub mod visit;
 
@@ -34,6 +35,7 @@ pub enum Screen {
     Visit(Box<visit::VisitScreen>),
     Conflicts(conflicts::ConflictsScreen),
     Sync(sync::SyncScreen),
+    Team(Box<team::TeamScreen>),
     Audit(audit::AuditScreen),
     Round(Box<round::RoundScreen>),
 }
@@ -55,6 +57,8 @@ pub enum Go {
     /// Every open conflict, or one patient's (and back to their record when settled).
     Conflicts(Option<PatientId>),
     Sync,
+    /// The team and its devices: create, invite, revoke.
+    Team,
     Audit,
     /// The care-home round: the one in progress, or a new one.
     Round,
@@ -158,6 +162,7 @@ impl HedgerowApp {
             Go::Visit(p, v) => visit::VisitScreen::load(self, ws, p, v).map(|s| Screen::Visit(Box::new(s))),
             Go::Conflicts(p) => conflicts::ConflictsScreen::load(self, ws, p).map(Screen::Conflicts),
             Go::Sync => sync::SyncScreen::load(&self.runtime, ws, &self.sync).map(Screen::Sync),
+            Go::Team => team::TeamScreen::load(&self.runtime, ws).map(|t| Screen::Team(Box::new(t))),
             Go::Audit => audit::AuditScreen::load(self, ws).map(Screen::Audit),
             Go::Round => match self.round.take() {
                 Some(mut r) => r.refresh(self, ws).map(|()| Screen::Round(r)),
@@ -261,6 +266,7 @@ impl HedgerowApp {
                             Screen::Visit(s) => s.ui(ui, &mut session),
                             Screen::Conflicts(s) => s.ui(ui, &mut session),
                             Screen::Sync(s) => s.ui(ui, &mut session, ws, &self.sync),
+                            Screen::Team(s) => s.ui(ui, &mut session),
                             Screen::Locked(_) => Go::Stay,
                         }
                     }

@@ -5,7 +5,7 @@ use super::{Go, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::documents::Timestamp;
 use hedgerow_core::sync::transport::RelayAddress;
-use hedgerow_core::workspace::{DeviceListing, SyncPath, SyncPathView};
+use hedgerow_core::workspace::{DeviceListing, OnlyOnThisDevice, SyncPath, SyncPathView};
 use std::sync::{Arc, Mutex};
 
 /// What the app knows of sync in this session, shared with the background tasks.
@@ -49,6 +49,7 @@ pub struct SyncScreen {
     history: Vec<SyncPathView>,
     /// The `finished` count `history` was read at.
     read_at: u64,
+    only_here: OnlyOnThisDevice,
 }
 
 impl SyncScreen {
@@ -57,7 +58,9 @@ impl SyncScreen {
         let shared_team = rt.block_on(ws.in_shared_team()).map_err(|e| e.to_string())?;
         let devices = rt.block_on(ws.devices()).map_err(|e| e.to_string())?;
         let history = rt.block_on(ws.sync_history()).map_err(|e| e.to_string())?;
+        let only_here = rt.block_on(ws.only_on_this_device()).map_err(|e| e.to_string())?;
         Ok(Self {
+            only_here,
             relay: relay.map(|r| r.to_string()).unwrap_or_default(),
             shared_team,
             devices,
@@ -86,16 +89,30 @@ impl SyncScreen {
             if let Ok(h) = session.rt.block_on(ws.sync_history()) {
                 self.history = h;
             }
+            if let Ok(o) = session.rt.block_on(ws.only_on_this_device()) {
+                self.only_here = o;
+            }
             self.read_at = finished;
         }
         ui.heading("Sync");
         ui.label("Changes made on this device reach the team only when it syncs: with the relay when there is signal, or directly with team devices nearby when there is none.");
+        ui.add_space(6.0);
+        let mut go = Go::Stay;
         if !self.shared_team {
-            ui.add_space(6.0);
             ui.colored_label(
                 style::WARN,
-                "This workspace is not in a shared team yet, so there is no one to sync with. On the team's first device run `hedgerow team create NAME` and sync with the relay; other devices join with an invite from it (`hedgerow team join CODE --relay ADDRESS`).",
+                "This workspace is not in a shared team yet, so there is no one to sync with. Make it the team's first device here, then invite the others; a new device joins with an invite code from its lock screen.",
             );
+            if ui.button("Set up a shared team").clicked() {
+                go = Go::Team;
+            }
+        } else {
+            ui.horizontal(|ui| {
+                super::team::only_here(ui, &self.only_here);
+                if ui.button("Team and devices").clicked() {
+                    go = Go::Team;
+                }
+            });
         }
         ui.add_space(8.0);
         let running = lock(status).running.is_some();
@@ -127,7 +144,7 @@ impl SyncScreen {
         self.nearby(ui, session, ws, status, can_sync);
         ui.add_space(8.0);
         self.paths(ui);
-        Go::Stay
+        go
     }
 
     fn progress(&self, ui: &mut egui::Ui, status: &SharedStatus) {

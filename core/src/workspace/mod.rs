@@ -25,7 +25,7 @@ mod team;
 mod visit_draft;
 
 pub use peer::{PEER_STALL, PeerReport};
-pub use sync::{SyncProgress, SyncReport};
+pub use sync::{OnlyOnThisDevice, SyncProgress, SyncReport};
 pub use sync_history::{PathHistory, SyncPath, SyncPathView};
 pub use team::{DeviceListing, Invitation};
 

@@ -68,6 +68,44 @@ pub struct SyncReport {
     pub bytes_received: usize,
 }
 
+/// What exists only on this device: changed here and not yet at the relay. A lost or broken
+/// laptop loses exactly this, so the app says it plainly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OnlyOnThisDevice {
+    pub patient_records: usize,
+    pub visits: usize,
+    /// The team document and the enrolments, revocations and keys waiting to be published.
+    pub team_changes: usize,
+}
+
+impl OnlyOnThisDevice {
+    pub fn total(&self) -> usize {
+        self.patient_records + self.visits + self.team_changes
+    }
+
+    /// "2 patient records, 1 visit and 1 team change".
+    pub fn describe(&self) -> String {
+        let part = |n: usize, one: &str, many: &str| match n {
+            0 => None,
+            1 => Some(format!("1 {one}")),
+            n => Some(format!("{n} {many}")),
+        };
+        let parts: Vec<String> = [
+            part(self.patient_records, "patient record", "patient records"),
+            part(self.visits, "visit", "visits"),
+            part(self.team_changes, "team change", "team changes"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        match parts.as_slice() {
+            [] => "nothing".into(),
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
+    }
+}
+
 struct Driver<'w, F> {
     ws: &'w Workspace,
     progress: F,
@@ -153,6 +191,21 @@ impl Workspace {
         outcome?;
         report.patients_changed.sort();
         Ok(report)
+    }
+
+    /// Records, visits and team changes made here that the relay does not have yet.
+    pub async fn only_on_this_device(&self) -> Result<OnlyOnThisDevice> {
+        let mut tx = self.store.begin_write().await?;
+        let mut out = OnlyOnThisDevice::default();
+        for d in tx.unpushed_documents().await? {
+            match d.kind {
+                DocumentKind::Patient => out.patient_records += 1,
+                DocumentKind::Visit => out.visits += 1,
+                DocumentKind::Team => out.team_changes += 1,
+            }
+        }
+        out.team_changes += tx.outbox().await?.len();
+        Ok(out)
     }
 
     /// The relay this device last synced with.

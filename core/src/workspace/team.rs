@@ -124,7 +124,7 @@ impl Workspace {
     pub(crate) async fn require_admin(&self, tx: &mut WriteTx<'_>, what: &str) -> Result<Registry> {
         if self.keyring(tx).await?.is_none() {
             return Err(Error::Invalid(format!(
-                "this device is not in a shared team yet: run `hedgerow team create NAME` (or join one) before you {what}"
+                "this device is not in a shared team yet: make it one (Team and devices in the app, or `hedgerow team create NAME`), or join one, before you {what}"
             )));
         }
         let (registry, _) = self.registry_view(tx).await?;

@@ -95,6 +95,9 @@ pub enum Command {
     /// Alerts shown on every view (lone worker, access, safeguarding...).
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// The people a nurse calls: next of kin, lasting power of attorney, the main carer.
+    #[command(subcommand)]
+    Contact(ContactCommand),
     /// End of life: EPaCCS items, ReSPECT, the CPR recommendation.
     #[command(subcommand)]
     Eol(EolCommand),
@@ -492,6 +495,29 @@ pub enum AlertCommand {
     },
     /// Mark an alert as no longer active.
     End { nhs: String, item: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContactCommand {
+    Add {
+        nhs: String,
+        #[arg(long)]
+        name: String,
+        /// spouse, partner, child, sibling, friend, neighbour, paid-carer, other.
+        #[arg(long)]
+        relationship: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        next_of_kin: bool,
+        #[arg(long)]
+        main_carer: bool,
+        /// Lasting power of attorney held: health-and-welfare, property-and-financial or both.
+        #[arg(long)]
+        lpa: Option<String>,
+    },
+    /// Take someone off the patient's contacts.
+    Remove { nhs: String, item: String },
 }
 
 // Parsed once per run: the size of the largest variant costs nothing worth boxing for.

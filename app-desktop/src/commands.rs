@@ -113,6 +113,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Meds(cmd) => record_commands::meds(&dir, json, cmd).await?,
         Command::Allergy(cmd) => record_commands::allergy(&dir, json, cmd).await?,
         Command::Alert(cmd) => record_commands::alert(&dir, json, cmd).await?,
+        Command::Contact(cmd) => record_commands::contact(&dir, json, cmd).await?,
         Command::Eol(cmd) => record_commands::eol(&dir, json, cmd).await?,
         Command::Consent { nhs, share, opt_out } => {
             record_commands::consent(&dir, json, &nhs, share.yes(), opt_out.yes()).await?
@@ -395,15 +396,9 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
     let today = chrono::Local::now().date_naive();
     let age = s.age_on(today).map(|a| a.to_string()).unwrap_or_default();
     println!("{}  NHS {}  born {} (age {age})", s.name, s.nhs_display(), s.date_of_birth);
-    if let Some(a) = &s.address {
-        println!("  {a}");
-    }
-    if let Some(n) = &r.demographics.access_notes {
-        println!("  Access: {n}");
-    }
-    if let Some(gp) = &r.gp_practice {
-        let ods = gp.ods_code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
-        println!("  GP practice: {}{ods}", gp.name);
+    // The doorstep essentials, as every shell shows them.
+    for e in hedgerow_core::view::visit_essentials(r, today) {
+        println!("  {}: {}{}", e.label, e.value, if e.warn { " (!)" } else { "" });
     }
     println!("  {}", s.cpr_banner());
     if let Watched::Disputed { values, .. } = &s.cpr {

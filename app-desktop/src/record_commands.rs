@@ -1,8 +1,8 @@
 //! Commands that edit the clinical record, and its conflicts, history and imports.
 
 use crate::cli::{
-    AlertCommand, AllergyCommand, ConflictsCommand, EolCommand, ImportCommand, MedsCommand, PlanCommand,
-    TasksCommand,
+    AlertCommand, AllergyCommand, ConflictsCommand, ContactCommand, EolCommand, ImportCommand, MedsCommand,
+    PlanCommand, TasksCommand,
 };
 use crate::commands::{find, open, parse_date};
 use crate::output::print_json;
@@ -125,6 +125,33 @@ pub async fn alert(dir: &Path, json: bool, cmd: AlertCommand) -> Result<()> {
             let p = find(&ws, &nhs).await?;
             let id = ws.end_alert(p, &item).await?;
             done(json, "alert ended", Some(&id));
+        }
+    }
+    ws.close().await;
+    Ok(())
+}
+
+pub async fn contact(dir: &Path, json: bool, cmd: ContactCommand) -> Result<()> {
+    let ws = open(dir).await?;
+    match cmd {
+        ContactCommand::Add { nhs, name, relationship, phone, next_of_kin, main_carer, lpa } => {
+            let relationship = vocab(&relationship, "relationship")?;
+            let p = find(&ws, &nhs).await?;
+            let new = hedgerow_core::workspace::NewContact {
+                name,
+                relationship,
+                phone,
+                next_of_kin,
+                main_informal_carer: main_carer,
+                lasting_power_of_attorney: lpa,
+            };
+            let id = ws.add_contact(p, new).await?;
+            done(json, "contact", Some(&id));
+        }
+        ContactCommand::Remove { nhs, item } => {
+            let p = find(&ws, &nhs).await?;
+            let id = ws.remove_contact(p, &item).await?;
+            done(json, "contact removed", Some(&id));
         }
     }
     ws.close().await;

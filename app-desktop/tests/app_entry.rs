@@ -87,3 +87,61 @@ fn a_larger_text_size_is_chosen_in_the_app_and_kept_for_the_next_time() {
     assert_eq!(h.ctx.zoom_factor(), 1.15);
     assert!(h.query_by_label("Passphrase").is_some());
 }
+
+#[test]
+fn the_visit_essentials_are_kept_up_to_date_in_the_app_and_shown_at_the_door() {
+    let tmp = tempfile::tempdir().unwrap();
+    workspace(tmp.path(), 0);
+    let mut h = harness(tmp.path());
+    unlock(&mut h, PASS);
+    type_into(&mut h, "Find a patient", "Winifred");
+    h.get_all_by_label("Winifred Ashdown").next().unwrap().click();
+    h.run();
+    h.get_by_label("Edit visit essentials").click();
+    h.run();
+    type_into(&mut h, "Access notes (key safe, parking, pets)", "Key safe 4721, back door");
+    type_into(&mut h, "GP practice name", "Little Wyck Surgery");
+    type_into(&mut h, "GP practice ODS code", "Y90001");
+    type_into(&mut h, "ReSPECT review date (YYYY-MM-DD)", "01/03/2027");
+    h.get_by_label("Save the essentials").click();
+    h.run();
+    assert!(h.query_by_label_contains("is not a date written YYYY-MM-DD").is_some(), "a slip is refused");
+    assert!(h.query_by_label("Key safe 4721, back door").is_none(), "and nothing half-saved");
+    h.get_by_label("ReSPECT review date (YYYY-MM-DD)").focus();
+    h.run();
+    for _ in 0.."01/03/2027".len() {
+        h.key_press(egui::Key::Backspace);
+    }
+    h.run();
+    type_into(&mut h, "ReSPECT review date (YYYY-MM-DD)", "2027-03-01");
+    h.get_by_label("Save the essentials").click();
+    h.run();
+    // The essentials panel shows what was saved.
+    assert!(h.query_by_label("Key safe 4721, back door").is_some());
+    assert!(h.query_by_label("Little Wyck Surgery (Y90001)").is_some());
+    assert!(h.query_by_label("2027-03-01").is_some(), "the ReSPECT review date");
+
+    // The people to call: next of kin with a lasting power of attorney for health and welfare.
+    type_into(&mut h, "Contact's name", "Helen Ashdown");
+    type_into(&mut h, "Contact's phone", "07700 900123");
+    // The form scrolls on its own, below the essentials, as on a small screen.
+    for label in ["next of kin", "Lasting power of attorney"] {
+        h.get_by_label(label).scroll_to_me();
+        h.run();
+        h.get_by_label(label).click();
+        h.run();
+    }
+    h.get_by_label("health and welfare").click();
+    h.run();
+    h.get_by_label("Add the contact").scroll_to_me();
+    h.run();
+    h.get_by_label("Add the contact").click();
+    h.run();
+    let helen = "Helen Ashdown (child), 07700 900123";
+    assert_eq!(h.query_all_by_label(helen).count(), 2, "next of kin and LPA (health and welfare)");
+    h.get_by_label("Remove Helen Ashdown").scroll_to_me();
+    h.run();
+    h.get_by_label("Remove Helen Ashdown").click();
+    h.run();
+    assert_eq!(h.query_all_by_label(helen).count(), 0);
+}

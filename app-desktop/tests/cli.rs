@@ -679,3 +679,39 @@ fn patient_details_and_the_gp_practice_are_kept_up_to_date() {
     let err = fails(dir, &["patient", "update", "9434765919", "--gender", "f"]);
     assert!(err.contains("allowed: female, male, other, unknown"), "{err}");
 }
+
+#[test]
+fn next_of_kin_and_a_lasting_power_of_attorney_are_recorded_and_shown_at_the_door() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    ok(dir, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let shown = ok(dir, &["patient", "show", "9434765919"]);
+    assert!(shown.contains("Next of kin: none recorded"), "{shown}");
+    let helen = [
+        "contact",
+        "add",
+        "9434765919",
+        "--name",
+        "Helen Ashdown",
+        "--relationship",
+        "child",
+        "--phone",
+        "07700 900123",
+        "--next-of-kin",
+        "--lpa",
+        "health-and-welfare",
+    ];
+    let added = json(dir, &helen);
+    let shown = ok(dir, &["patient", "show", "9434765919"]);
+    assert!(shown.contains("Next of kin: Helen Ashdown (child), 07700 900123"), "{shown}");
+    assert!(shown.contains("LPA (health and welfare): Helen Ashdown (child), 07700 900123"), "{shown}");
+    let err = fails(dir, &[&helen[..10], &["--lpa", "welfare"]].concat());
+    assert!(err.contains("allowed: health-and-welfare, property-and-financial, both"), "{err}");
+    let err = fails(dir, &["contact", "add", "9434765919", "--name", "Sam", "--relationship", "cousin"]);
+    assert!(err.contains("unknown relationship 'cousin'"), "{err}");
+    let id = added["id"].as_str().unwrap();
+    ok(dir, &["contact", "remove", "9434765919", &id[..8]]);
+    let shown = ok(dir, &["patient", "show", "9434765919"]);
+    assert!(shown.contains("Next of kin: none recorded"), "{shown}");
+}

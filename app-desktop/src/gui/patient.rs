@@ -2,10 +2,10 @@
 //! then the care plan (edited in place), medicines (changes highlighted), visits, the
 //! observations chart, end of life, tasks and the pre-visit briefing.
 
+use super::record_tabs::{self, briefing, end_of_life, history, load_history, safety};
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::patient::{Place, PlanStatus, TaskStatus};
-use hedgerow_core::history::FieldChange;
+use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::store::AuditEntry;
 use hedgerow_core::view::{Watched, alternatives_text};
@@ -42,9 +42,11 @@ pub struct PatientScreen {
     forms: super::edit::RecordForms,
     /// Every change to the record, and the dose history of each current medicine, read when
     /// the tab is opened.
-    history: Option<(Vec<RecordChange>, DoseHistory)>,
+    history: Option<(Vec<RecordChange>, record_tabs::DoseHistory)>,
     /// This clinician's open (unsigned, not cancelled) visits to this patient.
     open_visits: Vec<hedgerow_core::workspace::OpenVisit>,
+    /// The visit essentials being edited.
+    editing_essentials: Option<super::essentials_edit::EssentialsForm>,
 }
 
 /// Opens the record: plainly if it is on the caseload, else with the break-glass reason
@@ -80,6 +82,7 @@ impl PatientScreen {
             audit: None,
             observations: None,
             history: None,
+            editing_essentials: None,
         })
     }
 
@@ -116,6 +119,17 @@ impl PatientScreen {
                     Err(e) => *notice = Some((true, e.to_string())),
                 }
             }
+            let edit = if self.editing_essentials.is_some() {
+                "Close the essentials form"
+            } else {
+                "Edit visit essentials"
+            };
+            if ui.button(edit).clicked() {
+                self.editing_essentials = match self.editing_essentials {
+                    Some(_) => None,
+                    None => Some(super::essentials_edit::EssentialsForm::new(&self.view)),
+                };
+            }
             if self.view.summary.open_conflicts > 0 && ui.button("Resolve conflicts").clicked() {
                 go = Go::Conflicts(Some(self.id));
             }
@@ -140,6 +154,10 @@ impl PatientScreen {
         // Above every tab, so the door is never more than a glance away.
         essentials(ui, &self.view, true);
         let mut changed = Ok(false);
+        let edited = match &mut self.editing_essentials {
+            Some(form) => form.ui(ui, rt, ws, &self.view),
+            None => Ok(false),
+        };
         egui::ScrollArea::vertical().id_salt("patient").show(ui, |ui| match self.tab {
             Tab::Plan => changed = self.plan(ui, rt, ws),
             Tab::Medicines => {
@@ -224,10 +242,17 @@ impl PatientScreen {
                 super::audit::table(ui, &entries, |_| Some(summary));
             }
         });
+        let changed = match (edited, changed) {
+            (Err(e), _) | (_, Err(e)) => Err(e),
+            (Ok(a), Ok(b)) => Ok(a || b),
+        };
         match changed {
             Ok(true) => {
                 if let Err(e) = self.reload(rt, ws) {
                     *notice = Some((true, e));
+                }
+                if self.editing_essentials.is_some() {
+                    self.editing_essentials = Some(super::essentials_edit::EssentialsForm::new(&self.view));
                 }
             }
             Ok(false) => {}
@@ -383,217 +408,4 @@ pub fn banner(ui: &mut egui::Ui, view: &PatientView) {
             );
         }
     });
-}
-
-/// A watched value on one line: the value, or every disputed value in red.
-fn watched_label<T>(ui: &mut egui::Ui, w: &Watched<T>, show: impl FnOnce(&T) -> String) {
-    match w {
-        Watched::Settled { value } => ui.label(show(value)),
-        Watched::Disputed { values, .. } => {
-            ui.colored_label(style::DANGER, format!("DISPUTED: {}", alternatives_text(values)))
-        }
-    };
-}
-
-fn end_of_life(ui: &mut egui::Ui, view: &PatientView) {
-    let e = &view.record.end_of_life;
-    if !view.record.end_of_life_care() {
-        ui.label("No end of life plan recorded.");
-        return;
-    }
-    let w = view.watched();
-    let place = |p: &Option<Place>| p.map(|p| p.label().to_owned()).unwrap_or("-".into());
-    let text = |t: &Option<&str>| t.unwrap_or("").to_owned();
-    egui::Grid::new("eol").num_columns(2).striped(true).show(ui, |ui| {
-        ui.strong("CPR recommendation");
-        match w.cpr() {
-            Watched::Settled { value: Some(c) } => {
-                ui.colored_label(
-                    style::DANGER,
-                    format!(
-                        "{} by {}, {}",
-                        c.recommendation.label(),
-                        clinician(&c.made_by),
-                        c.made_at.display()
-                    ),
-                );
-            }
-            Watched::Settled { value: None } => {
-                ui.label("No CPR decision recorded");
-            }
-            Watched::Disputed { values, .. } => {
-                ui.vertical(|ui| {
-                    let warning =
-                        "DISPUTED: clinicians disagree. Follow local policy for a disputed decision.";
-                    ui.colored_label(style::DANGER, egui::RichText::new(warning).strong());
-                    for v in &values {
-                        ui.colored_label(style::DANGER, hedgerow_core::view::alternative_text(v));
-                    }
-                });
-            }
-        }
-        ui.end_row();
-        ui.strong("Ceiling of treatment");
-        ui.vertical(|ui| {
-            watched_label(ui, &w.ceiling_of_treatment(), text);
-            if let (Some(by), Some(at), false) =
-                (&e.ceiling_set_by, e.ceiling_set_at, w.ceiling_of_treatment().is_disputed())
-            {
-                ui.weak(format!("set by {}, {}", clinician(by), at.display()));
-            }
-        });
-        ui.end_row();
-        ui.strong("Care focus");
-        watched_label(ui, &w.care_focus(), |f| f.map(|f| f.label()).unwrap_or("-").to_owned());
-        ui.end_row();
-        ui.strong("Preferred place of care");
-        ui.horizontal(|ui| {
-            watched_label(ui, &w.preferred_place_of_care(), place);
-            ui.label("then");
-            watched_label(ui, &w.preferred_place_of_care_second(), place);
-        });
-        ui.end_row();
-        ui.strong("Preferred place of death");
-        ui.horizontal(|ui| {
-            watched_label(ui, &w.preferred_place_of_death(), place);
-            ui.label("then");
-            watched_label(ui, &w.preferred_place_of_death_second(), place);
-        });
-        ui.end_row();
-        ui.strong("Capacity");
-        watched_label(ui, &w.has_capacity(), |c| match c {
-            Some(true) => "has capacity for these decisions".into(),
-            Some(false) => "lacks capacity for these decisions".into(),
-            None => "-".into(),
-        });
-        ui.end_row();
-        for (k, v) in [
-            ("Involvement in the plan", e.involvement.map(|i| i.label().to_owned()).unwrap_or_default()),
-            ("Legal proxy / welfare attorney", e.legal_proxy.clone().unwrap_or_default()),
-            ("Advance decision kept", e.advance_decision_location.clone().unwrap_or_default()),
-            ("What matters to them", e.personal_preferences.clone().unwrap_or_default()),
-            ("Just-in-case medicines", e.anticipatory_medicines_location.clone().unwrap_or_default()),
-            ("Key worker", e.key_worker.clone().unwrap_or_default()),
-            ("ReSPECT review", e.respect_review_date.clone().unwrap_or_default()),
-        ] {
-            if v.is_empty() {
-                continue;
-            }
-            ui.strong(k);
-            ui.label(v);
-            ui.end_row();
-        }
-        if let Some(d) = &e.date_of_death {
-            ui.strong("Died");
-            ui.label(format!("{d}, {}", place(&e.actual_place_of_death)));
-            ui.end_row();
-        }
-    });
-}
-
-/// "Dr Priya Kellaway (GP, registration 9900001)".
-fn clinician(c: &hedgerow_core::documents::ClinicianRef) -> String {
-    match &c.registration {
-        Some(r) => format!("{} ({}, registration {r})", c.name, c.role.label()),
-        None => format!("{} ({})", c.name, c.role.label()),
-    }
-}
-
-type DoseHistory = Vec<(String, Vec<FieldChange>)>;
-
-fn load_history(
-    rt: &tokio::runtime::Runtime,
-    ws: &Workspace,
-    id: PatientId,
-    view: &PatientView,
-) -> Result<(Vec<RecordChange>, DoseHistory), String> {
-    let changes = rt.block_on(ws.record_history(id)).map_err(|e| e.to_string())?;
-    let mut doses = Vec::new();
-    for (med, m) in view.record.medicines.iter().filter(|(_, m)| m.stop_date.is_none()) {
-        let field = format!("medicines/{med}/dose");
-        doses.push((m.name.clone(), rt.block_on(ws.field_history(id, &field)).map_err(|e| e.to_string())?));
-    }
-    Ok((changes, doses))
-}
-
-/// Who changed what, and when; then how each current medicine's dose got to where it is.
-fn history(ui: &mut egui::Ui, changes: &[RecordChange], doses: &[(String, Vec<FieldChange>)]) {
-    ui.strong("Changes to the record, newest first");
-    egui::Grid::new("record-history").striped(true).num_columns(3).show(ui, |ui| {
-        for c in changes {
-            ui.label(c.at.display());
-            ui.label(c.by.as_ref().map(|b| b.name.as_str()).unwrap_or("another system"));
-            ui.vertical(|ui| {
-                ui.label(&c.action);
-                // The values it set, so the history answers "changed to what?".
-                for line in &c.changed {
-                    ui.weak(line);
-                }
-            });
-            ui.end_row();
-        }
-    });
-    for (name, values) in doses.iter().filter(|(_, v)| v.len() > 1) {
-        ui.add_space(6.0);
-        ui.strong(format!("Dose of {name}"));
-        for v in values {
-            let who = v.by.as_ref().map(|b| b.name.as_str()).unwrap_or("another system");
-            ui.label(format!("{}: {} ({who})", v.at.display(), v.value));
-        }
-    }
-}
-
-fn safety(ui: &mut egui::Ui, view: &PatientView) {
-    let r = &view.record;
-    ui.strong("Allergies");
-    if r.allergies.is_empty() {
-        ui.label("None recorded.");
-    }
-    let w = view.watched();
-    for (id, a) in &r.allergies {
-        let line = w.allergy(id, a).line();
-        ui.colored_label(
-            style::DANGER,
-            format!("{line} (recorded by {}, {})", a.recorded_by.name, a.recorded_at.display()),
-        );
-    }
-    ui.strong("Alerts");
-    if !r.alerts.values().any(|a| a.active) {
-        ui.label("None active.");
-    }
-    for a in r.alerts.values().filter(|a| a.active) {
-        ui.colored_label(
-            style::WARN,
-            format!("{}: {} ({}, {})", a.kind.label(), a.text, a.added_by.name, a.added_at.display()),
-        );
-    }
-}
-
-fn briefing(ui: &mut egui::Ui, b: &Briefing, view: &PatientView) {
-    let w = view.watched();
-    match b.my_last_visit {
-        Some(t) => ui.label(format!("Since your last visit on {}:", t.display())),
-        None => ui.label("You have not visited before: everything here is new to you."),
-    };
-    for c in &b.conflicts {
-        ui.colored_label(style::DANGER, format!("Conflict: {}", c.label));
-    }
-    for (id, m) in &b.medicines_changed {
-        let dosage = w.medicine(id, m).dosage();
-        ui.colored_label(
-            style::WARN,
-            format!("{} now {dosage} ({}, {})", m.name, m.changed_by.name, m.changed_at.display()),
-        );
-    }
-    for v in &b.visits_by_others {
-        ui.label(format!("{} {}: {}", v.started_at.display(), v.clinician.name, v.note_preview));
-    }
-    let trend: Vec<String> = b
-        .news2_trend
-        .iter()
-        .map(|n| if n.partial { format!("at least {} (incomplete)", n.total) } else { n.total.to_string() })
-        .collect();
-    if !trend.is_empty() {
-        ui.label(format!("NEWS2 trend: {}", trend.join(" > ")));
-    }
 }

@@ -760,6 +760,12 @@ fn signing_with_a_typed_note_and_observations_unsaved_saves_them_into_what_is_si
     let news2 = row.latest_news2.expect("the observations were saved");
     assert_eq!(news2.total, 10, "{news2:?}");
     assert!(rt.block_on(ws.open_visits()).unwrap().is_empty(), "no visit left open");
+    // A correction to the signed note: Enter adds it.
+    type_into(&mut h, "Addendum", "Correction: crackles at the left base only.");
+    h.key_press(egui::Key::Enter);
+    h.run();
+    assert!(h.query_by_label_contains("Correction: crackles at the left base only.").is_some());
+    assert!(h.query_by_label_contains("Addendum by Ada Quill at").is_some(), "Enter added the addendum");
 }
 
 #[test]

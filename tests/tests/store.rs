@@ -254,6 +254,27 @@ async fn demo_patients_never_go_into_a_real_workspace() {
 }
 
 #[tokio::test]
+async fn no_demo_patient_has_an_allergy_or_a_current_medicine_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = Workspace::create_demo(tmp.path(), PASSPHRASE, nurse()).await.unwrap();
+    hedgerow_core::demo::populate(&ws, 60, 7, |_| {}).await.unwrap();
+    for p in ws.caseload().await.unwrap() {
+        let r = ws.open_patient(p.id).await.unwrap().record;
+        let mut allergies: Vec<&str> = r.allergies.values().map(|a| a.substance.as_str()).collect();
+        let mut medicines: Vec<&str> =
+            r.medicines.values().filter(|m| m.stop_date.is_none()).map(|m| m.name.as_str()).collect();
+        let (a, m) = (allergies.len(), medicines.len());
+        allergies.sort_unstable();
+        allergies.dedup();
+        medicines.sort_unstable();
+        medicines.dedup();
+        assert_eq!(allergies.len(), a, "{}: an allergy listed twice", p.name);
+        assert_eq!(medicines.len(), m, "{}: a medicine listed twice", p.name);
+    }
+    ws.close().await;
+}
+
+#[tokio::test]
 async fn many_edits_compact_and_still_read_back() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = Workspace::create(tmp.path(), PASSPHRASE, nurse(), None).await.unwrap();

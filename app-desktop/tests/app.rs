@@ -3,7 +3,7 @@
 //! and be refused with a wrong passphrase.
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use hedgerow_core::documents::Role;
 use hedgerow_core::documents::patient::CprRecommendation;
 use hedgerow_core::{NewClinician, NewPatient, Workspace};
@@ -263,6 +263,18 @@ fn wait_for(h: &mut Harness<'_, HedgerowApp>, label: &str) {
     panic!("'{label}' never appeared");
 }
 
+/// As [`wait_for`], for a screen that keeps repainting (a spinner) and so never settles.
+fn wait_stepping(h: &mut Harness<'_, HedgerowApp>, label: &str) {
+    for _ in 0..400 {
+        h.step();
+        if h.query_by_label_contains(label).is_some() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("'{label}' never appeared");
+}
+
 /// A workspace that is not in a shared team is told so before anyone presses Sync.
 #[test]
 fn the_sync_screen_says_when_there_is_no_team_to_sync_with() {
@@ -319,14 +331,15 @@ fn a_team_device_nearby_is_listed_and_synced_with() {
     drop(relay); // no signal from here on
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let listener = std::thread::spawn(move || {
-        rt.block_on(async {
+        let gp = rt.block_on(async move {
             gp.listen("0.0.0.0:0".parse().unwrap(), |_| {}, |_| {}, async {
                 let _ = stopped.await;
             })
             .await
             .unwrap();
-            gp.close().await;
-        })
+            gp
+        });
+        (rt, gp)
     });
     let mut h = harness(&dir);
     unlock(&mut h, PASS);
@@ -343,7 +356,24 @@ fn a_team_device_nearby_is_listed_and_synced_with() {
     assert!(h.query_all_by_label("Dr Tomasz Orrell (surgery laptop)").next().is_some());
     assert!(h.query_all_by_label("synced").count() >= 2, "the relay and the GP's device both synced");
     let _ = stop.send(());
-    listener.join().unwrap();
+    let (rt, gp) = listener.join().unwrap();
+
+    // The other way round, with no terminal: this device waits, and the GP's syncs with it.
+    h.get_by_label("Let team devices sync with this one").click();
+    wait_stepping(&mut h, "Address for a device that cannot find this one");
+    let address = h
+        .query_all_by_label_contains("")
+        .filter_map(|n| n.accesskit_node().label().or_else(|| n.accesskit_node().value()))
+        .find(|l| l.parse::<hedgerow_core::sync::transport::RelayAddress>().is_ok())
+        .expect("the address is on screen");
+    let report = rt.block_on(gp.sync_with_peer(&address.parse().unwrap())).expect("the GP's device synced");
+    assert_eq!(report.peer.len(), 64, "{report:?}");
+    wait_stepping(&mut h, "a team device synced with this one");
+    h.get_by_label("Stop letting devices sync with this one").click();
+    h.step();
+    h.run();
+    assert!(h.query_by_label("Let team devices sync with this one").is_some(), "stopped");
+    rt.block_on(gp.close());
 }
 
 /// A record this device holds for a patient outside the caseload opens only through the

@@ -9,7 +9,8 @@ pub fn one_of<T: Copy + PartialEq>(ui: &mut egui::Ui, value: &mut Option<T>, opt
     for (i, (option, name)) in options.iter().enumerate() {
         let sense = if i == stop { egui::Sense::click() } else { egui::Sense::CLICK };
         let selected = Some(*option) == *value;
-        let response = ui.add(egui::Button::selectable(selected, *name).sense(sense));
+        // Framed whether chosen or not, so each choice reads as a button in daylight.
+        let response = ui.add(egui::Button::new(*name).selected(selected).sense(sense));
         if response.clicked() {
             *value = Some(*option);
         }

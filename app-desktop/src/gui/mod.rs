@@ -328,11 +328,14 @@ impl HedgerowApp {
         let name =
             |z: f32| display::TEXT_SIZES.iter().find(|(s, _)| *s == z).map_or("Normal text", |(_, n)| n);
         let mut zoom = self.text_zoom;
-        egui::ComboBox::from_label("Text size").selected_text(name(zoom)).show_ui(ui, |ui| {
+        // Right to left: the box, then its label before it.
+        let combo = egui::ComboBox::from_id_salt("text-size").selected_text(name(zoom)).show_ui(ui, |ui| {
             for (z, n) in display::TEXT_SIZES {
                 ui.selectable_value(&mut zoom, z, n);
             }
         });
+        let label = ui.label("Text size");
+        combo.response.labelled_by(label.id);
         if zoom != self.text_zoom {
             self.text_zoom = zoom;
             ui.ctx().set_zoom_factor(zoom);

@@ -19,6 +19,18 @@ pub struct SyncStatus {
     pub finished: u64,
     /// Team devices found listening on this network, once a search has run.
     pub nearby: Option<Vec<RelayAddress>>,
+    /// Letting team devices nearby sync with this one; dropped (so stopped) on lock.
+    pub listening: Option<Listening>,
+}
+
+/// This device waiting for team devices nearby to sync with it.
+pub struct Listening {
+    /// Ends the listening when sent or dropped.
+    _stop: tokio::sync::oneshot::Sender<()>,
+    /// The address other devices dial, once the endpoint is up.
+    pub address: Option<String>,
+    /// Each direct sync that came in: whether it worked, and what it did.
+    pub syncs: Vec<(bool, String)>,
 }
 
 pub type SharedStatus = Arc<Mutex<SyncStatus>>;
@@ -143,6 +155,10 @@ impl SyncScreen {
         ui.add_space(8.0);
         self.nearby(ui, session, ws, status, can_sync);
         ui.add_space(8.0);
+        if self.shared_team {
+            listen(ui, session.rt, ws, status);
+        }
+        ui.add_space(8.0);
         self.paths(ui);
         go
     }
@@ -178,7 +194,7 @@ impl SyncScreen {
         let found = lock(status).nearby.clone();
         match found {
             None => {
-                ui.label("Not looked for yet. Team devices show here when they are listening on this network (`hedgerow listen`).");
+                ui.label("Not looked for yet. Team devices show here when they let devices nearby sync with them (below, on their Sync screen).");
             }
             Some(found) if found.is_empty() => {
                 ui.label("No team device is listening on this network.");
@@ -305,6 +321,87 @@ fn start_nearby_search(
         }
         drop(s);
         ctx.request_repaint();
+    });
+}
+
+/// Lets team devices on this network (or given the address) sync with this one until the
+/// clinician stops it or the app locks.
+fn listen(ui: &mut egui::Ui, rt: &tokio::runtime::Runtime, ws: &Arc<Workspace>, status: &SharedStatus) {
+    ui.strong("Let team devices nearby sync with this one");
+    let mut s = lock(status);
+    let Some(l) = &s.listening else {
+        drop(s);
+        ui.label("For a colleague's device with no signal: this device waits for it on this network.");
+        if ui.button("Let team devices sync with this one").clicked() {
+            start_listening(rt, ws.clone(), status.clone(), ui.ctx().clone());
+        }
+        return;
+    };
+    match &l.address {
+        Some(a) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Waiting for team devices nearby. Address for a device that cannot find this one:");
+            });
+            ui.add(egui::Label::new(egui::RichText::new(a).monospace()).selectable(true));
+        }
+        None => {
+            ui.label("Starting...");
+        }
+    }
+    for (ok, text) in &l.syncs {
+        ui.colored_label(if *ok { style::OK } else { style::DANGER }, text);
+    }
+    if ui.button("Stop letting devices sync with this one").clicked() {
+        s.listening = None;
+    }
+}
+
+fn start_listening(
+    rt: &tokio::runtime::Runtime,
+    ws: Arc<Workspace>,
+    status: SharedStatus,
+    ctx: egui::Context,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    lock(&status).listening = Some(Listening { _stop: stop, address: None, syncs: Vec::new() });
+    rt.spawn(async move {
+        let (ready_status, ready_ctx) = (status.clone(), ctx.clone());
+        let ready = move |a: &RelayAddress| {
+            if let Some(l) = &mut lock(&ready_status).listening {
+                l.address = Some(a.to_string());
+            }
+            ready_ctx.request_repaint();
+        };
+        let (sync_status, sync_ctx) = (status.clone(), ctx.clone());
+        let on_sync = move |r: hedgerow_core::Result<hedgerow_core::workspace::PeerReport>| {
+            let line = match &r {
+                Ok(r) => (
+                    true,
+                    format!(
+                        "{}: a team device synced with this one; {} records differed, {} changed here",
+                        Timestamp::now().display(),
+                        r.documents_synced,
+                        r.documents_changed
+                    ),
+                ),
+                Err(e) => (false, format!("{}: a direct sync failed: {e}", Timestamp::now().display())),
+            };
+            let mut s = lock(&sync_status);
+            if let Some(l) = &mut s.listening {
+                l.syncs.push(line);
+            }
+            s.finished += 1;
+            drop(s);
+            sync_ctx.request_repaint();
+        };
+        let stop = async {
+            let _ = stopped.await;
+        };
+        if let Err(e) = ws.listen("0.0.0.0:0".parse().expect("an address"), ready, on_sync, stop).await {
+            lock(&status).listening = None;
+            finish(&status, &ctx, false, format!("could not wait for devices nearby: {e}"));
+        }
     });
 }
 

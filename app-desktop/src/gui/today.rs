@@ -216,7 +216,7 @@ impl TodayScreen {
                 ui.label("No tasks due.");
             }
             let row_height = ui.text_style_height(&egui::TextStyle::Body) + 8.0;
-            egui::ScrollArea::vertical().id_salt("due").max_height(200.0).show_rows(
+            egui::ScrollArea::vertical().id_salt("due").max_height(120.0).show_rows(
                 ui,
                 row_height,
                 self.due.len(),
@@ -231,7 +231,10 @@ impl TodayScreen {
                             if ui.link(self.name_of(&t.patient_id)).clicked() {
                                 go = Go::Patient(t.patient_id);
                             }
-                            ui.label(format!("{} ({})", t.title, t.assignee_role.label()));
+                            ui.add(
+                                egui::Label::new(format!("{} ({})", t.title, t.assignee_role.label()))
+                                    .truncate(),
+                            );
                         });
                     }
                 },
@@ -242,7 +245,7 @@ impl TodayScreen {
                 ui.label("No care plan or ReSPECT reviews due.");
             }
             let row_height = ui.text_style_height(&egui::TextStyle::Body) + 8.0;
-            egui::ScrollArea::vertical().id_salt("reviews").max_height(120.0).show_rows(
+            egui::ScrollArea::vertical().id_salt("reviews").max_height(96.0).show_rows(
                 ui,
                 row_height,
                 self.reviews.len(),
@@ -258,7 +261,7 @@ impl TodayScreen {
                             if ui.link(&p.name).clicked() {
                                 go = Go::Patient(p.id);
                             }
-                            ui.label(&r.what);
+                            ui.add(egui::Label::new(&r.what).truncate());
                         });
                     }
                 },

@@ -80,6 +80,26 @@ fn a_larger_text_size_is_chosen_in_the_app_and_kept_for_the_next_time() {
     h.run();
     assert_eq!(h.ctx.zoom_factor(), 1.15);
     assert!(h.query_by_label("Find a patient").is_some(), "Today still lays out");
+    // At the largest size the top bar wraps rather than lay one control over another.
+    h.get_by_label("Text size").click();
+    h.run();
+    h.get_by_label("Largest text").click();
+    h.run();
+    let screen = h.ctx.content_rect();
+    let bar: Vec<egui::Rect> = ["Today", "Conflicts", "Audit log", "Care-home round", "Sync", "Lock"]
+        .iter()
+        .map(|b| h.get_by_label(b).rect())
+        .collect();
+    for (i, a) in bar.iter().enumerate() {
+        assert!(screen.contains_rect(*a), "{a:?} is on screen {screen:?}");
+        for b in &bar[i + 1..] {
+            assert!(!a.intersects(*b), "{a:?} overlaps {b:?}");
+        }
+    }
+    h.get_by_label("Text size").click();
+    h.run();
+    h.get_by_label("Larger text").click();
+    h.run();
     drop(h);
 
     // The next time the app opens, even the lock screen is at that size.

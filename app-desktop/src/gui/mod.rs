@@ -283,7 +283,8 @@ impl HedgerowApp {
 
     fn top_bar(&mut self, ui: &mut egui::Ui) -> Go {
         let mut go = Go::Stay;
-        ui.horizontal(|ui| {
+        // Wraps to a second line rather than overlap, at any width or text size.
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Hedgerow");
             if ui.button("Today").clicked() {
                 go = Go::Today;
@@ -307,16 +308,15 @@ impl HedgerowApp {
             if sync::top_bar_label(ui, &self.sync) {
                 go = Go::Sync;
             }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.button("Lock").clicked() {
-                    go = Go::Lock;
-                }
-                self.text_size(ui);
-                if let Some(ws) = &self.workspace {
-                    let me = ws.identity();
-                    ui.label(format!("{} ({})", me.name, me.role.label()));
-                }
-            });
+            ui.separator();
+            if let Some(ws) = &self.workspace {
+                let me = ws.identity();
+                ui.label(format!("{} ({})", me.name, me.role.label()));
+            }
+            self.text_size(ui);
+            if ui.button("Lock").clicked() {
+                go = Go::Lock;
+            }
         });
         go
     }
@@ -328,14 +328,16 @@ impl HedgerowApp {
         let name =
             |z: f32| display::TEXT_SIZES.iter().find(|(s, _)| *s == z).map_or("Normal text", |(_, n)| n);
         let mut zoom = self.text_zoom;
-        // Right to left: the box, then its label before it.
-        let combo = egui::ComboBox::from_id_salt("text-size").selected_text(name(zoom)).show_ui(ui, |ui| {
-            for (z, n) in display::TEXT_SIZES {
-                ui.selectable_value(&mut zoom, z, n);
-            }
-        });
         let label = ui.label("Text size");
-        combo.response.labelled_by(label.id);
+        egui::ComboBox::from_id_salt("text-size")
+            .selected_text(name(zoom))
+            .show_ui(ui, |ui| {
+                for (z, n) in display::TEXT_SIZES {
+                    ui.selectable_value(&mut zoom, z, n);
+                }
+            })
+            .response
+            .labelled_by(label.id);
         if zoom != self.text_zoom {
             self.text_zoom = zoom;
             ui.ctx().set_zoom_factor(zoom);

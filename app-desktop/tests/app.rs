@@ -487,7 +487,7 @@ fn a_care_home_round_steps_through_the_residents_in_room_order() {
     h.get_by_label("Start visit for Harold Coombe").click();
     h.run();
     assert!(h.query_by_label("Back to the record").is_some(), "in Harold's visit");
-    h.get_by_label("Back to the round (Bramblewood House)").click();
+    h.get_by_label("Back to the round at Bramblewood House Care Home").click();
     h.run();
     assert!(h.query_by_label("Round: Bramblewood House Care Home (1/3 seen)").is_some());
     assert!(h.query_by_label("Resident 2 of 3: Mabel Dunsford").is_some(), "on to room 5");
@@ -504,7 +504,7 @@ fn a_care_home_round_steps_through_the_residents_in_room_order() {
     h.get_by_label("Lock").click();
     h.run();
     unlock(&mut h, PASS);
-    h.get_by_label("Back to the round (Bramblewood House)").click();
+    h.get_by_label("Back to the round at Bramblewood House Care Home").click();
     h.run();
     assert!(h.query_by_label("Resident 3 of 3: Edith Brackley").is_some(), "the round resumed where it was");
     h.get_by_label("End the round").click();

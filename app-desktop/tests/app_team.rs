@@ -81,7 +81,14 @@ fn a_team_is_made_a_device_invited_joined_and_revoked_all_in_the_app() {
     let qr =
         nurse.get_by_label_contains("QR code of the invite ").accesskit_node().label().unwrap_or_default();
     let code = qr.trim_start_matches("QR code of the invite ").to_owned();
-    assert!(nurse.query_by_label(&code).is_some(), "the code is written out beside it");
+    // Written out beside it in groups of four, which is what the GP types.
+    let written = nurse
+        .query_all_by_label_contains("HR1-")
+        .filter_map(|n| n.accesskit_node().label().or_else(|| n.accesskit_node().value()))
+        .find(|l| l.starts_with("HR1-"))
+        .expect("the code is written out");
+    assert_eq!(written.split_whitespace().collect::<String>(), code, "the same code");
+    assert!(written.contains(&format!(" {} ", &code[8..12])), "in groups of four: {written}");
     nurse.get_by_label("Sync now").click();
     nurse.run();
     sync_with_relay(&mut nurse, &relay.address);
@@ -92,7 +99,7 @@ fn a_team_is_made_a_device_invited_joined_and_revoked_all_in_the_app() {
     type_into(&mut gp, "Passphrase", PASS);
     type_into(&mut gp, "Passphrase again", PASS);
     type_into(&mut gp, "Your name", "Dr Priya Kellaway");
-    type_into(&mut gp, "Invite code", &code);
+    type_into(&mut gp, "Invite code", &written.replace('\n', " "));
     type_into(&mut gp, "Relay address", &relay.address);
     gp.get_by_label("Join a team with an invite code").click();
     gp.step();

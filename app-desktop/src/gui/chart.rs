@@ -42,9 +42,10 @@ fn reading_label(x: f64, value: f64) -> String {
     format!("{}: {value}", at(x).format("%-d %b %Y %H:%M"))
 }
 
-/// Grid lines a day, a week, four weeks or a quarter apart: whole days, never fractions.
+/// Grid lines a day, a week, four weeks, 52 weeks or five times that apart: whole days, each
+/// step a multiple of the last, so the labels of two steps never fall side by side.
 fn day_spacing(input: egui_plot::GridInput) -> [f64; 3] {
-    const STEPS: [f64; 6] = [1.0, 7.0, 28.0, 91.0, 364.0, 1820.0];
+    const STEPS: [f64; 5] = [1.0, 7.0, 28.0, 364.0, 1820.0];
     let first =
         STEPS.iter().position(|s| *s >= input.base_step_size).unwrap_or(STEPS.len() - 3).min(STEPS.len() - 3);
     [STEPS[first], STEPS[first + 1], STEPS[first + 2]]
@@ -156,7 +157,10 @@ mod tests {
     fn grid_lines_are_whole_days_apart() {
         let input = |base| egui_plot::GridInput { bounds: (0.0, 100.0), base_step_size: base };
         assert_eq!(day_spacing(input(0.01)), [1.0, 7.0, 28.0]);
-        assert_eq!(day_spacing(input(3.0)), [7.0, 28.0, 91.0]);
-        assert_eq!(day_spacing(input(10_000.0)), [91.0, 364.0, 1820.0]);
+        assert_eq!(day_spacing(input(3.0)), [7.0, 28.0, 364.0]);
+        assert_eq!(day_spacing(input(10_000.0)), [28.0, 364.0, 1820.0]);
+        for step in [input(0.01), input(3.0), input(30.0), input(10_000.0)].map(day_spacing) {
+            assert!(step[1] % step[0] == 0.0 && step[2] % step[1] == 0.0, "nested: {step:?}");
+        }
     }
 }

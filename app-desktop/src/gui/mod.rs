@@ -295,12 +295,18 @@ impl HedgerowApp {
             if ui.button("Audit log").clicked() {
                 go = Go::Audit;
             }
-            let round = self
-                .round
-                .as_ref()
-                .and_then(|r| r.resume_label())
-                .unwrap_or_else(|| "Care-home round".into());
-            if ui.button(round).clicked() {
+            // Short on screen so the bar stays on one line; the home named on hover and for a
+            // screen reader.
+            let resume = self.round.as_ref().and_then(|r| r.resume_label());
+            let shown = if resume.is_some() { "Back to the round" } else { "Care-home round" };
+            let round = ui.button(shown);
+            if let Some(full) = &resume {
+                round.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, full));
+            }
+            if round
+                .on_hover_text(resume.as_deref().unwrap_or("Walk a care home's residents by room"))
+                .clicked()
+            {
                 go = Go::Round;
             }
             ui.separator();
@@ -328,16 +334,14 @@ impl HedgerowApp {
         let name =
             |z: f32| display::TEXT_SIZES.iter().find(|(s, _)| *s == z).map_or("Normal text", |(_, n)| n);
         let mut zoom = self.text_zoom;
-        let label = ui.label("Text size");
-        egui::ComboBox::from_id_salt("text-size")
-            .selected_text(name(zoom))
-            .show_ui(ui, |ui| {
-                for (z, n) in display::TEXT_SIZES {
-                    ui.selectable_value(&mut zoom, z, n);
-                }
-            })
-            .response
-            .labelled_by(label.id);
+        // "Normal text" says what the box is; a screen reader hears "Text size".
+        let combo = egui::ComboBox::from_id_salt("text-size").selected_text(name(zoom)).show_ui(ui, |ui| {
+            for (z, n) in display::TEXT_SIZES {
+                ui.selectable_value(&mut zoom, z, n);
+            }
+        });
+        combo.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Text size"));
+        combo.response.on_hover_text("Text size");
         if zoom != self.text_zoom {
             self.text_zoom = zoom;
             ui.ctx().set_zoom_factor(zoom);

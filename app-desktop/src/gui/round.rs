@@ -67,7 +67,7 @@ impl RoundScreen {
 
     /// What the top bar offers while the clinician is away from the round.
     pub fn resume_label(&self) -> Option<String> {
-        Some(format!("Back to the round ({})", short_home(self.home.as_deref()?)))
+        Some(format!("Back to the round at {}", self.home.as_deref()?))
     }
 
     fn residents(&self) -> Option<&[PatientSummary]> {
@@ -116,16 +116,6 @@ impl RoundScreen {
         }
         Go::Stay
     }
-}
-
-/// "Bramblewood House" for "Bramblewood House Care Home": short enough for the top bar.
-fn short_home(home: &str) -> &str {
-    ["Care Home", "Nursing Home", "Residential Home"]
-        .iter()
-        .find_map(|suffix| home.strip_suffix(suffix))
-        .map(str::trim_end)
-        .filter(|h| !h.is_empty())
-        .unwrap_or(home)
 }
 
 fn open_visits(app: &HedgerowApp, ws: &Workspace) -> Result<Vec<(PatientId, VisitId)>, String> {

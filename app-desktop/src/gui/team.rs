@@ -120,7 +120,8 @@ impl TeamScreen {
             qr_code(ui, qr, &inv.code);
             ui.vertical(|ui| {
                 ui.label("Invite code (one use):");
-                ui.add(egui::Label::new(egui::RichText::new(&inv.code).monospace().size(20.0)).selectable(true));
+                let code = egui::RichText::new(grouped(&inv.code)).monospace().size(20.0);
+                ui.add(egui::Label::new(code).selectable(true));
                 ui.label(format!(
                     "Good until {}{}.",
                     inv.expires_at.display(),
@@ -177,7 +178,13 @@ impl TeamScreen {
                     }
                 }
                 let revocable = admin && !d.this_device && d.revoked.is_none();
-                if revocable && ui.button(format!("Revoke {} ({})", d.label, d.clinician)).clicked() {
+                // Short on screen, named in full for a screen reader.
+                let full = format!("Revoke {} ({})", d.label, d.clinician);
+                let revoke = revocable.then(|| ui.button("Revoke"));
+                if let Some(r) = &revoke {
+                    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &full));
+                }
+                if revoke.is_some_and(|r| r.clicked()) {
                     self.revoking = Some((d.clone(), String::new(), None));
                 }
                 ui.end_row();
@@ -238,6 +245,16 @@ pub fn only_here(ui: &mut egui::Ui, only: &OnlyOnThisDevice) {
             format!("Only on this device (not yet at the relay): {}.", only.describe()),
         );
     }
+}
+
+/// "HR1-caf2 e638 ..." in groups of four, eight to a line, for reading out and typing (the
+/// code reads the same with or without the spaces).
+fn grouped(code: &str) -> String {
+    let (prefix, body) = code.split_at(code.find('-').map_or(0, |i| i + 1));
+    let groups: Vec<String> =
+        body.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let lines: Vec<String> = groups.chunks(8).map(|l| l.join(" ")).collect();
+    format!("{prefix}\n{}", lines.join("\n"))
 }
 
 /// The invite code as a QR code, dark modules painted on white with a quiet zone.

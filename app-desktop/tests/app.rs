@@ -12,7 +12,7 @@ use std::path::Path;
 
 mod gui;
 
-use gui::{PASS, harness, nurse, type_into, unlock, workspace};
+use gui::{PASS, harness, nurse, open_record, type_into, unlock, workspace};
 
 #[test]
 fn a_wrong_passphrase_is_refused_and_the_right_one_unlocks() {
@@ -527,9 +527,7 @@ fn a_clinician_edits_medicines_end_of_life_allergies_tasks_and_a_wound() {
     workspace(tmp.path(), 0);
     let mut h = harness(tmp.path());
     unlock(&mut h, PASS);
-    type_into(&mut h, "Find a patient", "Winifred");
-    h.get_all_by_label("Winifred Ashdown").next().unwrap().click();
-    h.run();
+    open_record(&mut h, "Winifred Ashdown");
 
     h.get_by_label("Medicines").click();
     h.run();

@@ -11,15 +11,9 @@ use std::path::Path;
 
 mod gui;
 
-use gui::{PASS, harness, type_into, unlock, workspace};
+use gui::{PASS, harness, open_record, type_into, unlock, workspace};
 
 const REASON: &str = "Clinical reason for the decision (kept in the audit log)";
-
-fn open_winifred(h: &mut egui_kittest::Harness<'_, hedgerow_desktop::gui::HedgerowApp>) {
-    type_into(h, "Find a patient", "Winifred");
-    h.get_all_by_label("Winifred Ashdown").next().unwrap().click();
-    h.run();
-}
 
 fn enabled(h: &egui_kittest::Harness<'_, hedgerow_desktop::gui::HedgerowApp>, label: &str) -> bool {
     !h.get_by_label(label).accesskit_node().is_disabled()
@@ -37,7 +31,7 @@ fn a_cpr_decision_is_chosen_deliberately_confirmed_for_the_named_patient_and_nee
     let patient = workspace(tmp.path(), 0);
     let mut h = harness(tmp.path());
     unlock(&mut h, PASS);
-    open_winifred(&mut h);
+    open_record(&mut h, "Winifred Ashdown");
     h.get_by_label("End of life").click();
     h.run();
 
@@ -115,7 +109,7 @@ fn settling_a_conflict_says_what_leaves_the_record_asks_why_and_returns_to_the_p
     let mut h = harness(tmp.path());
     unlock(&mut h, PASS);
     assert!(h.query_by_label_contains("conflict: CPR recommendation").is_some(), "Today flags the patient");
-    open_winifred(&mut h);
+    open_record(&mut h, "Winifred Ashdown");
     h.get_by_label("Resolve conflicts").click();
     h.run();
     assert!(h.query_by_label("Conflicts in Winifred Ashdown's record").is_some());

@@ -6,12 +6,10 @@ use hedgerow_desktop::gui::HedgerowApp;
 
 mod gui;
 
-use gui::{PASS, harness, type_into, unlock, workspace};
+use gui::{PASS, harness, open_record, type_into, unlock, workspace};
 
 fn start_visit_to_winifred(h: &mut egui_kittest::Harness<'_, HedgerowApp>) {
-    type_into(h, "Find a patient", "Winifred");
-    h.get_all_by_label("Winifred Ashdown").next().unwrap().click();
-    h.run();
+    open_record(h, "Winifred Ashdown");
     h.get_by_label("Start a visit").click();
     h.run();
 }
@@ -114,9 +112,7 @@ fn the_visit_essentials_are_kept_up_to_date_in_the_app_and_shown_at_the_door() {
     workspace(tmp.path(), 0);
     let mut h = harness(tmp.path());
     unlock(&mut h, PASS);
-    type_into(&mut h, "Find a patient", "Winifred");
-    h.get_all_by_label("Winifred Ashdown").next().unwrap().click();
-    h.run();
+    open_record(&mut h, "Winifred Ashdown");
     h.get_by_label("Edit visit essentials").click();
     h.run();
     type_into(&mut h, "Access notes (key safe, parking, pets)", "Key safe 4721, back door");

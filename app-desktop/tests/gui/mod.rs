@@ -62,3 +62,10 @@ pub fn unlock(h: &mut Harness<'_, HedgerowApp>, passphrase: &str) {
     h.get_by_label("Unlock").click();
     h.run();
 }
+
+/// Finds a patient on Today by name and opens the first match's record.
+pub fn open_record(h: &mut Harness<'_, HedgerowApp>, name: &str) {
+    type_into(h, "Find a patient", name);
+    h.get_all_by_label(name).next().unwrap().click();
+    h.run();
+}

@@ -1,7 +1,6 @@
 //! Generates the Python bindings from the compiled library and runs the Python test that
-//! drives them (tests/python/test_hedgerow.py) against a real relay process. Kotlin and
-//! Swift toolchains are not available here; Python exercises the same generated interface
-//! over the same C ABI.
+//! drives them (tests/python/test_hedgerow.py) against a real relay process: the same
+//! generated interface over the same C ABI as Kotlin (tests/kotlin.rs) and Swift.
 
 use hedgerow_tests::workspace_binary;
 use std::path::Path;

@@ -37,6 +37,7 @@ fn kotlin_compiles_the_generated_bindings_and_drives_them_end_to_end() {
     );
     let generated = out.path().join("uniffi/hedgerow/hedgerow.kt");
     let test = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kotlin/HedgerowTest.kt");
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kotlin/AppModel.kt");
     let home = kotlin_home();
     let coroutines = home.join("lib/kotlinx-coroutines-core-jvm.jar");
     let jna = Path::new("/usr/share/java/jna.jar");
@@ -47,6 +48,7 @@ fn kotlin_compiles_the_generated_bindings_and_drives_them_end_to_end() {
         Command::new(home.join("bin/kotlinc"))
             .arg(&generated)
             .arg(&test)
+            .arg(&app)
             .arg("-cp")
             .arg(classpath(&[jna, &coroutines]))
             .arg("-d")

@@ -143,6 +143,14 @@ class Scenarios(private val relayBinary: String) {
             // A GP's device joins the team and receives the record.
             val gp = enrol(nurse, relay, "Dr Tomasz Orrell", Role.GP, "a-gp")
             expect(gp.caseload().map { it.name } == listOf("Winifred Ashdown")) { "the caseload arrived" }
+            // The app's view model, as docs/mobile.md shows it.
+            coroutineScope {
+                val today = TodayModel(gp, this)
+                today.refresh().join()
+                expect(today.patients.value.map { it.name } == listOf("Winifred Ashdown")) { "${today.error.value}" }
+            }
+            expect(liveNews2(obs, false).startsWith("NEWS2 8")) { liveNews2(obs, false) }
+            expect("not possible" in liveNews2(Observations(pulse = 900u), false)) { liveNews2(Observations(pulse = 900u), false) }
             val view = gp.openPatient(winifred.id)
             expect(view.summary.cpr == CprRecommendation.DO_NOT_ATTEMPT_CPR) { "${view.summary}" }
             val seen = gp.openVisit(visit)

@@ -14,3 +14,35 @@ func caseloadNames(_ workspace: Workspace) async throws -> [String] {
 func openTaskTitles(_ tasks: [CareTask]) -> [String] {
     tasks.map { $0.title }
 }
+
+/// What a SwiftUI screen binds to: today's caseload, loaded by `.task { await model.refresh() }`
+/// and again when `recordChanged` fires (docs/mobile.md). Compiled and exercised by the test.
+@MainActor
+final class TodayModel {
+    private(set) var patients: [PatientSummary] = []
+    private(set) var error: String?
+    let workspace: Workspace
+
+    init(workspace: Workspace) {
+        self.workspace = workspace
+    }
+
+    func refresh() async {
+        do {
+            patients = try await workspace.caseload()
+            error = nil
+        } catch {
+            self.error = "\(error)"
+        }
+    }
+}
+
+/// The line under the observations as they are typed: the score, or why a value is refused.
+func liveNews2(_ observations: Observations, scale2: Bool) -> String {
+    do {
+        let score = try scoreNews2(observations: observations, scale2: scale2)
+        return score.partial ? score.headline : "\(score.headline). \(score.escalation)"
+    } catch {
+        return "\(error)"
+    }
+}

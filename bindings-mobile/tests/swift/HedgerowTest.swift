@@ -190,6 +190,13 @@ struct Scenarios {
 
         let gp = try await enrol(nurse, relay, "Dr Tomasz Orrell", .gp, "a-gp")
         try expect(try await gp.caseload().map { $0.name } == ["Winifred Ashdown"], "the caseload arrived")
+        // The app's model, as docs/mobile.md shows it.
+        let today = await TodayModel(workspace: gp)
+        await today.refresh()
+        let (names, problem) = await (today.patients.map { $0.name }, today.error)
+        try expect(names == ["Winifred Ashdown"], "\(String(describing: problem))")
+        try expect(liveNews2(obs, scale2: false).hasPrefix("NEWS2 8"), liveNews2(obs, scale2: false))
+        try expect(liveNews2(Observations(pulse: 900), scale2: false).contains("not possible"), "an impossible pulse")
         let view = try await gp.openPatient(patientId: winifred.id)
         try expect(view.summary.cpr == .doNotAttemptCpr, "\(view.summary)")
         let seen = try await gp.openVisit(visitId: visit)

@@ -1,0 +1,37 @@
+// What an Android screen binds to, as the app writes it: a view model holding today's
+// caseload as a StateFlow, loaded in a coroutine, and the visit screen's live NEWS2 as values
+// are typed. A Compose screen collects `patients` (docs/mobile.md); this file is compiled and
+// exercised by the Kotlin test, so the walk-through in the docs stays true.
+
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.launch
+import uniffi.hedgerow.*
+
+class TodayModel(private val workspace: Workspace, private val scope: CoroutineScope) {
+    private val _patients = MutableStateFlow<List<PatientSummary>>(emptyList())
+    val patients: StateFlow<List<PatientSummary>> = _patients
+    private val _error = MutableStateFlow<String?>(null)
+    val error: StateFlow<String?> = _error
+
+    /** Reloads the caseload; called on opening the screen and when `recordChanged` fires. */
+    fun refresh(): Job = scope.launch {
+        try {
+            _patients.value = workspace.caseload()
+            _error.value = null
+        } catch (e: HedgerowException) {
+            _error.value = e.message
+        }
+    }
+}
+
+/** The line under the observations as they are typed: the score, or why a value is refused. */
+fun liveNews2(observations: Observations, scale2: Boolean): String =
+    try {
+        val score = scoreNews2(observations, scale2)
+        if (score.partial) score.headline else "${score.headline}. ${score.escalation}"
+    } catch (e: HedgerowException.ImpossibleObservation) {
+        e.message ?: "a value that is not possible"
+    }

@@ -62,8 +62,7 @@ pub fn parse_role(s: &str) -> Result<Role> {
 }
 
 pub fn parse_date(s: &str, what: &str) -> Result<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| anyhow!("{what} '{s}' is not a date; write it as YYYY-MM-DD, e.g. 1941-03-07"))
+    Ok(hedgerow_core::view::parse_date(s, what)?)
 }
 
 /// The patient with this NHS number; with `--break-glass`, opened for reading too.

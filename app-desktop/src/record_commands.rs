@@ -137,7 +137,7 @@ pub async fn contact(dir: &Path, json: bool, cmd: ContactCommand) -> Result<()> 
         ContactCommand::Add { nhs, name, relationship, phone, next_of_kin, main_carer, lpa } => {
             let relationship = vocab(&relationship, "relationship")?;
             let p = find(&ws, &nhs).await?;
-            let new = hedgerow_core::workspace::NewContact {
+            let new = hedgerow_core::documents::patient::Contact {
                 name,
                 relationship,
                 phone,

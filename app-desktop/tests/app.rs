@@ -12,7 +12,7 @@ use std::path::Path;
 
 mod gui;
 
-use gui::{PASS, harness, nurse, open_record, type_into, unlock, workspace};
+use gui::{PASS, harness, nurse, open_record, step_until, type_into, unlock, wait_for, workspace};
 
 #[test]
 fn a_wrong_passphrase_is_refused_and_the_right_one_unlocks() {
@@ -250,31 +250,6 @@ fn syncing_with_the_relay_from_the_app() {
     assert!(h.query_all_by_label("Albert Penrose").next().is_some(), "the patient column");
 }
 
-/// Waits for a background sync to finish, stepping frames while the spinner runs.
-fn wait_for(h: &mut Harness<'_, HedgerowApp>, label: &str) {
-    for _ in 0..400 {
-        h.step();
-        if h.query_by_label_contains(label).is_some() {
-            h.run();
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("'{label}' never appeared");
-}
-
-/// As [`wait_for`], for a screen that keeps repainting (a spinner) and so never settles.
-fn wait_stepping(h: &mut Harness<'_, HedgerowApp>, label: &str) {
-    for _ in 0..400 {
-        h.step();
-        if h.query_by_label_contains(label).is_some() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("'{label}' never appeared");
-}
-
 /// A workspace that is not in a shared team is told so before anyone presses Sync.
 #[test]
 fn the_sync_screen_says_when_there_is_no_team_to_sync_with() {
@@ -360,7 +335,9 @@ fn a_team_device_nearby_is_listed_and_synced_with() {
 
     // The other way round, with no terminal: this device waits, and the GP's syncs with it.
     h.get_by_label("Let team devices sync with this one").click();
-    wait_stepping(&mut h, "Address for a device that cannot find this one");
+    step_until(&mut h, "Address for a device that cannot find this one", |h| {
+        h.query_by_label_contains("Address for a device that cannot find this one").is_some()
+    });
     let address = h
         .query_all_by_label_contains("")
         .filter_map(|n| n.accesskit_node().label().or_else(|| n.accesskit_node().value()))
@@ -368,7 +345,9 @@ fn a_team_device_nearby_is_listed_and_synced_with() {
         .expect("the address is on screen");
     let report = rt.block_on(gp.sync_with_peer(&address.parse().unwrap())).expect("the GP's device synced");
     assert_eq!(report.peer.len(), 64, "{report:?}");
-    wait_stepping(&mut h, "a team device synced with this one");
+    step_until(&mut h, "a team device synced with this one", |h| {
+        h.query_by_label_contains("a team device synced with this one").is_some()
+    });
     h.get_by_label("Stop letting devices sync with this one").click();
     h.step();
     h.run();

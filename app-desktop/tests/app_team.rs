@@ -9,24 +9,7 @@ use hedgerow_desktop::gui::HedgerowApp;
 
 mod gui;
 
-use gui::{PASS, harness, type_into, unlock, workspace};
-
-/// Steps frames until `done` holds, while a background sync or join runs.
-fn wait_until(
-    h: &mut Harness<'_, HedgerowApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, HedgerowApp>) -> bool,
-) {
-    for _ in 0..600 {
-        h.step();
-        if done(h) {
-            h.run();
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("{what} never happened");
-}
+use gui::{PASS, harness, step_until, type_into, unlock, workspace};
 
 fn sync_with_relay(h: &mut Harness<'_, HedgerowApp>, relay: &str) {
     if h.query_by_label("Sync with the relay now").is_none() {
@@ -38,7 +21,8 @@ fn sync_with_relay(h: &mut Harness<'_, HedgerowApp>, relay: &str) {
     }
     h.get_by_label("Sync with the relay now").click();
     h.step();
-    wait_until(h, "the sync", |h| h.query_all_by_label_contains("Syncing:").next().is_none());
+    step_until(h, "the sync", |h| h.query_all_by_label_contains("Syncing:").next().is_none());
+    h.run();
 }
 
 #[test]
@@ -103,7 +87,8 @@ fn a_team_is_made_a_device_invited_joined_and_revoked_all_in_the_app() {
     type_into(&mut gp, "Relay address", &relay.address);
     gp.get_by_label("Join a team with an invite code").click();
     gp.step();
-    wait_until(&mut gp, "the join", |h| h.query_by_label("Find a patient").is_some());
+    step_until(&mut gp, "the join", |h| h.query_by_label("Find a patient").is_some());
+    gp.run();
     assert!(gp.query_by_label("Winifred Ashdown").is_some(), "the team's caseload arrived with the join");
 
     // The nurse sees the laptop in the team, and revokes it when it is lost.

@@ -18,12 +18,12 @@ fn call<T>(
     rt.block_on(f).map_err(|e| e.to_string())
 }
 
-fn text_field(ui: &mut egui::Ui, label: &str, value: &mut String, width: f32) {
+pub(super) fn text_field(ui: &mut egui::Ui, label: &str, value: &mut String, width: f32) {
     let l = ui.label(label);
     ui.add(egui::TextEdit::singleline(value).desired_width(width)).labelled_by(l.id);
 }
 
-fn optional(text: &str) -> Option<String> {
+pub(super) fn optional(text: &str) -> Option<String> {
     let t = text.trim();
     (!t.is_empty()).then(|| t.to_owned())
 }
@@ -303,13 +303,10 @@ impl RecordForms {
             choose(ui, "For", &mut self.task_role, Role::ALL, |r| r.label().to_owned());
             text_field(ui, "Due (YYYY-MM-DD)", &mut self.task_due, 110.0);
             if ui.button("Add the task").clicked() {
-                let due = match optional(&self.task_due) {
-                    None => None,
-                    Some(d) => Some(
-                        chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                            .map_err(|_| format!("the due date '{d}' is not a date written YYYY-MM-DD"))?,
-                    ),
-                };
+                let due = optional(&self.task_due)
+                    .map(|d| hedgerow_core::view::parse_date(&d, "the due date"))
+                    .transpose()
+                    .map_err(|e| e.to_string())?;
                 call(rt, ws.add_task(patient, &self.task, self.task_role, due, EntrySource::Clinical))?;
                 self.task.clear();
                 self.task_due.clear();

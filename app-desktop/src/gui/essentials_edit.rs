@@ -4,8 +4,8 @@
 //! (so an administrator may fix an address but not the ReSPECT review date).
 
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::patient::{ContactRelationship, GpPractice};
-use hedgerow_core::workspace::{DetailsUpdate, EndOfLifeUpdate, LPA_KINDS, NewContact, PatientView};
+use hedgerow_core::documents::patient::{Contact, ContactRelationship, GpPractice};
+use hedgerow_core::workspace::{DetailsUpdate, EndOfLifeUpdate, LPA_KINDS, PatientView};
 
 /// The form as typed, starting from the record.
 pub struct EssentialsForm {
@@ -32,11 +32,6 @@ struct NewContactForm {
 
 fn text(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
-}
-
-fn field(ui: &mut egui::Ui, label: &str, value: &mut String, width: f32) {
-    let l = ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).desired_width(width)).labelled_by(l.id);
 }
 
 /// `Some(new)` when it differs from what the record holds (an emptied field clears it).
@@ -101,7 +96,7 @@ impl EssentialsForm {
                                     ("Hospice team involved", &mut self.hospice),
                                     ("ReSPECT review date (YYYY-MM-DD)", &mut self.respect_review),
                                 ] {
-                                    field(ui, label, value, 420.0);
+                                    super::edit::text_field(ui, label, value, 420.0);
                                     ui.end_row();
                                 }
                             },
@@ -167,26 +162,23 @@ impl EssentialsForm {
         let gp_changed = changed(&self.gp_name, &gp_before.as_ref().map(|g| g.name.clone())).is_some()
             || changed(&self.gp_ods, &gp_before.as_ref().and_then(|g| g.ods_code.clone())).is_some()
             || changed(&self.gp_phone, &gp_before.as_ref().and_then(|g| g.phone.clone())).is_some();
-        let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let details = DetailsUpdate {
             address: changed(&self.address, &d.address),
             phone: changed(&self.phone, &d.phone),
             access_notes: changed(&self.access_notes, &d.access_notes),
             gp_practice: gp_changed.then(|| GpPractice {
                 name: self.gp_name.trim().to_owned(),
-                ods_code: optional(&self.gp_ods),
-                phone: optional(&self.gp_phone),
+                ods_code: super::edit::optional(&self.gp_ods),
+                phone: super::edit::optional(&self.gp_phone),
             }),
             ..Default::default()
         };
         let e = &r.end_of_life;
-        let respect_review_date = match changed(&self.respect_review, &e.respect_review_date) {
-            None => None,
-            Some(d) => Some(
-                chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                    .map_err(|_| format!("the ReSPECT review date '{d}' is not a date written YYYY-MM-DD"))?,
-            ),
-        };
+        let respect_review_date = changed(&self.respect_review, &e.respect_review_date)
+            .filter(|d| !d.is_empty())
+            .map(|d| hedgerow_core::view::parse_date(&d, "the ReSPECT review date"))
+            .transpose()
+            .map_err(call)?;
         // The end of life plan keeps a value once set: emptying one here changes nothing.
         let end_of_life = EndOfLifeUpdate {
             key_worker: changed(&self.key_worker, &e.key_worker).filter(|k| !k.is_empty()),
@@ -223,7 +215,7 @@ impl EssentialsForm {
         let c = &mut self.contact;
         let mut add = false;
         ui.horizontal_wrapped(|ui| {
-            field(ui, "Contact's name", &mut c.name, 180.0);
+            super::edit::text_field(ui, "Contact's name", &mut c.name, 180.0);
             egui::ComboBox::from_label("Relationship").selected_text(c.relationship.label()).show_ui(
                 ui,
                 |ui| {
@@ -232,7 +224,7 @@ impl EssentialsForm {
                     }
                 },
             );
-            field(ui, "Contact's phone", &mut c.phone, 130.0);
+            super::edit::text_field(ui, "Contact's phone", &mut c.phone, 130.0);
             ui.checkbox(&mut c.next_of_kin, "next of kin");
             ui.checkbox(&mut c.main_carer, "main carer");
             let shown =
@@ -248,7 +240,7 @@ impl EssentialsForm {
         if !add {
             return Ok(false);
         }
-        let new = NewContact {
+        let new = Contact {
             name: c.name.clone(),
             relationship: c.relationship,
             phone: Some(c.phone.clone()),

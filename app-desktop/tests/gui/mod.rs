@@ -69,3 +69,26 @@ pub fn open_record(h: &mut Harness<'_, HedgerowApp>, name: &str) {
     h.get_all_by_label(name).next().unwrap().click();
     h.run();
 }
+
+/// Steps frames (a spinner never lets the app settle) until `done` holds, while a background
+/// sync or join runs; panics after 30 s.
+pub fn step_until(
+    h: &mut Harness<'_, HedgerowApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, HedgerowApp>) -> bool,
+) {
+    for _ in 0..600 {
+        h.step();
+        if done(h) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("{what} never happened");
+}
+
+/// Waits for `label` to appear, then lets the app settle.
+pub fn wait_for(h: &mut Harness<'_, HedgerowApp>, label: &str) {
+    step_until(h, &format!("'{label}' appearing"), |h| h.query_by_label_contains(label).is_some());
+    h.run();
+}

@@ -17,6 +17,16 @@ use crate::clinical::{News2Score, Response, Spo2Scale};
 use crate::conflicts::Conflict;
 use crate::documents::PatientRecord;
 
+/// A date a clinician typed, written YYYY-MM-DD as the record keeps dates; `what` names it in
+/// the error ("the due date '25/11/2026' is not a date written YYYY-MM-DD, e.g. 2026-11-25").
+/// The one parser every shell uses for typed dates.
+pub fn parse_date(text: &str, what: &str) -> crate::Result<chrono::NaiveDate> {
+    let text = text.trim();
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        crate::Error::Invalid(format!("{what} '{text}' is not a date written YYYY-MM-DD, e.g. 2026-11-25"))
+    })
+}
+
 /// The scale a new reading is scored on. Scale 2 is for confirmed hypercapnic respiratory
 /// failure; while clinicians disagree about it, it is not confirmed, so Scale 1 (the RCP
 /// default) applies until one of them resolves the conflict.

@@ -5,31 +5,21 @@
 use super::Workspace;
 use super::record::find_entry;
 use crate::clinical::Action;
-use crate::documents::patient::{Contact, ContactRelationship};
+use crate::documents::patient::Contact;
 use crate::error::{Error, Result};
 use crate::ids::{PatientId, entry_id};
 
-/// The kinds of lasting power of attorney, as the record stores them.
+/// The kinds of lasting power of attorney: the word the record stores, and its words.
 pub const LPA_KINDS: [(&str, &str); 3] = [
     ("health-and-welfare", "health and welfare"),
     ("property-and-financial", "property and financial affairs"),
     ("both", "both health and welfare, and property and financial affairs"),
 ];
 
-#[derive(Clone, Debug)]
-pub struct NewContact {
-    pub name: String,
-    pub relationship: ContactRelationship,
-    pub phone: Option<String>,
-    pub next_of_kin: bool,
-    pub main_informal_carer: bool,
-    /// One of [`LPA_KINDS`]' stored words, or none.
-    pub lasting_power_of_attorney: Option<String>,
-}
-
 impl Workspace {
-    /// Adds someone to the patient's contacts; returns the entry's id.
-    pub async fn add_contact(&self, patient: PatientId, new: NewContact) -> Result<String> {
+    /// Adds someone to the patient's contacts (the name and phone trimmed, the LPA kind
+    /// checked); returns the entry's id.
+    pub async fn add_contact(&self, patient: PatientId, new: Contact) -> Result<String> {
         self.permit(Action::EditDemographics, Some(patient)).await?;
         let name = new.name.trim().to_owned();
         if name.is_empty() {
@@ -48,17 +38,8 @@ impl Workspace {
         let phone = new.phone.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
         self.edit_patient(patient, "add contact", |record, _, _| {
             let id = entry_id();
-            record.contacts.insert(
-                id.clone(),
-                Contact {
-                    name,
-                    relationship: new.relationship,
-                    phone,
-                    next_of_kin: new.next_of_kin,
-                    main_informal_carer: new.main_informal_carer,
-                    lasting_power_of_attorney: lpa,
-                },
-            );
+            let contact = Contact { name, phone, lasting_power_of_attorney: lpa, ..new };
+            record.contacts.insert(id.clone(), contact);
             Ok(id)
         })
         .await

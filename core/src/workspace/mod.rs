@@ -33,7 +33,7 @@ pub use team::{DeviceListing, Invitation};
 pub use audit_trail::{AUDIT_PUSH_AFTER, TeamAudit, TeamAuditEntry};
 pub use briefing::{Briefing, RecordAt, RecordChange, VALUES_SHOWN};
 pub use care_home::{CareHome, care_home_of, care_homes};
-pub use contacts::{LPA_KINDS, NewContact};
+pub use contacts::LPA_KINDS;
 pub use exports::FhirImportReport;
 pub use merge::{MergeReport, SignedExport};
 pub use round_state::RoundInProgress;

@@ -124,6 +124,13 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ConflictsCommand>,
     },
+    /// The day at a glance: who needs attention, your unsigned visits, tasks and reviews due,
+    /// visits today (the desktop app's Today, triaged by the same rules).
+    Today {
+        /// YYYY-MM-DD (default today).
+        #[arg(long)]
+        on: Option<String>,
+    },
     /// Before a visit: what changed since your last visit (plan, medicines, notes by others,
     /// NEWS2 trend, open tasks, conflicts).
     Briefing { nhs: String },

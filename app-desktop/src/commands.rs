@@ -4,10 +4,11 @@ use crate::cli::{Cli, Command, ExportCommand, ObsArgs, PatientCommand, VisitComm
 use crate::output::{news2_json, news2_text, print_json};
 use crate::passphrase;
 use crate::record_commands;
+use crate::today_command;
 use anyhow::{Context, Result, anyhow, bail};
 use hedgerow_core::clinical::{Consciousness, NhsNumber, Observations};
 use hedgerow_core::documents::Role;
-use hedgerow_core::documents::patient::Place;
+use hedgerow_core::documents::patient::{EntrySource, Place};
 use hedgerow_core::ids::{PatientId, VisitId};
 use hedgerow_core::store::PatientSummary;
 use hedgerow_core::view::{Watched, alternatives_text};
@@ -119,6 +120,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::CarerNote { nhs, text } => record_commands::carer_note(&dir, json, &nhs, &text).await?,
         Command::Conflicts { nhs, action } => record_commands::conflicts(&dir, json, nhs, action).await?,
+        Command::Today { on } => today_command::today(&dir, json, on.as_deref()).await?,
         Command::Briefing { nhs } => record_commands::briefing(&dir, json, &nhs).await?,
         Command::History { nhs, field } => record_commands::history(&dir, json, &nhs, &field).await?,
         Command::Import(cmd) => record_commands::import(&dir, json, cmd).await?,
@@ -561,8 +563,11 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
     if !open_tasks.is_empty() {
         println!("Tasks:");
         for (id, t) in open_tasks {
-            let from =
-                if t.source.as_str() == "clinical" { String::new() } else { format!(" (from {})", t.source) };
+            let from = if t.source == EntrySource::Clinical {
+                String::new()
+            } else {
+                format!(" (from {})", t.source.label())
+            };
             println!(
                 "  [{}] {} for {}, due {}{from}",
                 short(id),

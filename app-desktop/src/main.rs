@@ -7,6 +7,7 @@ mod output;
 mod passphrase;
 mod record_commands;
 mod team_commands;
+mod today_command;
 
 use clap::Parser;
 

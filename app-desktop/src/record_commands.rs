@@ -464,21 +464,9 @@ pub async fn import(dir: &Path, json: bool, cmd: ImportCommand) -> Result<()> {
     Ok(())
 }
 
-/// A moment as clinicians write it: "2026-11-22 14:05[:30]" local time, or RFC 3339.
+/// A moment as clinicians write it, read by the core's one parser.
 pub fn parse_moment(s: &str) -> Result<hedgerow_core::documents::Timestamp> {
-    use chrono::TimeZone;
-    let s = s.trim();
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(hedgerow_core::documents::Timestamp(t.timestamp_millis()));
-    }
-    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
-        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(s, format)
-            && let Some(local) = chrono::Local.from_local_datetime(&naive).earliest()
-        {
-            return Ok(hedgerow_core::documents::Timestamp(local.timestamp_millis()));
-        }
-    }
-    Err(anyhow!("'{s}' is not a moment; write it as YYYY-MM-DD HH:MM (local time), e.g. 2026-11-22 14:05"))
+    Ok(hedgerow_core::view::parse_moment(s)?)
 }
 
 pub async fn as_of(dir: &Path, json: bool, nhs: &str, at: &str) -> Result<()> {
@@ -585,13 +573,7 @@ pub async fn briefing(dir: &Path, json: bool, nhs: &str) -> Result<()> {
         }
     }
     if !b.news2_trend.is_empty() {
-        let trend: Vec<String> =
-            b.news2_trend
-                .iter()
-                .map(|n| {
-                    if n.partial { format!("at least {} (incomplete)", n.total) } else { n.total.to_string() }
-                })
-                .collect();
+        let trend: Vec<String> = b.news2_trend.iter().map(|n| n.score_text()).collect();
         println!("NEWS2 trend (oldest first): {}", trend.join(" > "));
     }
     if !b.open_tasks.is_empty() {

@@ -715,3 +715,33 @@ fn next_of_kin_and_a_lasting_power_of_attorney_are_recorded_and_shown_at_the_doo
     let shown = ok(dir, &["patient", "show", "9434765919"]);
     assert!(shown.contains("Next of kin: none recorded"), "{shown}");
 }
+
+#[test]
+fn today_lists_who_needs_attention_and_what_is_overdue_as_the_app_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    ok(dir, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    ok(dir, &["patient", "add", "--nhs", "9990000018", "--name", "Harold Coombe", "--dob", "1944-11-02"]);
+    let visit = ok(dir, &["visit", "start", "9434765919"]).trim().to_owned();
+    // Incomplete, but respiration 26 and pulse 120 already score 5.
+    ok(dir, &["visit", "obs", &visit, "--resp-rate", "26", "--pulse", "120"]);
+    let task = ["tasks", "add", "9990000018", "--title", "Order dressings", "--due", "2026-11-28"];
+    ok(dir, &[&task[..], &["--assignee-role", "district-nurse"]].concat());
+
+    let day = json(dir, &["today", "--on", "2026-12-01"]);
+    assert_eq!(day["date"], "2026-12-01");
+    let flagged: Vec<&str> =
+        day["needs_attention"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(flagged, ["Winifred Ashdown"], "{day}");
+    assert_eq!(day["tasks_due"][0]["overdue"], true);
+    assert_eq!(day["tasks_due"][0]["patient_name"], "Harold Coombe");
+    assert_eq!(day["unsigned_visits"].as_array().unwrap().len(), 1);
+
+    let text = ok(dir, &["today", "--on", "2026-12-01"]);
+    assert!(text.contains("NEWS2 at least 5, incomplete"), "{text}");
+    assert!(text.contains("2026-11-28 OVERDUE") && text.contains("Order dressings"), "{text}");
+    assert!(text.contains("Your visits not signed:"), "{text}");
+    let err = fails(dir, &["today", "--on", "01/12/2026"]);
+    assert!(err.contains("is not a date written YYYY-MM-DD"), "{err}");
+}

@@ -190,6 +190,13 @@ impl Workspace {
         self.call(|ws| async move { Ok(list(ws.care_homes().await?)) }).await
     }
 
+    /// The day at a glance for `date` (YYYY-MM-DD, local): who needs attention, tasks and
+    /// reviews due, visits today and unsigned visits, in the core's order.
+    pub async fn today(&self, date: String) -> Result<Today> {
+        let date = crate::records::date_text(&date)?;
+        self.call(|ws| async move { Ok(ws.today(date).await?.into()) }).await
+    }
+
     /// Open tasks due on or before `date` (YYYY-MM-DD).
     pub async fn due_tasks(&self, date: String) -> Result<Vec<DueTask>> {
         let date = crate::records::date_text(&date)?;

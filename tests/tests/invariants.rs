@@ -42,3 +42,56 @@ fn shells_read_watched_fields_and_news2_bands_only_through_the_core_view() {
     }
     assert!(hits.is_empty(), "read these through hedgerow_core::view instead:\n{}", hits.join("\n"));
 }
+
+/// The rules clinicians rely on are decided once, in the core, so the three shells cannot
+/// disagree: no shell parses a typed date or moment, triages Today, words an incomplete
+/// score, compares a vocabulary's stored token, or decides what is overdue or today.
+#[test]
+fn no_clinical_rule_label_or_date_parser_lives_in_a_shell() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let forbidden = [
+        // Dates and moments: `view::parse_date`, `view::parse_moment`.
+        "parse_from_str",
+        "parse_from_rfc3339",
+        // Today's triage: `Workspace::today` (`view::Today`).
+        ".needs_attention()",
+        ".attention_rank()",
+        ".overdue_days(",
+        "OVERDUE",
+        ".date_naive() ==",
+        // An incomplete NEWS2 in words: `LatestNews2::label`, `score_text`, `News2Score::label`.
+        "(incomplete)",
+        "at least {",
+        "Response::",
+        // A stored token is never a label nor compared as text: `label()`, the enum itself.
+        ".as_str() ==",
+        ".as_str() !=",
+        ".as_str() <",
+        "r.as_str());",
+        "s.as_str());",
+        ".selected_text(status.as_str())",
+    ];
+    let mut hits = Vec::new();
+    for shell in ["app-desktop/src", "bindings-mobile/src"] {
+        for file in sources(&root.join(shell)) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            // A shell's own unit tests may build the moments they check.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (n, line) in code.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                for f in forbidden {
+                    if line.contains(f) {
+                        hits.push(format!("{}:{}: {f}", file.strip_prefix(root).unwrap().display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "decide these in hedgerow_core (view, Workspace::today) instead:\n{}",
+        hits.join("\n")
+    );
+}

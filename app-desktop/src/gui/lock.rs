@@ -109,10 +109,12 @@ impl LockScreen {
             ui.end_row();
             let label = ui.label("Your role");
             egui::ComboBox::from_id_salt("role")
-                .selected_text(self.role.as_str())
+                .selected_text(
+                    Role::parse(&self.role).map_or_else(|| self.role.clone(), |r| r.label().to_owned()),
+                )
                 .show_ui(ui, |ui| {
                     for r in Role::ALL {
-                        ui.selectable_value(&mut self.role, r.as_str().to_owned(), r.as_str());
+                        ui.selectable_value(&mut self.role, r.as_str().to_owned(), r.label());
                     }
                 })
                 .response

@@ -273,10 +273,10 @@ impl PatientScreen {
                 let title = ui.strong(&p.title);
                 let mut status = p.status;
                 egui::ComboBox::from_id_salt(("status", id))
-                    .selected_text(status.as_str())
+                    .selected_text(status.label())
                     .show_ui(ui, |ui| {
                         for s in PlanStatus::ALL {
-                            ui.selectable_value(&mut status, *s, s.as_str());
+                            ui.selectable_value(&mut status, *s, s.label());
                         }
                     })
                     .response
@@ -327,7 +327,7 @@ impl PatientScreen {
                     t.assignee_role.label(),
                     t.due_date.as_deref().unwrap_or("-")
                 ));
-                if t.source.as_str() != "clinical" {
+                if t.source != hedgerow_core::documents::patient::EntrySource::Clinical {
                     ui.colored_label(style::WARN, format!("from {}", t.source.label()));
                 }
                 if ui.button("Done").clicked() {

@@ -213,11 +213,7 @@ pub(super) fn briefing(ui: &mut egui::Ui, b: &Briefing, view: &PatientView) {
     for v in &b.visits_by_others {
         ui.label(format!("{} {}: {}", v.started_at.display(), v.clinician.name, v.note_preview));
     }
-    let trend: Vec<String> = b
-        .news2_trend
-        .iter()
-        .map(|n| if n.partial { format!("at least {} (incomplete)", n.total) } else { n.total.to_string() })
-        .collect();
+    let trend: Vec<String> = b.news2_trend.iter().map(|n| n.score_text()).collect();
     if !trend.is_empty() {
         ui.label(format!("NEWS2 trend: {}", trend.join(" > ")));
     }

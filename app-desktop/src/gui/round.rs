@@ -19,7 +19,7 @@ pub struct RoundScreen {
 }
 
 fn seen_today(p: &PatientSummary, today: chrono::NaiveDate) -> bool {
-    p.last_visit.is_some_and(|t| t.to_datetime().with_timezone(&chrono::Local).date_naive() == today)
+    p.last_visit.is_some_and(|t| hedgerow_core::view::on_local_day(t, today))
 }
 
 impl RoundScreen {

@@ -3,28 +3,17 @@
 
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
-use hedgerow_core::store::{DueTask, PatientSummary, ReviewDue};
-use hedgerow_core::view::Watched;
+use hedgerow_core::view::{Today, Watched};
 
 pub struct TodayScreen {
-    caseload: Vec<PatientSummary>,
-    due: Vec<DueTask>,
+    /// The day as the core triaged it.
+    day: Today,
     search: String,
     shown: Vec<usize>,
-    /// Indices of patients with open conflicts or a raised NEWS2, worst first.
-    attention: Vec<usize>,
-    today: chrono::NaiveDate,
-    /// Indices of patients visited today, latest first.
-    visited: Vec<usize>,
     /// A record held on this device but not on the caseload, being opened by break-glass.
     break_glass: Option<BreakGlass>,
-    /// This clinician's visits not yet signed or cancelled, oldest first.
-    open_visits: Vec<hedgerow_core::workspace::OpenVisit>,
     /// The search box has been given the focus once.
     focused: bool,
-    /// Reviews due today or overdue (caseload index, review, days past its date), most
-    /// overdue first.
-    reviews: Vec<(usize, ReviewDue, i64)>,
 }
 
 struct BreakGlass {
@@ -35,50 +24,19 @@ struct BreakGlass {
 
 impl TodayScreen {
     pub fn load(app: &HedgerowApp, ws: &Workspace) -> Result<Self, String> {
-        let today = chrono::Local::now().date_naive();
-        let caseload = app.call(ws.caseload())?;
-        let due = app.call(ws.due_tasks(today))?;
-        let shown = (0..caseload.len()).collect();
-        let mut attention: Vec<usize> =
-            (0..caseload.len()).filter(|&i| caseload[i].needs_attention()).collect();
-        attention.sort_by_key(|&i| caseload[i].attention_rank());
-        let on_day = |t: hedgerow_core::documents::Timestamp| {
-            t.to_datetime().with_timezone(&chrono::Local).date_naive() == today
-        };
-        let mut visited: Vec<usize> =
-            (0..caseload.len()).filter(|&i| caseload[i].last_visit.is_some_and(on_day)).collect();
-        visited.sort_by_key(|&i| std::cmp::Reverse(caseload[i].last_visit));
-        let open_visits = app.call(ws.open_visits())?;
-        let mut reviews: Vec<(usize, ReviewDue, i64)> = caseload
-            .iter()
-            .enumerate()
-            .flat_map(|(i, p)| {
-                p.reviews.iter().filter_map(move |r| Some((i, r.clone(), r.overdue_days(today)?)))
-            })
-            .collect();
-        reviews.sort_by_key(|(_, _, days)| std::cmp::Reverse(*days));
-        Ok(Self {
-            reviews,
-            caseload,
-            due,
-            search: String::new(),
-            shown,
-            attention,
-            today,
-            visited,
-            break_glass: None,
-            open_visits,
-            focused: false,
-        })
+        let day = app.call(ws.today(chrono::Local::now().date_naive()))?;
+        let shown = (0..day.caseload.len()).collect();
+        Ok(Self { day, search: String::new(), shown, break_glass: None, focused: false })
     }
 
     fn filter(&mut self) {
         let search = hedgerow_core::workspace::CaseloadSearch::new(&self.search);
-        self.shown = (0..self.caseload.len()).filter(|&i| search.matches(&self.caseload[i])).collect();
+        self.shown =
+            (0..self.day.caseload.len()).filter(|&i| search.matches(&self.day.caseload[i])).collect();
     }
 
     fn name_of(&self, id: &hedgerow_core::ids::PatientId) -> &str {
-        self.caseload.iter().find(|p| &p.id == id).map(|p| p.name.as_str()).unwrap_or("")
+        self.day.caseload.iter().find(|p| &p.id == id).map(|p| p.name.as_str()).unwrap_or("")
     }
 
     /// A full NHS number that matches no one on the caseload may belong to a record this
@@ -135,7 +93,6 @@ impl TodayScreen {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {
         let mut go = self.break_glass_dialog(ui);
-        let today = self.today.format("%Y-%m-%d").to_string();
         ui.horizontal(|ui| {
             let label = ui.label("Find a patient");
             let r = ui
@@ -154,18 +111,18 @@ impl TodayScreen {
                 self.filter();
             }
             if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && self.shown.len() == 1 {
-                go = Go::Patient(self.caseload[self.shown[0]].id);
+                go = Go::Patient(self.day.caseload[self.shown[0]].id);
             }
-            ui.label(format!("{} of {} patients", self.shown.len(), self.caseload.len()));
+            ui.label(format!("{} of {} patients", self.shown.len(), self.day.caseload.len()));
         });
         self.off_caseload(ui, session);
         ui.separator();
         ui.columns(2, |cols| {
             let ui = &mut cols[0];
             // Unsigned work first: a visit left open is a note nobody can rely on yet.
-            if !self.open_visits.is_empty() {
+            if !self.day.unsigned_visits.is_empty() {
                 ui.colored_label(style::WARN, egui::RichText::new("Your visits not signed").strong());
-                for v in &self.open_visits {
+                for v in &self.day.unsigned_visits {
                     ui.horizontal(|ui| {
                         if ui.link(self.name_of(&v.patient)).clicked() {
                             go = Go::Visit(v.patient, v.visit);
@@ -179,7 +136,7 @@ impl TodayScreen {
                 ui.add_space(6.0);
             }
             ui.strong("Needs attention");
-            let flagged: Vec<&PatientSummary> = self.attention.iter().map(|&i| &self.caseload[i]).collect();
+            let flagged = &self.day.needs_attention;
             if flagged.is_empty() {
                 ui.label("No open conflicts or raised NEWS2 scores.");
             }
@@ -211,24 +168,25 @@ impl TodayScreen {
                 },
             );
             let ui = &mut cols[1];
-            ui.strong(format!("Tasks due by {}", self.today));
-            if self.due.is_empty() {
+            ui.strong(format!("Tasks due by {}", self.day.date));
+            if self.day.tasks_due.is_empty() {
                 ui.label("No tasks due.");
             }
             let row_height = ui.text_style_height(&egui::TextStyle::Body) + 8.0;
             egui::ScrollArea::vertical().id_salt("due").max_height(120.0).show_rows(
                 ui,
                 row_height,
-                self.due.len(),
+                self.day.tasks_due.len(),
                 |ui, rows| {
-                    for t in &self.due[rows] {
+                    for due in &self.day.tasks_due[rows] {
+                        let t = &due.task;
                         ui.horizontal(|ui| {
-                            if t.due_date.as_str() < today.as_str() {
-                                ui.colored_label(style::DANGER, format!("{} OVERDUE", t.due_date));
+                            if due.overdue {
+                                ui.colored_label(style::DANGER, due.when());
                             } else {
-                                ui.label(&t.due_date);
+                                ui.label(due.when());
                             }
-                            if ui.link(self.name_of(&t.patient_id)).clicked() {
+                            if ui.link(&due.patient_name).clicked() {
                                 go = Go::Patient(t.patient_id);
                             }
                             ui.add(
@@ -241,25 +199,21 @@ impl TodayScreen {
             );
             ui.add_space(6.0);
             ui.strong("Reviews due");
-            if self.reviews.is_empty() {
+            if self.day.reviews_due.is_empty() {
                 ui.label("No care plan or ReSPECT reviews due.");
             }
             let row_height = ui.text_style_height(&egui::TextStyle::Body) + 8.0;
             egui::ScrollArea::vertical().id_salt("reviews").max_height(96.0).show_rows(
                 ui,
                 row_height,
-                self.reviews.len(),
+                self.day.reviews_due.len(),
                 |ui, rows| {
-                    for (i, r, days) in &self.reviews[rows] {
-                        let p = &self.caseload[*i];
+                    for r in &self.day.reviews_due[rows] {
                         ui.horizontal(|ui| {
-                            match days {
-                                0 => ui.colored_label(style::WARN, format!("{} due today", r.due)),
-                                d => ui
-                                    .colored_label(style::DANGER, format!("{} OVERDUE by {d} day(s)", r.due)),
-                            };
-                            if ui.link(&p.name).clicked() {
-                                go = Go::Patient(p.id);
+                            let colour = if r.days_overdue == 0 { style::WARN } else { style::DANGER };
+                            ui.colored_label(colour, r.when());
+                            if ui.link(&r.patient_name).clicked() {
+                                go = Go::Patient(r.patient);
                             }
                             ui.add(egui::Label::new(&r.what).truncate());
                         });
@@ -279,12 +233,12 @@ impl TodayScreen {
                 |ui, rows| {
                     egui::Grid::new("caseload-grid").striped(true).num_columns(5).show(ui, |ui| {
                         for i in rows {
-                            let p = &self.caseload[self.shown[i]];
+                            let p = &self.day.caseload[self.shown[i]];
                             ui.monospace(p.nhs_display());
                             if ui.link(&p.name).clicked() {
                                 go = Go::Patient(p.id);
                             }
-                            ui.label(p.age_on(self.today).map(|a| format!("{a}")).unwrap_or_default());
+                            ui.label(p.age_on(self.day.date).map(|a| format!("{a}")).unwrap_or_default());
                             match &p.latest_news2 {
                                 Some(n) => {
                                     ui.colored_label(style::news2_colour(n.complete_band()), n.label())
@@ -302,16 +256,15 @@ impl TodayScreen {
             );
             let ui = &mut cols[1];
             ui.strong("Visits today");
-            if self.visited.is_empty() {
+            if self.day.visited_today.is_empty() {
                 ui.label("No visits recorded today yet.");
             }
             egui::ScrollArea::vertical().id_salt("visited").max_height(f32::INFINITY).show_rows(
                 ui,
                 ui.text_style_height(&egui::TextStyle::Body) + 8.0,
-                self.visited.len(),
+                self.day.visited_today.len(),
                 |ui, rows| {
-                    for &i in &self.visited[rows] {
-                        let p = &self.caseload[i];
+                    for p in &self.day.visited_today[rows] {
                         ui.horizontal(|ui| {
                             if let Some(t) = p.last_visit {
                                 ui.label(

@@ -392,7 +392,7 @@ impl VisitScreen {
         });
         ui.horizontal(|ui| {
             ui.label("Exudate");
-            let options: Vec<(Exudate, &str)> = Exudate::ALL.iter().map(|e| (*e, e.as_str())).collect();
+            let options: Vec<(Exudate, &str)> = Exudate::ALL.iter().map(|e| (*e, e.label())).collect();
             super::choice::one_of(ui, &mut d.wound_exudate, &options);
             ui.checkbox(&mut d.wound_infection, "signs of infection");
         });

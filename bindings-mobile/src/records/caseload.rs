@@ -1,6 +1,6 @@
-use super::{ClinicianRef, Disputed, time};
+use super::{ClinicianRef, Disputed, list, time};
 use crate::{CprRecommendation, RiskBand, Role};
-use hedgerow_core::store;
+use hedgerow_core::{store, view};
 use std::time::SystemTime;
 
 /// The latest NEWS2 on a record, as the caseload shows it.
@@ -142,5 +142,96 @@ pub struct CareHome {
 impl From<hedgerow_core::workspace::CareHome> for CareHome {
     fn from(h: hedgerow_core::workspace::CareHome) -> Self {
         Self { name: h.name, residents: h.residents.into_iter().map(Into::into).collect() }
+    }
+}
+
+/// The day at a glance, triaged by the core: the same lists, in the same order, as the
+/// desktop app's Today.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct Today {
+    /// YYYY-MM-DD, local.
+    pub date: String,
+    pub caseload: Vec<PatientSummary>,
+    /// Open conflicts and raised NEWS2 scores, worst first.
+    pub needs_attention: Vec<PatientSummary>,
+    pub tasks_due: Vec<TaskDueToday>,
+    /// Care plan and ReSPECT reviews due or overdue, most overdue first.
+    pub reviews_due: Vec<ReviewDueToday>,
+    /// Visited today, latest first.
+    pub visited_today: Vec<PatientSummary>,
+    /// This clinician's visits not yet signed or cancelled.
+    pub unsigned_visits: Vec<UnsignedVisit>,
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct TaskDueToday {
+    pub task: DueTask,
+    pub patient_name: String,
+    pub overdue: bool,
+    /// "2026-11-20 OVERDUE" or the due date.
+    pub when: String,
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct ReviewDueToday {
+    pub patient_id: String,
+    pub patient_name: String,
+    pub what: String,
+    pub due: String,
+    /// 0 when due today.
+    pub days_overdue: i64,
+    /// "2026-11-20 OVERDUE by 5 day(s)" or "2026-11-25 due today".
+    pub when: String,
+}
+
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct UnsignedVisit {
+    pub visit_id: String,
+    pub patient_id: String,
+    pub started_at: SystemTime,
+    /// Something is typed into it and not saved.
+    pub unsaved: bool,
+}
+
+impl From<view::Today> for Today {
+    fn from(t: view::Today) -> Self {
+        Self {
+            date: t.date.format("%Y-%m-%d").to_string(),
+            caseload: list(t.caseload),
+            needs_attention: list(t.needs_attention),
+            tasks_due: t
+                .tasks_due
+                .into_iter()
+                .map(|d| TaskDueToday {
+                    when: d.when(),
+                    task: d.task.into(),
+                    patient_name: d.patient_name,
+                    overdue: d.overdue,
+                })
+                .collect(),
+            reviews_due: t
+                .reviews_due
+                .into_iter()
+                .map(|r| ReviewDueToday {
+                    when: r.when(),
+                    patient_id: r.patient.to_hex(),
+                    patient_name: r.patient_name,
+                    what: r.what,
+                    due: r.due,
+                    days_overdue: r.days_overdue,
+                })
+                .collect(),
+            visited_today: list(t.visited_today),
+            unsigned_visits: t
+                .unsigned_visits
+                .into_iter()
+                .map(|v| UnsignedVisit {
+                    visit_id: v.visit.to_hex(),
+                    patient_id: v.patient.to_hex(),
+                    started_at: time(v.started_at),
+                    unsaved: v.unsaved,
+                })
+                .collect(),
+        }
     }
 }

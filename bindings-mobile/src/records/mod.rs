@@ -16,7 +16,7 @@ pub use sync::*;
 pub use visit::*;
 
 use crate::Role;
-use crate::error::{HedgerowError, Result};
+use crate::error::Result;
 use hedgerow_core::documents::Timestamp;
 use std::time::{Duration, SystemTime};
 
@@ -41,10 +41,9 @@ pub(crate) fn time(t: Timestamp) -> SystemTime {
     if t.0 >= 0 { SystemTime::UNIX_EPOCH + ms } else { SystemTime::UNIX_EPOCH - ms }
 }
 
+/// The core's one parser for typed dates, so every shell refuses a date in the same words.
 pub(crate) fn date(text: &str, what: &str) -> Result<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        HedgerowError::invalid(format!("{what} must be a date written YYYY-MM-DD, not '{text}'"))
-    })
+    Ok(hedgerow_core::view::parse_date(text, what)?)
 }
 
 pub(crate) fn date_text(text: &str) -> Result<chrono::NaiveDate> {

@@ -1,5 +1,6 @@
-// What an Android screen binds to, as the app writes it: a view model holding today's
-// caseload as a StateFlow, loaded in a coroutine, and the visit screen's live NEWS2 as values
+// What an Android screen binds to, as the app writes it: a view model holding the day the
+// core triaged (caseload, who needs attention, tasks and reviews due) as a StateFlow, loaded
+// in a coroutine, and the visit screen's live NEWS2 as values
 // are typed. A Compose screen collects `patients` (docs/mobile.md); this file is compiled and
 // exercised by the Kotlin test, so the walk-through in the docs stays true.
 
@@ -8,18 +9,19 @@ import kotlinx.coroutines.Job
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.launch
+import java.time.LocalDate
 import uniffi.hedgerow.*
 
 class TodayModel(private val workspace: Workspace, private val scope: CoroutineScope) {
-    private val _patients = MutableStateFlow<List<PatientSummary>>(emptyList())
-    val patients: StateFlow<List<PatientSummary>> = _patients
+    private val _today = MutableStateFlow<Today?>(null)
+    val today: StateFlow<Today?> = _today
     private val _error = MutableStateFlow<String?>(null)
     val error: StateFlow<String?> = _error
 
-    /** Reloads the caseload; called on opening the screen and when `recordChanged` fires. */
+    /** Reloads the day; called on opening the screen and when `recordChanged` fires. */
     fun refresh(): Job = scope.launch {
         try {
-            _patients.value = workspace.caseload()
+            _today.value = workspace.today(LocalDate.now().toString())
             _error.value = null
         } catch (e: HedgerowException) {
             _error.value = e.message

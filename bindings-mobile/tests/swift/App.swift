@@ -2,6 +2,7 @@
 // Swift's concurrency `Task { }`, which a record named `Task` in the bindings would shadow
 // (the bindings call the care record's tasks `CareTask`, see bindings-mobile/uniffi.toml).
 
+import Foundation
 import Hedgerow
 
 /// Loads today's caseload off the main actor, as a SwiftUI view's `.task` or a refresh does.
@@ -15,11 +16,12 @@ func openTaskTitles(_ tasks: [CareTask]) -> [String] {
     tasks.map { $0.title }
 }
 
-/// What a SwiftUI screen binds to: today's caseload, loaded by `.task { await model.refresh() }`
-/// and again when `recordChanged` fires (docs/mobile.md). Compiled and exercised by the test.
+/// What a SwiftUI screen binds to: the day the core triaged (caseload, who needs attention,
+/// tasks and reviews due), loaded by `.task { await model.refresh() }` and again when
+/// `recordChanged` fires (docs/mobile.md). Compiled and exercised by the test.
 @MainActor
 final class TodayModel {
-    private(set) var patients: [PatientSummary] = []
+    private(set) var today: Today?
     private(set) var error: String?
     let workspace: Workspace
 
@@ -29,12 +31,18 @@ final class TodayModel {
 
     func refresh() async {
         do {
-            patients = try await workspace.caseload()
+            today = try await workspace.today(date: localDate())
             error = nil
         } catch {
             self.error = "\(error)"
         }
     }
+}
+
+/// Today's date as the core takes it, YYYY-MM-DD in local time.
+func localDate() -> String {
+    let c = Calendar.current.dateComponents([.year, .month, .day], from: Date())
+    return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
 }
 
 /// The line under the observations as they are typed: the score, or why a value is refused.

@@ -29,6 +29,11 @@ impl LatestNews2 {
         crate::clinical::news2::short_label(self.total, self.partial, self.band)
     }
 
+    /// The score alone, for a trend: "6", or "at least 3 (incomplete)".
+    pub fn score_text(&self) -> String {
+        if self.partial { format!("at least {} (incomplete)", self.total) } else { self.total.to_string() }
+    }
+
     /// The band to colour by; `None` (a neutral colour) for an incomplete set.
     pub fn complete_band(&self) -> Option<RiskBand> {
         (!self.partial).then_some(self.band)
@@ -42,7 +47,7 @@ impl LatestNews2 {
 }
 
 /// One row of the caseload: what the banner and the list need, without opening the record.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PatientSummary {
     pub id: PatientId,
     /// Ten digits, no spaces.
@@ -69,6 +74,95 @@ pub struct PatientSummary {
     /// Each dated review the plan calls for: active care plan items and the ReSPECT plan.
     #[serde(default)]
     pub reviews: Vec<ReviewDue>,
+}
+
+/// The caseload row as sealed in the index: private, so the view above can change without
+/// making a stored row unreadable. Fields added later take `#[serde(default)]` (an older row
+/// lacks them) until INDEX_VERSION is raised and every row is rebuilt on unlock.
+#[derive(Serialize, Deserialize)]
+struct PatientRow {
+    id: PatientId,
+    nhs_number: String,
+    name: String,
+    date_of_birth: String,
+    address: Option<String>,
+    alerts: Vec<String>,
+    allergies: Vec<String>,
+    cpr: Watched<Option<CprRecommendation>>,
+    end_of_life: bool,
+    latest_news2: Option<LatestNews2>,
+    last_visit: Option<Timestamp>,
+    open_tasks: usize,
+    scale2: Watched<bool>,
+    open_conflicts: usize,
+    conflicts_about: Vec<String>,
+    #[serde(default)]
+    reviews: Vec<ReviewDue>,
+}
+
+impl From<PatientRow> for PatientSummary {
+    fn from(r: PatientRow) -> Self {
+        let PatientRow {
+            id,
+            nhs_number,
+            name,
+            date_of_birth,
+            address,
+            alerts,
+            allergies,
+            cpr,
+            end_of_life,
+            latest_news2,
+            last_visit,
+            open_tasks,
+            scale2,
+            open_conflicts,
+            conflicts_about,
+            reviews,
+        } = r;
+        Self {
+            id,
+            nhs_number,
+            name,
+            date_of_birth,
+            address,
+            alerts,
+            allergies,
+            cpr,
+            end_of_life,
+            latest_news2,
+            last_visit,
+            open_tasks,
+            scale2,
+            open_conflicts,
+            conflicts_about,
+            reviews,
+        }
+    }
+}
+
+impl From<&PatientSummary> for PatientRow {
+    fn from(p: &PatientSummary) -> Self {
+        let p = p.clone();
+        Self {
+            id: p.id,
+            nhs_number: p.nhs_number,
+            name: p.name,
+            date_of_birth: p.date_of_birth,
+            address: p.address,
+            alerts: p.alerts,
+            allergies: p.allergies,
+            cpr: p.cpr,
+            end_of_life: p.end_of_life,
+            latest_news2: p.latest_news2,
+            last_visit: p.last_visit,
+            open_tasks: p.open_tasks,
+            scale2: p.scale2,
+            open_conflicts: p.open_conflicts,
+            conflicts_about: p.conflicts_about,
+            reviews: p.reviews,
+        }
+    }
 }
 
 /// A review the record is due, on a date.
@@ -167,6 +261,13 @@ pub struct DueTask {
     pub assignee_role: Role,
 }
 
+impl DueTask {
+    /// Due before `today` (a date that does not read counts as overdue: it needs looking at).
+    pub fn overdue_on(&self, today: chrono::NaiveDate) -> bool {
+        chrono::NaiveDate::parse_from_str(&self.due_date, "%Y-%m-%d").map_or(true, |due| due < today)
+    }
+}
+
 fn patient_aad(id: &PatientId) -> Vec<u8> {
     [b"hedgerow/index/patient/".as_slice(), id.as_bytes()].concat()
 }
@@ -204,7 +305,7 @@ pub(super) async fn caseload(conn: &mut SqliteConnection, store: &Store) -> Resu
     for row in rows {
         let id = blob_id(&row, "patient_id", PatientId::from_slice)?;
         let sealed: Vec<u8> = row.try_get("summary")?;
-        out.push(open_json(store, &patient_aad(&id), &sealed)?);
+        out.push(open_json::<PatientRow>(store, &patient_aad(&id), &sealed)?.into());
     }
     out.sort_by(|a: &PatientSummary, b| a.name.cmp(&b.name).then(a.nhs_number.cmp(&b.nhs_number)));
     Ok(out)
@@ -233,7 +334,7 @@ pub(super) async fn patient_summary(
         .await?;
     row.map(|r| {
         let sealed: Vec<u8> = r.try_get("summary")?;
-        open_json(store, &patient_aad(id), &sealed)
+        Ok(open_json::<PatientRow>(store, &patient_aad(id), &sealed)?.into())
     })
     .transpose()
 }
@@ -372,7 +473,7 @@ impl WriteTx<'_> {
             conflicts_about: watched.conflict_labels(),
             reviews: reviews_of(record),
         };
-        let sealed = seal_json(self.store, &patient_aad(&id), &summary)?;
+        let sealed = seal_json(self.store, &patient_aad(&id), &PatientRow::from(&summary))?;
         let blind = self.store.nhs_blind(&summary.nhs_number);
         sqlx::query("INSERT OR REPLACE INTO patient_index (patient_id, nhs_blind, summary) VALUES (?, ?, ?)")
             .bind(id.as_bytes().as_slice())

@@ -4,10 +4,12 @@
 
 mod essentials;
 mod observations;
+pub(crate) mod today;
 mod watched;
 
 pub use essentials::{Essential, visit_essentials};
 pub use observations::observation_values;
+pub use today::{ReviewDueToday, TaskDueToday, Today, on_local_day};
 
 pub use watched::{
     Watched, WatchedAllergy, WatchedMedicine, WatchedRecord, alternative_text, alternatives_text, cpr_banner,
@@ -25,6 +27,25 @@ pub fn parse_date(text: &str, what: &str) -> crate::Result<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         crate::Error::Invalid(format!("{what} '{text}' is not a date written YYYY-MM-DD, e.g. 2026-11-25"))
     })
+}
+
+/// A moment a clinician typed: "2026-11-22 14:05[:30]" in local time, or RFC 3339.
+pub fn parse_moment(text: &str) -> crate::Result<crate::documents::Timestamp> {
+    use chrono::TimeZone;
+    let text = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(crate::documents::Timestamp(t.timestamp_millis()));
+    }
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text, format)
+            && let Some(local) = chrono::Local.from_local_datetime(&naive).earliest()
+        {
+            return Ok(crate::documents::Timestamp(local.timestamp_millis()));
+        }
+    }
+    Err(crate::Error::Invalid(format!(
+        "'{text}' is not a moment; write it as YYYY-MM-DD HH:MM (local time), e.g. 2026-11-22 14:05"
+    )))
 }
 
 /// The scale a new reading is scored on. Scale 2 is for confirmed hypercapnic respiratory

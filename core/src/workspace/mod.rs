@@ -933,6 +933,15 @@ impl Workspace {
         self.store.begin_read().await?.due_tasks(&date.format("%Y-%m-%d").to_string()).await
     }
 
+    /// The day at a glance for `date` (local): who needs attention, tasks and reviews due,
+    /// visits today and this clinician's unsigned visits, triaged by the core's rules.
+    pub async fn today(&self, date: chrono::NaiveDate) -> Result<crate::view::Today> {
+        let caseload = self.caseload().await?;
+        let due = self.due_tasks(date).await?;
+        let unsigned = self.open_visits().await?;
+        Ok(crate::view::today::today(date, caseload, due, unsigned))
+    }
+
     // ---- export, audit, maintenance ---------------------------------------------------
 
     /// The patient record, unencrypted, as a signed export (the Automerge document and

@@ -157,7 +157,7 @@ pub async fn sync(dir: &Path, json: bool, relay: Option<String>) -> Result<()> {
         .sync(&relay, |p| {
             bar.set_message(format!(
                 "{}: {} received ({} KB), {}/{} sent",
-                p.phase,
+                p.phase.label(),
                 p.bundles_received,
                 p.bytes_received / 1024,
                 p.bundles_pushed,

@@ -52,9 +52,10 @@ pub enum HedgerowError {
     /// Sync with the relay or another device failed; nothing already saved is lost.
     #[error("{detail}")]
     Sync { detail: String },
-    /// Another device or the relay sent something that does not check out; it was refused.
+    /// Another device, the relay or a document export sent something that does not check
+    /// out; it was refused and nothing of it kept. `sender` says which, in words.
     #[error("{detail}")]
-    Refused { detail: String },
+    Refused { detail: String, sender: String },
     /// A document no device of the team signed: take it in only for review, with a reason.
     #[error("{detail}")]
     Unauthenticated { detail: String },
@@ -71,7 +72,7 @@ impl From<Error> for HedgerowError {
             Error::AlreadyExists(_) => Self::AlreadyExists { detail },
             Error::NhsNumber(_) => Self::InvalidNhsNumber { detail },
             Error::Observation(_) => Self::ImpossibleObservation { detail },
-            Error::Invalid(_) | Error::VisitCancelled(_) | Error::UnsavedVisitDraft(_) => {
+            Error::Input(_) | Error::VisitCancelled(_) | Error::UnsavedVisitDraft(_) => {
                 Self::Invalid { detail }
             }
             Error::DuplicatePatient(_) => Self::DuplicatePatient { detail },
@@ -88,7 +89,7 @@ impl From<Error> for HedgerowError {
             }
             Error::Database(_) | Error::Io(_) | Error::Crypto(_) => Self::Storage { detail },
             Error::Sync(_) | Error::Peer(_) => Self::Sync { detail },
-            Error::Protocol(_) => Self::Refused { detail },
+            Error::Protocol { sender, .. } => Self::Refused { detail, sender: sender.to_string() },
             Error::Unauthenticated(_) => Self::Unauthenticated { detail },
             Error::Internal(_) => Self::Internal { detail },
         }

@@ -143,3 +143,7 @@ mirror_enum!(
         Temperature,
     }
 );
+mirror_enum!(
+    /// Where a sync with the relay has got to.
+    SyncPhase = hedgerow_core::workspace::SyncPhase { Connecting, Receiving, Sending, Done }
+);

@@ -269,7 +269,7 @@ pub async fn populate(
     mut progress: impl FnMut(usize),
 ) -> Result<DemoReport> {
     if !ws.identity().demo {
-        return Err(Error::Invalid(
+        return Err(Error::Input(
             "this workspace holds real records: demo patients go only into a demo workspace (`hedgerow --data DEMO_DIR demo`)".into(),
         ));
     }

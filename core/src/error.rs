@@ -55,11 +55,13 @@ pub enum Error {
     ExportRefused(String),
     #[error("import refused: {0}")]
     ImportRefused(String),
+    /// What a clinician or operator typed or asked for cannot be done as it is.
     #[error("{0}")]
-    Invalid(String),
-    /// Another device, or the relay, sent something that does not check out.
-    #[error("refused what another device or the relay sent: {0}")]
-    Protocol(String),
+    Input(String),
+    /// The relay, another device or a document export sent something that does not check
+    /// out: it was refused and nothing of it kept.
+    #[error("refused what {sender} sent: {detail}")]
+    Protocol { sender: Sender, detail: String },
     /// A fault in Hedgerow itself, not in what anyone typed or sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -74,6 +76,43 @@ pub enum Error {
     Crypto(CryptoError),
     #[error("file system error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Who sent what was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sender {
+    Relay,
+    /// A team device in a direct sync, by its endpoint id (hex).
+    Device(String),
+    /// A document export or a file brought in by hand.
+    Export,
+}
+
+impl std::fmt::Display for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sender::Relay => f.write_str("the relay"),
+            Sender::Device(id) => write!(f, "team device {}", id.get(..12).unwrap_or(id)),
+            Sender::Export => f.write_str("a document export"),
+        }
+    }
+}
+
+impl Error {
+    /// The relay sent something that does not check out.
+    pub fn from_relay(detail: impl Into<String>) -> Self {
+        Error::Protocol { sender: Sender::Relay, detail: detail.into() }
+    }
+
+    /// A team device in a direct sync sent something that does not check out.
+    pub fn from_device(device: &[u8; 32], detail: impl Into<String>) -> Self {
+        Error::Protocol { sender: Sender::Device(hex::encode(device)), detail: detail.into() }
+    }
+
+    /// A document export does not check out.
+    pub fn from_export(detail: impl Into<String>) -> Self {
+        Error::Protocol { sender: Sender::Export, detail: detail.into() }
+    }
 }
 
 macro_rules! boxed_from {
@@ -116,7 +155,12 @@ impl From<sqlx::Error> for Error {
 }
 
 impl From<crate::sync::transport::TransportError> for Error {
+    /// A failure of this device's own during a sync (a full disk, a damaged store) keeps its
+    /// type, so a shell says "the disk is full", not "sync failed".
     fn from(e: crate::sync::transport::TransportError) -> Self {
-        Error::Sync(Box::new(e))
+        match e {
+            crate::sync::transport::TransportError::Handler(own) => *own,
+            other => Error::Sync(Box::new(other)),
+        }
     }
 }

@@ -45,7 +45,7 @@ async fn devices_resume_after_the_relay_is_killed_mid_sync() {
     let sending = {
         let tx = tx.clone();
         nurse.ws.sync(&addr, move |p| {
-            if p.phase == "sending" {
+            if p.phase == hedgerow_core::workspace::SyncPhase::Sending {
                 let _ = tx.send(());
             }
         })

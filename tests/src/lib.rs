@@ -168,11 +168,25 @@ impl MemoryTeam {
         role: hedgerow_core::documents::Role,
         admin: bool,
     ) -> anyhow::Result<hedgerow_core::Workspace> {
+        let dir = tempfile::tempdir()?;
+        let ws = self.enrol_in(dir.path(), name, role, admin).await?;
+        self.dirs.push(dir);
+        Ok(ws)
+    }
+
+    /// As [`MemoryTeam::join_as`], with the new device's store in `dir` (e.g. a small
+    /// file system of the test's own), which the caller keeps.
+    pub async fn enrol_in(
+        &self,
+        dir: &Path,
+        name: &str,
+        role: hedgerow_core::documents::Role,
+        admin: bool,
+    ) -> anyhow::Result<hedgerow_core::Workspace> {
         let invite = self.admin.invite_device(admin, chrono::Duration::hours(1)).await?;
         self.sync(&self.admin).await?;
-        let dir = tempfile::tempdir()?;
         let ws = hedgerow_core::Workspace::join_via(
-            dir.path(),
+            dir,
             PASSPHRASE,
             hedgerow_core::NewClinician { name: name.into(), role, registration: registration(role) },
             "laptop",
@@ -180,7 +194,6 @@ impl MemoryTeam {
             &mut self.link(),
         )
         .await?;
-        self.dirs.push(dir);
         self.sync(&ws).await?;
         self.sync(&self.admin).await?;
         self.sync(&ws).await?;

@@ -220,7 +220,12 @@ async fn a_peer_that_sends_garbage_or_stalls_is_dropped() {
     let (xr, xw) = tokio::io::split(x);
     y.write_all(&[0, 0, 0, 5, 0xff, 0xfe, 0xfd, 0xfc, 0xfb]).await.unwrap();
     let r = a.sync_with_peer_stream(b.device_public_key(), xr, xw).await;
-    assert!(matches!(r, Err(hedgerow_core::Error::Peer(_))), "{r:?}");
+    // Refused as what that device sent, naming it, not as something the clinician typed.
+    let b_id = hex::encode(b.device_public_key());
+    assert!(
+        matches!(&r, Err(hedgerow_core::Error::Protocol { sender: hedgerow_core::error::Sender::Device(d), .. }) if *d == b_id),
+        "{r:?}"
+    );
 
     // Silence: connected, then nothing at all.
     let (x, _y) = tokio::io::duplex(64 * 1024);

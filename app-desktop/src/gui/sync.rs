@@ -280,7 +280,10 @@ fn start_relay_sync(
             move |p: &hedgerow_core::workspace::SyncProgress| {
                 lock(&status).running = Some(format!(
                     "{}: {} received, {}/{} sent",
-                    p.phase, p.bundles_received, p.bundles_pushed, p.bundles_to_push
+                    p.phase.label(),
+                    p.bundles_received,
+                    p.bundles_pushed,
+                    p.bundles_to_push
                 ));
                 ctx.request_repaint();
             }

@@ -1,5 +1,5 @@
 use super::time;
-use crate::Role;
+use crate::{Role, SyncPhase};
 use hedgerow_core::workspace as ws;
 use std::time::SystemTime;
 
@@ -33,8 +33,9 @@ impl From<&hedgerow_core::Identity> for Identity {
 /// Where a sync with the relay has got to, for a progress bar.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct SyncProgress {
-    /// "connecting", "receiving", "sending", ...
-    pub phase: String,
+    pub phase: SyncPhase,
+    /// The phase in words, e.g. "receiving the team's changes".
+    pub phase_label: String,
     pub bundles_received: u64,
     pub bytes_received: u64,
     pub bundles_pushed: u64,
@@ -44,7 +45,8 @@ pub struct SyncProgress {
 impl From<&ws::SyncProgress> for SyncProgress {
     fn from(p: &ws::SyncProgress) -> Self {
         Self {
-            phase: p.phase.to_owned(),
+            phase: p.phase.into(),
+            phase_label: p.phase.label().to_owned(),
             bundles_received: p.bundles_received as u64,
             bytes_received: p.bytes_received as u64,
             bundles_pushed: p.bundles_pushed as u64,

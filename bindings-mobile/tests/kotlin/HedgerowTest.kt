@@ -136,6 +136,10 @@ class Scenarios(private val relayBinary: String) {
             val report = nurse.syncWithRelay(events = events)
             expect(report.bundlesPushed > 0u) { "$report" }
             expect(events.progress.isNotEmpty()) { "progress was reported" }
+            // The phase is an enum a screen can switch on, with its words beside it.
+            expect(events.progress.any { it.phase == SyncPhase.SENDING && it.phaseLabel.startsWith("sending") }) {
+                "${events.progress.map { it.phase }}"
+            }
             expect(events.threads.none { it == Thread.currentThread().name }) {
                 "callbacks come on Hedgerow's threads, not the caller's: ${events.threads}"
             }

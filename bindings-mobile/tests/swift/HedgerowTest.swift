@@ -36,15 +36,22 @@ func refused(_ what: String, _ matches: (HedgerowError) -> Bool, _ body: () asyn
 final class Events: WorkspaceEvents, @unchecked Sendable {
     private let lock = NSLock()
     private var _progress = 0
+    private var _phases: [SyncPhase] = []
     private var _changed: [String] = []
     private var _addresses: [String] = []
     let listeningNow = DispatchSemaphore(value: 0)
 
     var progress: Int { lock.withLock { _progress } }
+    var phases: [SyncPhase] { lock.withLock { _phases } }
     var changed: [String] { lock.withLock { _changed } }
     var addresses: [String] { lock.withLock { _addresses } }
 
-    func syncProgress(progress: SyncProgress) { lock.withLock { _progress += 1 } }
+    func syncProgress(progress: SyncProgress) {
+        lock.withLock {
+            _progress += 1
+            _phases.append(progress.phase)
+        }
+    }
     func recordChanged(patientId: String) { lock.withLock { _changed.append(patientId) } }
     func listening(address: String) {
         lock.withLock { _addresses.append(address) }
@@ -187,6 +194,8 @@ struct Scenarios {
         let events = Events()
         let report = try await nurse.syncWithRelay(relay: nil, events: events)
         try expect(report.bundlesPushed > 0 && events.progress > 0, "\(report)")
+        // The phase is an enum a screen can switch on.
+        try expect(events.phases.contains(.sending), "\(events.phases)")
 
         let gp = try await enrol(nurse, relay, "Dr Tomasz Orrell", .gp, "a-gp")
         try expect(try await gp.caseload().map { $0.name } == ["Winifred Ashdown"], "the caseload arrived")

@@ -112,7 +112,7 @@ impl std::fmt::Debug for ChainedEntry {
 
 impl WriteTx<'_> {
     pub async fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {
-        let json = serde_json::to_vec(entry).map_err(|e| Error::Invalid(e.to_string()))?;
+        let json = serde_json::to_vec(entry).map_err(|e| Error::Internal(e.to_string()))?;
         let last = sqlx::query("SELECT seq, chain FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *self.tx)
             .await?;

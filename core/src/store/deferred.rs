@@ -12,7 +12,7 @@ fn aad(seq: i64) -> Vec<u8> {
 impl WriteTx<'_> {
     /// Keeps an opened bundle (its body's bytes) from log position `seq` until it applies.
     pub async fn defer_bundle(&mut self, seq: u64, author: &[u8; 32], body: &[u8]) -> Result<()> {
-        let seq = i64::try_from(seq).map_err(|_| Error::Invalid("a log position is too large".into()))?;
+        let seq = i64::try_from(seq).map_err(|_| Error::from_relay("a log position is too large"))?;
         let sealed = self.store.sealer().seal(&aad(seq), body)?;
         sqlx::query("INSERT OR REPLACE INTO deferred_bundles (seq, author, body) VALUES (?, ?, ?)")
             .bind(seq)

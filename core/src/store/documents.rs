@@ -69,7 +69,7 @@ async fn manifest_of(
         .bind(id.as_slice())
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| Error::Invalid(format!("document {} is not in the store", hex::encode(id))))?;
+        .ok_or_else(|| Error::Internal(format!("document {} is not in the store", hex::encode(id))))?;
     open_manifest(store, id, kind, row.try_get("manifest")?)
 }
 
@@ -92,7 +92,7 @@ pub(super) async fn load(
     };
     let stored_kind: String = row.try_get("kind")?;
     if stored_kind != kind.as_str() {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Input(format!(
             "document {} is a {stored_kind} document, not a {kind}",
             hex::encode(id)
         )));
@@ -189,7 +189,7 @@ impl WriteTx<'_> {
             .bind(id.as_slice())
             .fetch_optional(&mut *self.tx)
             .await?
-            .ok_or_else(|| Error::Invalid(format!("document {} is not in the store", hex::encode(id))))?;
+            .ok_or_else(|| Error::Internal(format!("document {} is not in the store", hex::encode(id))))?;
         let snapshot_len: i64 = row.try_get("snapshot_len")?;
         let chunks_len: i64 = row.try_get("chunks_len")?;
         if chunks_len + chunk.len() as i64 > snapshot_len {

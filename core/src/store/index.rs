@@ -279,7 +279,7 @@ fn task_aad(patient: &PatientId, task: &str) -> Vec<u8> {
 }
 
 fn seal_json<T: Serialize>(store: &Store, aad: &[u8], value: &T) -> Result<Vec<u8>> {
-    let json = serde_json::to_vec(value).map_err(|e| Error::Invalid(e.to_string()))?;
+    let json = serde_json::to_vec(value).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(store.sealer().seal(aad, &json)?)
 }
 

@@ -64,7 +64,20 @@ fn connect_options(path: &Path, create: bool) -> SqliteConnectOptions {
 }
 
 async fn connect(path: &Path, create: bool) -> Result<SqlitePool> {
-    Ok(SqlitePoolOptions::new().max_connections(4).connect_with(connect_options(path, create)).await?)
+    Ok(SqlitePoolOptions::new()
+        .max_connections(4)
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                // SQLite rolls a transaction back itself when the disk fills; the ROLLBACK that
+                // follows then fails and the connection still counts one open, so every
+                // later BEGIN on it would fail. The ping waits for that ROLLBACK to run.
+                use sqlx::Connection;
+                conn.ping().await?;
+                Ok(!conn.is_in_transaction())
+            })
+        })
+        .connect_with(connect_options(path, create))
+        .await?)
 }
 
 impl Store {
@@ -75,13 +88,13 @@ impl Store {
             return Err(Error::AlreadyExists(dir.to_owned()));
         }
         if passphrase.is_empty() {
-            return Err(Error::Invalid("the passphrase must not be empty".into()));
+            return Err(Error::Input("the passphrase must not be empty".into()));
         }
         std::fs::create_dir_all(dir)?;
         let pass = passphrase.to_owned();
         let (vault, key) = tokio::task::spawn_blocking(move || Vault::create(&pass, params))
             .await
-            .map_err(|e| Error::Invalid(format!("key derivation stopped: {e}")))??;
+            .map_err(|e| Error::Internal(format!("key derivation stopped: {e}")))??;
         let pool = connect(&path, true).await?;
         MIGRATOR.run(&pool).await?;
         sqlx::query(
@@ -114,7 +127,7 @@ impl Store {
         let pass = passphrase.to_owned();
         let unlocked = tokio::task::spawn_blocking(move || vault.unlock(&pass))
             .await
-            .map_err(|e| Error::Invalid(format!("key derivation stopped: {e}")))?;
+            .map_err(|e| Error::Internal(format!("key derivation stopped: {e}")))?;
         let key = match unlocked {
             Ok(k) => k,
             Err(e) => {

@@ -34,8 +34,8 @@ impl WriteTx<'_> {
         let mut problems = Vec::new();
         let mut previous_in_run: Option<[u8; 32]> = None;
         for e in entries {
-            let seq = i64::try_from(e.seq)
-                .map_err(|_| Error::Invalid("an audit entry number is too large".into()))?;
+            let seq =
+                i64::try_from(e.seq).map_err(|_| Error::from_relay("an audit entry number is too large"))?;
             let held = self.team_audit_chains(device, seq).await?;
             if held.contains(&e.chain) {
                 previous_in_run = Some(e.chain);
@@ -56,7 +56,7 @@ impl WriteTx<'_> {
                 None
             };
             let entry: AuditEntry = serde_json::from_slice(&e.json)
-                .map_err(|err| Error::Invalid(format!("a synced audit entry does not parse: {err}")))?;
+                .map_err(|err| Error::from_relay(format!("a synced audit entry does not parse: {err}")))?;
             let sealed = self.store.sealer().seal(&aad(device, seq, &e.chain), &e.json)?;
             sqlx::query(
                 "INSERT INTO team_audit (device, seq, at, entry, chain, problem) VALUES (?, ?, ?, ?, ?, ?)",

@@ -29,8 +29,9 @@ pub enum TransportError {
     Connect { address: String, reason: String },
     #[error("could not start the network endpoint: {0}")]
     Bind(String),
-    #[error("{0}")]
-    Handler(String),
+    /// This device's own handling failed (its store, its disk): the core's error, kept whole.
+    #[error(transparent)]
+    Handler(Box<crate::Error>),
 }
 
 /// Where a relay listens: its endpoint id (its public key) and its socket addresses,

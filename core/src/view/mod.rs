@@ -25,7 +25,7 @@ use crate::documents::PatientRecord;
 pub fn parse_date(text: &str, what: &str) -> crate::Result<chrono::NaiveDate> {
     let text = text.trim();
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        crate::Error::Invalid(format!("{what} '{text}' is not a date written YYYY-MM-DD, e.g. 2026-11-25"))
+        crate::Error::Input(format!("{what} '{text}' is not a date written YYYY-MM-DD, e.g. 2026-11-25"))
     })
 }
 
@@ -43,7 +43,7 @@ pub fn parse_moment(text: &str) -> crate::Result<crate::documents::Timestamp> {
             return Ok(crate::documents::Timestamp(local.timestamp_millis()));
         }
     }
-    Err(crate::Error::Invalid(format!(
+    Err(crate::Error::Input(format!(
         "'{text}' is not a moment; write it as YYYY-MM-DD HH:MM (local time), e.g. 2026-11-22 14:05"
     )))
 }

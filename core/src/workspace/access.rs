@@ -19,13 +19,13 @@ impl Workspace {
     pub async fn break_glass(&self, patient: PatientId, reason: &str) -> Result<()> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(Error::Invalid(
+            return Err(Error::Input(
                 "break-glass access needs a reason, which is recorded and reviewed".into(),
             ));
         }
         let mut tx = self.store.begin_write().await?;
         if tx.patient_summary(&patient).await?.is_none() {
-            return Err(Error::Invalid(format!("no patient {patient} on this device")));
+            return Err(Error::Input(format!("no patient {patient} on this device")));
         }
         self.audit_flagged(
             &mut tx,

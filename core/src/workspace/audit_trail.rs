@@ -64,7 +64,7 @@ impl Workspace {
             let detail = format!("this device's audit log was found broken: {}", new.join("; "));
             tracing::error!(%detail, "audit log broken");
             found.extend(new);
-            let json = serde_json::to_vec(&found).map_err(|e| Error::Invalid(e.to_string()))?;
+            let json = serde_json::to_vec(&found).map_err(|e| Error::Internal(e.to_string()))?;
             tx.put_setting(BREAKS_FOUND, &json).await?;
             // The whole log goes to the team again, so its copy shows where it was cut.
             tx.delete_setting(AUDIT_PUSHED).await?;

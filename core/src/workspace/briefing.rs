@@ -153,7 +153,7 @@ impl Workspace {
     pub async fn record_at(&self, patient: PatientId, at: Timestamp) -> Result<RecordAt> {
         let mut doc = self.load_patient_doc(patient).await?;
         let heads = history::heads_at(&mut doc, at)
-            .ok_or_else(|| Error::Invalid(format!("the record did not exist yet at {}", at.display())))?;
+            .ok_or_else(|| Error::Input(format!("the record did not exist yet at {}", at.display())))?;
         let mut then = doc.fork_at(&heads).map_err(documents::DocumentError::from)?;
         let record: PatientRecord = documents::read(&then, DocumentKind::Patient)?;
         let mut conflicts = conflicts::detect(&mut then, &record);
@@ -183,7 +183,7 @@ impl Workspace {
         let doc = rx
             .load_document(&patient.0, DocumentKind::Patient)
             .await?
-            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
+            .ok_or_else(|| Error::Input(format!("no patient {patient}")))?;
         documents::check_header(&doc, DocumentKind::Patient)?;
         Ok(doc)
     }

@@ -23,14 +23,14 @@ impl Workspace {
         self.permit(Action::EditDemographics, Some(patient)).await?;
         let name = new.name.trim().to_owned();
         if name.is_empty() {
-            return Err(Error::Invalid("the contact's name must not be empty".into()));
+            return Err(Error::Input("the contact's name must not be empty".into()));
         }
         let lpa = new.lasting_power_of_attorney.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
         if let Some(l) = &lpa
             && !LPA_KINDS.iter().any(|(k, _)| k == l)
         {
             let allowed: Vec<&str> = LPA_KINDS.iter().map(|(k, _)| *k).collect();
-            return Err(Error::Invalid(format!(
+            return Err(Error::Input(format!(
                 "'{l}' is not a kind of lasting power of attorney; allowed: {}",
                 allowed.join(", ")
             )));

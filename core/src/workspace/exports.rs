@@ -35,7 +35,7 @@ impl Workspace {
         let record: PatientRecord = rx
             .read_document(&patient.0, DocumentKind::Patient)
             .await?
-            .ok_or_else(|| Error::Invalid(format!("no patient {patient}")))?;
+            .ok_or_else(|| Error::Input(format!("no patient {patient}")))?;
         let mut refs: Vec<(&String, Timestamp)> =
             record.visits.iter().map(|(id, v)| (id, v.started_at)).collect();
         refs.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
@@ -85,7 +85,7 @@ impl Workspace {
         }
         visits.sort_by_key(|v| v.started_at);
         let bundle = fhir::bundle(&record, &visits, &self.me.name, Timestamp::now());
-        let json = serde_json::to_string_pretty(&bundle).map_err(|e| Error::Invalid(e.to_string()))?;
+        let json = serde_json::to_string_pretty(&bundle).map_err(|e| Error::Internal(e.to_string()))?;
         let mut tx = self.store.begin_write().await?;
         self.audit(
             &mut tx,
@@ -106,14 +106,12 @@ impl Workspace {
     /// review. Nothing on the record is removed.
     pub async fn import_fhir(&self, json: &str) -> Result<FhirImportReport> {
         self.permit(crate::clinical::Action::ImportRecord, None).await?;
-        let imported = fhir::import::parse(json).map_err(|e| Error::Invalid(format!("FHIR import: {e}")))?;
+        let imported = fhir::import::parse(json).map_err(|e| Error::Input(format!("FHIR import: {e}")))?;
         let (patient, created) = match self.find_patient(&imported.nhs_number).await {
             Ok(p) => (p, false),
             Err(Error::UnknownPatient(_)) => {
                 let dob = imported.date_of_birth.ok_or_else(|| {
-                    Error::Invalid(
-                        "FHIR import: the Patient has no birthDate, needed for a new record".into(),
-                    )
+                    Error::Input("FHIR import: the Patient has no birthDate, needed for a new record".into())
                 })?;
                 let summary = self
                     .add_patient(NewPatient {

@@ -56,7 +56,7 @@ impl SignedExport {
             None => Ok(None),
             Some(rest) => postcard::from_bytes(rest)
                 .map(Some)
-                .map_err(|e| Error::Invalid(format!("a damaged document export: {e}"))),
+                .map_err(|e| Error::Input(format!("a damaged document export: {e}"))),
         }
     }
 }
@@ -92,7 +92,7 @@ impl Workspace {
             DocumentKind::Visit => {
                 let note: VisitNote = documents::read(doc, kind)?;
                 tx.put_visit_summary(&super::visit_summary(&note)?).await?;
-                let pid: PatientId = note.patient_id.parse().map_err(|e| Error::Invalid(format!("{e}")))?;
+                let pid: PatientId = note.patient_id.parse().map_err(|e| Error::Input(format!("{e}")))?;
                 // The patient's latest NEWS2 may have changed.
                 if let Some(mut pdoc) = tx.load_document(&pid.0, DocumentKind::Patient).await? {
                     let record: PatientRecord = documents::read(&pdoc, DocumentKind::Patient)?;
@@ -130,17 +130,15 @@ impl Workspace {
             None => (None, bytes.to_vec(), Vec::new()),
         };
         let mut incoming = AutoCommit::load(&doc_bytes)
-            .map_err(|e| Error::Invalid(format!("not an Automerge document: {e}")))?;
+            .map_err(|e| Error::Input(format!("not an Automerge document: {e}")))?;
         let kind = root_str(&incoming, "kind")
             .and_then(|k| DocumentKind::parse(&k))
-            .ok_or_else(|| Error::Invalid("not a Hedgerow document: it has no known kind".into()))?;
+            .ok_or_else(|| Error::Input("not a Hedgerow document: it has no known kind".into()))?;
         documents::check_header(&incoming, kind)?;
         let id: [u8; 16] = root_str(&incoming, "id")
             .and_then(|h| hex::decode(h).ok())
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| {
-                Error::Invalid("not a Hedgerow document: its id is missing or malformed".into())
-            })?;
+            .ok_or_else(|| Error::Input("not a Hedgerow document: its id is missing or malformed".into()))?;
 
         let mut tx = self.store.begin_write().await?;
         let existing = tx.load_document(&id, kind).await?;
@@ -148,7 +146,7 @@ impl Workspace {
         let mut doc = existing.unwrap_or_default();
         let before = doc.get_heads();
         let known = doc.get_changes(&[]).len();
-        doc.merge(&mut incoming).map_err(|e| Error::Invalid(format!("the document does not merge: {e}")))?;
+        doc.merge(&mut incoming).map_err(|e| Error::Input(format!("the document does not merge: {e}")))?;
         let new_changes = doc.get_changes(&[]).len() - known;
         // Who wrote the new changes: devices of this team, by their signed heads.
         let mine = self.me.team_id.0;
@@ -279,24 +277,25 @@ impl Workspace {
         self.permit(crate::clinical::Action::ResolveConflict, Some(patient)).await?;
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(Error::Invalid(
+            return Err(Error::Input(
                 "say why you chose this value (it is kept in the audit log with your choice)".into(),
             ));
         }
         let mut tx = self.store.begin_write().await?;
         let mut draft: Draft<PatientRecord> = self
             .draft(&mut tx, patient.0, DocumentKind::Patient, || {
-                Error::Invalid(format!("no patient {patient}"))
+                Error::Input(format!("no patient {patient}"))
             })
             .await?;
         let Some(conflict) = draft.conflicts().into_iter().find(|c| c.field == field) else {
-            return Err(Error::Invalid(format!("no open conflict on '{field}' for this patient")));
+            return Err(Error::Input(format!("no open conflict on '{field}' for this patient")));
         };
-        let chosen =
-            conflict.values.get(choice.wrapping_sub(1)).map(crate::view::alternative_text).ok_or_else(
-                || Error::Invalid(format!("choose a value from 1 to {}", conflict.values.len())),
-            )?;
-        conflicts::resolve(&mut draft.doc, field, choice).map_err(|e| Error::Invalid(e.to_string()))?;
+        let chosen = conflict
+            .values
+            .get(choice.wrapping_sub(1))
+            .map(crate::view::alternative_text)
+            .ok_or_else(|| Error::Input(format!("choose a value from 1 to {}", conflict.values.len())))?;
+        conflicts::resolve(&mut draft.doc, field, choice).map_err(|e| Error::Input(e.to_string()))?;
         draft.value = documents::read(&draft.doc, DocumentKind::Patient)?;
         self.save(&mut tx, &mut draft, &format!("resolve conflict: {field} (value {choice})")).await?;
         let open = draft.conflicts();

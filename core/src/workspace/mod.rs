@@ -26,7 +26,7 @@ mod team;
 mod visit_draft;
 
 pub use peer::{PEER_STALL, PeerReport};
-pub use sync::{OnlyOnThisDevice, SyncProgress, SyncReport};
+pub use sync::{OnlyOnThisDevice, SyncPhase, SyncProgress, SyncReport};
 pub use sync_history::{PathHistory, SyncPath, SyncPathView};
 pub use team::{DeviceListing, Invitation};
 
@@ -268,7 +268,7 @@ impl Workspace {
         demo: bool,
     ) -> Result<Self> {
         if clinician.name.trim().is_empty() {
-            return Err(Error::Invalid("the clinician's name must not be empty".into()));
+            return Err(Error::Input("the clinician's name must not be empty".into()));
         }
         let store = Store::create(dir, passphrase, kdf).await?;
         let device_key = DeviceKey::generate()?;
@@ -291,7 +291,7 @@ impl Workspace {
     /// Keeps this device's key and identity in the (sealed) settings of a new store.
     async fn save_identity(&self, tx: &mut WriteTx<'_>) -> Result<()> {
         tx.put_setting(DEVICE_KEY, self.device_key.seed()).await?;
-        let identity = serde_json::to_vec(&self.me).map_err(|e| Error::Invalid(e.to_string()))?;
+        let identity = serde_json::to_vec(&self.me).map_err(|e| Error::Input(e.to_string()))?;
         tx.put_setting(IDENTITY, &identity).await?;
         tx.put_setting(INDEX_VERSION, CURRENT_INDEX_VERSION).await
     }
@@ -453,7 +453,7 @@ impl Workspace {
     /// (taking on a caseload, or an import). All are added, or none.
     pub async fn add_patients(&self, patients: Vec<NewPatient>) -> Result<Vec<PatientSummary>> {
         if patients.is_empty() {
-            return Err(Error::Invalid("no patients to add".into()));
+            return Err(Error::Input("no patients to add".into()));
         }
         self.permit(Action::AddPatient, None).await?;
         let today = chrono::Utc::now().date_naive();
@@ -464,10 +464,10 @@ impl Workspace {
         for new in patients {
             let name = new.name.trim();
             if name.is_empty() {
-                return Err(Error::Invalid("the patient's name must not be empty".into()));
+                return Err(Error::Input("the patient's name must not be empty".into()));
             }
             if new.date_of_birth > today {
-                return Err(Error::Invalid(format!("date of birth {} is in the future", new.date_of_birth)));
+                return Err(Error::Input(format!("date of birth {} is in the future", new.date_of_birth)));
             }
             if !seen.insert(new.nhs_number.digits()) || tx.patient_by_nhs(&new.nhs_number).await?.is_some() {
                 return Err(Error::DuplicatePatient(new.nhs_number.to_string()));
@@ -558,14 +558,14 @@ impl Workspace {
         let mut doc = rx
             .load_document(&id.0, DocumentKind::Patient)
             .await?
-            .ok_or_else(|| Error::Invalid(format!("no patient record {id}")))?;
+            .ok_or_else(|| Error::Input(format!("no patient record {id}")))?;
         let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
         let mut conflicts = crate::conflicts::detect(&mut doc, &record);
         if !conflicts.is_empty() {
             crate::conflicts::attribute(&mut conflicts, &self.authors().await?);
         }
         let summary =
-            rx.patient_summary(&id).await?.ok_or_else(|| Error::Invalid(format!("no patient {id}")))?;
+            rx.patient_summary(&id).await?.ok_or_else(|| Error::Input(format!("no patient {id}")))?;
         let recent_visits = rx.visits_of(&id, 10).await?;
         drop(rx);
         let mut tx = self.store.begin_write().await?;
@@ -581,7 +581,7 @@ impl Workspace {
     pub async fn set_scale2(&self, patient: PatientId, on: bool, reason: &str) -> Result<()> {
         self.permit(Action::SetScale2, Some(patient)).await?;
         if reason.trim().is_empty() {
-            return Err(Error::Invalid(
+            return Err(Error::Input(
                 "Scale 2 needs a reason: to set it, confirmed hypercapnic respiratory failure (target 88-92%); to clear it, why it no longer applies".into(),
             ));
         }
@@ -622,7 +622,7 @@ impl Workspace {
         let mut tx = self.store.begin_write().await?;
         let mut draft: Draft<PatientRecord> = self
             .draft(&mut tx, patient.0, DocumentKind::Patient, || {
-                Error::Invalid(format!("no patient {patient}"))
+                Error::Input(format!("no patient {patient}"))
             })
             .await?;
         let out = change(&mut draft.doc, &mut draft.value, &self.me.clinician_ref(), Timestamp::now())?;
@@ -641,7 +641,7 @@ impl Workspace {
         let mut tx = self.store.begin_write().await?;
         let mut record: Draft<PatientRecord> = self
             .draft(&mut tx, patient.0, DocumentKind::Patient, || {
-                Error::Invalid(format!("no patient {patient}"))
+                Error::Input(format!("no patient {patient}"))
             })
             .await?;
         let id = VisitId::random();
@@ -694,7 +694,7 @@ impl Workspace {
     ) -> Result<RecordedObservations> {
         obs.validate()?;
         if obs.is_empty() {
-            return Err(Error::Invalid("no observations given: record at least one vital sign".into()));
+            return Err(Error::Input("no observations given: record at least one vital sign".into()));
         }
         let mut note = self.draft_visit(tx, visit).await?;
         writable(&note.value, visit)?;
@@ -723,7 +723,7 @@ impl Workspace {
         self.permit(Action::RecordVisit, None).await?;
         let text = text.trim();
         if text.is_empty() {
-            return Err(Error::Invalid("the action is empty".into()));
+            return Err(Error::Input("the action is empty".into()));
         }
         let mut tx = self.store.begin_write().await?;
         let mut note = self.draft_visit(&mut tx, visit).await?;
@@ -756,17 +756,17 @@ impl Workspace {
         wound: NewWound,
     ) -> Result<String> {
         if wound.site.trim().is_empty() {
-            return Err(Error::Invalid("say where the wound is (site)".into()));
+            return Err(Error::Input("say where the wound is (site)".into()));
         }
         let size_ok = |v: f64| v.is_finite() && (0.0..=100.0).contains(&v);
         if !size_ok(wound.length_cm)
             || !size_ok(wound.width_cm)
             || wound.depth_cm.is_some_and(|d| !size_ok(d))
         {
-            return Err(Error::Invalid("wound length, width and depth are 0 to 100 cm".into()));
+            return Err(Error::Input("wound length, width and depth are 0 to 100 cm".into()));
         }
         if wound.pain_score.is_some_and(|p| !(0..=10).contains(&p)) {
-            return Err(Error::Invalid("pain score is 0 (none) to 10 (worst)".into()));
+            return Err(Error::Input("pain score is 0 (none) to 10 (worst)".into()));
         }
         let mut note = self.draft_visit(tx, visit).await?;
         writable(&note.value, visit)?;
@@ -803,7 +803,7 @@ impl Workspace {
     pub(crate) async fn add_note_in(&self, tx: &mut WriteTx<'_>, visit: VisitId, text: &str) -> Result<()> {
         let text = text.trim();
         if text.is_empty() {
-            return Err(Error::Invalid("the note text is empty".into()));
+            return Err(Error::Input("the note text is empty".into()));
         }
         let mut note = self.draft_visit(tx, visit).await?;
         writable(&note.value, visit)?;
@@ -832,7 +832,7 @@ impl Workspace {
             && note.value.actions.is_empty()
             && note.value.narrative.as_str().trim().is_empty()
         {
-            return Err(Error::Invalid(
+            return Err(Error::Input(
                 "nothing to sign: the visit has no observations, wound assessment or note".into(),
             ));
         }
@@ -851,12 +851,12 @@ impl Workspace {
         self.permit(Action::RecordVisit, None).await?;
         let text = text.trim();
         if text.is_empty() {
-            return Err(Error::Invalid("the addendum is empty".into()));
+            return Err(Error::Input("the addendum is empty".into()));
         }
         let mut tx = self.store.begin_write().await?;
         let mut note = self.draft_visit(&mut tx, visit).await?;
         if note.value.signature.is_none() {
-            return Err(Error::Invalid(
+            return Err(Error::Input(
                 "this visit is not signed yet: change the note itself; addenda are for signed notes".into(),
             ));
         }
@@ -1024,7 +1024,7 @@ impl Workspace {
 /// A new clinician's identity on a new device, with the Automerge actor it will write with.
 fn new_identity(clinician: NewClinician, team_id: TeamId, demo: bool) -> Result<(Identity, [u8; 16])> {
     if clinician.name.trim().is_empty() {
-        return Err(Error::Invalid("the clinician's name must not be empty".into()));
+        return Err(Error::Input("the clinician's name must not be empty".into()));
     }
     let actor_bytes = crate::crypto::random_bytes::<16>()?;
     let me = Identity {

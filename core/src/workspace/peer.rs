@@ -45,12 +45,12 @@ fn kind_code(kind: DocumentKind) -> u8 {
     }
 }
 
-fn kind_of(code: u8) -> Result<DocumentKind> {
+fn kind_of(code: u8) -> Option<DocumentKind> {
     match code {
-        0 => Ok(DocumentKind::Patient),
-        1 => Ok(DocumentKind::Visit),
-        2 => Ok(DocumentKind::Team),
-        _ => Err(Error::Invalid(format!("unknown document kind code {code}"))),
+        0 => Some(DocumentKind::Patient),
+        1 => Some(DocumentKind::Visit),
+        2 => Some(DocumentKind::Team),
+        _ => None,
     }
 }
 
@@ -166,7 +166,9 @@ impl PeerDriver<'_> {
                 let held: std::collections::BTreeSet<[u8; 16]> =
                     tx.held_documents().await?.into_iter().collect();
                 for (id, code) in documents {
-                    let kind = kind_of(code)?;
+                    let kind = kind_of(code).ok_or_else(|| {
+                        Error::from_device(&self.peer, format!("unknown document kind code {code}"))
+                    })?;
                     if held.contains(&id) {
                         // Held for review: nothing is exchanged on it, either way.
                         self.refused.insert(id);
@@ -235,18 +237,17 @@ impl PeerDriver<'_> {
                 continue;
             }
             let Some((kind, doc, state, exists)) = self.docs.get_mut(&m.document) else {
-                return Err(Error::Invalid("the other device sent a document outside the summary".into()));
+                return Err(Error::from_device(&self.peer, "a document outside the summary"));
             };
             if kind_code(*kind) != m.kind {
-                return Err(Error::Invalid("the other device changed a document's kind".into()));
+                return Err(Error::from_device(&self.peer, "a document under another kind"));
             }
-            let message = Message::decode(&m.message).map_err(|e| {
-                Error::Invalid(format!("the other device sent a malformed sync message: {e}"))
-            })?;
+            let message = Message::decode(&m.message)
+                .map_err(|e| Error::from_device(&self.peer, format!("a malformed sync message: {e}")))?;
             let before = doc.get_heads();
             doc.sync()
                 .receive_sync_message(state, message)
-                .map_err(|e| Error::Protocol(format!("the other device's changes do not apply: {e}")))?;
+                .map_err(|e| Error::from_device(&self.peer, format!("changes that do not apply: {e}")))?;
             let after = doc.get_heads();
             if after == before {
                 continue;
@@ -279,10 +280,7 @@ impl PeerDriver<'_> {
             }
             if documents::check_header(doc, *kind).is_ok() {
                 super::sync_apply::hydrates(doc, *kind).map_err(|e| {
-                    Error::Protocol(format!(
-                        "from device {}: the document does not read: {e}",
-                        hex::encode(&self.peer[..8])
-                    ))
+                    Error::from_device(&self.peer, format!("a document that does not read: {e}"))
                 })?;
             }
             if !*exists {
@@ -316,6 +314,16 @@ pub const PEER_STALL: std::time::Duration = std::time::Duration::from_secs(15);
 
 fn peer_err(e: impl std::fmt::Display) -> Error {
     Error::Peer(e.to_string())
+}
+
+/// What the other device sent breaks the protocol: refused, naming the device. A device in
+/// another team, or one that ended the sync, is not a fault in what it sent.
+fn peer_session_err(peer: &[u8; 32], e: crate::sync::peer::PeerError) -> Error {
+    use crate::sync::peer::PeerError;
+    match e {
+        PeerError::Wire(_) | PeerError::Protocol(_) => Error::from_device(peer, e.to_string()),
+        PeerError::WrongTeam | PeerError::Goodbye(_) => peer_err(e),
+    }
 }
 
 impl Workspace {
@@ -355,7 +363,7 @@ impl Workspace {
                 if n == 0 {
                     return Err(peer_err("the other device closed the connection before the sync finished"));
                 }
-                session.handle_input(&buf[..n]).map_err(peer_err)?;
+                session.handle_input(&buf[..n]).map_err(|e| peer_session_err(&peer, e))?;
             }
         }
         .await;

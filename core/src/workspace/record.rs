@@ -15,7 +15,7 @@ fn date(d: NaiveDate) -> String {
 
 fn required(text: &str, what: &str) -> Result<String> {
     let t = text.trim();
-    if t.is_empty() { Err(Error::Invalid(format!("{what} must not be empty"))) } else { Ok(t.to_owned()) }
+    if t.is_empty() { Err(Error::Input(format!("{what} must not be empty"))) } else { Ok(t.to_owned()) }
 }
 
 /// Finds an entry by its id or a unique prefix of it (at least 4 characters).
@@ -29,8 +29,8 @@ pub fn find_entry<'a, T>(entries: &'a mut Entries<T>, key: &str, what: &str) -> 
             let entry = entries.get_mut(&id).expect("key just found");
             Ok((id, entry))
         }
-        [] => Err(Error::Invalid(format!("no {what} '{key}' on this record"))),
-        _ => Err(Error::Invalid(format!("'{key}' matches more than one {what}: give more of its id"))),
+        [] => Err(Error::Input(format!("no {what} '{key}' on this record"))),
+        _ => Err(Error::Input(format!("'{key}' matches more than one {what}: give more of its id"))),
     }
 }
 
@@ -166,7 +166,7 @@ impl Workspace {
             if let Some(code) = &gp.ods_code
                 && !(code.len() >= 3 && code.len() <= 10 && code.chars().all(|c| c.is_ascii_alphanumeric()))
             {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Input(format!(
                     "'{code}' is not an ODS code: 3 to 10 letters and digits, e.g. Y12345"
                 )));
             }
@@ -305,7 +305,7 @@ impl Workspace {
         self.edit_patient(patient, "change medicine", |record, by, at| {
             let (id, m) = find_entry(&mut record.medicines, medicine, "medicine")?;
             if m.stop_date.is_some() {
-                return Err(Error::Invalid(format!("{} was stopped; add it again to restart it", m.name)));
+                return Err(Error::Input(format!("{} was stopped; add it again to restart it", m.name)));
             }
             if let Some(d) = change.dose {
                 m.dose = required(&d, "the dose")?;
@@ -417,7 +417,7 @@ impl Workspace {
     /// kept with it.
     pub async fn update_end_of_life(&self, patient: PatientId, u: EndOfLifeUpdate) -> Result<()> {
         if u.is_empty() {
-            return Err(Error::Invalid("nothing to change in the end of life plan".into()));
+            return Err(Error::Input("nothing to change in the end of life plan".into()));
         }
         if u.ceiling_of_treatment.is_some() {
             self.permit(Action::SetCeilingOfTreatment, Some(patient)).await?;
@@ -476,7 +476,7 @@ impl Workspace {
     ) -> Result<()> {
         self.permit(Action::RecordDeath, Some(patient)).await?;
         if date_of_death > chrono::Local::now().date_naive() {
-            return Err(Error::Invalid(format!("date of death {date_of_death} is in the future")));
+            return Err(Error::Input(format!("date of death {date_of_death} is in the future")));
         }
         self.edit_patient(patient, "record death", |record, by, _| {
             let e = &mut record.end_of_life;

@@ -25,10 +25,22 @@ const CURSOR: &str = "relay-cursor-v2";
 pub(crate) const PUSHED_THROUGH: &str = "relay-pushed-through-v2";
 const RELAY_ADDRESS: &str = "relay-address";
 
+crate::documents::schema::vocabulary! {
+    /// Where a sync with the relay has got to.
+    #[derive(Default)]
+    pub enum SyncPhase {
+        #[default]
+        Connecting => "connecting" as "connecting to the relay",
+        Receiving => "receiving" as "receiving the team's changes",
+        Sending => "sending" as "sending this device's changes",
+        Done => "done",
+    }
+}
+
 /// Where a sync has got to, for progress bars.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SyncProgress {
-    pub phase: &'static str,
+    pub phase: SyncPhase,
     pub bundles_received: usize,
     pub bytes_received: usize,
     pub bundles_pushed: usize,
@@ -150,7 +162,7 @@ impl Workspace {
         let mut driver = Driver {
             ws: self,
             progress,
-            state: SyncProgress { phase: "connecting", ..Default::default() },
+            state: SyncProgress { phase: SyncPhase::Connecting, ..Default::default() },
             report: SyncReport { relay, ..Default::default() },
             outbox_through,
             pending: PendingPush::default(),
@@ -245,7 +257,7 @@ impl Workspace {
     pub async fn start_session(&self) -> Result<(ClientSession, Option<i64>)> {
         let mut tx = self.store.begin_write().await?;
         let keyring = self.keyring(&mut tx).await?.ok_or_else(|| {
-            Error::Invalid("this device is not in a shared team: run `hedgerow team create NAME` or `hedgerow team join`".into())
+            Error::Input("this device is not in a shared team: run `hedgerow team create NAME` or `hedgerow team join`".into())
         })?;
         let registry = self.confirmed_registry(&mut tx).await?;
         let anchor = self.anchor(&mut tx).await?;
@@ -317,7 +329,7 @@ impl Workspace {
 }
 
 fn handler_err(e: Error) -> TransportError {
-    TransportError::Handler(e.to_string())
+    TransportError::Handler(Box::new(e))
 }
 
 impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
@@ -329,7 +341,7 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
         let ws = self.ws;
         match event {
             SyncEvent::Welcome { log_id, new_log, .. } => {
-                self.state.phase = "receiving";
+                self.state.phase = SyncPhase::Receiving;
                 self.log_id = Some(log_id);
                 if new_log {
                     // A log this device has not synced with (a new or restored relay): it
@@ -354,7 +366,8 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
             }
             SyncEvent::Received { bundles, cursor, bytes } => {
                 let n = bundles.len();
-                let log_id = self.log_id.ok_or_else(|| handler_err(Error::Invalid("no Welcome".into())))?;
+                let log_id =
+                    self.log_id.ok_or_else(|| handler_err(Error::from_relay("no Welcome before the log")))?;
                 ws.apply_received(
                     session.registry(),
                     bundles,
@@ -381,7 +394,8 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                     .push(format!("entry {seq} by device {}: {reason}", hex::encode(&author[..8])));
             }
             SyncEvent::PullDone { cursor, waiting, rewound } => {
-                let log_id = self.log_id.ok_or_else(|| handler_err(Error::Invalid("no Welcome".into())))?;
+                let log_id =
+                    self.log_id.ok_or_else(|| handler_err(Error::from_relay("no Welcome before the log")))?;
                 let mut tx = ws.store.begin_write().await.map_err(handler_err)?;
                 ws.save_cursor(&mut tx, log_id, cursor).await.map_err(handler_err)?;
                 if rewound {
@@ -402,7 +416,7 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                     None => {}
                 }
                 let (entries, pending) = ws.bundles_to_push(session).await.map_err(handler_err)?;
-                self.state.phase = "sending";
+                self.state.phase = SyncPhase::Sending;
                 self.state.bundles_to_push = entries.len();
                 self.pending = pending;
                 session.push(entries);
@@ -418,7 +432,7 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 let pushed = self.log_id.filter(|_| self.pushed_last > 0).map(|l| (l, self.pushed_last));
                 ws.finish_push(&self.pending, pushed).await.map_err(handler_err)?;
                 self.report.documents_changed = self.changed.len();
-                self.state.phase = "done";
+                self.state.phase = SyncPhase::Done;
             }
         }
         (self.progress)(&self.state);

@@ -149,7 +149,7 @@ impl Workspace {
         let mut doc = existing.unwrap_or_default();
         let before = doc.get_heads();
         doc.load_incremental(&body.changes)
-            .map_err(|e| Error::Protocol(format!("the changes do not load: {e}")))?;
+            .map_err(|e| Error::from_relay(format!("a bundle whose changes do not load: {e}")))?;
         if !doc.get_missing_deps(&[]).is_empty() {
             return Ok(Applied {
                 deferred: true,
@@ -177,7 +177,7 @@ impl Workspace {
         let stored = tx.actor_heads(&id).await?;
         let team = self.me.team_id.0;
         let keep = check_new_changes(&mut doc, &before, &body.heads, &stored, &team, &id, registry)
-            .map_err(|e| Error::Protocol(e.to_string()))?;
+            .map_err(|e| Error::from_relay(e.to_string()))?;
         // Refused whole if it does not read as its kind (a newer schema is kept: a later
         // version will read it).
         let unreadable = match documents::check_header(&doc, kind) {

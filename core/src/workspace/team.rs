@@ -123,17 +123,15 @@ impl Workspace {
 
     pub(crate) async fn require_admin(&self, tx: &mut WriteTx<'_>, what: &str) -> Result<Registry> {
         if self.keyring(tx).await?.is_none() {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Input(format!(
                 "this device is not in a shared team yet: make it one (Team and devices in the app, or `hedgerow team create NAME`), or join one, before you {what}"
             )));
         }
         let (registry, _) = self.registry_view(tx).await?;
         match registry.device(&self.device_key.public_key()) {
             Some(d) if d.active() && d.admin => Ok(registry),
-            Some(d) if !d.active() => {
-                Err(Error::Invalid("this device has been revoked from the team".into()))
-            }
-            _ => Err(Error::Invalid(format!("only a team admin's device may {what}"))),
+            Some(d) if !d.active() => Err(Error::Input("this device has been revoked from the team".into())),
+            _ => Err(Error::Input(format!("only a team admin's device may {what}"))),
         }
     }
 
@@ -142,11 +140,11 @@ impl Workspace {
     pub async fn create_team(&self, name: &str) -> Result<Team> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::Invalid("the team needs a name".into()));
+            return Err(Error::Input("the team needs a name".into()));
         }
         let mut tx = self.store.begin_write().await?;
         if self.keyring(&mut tx).await?.is_some() {
-            return Err(Error::Invalid("this device already belongs to a shared team".into()));
+            return Err(Error::Input("this device already belongs to a shared team".into()));
         }
         let keyring = Keyring::generate(self.device_key.public_key())?;
         tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
@@ -180,7 +178,10 @@ impl Workspace {
     pub async fn invite_device(&self, admin: bool, valid_for: chrono::Duration) -> Result<Invitation> {
         let mut tx = self.store.begin_write().await?;
         self.require_admin(&mut tx, "invite a device").await?;
-        let keyring = self.keyring(&mut tx).await?.ok_or_else(|| Error::Invalid("no team key".into()))?;
+        let keyring = self
+            .keyring(&mut tx)
+            .await?
+            .ok_or_else(|| Error::Internal("this team device holds no team key".into()))?;
         let code = InviteCode::generate(self.me.team_id.0)?;
         let expires = chrono::Utc::now() + valid_for;
         let invite = statement(
@@ -210,7 +211,7 @@ impl Workspace {
             keyring: keyring.to_bytes().to_vec(),
             team_document: team_doc.save(),
             invited_by: serde_json::to_string(&self.me.clinician_ref())
-                .map_err(|e| Error::Invalid(e.to_string()))?,
+                .map_err(|e| Error::Internal(e.to_string()))?,
             admin,
             charter,
             invite: invite.clone(),
@@ -296,7 +297,7 @@ impl Workspace {
     pub async fn revoke_device(&self, device: &str, reason: &str) -> Result<DeviceListing> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(Error::Invalid(
+            return Err(Error::Input(
                 "say why the device is revoked (lost, stolen, left the team...)".into(),
             ));
         }
@@ -325,11 +326,11 @@ impl Workspace {
             ([one], []) => {
                 let id = one.clone();
                 if id == self.me.device_id.to_hex() {
-                    return Err(Error::Invalid("you cannot revoke the device you are using".into()));
+                    return Err(Error::Input("you cannot revoke the device you are using".into()));
                 }
                 let d = team.value.devices.get_mut(&id).expect("matched above");
                 if d.revoked.is_some() {
-                    return Err(Error::Invalid("that device is already revoked".into()));
+                    return Err(Error::Input("that device is already revoked".into()));
                 }
                 let key: [u8; 32] = hex::decode(&d.public_key)
                     .ok()
@@ -344,9 +345,9 @@ impl Workspace {
                 (id, key)
             }
             ([], [key]) => (format!("unknown-{}", &hex::encode(key)[..16]), *key),
-            ([], []) => return Err(Error::Invalid(format!("no device of this team starts with '{device}'"))),
+            ([], []) => return Err(Error::Input(format!("no device of this team starts with '{device}'"))),
             _ => {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Input(format!(
                     "'{device}' matches {} devices: give more of the id",
                     matches.len() + unnamed.len()
                 )));
@@ -354,9 +355,12 @@ impl Workspace {
         };
         let revoke = statement(&self.device_key, self.me.team_id, StatementBody::Revoke { device: key });
         tx.add_to_outbox(OUTBOX_STATEMENT, &postcard::to_stdvec(&revoke).expect("encodes")).await?;
-        let mut keyring = self.keyring(&mut tx).await?.ok_or_else(|| Error::Invalid("no team key".into()))?;
+        let mut keyring = self
+            .keyring(&mut tx)
+            .await?
+            .ok_or_else(|| Error::Internal("this team device holds no team key".into()))?;
         let epoch =
-            keyring.rotate(self.device_key.public_key()).map_err(|e| Error::Invalid(e.to_string()))?.epoch;
+            keyring.rotate(self.device_key.public_key()).map_err(|e| Error::Internal(e.to_string()))?.epoch;
         tx.put_setting(KEYRING, &keyring.to_bytes()).await?;
         self.audit(
             &mut tx,
@@ -398,30 +402,30 @@ impl Workspace {
     ) -> Result<Self> {
         let kdf = crate::crypto::KdfParams::default();
         if clinician.name.trim().is_empty() {
-            return Err(Error::Invalid("the clinician's name must not be empty".into()));
+            return Err(Error::Input("the clinician's name must not be empty".into()));
         }
         if dir.join(crate::store::DB_FILE).exists() {
             return Err(Error::AlreadyExists(dir.to_owned()));
         }
-        let code: InviteCode = code.parse().map_err(Error::Invalid)?;
+        let code: InviteCode = code.parse().map_err(Error::Input)?;
         let device_key = DeviceKey::generate()?;
         let (me, actor_bytes) = super::new_identity(clinician, TeamId(code.team), false)?;
         let mut session = EnrolSession::new(&device_key, &code, actor_bytes, chrono::Utc::now().timestamp());
         let sealed = link.enrol(&device_key, &mut session).await?;
         let offer = code.open_offer(&sealed).map_err(|_| {
-            Error::Invalid(
+            Error::Input(
                 "the enrolment offer does not open with this code: check the code with the admin".into(),
             )
         })?;
         let keyring = Keyring::from_bytes(&offer.keyring)?;
-        let invited_by: ClinicianRef =
-            serde_json::from_str(&offer.invited_by).map_err(|e| Error::Invalid(format!("offer: {e}")))?;
+        let invited_by: ClinicianRef = serde_json::from_str(&offer.invited_by)
+            .map_err(|e| Error::from_relay(format!("the enrolment offer: {e}")))?;
         let mut team_doc = AutoCommit::load(&offer.team_document)
-            .map_err(|e| Error::Invalid(format!("the offer's team document does not load: {e}")))?;
+            .map_err(|e| Error::from_relay(format!("the offer's team document does not load: {e}")))?;
         let mut team: Team = documents::read(&team_doc, DocumentKind::Team)?;
 
         if offer.team != code.team {
-            return Err(Error::Invalid("the enrolment offer is for another team".into()));
+            return Err(Error::from_relay("the enrolment offer is for another team"));
         }
         let store = Store::create(dir, passphrase, kdf).await?;
         let label = if label.trim().is_empty() { "device" } else { label.trim() };

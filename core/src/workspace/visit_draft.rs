@@ -102,13 +102,13 @@ impl VisitDraft {
                 t => t
                     .parse()
                     .map(Some)
-                    .map_err(|_| Error::Invalid(format!("{what} '{t}' is not a whole number"))),
+                    .map_err(|_| Error::Input(format!("{what} '{t}' is not a whole number"))),
             }
         }
         let temperature = match self.temperature.trim() {
             "" => None,
             t => Some(
-                t.parse::<f64>().map_err(|_| Error::Invalid(format!("temperature '{t}' is not a number")))?,
+                t.parse::<f64>().map_err(|_| Error::Input(format!("temperature '{t}' is not a number")))?,
             ),
         };
         let obs = Observations {
@@ -131,7 +131,7 @@ impl VisitDraft {
         }
         let cm = |s: &str, what: &str| -> Result<f64> {
             s.trim().parse().map_err(|_| {
-                Error::Invalid(format!("the wound's {what} '{}' is not a number of centimetres", s.trim()))
+                Error::Input(format!("the wound's {what} '{}' is not a number of centimetres", s.trim()))
             })
         };
         Ok(Some(NewWound {
@@ -142,7 +142,7 @@ impl VisitDraft {
             tissue: None,
             exudate: self
                 .wound_exudate
-                .ok_or_else(|| Error::Invalid("choose the wound's exudate level".into()))?,
+                .ok_or_else(|| Error::Input("choose the wound's exudate level".into()))?,
             signs_of_infection: self.wound_infection,
             pain_score: None,
             dressing: Some(self.wound_dressing.trim().to_owned()).filter(|d| !d.is_empty()),
@@ -284,7 +284,7 @@ impl Workspace {
         self.permit(Action::RecordVisit, None).await?;
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(Error::Invalid("say why the visit is cancelled".into()));
+            return Err(Error::Input("say why the visit is cancelled".into()));
         }
         let mut tx = self.store.begin_write().await?;
         let mut note = self

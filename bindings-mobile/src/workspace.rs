@@ -182,7 +182,7 @@ impl Workspace {
 
     pub async fn add_patient(&self, new: NewPatient) -> Result<PatientSummary> {
         let new = new.try_into()?;
-        self.call(|ws| async move { Ok(ws.add_patient(new).await?.into()) }).await
+        self.call(|ws| async move { Ok(ws.add_patient(new).await?) }).await
     }
 
     /// The care homes on the caseload, residents in round order.
@@ -194,7 +194,7 @@ impl Workspace {
     /// reviews due, visits today and unsigned visits, in the core's order.
     pub async fn today(&self, date: String) -> Result<Today> {
         let date = crate::records::date_text(&date)?;
-        self.call(|ws| async move { Ok(ws.today(date).await?.into()) }).await
+        self.call(|ws| async move { Ok(ws.today(date).await?) }).await
     }
 
     /// Open tasks due on or before `date` (YYYY-MM-DD).
@@ -286,13 +286,12 @@ impl Workspace {
         severity: AllergySeverity,
     ) -> Result<String> {
         let id = patient(&patient_id)?;
-        self.call(|ws| async move { Ok(ws.add_allergy(id, &substance, reaction, severity.into()).await?) })
-            .await
+        self.call(|ws| async move { Ok(ws.add_allergy(id, &substance, reaction, severity).await?) }).await
     }
 
     pub async fn add_alert(&self, patient_id: String, kind: AlertKind, text: String) -> Result<String> {
         let id = patient(&patient_id)?;
-        self.call(|ws| async move { Ok(ws.add_alert(id, kind.into(), &text).await?) }).await
+        self.call(|ws| async move { Ok(ws.add_alert(id, kind, &text).await?) }).await
     }
 
     pub async fn end_alert(&self, patient_id: String, alert_id: String) -> Result<()> {
@@ -314,10 +313,8 @@ impl Workspace {
         reason: String,
     ) -> Result<()> {
         let id = patient(&patient_id)?;
-        self.call(
-            |ws| async move { Ok(ws.set_cpr(id, recommendation.into(), discussed_with, &reason).await?) },
-        )
-        .await
+        self.call(|ws| async move { Ok(ws.set_cpr(id, recommendation, discussed_with, &reason).await?) })
+            .await
     }
 
     /// Updates the end-of-life (EPaCCS and ReSPECT) items given.
@@ -329,7 +326,7 @@ impl Workspace {
     /// Records the actual place and date (YYYY-MM-DD) of death (registered clinicians).
     pub async fn record_death(&self, patient_id: String, place: Place, date_of_death: String) -> Result<()> {
         let (id, date) = (patient(&patient_id)?, crate::records::date(&date_of_death, "the date of death")?);
-        self.call(|ws| async move { Ok(ws.record_death(id, place.into(), date).await?) }).await
+        self.call(|ws| async move { Ok(ws.record_death(id, place, date).await?) }).await
     }
 
     /// A carer's or family member's note in their own words (carers and family only).
@@ -359,10 +356,7 @@ impl Workspace {
         source: EntrySource,
     ) -> Result<String> {
         let (id, due) = (patient(&patient_id)?, optional_date(due_date, "the due date")?);
-        self.call(
-            |ws| async move { Ok(ws.add_task(id, &title, assignee_role.into(), due, source.into()).await?) },
-        )
-        .await
+        self.call(|ws| async move { Ok(ws.add_task(id, &title, assignee_role, due, source).await?) }).await
     }
 
     pub async fn set_task_status(
@@ -373,7 +367,7 @@ impl Workspace {
     ) -> Result<()> {
         let id = patient(&patient_id)?;
         self.call(|ws| async move {
-            ws.set_task_status(id, &task_id, status.into()).await?;
+            ws.set_task_status(id, &task_id, status).await?;
             Ok(())
         })
         .await

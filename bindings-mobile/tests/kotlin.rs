@@ -35,7 +35,9 @@ fn kotlin_compiles_the_generated_bindings_and_drives_them_end_to_end() {
             .arg(&library)
             .current_dir(env!("CARGO_MANIFEST_DIR")),
     );
+    // The facade's package and the core's own (its view types and vocabularies).
     let generated = out.path().join("uniffi/hedgerow/hedgerow.kt");
+    let core = out.path().join("uniffi/hedgerow_core/hedgerow_core.kt");
     let test = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kotlin/HedgerowTest.kt");
     let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kotlin/AppModel.kt");
     let home = kotlin_home();
@@ -47,6 +49,7 @@ fn kotlin_compiles_the_generated_bindings_and_drives_them_end_to_end() {
         "kotlinc",
         Command::new(home.join("bin/kotlinc"))
             .arg(&generated)
+            .arg(&core)
             .arg(&test)
             .arg(&app)
             .arg("-cp")

@@ -52,8 +52,14 @@ fn swift_compiles_the_bindings_as_a_module_an_app_imports_and_drives_them_end_to
     // The C module (header and module map) beside the bindings module, as in a Swift package.
     let ffi = work.path().join("ffi");
     std::fs::create_dir_all(&ffi).unwrap();
-    std::fs::copy(generated.join("hedgerowFFI.h"), ffi.join("hedgerowFFI.h")).unwrap();
-    std::fs::copy(generated.join("hedgerowFFI.modulemap"), ffi.join("module.modulemap")).unwrap();
+    // Two C modules, the facade's and the core's (its view types and vocabularies), in one
+    // module map; their Swift files are compiled together as the one Hedgerow module.
+    let mut modules = String::new();
+    for c in ["hedgerowFFI", "hedgerow_coreFFI"] {
+        std::fs::copy(generated.join(format!("{c}.h")), ffi.join(format!("{c}.h"))).unwrap();
+        modules += &std::fs::read_to_string(generated.join(format!("{c}.modulemap"))).unwrap();
+    }
+    std::fs::write(ffi.join("module.modulemap"), modules).unwrap();
     std::fs::copy(&library, work.path().join(library.file_name().unwrap())).unwrap();
     std::fs::copy(workspace_binary("hedgerow-relay"), work.path().join("hedgerow-relay")).unwrap();
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/swift");
@@ -65,7 +71,7 @@ fn swift_compiles_the_bindings_as_a_module_an_app_imports_and_drives_them_end_to
         &inside,
         "compiling the bindings as the Hedgerow module",
         "swiftc -parse-as-library -module-name Hedgerow -emit-library -emit-module -emit-module-path . \
-         -I ffi -L . -lhedgerow_mobile generated/hedgerow.swift -o libHedgerow.so",
+         -I ffi -L . -lhedgerow_mobile generated/hedgerow.swift generated/hedgerow_core.swift -o libHedgerow.so",
     );
     in_root(
         &root,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// One side of a conflict.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ConflictValue {
     /// As a clinician reads it.
     pub value: String,
@@ -32,6 +33,7 @@ pub struct ConflictValue {
 
 /// A field with more than one current value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Conflict {
     /// Path of the field in the record, e.g. `medicines/3fa2c0de1b2a4c5d/dose`.
     pub field: String,

@@ -3,6 +3,11 @@
 //! Shells (the desktop app, the `hedgerow` command line, the mobile bindings) call
 //! [`Workspace`] and nothing else that touches data; see ARCHITECTURE.md for the map.
 
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("hedgerow_core");
+#[cfg(feature = "uniffi")]
+pub mod ffi;
+
 pub mod clinical;
 pub mod crypto;
 pub mod documents;

@@ -42,9 +42,15 @@ fn kotlin_sources_carry_the_whole_facade() {
         "class WrongPassphrase",
         "interface WorkspaceEvents",
         "data class News2",
-        "enum class CprRecommendation",
     ] {
         assert!(kt.contains(expected), "the Kotlin bindings lack {expected}");
+    }
+    // The core's vocabularies come derived from the core, each with its words.
+    let core = read(&out.path().join("uniffi/hedgerow_core/hedgerow_core.kt"));
+    for expected in
+        ["enum class CprRecommendation", "enum class Role", "fun `label`()", "enum class SyncPhase"]
+    {
+        assert!(core.contains(expected), "the core's Kotlin bindings lack {expected}");
     }
     assert!(kt.contains("\"hedgerow_mobile\""), "Kotlin loads libhedgerow_mobile.so (jniLibs)");
 }
@@ -68,4 +74,9 @@ fn swift_sources_carry_the_whole_facade_and_a_module_map() {
     }
     assert!(read(&out.path().join("hedgerowFFI.h")).contains("uniffi_hedgerow_mobile_fn_"));
     assert!(read(&out.path().join("hedgerowFFI.modulemap")).contains("hedgerowFFI"));
+    let core = read(&out.path().join("hedgerow_core.swift"));
+    for expected in ["public enum CprRecommendation", "public enum Role", "func label()"] {
+        assert!(core.contains(expected), "the core's Swift bindings lack {expected}");
+    }
+    assert!(read(&out.path().join("hedgerow_coreFFI.modulemap")).contains("hedgerow_coreFFI"));
 }

@@ -1,59 +1,7 @@
-use super::{ClinicianRef, LatestNews2, Medicine, Task, VisitSummary, list, time};
+use super::{ClinicianRef, Conflict, LatestNews2, Medicine, Task, VisitSummary, list, time};
 use crate::AuditAction;
 use hedgerow_core::workspace as ws;
 use std::time::SystemTime;
-
-/// One of the values a field holds while clinicians disagree.
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct ConflictValue {
-    pub value: String,
-    pub by: Option<ClinicianRef>,
-    pub device: Option<String>,
-    pub at: Option<SystemTime>,
-}
-
-/// A field with more than one current value, waiting for a clinician to choose.
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct Conflict {
-    /// Path of the field, as `resolve_conflict` and `field_history` take it.
-    pub field: String,
-    /// What the field is, in clinical words.
-    pub label: String,
-    /// Choice 1 is the first.
-    pub values: Vec<ConflictValue>,
-}
-
-/// A watched field clinicians disagree about: what it is and every value. None is the
-/// decision; show them all.
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct Disputed {
-    pub label: String,
-    pub values: Vec<ConflictValue>,
-}
-
-impl Disputed {
-    pub(crate) fn of<T>(w: &hedgerow_core::view::Watched<T>) -> Option<Self> {
-        match w {
-            hedgerow_core::view::Watched::Settled { .. } => None,
-            hedgerow_core::view::Watched::Disputed { label, values } => Some(Self {
-                label: label.clone(),
-                values: values.iter().cloned().map(ConflictValue::from).collect(),
-            }),
-        }
-    }
-}
-
-impl From<hedgerow_core::conflicts::ConflictValue> for ConflictValue {
-    fn from(v: hedgerow_core::conflicts::ConflictValue) -> Self {
-        Self { value: v.value, by: v.by.map(Into::into), device: v.device, at: v.at.map(time) }
-    }
-}
-
-impl From<hedgerow_core::conflicts::Conflict> for Conflict {
-    fn from(c: hedgerow_core::conflicts::Conflict) -> Self {
-        Self { field: c.field, label: c.label, values: c.values.into_iter().map(Into::into).collect() }
-    }
-}
 
 /// One value a field has had.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
@@ -67,7 +15,7 @@ pub struct FieldChange {
 
 impl From<hedgerow_core::history::FieldChange> for FieldChange {
     fn from(c: hedgerow_core::history::FieldChange) -> Self {
-        Self { value: c.value, by: c.by.map(Into::into), device: c.device, action: c.action, at: time(c.at) }
+        Self { value: c.value, by: c.by, device: c.device, action: c.action, at: time(c.at) }
     }
 }
 
@@ -87,9 +35,9 @@ impl From<hedgerow_core::store::AuditEntry> for AuditEntry {
     fn from(e: hedgerow_core::store::AuditEntry) -> Self {
         Self {
             at: time(e.at),
-            clinician: e.clinician.into(),
+            clinician: e.clinician,
             device: e.device.to_hex(),
-            action: e.action.into(),
+            action: e.action,
             patient_id: e.patient.map(|p| p.to_hex()),
             detail: e.detail,
             flagged: e.flagged,
@@ -108,7 +56,7 @@ pub struct RecordChange {
 
 impl From<ws::RecordChange> for RecordChange {
     fn from(c: ws::RecordChange) -> Self {
-        Self { action: c.action, by: c.by.map(Into::into), at: time(c.at), changed: c.changed }
+        Self { action: c.action, by: c.by, at: time(c.at), changed: c.changed }
     }
 }
 

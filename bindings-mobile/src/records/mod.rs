@@ -15,26 +15,11 @@ pub use patient::*;
 pub use sync::*;
 pub use visit::*;
 
-use crate::Role;
 use crate::error::Result;
 use hedgerow_core::documents::Timestamp;
 use std::time::{Duration, SystemTime};
 
-/// A clinician as named on an entry they wrote.
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct ClinicianRef {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    /// NMC PIN, GMC number or HCPC registration, when they acted.
-    pub registration: Option<String>,
-}
-
-impl From<hedgerow_core::documents::ClinicianRef> for ClinicianRef {
-    fn from(c: hedgerow_core::documents::ClinicianRef) -> Self {
-        Self { id: c.id, name: c.name, role: c.role.into(), registration: c.registration }
-    }
-}
+pub use hedgerow_core::documents::ClinicianRef;
 
 pub(crate) fn time(t: Timestamp) -> SystemTime {
     let ms = Duration::from_millis(t.0.unsigned_abs());

@@ -24,7 +24,7 @@ impl From<ws::PatientView> for PatientView {
     fn from(v: ws::PatientView) -> Self {
         let record = PatientRecord::from_watched(&v.watched());
         Self {
-            summary: v.summary.into(),
+            summary: v.summary,
             record,
             recent_visits: list(v.recent_visits),
             conflicts: list(v.conflicts),
@@ -97,12 +97,12 @@ impl PatientRecord {
             carer_notes: entries(r.carer_notes, |id, n| CarerNote {
                 id,
                 text: n.text,
-                source: n.source.into(),
-                written_by: n.written_by.into(),
+                source: n.source,
+                written_by: n.written_by,
                 written_at: time(n.written_at),
             }),
             spo2_scale: Spo2ScaleSetting::new(w, r.spo2_scale),
-            created_by: r.created_by.into(),
+            created_by: r.created_by,
             created_at: time(r.created_at),
         }
     }
@@ -132,7 +132,7 @@ impl From<core::Demographics> for Demographics {
             address: d.address,
             phone: d.phone,
             access_notes: d.access_notes,
-            gender: d.gender.map(Into::into),
+            gender: d.gender,
         }
     }
 }
@@ -160,7 +160,7 @@ impl Contact {
         Self {
             id,
             name: c.name,
-            relationship: c.relationship.into(),
+            relationship: c.relationship,
             phone: c.phone,
             next_of_kin: c.next_of_kin,
             main_informal_carer: c.main_informal_carer,
@@ -183,9 +183,9 @@ impl Alert {
     fn new(id: String, a: core::Alert) -> Self {
         Self {
             id,
-            kind: a.kind.into(),
+            kind: a.kind,
             text: a.text,
-            added_by: a.added_by.into(),
+            added_by: a.added_by,
             added_at: time(a.added_at),
             active: a.active,
         }
@@ -221,8 +221,8 @@ impl Allergy {
             disputed,
             substance: a.substance,
             reaction: a.reaction,
-            severity: a.severity.into(),
-            recorded_by: a.recorded_by.into(),
+            severity: a.severity,
+            recorded_by: a.recorded_by,
             recorded_at: time(a.recorded_at),
         }
     }
@@ -245,7 +245,7 @@ impl Consent {
             share_with_team: settled(&share).flatten(),
             national_data_opt_out: settled(&opt_out).flatten(),
             disputed: disputed(&[Disputed::of(&share), Disputed::of(&opt_out)]),
-            recorded_by: c.recorded_by.map(Into::into),
+            recorded_by: c.recorded_by,
             recorded_at: c.recorded_at.map(time),
         }
     }
@@ -289,8 +289,8 @@ impl Problem {
             id,
             title: p.title,
             detail: p.detail,
-            status: p.status.into(),
-            owner_role: p.owner_role.into(),
+            status: p.status,
+            owner_role: p.owner_role,
             review_date: p.review_date,
             goals: entries(p.goals, |id, g| Goal {
                 id,
@@ -302,10 +302,10 @@ impl Problem {
                 id,
                 text: i.text,
                 frequency: i.frequency,
-                owner_role: i.owner_role.into(),
-                status: i.status.into(),
+                owner_role: i.owner_role,
+                status: i.status,
             }),
-            created_by: p.created_by.into(),
+            created_by: p.created_by,
             created_at: time(p.created_at),
         }
     }
@@ -363,13 +363,13 @@ impl Medicine {
             name: m.name,
             dmd_code: m.dmd_code,
             dose: m.dose,
-            route: m.route.into(),
+            route: m.route,
             frequency: m.frequency,
             start_date: m.start_date,
             stop_date: m.stop_date,
             anticipatory: m.anticipatory,
             kept_at: m.kept_at,
-            changed_by: m.changed_by.into(),
+            changed_by: m.changed_by,
             changed_at: time(m.changed_at),
             change_reason: m.change_reason,
         }
@@ -427,7 +427,7 @@ impl EndOfLife {
         let (care, care2) = (w.preferred_place_of_care(), w.preferred_place_of_care_second());
         let (death, death2) = (w.preferred_place_of_death(), w.preferred_place_of_death_second());
         let (focus, capacity) = (w.care_focus(), w.has_capacity());
-        let place = |p: &Watched<Option<core::Place>>| settled(p).flatten().map(Into::into);
+        let place = |p: &Watched<Option<core::Place>>| settled(p).flatten();
         Self {
             has_plan: w.record().end_of_life_care(),
             on_palliative_register: e.on_palliative_register,
@@ -436,18 +436,18 @@ impl EndOfLife {
             preferred_place_of_death: place(&death),
             preferred_place_of_death_second: place(&death2),
             cpr: settled(&cpr).flatten().map(|c| CprDecision {
-                recommendation: c.recommendation.into(),
-                made_by: c.made_by.clone().into(),
+                recommendation: c.recommendation,
+                made_by: c.made_by.clone(),
                 made_at: time(c.made_at),
                 discussed_with: c.discussed_with.clone(),
             }),
             cpr_disputed: Disputed::of(&cpr),
             ceiling_of_treatment: settled(&ceiling).flatten().map(str::to_owned),
-            ceiling_set_by: e.ceiling_set_by.map(Into::into),
+            ceiling_set_by: e.ceiling_set_by,
             ceiling_set_at: e.ceiling_set_at.map(time),
-            care_focus: settled(&focus).flatten().map(Into::into),
+            care_focus: settled(&focus).flatten(),
             care_focus_reasons: e.care_focus_reasons,
-            involvement: e.involvement.map(Into::into),
+            involvement: e.involvement,
             involvement_detail: e.involvement_detail,
             legal_proxy: e.legal_proxy,
             advance_decision_location: e.advance_decision_location,
@@ -460,7 +460,7 @@ impl EndOfLife {
             anticipatory_medicines_prescribed: e.anticipatory_medicines_prescribed,
             anticipatory_medicines_location: e.anticipatory_medicines_location,
             respect_review_date: e.respect_review_date,
-            actual_place_of_death: e.actual_place_of_death.map(Into::into),
+            actual_place_of_death: e.actual_place_of_death,
             date_of_death: e.date_of_death,
             disputed: disputed(&[
                 Disputed::of(&ceiling),
@@ -492,11 +492,11 @@ impl Task {
         Self {
             id,
             title: t.title,
-            assignee_role: t.assignee_role.into(),
+            assignee_role: t.assignee_role,
             due_date: t.due_date,
-            status: t.status.into(),
-            source: t.source.into(),
-            created_by: t.created_by.into(),
+            status: t.status,
+            source: t.source,
+            created_by: t.created_by,
             created_at: time(t.created_at),
         }
     }
@@ -519,7 +519,7 @@ impl Spo2ScaleSetting {
         Self {
             scale2: scale2.settled() == Some(&true),
             disputed: Disputed::of(&scale2),
-            set_by: s.set_by.map(Into::into),
+            set_by: s.set_by,
             set_at: s.set_at.map(time),
             reason: s.reason,
         }
@@ -539,7 +539,7 @@ pub struct NewClinician {
 
 impl From<NewClinician> for hedgerow_core::NewClinician {
     fn from(c: NewClinician) -> Self {
-        Self { name: c.name, role: c.role.into(), registration: c.registration }
+        Self { name: c.name, role: c.role, registration: c.registration }
     }
 }
 
@@ -591,7 +591,7 @@ impl TryFrom<NewProblem> for ws::NewProblem {
         Ok(Self {
             title: p.title,
             detail: p.detail,
-            owner_role: p.owner_role.map(Into::into),
+            owner_role: p.owner_role,
             review_date: optional_date(p.review_date, "the review date")?,
             goal: p.goal,
             intervention: p.intervention,
@@ -618,9 +618,9 @@ impl TryFrom<ProblemUpdate> for ws::ProblemUpdate {
     fn try_from(u: ProblemUpdate) -> Result<Self> {
         Ok(Self {
             title: u.title,
-            status: u.status.map(Into::into),
+            status: u.status,
             review_date: optional_date(u.review_date, "the review date")?,
-            owner_role: u.owner_role.map(Into::into),
+            owner_role: u.owner_role,
         })
     }
 }
@@ -647,7 +647,7 @@ impl From<NewMedicine> for ws::NewMedicine {
             name: m.name,
             dmd_code: m.dmd_code,
             dose: m.dose,
-            route: m.route.into(),
+            route: m.route,
             frequency: m.frequency,
             anticipatory: m.anticipatory,
             kept_at: m.kept_at,
@@ -670,7 +670,7 @@ pub struct MedicineChange {
 
 impl From<MedicineChange> for ws::MedicineChange {
     fn from(c: MedicineChange) -> Self {
-        Self { dose: c.dose, frequency: c.frequency, route: c.route.map(Into::into), reason: c.reason }
+        Self { dose: c.dose, frequency: c.frequency, route: c.route, reason: c.reason }
     }
 }
 
@@ -724,10 +724,10 @@ impl TryFrom<EndOfLifeUpdate> for ws::EndOfLifeUpdate {
     fn try_from(u: EndOfLifeUpdate) -> Result<Self> {
         Ok(Self {
             on_palliative_register: u.on_palliative_register,
-            preferred_place_of_care: u.preferred_place_of_care.map(Into::into),
-            preferred_place_of_care_second: u.preferred_place_of_care_second.map(Into::into),
-            preferred_place_of_death: u.preferred_place_of_death.map(Into::into),
-            preferred_place_of_death_second: u.preferred_place_of_death_second.map(Into::into),
+            preferred_place_of_care: u.preferred_place_of_care,
+            preferred_place_of_care_second: u.preferred_place_of_care_second,
+            preferred_place_of_death: u.preferred_place_of_death,
+            preferred_place_of_death_second: u.preferred_place_of_death_second,
             ceiling_of_treatment: u.ceiling_of_treatment,
             summary: u.summary,
             personal_preferences: u.personal_preferences,
@@ -737,9 +737,9 @@ impl TryFrom<EndOfLifeUpdate> for ws::EndOfLifeUpdate {
             hospice: u.hospice,
             anticipatory_medicines_location: u.anticipatory_medicines_location,
             respect_review_date: optional_date(u.respect_review_date, "the ReSPECT review date")?,
-            care_focus: u.care_focus.map(Into::into),
+            care_focus: u.care_focus,
             care_focus_reasons: u.care_focus_reasons,
-            involvement: u.involvement.map(Into::into),
+            involvement: u.involvement,
             involvement_detail: u.involvement_detail,
             legal_proxy: u.legal_proxy,
             advance_decision_location: u.advance_decision_location,
@@ -771,7 +771,7 @@ impl From<DetailsUpdate> for ws::DetailsUpdate {
             address: u.address,
             phone: u.phone,
             access_notes: u.access_notes,
-            gender: u.gender.map(Into::into),
+            gender: u.gender,
             gp_practice: u.gp_practice.map(|g| core::GpPractice {
                 name: g.name,
                 ods_code: g.ods_code,

@@ -21,7 +21,7 @@ impl From<&hedgerow_core::Identity> for Identity {
         Self {
             clinician_id: i.clinician_id.to_hex(),
             name: i.name.clone(),
-            role: i.role.into(),
+            role: i.role,
             registration: i.registration.clone(),
             device_id: i.device_id.to_hex(),
             team_id: i.team_id.to_hex(),
@@ -45,7 +45,7 @@ pub struct SyncProgress {
 impl From<&ws::SyncProgress> for SyncProgress {
     fn from(p: &ws::SyncProgress) -> Self {
         Self {
-            phase: p.phase.into(),
+            phase: p.phase,
             phase_label: p.phase.label().to_owned(),
             bundles_received: p.bundles_received as u64,
             bytes_received: p.bytes_received as u64,

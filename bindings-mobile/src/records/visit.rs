@@ -34,7 +34,7 @@ impl From<Observations> for news2::Observations {
             on_oxygen: o.on_oxygen,
             systolic_bp: o.systolic_bp,
             pulse: o.pulse,
-            consciousness: o.consciousness.map(Into::into),
+            consciousness: o.consciousness,
             temperature: o.temperature,
         }
     }
@@ -48,7 +48,7 @@ impl From<news2::Observations> for Observations {
             on_oxygen: o.on_oxygen,
             systolic_bp: o.systolic_bp,
             pulse: o.pulse,
-            consciousness: o.consciousness.map(Into::into),
+            consciousness: o.consciousness,
             temperature: o.temperature,
         }
     }
@@ -92,12 +92,12 @@ impl From<news2::News2Score> for News2 {
             components: s
                 .components
                 .into_iter()
-                .map(|c| ComponentScore { parameter: c.parameter.into(), score: c.score })
+                .map(|c| ComponentScore { parameter: c.parameter, score: c.score })
                 .collect(),
-            scale: s.scale.into(),
+            scale: s.scale,
             single_parameter_three: s.single_parameter_three,
-            band: s.band.into(),
-            response: s.response.into(),
+            band: s.band,
+            response: s.response,
         }
     }
 }
@@ -128,7 +128,7 @@ impl From<ws::ScoredObservations> for ObservationSet {
         Self {
             recorded_at: time(s.observations.recorded_at),
             observations: s.observations.observations().into(),
-            recorded_by: s.observations.recorded_by.into(),
+            recorded_by: s.observations.recorded_by,
             news2: s.news2.into(),
         }
     }
@@ -163,7 +163,7 @@ impl From<NewWoundAssessment> for ws::NewWound {
             width_cm: w.width_cm,
             depth_cm: w.depth_cm,
             tissue: w.tissue,
-            exudate: w.exudate.into(),
+            exudate: w.exudate,
             signs_of_infection: w.signs_of_infection,
             pain_score: w.pain_score,
             dressing: w.dressing,
@@ -194,11 +194,11 @@ impl From<core::WoundAssessment> for WoundAssessment {
             width_cm: w.width_cm,
             depth_cm: w.depth_cm,
             tissue: w.tissue,
-            exudate: w.exudate.into(),
+            exudate: w.exudate,
             signs_of_infection: w.signs_of_infection,
             pain_score: w.pain_score,
             dressing: w.dressing,
-            recorded_by: w.recorded_by.into(),
+            recorded_by: w.recorded_by,
             recorded_at: time(w.recorded_at),
         }
     }
@@ -222,7 +222,7 @@ pub struct Signature {
 impl From<core::Signature> for Signature {
     fn from(s: core::Signature) -> Self {
         Self {
-            signed_by: s.signed_by.into(),
+            signed_by: s.signed_by,
             device_id: s.device_id,
             signed_at: time(s.signed_at),
             body_sha256: s.body_sha256,
@@ -259,8 +259,8 @@ impl From<ws::VisitView> for Visit {
     fn from(v: ws::VisitView) -> Self {
         Self {
             id: v.id.to_hex(),
-            patient: v.patient.into(),
-            clinician: v.clinician.into(),
+            patient: v.patient,
+            clinician: v.clinician,
             started_at: time(v.started_at),
             observations: list(v.observations),
             narrative: v.narrative,
@@ -269,11 +269,7 @@ impl From<ws::VisitView> for Visit {
             addenda: v
                 .addenda
                 .into_iter()
-                .map(|a| Addendum {
-                    text: a.text,
-                    written_by: a.written_by.into(),
-                    written_at: time(a.written_at),
-                })
+                .map(|a| Addendum { text: a.text, written_by: a.written_by, written_at: time(a.written_at) })
                 .collect(),
             wound_assessments: list(v.wound_assessments),
             actions: v.actions.into_iter().map(|a| VisitAction { text: a.text, done: a.done }).collect(),

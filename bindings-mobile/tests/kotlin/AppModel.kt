@@ -11,6 +11,7 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.launch
 import java.time.LocalDate
 import uniffi.hedgerow.*
+import uniffi.hedgerow_core.*
 
 class TodayModel(private val workspace: Workspace, private val scope: CoroutineScope) {
     private val _today = MutableStateFlow<Today?>(null)

@@ -8,6 +8,7 @@
 
 import kotlinx.coroutines.*
 import uniffi.hedgerow.*
+import uniffi.hedgerow_core.*
 import java.io.File
 import java.nio.file.Files
 import java.util.concurrent.CopyOnWriteArrayList
@@ -159,7 +160,14 @@ class Scenarios(private val relayBinary: String) {
             expect(liveNews2(obs, false).startsWith("NEWS2 8")) { liveNews2(obs, false) }
             expect("not possible" in liveNews2(Observations(pulse = 900u), false)) { liveNews2(Observations(pulse = 900u), false) }
             val view = gp.openPatient(winifred.id)
-            expect(view.summary.cpr == CprRecommendation.DO_NOT_ATTEMPT_CPR) { "${view.summary}" }
+            // The decision only when settled; while disputed, `disputed` has every value instead.
+            expect(view.summary.cpr.decided == CprRecommendation.DO_NOT_ATTEMPT_CPR && view.summary.cpr.disputed == null) {
+                "${view.summary}"
+            }
+            expect(view.summary.cprBanner() == "CPR: do not attempt CPR (DNACPR)") { view.summary.cprBanner() }
+            // Every vocabulary comes with the core's words for it.
+            expect(view.summary.cpr.decided?.label() == "do not attempt CPR (DNACPR)") { "${view.summary.cpr}" }
+            expect(Role.GP.label() == "GP") { Role.GP.label() }
             val seen = gp.openVisit(visit)
             expect(seen.signatureValid == true && seen.observations[0].news2.total.toInt() == 8) { "$seen" }
             nurse.syncWithRelay() // hears of the GP's device

@@ -19,6 +19,7 @@ import unittest
 
 sys.path.insert(0, os.environ["HEDGEROW_BINDINGS"])
 import hedgerow as hr  # noqa: E402
+import hedgerow_core as core  # noqa: E402  (the core's vocabularies and view types)
 
 PASSPHRASE = "kettle-on-before-the-round"
 # Fictional patients only: NHS numbers in the 999 range, reserved for testing.
@@ -92,7 +93,7 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
 
     async def founder(self):
         nurse = await hr.create_workspace(
-            self.dir("nurse"), PASSPHRASE, clinician("Nia Penhallow", hr.Role.DISTRICT_NURSE),
+            self.dir("nurse"), PASSPHRASE, clinician("Nia Penhallow", core.Role.DISTRICT_NURSE),
             "Hartsmoor Community Nursing",
         )
         await nurse.create_team("Hartsmoor Community Nursing")
@@ -110,7 +111,7 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         nurse = await self.founder()
         me = nurse.identity()
         self.assertEqual(me.name, "Nia Penhallow")
-        self.assertEqual(me.role, hr.Role.DISTRICT_NURSE)
+        self.assertEqual(me.role, core.Role.DISTRICT_NURSE)
 
         winifred = await nurse.add_patient(hr.NewPatient(
             nhs_number=WINIFRED, name="Winifred Ashdown", date_of_birth="1939-05-17",
@@ -121,23 +122,23 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
             title="Pressure area care", detail="Grade 2 sacral pressure ulcer", review_date="2026-12-06",
             goal="Heal within 6 weeks", intervention="Reposition 2-hourly", frequency="daily",
         ))
-        await nurse.set_cpr(winifred.id, hr.CprRecommendation.DO_NOT_ATTEMPT_CPR, "daughter, Helen", "advanced frailty")
+        await nurse.set_cpr(winifred.id, core.CprRecommendation.DO_NOT_ATTEMPT_CPR, "daughter, Helen", "advanced frailty")
         await nurse.add_medicine(winifred.id, hr.NewMedicine(
             name="Morphine sulfate 10 mg/5 ml oral solution", dose="2.5 mg",
-            route=hr.Route.ORAL, frequency="when required, up to hourly", reason="breakthrough pain",
+            route=core.Route.ORAL, frequency="when required, up to hourly", reason="breakthrough pain",
         ))
 
         # The score shows live as values are typed, before anything is saved...
         obs = hr.Observations(
             respiration_rate=24, spo2=93, on_oxygen=False, systolic_bp=105, pulse=112,
-            consciousness=hr.Consciousness.ALERT, temperature=38.4,
+            consciousness=core.Consciousness.ALERT, temperature=38.4,
         )
         live = hr.score_news2(obs, False)
         # RR 24 → 2, SpO2 93 (Scale 1) → 2, air → 0, SBP 105 → 1, pulse 112 → 2, A → 0, 38.4 °C → 1.
         self.assertEqual(live.total, 8)
         self.assertFalse(live.partial)
-        self.assertEqual(live.band, hr.RiskBand.HIGH)
-        self.assertEqual(live.response, hr.News2Response.EMERGENCY_RESPONSE)
+        self.assertEqual(live.band, core.RiskBand.HIGH)
+        self.assertEqual(live.response, core.News2Response.EMERGENCY_RESPONSE)
         self.assertIn("999", live.escalation)
         # ...and recording gives the same score.
         visit = await nurse.start_visit(winifred.id)
@@ -145,11 +146,11 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(recorded.news2, live)
         partial = hr.score_news2(hr.Observations(respiration_rate=18), False)
         self.assertTrue(partial.partial)
-        self.assertIn(hr.News2Parameter.SPO2, partial.missing)
+        self.assertIn(core.News2Parameter.SPO2, partial.missing)
 
         await nurse.add_note(visit, "Sacrum dressed; skin around intact. Daughter present.")
         await nurse.record_wound(visit, hr.NewWoundAssessment(
-            site="sacrum", length_cm=2.5, width_cm=1.5, tissue="granulating 80%", exudate=hr.Exudate.LOW,
+            site="sacrum", length_cm=2.5, width_cm=1.5, tissue="granulating 80%", exudate=core.Exudate.LOW,
             pain_score=3, dressing="foam",
         ))
         signature = await nurse.sign_visit(visit)
@@ -165,7 +166,7 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(events.progress, "progress was reported")
 
         # A GP's device joins the team and receives the record.
-        gp = await self.enrol(nurse, "Dr Tomasz Orrell", hr.Role.GP, "gp")
+        gp = await self.enrol(nurse, "Dr Tomasz Orrell", core.Role.GP, "gp")
         caseload = await gp.caseload()
         self.assertEqual([p.name for p in caseload], ["Winifred Ashdown"])
         view = await gp.open_patient(winifred.id)
@@ -173,15 +174,17 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         self.assertEqual([p.title for p in view.record.care_plan], ["Pressure area care"])
         self.assertEqual(view.record.care_plan[0].id, problem)
         self.assertEqual(view.record.care_plan[0].goals[0].text, "Heal within 6 weeks")
-        self.assertEqual(view.record.end_of_life.cpr.recommendation, hr.CprRecommendation.DO_NOT_ATTEMPT_CPR)
-        self.assertEqual(view.summary.cpr, hr.CprRecommendation.DO_NOT_ATTEMPT_CPR)
+        self.assertEqual(view.record.end_of_life.cpr.recommendation, core.CprRecommendation.DO_NOT_ATTEMPT_CPR)
+        self.assertEqual(view.summary.cpr.decided, core.CprRecommendation.DO_NOT_ATTEMPT_CPR)
+        self.assertIsNone(view.summary.cpr.disputed)
+        self.assertEqual(view.summary.cpr_banner(), "CPR: do not attempt CPR (DNACPR)")
         self.assertEqual(view.summary.latest_news2.total, 8)
         seen = await gp.open_visit(visit)
         self.assertEqual(seen.observations[0].news2.total, 8)
         self.assertTrue(seen.signature_valid)
         self.assertIn("Sacrum dressed", seen.narrative)
         self.assertEqual(seen.addenda[0].text, "Correction: the daughter's name is Helen.")
-        self.assertEqual(seen.wound_assessments[0].exudate, hr.Exudate.LOW)
+        self.assertEqual(seen.wound_assessments[0].exudate, core.Exudate.LOW)
 
         # Both change the same dose offline: the disagreement is shown, never hidden.
         medicine = view.record.medicines[0].id
@@ -225,8 +228,8 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
 
         # Audit and export.
         audit = await nurse.audit_log(winifred.id)
-        self.assertTrue(any(e.action == hr.AuditAction.VIEW for e in audit))
-        self.assertTrue(any(e.action == hr.AuditAction.SIGN for e in audit))
+        self.assertTrue(any(e.action == core.AuditAction.VIEW for e in audit))
+        self.assertTrue(any(e.action == core.AuditAction.SIGN for e in audit))
         bundle = json.loads(await nurse.export_fhir(winifred.id))
         self.assertEqual(bundle["resourceType"], "Bundle")
         self.assertIn("9990001235", json.dumps(bundle))
@@ -243,12 +246,12 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         nurse = await self.founder()
         winifred = await nurse.add_patient(hr.NewPatient(
             nhs_number=WINIFRED, name="Winifred Ashdown", date_of_birth="1939-05-17"))
-        gp = await self.enrol(nurse, "Dr Tomasz Orrell", hr.Role.GP, "gp")
+        gp = await self.enrol(nurse, "Dr Tomasz Orrell", core.Role.GP, "gp")
         await nurse.sync_with_relay()  # learns that the GP's device is enrolled
         self.relay.stop()  # from here on, no relay: the care home has no signal
 
-        task = await nurse.add_task(winifred.id, "Order more dressings", hr.Role.DISTRICT_NURSE, "2026-11-25",
-                                    hr.EntrySource.CLINICAL)
+        task = await nurse.add_task(winifred.id, "Order more dressings", core.Role.DISTRICT_NURSE, "2026-11-25",
+                                    core.EntrySource.CLINICAL)
         gp_events = Events()
         listening = asyncio.ensure_future(gp.listen("127.0.0.1:0", gp_events))
         await asyncio.get_running_loop().run_in_executor(None, gp_events.listening_now.wait, 30)
@@ -265,7 +268,7 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         self.assertIsNotNone(paths["phone"].last_success)
 
     async def test_bad_input_gets_a_typed_error_and_changes_nothing(self):
-        nurse = await hr.create_workspace(self.dir("nurse"), PASSPHRASE, clinician("Nia Penhallow", hr.Role.DISTRICT_NURSE))
+        nurse = await hr.create_workspace(self.dir("nurse"), PASSPHRASE, clinician("Nia Penhallow", core.Role.DISTRICT_NURSE))
         with self.assertRaises(hr.HedgerowError.InvalidNhsNumber) as bad:
             await nurse.add_patient(hr.NewPatient(
                 nhs_number="999 000 1234", name="Edith Brackley", date_of_birth="1941-02-03"))
@@ -300,7 +303,7 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         with self.assertRaises(hr.HedgerowError.Invalid):
             await nurse.sync_with_relay()  # no relay remembered yet
         with self.assertRaises(hr.HedgerowError.AlreadyExists):
-            await hr.create_workspace(self.dir("nurse"), PASSPHRASE, clinician("Nia Penhallow", hr.Role.DISTRICT_NURSE))
+            await hr.create_workspace(self.dir("nurse"), PASSPHRASE, clinician("Nia Penhallow", core.Role.DISTRICT_NURSE))
         self.assertEqual((await nurse.open_visit(visit)).observations, [])
 
         # Safe from a UI thread: quick calls answer on any thread.

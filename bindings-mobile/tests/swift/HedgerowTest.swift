@@ -209,7 +209,12 @@ struct Scenarios {
         try expect(liveNews2(obs, scale2: false).hasPrefix("NEWS2 8"), liveNews2(obs, scale2: false))
         try expect(liveNews2(Observations(pulse: 900), scale2: false).contains("not possible"), "an impossible pulse")
         let view = try await gp.openPatient(patientId: winifred.id)
-        try expect(view.summary.cpr == .doNotAttemptCpr, "\(view.summary)")
+        // The decision only when settled; while disputed, `disputed` has every value instead.
+        try expect(view.summary.cpr.decided == .doNotAttemptCpr && view.summary.cpr.disputed == nil, "\(view.summary)")
+        try expect(view.summary.cprBanner() == "CPR: do not attempt CPR (DNACPR)", view.summary.cprBanner())
+        // Every vocabulary comes with the core's words for it.
+        try expect(view.summary.cpr.decided?.label() == "do not attempt CPR (DNACPR)", "\(view.summary.cpr)")
+        try expect(Role.gp.label() == "GP", Role.gp.label())
         let seen = try await gp.openVisit(visitId: visit)
         try expect(seen.signatureValid == true && seen.observations[0].news2.total == 8, "\(seen)")
         try await nurse.lock()

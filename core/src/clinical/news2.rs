@@ -10,6 +10,7 @@ use std::fmt;
 /// respiratory failure; it is never chosen per reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Spo2Scale {
     #[default]
     Scale1,
@@ -19,6 +20,7 @@ pub enum Spo2Scale {
 /// ACVPU. Any level other than Alert scores 3; Confusion means *new* confusion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Consciousness {
     Alert,
     NewConfusion,
@@ -65,6 +67,8 @@ impl Consciousness {
 /// The seven NEWS2 parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "News2Parameter"))]
 pub enum Parameter {
     RespirationRate,
     Spo2,
@@ -170,6 +174,7 @@ pub struct ComponentScore {
 /// Risk band from the aggregate and the single-parameter rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum RiskBand {
     Low,
     LowMedium,
@@ -191,6 +196,8 @@ impl fmt::Display for RiskBand {
 /// The clinical response row of the NEWS2 table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "News2Response"))]
 pub enum Response {
     /// Aggregate 0.
     Routine,

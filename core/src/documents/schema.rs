@@ -54,7 +54,19 @@ macro_rules! vocabulary {
     ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal $(as $label:literal)?),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
         pub enum $name { $($(#[$vm])* #[serde(rename = $s)] $variant),+ }
+
+        // The shells get the words too: `label()` is a method in Kotlin and Swift.
+        #[cfg(feature = "uniffi")]
+        #[uniffi::export]
+        impl $name {
+            /// In clinicians' words, for screens.
+            #[uniffi::method(name = "label")]
+            pub fn ffi_label(&self) -> String {
+                self.label().to_owned()
+            }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -127,6 +139,7 @@ vocabulary! {
 
 /// Who did something, as it stood when they did it (names change; ids do not).
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ClinicianRef {
     /// ClinicianId as 32 hex characters.
     pub id: String,

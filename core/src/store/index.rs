@@ -15,6 +15,7 @@ use sqlx::{Row, SqliteConnection};
 
 /// The latest NEWS2 recorded for a patient.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LatestNews2 {
     pub total: u8,
     pub partial: bool,
@@ -48,6 +49,7 @@ impl LatestNews2 {
 
 /// One row of the caseload: what the banner and the list need, without opening the record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PatientSummary {
     pub id: PatientId,
     /// Ten digits, no spaces.
@@ -64,11 +66,11 @@ pub struct PatientSummary {
     pub end_of_life: bool,
     pub latest_news2: Option<LatestNews2>,
     pub last_visit: Option<Timestamp>,
-    pub open_tasks: usize,
+    pub open_tasks: u32,
     /// SpO2 Scale 2 on the record; readings are scored on it only when settled.
     pub scale2: Watched<bool>,
     /// Fields with concurrent different values awaiting a clinician's choice.
-    pub open_conflicts: usize,
+    pub open_conflicts: u32,
     /// What each of them is about, e.g. "CPR recommendation".
     pub conflicts_about: Vec<String>,
     /// Each dated review the plan calls for: active care plan items and the ReSPECT plan.
@@ -92,9 +94,9 @@ struct PatientRow {
     end_of_life: bool,
     latest_news2: Option<LatestNews2>,
     last_visit: Option<Timestamp>,
-    open_tasks: usize,
+    open_tasks: u32,
     scale2: Watched<bool>,
-    open_conflicts: usize,
+    open_conflicts: u32,
     conflicts_about: Vec<String>,
     #[serde(default)]
     reviews: Vec<ReviewDue>,
@@ -167,6 +169,7 @@ impl From<&PatientSummary> for PatientRow {
 
 /// A review the record is due, on a date.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReviewDue {
     /// "Care plan: Venous leg ulcer" or "ReSPECT plan".
     pub what: String,
@@ -237,6 +240,7 @@ impl PatientSummary {
 
 /// One visit in a patient's list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct VisitSummary {
     pub id: VisitId,
     pub patient_id: PatientId,
@@ -253,6 +257,7 @@ pub struct VisitSummary {
 
 /// An open task with a due date.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DueTask {
     pub patient_id: PatientId,
     pub task_id: String,
@@ -467,9 +472,9 @@ impl WriteTx<'_> {
             end_of_life: record.end_of_life_care(),
             latest_news2,
             last_visit: visits.iter().map(|v| v.started_at).max(),
-            open_tasks: record.tasks.values().filter(|t| t.status == TaskStatus::Open).count(),
+            open_tasks: record.tasks.values().filter(|t| t.status == TaskStatus::Open).count() as u32,
             scale2: watched.scale2(),
-            open_conflicts: conflicts.len(),
+            open_conflicts: conflicts.len() as u32,
             conflicts_about: watched.conflict_labels(),
             reviews: reviews_of(record),
         };

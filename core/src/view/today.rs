@@ -10,6 +10,7 @@ use serde::Serialize;
 
 /// Today for one clinician on one device, as of `date` in local time.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Today {
     /// Local calendar day this was triaged for.
     pub date: chrono::NaiveDate,
@@ -29,6 +30,7 @@ pub struct Today {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TaskDueToday {
     pub task: DueTask,
     pub patient_name: String,
@@ -37,6 +39,7 @@ pub struct TaskDueToday {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReviewDueToday {
     pub patient: PatientId,
     pub patient_name: String,

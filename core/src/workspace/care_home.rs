@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// One care home and the residents on the caseload who live there.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CareHome {
     pub name: String,
     pub residents: Vec<PatientSummary>,

@@ -187,6 +187,7 @@ impl VisitDraft {
 
 /// A visit this clinician started and has neither signed nor cancelled.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OpenVisit {
     pub visit: VisitId,
     pub patient: PatientId,

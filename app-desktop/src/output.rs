@@ -23,9 +23,8 @@ pub fn news2_json(s: &News2Score) -> Value {
 
 pub fn news2_text(s: &News2Score) -> String {
     let mut out = s.headline();
-    if let Some(advice) = s.advice() {
-        let least = if s.partial { "At least: " } else { "" };
-        out.push_str(&format!("\n  {least}{advice}"));
+    if let Some(advice) = s.advice_line() {
+        out.push_str(&format!("\n  {advice}"));
         out.push_str(&format!("\n  Minimum monitoring: {}", s.response.monitoring()));
     }
     let parts: Vec<String> =

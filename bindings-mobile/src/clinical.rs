@@ -1,7 +1,7 @@
 //! Clinical checks a shell runs as the clinician types, with no workspace and no waiting.
 
 use crate::error::{HedgerowError, Result};
-use crate::records::{News2, Observations};
+use crate::records::{News2Score, Observations};
 use hedgerow_core::clinical::{NhsNumber, Spo2Scale, news2};
 
 /// Checks an NHS number (Modulus 11) and returns it formatted as 3-3-4 digits.
@@ -15,9 +15,9 @@ pub fn check_nhs_number(text: String) -> Result<String> {
 /// Scores observations while they are being typed, before anything is saved. Values no
 /// living patient could have are refused, as `record_observations` refuses them.
 #[uniffi::export]
-pub fn score_news2(observations: Observations, scale2: bool) -> Result<News2> {
-    let obs: news2::Observations = observations.into();
+pub fn score_news2(observations: Observations, scale2: bool) -> Result<News2Score> {
+    let obs: news2::Observations = observations;
     obs.validate().map_err(|e| HedgerowError::ImpossibleObservation { detail: e.to_string() })?;
     let scale = if scale2 { Spo2Scale::Scale2 } else { Spo2Scale::Scale1 };
-    Ok(news2::score(&obs, scale).into())
+    Ok(news2::score(&obs, scale))
 }

@@ -139,7 +139,7 @@ pub async fn join_team(
 impl Workspace {
     /// Who is signed in on this device.
     pub fn identity(&self) -> Result<Identity> {
-        Ok(self.unlocked()?.identity().into())
+        Ok(self.unlocked()?.identity().clone())
     }
 
     pub fn is_locked(&self) -> bool {
@@ -400,7 +400,7 @@ impl Workspace {
         observations: Observations,
     ) -> Result<RecordedObservations> {
         let id = visit(&visit_id)?;
-        self.call(|ws| async move { Ok(ws.record_observations(id, observations.into()).await?.into()) }).await
+        self.call(|ws| async move { Ok(ws.record_observations(id, observations).await?) }).await
     }
 
     pub async fn record_wound(&self, visit_id: String, wound: NewWoundAssessment) -> Result<String> {
@@ -484,7 +484,7 @@ impl Workspace {
     }
 
     pub async fn import_fhir(&self, json: String) -> Result<FhirImportReport> {
-        self.call(|ws| async move { Ok(ws.import_fhir(&json).await?.into()) }).await
+        self.call(|ws| async move { Ok(ws.import_fhir(&json).await?) }).await
     }
 
     /// A plain-text summary for a handover or a hospital admission.
@@ -507,7 +507,7 @@ impl Workspace {
 
     pub async fn invite_device(&self, admin: bool, valid_hours: u32) -> Result<Invitation> {
         self.call(|ws| async move {
-            Ok(ws.invite_device(admin, chrono::Duration::hours(i64::from(valid_hours))).await?.into())
+            Ok(ws.invite_device(admin, chrono::Duration::hours(i64::from(valid_hours))).await?)
         })
         .await
     }
@@ -518,7 +518,7 @@ impl Workspace {
 
     /// Revokes a lost or retired device (admins only) and rotates the team key.
     pub async fn revoke_device(&self, device: String, reason: String) -> Result<Device> {
-        self.call(|ws| async move { Ok(ws.revoke_device(&device, &reason).await?.into()) }).await
+        self.call(|ws| async move { Ok(ws.revoke_device(&device, &reason).await?) }).await
     }
 
     // Sync.
@@ -559,12 +559,12 @@ impl Workspace {
             let report = ws
                 .sync(&relay, move |p| {
                     if let Some(e) = &progress {
-                        e.sync_progress(p.into());
+                        e.sync_progress(p.clone());
                     }
                 })
                 .await?;
             tell_changed(events.as_ref(), &report.records_changed);
-            Ok(report.into())
+            Ok(report)
         })
         .await
     }
@@ -589,7 +589,7 @@ impl Workspace {
         self.call(|ws| async move {
             let report = ws.sync_with_peer(&peer).await?;
             tell_changed(events.as_ref(), &report.records_changed);
-            Ok(report.into())
+            Ok(report)
         })
         .await
     }
@@ -616,7 +616,7 @@ impl Workspace {
                     Ok(r) => {
                         synced += 1;
                         tell_changed(Some(&events), &r.records_changed);
-                        events.peer_synced(r.into());
+                        events.peer_synced(r);
                     }
                     Err(e) => tracing::warn!(error = %e, "a device nearby could not sync"),
                 },

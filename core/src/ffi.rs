@@ -1,11 +1,11 @@
 //! How the core's own types cross to Kotlin, Swift and Python (the `uniffi` feature): ids
 //! as their hex text, times as the platform's instant. The mobile crate re-exports them.
 
-use crate::clinical::news2::RiskBand;
+use crate::clinical::news2::{News2Score, RiskBand};
 use crate::conflicts::ConflictValue;
 use crate::documents::Timestamp;
 use crate::documents::patient::CprRecommendation;
-use crate::ids::{PatientId, VisitId};
+use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId, VisitId};
 use crate::store::{LatestNews2, PatientSummary};
 use crate::view::{ReviewDueToday, TaskDueToday, Watched};
 use chrono::NaiveDate;
@@ -19,7 +19,7 @@ macro_rules! id_as_text {
         });)+
     };
 }
-id_as_text!(PatientId, VisitId);
+id_as_text!(PatientId, VisitId, TeamId, ClinicianId, DeviceId);
 
 uniffi::custom_type!(Timestamp, SystemTime, {
     lower: |t| {
@@ -112,6 +112,34 @@ impl LatestNews2 {
     #[uniffi::method(name = "complete_band")]
     pub fn ffi_complete_band(&self) -> Option<RiskBand> {
         self.complete_band()
+    }
+}
+
+#[uniffi::export]
+impl News2Score {
+    /// One line a clinician reads at a glance.
+    #[uniffi::method(name = "headline")]
+    pub fn ffi_headline(&self) -> String {
+        self.headline()
+    }
+
+    /// What to do, under the score ("At least: ..." for an incomplete set); none while an
+    /// incomplete set's known parameters score 0.
+    #[uniffi::method(name = "advice")]
+    pub fn ffi_advice(&self) -> Option<String> {
+        self.advice_line()
+    }
+
+    /// The least often to observe, beside the advice.
+    #[uniffi::method(name = "monitoring")]
+    pub fn ffi_monitoring(&self) -> Option<String> {
+        self.advice().map(|_| self.response.monitoring().to_owned())
+    }
+
+    /// "NEWS2 6, medium risk" or "NEWS2 at least 3, incomplete".
+    #[uniffi::method(name = "label")]
+    pub fn ffi_label(&self) -> String {
+        self.label()
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// One value a field took, in causal order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldChange {
     /// As a clinician reads it; "(removed)" when the field was deleted.
     pub value: String,

@@ -131,7 +131,7 @@ async fn nothing_changed_and_k_of_n(n_values: &[usize]) {
                 let t = Instant::now();
                 let r = ws.sync_via(&mut link, |_| {}).await.unwrap();
                 times.push(t.elapsed());
-                assert_eq!(r.bundles_pushed, k);
+                assert_eq!(r.bundles_pushed, k as u64);
                 (raw, deflated, up, trips) = (changes, comp, link.stats.bytes_up, link.stats.round_trips);
             }
             println!(

@@ -418,7 +418,7 @@ fn score_line(ui: &mut egui::Ui, score: &News2Score, when: &str) {
             style::news2_colour(score.complete_band()),
             egui::RichText::new(score.headline()).strong(),
         );
-        if let Some(advice) = score.advice() {
+        if let Some(advice) = score.advice_line() {
             ui.label(advice);
         }
     });

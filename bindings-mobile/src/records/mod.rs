@@ -1,7 +1,9 @@
-//! Records as the shells hold them. Each mirrors a core type field for field; entries the
-//! core keys by id arrive as lists carrying their `id`, which is what edits take back.
-//! Times cross as timestamps (`Date`, `Instant`, `datetime`); calendar dates as
-//! `YYYY-MM-DD` text, as the record stores them.
+//! Records as the shells hold them. Most are the core's own view types, derived for UniFFI
+//! in the core (`hedgerow_core::ffi`) and re-exported here; what is still built here is the
+//! patient record and a visit as opened (entries the core keys by id arrive as lists
+//! carrying their `id`, which is what edits take back) and the input records, whose checks
+//! give typed errors. Times cross as timestamps (`Date`, `Instant`, `datetime`); calendar
+//! dates as `YYYY-MM-DD` text, as the record stores them.
 
 mod caseload;
 mod history;

@@ -1,118 +1,10 @@
 use super::{ClinicianRef, PatientSummary, list, time};
-use crate::{Consciousness, Exudate, News2Parameter, News2Response, RiskBand, Spo2Scale};
-use hedgerow_core::clinical::news2;
+use crate::Exudate;
+pub use hedgerow_core::clinical::news2::{ComponentScore, News2Score, Observations};
 use hedgerow_core::documents::visit as core;
 use hedgerow_core::workspace as ws;
+pub use hedgerow_core::workspace::RecordedObservations;
 use std::time::SystemTime;
-
-/// One set of vital signs as typed. Any may be missing; NEWS2 then says it is partial.
-#[derive(Clone, Debug, Default, PartialEq, uniffi::Record)]
-pub struct Observations {
-    #[uniffi(default)]
-    pub respiration_rate: Option<u16>,
-    #[uniffi(default)]
-    pub spo2: Option<u16>,
-    /// True on supplemental oxygen, false on air.
-    #[uniffi(default)]
-    pub on_oxygen: Option<bool>,
-    #[uniffi(default)]
-    pub systolic_bp: Option<u16>,
-    #[uniffi(default)]
-    pub pulse: Option<u16>,
-    #[uniffi(default)]
-    pub consciousness: Option<Consciousness>,
-    /// Degrees Celsius.
-    #[uniffi(default)]
-    pub temperature: Option<f64>,
-}
-
-impl From<Observations> for news2::Observations {
-    fn from(o: Observations) -> Self {
-        Self {
-            respiration_rate: o.respiration_rate,
-            spo2: o.spo2,
-            on_oxygen: o.on_oxygen,
-            systolic_bp: o.systolic_bp,
-            pulse: o.pulse,
-            consciousness: o.consciousness,
-            temperature: o.temperature,
-        }
-    }
-}
-
-impl From<news2::Observations> for Observations {
-    fn from(o: news2::Observations) -> Self {
-        Self {
-            respiration_rate: o.respiration_rate,
-            spo2: o.spo2,
-            on_oxygen: o.on_oxygen,
-            systolic_bp: o.systolic_bp,
-            pulse: o.pulse,
-            consciousness: o.consciousness,
-            temperature: o.temperature,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct ComponentScore {
-    pub parameter: News2Parameter,
-    pub score: u8,
-}
-
-/// A NEWS2 score with what to do about it.
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct News2 {
-    /// When `partial`, a lower bound: the true score may be higher.
-    pub total: u8,
-    pub partial: bool,
-    pub missing: Vec<News2Parameter>,
-    pub components: Vec<ComponentScore>,
-    pub scale: Spo2Scale,
-    pub single_parameter_three: bool,
-    pub band: RiskBand,
-    pub response: News2Response,
-    /// One line a clinician reads at a glance.
-    pub headline: String,
-    /// What to do in the community.
-    pub escalation: String,
-    /// Minimum monitoring frequency.
-    pub monitoring: String,
-}
-
-impl From<news2::News2Score> for News2 {
-    fn from(s: news2::News2Score) -> Self {
-        Self {
-            headline: s.headline(),
-            escalation: s.response.escalation().to_owned(),
-            monitoring: s.response.monitoring().to_owned(),
-            total: s.total,
-            partial: s.partial,
-            missing: list(s.missing),
-            components: s
-                .components
-                .into_iter()
-                .map(|c| ComponentScore { parameter: c.parameter, score: c.score })
-                .collect(),
-            scale: s.scale,
-            single_parameter_three: s.single_parameter_three,
-            band: s.band,
-            response: s.response,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct RecordedObservations {
-    pub visit_id: String,
-    pub news2: News2,
-}
-
-impl From<ws::RecordedObservations> for RecordedObservations {
-    fn from(r: ws::RecordedObservations) -> Self {
-        Self { visit_id: r.visit_id.to_hex(), news2: r.news2.into() }
-    }
-}
 
 /// A set of observations on a visit, as recorded, with its score.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
@@ -120,16 +12,16 @@ pub struct ObservationSet {
     pub recorded_at: SystemTime,
     pub recorded_by: ClinicianRef,
     pub observations: Observations,
-    pub news2: News2,
+    pub news2: News2Score,
 }
 
 impl From<ws::ScoredObservations> for ObservationSet {
     fn from(s: ws::ScoredObservations) -> Self {
         Self {
             recorded_at: time(s.observations.recorded_at),
-            observations: s.observations.observations().into(),
+            observations: s.observations.observations(),
             recorded_by: s.observations.recorded_by,
-            news2: s.news2.into(),
+            news2: s.news2,
         }
     }
 }

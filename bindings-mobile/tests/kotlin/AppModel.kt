@@ -34,7 +34,8 @@ class TodayModel(private val workspace: Workspace, private val scope: CoroutineS
 fun liveNews2(observations: Observations, scale2: Boolean): String =
     try {
         val score = scoreNews2(observations, scale2)
-        if (score.partial) score.headline else "${score.headline}. ${score.escalation}"
+        // The core says what to do, "At least: ..." for an incomplete set, nothing while it scores 0.
+        score.advice()?.let { "${score.headline()}. $it" } ?: score.headline()
     } catch (e: HedgerowException.ImpossibleObservation) {
         e.message ?: "a value that is not possible"
     }

@@ -129,7 +129,7 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         ))
 
         # The score shows live as values are typed, before anything is saved...
-        obs = hr.Observations(
+        obs = core.Observations(
             respiration_rate=24, spo2=93, on_oxygen=False, systolic_bp=105, pulse=112,
             consciousness=core.Consciousness.ALERT, temperature=38.4,
         )
@@ -139,12 +139,12 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         self.assertFalse(live.partial)
         self.assertEqual(live.band, core.RiskBand.HIGH)
         self.assertEqual(live.response, core.News2Response.EMERGENCY_RESPONSE)
-        self.assertIn("999", live.escalation)
+        self.assertIn("999", live.advice())
         # ...and recording gives the same score.
         visit = await nurse.start_visit(winifred.id)
         recorded = await nurse.record_observations(visit, obs)
         self.assertEqual(recorded.news2, live)
-        partial = hr.score_news2(hr.Observations(respiration_rate=18), False)
+        partial = hr.score_news2(core.Observations(respiration_rate=18), False)
         self.assertTrue(partial.partial)
         self.assertIn(core.News2Parameter.SPO2, partial.missing)
 
@@ -289,13 +289,13 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
             await nurse.add_patient(hr.NewPatient(
                 nhs_number=WINIFRED, name="Winifred Ashdown", date_of_birth="1939-05-17"))
         visit = await nurse.start_visit(winifred.id)
-        impossible = hr.Observations(pulse=900)
+        impossible = core.Observations(pulse=900)
         with self.assertRaises(hr.HedgerowError.ImpossibleObservation):
             await nurse.record_observations(visit, impossible)
         with self.assertRaises(hr.HedgerowError.ImpossibleObservation):
             hr.score_news2(impossible, False)
         with self.assertRaises(hr.HedgerowError.Invalid):
-            await nurse.record_observations(visit, hr.Observations())
+            await nurse.record_observations(visit, core.Observations())
         with self.assertRaises(hr.HedgerowError.Invalid):
             await nurse.open_patient("not-an-id")
         with self.assertRaises(hr.HedgerowError.Invalid):

@@ -49,7 +49,8 @@ func localDate() -> String {
 func liveNews2(_ observations: Observations, scale2: Bool) -> String {
     do {
         let score = try scoreNews2(observations: observations, scale2: scale2)
-        return score.partial ? score.headline : "\(score.headline). \(score.escalation)"
+        // The core says what to do, "At least: ..." for an incomplete set, nothing while it scores 0.
+        return score.advice().map { "\(score.headline()). \($0)" } ?? score.headline()
     } catch {
         return "\(error)"
     }

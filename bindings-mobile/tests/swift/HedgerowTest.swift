@@ -182,7 +182,7 @@ struct Scenarios {
             temperature: 38.4)
         let live = try scoreNews2(observations: obs, scale2: false)
         try expect(live.total == 8 && !live.partial && live.band == .high, "\(live)")
-        try expect(live.response == .emergencyResponse && live.escalation.contains("999"), live.escalation)
+        try expect(live.response == .emergencyResponse && live.advice()?.contains("999") == true, "\(String(describing: live.advice()))")
         let visit = try await nurse.startVisit(patientId: winifred.id)
         try expect(try await nurse.recordObservations(visitId: visit, observations: obs).news2 == live, "recorded")
         try await nurse.addNote(visitId: visit, text: "Sacrum dressed; skin around intact. Daughter present.")
@@ -207,6 +207,9 @@ struct Scenarios {
         // NEWS2 8 puts her first on the list, by the core's rule, not the app's.
         try expect(day?.needsAttention.map { $0.name } == ["Winifred Ashdown"], "\(String(describing: day))")
         try expect(liveNews2(obs, scale2: false).hasPrefix("NEWS2 8"), liveNews2(obs, scale2: false))
+        // An incomplete set that already scores 5 still says what to do, as the least.
+        let incomplete = liveNews2(Observations(respirationRate: 26, pulse: 120), scale2: false)
+        try expect(incomplete.contains("At least: "), incomplete)
         try expect(liveNews2(Observations(pulse: 900), scale2: false).contains("not possible"), "an impossible pulse")
         let view = try await gp.openPatient(patientId: winifred.id)
         // The decision only when settled; while disputed, `disputed` has every value instead.

@@ -105,15 +105,23 @@ impl Parameter {
 
 /// One set of vital signs as recorded. Any parameter may be missing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Observations {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub respiration_rate: Option<u16>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub spo2: Option<u16>,
     /// `Some(true)` on supplemental oxygen, `Some(false)` on air.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub on_oxygen: Option<bool>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub systolic_bp: Option<u16>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub pulse: Option<u16>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub consciousness: Option<Consciousness>,
     /// Degrees Celsius; scored to one decimal place.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub temperature: Option<f64>,
 }
 
@@ -166,6 +174,7 @@ impl Observations {
 
 /// The score of one parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ComponentScore {
     pub parameter: Parameter,
     pub score: u8,
@@ -242,6 +251,7 @@ impl Response {
 
 /// The scored result. When `partial`, `total` is a lower bound: the true score may be higher.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct News2Score {
     pub total: u8,
     pub partial: bool,
@@ -279,6 +289,12 @@ impl News2Score {
     /// the known parameters score 0: no advice can rest on a score that may be higher.
     pub fn advice(&self) -> Option<&'static str> {
         (!self.partial || self.total > 0).then(|| self.response.escalation())
+    }
+
+    /// What to do, as every shell shows it under the score: for an incomplete set it is
+    /// the least that applies ("At least: ..."), and nothing while what is known scores 0.
+    pub fn advice_line(&self) -> Option<String> {
+        self.advice().map(|a| if self.partial { format!("At least: {a}") } else { a.to_owned() })
     }
 
     /// One line a clinician can read at a glance.
@@ -619,5 +635,32 @@ mod tests {
         assert!(Observations { systolic_bp: Some(301), ..Default::default() }.validate().is_err());
         assert!(Observations { respiration_rate: Some(81), ..Default::default() }.validate().is_err());
         assert!(Observations { spo2: Some(100), pulse: Some(20), ..Default::default() }.validate().is_ok());
+    }
+
+    /// The advice line every shell shows under a score: the least that applies for an
+    /// incomplete set, nothing while what is known scores 0, the advice for a complete one.
+    #[test]
+    fn advice_under_a_score_is_the_least_that_applies_for_an_incomplete_set() {
+        let incomplete = score(
+            &Observations { respiration_rate: Some(26), pulse: Some(120), ..Default::default() },
+            Spo2Scale::Scale1,
+        );
+        let line = incomplete.advice_line().expect("an incomplete 5 still says what to do");
+        assert!(line.starts_with("At least: "), "{line}");
+        let zero = score(&Observations { pulse: Some(80), ..Default::default() }, Spo2Scale::Scale1);
+        assert_eq!(zero.advice_line(), None, "no advice rests on an incomplete 0");
+        let complete = score(
+            &Observations {
+                respiration_rate: Some(16),
+                spo2: Some(97),
+                on_oxygen: Some(false),
+                systolic_bp: Some(130),
+                pulse: Some(72),
+                consciousness: Some(Consciousness::Alert),
+                temperature: Some(36.8),
+            },
+            Spo2Scale::Scale1,
+        );
+        assert_eq!(complete.advice_line().as_deref(), complete.advice());
     }
 }

@@ -46,6 +46,7 @@ pub struct Device {
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Revocation {
     pub revoked_by: ClinicianRef,
     pub revoked_at: Timestamp,

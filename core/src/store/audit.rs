@@ -31,6 +31,7 @@ crate::documents::schema::vocabulary! {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AuditEntry {
     pub at: Timestamp,
     pub clinician: ClinicianRef,

@@ -12,7 +12,8 @@ use crate::store::{LatestNews2, VisitSummary};
 use serde::Serialize;
 
 /// A change to the record by someone else since my last visit.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RecordChange {
     pub action: String,
     pub by: Option<ClinicianRef>,

@@ -11,12 +11,13 @@ use crate::store::AuditAction;
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FhirImportReport {
     pub patient: PatientId,
     pub created: bool,
     pub demographics_updated: bool,
-    pub allergies_added: usize,
-    pub medicines_added: usize,
+    pub allergies_added: u64,
+    pub medicines_added: u64,
     /// Current medicines whose dose or frequency differs in the GP record: kept on the
     /// medicine as a proposal for a clinician to review, never applied.
     pub gp_proposals: Vec<String>,

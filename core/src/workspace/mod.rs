@@ -65,6 +65,7 @@ const CURRENT_INDEX_VERSION: &[u8] = b"3";
 
 /// Who is using this device: the clinician, the device, and their team.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Identity {
     pub clinician_id: ClinicianId,
     pub name: String,
@@ -168,7 +169,8 @@ pub struct NewWound {
 }
 
 /// What `record_observations` did.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RecordedObservations {
     pub visit_id: VisitId,
     pub news2: News2Score,

@@ -15,26 +15,27 @@ use std::collections::BTreeMap;
 
 /// What a direct sync did.
 #[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PeerReport {
     /// The other device's public key, hex.
     pub peer: String,
     /// Documents that differed and were synced.
-    pub documents_synced: usize,
+    pub documents_synced: u64,
     /// Documents this device did not have before.
-    pub new_documents: usize,
+    pub new_documents: u64,
     /// Documents this device changed by taking in the other's changes.
-    pub documents_changed: usize,
+    pub documents_changed: u64,
     pub patients_changed: Vec<String>,
     /// Patients whose record or visits changed, for screens showing them to refresh.
     pub records_changed: Vec<crate::ids::PatientId>,
-    pub open_conflicts: usize,
+    pub open_conflicts: u64,
     pub unreadable: Vec<String>,
     pub rounds: u32,
     /// Documents left out of this sync because a change in them was not signed by a device
     /// this device knows (a newer colleague's comes at the next relay sync), with why.
     pub left_out: Vec<String>,
-    pub bytes_sent: usize,
-    pub bytes_received: usize,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
 }
 
 fn kind_code(kind: DocumentKind) -> u8 {
@@ -156,7 +157,7 @@ impl PeerDriver<'_> {
     pub(crate) async fn on_event(&mut self, event: PeerEvent, session: &mut PeerSession) -> Result<()> {
         match event {
             PeerEvent::Differing { documents } => {
-                self.report.documents_synced = documents.len();
+                self.report.documents_synced = documents.len() as u64;
                 let mut tx = self.ws.store.begin_write().await?;
                 let statements = self.ws.confirmed_registry(&mut tx).await?;
                 self.registry = Some(
@@ -297,7 +298,7 @@ impl PeerDriver<'_> {
                 continue;
             }
             let (patient, open, name) = self.ws.refresh_after_merge(&mut tx, id, *kind, doc).await?;
-            self.report.open_conflicts += open;
+            self.report.open_conflicts += open as u64;
             if let Some(p) = patient.filter(|p| !self.report.records_changed.contains(p)) {
                 self.report.records_changed.push(p);
             }
@@ -367,8 +368,8 @@ impl Workspace {
             }
         }
         .await;
-        driver.report.bytes_sent = session.bytes_sent;
-        driver.report.bytes_received = session.bytes_received;
+        driver.report.bytes_sent = session.bytes_sent as u64;
+        driver.report.bytes_received = session.bytes_received as u64;
         self.audit_peer_sync(&driver.report, &outcome).await?;
         outcome?;
         Ok(driver.report)

@@ -39,29 +39,31 @@ crate::documents::schema::vocabulary! {
 
 /// Where a sync has got to, for progress bars.
 #[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncProgress {
     pub phase: SyncPhase,
-    pub bundles_received: usize,
-    pub bytes_received: usize,
-    pub bundles_pushed: usize,
-    pub bundles_to_push: usize,
+    pub bundles_received: u64,
+    pub bytes_received: u64,
+    pub bundles_pushed: u64,
+    pub bundles_to_push: u64,
 }
 
 /// What a sync did.
 #[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
     pub relay: String,
-    pub bundles_received: usize,
-    pub bundles_pushed: usize,
-    pub documents_changed: usize,
+    pub bundles_received: u64,
+    pub bundles_pushed: u64,
+    pub documents_changed: u64,
     /// Patient records that changed, by name, for "what changed".
     pub patients_changed: Vec<String>,
     /// Patients whose record or visits changed, for screens showing them to refresh.
     pub records_changed: Vec<crate::ids::PatientId>,
-    pub new_documents: usize,
+    pub new_documents: u64,
     /// The team document changed (members, devices, caseload).
     pub team_changed: bool,
-    pub open_conflicts: usize,
+    pub open_conflicts: u64,
     /// Entries left out, each with its position, author and why; none of them was applied.
     pub rejected: Vec<String>,
     /// Documents received and kept that this version cannot read (a newer schema).
@@ -76,8 +78,8 @@ pub struct SyncReport {
     /// pushed again.
     pub log_reset: bool,
     pub cursor: u64,
-    pub bytes_sent: usize,
-    pub bytes_received: usize,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
 }
 
 /// What exists only on this device: changed here and not yet at the relay. A lost or broken
@@ -171,8 +173,8 @@ impl Workspace {
             pushed_last: 0,
         };
         let outcome = link.run(&self.device_key, &mut session, &mut driver).await;
-        driver.report.bytes_sent = session.bytes_sent;
-        driver.report.bytes_received = session.bytes_received;
+        driver.report.bytes_sent = session.bytes_sent as u64;
+        driver.report.bytes_received = session.bytes_received as u64;
         let mut report = driver.report;
         let mut tx = self.store.begin_write().await?;
         let detail = match &outcome {
@@ -378,8 +380,8 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 )
                 .await
                 .map_err(handler_err)?;
-                self.state.bundles_received += n;
-                self.state.bytes_received += bytes;
+                self.state.bundles_received += n as u64;
+                self.state.bytes_received += bytes as u64;
             }
             SyncEvent::Audit { seq, author, entries } => {
                 let problems = ws.take_team_audit(&author, &entries).await.map_err(handler_err)?;
@@ -417,21 +419,21 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 }
                 let (entries, pending) = ws.bundles_to_push(session).await.map_err(handler_err)?;
                 self.state.phase = SyncPhase::Sending;
-                self.state.bundles_to_push = entries.len();
+                self.state.bundles_to_push = entries.len() as u64;
                 self.pending = pending;
                 session.push(entries);
             }
             SyncEvent::Pushed { entries, last } => {
                 self.pushed_last = self.pushed_last.max(last);
-                self.state.bundles_pushed += entries;
-                self.report.bundles_pushed += entries;
+                self.state.bundles_pushed += entries as u64;
+                self.report.bundles_pushed += entries as u64;
             }
             SyncEvent::Done => {
                 // Recorded only now, once the relay has acknowledged every push: a
                 // connection dropped before then sends the same again next time.
                 let pushed = self.log_id.filter(|_| self.pushed_last > 0).map(|l| (l, self.pushed_last));
                 ws.finish_push(&self.pending, pushed).await.map_err(handler_err)?;
-                self.report.documents_changed = self.changed.len();
+                self.report.documents_changed = self.changed.len() as u64;
                 self.state.phase = SyncPhase::Done;
             }
         }

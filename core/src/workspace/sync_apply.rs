@@ -112,8 +112,8 @@ impl Workspace {
                 if let Some(why) = unreadable {
                     report.unreadable.push(format!("{} {}: {why}", body.kind, hex::encode(body.document)));
                 }
-                report.new_documents += usize::from(new);
-                report.open_conflicts += open_conflicts;
+                report.new_documents += u64::from(new);
+                report.open_conflicts += open_conflicts as u64;
                 changed.insert(body.document);
                 report.team_changed |= kind == DocumentKind::Team;
                 if let Some(n) = patient_name

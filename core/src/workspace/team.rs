@@ -30,6 +30,8 @@ pub(crate) const OUTBOX_OFFER: &str = "offer";
 
 /// A device as the team knows it.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "Device"))]
 pub struct DeviceListing {
     pub device_id: String,
     pub label: String,
@@ -49,6 +51,7 @@ pub struct DeviceListing {
 
 /// An invite, ready to hand to the new device's user.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Invitation {
     pub code: String,
     pub expires_at: Timestamp,

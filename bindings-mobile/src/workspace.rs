@@ -405,7 +405,7 @@ impl Workspace {
 
     pub async fn record_wound(&self, visit_id: String, wound: NewWoundAssessment) -> Result<String> {
         let id = visit(&visit_id)?;
-        self.call(|ws| async move { Ok(ws.record_wound(id, wound.into()).await?) }).await
+        self.call(|ws| async move { Ok(ws.record_wound(id, wound).await?) }).await
     }
 
     pub async fn add_note(&self, visit_id: String, text: String) -> Result<()> {
@@ -421,7 +421,7 @@ impl Workspace {
     /// Signs the visit with this device's key; the note is then read-only.
     pub async fn sign_visit(&self, visit_id: String) -> Result<Signature> {
         let id = visit(&visit_id)?;
-        self.call(|ws| async move { Ok(ws.sign_visit(id).await?.into()) }).await
+        self.call(|ws| async move { Ok(ws.sign_visit(id).await?) }).await
     }
 
     /// A correction to a signed visit, attributed and timed.

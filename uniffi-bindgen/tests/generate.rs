@@ -73,7 +73,9 @@ fn swift_sources_carry_the_whole_facade_and_a_module_map() {
     assert!(read(&out.path().join("hedgerowFFI.h")).contains("uniffi_hedgerow_mobile_fn_"));
     assert!(read(&out.path().join("hedgerowFFI.modulemap")).contains("hedgerowFFI"));
     let core = read(&out.path().join("hedgerow_core.swift"));
-    for expected in ["public enum CprRecommendation", "public enum Role", "func label()", "public struct News2Score"] {
+    for expected in
+        ["public enum CprRecommendation", "public enum Role", "func label()", "public struct News2Score"]
+    {
         assert!(core.contains(expected), "the core's Swift bindings lack {expected}");
     }
     assert!(read(&out.path().join("hedgerow_coreFFI.modulemap")).contains("hedgerow_coreFFI"));

@@ -149,7 +149,7 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
         self.assertIn(core.News2Parameter.SPO2, partial.missing)
 
         await nurse.add_note(visit, "Sacrum dressed; skin around intact. Daughter present.")
-        await nurse.record_wound(visit, hr.NewWoundAssessment(
+        await nurse.record_wound(visit, core.NewWoundAssessment(
             site="sacrum", length_cm=2.5, width_cm=1.5, tissue="granulating 80%", exudate=core.Exudate.LOW,
             pain_score=3, dressing="foam",
         ))

@@ -71,6 +71,7 @@ crate::documents::schema::vocabulary! {
 
 /// One wound as assessed at this visit.
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WoundAssessment {
     /// Where, e.g. "left gaiter, medial".
     pub site: String,
@@ -89,12 +90,15 @@ pub struct WoundAssessment {
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "VisitAction"))]
 pub struct Action {
     pub text: String,
     pub done: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Signature {
     pub signed_by: ClinicianRef,
     pub device_id: String,
@@ -107,6 +111,7 @@ pub struct Signature {
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Addendum {
     pub text: String,
     pub written_by: ClinicianRef,

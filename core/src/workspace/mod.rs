@@ -154,17 +154,24 @@ pub struct VisitView {
 
 /// A wound as the clinician assesses it at a visit; who and when are stamped on recording.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "NewWoundAssessment"))]
 pub struct NewWound {
     /// Where, e.g. "left gaiter, medial".
     pub site: String,
     pub length_cm: f64,
     pub width_cm: f64,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub depth_cm: Option<f64>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub tissue: Option<String>,
     pub exudate: crate::documents::visit::Exudate,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub signs_of_infection: bool,
     /// 0 (no pain) to 10 (worst imaginable).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub pain_score: Option<i64>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub dressing: Option<String>,
 }
 

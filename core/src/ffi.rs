@@ -77,10 +77,6 @@ impl Disputed {
     }
 }
 
-fn disputed<T>(w: &Watched<T>) -> Option<Disputed> {
-    Disputed::of(w)
-}
-
 fn watched<T>(value: T, disputed: Option<Disputed>) -> Watched<T> {
     match disputed {
         None => Watched::Settled { value },
@@ -89,12 +85,12 @@ fn watched<T>(value: T, disputed: Option<Disputed>) -> Watched<T> {
 }
 
 uniffi::custom_type!(CprField, WatchedCprRecommendation, {
-    lower: |w| WatchedCprRecommendation { decided: w.settled().copied().flatten(), disputed: disputed(&w) },
+    lower: |w| WatchedCprRecommendation { decided: w.settled().copied().flatten(), disputed: Disputed::of(&w) },
     try_lift: |d| Ok(watched(d.decided, d.disputed)),
 });
 
 uniffi::custom_type!(Scale2Field, WatchedScale2, {
-    lower: |w| WatchedScale2 { decided: w.settled() == Some(&true), disputed: disputed(&w) },
+    lower: |w| WatchedScale2 { decided: w.settled() == Some(&true), disputed: Disputed::of(&w) },
     try_lift: |d| Ok(watched(d.decided, d.disputed)),
 });
 

@@ -9,12 +9,36 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Lines of the desktop app's and the mobile bindings' sources that contain any of
+/// `forbidden`, as "path:line: needle"; with `code_only`, comment lines and a file's own unit
+/// tests (after `#[cfg(test)]`, which may build the moments they check) are left out.
+fn shell_lines_containing(forbidden: &[&str], code_only: bool) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut hits = Vec::new();
+    for shell in ["app-desktop/src", "bindings-mobile/src"] {
+        for file in sources(&root.join(shell)) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code = if code_only { text.split("#[cfg(test)]").next().unwrap_or_default() } else { &text };
+            for (n, line) in code.lines().enumerate() {
+                if code_only && line.trim_start().starts_with("//") {
+                    continue;
+                }
+                for f in forbidden {
+                    if line.contains(f) {
+                        hits.push(format!("{}:{}: {f}", file.strip_prefix(root).unwrap().display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    hits
+}
+
 /// Shells never read a watched field from the record directly, where Automerge's winner
 /// would pass for the decision, and never colour an incomplete NEWS2 by its band: both go
 /// through the core's view (`view::WatchedRecord`, `complete_band`).
 #[test]
 fn shells_read_watched_fields_and_news2_bands_only_through_the_core_view() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let forbidden = [
         "end_of_life.cpr",
         "spo2_scale.scale2",
@@ -27,19 +51,7 @@ fn shells_read_watched_fields_and_news2_bands_only_through_the_core_view() {
         // Air or oxygen is a choice, never a default.
         "on_oxygen: Some(",
     ];
-    let mut hits = Vec::new();
-    for shell in ["app-desktop/src", "bindings-mobile/src"] {
-        for file in sources(&root.join(shell)) {
-            let text = std::fs::read_to_string(&file).unwrap();
-            for (n, line) in text.lines().enumerate() {
-                for f in forbidden {
-                    if line.contains(f) {
-                        hits.push(format!("{}:{}: {f}", file.strip_prefix(root).unwrap().display(), n + 1));
-                    }
-                }
-            }
-        }
-    }
+    let hits = shell_lines_containing(&forbidden, false);
     assert!(hits.is_empty(), "read these through hedgerow_core::view instead:\n{}", hits.join("\n"));
 }
 
@@ -48,7 +60,6 @@ fn shells_read_watched_fields_and_news2_bands_only_through_the_core_view() {
 /// score, compares a vocabulary's stored token, or decides what is overdue or today.
 #[test]
 fn no_clinical_rule_label_or_date_parser_lives_in_a_shell() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let forbidden = [
         // Dates and moments: `view::parse_date`, `view::parse_moment`.
         "parse_from_str",
@@ -72,24 +83,7 @@ fn no_clinical_rule_label_or_date_parser_lives_in_a_shell() {
         "s.as_str());",
         ".selected_text(status.as_str())",
     ];
-    let mut hits = Vec::new();
-    for shell in ["app-desktop/src", "bindings-mobile/src"] {
-        for file in sources(&root.join(shell)) {
-            let text = std::fs::read_to_string(&file).unwrap();
-            // A shell's own unit tests may build the moments they check.
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            for (n, line) in code.lines().enumerate() {
-                if line.trim_start().starts_with("//") {
-                    continue;
-                }
-                for f in forbidden {
-                    if line.contains(f) {
-                        hits.push(format!("{}:{}: {f}", file.strip_prefix(root).unwrap().display(), n + 1));
-                    }
-                }
-            }
-        }
-    }
+    let hits = shell_lines_containing(&forbidden, true);
     assert!(
         hits.is_empty(),
         "decide these in hedgerow_core (view, Workspace::today) instead:\n{}",

@@ -445,13 +445,8 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
     if !open_plan.is_empty() {
         println!("Care plan:");
         for (id, p) in open_plan {
-            println!(
-                "  [{}] {} ({}; review {})",
-                short(id),
-                p.title,
-                p.owner_role.label(),
-                p.review_date.as_deref().unwrap_or("-")
-            );
+            let (review, _) = hedgerow_core::view::plan_review(p, chrono::Local::now().date_naive());
+            println!("  [{}] {} ({}; {review})", short(id), p.title, p.owner_role.label());
             for g in p.goals.values() {
                 println!("      goal: {}", g.text);
             }

@@ -745,3 +745,20 @@ fn today_lists_who_needs_attention_and_what_is_overdue_as_the_app_does() {
     let err = fails(dir, &["today", "--on", "01/12/2026"]);
     assert!(err.contains("is not a date written YYYY-MM-DD"), "{err}");
 }
+
+#[test]
+fn a_care_plan_review_past_its_date_is_marked_overdue_until_the_item_is_resolved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    ok(dir, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let plan =
+        json(dir, &["plan", "add", "9434765919", "--title", "Venous leg ulcer", "--review", "2020-01-06"]);
+    let shown = ok(dir, &["patient", "show", "9434765919"]);
+    assert!(shown.contains("review 2020-01-06 OVERDUE by"), "{shown}");
+
+    let item = plan["id"].as_str().unwrap();
+    ok(dir, &["plan", "update", "9434765919", item, "--status", "resolved"]);
+    let shown = ok(dir, &["patient", "show", "9434765919"]);
+    assert!(!shown.contains("OVERDUE"), "a resolved item is not late (nor listed as open): {shown}");
+}

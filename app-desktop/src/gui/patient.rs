@@ -286,11 +286,13 @@ impl PatientScreen {
                     rt.block_on(ws.update_problem(self.id, id, update)).map_err(|e| e.to_string())?;
                     changed = true;
                 }
-                ui.label(format!(
-                    "{}; review {}",
-                    p.owner_role.label(),
-                    p.review_date.as_deref().unwrap_or("-")
-                ));
+                let (review, late) = hedgerow_core::view::plan_review(p, chrono::Local::now().date_naive());
+                ui.label(format!("{};", p.owner_role.label()));
+                if late {
+                    ui.colored_label(style::DANGER, review);
+                } else {
+                    ui.label(review);
+                }
                 Ok(())
             })
             .inner?;

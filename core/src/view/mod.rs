@@ -48,6 +48,20 @@ pub fn parse_moment(text: &str) -> crate::Result<crate::documents::Timestamp> {
     )))
 }
 
+/// A care plan item's review as a screen shows it, and whether it is late: "review
+/// 2026-11-30 OVERDUE by 1 day(s)", "review 2026-12-01 due today", "review 2026-12-20", or
+/// "no review date". Only an active item can be late.
+pub fn plan_review(problem: &crate::documents::patient::Problem, today: chrono::NaiveDate) -> (String, bool) {
+    let Some(date) = problem.review_date.as_deref() else { return ("no review date".into(), false) };
+    let review = crate::store::ReviewDue { what: String::new(), due: date.to_owned() };
+    let active = problem.status == crate::documents::patient::PlanStatus::Active;
+    match review.overdue_days(today).filter(|_| active) {
+        Some(0) => (format!("review {date} due today"), false),
+        Some(days) => (format!("review {date} OVERDUE by {days} day(s)"), true),
+        None => (format!("review {date}"), false),
+    }
+}
+
 /// The scale a new reading is scored on. Scale 2 is for confirmed hypercapnic respiratory
 /// failure; while clinicians disagree about it, it is not confirmed, so Scale 1 (the RCP
 /// default) applies until one of them resolves the conflict.

@@ -78,10 +78,12 @@ pub struct PatientSummary {
     pub reviews: Vec<ReviewDue>,
 }
 
-/// The caseload row as sealed in the index: private, so the view above can change without
-/// making a stored row unreadable. Fields added later take `#[serde(default)]` (an older row
-/// lacks them) until INDEX_VERSION is raised and every row is rebuilt on unlock.
+/// The caseload row as sealed in the index, field by field: private, so the view above can
+/// gain fields or change its JSON without making a stored row unreadable. Fields added
+/// later take `#[serde(default)]` (an older row lacks them) until INDEX_VERSION is raised
+/// and every row is rebuilt on unlock.
 #[derive(Serialize, Deserialize)]
+#[serde(remote = "PatientSummary")]
 struct PatientRow {
     id: PatientId,
     nhs_number: String,
@@ -102,70 +104,18 @@ struct PatientRow {
     reviews: Vec<ReviewDue>,
 }
 
-impl From<PatientRow> for PatientSummary {
-    fn from(r: PatientRow) -> Self {
-        let PatientRow {
-            id,
-            nhs_number,
-            name,
-            date_of_birth,
-            address,
-            alerts,
-            allergies,
-            cpr,
-            end_of_life,
-            latest_news2,
-            last_visit,
-            open_tasks,
-            scale2,
-            open_conflicts,
-            conflicts_about,
-            reviews,
-        } = r;
-        Self {
-            id,
-            nhs_number,
-            name,
-            date_of_birth,
-            address,
-            alerts,
-            allergies,
-            cpr,
-            end_of_life,
-            latest_news2,
-            last_visit,
-            open_tasks,
-            scale2,
-            open_conflicts,
-            conflicts_about,
-            reviews,
-        }
+/// A caseload row on its way into the index.
+struct SealedRow<'a>(&'a PatientSummary);
+
+impl Serialize for SealedRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        PatientRow::serialize(self.0, s)
     }
 }
 
-impl From<&PatientSummary> for PatientRow {
-    fn from(p: &PatientSummary) -> Self {
-        let p = p.clone();
-        Self {
-            id: p.id,
-            nhs_number: p.nhs_number,
-            name: p.name,
-            date_of_birth: p.date_of_birth,
-            address: p.address,
-            alerts: p.alerts,
-            allergies: p.allergies,
-            cpr: p.cpr,
-            end_of_life: p.end_of_life,
-            latest_news2: p.latest_news2,
-            last_visit: p.last_visit,
-            open_tasks: p.open_tasks,
-            scale2: p.scale2,
-            open_conflicts: p.open_conflicts,
-            conflicts_about: p.conflicts_about,
-            reviews: p.reviews,
-        }
-    }
-}
+/// A caseload row as read back from the index.
+#[derive(Deserialize)]
+struct OpenedRow(#[serde(with = "PatientRow")] PatientSummary);
 
 /// A review the record is due, on a date.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -310,7 +260,7 @@ pub(super) async fn caseload(conn: &mut SqliteConnection, store: &Store) -> Resu
     for row in rows {
         let id = blob_id(&row, "patient_id", PatientId::from_slice)?;
         let sealed: Vec<u8> = row.try_get("summary")?;
-        out.push(open_json::<PatientRow>(store, &patient_aad(&id), &sealed)?.into());
+        out.push(open_json::<OpenedRow>(store, &patient_aad(&id), &sealed)?.0);
     }
     out.sort_by(|a: &PatientSummary, b| a.name.cmp(&b.name).then(a.nhs_number.cmp(&b.nhs_number)));
     Ok(out)
@@ -339,7 +289,7 @@ pub(super) async fn patient_summary(
         .await?;
     row.map(|r| {
         let sealed: Vec<u8> = r.try_get("summary")?;
-        Ok(open_json::<PatientRow>(store, &patient_aad(id), &sealed)?.into())
+        Ok(open_json::<OpenedRow>(store, &patient_aad(id), &sealed)?.0)
     })
     .transpose()
 }
@@ -478,7 +428,7 @@ impl WriteTx<'_> {
             conflicts_about: watched.conflict_labels(),
             reviews: reviews_of(record),
         };
-        let sealed = seal_json(self.store, &patient_aad(&id), &PatientRow::from(&summary))?;
+        let sealed = seal_json(self.store, &patient_aad(&id), &SealedRow(&summary))?;
         let blind = self.store.nhs_blind(&summary.nhs_number);
         sqlx::query("INSERT OR REPLACE INTO patient_index (patient_id, nhs_blind, summary) VALUES (?, ?, ?)")
             .bind(id.as_bytes().as_slice())

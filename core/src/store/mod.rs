@@ -66,13 +66,14 @@ fn connect_options(path: &Path, create: bool) -> SqliteConnectOptions {
 async fn connect(path: &Path, create: bool) -> Result<SqlitePool> {
     Ok(SqlitePoolOptions::new()
         .max_connections(4)
-        .after_release(|conn, _| {
+        .before_acquire(|conn, _| {
             Box::pin(async move {
                 // SQLite rolls a transaction back itself when the disk fills; the ROLLBACK that
                 // follows then fails and the connection still counts one open, so every
-                // later BEGIN on it would fail. The ping waits for that ROLLBACK to run.
+                // later BEGIN on it would fail: such a connection is closed, not handed out.
+                // (By now the pool's own ping on release has let any ROLLBACK run; this is
+                // an atomic read, nothing sent to SQLite.)
                 use sqlx::Connection;
-                conn.ping().await?;
                 Ok(!conn.is_in_transaction())
             })
         })

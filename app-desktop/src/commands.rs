@@ -348,13 +348,12 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
         PatientCommand::Show { nhs } => {
             let ws = open(dir).await?;
             let id = find(&ws, &nhs).await?;
-            let me = ws.identity().clinician_id.to_hex();
             let view = ws.open_patient(id).await?;
             ws.close().await;
             if json {
                 print_json(&json!({ "patient": view }));
             } else {
-                print_patient(&view, &me);
+                print_patient(&view);
             }
         }
         PatientCommand::AsOf { nhs, at } => record_commands::as_of(dir, json, &nhs, &at).await?,
@@ -390,15 +389,14 @@ fn short(id: &str) -> &str {
     &id[..id.len().min(8)]
 }
 
-fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
-    use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
+fn print_patient(view: &hedgerow_core::workspace::PatientView) {
     let s = &view.summary;
     let r = &view.record;
     let today = chrono::Local::now().date_naive();
     let age = s.age_on(today).map(|a| a.to_string()).unwrap_or_default();
     println!("{}  NHS {}  born {} (age {age})", s.name, s.nhs_display(), s.date_of_birth);
     // The doorstep essentials, as every shell shows them.
-    for e in hedgerow_core::view::visit_essentials(r, today) {
+    for e in hedgerow_core::view::visit_essentials(&view.document, today) {
         println!("  {}: {}{}", e.label, e.value, if e.warn { " (!)" } else { "" });
     }
     println!("  {}", s.cpr_banner());
@@ -438,54 +436,38 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
     };
     println!(
         "  Consent to share: {}; national data opt-out: {}",
-        w.consent_to_share().describe(|v| yes_no(v, "yes", "NO")),
-        w.national_data_opt_out().describe(|v| yes_no(v, "YES", "no"))
+        r.consent.share_with_team_text, r.consent.national_data_opt_out_text
     );
-    let open_plan: Vec<_> = r.care_plan.iter().filter(|(_, p)| p.status == PlanStatus::Active).collect();
-    if !open_plan.is_empty() {
+    if r.active_plan().next().is_some() {
         println!("Care plan:");
-        for (id, p) in open_plan {
-            let (review, _) = hedgerow_core::view::plan_review(p, chrono::Local::now().date_naive());
-            println!("  [{}] {} ({}; {review})", short(id), p.title, p.owner_role.label());
-            for g in p.goals.values() {
+        for p in r.active_plan() {
+            println!("  [{}] {} ({}; {})", short(&p.id), p.title, p.owner_role.label(), p.review);
+            for g in &p.goals {
                 println!("      goal: {}", g.text);
             }
-            for i in p.interventions.values() {
+            for i in &p.interventions {
                 println!("      {} ({})", i.text, i.frequency.as_deref().unwrap_or("-"));
             }
         }
     }
-    // Highlight what others changed since my last visit (never, if I have not visited).
-    let my_last_visit = r.visits.values().filter(|v| v.clinician.id == me).map(|v| v.started_at).max();
-    let current = w.current_medicines();
-    if !current.is_empty() {
+    if r.current_medicines().next().is_some() {
         println!("Medicines:");
-        for (id, m, wm) in current {
+        for m in r.current_medicines() {
             let jic = if m.anticipatory { " (anticipatory)" } else { "" };
-            let changed = my_last_visit.is_some_and(|t| m.changed_at > t && m.changed_by.id != me);
-            let flag = if changed {
+            let flag = if m.changed_since_your_last_visit {
                 format!("  << CHANGED since your last visit by {}", m.changed_by.name)
             } else {
                 String::new()
             };
-            let stopped = if wm.stopped.is_disputed() {
-                format!(" (stopping {})", wm.stopped.describe(|_| String::new()))
-            } else {
-                String::new()
-            };
-            println!("  [{}] {} {}{jic}{stopped}{flag}", short(id), m.name, wm.dosage());
+            let stopping = m.stopping.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
+            println!("  [{}] {} {}{jic}{stopping}{flag}", short(&m.id), m.name, m.dosage);
             if let Some(p) = &m.gp_proposal {
-                println!(
-                    "      FOR REVIEW: the GP record says {} {} (imported {}); `hedgerow meds change` if it is right",
-                    p.dose,
-                    p.frequency,
-                    p.imported_at.display()
-                );
+                println!("      FOR REVIEW: {p}; `hedgerow meds change` if it is right");
             }
         }
     }
     let e = &r.end_of_life;
-    if r.end_of_life_care() {
+    if e.has_plan {
         println!("End of life:");
         match w.cpr() {
             Watched::Settled { value: Some(c) } => println!(
@@ -544,7 +526,7 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
     }
     if !r.carer_notes.is_empty() {
         println!("From carers and family (in their own words):");
-        for n in r.carer_notes.values() {
+        for n in &r.carer_notes {
             println!(
                 "  {} ({}, {}): {}",
                 n.written_by.name,
@@ -554,10 +536,9 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
             );
         }
     }
-    let open_tasks: Vec<_> = r.tasks.iter().filter(|(_, t)| t.status == TaskStatus::Open).collect();
-    if !open_tasks.is_empty() {
+    if r.open_tasks().next().is_some() {
         println!("Tasks:");
-        for (id, t) in open_tasks {
+        for t in r.open_tasks() {
             let from = if t.source == EntrySource::Clinical {
                 String::new()
             } else {
@@ -565,7 +546,7 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView, me: &str) {
             };
             println!(
                 "  [{}] {} for {}, due {}{from}",
-                short(id),
+                short(&t.id),
                 t.title,
                 t.assignee_role.label(),
                 t.due_date.as_deref().unwrap_or("-")

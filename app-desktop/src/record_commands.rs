@@ -547,19 +547,17 @@ pub async fn briefing(dir: &Path, json: bool, nhs: &str) -> Result<()> {
     }
     if !b.medicines_changed.is_empty() {
         println!("Medicines changed since:");
-        let w = view.watched();
-        for (id, m) in &b.medicines_changed {
-            let wm = w.medicine(id, m);
-            let state = match wm.stopped.settled() {
-                Some(Some(_)) => "STOPPED".to_owned(),
-                Some(None) => "now".to_owned(),
-                None => wm.stopped.describe(|_| String::new()),
+        for m in &b.medicines_changed {
+            let state = match (&m.stop_date, &m.stopping) {
+                (Some(_), _) => "STOPPED".to_owned(),
+                (None, None) => "now".to_owned(),
+                (None, Some(disputed)) => disputed.clone(),
             };
-            let why = wm.reason.describe(|r| r.map(|r| format!(" ({r})")).unwrap_or_default());
+            let why = m.change_reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
             println!(
                 "  * {} {state} {} by {}, {}{why}",
                 m.name,
-                wm.dosage(),
+                m.dosage,
                 m.changed_by.name,
                 m.changed_at.display()
             );
@@ -578,7 +576,7 @@ pub async fn briefing(dir: &Path, json: bool, nhs: &str) -> Result<()> {
     }
     if !b.open_tasks.is_empty() {
         println!("Open tasks:");
-        for (_, t) in &b.open_tasks {
+        for t in &b.open_tasks {
             println!("  {} (due {})", t.title, t.due_date.as_deref().unwrap_or("-"));
         }
     }

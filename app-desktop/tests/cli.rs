@@ -375,7 +375,9 @@ fn two_devices_disagree_on_a_dose_and_a_clinician_resolves_it() {
     ok(&a, &["import", "document", &file("b3"), "--unauthenticated", TWO_TEAMS]);
     assert_eq!(json(&a, &["conflicts", "9434765919"])["conflicts"].as_array().unwrap().len(), 0);
     let record = json(&a, &["patient", "show", "9434765919"]);
-    assert_eq!(record["patient"]["record"]["medicines"][&med]["dose"], "20 mg");
+    let medicines = record["patient"]["record"]["medicines"].as_array().unwrap();
+    let resolved = medicines.iter().find(|m| m["id"] == med.as_str()).expect("the medicine is listed by id");
+    assert_eq!(resolved["dose"], "20 mg");
 
     let history = json(&a, &["history", "9434765919", &field]);
     let values: Vec<&str> =

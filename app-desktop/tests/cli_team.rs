@@ -209,8 +209,8 @@ fn a_demo_caseload_shared_with_a_team_reaches_a_new_device_whole() {
     let first = json(&gp, &["patient", "list"]);
     let nhs = first["patients"][0]["nhs_number"].as_str().unwrap().to_owned();
     let shown = json(&gp, &["patient", "show", &nhs]);
-    let medicines = shown["patient"]["record"]["medicines"].as_object().unwrap();
-    let (id, _) = medicines.iter().next().expect("demo patients have a medicine");
+    let medicines = shown["patient"]["record"]["medicines"].as_array().unwrap();
+    let id = medicines.first().and_then(|m| m["id"].as_str()).expect("demo patients have a medicine");
     // The short id the record view shows is enough.
     let history = ok(&gp, &["history", &nhs, &format!("medicines/{}/dose", &id[..8])]);
     assert!(history.contains("(author not confirmed by the team)"), "{history}");

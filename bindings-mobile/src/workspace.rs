@@ -227,7 +227,7 @@ impl Workspace {
     /// What changed since this clinician's last visit.
     pub async fn briefing(&self, patient_id: String) -> Result<Briefing> {
         let id = patient(&patient_id)?;
-        self.call(|ws| async move { Ok(ws.briefing(id).await?.into()) }).await
+        self.call(|ws| async move { Ok(ws.briefing(id).await?) }).await
     }
 
     /// Adds a problem to the care plan; returns its id.

@@ -2,12 +2,11 @@
 //! as their hex text, times as the platform's instant. The mobile crate re-exports them.
 
 use crate::clinical::news2::{News2Score, RiskBand};
-use crate::conflicts::ConflictValue;
 use crate::documents::Timestamp;
 use crate::documents::patient::CprRecommendation;
 use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId, VisitId};
 use crate::store::{LatestNews2, PatientSummary};
-use crate::view::{ReviewDueToday, TaskDueToday, Watched};
+use crate::view::{Disputed, ReviewDueToday, TaskDueToday, Watched};
 use chrono::NaiveDate;
 use std::time::{Duration, SystemTime};
 
@@ -39,14 +38,6 @@ uniffi::custom_type!(NaiveDate, String, {
     try_lift: |text| Ok(crate::view::parse_date(&text, "the date")?),
 });
 
-/// A watched field clinicians disagree about: what it is and every value, with who and when.
-/// None is the decision; a screen shows them all.
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct Disputed {
-    pub label: String,
-    pub values: Vec<ConflictValue>,
-}
-
 /// The CPR recommendation as a screen must show it: `decided` only when settled (`None`
 /// when none is recorded or while disputed), and every recommendation while disputed.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
@@ -64,18 +55,6 @@ pub struct WatchedScale2 {
 
 type CprField = Watched<Option<CprRecommendation>>;
 type Scale2Field = Watched<bool>;
-
-impl Disputed {
-    /// Every value of `w` while disputed; `None` when settled.
-    pub fn of<T>(w: &Watched<T>) -> Option<Self> {
-        match w {
-            Watched::Settled { .. } => None,
-            Watched::Disputed { label, values } => {
-                Some(Self { label: label.clone(), values: values.clone() })
-            }
-        }
-    }
-}
 
 fn watched<T>(value: T, disputed: Option<Disputed>) -> Watched<T> {
     match disputed {

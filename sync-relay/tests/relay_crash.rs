@@ -83,7 +83,7 @@ async fn devices_resume_after_the_relay_is_killed_mid_sync() {
     assert_eq!(gp.ws.caseload().await.unwrap().len(), PATIENTS);
     for (n, p) in ids.iter().enumerate() {
         let record = gp.ws.open_patient(*p).await.unwrap().record;
-        let titles: Vec<&str> = record.care_plan.values().map(|c| c.title.as_str()).collect();
+        let titles: Vec<&str> = record.care_plan.iter().map(|c| c.title.as_str()).collect();
         assert_eq!(titles, vec![format!("Plan item {n}")], "patient {n}");
         assert_eq!(
             gp.ws.document_heads(p.0, DocumentKind::Patient).await.unwrap(),

@@ -223,7 +223,7 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
             .unwrap();
     }
     assert!(gp.conflicts(s.patient).await.unwrap().is_empty());
-    let resolved = gp.open_patient(s.patient).await.unwrap().record;
+    let resolved = gp.open_patient(s.patient).await.unwrap().document;
     assert_eq!(resolved.end_of_life.cpr.as_ref().unwrap().recommendation, CprRecommendation::DoNotAttemptCpr);
     assert_eq!(resolved.medicines[&s.medicine].dose, "20 mg");
     assert_eq!(resolved.care_plan[&s.problem].status, PlanStatus::Closed);
@@ -233,7 +233,7 @@ async fn concurrent_disagreements_are_conflicts_the_same_everywhere_until_a_clin
     for ws in [&nurse, &c, &d] {
         ws.merge_document(&after, false, Some(hedgerow_tests::TWO_TEAMS)).await.unwrap();
         assert!(ws.conflicts(s.patient).await.unwrap().is_empty());
-        assert_eq!(ws.open_patient(s.patient).await.unwrap().record, resolved);
+        assert_eq!(ws.open_patient(s.patient).await.unwrap().document, resolved);
         let row = ws.caseload().await.unwrap().into_iter().find(|p| p.id == s.patient).unwrap();
         assert_eq!(row.open_conflicts, 0);
     }
@@ -462,8 +462,13 @@ async fn the_briefing_shows_what_others_changed_since_my_last_visit() {
 
     let b = nurse.briefing(s.patient).await.unwrap();
     assert_eq!(b.medicines_changed.len(), 1);
-    assert_eq!(b.medicines_changed[0].1.dose, "80 mg");
-    assert_eq!(b.medicines_changed[0].1.changed_by.name, "Dr Priya Kellaway");
+    assert_eq!(b.medicines_changed[0].dose, "80 mg");
+    assert_eq!(b.medicines_changed[0].changed_by.name, "Dr Priya Kellaway");
+    // The record marks the same medicine, matched by its id, and only that one.
+    let shown = nurse.open_patient(s.patient).await.unwrap().record;
+    let changed: Vec<&str> =
+        shown.medicines.iter().filter(|m| m.changed_since_your_last_visit).map(|m| m.id.as_str()).collect();
+    assert_eq!(changed, [b.medicines_changed[0].id.as_str()]);
     assert_eq!(b.visits_by_others.len(), 1);
     assert!(b.visits_by_others[0].note_preview.contains("furosemide increased"));
     assert!(
@@ -500,7 +505,7 @@ async fn the_record_as_it_stood_and_what_changed_between_two_moments() {
         past.watched().cpr_recommendation().settled().copied().flatten(),
         Some(CprRecommendation::AttemptCpr)
     );
-    let now = nurse.open_patient(s.patient).await.unwrap().record;
+    let now = nurse.open_patient(s.patient).await.unwrap().document;
     assert_eq!(
         nurse.record_at(s.patient, hedgerow_core::documents::Timestamp::now()).await.unwrap().record,
         now

@@ -194,6 +194,14 @@ async fn a_disputed_dose_is_shown_with_both_values_and_stops_the_export() {
     let line = dose.dosage();
     assert!(line.starts_with("DISPUTED: "), "{line}");
     assert!(line.contains("20 mg (Ada Quill") && line.contains("80 mg (Dr Tomasz Orrell"), "{line}");
+    // The record every shell renders carries neither dose, nor either reason, as the value.
+    let shown = &view.record.medicines[0];
+    assert!(shown.dose.starts_with("DISPUTED: ") && shown.dose.contains("80 mg"), "{}", shown.dose);
+    assert_eq!(shown.dosage, line);
+    let reason = shown.change_reason.as_deref().unwrap_or_default();
+    assert!(reason.starts_with("DISPUTED: ") && reason.contains("dizzy") && reason.contains("ankle oedema"));
+    assert_eq!(shown.disputed.len(), 2, "dose and reason: {:?}", shown.disputed);
+    assert!(shown.current);
     let html = nurse.export_summary(patient).await.unwrap();
     assert!(html.contains("DISPUTED, not decided:"), "the printout says so");
     assert!(html.contains("20 mg (Ada Quill") && html.contains("80 mg (Dr Tomasz Orrell"));
@@ -241,6 +249,14 @@ async fn consent_medicine_reason_capacity_and_second_place_of_care_are_watched()
     let view = nurse.open_patient(patient).await.unwrap();
     assert!(view.watched().consent_to_share().is_disputed());
     assert!(view.watched().has_capacity().is_disputed());
+    // As every shell shows it: no value, every value listed.
+    let consent = &view.record.consent;
+    assert_eq!(consent.share_with_team, None, "neither answer is the patient's");
+    assert!(consent.share_with_team_text.starts_with("DISPUTED: "), "{}", consent.share_with_team_text);
+    assert_eq!(consent.disputed.len(), 1);
+    let e = &view.record.end_of_life;
+    assert_eq!((e.has_capacity, e.preferred_place_of_care_second), (None, None));
+    assert_eq!(e.disputed.len(), 2, "{:?}", e.disputed);
 }
 
 #[tokio::test]
@@ -293,7 +309,7 @@ async fn what_each_role_may_do_is_enforced_in_core() {
         .await
         .unwrap();
     let note = carer.add_carer_note(patient, "Mum slept badly; ate a little breakfast.").await.unwrap();
-    let record = carer.open_patient(patient).await.unwrap().record;
+    let record = carer.open_patient(patient).await.unwrap().document;
     assert_eq!(record.tasks[&task].source, EntrySource::Carer, "never mixed with clinical entries");
     assert_eq!(record.carer_notes[&note].source, EntrySource::Carer);
     assert!(team.admin.add_carer_note(patient, "x").await.is_err(), "clinicians write visit notes");
@@ -420,7 +436,7 @@ async fn consent_starts_not_recorded_and_a_ceiling_alone_is_an_end_of_life_plan(
     let record = gp.open_patient(patient).await.unwrap().record;
     assert_eq!(record.consent.share_with_team, None, "never a yes nobody gave");
     assert_eq!(record.consent.national_data_opt_out, None);
-    assert!(!record.end_of_life_care());
+    assert!(!record.end_of_life.has_plan);
 
     let ceiling = EndOfLifeUpdate {
         ceiling_of_treatment: Some("ward-based care, not ITU".into()),
@@ -428,7 +444,7 @@ async fn consent_starts_not_recorded_and_a_ceiling_alone_is_an_end_of_life_plan(
     };
     gp.update_end_of_life(patient, ceiling).await.unwrap();
     let view = gp.open_patient(patient).await.unwrap();
-    assert!(view.record.end_of_life_care(), "a ceiling of treatment alone is a plan");
+    assert!(view.record.end_of_life.has_plan, "a ceiling of treatment alone is a plan");
     assert!(view.summary.end_of_life);
     let e = &view.record.end_of_life;
     assert_eq!(e.ceiling_set_by.as_ref().unwrap().name, "Dr Tomasz Orrell");
@@ -478,7 +494,7 @@ async fn respect_version_3_items_death_and_registration_numbers_are_recorded() {
     }
     let died = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
     gp.record_death(patient, Place::Home, died).await.unwrap();
-    let e = gp.open_patient(patient).await.unwrap().record.end_of_life;
+    let e = gp.open_patient(patient).await.unwrap().document.end_of_life;
     assert_eq!(
         (e.actual_place_of_death, e.date_of_death.as_deref()),
         (Some(Place::Home), Some("2026-11-28"))

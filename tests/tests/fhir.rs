@@ -430,8 +430,8 @@ async fn an_import_round_trips_demographics_allergies_and_medicines() {
     let report = b.import_fhir(&json).await.unwrap();
     assert!(report.created);
     assert_eq!((report.allergies_added, report.medicines_added), (2, 2));
-    let ra = a.open_patient(patient).await.unwrap().record;
-    let rb = b.open_patient(report.patient).await.unwrap().record;
+    let ra = a.open_patient(patient).await.unwrap().document;
+    let rb = b.open_patient(report.patient).await.unwrap().document;
     assert_eq!(rb.demographics.nhs_number, ra.demographics.nhs_number);
     assert_eq!(rb.demographics.name, ra.demographics.name);
     assert_eq!(rb.demographics.date_of_birth, ra.demographics.date_of_birth);

@@ -146,7 +146,7 @@ async fn only_active_medicines_and_current_allergies_become_the_records() {
     let report = ws.import_fhir(&bundle).await.unwrap();
     assert!(report.created);
     assert_eq!((report.medicines_added, report.allergies_added), (1, 2));
-    let record = ws.open_patient(report.patient).await.unwrap().record;
+    let record = ws.open_patient(report.patient).await.unwrap().document;
     let meds: Vec<&str> = record.medicines.values().map(|m| m.name.as_str()).collect();
     assert_eq!(meds, ["Amlodipine 5 mg tablets"]);
     let mut allergies: Vec<(&str, Option<&str>, AllergySeverity)> = record
@@ -193,7 +193,7 @@ async fn a_changed_gp_dose_is_proposed_to_a_clinician_never_applied_or_dropped()
         report.gp_proposals,
         ["Furosemide 40 mg tablets: this record 40 mg once daily, the GP record 80 mg once daily"]
     );
-    let record = ws.open_patient(patient).await.unwrap().record;
+    let record = ws.open_patient(patient).await.unwrap().document;
     let (id, m) = record.medicines.iter().next().unwrap();
     assert_eq!(m.dose, "40 mg", "not applied");
     let p = m.gp_proposal.as_ref().expect("kept for review");
@@ -206,6 +206,6 @@ async fn a_changed_gp_dose_is_proposed_to_a_clinician_never_applied_or_dropped()
         ..Default::default()
     };
     ws.change_medicine(patient, id, change).await.unwrap();
-    let m = ws.open_patient(patient).await.unwrap().record.medicines[id].clone();
+    let m = ws.open_patient(patient).await.unwrap().document.medicines[id].clone();
     assert_eq!((m.dose.as_str(), m.gp_proposal), ("80 mg", None));
 }

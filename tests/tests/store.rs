@@ -260,9 +260,9 @@ async fn no_demo_patient_has_an_allergy_or_a_current_medicine_twice() {
     hedgerow_core::demo::populate(&ws, 60, 7, |_| {}).await.unwrap();
     for p in ws.caseload().await.unwrap() {
         let r = ws.open_patient(p.id).await.unwrap().record;
-        let mut allergies: Vec<&str> = r.allergies.values().map(|a| a.substance.as_str()).collect();
+        let mut allergies: Vec<&str> = r.allergies.iter().map(|a| a.substance.as_str()).collect();
         let mut medicines: Vec<&str> =
-            r.medicines.values().filter(|m| m.stop_date.is_none()).map(|m| m.name.as_str()).collect();
+            r.medicines.iter().filter(|m| m.stop_date.is_none()).map(|m| m.name.as_str()).collect();
         let (a, m) = (allergies.len(), medicines.len());
         allergies.sort_unstable();
         allergies.dedup();

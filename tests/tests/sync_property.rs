@@ -128,15 +128,8 @@ async fn run(devices: usize, ops: Vec<Op>) {
     let record = serde_json::to_value(ws[0].open_patient(patient).await.unwrap().record).unwrap();
     for w in &ws {
         assert_eq!(w.document_heads(patient.0, DocumentKind::Patient).await.unwrap(), heads);
-        let titles: Vec<String> = w
-            .open_patient(patient)
-            .await
-            .unwrap()
-            .record
-            .care_plan
-            .values()
-            .map(|c| c.title.clone())
-            .collect();
+        let titles: Vec<String> =
+            w.open_patient(patient).await.unwrap().record.care_plan.iter().map(|c| c.title.clone()).collect();
         for t in &expected_plan {
             assert!(titles.contains(t), "lost plan item {t}");
         }

@@ -106,23 +106,22 @@ impl RecordForms {
         ws: &Workspace,
         patient: PatientId,
         view: &PatientView,
-        changed_since_last_visit: &[&str],
     ) -> Done {
         let mut done = false;
         // One medicine a line, wrapping: every action stays in reach however long the name.
-        let watched = view.watched();
-        for (id, m, w) in watched.current_medicines() {
+        for m in view.record.current_medicines() {
+            let id = m.id.as_str();
             ui.horizontal_wrapped(|ui| {
                 ui.strong(&m.name);
-                if w.is_disputed() {
-                    ui.colored_label(style::DANGER, w.dosage());
+                if m.disputed.is_empty() {
+                    ui.label(&m.dosage);
                 } else {
-                    ui.label(w.dosage());
+                    ui.colored_label(style::DANGER, &m.dosage);
                 }
                 if m.anticipatory {
                     ui.label("just in case");
                 }
-                if changed_since_last_visit.contains(&id) {
+                if m.changed_since_your_last_visit {
                     ui.colored_label(
                         style::WARN,
                         format!("CHANGED since your last visit by {}", m.changed_by.name),
@@ -145,15 +144,7 @@ impl RecordForms {
                 }
             });
             if let Some(p) = &m.gp_proposal {
-                ui.colored_label(
-                    style::WARN,
-                    format!(
-                        "GP record says {} {} (imported {}): review and change the dose if it is right",
-                        p.dose,
-                        p.frequency,
-                        p.imported_at.display()
-                    ),
-                );
+                ui.colored_label(style::WARN, format!("FOR REVIEW: {p}; change the dose if it is right"));
             }
             ui.separator();
         }

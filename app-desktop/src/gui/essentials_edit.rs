@@ -106,7 +106,7 @@ impl EssentialsForm {
                         }
                         ui.separator();
                         ui.strong("People to call");
-                        for (id, c) in &view.record.contacts {
+                        for c in &view.record.contacts {
                             ui.horizontal(|ui| -> Result<(), String> {
                                 let mut roles = Vec::new();
                                 if c.next_of_kin {
@@ -133,7 +133,7 @@ impl EssentialsForm {
                                     }
                                 ));
                                 if ui.button(format!("Remove {}", c.name)).clicked() {
-                                    rt.block_on(ws.remove_contact(view.summary.id, id)).map_err(call)?;
+                                    rt.block_on(ws.remove_contact(view.summary.id, &c.id)).map_err(call)?;
                                     done = true;
                                 }
                                 Ok(())

@@ -161,11 +161,7 @@ impl PatientScreen {
         egui::ScrollArea::vertical().id_salt("patient").show(ui, |ui| match self.tab {
             Tab::Plan => changed = self.plan(ui, rt, ws),
             Tab::Medicines => {
-                let since: Vec<&str> = match self.briefing.my_last_visit {
-                    Some(_) => self.briefing.medicines_changed.iter().map(|(id, _)| id.as_str()).collect(),
-                    None => Vec::new(),
-                };
-                changed = self.forms.medicines(ui, rt, ws, self.id, &self.view, &since);
+                changed = self.forms.medicines(ui, rt, ws, self.id, &self.view);
             }
             Tab::Visits => {
                 for v in &self.view.recent_visits {
@@ -214,7 +210,7 @@ impl PatientScreen {
                     changed = self.forms.new_task(ui, rt, ws, self.id);
                 }
             }
-            Tab::Briefing => briefing(ui, &self.briefing, &self.view),
+            Tab::Briefing => briefing(ui, &self.briefing),
             Tab::History => {
                 if self.history.is_none() {
                     match load_history(rt, ws, self.id, &self.view) {
@@ -268,7 +264,8 @@ impl PatientScreen {
         ws: &Workspace,
     ) -> Result<bool, String> {
         let mut changed = false;
-        for (id, p) in &self.view.record.care_plan {
+        for p in &self.view.record.care_plan {
+            let id = p.id.as_str();
             ui.horizontal(|ui| -> Result<(), String> {
                 let title = ui.strong(&p.title);
                 let mut status = p.status;
@@ -286,20 +283,19 @@ impl PatientScreen {
                     rt.block_on(ws.update_problem(self.id, id, update)).map_err(|e| e.to_string())?;
                     changed = true;
                 }
-                let (review, late) = hedgerow_core::view::plan_review(p, chrono::Local::now().date_naive());
                 ui.label(format!("{};", p.owner_role.label()));
-                if late {
-                    ui.colored_label(style::DANGER, review);
+                if p.review_overdue {
+                    ui.colored_label(style::DANGER, &p.review);
                 } else {
-                    ui.label(review);
+                    ui.label(&p.review);
                 }
                 Ok(())
             })
             .inner?;
-            for g in p.goals.values() {
+            for g in &p.goals {
                 ui.label(format!("    Goal: {}", g.text));
             }
-            for i in p.interventions.values() {
+            for i in &p.interventions {
                 ui.label(format!("    {} ({})", i.text, i.frequency.as_deref().unwrap_or("-")));
             }
         }
@@ -321,7 +317,8 @@ impl PatientScreen {
 
     fn tasks(&self, ui: &mut egui::Ui, rt: &tokio::runtime::Runtime, ws: &Workspace) -> Result<bool, String> {
         let mut changed = false;
-        for (id, t) in self.view.record.tasks.iter().filter(|(_, t)| t.status == TaskStatus::Open) {
+        for t in self.view.record.open_tasks() {
+            let id = t.id.as_str();
             ui.horizontal(|ui| -> Result<(), String> {
                 ui.label(format!(
                     "{} for {}, due {}",
@@ -352,7 +349,7 @@ pub fn essentials(ui: &mut egui::Ui, view: &PatientView, open: bool) {
     let today = chrono::Local::now().date_naive();
     egui::CollapsingHeader::new("Visit essentials").default_open(open).show(ui, |ui| {
         egui::Grid::new("essentials").num_columns(2).spacing([12.0, 2.0]).show(ui, |ui| {
-            for e in hedgerow_core::view::visit_essentials(&view.record, today) {
+            for e in hedgerow_core::view::visit_essentials(&view.document, today) {
                 ui.label(e.label);
                 if e.warn {
                     ui.colored_label(style::WARN, e.value);

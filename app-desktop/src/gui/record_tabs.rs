@@ -22,7 +22,7 @@ fn watched_label<T>(ui: &mut egui::Ui, w: &Watched<T>, show: impl FnOnce(&T) -> 
 
 pub(super) fn end_of_life(ui: &mut egui::Ui, view: &PatientView) {
     let e = &view.record.end_of_life;
-    if !view.record.end_of_life_care() {
+    if !e.has_plan {
         ui.label("No end of life plan recorded.");
         return;
     }
@@ -134,8 +134,8 @@ pub(super) fn load_history(
 ) -> Result<(Vec<RecordChange>, DoseHistory), String> {
     let changes = rt.block_on(ws.record_history(id)).map_err(|e| e.to_string())?;
     let mut doses = Vec::new();
-    for (med, m) in view.record.medicines.iter().filter(|(_, m)| m.stop_date.is_none()) {
-        let field = format!("medicines/{med}/dose");
+    for m in view.record.current_medicines() {
+        let field = format!("medicines/{}/dose", m.id);
         doses.push((m.name.clone(), rt.block_on(ws.field_history(id, &field)).map_err(|e| e.to_string())?));
     }
     Ok((changes, doses))
@@ -174,19 +174,17 @@ pub(super) fn safety(ui: &mut egui::Ui, view: &PatientView) {
     if r.allergies.is_empty() {
         ui.label("None recorded.");
     }
-    let w = view.watched();
-    for (id, a) in &r.allergies {
-        let line = w.allergy(id, a).line();
+    for a in &r.allergies {
         ui.colored_label(
             style::DANGER,
-            format!("{line} (recorded by {}, {})", a.recorded_by.name, a.recorded_at.display()),
+            format!("{} (recorded by {}, {})", a.line, a.recorded_by.name, a.recorded_at.display()),
         );
     }
     ui.strong("Alerts");
-    if !r.alerts.values().any(|a| a.active) {
+    if !r.alerts.iter().any(|a| a.active) {
         ui.label("None active.");
     }
-    for a in r.alerts.values().filter(|a| a.active) {
+    for a in r.alerts.iter().filter(|a| a.active) {
         ui.colored_label(
             style::WARN,
             format!("{}: {} ({}, {})", a.kind.label(), a.text, a.added_by.name, a.added_at.display()),
@@ -194,8 +192,7 @@ pub(super) fn safety(ui: &mut egui::Ui, view: &PatientView) {
     }
 }
 
-pub(super) fn briefing(ui: &mut egui::Ui, b: &Briefing, view: &PatientView) {
-    let w = view.watched();
+pub(super) fn briefing(ui: &mut egui::Ui, b: &Briefing) {
     match b.my_last_visit {
         Some(t) => ui.label(format!("Since your last visit on {}:", t.display())),
         None => ui.label("You have not visited before: everything here is new to you."),
@@ -203,11 +200,10 @@ pub(super) fn briefing(ui: &mut egui::Ui, b: &Briefing, view: &PatientView) {
     for c in &b.conflicts {
         ui.colored_label(style::DANGER, format!("Conflict: {}", c.label));
     }
-    for (id, m) in &b.medicines_changed {
-        let dosage = w.medicine(id, m).dosage();
+    for m in &b.medicines_changed {
         ui.colored_label(
             style::WARN,
-            format!("{} now {dosage} ({}, {})", m.name, m.changed_by.name, m.changed_at.display()),
+            format!("{} now {} ({}, {})", m.name, m.dosage, m.changed_by.name, m.changed_at.display()),
         );
     }
     for v in &b.visits_by_others {

@@ -54,7 +54,7 @@ impl VisitScreen {
     }
 
     fn scale(&self) -> Spo2Scale {
-        hedgerow_core::view::scoring_scale(&self.record.record, &self.record.conflicts)
+        self.record.record.scoring_scale()
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session<'_>) -> Go {

@@ -1,6 +1,6 @@
 // App code as an iOS shell writes it: it imports the bindings as their own module and uses
 // Swift's concurrency `Task { }`, which a record named `Task` in the bindings would shadow
-// (the bindings call the care record's tasks `CareTask`, see bindings-mobile/uniffi.toml).
+// (the bindings call the care record's tasks `CareTask`, see core/uniffi.toml).
 
 import Foundation
 import Hedgerow

@@ -4,6 +4,7 @@
 
 mod essentials;
 mod observations;
+mod record;
 pub(crate) mod today;
 mod watched;
 
@@ -11,13 +12,18 @@ pub use essentials::{Essential, visit_essentials};
 pub use observations::observation_values;
 pub use today::{ReviewDueToday, TaskDueToday, Today, on_local_day};
 
+pub use record::{
+    Alert, Allergy, CarerNote, Consent, Contact, CprDecision, Demographics, EndOfLife, Goal, GpPractice,
+    Intervention, Medicine, PatientRecord, Problem, Reader, Spo2ScaleSetting, Task,
+};
 pub use watched::{
-    Watched, WatchedAllergy, WatchedMedicine, WatchedRecord, alternative_text, alternatives_text, cpr_banner,
+    Disputed, Watched, WatchedAllergy, WatchedMedicine, WatchedRecord, alternative_text, alternatives_text,
+    cpr_banner,
 };
 
 use crate::clinical::{News2Score, Response, Spo2Scale};
 use crate::conflicts::Conflict;
-use crate::documents::PatientRecord;
+use crate::documents::PatientRecord as PatientDocument;
 
 /// A date a clinician typed, written YYYY-MM-DD as the record keeps dates; `what` names it in
 /// the error ("the due date '25/11/2026' is not a date written YYYY-MM-DD, e.g. 2026-11-25").
@@ -65,7 +71,7 @@ pub fn plan_review(problem: &crate::documents::patient::Problem, today: chrono::
 /// The scale a new reading is scored on. Scale 2 is for confirmed hypercapnic respiratory
 /// failure; while clinicians disagree about it, it is not confirmed, so Scale 1 (the RCP
 /// default) applies until one of them resolves the conflict.
-pub fn scoring_scale(record: &PatientRecord, conflicts: &[Conflict]) -> Spo2Scale {
+pub fn scoring_scale(record: &PatientDocument, conflicts: &[Conflict]) -> Spo2Scale {
     match WatchedRecord::new(record, conflicts).scale2().settled() {
         Some(true) => Spo2Scale::Scale2,
         _ => Spo2Scale::Scale1,

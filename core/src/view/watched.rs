@@ -89,6 +89,27 @@ pub fn cpr_banner(cpr: &Watched<Option<CprRecommendation>>) -> String {
     }
 }
 
+/// A watched field clinicians disagree about: what it is and every value, with who and when.
+/// None is the decision; a screen shows them all.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Disputed {
+    pub label: String,
+    pub values: Vec<ConflictValue>,
+}
+
+impl Disputed {
+    /// Every value of `w` while disputed; `None` when settled.
+    pub fn of<T>(w: &Watched<T>) -> Option<Self> {
+        match w {
+            Watched::Settled { .. } => None,
+            Watched::Disputed { label, values } => {
+                Some(Self { label: label.clone(), values: values.clone() })
+            }
+        }
+    }
+}
+
 /// A record read with its open conflicts, so that each watched field comes out as
 /// [`Watched`].
 #[derive(Clone, Copy)]

@@ -3,12 +3,13 @@
 
 use super::Workspace;
 use crate::conflicts::{self, Conflict};
-use crate::documents::patient::{Medicine, Task, TaskStatus};
+use crate::documents::patient::TaskStatus;
 use crate::documents::{self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Timestamp};
 use crate::error::{Error, Result};
 use crate::history::{self, FieldDiff};
 use crate::ids::PatientId;
 use crate::store::{LatestNews2, VisitSummary};
+use crate::view::WatchedRecord;
 use serde::Serialize;
 
 /// A change to the record by someone else since my last visit.
@@ -45,20 +46,21 @@ impl RecordAt {
 }
 
 /// What changed since this clinician's last visit to the patient.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Briefing {
     pub patient: PatientId,
     /// When I last visited; `None` if never (everything is new to me).
     pub my_last_visit: Option<Timestamp>,
     /// Changes others made to the record since then, newest first.
     pub record_changes: Vec<RecordChange>,
-    /// Medicines started, changed or stopped since then (by anyone but me).
-    pub medicines_changed: Vec<(String, Medicine)>,
+    /// Medicines started, changed or stopped since then (by anyone but me), newest first.
+    pub medicines_changed: Vec<crate::view::Medicine>,
     /// Visits by others since then, newest first.
     pub visits_by_others: Vec<VisitSummary>,
     /// NEWS2 over the last visits, oldest first.
     pub news2_trend: Vec<LatestNews2>,
-    pub open_tasks: Vec<(String, Task)>,
+    pub open_tasks: Vec<crate::view::Task>,
     pub conflicts: Vec<Conflict>,
 }
 
@@ -117,26 +119,19 @@ impl Workspace {
             at > since.0 && note.is_none_or(|n| n.by.id != me)
         });
         record_changes.sort_by_key(|c| std::cmp::Reverse(c.at));
-        let mut medicines_changed: Vec<(String, Medicine)> = record
-            .medicines
-            .iter()
-            .filter(|(_, m)| m.changed_at > since && m.changed_by.id != me)
-            .map(|(id, m)| (id.clone(), m.clone()))
-            .collect();
-        medicines_changed.sort_by_key(|(_, m)| std::cmp::Reverse(m.changed_at));
+        let mut conflicts = conflicts::detect(&mut doc, &record);
+        conflicts::attribute(&mut conflicts, &authors);
+        let reader = crate::view::Reader { clinician_id: &me, today: chrono::Local::now().date_naive() };
+        let shown = crate::view::PatientRecord::read(&WatchedRecord::new(&record, &conflicts), reader)?;
+        let mut medicines_changed: Vec<_> =
+            shown.medicines.into_iter().filter(|m| m.changed_at > since && m.changed_by.id != me).collect();
+        medicines_changed.sort_by_key(|m| std::cmp::Reverse(m.changed_at));
         let visits_by_others: Vec<VisitSummary> =
             visits.iter().filter(|v| v.started_at > since && v.clinician.id != me).cloned().collect();
         let mut news2_trend: Vec<LatestNews2> =
             visits.iter().filter_map(|v| v.news2.clone()).take(10).collect();
         news2_trend.reverse();
-        let open_tasks = record
-            .tasks
-            .iter()
-            .filter(|(_, t)| t.status == TaskStatus::Open)
-            .map(|(id, t)| (id.clone(), t.clone()))
-            .collect();
-        let mut conflicts = conflicts::detect(&mut doc, &record);
-        conflicts::attribute(&mut conflicts, &authors);
+        let open_tasks = shown.tasks.into_iter().filter(|t| t.status == TaskStatus::Open).collect();
         Ok(Briefing {
             patient,
             my_last_visit,

@@ -109,19 +109,23 @@ pub struct NewPatient {
 }
 
 /// A patient record as opened by a clinician, with the last visits and the open
-/// conflicts. Watched fields are read through [`PatientView::watched`], never from
-/// `record` directly, so that a disputed value is never shown as the decision.
+/// conflicts. Screens show `record`, the record in clinicians' words with every disputed
+/// value marked. The stored `document` is for edit forms that write it back and for the
+/// core's own rules; its watched fields are read through [`PatientView::watched`], never
+/// directly, so that a disputed value is never shown as the decision.
 #[derive(Clone, Debug, Serialize)]
 pub struct PatientView {
     pub summary: PatientSummary,
-    pub record: PatientRecord,
+    pub record: crate::view::PatientRecord,
+    #[serde(skip)]
+    pub document: PatientRecord,
     pub recent_visits: Vec<VisitSummary>,
     pub conflicts: Vec<crate::conflicts::Conflict>,
 }
 
 impl PatientView {
     pub fn watched(&self) -> crate::view::WatchedRecord<'_> {
-        crate::view::WatchedRecord::new(&self.record, &self.conflicts)
+        crate::view::WatchedRecord::new(&self.document, &self.conflicts)
     }
 }
 
@@ -568,11 +572,19 @@ impl Workspace {
             .load_document(&id.0, DocumentKind::Patient)
             .await?
             .ok_or_else(|| Error::Input(format!("no patient record {id}")))?;
-        let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
-        let mut conflicts = crate::conflicts::detect(&mut doc, &record);
+        let document: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
+        let mut conflicts = crate::conflicts::detect(&mut doc, &document);
         if !conflicts.is_empty() {
             crate::conflicts::attribute(&mut conflicts, &self.authors().await?);
         }
+        let reader = crate::view::Reader {
+            clinician_id: &self.me.clinician_id.to_hex(),
+            today: chrono::Local::now().date_naive(),
+        };
+        let record = crate::view::PatientRecord::read(
+            &crate::view::WatchedRecord::new(&document, &conflicts),
+            reader,
+        )?;
         let summary =
             rx.patient_summary(&id).await?.ok_or_else(|| Error::Input(format!("no patient {id}")))?;
         let recent_visits = rx.visits_of(&id, 10).await?;
@@ -580,7 +592,7 @@ impl Workspace {
         let mut tx = self.store.begin_write().await?;
         self.audit_flagged(&mut tx, action, Some(id), detail, flagged).await?;
         tx.commit().await?;
-        Ok(PatientView { summary, record, recent_visits, conflicts })
+        Ok(PatientView { summary, record, document, recent_visits, conflicts })
     }
 
     /// Records, or clears, SpO2 Scale 2 on a patient's record, with the reason. Like a CPR

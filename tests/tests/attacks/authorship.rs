@@ -87,7 +87,7 @@ async fn a_change_in_a_colleagues_name_is_refused_and_their_own_next_edit_lands(
     let report = team.sync(&reader).await.unwrap();
     assert!(report.rejected.is_empty(), "{report:?}");
     let record = reader.open_patient(p).await.unwrap().record;
-    assert!(record.care_plan.values().any(|c| c.title == "Leg ulcer, left"));
+    assert!(record.care_plan.iter().any(|c| c.title == "Leg ulcer, left"));
     assert_eq!(record.demographics.name, "Winifred Ashdown");
 }
 
@@ -119,7 +119,7 @@ async fn a_bundle_that_leaves_the_record_unreadable_is_not_committed() {
     team.admin.add_problem(p, NewProblem { title: "Falls risk".into(), ..Default::default() }).await.unwrap();
     team.sync(&team.admin).await.unwrap();
     team.sync(&reader).await.unwrap();
-    assert!(reader.open_patient(p).await.unwrap().record.care_plan.values().any(|c| c.title == "Falls risk"));
+    assert!(reader.open_patient(p).await.unwrap().record.care_plan.iter().any(|c| c.title == "Falls risk"));
 }
 
 #[tokio::test]
@@ -224,9 +224,7 @@ async fn a_record_held_for_review_does_not_stop_a_direct_sync() {
     b.unwrap();
     // The rest synced; the held record was left as it was.
     assert_eq!(patient_name(&gp, other).await, "Albert Penrose");
-    assert!(
-        !gp.open_patient(p).await.unwrap().record.care_plan.values().any(|c| c.title == "Leg ulcer, left")
-    );
+    assert!(!gp.open_patient(p).await.unwrap().record.care_plan.iter().any(|c| c.title == "Leg ulcer, left"));
 }
 
 #[tokio::test]

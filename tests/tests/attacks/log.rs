@@ -30,7 +30,7 @@ async fn problem(ws: &Workspace, p: PatientId, title: &str) {
 }
 
 async fn has_problem(ws: &Workspace, p: PatientId, title: &str) -> bool {
-    ws.open_patient(p).await.unwrap().record.care_plan.values().any(|c| c.title == title)
+    ws.open_patient(p).await.unwrap().record.care_plan.iter().any(|c| c.title == title)
 }
 
 /// A snapshot bundle of the record as `ws` holds it, sealed and signed by `ws`.

@@ -436,7 +436,7 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
     };
     println!(
         "  Consent to share: {}; national data opt-out: {}",
-        r.consent.share_with_team_text, r.consent.national_data_opt_out_text
+        r.consent.sharing_text, r.consent.opt_out_text
     );
     if r.active_plan().next().is_some() {
         println!("Care plan:");
@@ -725,9 +725,9 @@ async fn visit(dir: &Path, json: bool, cmd: VisitCommand) -> Result<()> {
                 for o in &v.observations {
                     println!(
                         "  {}: {}\n    {}",
-                        o.observations.recorded_at.display(),
+                        o.recorded_at.display(),
                         news2_text(&o.news2).replace('\n', "\n  "),
-                        hedgerow_core::view::observation_values(&o.observations)
+                        o.values
                     );
                 }
                 if !v.narrative.is_empty() {

@@ -432,7 +432,7 @@ impl Workspace {
 
     pub async fn open_visit(&self, visit_id: String) -> Result<Visit> {
         let id = visit(&visit_id)?;
-        self.call(|ws| async move { Ok(ws.open_visit(id).await?.into()) }).await
+        self.call(|ws| async move { Ok(ws.open_visit(id).await?) }).await
     }
 
     // Disagreements, history and audit.

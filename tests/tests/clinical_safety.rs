@@ -252,7 +252,7 @@ async fn consent_medicine_reason_capacity_and_second_place_of_care_are_watched()
     // As every shell shows it: no value, every value listed.
     let consent = &view.record.consent;
     assert_eq!(consent.share_with_team, None, "neither answer is the patient's");
-    assert!(consent.share_with_team_text.starts_with("DISPUTED: "), "{}", consent.share_with_team_text);
+    assert!(consent.sharing_text.starts_with("DISPUTED: "), "{}", consent.sharing_text);
     assert_eq!(consent.disputed.len(), 1);
     let e = &view.record.end_of_life;
     assert_eq!((e.has_capacity, e.preferred_place_of_care_second), (None, None));

@@ -75,8 +75,7 @@ pub fn show(ui: &mut egui::Ui, history: &[ScoredObservations]) {
         "{} sets of observations, by date. NEWS2 bands: 0-4 low, 5-6 medium, 7+ high.",
         history.len()
     ));
-    let news2: Vec<[f64; 2]> =
-        history.iter().map(|s| [x(s.observations.recorded_at), f64::from(s.news2.total)]).collect();
+    let news2: Vec<[f64; 2]> = history.iter().map(|s| [x(s.recorded_at), f64::from(s.news2.total)]).collect();
     ui.strong("NEWS2");
     dated("news2", 200.0).include_y(0.0).include_y(10.0).show(ui, |plot| {
         for (y, colour) in [(5.0, style::WARN), (7.0, style::DANGER)] {
@@ -94,7 +93,7 @@ pub fn show(ui: &mut egui::Ui, history: &[ScoredObservations]) {
             s.observations.systolic_bp.map(|v| v as f64)
         }),
         (Parameter::Pulse, "Pulse (per minute)", |s| s.observations.pulse.map(|v| v as f64)),
-        (Parameter::Temperature, "Temperature (°C)", |s| s.observations.temperature_c),
+        (Parameter::Temperature, "Temperature (°C)", |s| s.observations.temperature),
     ];
     ui.columns(2, |cols| {
         for (i, (parameter, title, value)) in vitals.iter().enumerate() {
@@ -111,7 +110,7 @@ pub fn show(ui: &mut egui::Ui, history: &[ScoredObservations]) {
                         .find(|c| c.parameter == *parameter)
                         .map(|c| c.score)
                         .unwrap_or(0);
-                    Some((x(s.observations.recorded_at), v, score))
+                    Some((x(s.recorded_at), v, score))
                 })
                 .collect();
             if readings.is_empty() {

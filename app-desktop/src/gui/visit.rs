@@ -106,8 +106,8 @@ impl VisitScreen {
             return false;
         }
         for o in &self.view.observations {
-            score_line(ui, &o.news2, &o.observations.recorded_at.display());
-            ui.label(hedgerow_core::view::observation_values(&o.observations));
+            score_line(ui, &o.news2, &o.recorded_at.display());
+            ui.label(&o.values);
         }
         for w in &self.view.wound_assessments {
             ui.label(format!(

@@ -36,6 +36,7 @@ pub struct VisitNote {
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Cancellation {
     pub by: ClinicianRef,
     pub at: Timestamp,

@@ -2,11 +2,10 @@
 //! device's identity, applies clinical rules, and keeps documents, query tables and the
 //! audit log in step inside one transaction per action.
 
-use crate::clinical::{self, Action, News2Score, NhsNumber, Observations};
-use crate::crypto::{DeviceKey, KdfParams, verify_signature};
-use crate::documents::patient::{Demographics, Spo2ScaleSetting, VisitRef};
+use crate::clinical::{Action, NhsNumber};
+use crate::crypto::{DeviceKey, KdfParams};
+use crate::documents::patient::{Demographics, Spo2ScaleSetting};
 use crate::documents::team::{CaseloadEntry, Clinician, Device};
-use crate::documents::visit::{ObservationSet, Signature};
 mod access;
 mod audit_trail;
 mod briefing;
@@ -23,6 +22,7 @@ mod sync;
 mod sync_apply;
 mod sync_history;
 mod team;
+mod visit;
 mod visit_draft;
 
 pub use peer::{PEER_STALL, PeerReport};
@@ -37,6 +37,8 @@ pub use contacts::LPA_KINDS;
 pub use exports::FhirImportReport;
 pub use merge::{MergeReport, SignedExport};
 pub use round_state::RoundInProgress;
+pub use visit::{NewWound, RecordedObservations, ScoredObservations, VisitView, signature_verifies};
+pub(crate) use visit::{sign_note, visit_summary};
 pub use visit_draft::{OpenVisit, SavedDraft, VisitDraft};
 
 pub use record::{
@@ -47,10 +49,8 @@ use crate::documents::{
     self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Team, Timestamp, VisitNote,
 };
 use crate::error::{Error, Result};
-use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId, VisitId, entry_id};
-use crate::store::{
-    AuditAction, AuditEntry, DueTask, LatestNews2, PatientSummary, Store, VisitSummary, WriteTx,
-};
+use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId};
+use crate::store::{AuditAction, AuditEntry, DueTask, PatientSummary, Store, VisitSummary, WriteTx};
 use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
@@ -127,64 +127,6 @@ impl PatientView {
     pub fn watched(&self) -> crate::view::WatchedRecord<'_> {
         crate::view::WatchedRecord::new(&self.document, &self.conflicts)
     }
-}
-
-/// One observation set with its NEWS2 score.
-#[derive(Clone, Debug, Serialize)]
-pub struct ScoredObservations {
-    pub observations: ObservationSet,
-    pub news2: News2Score,
-}
-
-/// A visit note as opened.
-#[derive(Clone, Debug, Serialize)]
-pub struct VisitView {
-    pub id: VisitId,
-    pub patient: PatientSummary,
-    pub clinician: ClinicianRef,
-    pub started_at: Timestamp,
-    pub observations: Vec<ScoredObservations>,
-    pub narrative: String,
-    pub signature: Option<Signature>,
-    /// Whether the signature verifies against the body as it stands now.
-    pub signature_valid: Option<bool>,
-    /// Corrections after signing, oldest first.
-    pub addenda: Vec<crate::documents::visit::Addendum>,
-    pub wound_assessments: Vec<crate::documents::visit::WoundAssessment>,
-    pub actions: Vec<crate::documents::visit::Action>,
-    /// Set if the visit was cancelled before it was signed.
-    pub cancelled: Option<crate::documents::visit::Cancellation>,
-}
-
-/// A wound as the clinician assesses it at a visit; who and when are stamped on recording.
-#[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "NewWoundAssessment"))]
-pub struct NewWound {
-    /// Where, e.g. "left gaiter, medial".
-    pub site: String,
-    pub length_cm: f64,
-    pub width_cm: f64,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub depth_cm: Option<f64>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub tissue: Option<String>,
-    pub exudate: crate::documents::visit::Exudate,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub signs_of_infection: bool,
-    /// 0 (no pain) to 10 (worst imaginable).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub pain_score: Option<i64>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub dressing: Option<String>,
-}
-
-/// What `record_observations` did.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct RecordedObservations {
-    pub visit_id: VisitId,
-    pub news2: News2Score,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -655,300 +597,6 @@ impl Workspace {
         Ok(out)
     }
 
-    // ---- visits -----------------------------------------------------------------------
-
-    pub async fn start_visit(&self, patient: PatientId) -> Result<VisitId> {
-        self.permit(Action::RecordVisit, Some(patient)).await?;
-        let mut tx = self.store.begin_write().await?;
-        let mut record: Draft<PatientRecord> = self
-            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
-                Error::Input(format!("no patient {patient}"))
-            })
-            .await?;
-        let id = VisitId::random();
-        let now = Timestamp::now();
-        let note = VisitNote::new(
-            id.to_hex(),
-            patient.to_hex(),
-            self.me.clinician_ref(),
-            self.me.device_id.to_hex(),
-            now,
-        );
-        self.insert_document(&mut tx, id.0, DocumentKind::Visit, &note, "start visit").await?;
-        record
-            .value
-            .visits
-            .insert(id.to_hex(), VisitRef { started_at: now, clinician: self.me.clinician_ref() });
-        self.save(&mut tx, &mut record, "start visit").await?;
-        tx.put_visit_summary(&visit_summary(&note)?).await?;
-        let conflicts = record.conflicts();
-        tx.refresh_patient(&record.value, &conflicts).await?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("started visit {id}")).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    async fn draft_visit(&self, tx: &mut WriteTx<'_>, visit: VisitId) -> Result<Draft<VisitNote>> {
-        self.draft(tx, visit.0, DocumentKind::Visit, || Error::UnknownVisit(visit.to_hex())).await
-    }
-
-    /// Records a set of vital signs and returns the NEWS2 score on the record's SpO2 scale.
-    /// The scale is the record's, set by a clinician with [`Workspace::set_scale2`]; a
-    /// reading never changes it.
-    pub async fn record_observations(
-        &self,
-        visit: VisitId,
-        obs: Observations,
-    ) -> Result<RecordedObservations> {
-        self.permit(Action::RecordVisit, None).await?;
-        let mut tx = self.store.begin_write().await?;
-        let out = self.record_observations_in(&mut tx, visit, obs).await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    pub(crate) async fn record_observations_in(
-        &self,
-        tx: &mut WriteTx<'_>,
-        visit: VisitId,
-        obs: Observations,
-    ) -> Result<RecordedObservations> {
-        obs.validate()?;
-        if obs.is_empty() {
-            return Err(Error::Input("no observations given: record at least one vital sign".into()));
-        }
-        let mut note = self.draft_visit(tx, visit).await?;
-        writable(&note.value, visit)?;
-        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        let mut record: Draft<PatientRecord> = self
-            .draft(tx, patient.0, DocumentKind::Patient, || {
-                Error::Corrupt("the visit's patient is missing".into())
-            })
-            .await?;
-        let conflicts = record.conflicts();
-        let scale = crate::view::scoring_scale(&record.value, &conflicts);
-        let now = Timestamp::now();
-        let news2 = clinical::news2::score(&obs, scale);
-        let set = ObservationSet::from_observations(&obs, scale, self.me.clinician_ref(), now);
-        note.value.observations.insert(entry_id(), set);
-        self.save(tx, &mut note, "record observations").await?;
-        tx.put_visit_summary(&visit_summary(&note.value)?).await?;
-        tx.refresh_patient(&record.value, &conflicts).await?;
-        self.audit(tx, AuditAction::Edit, Some(patient), format!("recorded observations, {}", news2.label()))
-            .await?;
-        Ok(RecordedObservations { visit_id: visit, news2 })
-    }
-
-    /// Adds an action (done at the visit, or to do) to an unsigned visit.
-    pub async fn add_action(&self, visit: VisitId, text: &str, done: bool) -> Result<String> {
-        self.permit(Action::RecordVisit, None).await?;
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(Error::Input("the action is empty".into()));
-        }
-        let mut tx = self.store.begin_write().await?;
-        let mut note = self.draft_visit(&mut tx, visit).await?;
-        writable(&note.value, visit)?;
-        let id = entry_id();
-        note.value
-            .actions
-            .insert(id.clone(), crate::documents::visit::Action { text: text.to_owned(), done });
-        self.save(&mut tx, &mut note, "add visit action").await?;
-        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("added an action to visit {visit}"))
-            .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Records a structured wound assessment on an unsigned visit, by this clinician, now.
-    pub async fn record_wound(&self, visit: VisitId, wound: NewWound) -> Result<String> {
-        self.permit(Action::RecordVisit, None).await?;
-        let mut tx = self.store.begin_write().await?;
-        let id = self.record_wound_in(&mut tx, visit, wound).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    pub(crate) async fn record_wound_in(
-        &self,
-        tx: &mut WriteTx<'_>,
-        visit: VisitId,
-        wound: NewWound,
-    ) -> Result<String> {
-        if wound.site.trim().is_empty() {
-            return Err(Error::Input("say where the wound is (site)".into()));
-        }
-        let size_ok = |v: f64| v.is_finite() && (0.0..=100.0).contains(&v);
-        if !size_ok(wound.length_cm)
-            || !size_ok(wound.width_cm)
-            || wound.depth_cm.is_some_and(|d| !size_ok(d))
-        {
-            return Err(Error::Input("wound length, width and depth are 0 to 100 cm".into()));
-        }
-        if wound.pain_score.is_some_and(|p| !(0..=10).contains(&p)) {
-            return Err(Error::Input("pain score is 0 (none) to 10 (worst)".into()));
-        }
-        let mut note = self.draft_visit(tx, visit).await?;
-        writable(&note.value, visit)?;
-        let wound = crate::documents::visit::WoundAssessment {
-            site: wound.site,
-            length_cm: wound.length_cm,
-            width_cm: wound.width_cm,
-            depth_cm: wound.depth_cm,
-            tissue: wound.tissue,
-            exudate: wound.exudate,
-            signs_of_infection: wound.signs_of_infection,
-            pain_score: wound.pain_score,
-            dressing: wound.dressing,
-            recorded_by: self.me.clinician_ref(),
-            recorded_at: Timestamp::now(),
-        };
-        let id = entry_id();
-        note.value.wound_assessments.insert(id.clone(), wound);
-        self.save(tx, &mut note, "record wound assessment").await?;
-        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        let detail = format!("recorded a wound assessment on visit {visit}");
-        self.audit(tx, AuditAction::Edit, Some(patient), detail).await?;
-        Ok(id)
-    }
-
-    /// Adds a paragraph to the visit's narrative note.
-    pub async fn add_note(&self, visit: VisitId, text: &str) -> Result<()> {
-        self.permit(Action::RecordVisit, None).await?;
-        let mut tx = self.store.begin_write().await?;
-        self.add_note_in(&mut tx, visit, text).await?;
-        tx.commit().await
-    }
-
-    pub(crate) async fn add_note_in(&self, tx: &mut WriteTx<'_>, visit: VisitId, text: &str) -> Result<()> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(Error::Input("the note text is empty".into()));
-        }
-        let mut note = self.draft_visit(tx, visit).await?;
-        writable(&note.value, visit)?;
-        let current = note.value.narrative.as_str().to_owned();
-        let len = current.len(); // autosurgeon splices at byte offsets
-        let insert = if current.is_empty() { text.to_owned() } else { format!("\n\n{text}") };
-        note.value.narrative.splice(len, 0, insert);
-        self.save(tx, &mut note, "write note").await?;
-        tx.put_visit_summary(&visit_summary(&note.value)?).await?;
-        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        self.audit(tx, AuditAction::Edit, Some(patient), format!("wrote visit note {visit}")).await
-    }
-
-    /// Signs the visit with this device's key; the body is read-only from then on.
-    pub async fn sign_visit(&self, visit: VisitId) -> Result<Signature> {
-        self.permit(Action::RecordVisit, None).await?;
-        let mut tx = self.store.begin_write().await?;
-        let mut note = self.draft_visit(&mut tx, visit).await?;
-        writable(&note.value, visit)?;
-        // What was typed and not saved would be left out of what is signed.
-        if let Some(draft) = self.visit_draft_in(&mut tx, visit).await? {
-            return Err(Error::UnsavedVisitDraft(draft.unsaved().join(", ")));
-        }
-        if note.value.observations.is_empty()
-            && note.value.wound_assessments.is_empty()
-            && note.value.actions.is_empty()
-            && note.value.narrative.as_str().trim().is_empty()
-        {
-            return Err(Error::Input(
-                "nothing to sign: the visit has no observations, wound assessment or note".into(),
-            ));
-        }
-        let signature = sign_note(&note.value, &self.me, &self.device_key, Timestamp::now());
-        note.value.signature = Some(signature.clone());
-        self.save(&mut tx, &mut note, "sign visit").await?;
-        tx.put_visit_summary(&visit_summary(&note.value)?).await?;
-        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        self.audit(&mut tx, AuditAction::Sign, Some(patient), format!("signed visit {visit}")).await?;
-        tx.commit().await?;
-        Ok(signature)
-    }
-
-    /// Adds an attributed, timed correction to a signed visit; the signed body is untouched.
-    pub async fn add_addendum(&self, visit: VisitId, text: &str) -> Result<String> {
-        self.permit(Action::RecordVisit, None).await?;
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(Error::Input("the addendum is empty".into()));
-        }
-        let mut tx = self.store.begin_write().await?;
-        let mut note = self.draft_visit(&mut tx, visit).await?;
-        if note.value.signature.is_none() {
-            return Err(Error::Input(
-                "this visit is not signed yet: change the note itself; addenda are for signed notes".into(),
-            ));
-        }
-        let id = entry_id();
-        note.value.addenda.insert(
-            id.clone(),
-            crate::documents::visit::Addendum {
-                text: text.to_owned(),
-                written_by: self.me.clinician_ref(),
-                written_at: Timestamp::now(),
-            },
-        );
-        self.save(&mut tx, &mut note, "add addendum").await?;
-        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("added an addendum to visit {visit}"))
-            .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Opens a visit note for reading: recorded in the audit log.
-    pub async fn open_visit(&self, visit: VisitId) -> Result<VisitView> {
-        self.check_readable(self.patient_of_visit(visit).await?).await?;
-        let mut rx = self.store.begin_read().await?;
-        let doc = rx
-            .load_document(&visit.0, DocumentKind::Visit)
-            .await?
-            .ok_or_else(|| Error::UnknownVisit(visit.to_hex()))?;
-        let note: VisitNote = documents::read(&doc, DocumentKind::Visit)?;
-        let patient_id: PatientId = note.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        let patient = rx
-            .patient_summary(&patient_id)
-            .await?
-            .ok_or_else(|| Error::Corrupt("the visit's patient is missing".into()))?;
-        drop(rx);
-        let observations = note
-            .observation_sets()
-            .into_iter()
-            .map(|s| ScoredObservations {
-                news2: clinical::news2::score(&s.observations(), s.scale()),
-                observations: s.clone(),
-            })
-            .collect();
-        let signature_valid = note.signature.as_ref().map(|s| signature_verifies(&note, s));
-        let mut tx = self.store.begin_write().await?;
-        self.audit(&mut tx, AuditAction::View, Some(patient_id), format!("opened visit {visit}")).await?;
-        tx.commit().await?;
-        Ok(VisitView {
-            id: visit,
-            patient,
-            clinician: note.clinician.clone(),
-            started_at: note.started_at,
-            observations,
-            narrative: note.narrative.as_str().to_owned(),
-            signature: note.signature.clone(),
-            signature_valid,
-            addenda: {
-                let mut a: Vec<_> = note.addenda.values().cloned().collect();
-                a.sort_by_key(|x| x.written_at);
-                a
-            },
-            wound_assessments: {
-                let mut w: Vec<_> = note.wound_assessments.values().cloned().collect();
-                w.sort_by_key(|x| x.recorded_at);
-                w
-            },
-            actions: note.actions.values().cloned().collect(),
-            cancelled: note.cancelled.clone(),
-        })
-    }
-
     /// Open tasks due on or before `date`.
     pub async fn due_tasks(&self, date: chrono::NaiveDate) -> Result<Vec<DueTask>> {
         self.store.begin_read().await?.due_tasks(&date.format("%Y-%m-%d").to_string()).await
@@ -1126,63 +774,6 @@ pub(crate) async fn insert_document_as<T: Reconcile>(
         tx.put_actor_head(&id, &head).await?;
     }
     Ok(())
-}
-
-/// Signs the body of a note as `who` on the device holding `key`.
-pub(crate) fn sign_note(note: &VisitNote, who: &Identity, key: &DeviceKey, at: Timestamp) -> Signature {
-    let digest = ring::digest::digest(&ring::digest::SHA256, &note.signed_body());
-    Signature {
-        signed_by: who.clinician_ref(),
-        device_id: who.device_id.to_hex(),
-        signed_at: at,
-        body_sha256: hex::encode(digest.as_ref()),
-        ed25519: hex::encode(key.sign(digest.as_ref())),
-        public_key: hex::encode(key.public_key()),
-    }
-}
-
-/// True when the signature matches the note's body as it is now.
-pub fn signature_verifies(note: &VisitNote, sig: &Signature) -> bool {
-    let digest = ring::digest::digest(&ring::digest::SHA256, &note.signed_body());
-    let (Ok(key), Ok(signature)) = (hex::decode(&sig.public_key), hex::decode(&sig.ed25519)) else {
-        return false;
-    };
-    hex::encode(digest.as_ref()) == sig.body_sha256 && verify_signature(&key, digest.as_ref(), &signature)
-}
-
-/// The visit's row in the query tables.
-/// A visit's body may change until it is signed or cancelled.
-fn writable(note: &VisitNote, visit: VisitId) -> Result<()> {
-    if note.signature.is_some() {
-        return Err(Error::VisitSigned(visit.to_hex()));
-    }
-    if note.cancelled.is_some() {
-        return Err(Error::VisitCancelled(visit.to_hex()));
-    }
-    Ok(())
-}
-
-pub(crate) fn visit_summary(note: &VisitNote) -> Result<VisitSummary> {
-    let news2 = note.observation_sets().last().map(|s| {
-        let score = clinical::news2::score(&s.observations(), s.scale());
-        LatestNews2 {
-            total: score.total,
-            partial: score.partial,
-            band: score.band,
-            recorded_at: s.recorded_at,
-        }
-    });
-    let preview: String = note.narrative.as_str().lines().next().unwrap_or("").chars().take(120).collect();
-    Ok(VisitSummary {
-        id: note.id.parse().map_err(|e| Error::Corrupt(format!("visit id: {e}")))?,
-        patient_id: note.patient_id.parse().map_err(|e| Error::Corrupt(format!("visit patient id: {e}")))?,
-        started_at: note.started_at,
-        clinician: note.clinician.clone(),
-        signed: note.signature.is_some(),
-        cancelled: note.cancelled.is_some(),
-        news2,
-        note_preview: preview,
-    })
 }
 
 /// Name words (all must match the start of a word) or an NHS number prefix.

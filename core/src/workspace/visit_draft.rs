@@ -2,7 +2,8 @@
 //! synced, it survives signing, locking, a crash and moving between screens, until it is
 //! saved into the visit (one transaction) or kept with the visit when it is cancelled.
 
-use super::{NewWound, Workspace, writable};
+use super::visit::writable;
+use super::{NewWound, Workspace};
 use crate::clinical::{Action, Consciousness, Observations};
 use crate::documents::visit::{Cancellation, Exudate};
 use crate::documents::{DocumentKind, Timestamp, VisitNote};

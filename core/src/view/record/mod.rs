@@ -281,8 +281,8 @@ pub struct Consent {
     pub share_with_team: Option<bool>,
     pub national_data_opt_out: Option<bool>,
     /// "yes", "NO", "not recorded" or every disputed answer.
-    pub share_with_team_text: String,
-    pub national_data_opt_out_text: String,
+    pub sharing_text: String,
+    pub opt_out_text: String,
     pub disputed: Vec<Disputed>,
     pub recorded_by: Option<ClinicianRef>,
     pub recorded_at: Option<Timestamp>,
@@ -300,8 +300,8 @@ impl Consent {
         Self {
             share_with_team: settled(&share).flatten(),
             national_data_opt_out: settled(&opt_out).flatten(),
-            share_with_team_text: share.describe(|v| answer(v, "yes", "NO")),
-            national_data_opt_out_text: opt_out.describe(|v| answer(v, "YES", "no")),
+            sharing_text: share.describe(|v| answer(v, "yes", "NO")),
+            opt_out_text: opt_out.describe(|v| answer(v, "YES", "no")),
             disputed: disputed(&[Disputed::of(&share), Disputed::of(&opt_out)]),
             recorded_by: c.recorded_by.clone(),
             recorded_at: c.recorded_at,

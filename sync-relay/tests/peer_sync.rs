@@ -39,7 +39,7 @@ async fn meet(
 }
 
 async fn record(ws: &Workspace, p: PatientId) -> serde_json::Value {
-    serde_json::to_value(ws.open_patient(p).await.unwrap().record).unwrap()
+    serde_json::to_value(ws.open_patient(p).await.unwrap().document).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ use hedgerow_core::ids::PatientId;
 use hedgerow_core::workspace::{NewProblem, ProblemUpdate};
 
 async fn record_json(ws: &Workspace, p: PatientId) -> serde_json::Value {
-    serde_json::to_value(ws.open_patient(p).await.unwrap().record).unwrap()
+    serde_json::to_value(ws.open_patient(p).await.unwrap().document).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

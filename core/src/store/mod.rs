@@ -318,3 +318,38 @@ macro_rules! shared_reads {
 }
 shared_reads!(ReadTx);
 shared_reads!(WriteTx);
+
+/// Either transaction, for the workspace's helpers that only read (the team key, the
+/// registry, the outbox): they take `&mut impl Reads`, so a pure read never holds SQLite's
+/// write lock, and a write that needs them reads inside its own transaction.
+pub(crate) trait Reads {
+    async fn setting(&mut self, name: &str) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>>;
+    async fn outbox(&mut self) -> Result<Vec<OutboxItem>>;
+    async fn read_document<T: autosurgeon::Hydrate>(
+        &mut self,
+        id: &[u8; 16],
+        kind: DocumentKind,
+    ) -> Result<Option<T>>;
+}
+
+macro_rules! reads {
+    ($t:ident) => {
+        impl Reads for $t<'_> {
+            async fn setting(&mut self, name: &str) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+                $t::setting(self, name).await
+            }
+            async fn outbox(&mut self) -> Result<Vec<OutboxItem>> {
+                $t::outbox(self).await
+            }
+            async fn read_document<T: autosurgeon::Hydrate>(
+                &mut self,
+                id: &[u8; 16],
+                kind: DocumentKind,
+            ) -> Result<Option<T>> {
+                $t::read_document(self, id, kind).await
+            }
+        }
+    };
+}
+reads!(ReadTx);
+reads!(WriteTx);

@@ -1,7 +1,7 @@
 //! What sync keeps in the store: which changes the relay already has, and the outbox of
 //! statements and offers waiting to be published.
 
-use super::WriteTx;
+use super::{ReadTx, Store, WriteTx};
 use crate::documents::DocumentKind;
 use crate::error::{Error, Result};
 use automerge::ChangeHash;
@@ -125,17 +125,7 @@ impl WriteTx<'_> {
     }
 
     pub async fn outbox(&mut self) -> Result<Vec<OutboxItem>> {
-        let rows = sqlx::query("SELECT seq, kind, payload FROM sync_outbox ORDER BY seq")
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.into_iter()
-            .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                let sealed: Vec<u8> = r.try_get("payload")?;
-                let payload = self.store.sealer().open(&outbox_aad(&kind), &sealed)?;
-                Ok(OutboxItem { seq: r.try_get("seq")?, kind, payload: payload.to_vec() })
-            })
-            .collect()
+        outbox(&mut self.tx, self.store).await
     }
 
     /// Removes what the relay acknowledged.
@@ -204,4 +194,24 @@ impl WriteTx<'_> {
         .await?;
         Ok(())
     }
+}
+
+impl ReadTx<'_> {
+    pub async fn outbox(&mut self) -> Result<Vec<OutboxItem>> {
+        outbox(&mut self.tx, self.store).await
+    }
+}
+
+/// What waits to go to the relay, oldest first.
+async fn outbox(conn: &mut sqlx::SqliteConnection, store: &Store) -> Result<Vec<OutboxItem>> {
+    let rows =
+        sqlx::query("SELECT seq, kind, payload FROM sync_outbox ORDER BY seq").fetch_all(&mut *conn).await?;
+    rows.into_iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            let sealed: Vec<u8> = r.try_get("payload")?;
+            let payload = store.sealer().open(&outbox_aad(&kind), &sealed)?;
+            Ok(OutboxItem { seq: r.try_get("seq")?, kind, payload: payload.to_vec() })
+        })
+        .collect()
 }

@@ -78,7 +78,7 @@ impl Workspace {
     /// The whole team's audit log, or only what is flagged for review (break-glass,
     /// refusals, broken chains), newest first. For admins' devices.
     pub async fn team_audit(&self, flagged_only: bool) -> Result<TeamAudit> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_read().await?;
         self.require_admin(&mut tx, "see the team's audit log").await?;
         drop(tx);
         let devices = self.devices().await?;

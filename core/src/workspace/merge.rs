@@ -7,6 +7,7 @@ use crate::documents::{self, DocumentKind, PatientRecord, Team, VisitNote};
 use crate::error::{Error, Result};
 use crate::ids::PatientId;
 use crate::store::AuditAction;
+use crate::store::Reads;
 use crate::store::WriteTx;
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value};
 
@@ -214,7 +215,7 @@ impl Workspace {
 
     /// Which device key signs for which Automerge actor: the registry's, in a shared team;
     /// the team document's on a device that shares with no one yet.
-    pub(crate) async fn actor_keys(&self, tx: &mut WriteTx<'_>) -> Result<crate::authorship::KnownDevices> {
+    pub(crate) async fn actor_keys(&self, tx: &mut impl Reads) -> Result<crate::authorship::KnownDevices> {
         let statements = self.confirmed_registry(tx).await?;
         let mut out = std::collections::HashMap::new();
         let mut vouchers = std::collections::HashSet::new();

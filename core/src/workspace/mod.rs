@@ -3,17 +3,17 @@
 //! audit log in step inside one transaction per action.
 
 use crate::clinical::{Action, NhsNumber};
-use crate::crypto::{DeviceKey, KdfParams};
-use crate::documents::patient::{Demographics, Spo2ScaleSetting};
-use crate::documents::team::{CaseloadEntry, Clinician, Device};
+use crate::crypto::DeviceKey;
 mod access;
 mod audit_trail;
 mod briefing;
 mod care_home;
 mod contacts;
 mod exports;
+mod lifecycle;
 mod merge;
 mod observations;
+mod patients;
 mod peer;
 mod record;
 mod round_state;
@@ -36,6 +36,7 @@ pub use care_home::{CareHome, care_home_of, care_homes};
 pub use contacts::LPA_KINDS;
 pub use exports::FhirImportReport;
 pub use merge::{MergeReport, SignedExport};
+pub use patients::{CaseloadSearch, filter_caseload};
 pub use round_state::RoundInProgress;
 pub use visit::{NewWound, RecordedObservations, ScoredObservations, VisitView, signature_verifies};
 pub(crate) use visit::{sign_note, visit_summary};
@@ -46,7 +47,7 @@ pub use record::{
 };
 
 use crate::documents::{
-    self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Team, Timestamp, VisitNote,
+    self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Timestamp, VisitNote,
 };
 use crate::error::{Error, Result};
 use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId};
@@ -54,7 +55,6 @@ use crate::store::{AuditAction, AuditEntry, DueTask, PatientSummary, Store, Visi
 use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 const IDENTITY: &str = "identity";
 const DEVICE_KEY: &str = "device-key";
@@ -181,98 +181,6 @@ fn commit_options(action: &str, by: &Identity) -> CommitOptions {
 }
 
 impl Workspace {
-    /// Creates a workspace for one clinician on this device, with their team document.
-    pub async fn create(
-        dir: &Path,
-        passphrase: &str,
-        clinician: NewClinician,
-        team_name: Option<String>,
-    ) -> Result<Self> {
-        Self::create_with_kdf(dir, passphrase, clinician, team_name, KdfParams::default()).await
-    }
-
-    /// Creates a workspace for fictional patients only (see [`crate::demo`]).
-    pub async fn create_demo(dir: &Path, passphrase: &str, clinician: NewClinician) -> Result<Self> {
-        Self::create_inner(
-            dir,
-            passphrase,
-            clinician,
-            Some("Hartsmoor District Nursing (demo)".into()),
-            KdfParams::default(),
-            true,
-        )
-        .await
-    }
-
-    pub async fn create_with_kdf(
-        dir: &Path,
-        passphrase: &str,
-        clinician: NewClinician,
-        team_name: Option<String>,
-        kdf: KdfParams,
-    ) -> Result<Self> {
-        Self::create_inner(dir, passphrase, clinician, team_name, kdf, false).await
-    }
-
-    async fn create_inner(
-        dir: &Path,
-        passphrase: &str,
-        clinician: NewClinician,
-        team_name: Option<String>,
-        kdf: KdfParams,
-        demo: bool,
-    ) -> Result<Self> {
-        if clinician.name.trim().is_empty() {
-            return Err(Error::Input("the clinician's name must not be empty".into()));
-        }
-        let store = Store::create(dir, passphrase, kdf).await?;
-        let device_key = DeviceKey::generate()?;
-        let (me, actor_bytes) = new_identity(clinician, TeamId::random(), demo)?;
-        let mut team =
-            Team::new(me.team_id.to_hex(), team_name.unwrap_or_else(|| format!("{}'s team", me.name)));
-        add_member(&mut team, &me, &device_key, true, "first device", None);
-        let ws = Self::assemble(store, ActorId::from(actor_bytes.as_slice()), me, device_key);
-        let mut tx = ws.store.begin_write().await?;
-        ws.save_identity(&mut tx).await?;
-        ws.insert_document(&mut tx, ws.me.team_id.0, DocumentKind::Team, &team, "create team").await?;
-        tx.commit().await?;
-        Ok(ws)
-    }
-
-    pub(crate) fn assemble(store: Store, actor: ActorId, me: Identity, device_key: DeviceKey) -> Self {
-        Self { store, me, device_key, actor, grants: Default::default(), audit_check: Default::default() }
-    }
-
-    /// Keeps this device's key and identity in the (sealed) settings of a new store.
-    async fn save_identity(&self, tx: &mut WriteTx<'_>) -> Result<()> {
-        tx.put_setting(DEVICE_KEY, self.device_key.seed()).await?;
-        let identity = serde_json::to_vec(&self.me).map_err(|e| Error::Input(e.to_string()))?;
-        tx.put_setting(IDENTITY, &identity).await?;
-        tx.put_setting(INDEX_VERSION, CURRENT_INDEX_VERSION).await
-    }
-
-    /// Unlocks an existing workspace.
-    pub async fn open(dir: &Path, passphrase: &str) -> Result<Self> {
-        let store = Store::open(dir, passphrase).await?;
-        let mut rx = store.begin_read().await?;
-        let identity = rx.setting(IDENTITY).await?.ok_or_else(|| Error::Incomplete(dir.to_owned()))?;
-        let key = rx.setting(DEVICE_KEY).await?.ok_or_else(|| Error::Incomplete(dir.to_owned()))?;
-        let index_current =
-            rx.setting(INDEX_VERSION).await?.as_deref().map(Vec::as_slice) == Some(CURRENT_INDEX_VERSION);
-        drop(rx);
-        let me: Identity = serde_json::from_slice(&identity)
-            .map_err(|e| Error::Corrupt(format!("the device identity does not parse: {e}")))?;
-        let device_key = DeviceKey::from_stored(&key)?;
-        let actor_bytes =
-            hex::decode(&me.actor_id).map_err(|_| Error::Corrupt("actor id is not hex".into()))?;
-        let mut ws = Self::assemble(store, ActorId::from(actor_bytes.as_slice()), me, device_key);
-        if !index_current {
-            ws.reindex().await?;
-        }
-        ws.audit_check = ws.check_audit_log().await?;
-        Ok(ws)
-    }
-
     pub fn identity(&self) -> &Identity {
         &self.me
     }
@@ -284,10 +192,6 @@ impl Workspace {
 
     pub fn store(&self) -> &Store {
         &self.store
-    }
-
-    pub async fn close(self) {
-        self.store.close().await;
     }
 
     // ---- documents under the write lock -------------------------------------------------
@@ -397,206 +301,6 @@ impl Workspace {
         Err(refused)
     }
 
-    // ---- patients ---------------------------------------------------------------------
-
-    pub async fn add_patient(&self, new: NewPatient) -> Result<PatientSummary> {
-        let mut added = self.add_patients(vec![new]).await?;
-        Ok(added.remove(0))
-    }
-
-    /// Adds several patients in one transaction, with one change to the team's caseload
-    /// (taking on a caseload, or an import). All are added, or none.
-    pub async fn add_patients(&self, patients: Vec<NewPatient>) -> Result<Vec<PatientSummary>> {
-        if patients.is_empty() {
-            return Err(Error::Input("no patients to add".into()));
-        }
-        self.permit(Action::AddPatient, None).await?;
-        let today = chrono::Utc::now().date_naive();
-        let mut tx = self.store.begin_write().await?;
-        let mut ids = Vec::with_capacity(patients.len());
-        let mut summaries = Vec::with_capacity(patients.len());
-        let mut seen = std::collections::HashSet::new();
-        for new in patients {
-            let name = new.name.trim();
-            if name.is_empty() {
-                return Err(Error::Input("the patient's name must not be empty".into()));
-            }
-            if new.date_of_birth > today {
-                return Err(Error::Input(format!("date of birth {} is in the future", new.date_of_birth)));
-            }
-            if !seen.insert(new.nhs_number.digits()) || tx.patient_by_nhs(&new.nhs_number).await?.is_some() {
-                return Err(Error::DuplicatePatient(new.nhs_number.to_string()));
-            }
-            let id = PatientId::random();
-            let record = PatientRecord::new(
-                id.to_hex(),
-                Demographics {
-                    nhs_number: new.nhs_number.digits(),
-                    name: name.to_owned(),
-                    preferred_name: None,
-                    date_of_birth: new.date_of_birth.format("%Y-%m-%d").to_string(),
-                    address: new.address.filter(|a| !a.trim().is_empty()),
-                    phone: None,
-                    access_notes: None,
-                    gender: None,
-                },
-                self.me.clinician_ref(),
-                Timestamp::now(),
-            );
-            self.insert_document(&mut tx, id.0, DocumentKind::Patient, &record, "add patient").await?;
-            summaries.push(tx.refresh_patient(&record, &[]).await?);
-            ids.push(id);
-        }
-        self.add_to_caseload(&mut tx, &ids).await?;
-        for id in &ids {
-            self.audit(&mut tx, AuditAction::Create, Some(*id), "added patient".into()).await?;
-        }
-        tx.commit().await?;
-        Ok(summaries)
-    }
-
-    pub(crate) async fn add_to_caseload(&self, tx: &mut WriteTx<'_>, patients: &[PatientId]) -> Result<()> {
-        let team_id = self.me.team_id;
-        let mut team: Draft<Team> = self
-            .draft(tx, team_id.0, DocumentKind::Team, || {
-                Error::Corrupt("the team document is missing".into())
-            })
-            .await?;
-        let now = Timestamp::now();
-        for p in patients {
-            team.value
-                .caseload
-                .insert(p.to_hex(), CaseloadEntry { added_by: self.me.clinician_ref(), added_at: now });
-        }
-        self.save(tx, &mut team, "add to caseload").await?;
-        tx.add_to_caseload_index(patients).await
-    }
-
-    /// Rebuilds the caseload index from the team document.
-    async fn reindex_caseload(&self, tx: &mut WriteTx<'_>) -> Result<()> {
-        let team: Team = tx
-            .read_document(&self.me.team_id.0, DocumentKind::Team)
-            .await?
-            .ok_or_else(|| Error::Corrupt("the team document is missing".into()))?;
-        tx.set_caseload(&merge::caseload_of(&team)).await
-    }
-
-    /// Every patient on this device, sorted by name.
-    pub async fn caseload(&self) -> Result<Vec<PatientSummary>> {
-        self.store.begin_read().await?.caseload().await
-    }
-
-    /// Patients whose name contains every word of `query`, or whose NHS number starts with it.
-    pub async fn search(&self, query: &str) -> Result<Vec<PatientSummary>> {
-        let all = self.caseload().await?;
-        Ok(filter_caseload(all, query))
-    }
-
-    pub async fn find_patient(&self, nhs: &NhsNumber) -> Result<PatientId> {
-        self.store
-            .begin_read()
-            .await?
-            .patient_by_nhs(nhs)
-            .await?
-            .ok_or_else(|| Error::UnknownPatient(nhs.to_string()))
-    }
-
-    pub(crate) async fn open_patient_audited(
-        &self,
-        id: PatientId,
-        action: AuditAction,
-        detail: String,
-        flagged: bool,
-    ) -> Result<PatientView> {
-        self.check_readable(id).await?;
-        let mut rx = self.store.begin_read().await?;
-        let mut doc = rx
-            .load_document(&id.0, DocumentKind::Patient)
-            .await?
-            .ok_or_else(|| Error::Input(format!("no patient record {id}")))?;
-        let document: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
-        let mut conflicts = crate::conflicts::detect(&mut doc, &document);
-        if !conflicts.is_empty() {
-            crate::conflicts::attribute(&mut conflicts, &self.authors().await?);
-        }
-        let reader = crate::view::Reader {
-            clinician_id: &self.me.clinician_id.to_hex(),
-            today: chrono::Local::now().date_naive(),
-        };
-        let record = crate::view::PatientRecord::read(
-            &crate::view::WatchedRecord::new(&document, &conflicts),
-            reader,
-        )?;
-        let summary =
-            rx.patient_summary(&id).await?.ok_or_else(|| Error::Input(format!("no patient {id}")))?;
-        let recent_visits = rx.visits_of(&id, 10).await?;
-        drop(rx);
-        let mut tx = self.store.begin_write().await?;
-        self.audit_flagged(&mut tx, action, Some(id), detail, flagged).await?;
-        tx.commit().await?;
-        Ok(PatientView { summary, record, document, recent_visits, conflicts })
-    }
-
-    /// Records, or clears, SpO2 Scale 2 on a patient's record, with the reason. Like a CPR
-    /// decision, each setting is written as a new entry, so that two clinicians setting and
-    /// clearing it at the same time always meet as a conflict (a write of the value already
-    /// there would otherwise change nothing, and the other's would silently stand).
-    pub async fn set_scale2(&self, patient: PatientId, on: bool, reason: &str) -> Result<()> {
-        self.permit(Action::SetScale2, Some(patient)).await?;
-        if reason.trim().is_empty() {
-            return Err(Error::Input(
-                "Scale 2 needs a reason: to set it, confirmed hypercapnic respiratory failure (target 88-92%); to clear it, why it no longer applies".into(),
-            ));
-        }
-        let action = if on { "set SpO2 scale 2" } else { "clear SpO2 scale 2" };
-        self.edit_patient_doc(patient, action, |doc, record, by, at| {
-            use automerge::{ObjType, ROOT, transaction::Transactable};
-            doc.put_object(&ROOT, "spo2_scale", ObjType::Map).map_err(documents::DocumentError::from)?;
-            record.spo2_scale = Spo2ScaleSetting {
-                scale2: on,
-                set_by: Some(by.clone()),
-                set_at: Some(at),
-                reason: Some(reason.trim().to_owned()),
-            };
-            Ok(())
-        })
-        .await
-    }
-
-    /// One change to a patient record: loaded and changed under the write lock, saved,
-    /// re-indexed and audited in one transaction.
-    pub(crate) async fn edit_patient<R>(
-        &self,
-        patient: PatientId,
-        action: &str,
-        change: impl FnOnce(&mut PatientRecord, &ClinicianRef, Timestamp) -> Result<R>,
-    ) -> Result<R> {
-        self.edit_patient_doc(patient, action, |_, record, by, at| change(record, by, at)).await
-    }
-
-    /// As [`Workspace::edit_patient`], with the Automerge document at hand for the rare
-    /// change that must shape the operations themselves.
-    pub(crate) async fn edit_patient_doc<R>(
-        &self,
-        patient: PatientId,
-        action: &str,
-        change: impl FnOnce(&mut AutoCommit, &mut PatientRecord, &ClinicianRef, Timestamp) -> Result<R>,
-    ) -> Result<R> {
-        let mut tx = self.store.begin_write().await?;
-        let mut draft: Draft<PatientRecord> = self
-            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
-                Error::Input(format!("no patient {patient}"))
-            })
-            .await?;
-        let out = change(&mut draft.doc, &mut draft.value, &self.me.clinician_ref(), Timestamp::now())?;
-        self.save(&mut tx, &mut draft, action).await?;
-        let conflicts = draft.conflicts();
-        tx.refresh_patient(&draft.value, &conflicts).await?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), action.to_owned()).await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
     /// Open tasks due on or before `date`.
     pub async fn due_tasks(&self, date: chrono::NaiveDate) -> Result<Vec<DueTask>> {
         self.store.begin_read().await?.due_tasks(&date.format("%Y-%m-%d").to_string()).await
@@ -690,55 +394,6 @@ impl Workspace {
     }
 }
 
-/// A new clinician's identity on a new device, with the Automerge actor it will write with.
-fn new_identity(clinician: NewClinician, team_id: TeamId, demo: bool) -> Result<(Identity, [u8; 16])> {
-    if clinician.name.trim().is_empty() {
-        return Err(Error::Input("the clinician's name must not be empty".into()));
-    }
-    let actor_bytes = crate::crypto::random_bytes::<16>()?;
-    let me = Identity {
-        clinician_id: ClinicianId::random(),
-        name: clinician.name.trim().to_owned(),
-        role: clinician.role,
-        registration: clinician.registration,
-        device_id: DeviceId::random(),
-        actor_id: hex::encode(actor_bytes),
-        team_id,
-        demo,
-    };
-    Ok((me, actor_bytes))
-}
-
-/// Adds a clinician and their device to the team document.
-fn add_member(
-    team: &mut Team,
-    me: &Identity,
-    key: &DeviceKey,
-    admin: bool,
-    label: &str,
-    enrolled_by: Option<ClinicianRef>,
-) {
-    let now = Timestamp::now();
-    let clinician = Clinician {
-        name: me.name.clone(),
-        role: me.role,
-        registration: me.registration.clone(),
-        admin,
-        added_at: now,
-    };
-    team.clinicians.insert(me.clinician_id.to_hex(), clinician);
-    let device = Device {
-        clinician_id: me.clinician_id.to_hex(),
-        label: label.to_owned(),
-        public_key: hex::encode(key.public_key()),
-        actor_id: me.actor_id.clone(),
-        enrolled_by,
-        enrolled_at: now,
-        revoked: None,
-    };
-    team.devices.insert(me.device_id.to_hex(), device);
-}
-
 /// Who signs the head of a document written by someone: their own device, or a team device
 /// that vouches for them (the demo's fictional colleagues have no device of the team).
 #[derive(Clone, Copy)]
@@ -774,81 +429,4 @@ pub(crate) async fn insert_document_as<T: Reconcile>(
         tx.put_actor_head(&id, &head).await?;
     }
     Ok(())
-}
-
-/// Name words (all must match the start of a word) or an NHS number prefix.
-pub fn filter_caseload(all: Vec<PatientSummary>, query: &str) -> Vec<PatientSummary> {
-    let search = CaseloadSearch::new(query);
-    all.into_iter().filter(|p| search.matches(p)).collect()
-}
-
-/// A search as clinicians type it: every word must start a word of the name, or the digits
-/// must start the NHS number. Parsed once, then checked against each patient.
-pub struct CaseloadSearch {
-    digits: Option<String>,
-    words: Vec<String>,
-}
-
-impl CaseloadSearch {
-    pub fn new(query: &str) -> Self {
-        let q = query.trim().to_lowercase();
-        let digits: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-            return Self { digits: Some(digits), words: Vec::new() };
-        }
-        Self { digits: None, words: q.split_whitespace().map(str::to_owned).collect() }
-    }
-
-    pub fn matches(&self, p: &PatientSummary) -> bool {
-        if let Some(d) = &self.digits {
-            return p.nhs_number.starts_with(d.as_str());
-        }
-        if self.words.is_empty() {
-            return true;
-        }
-        let name = p.name.to_lowercase();
-        let name_words: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).collect();
-        self.words.iter().all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn patient(name: &str, nhs: &str) -> PatientSummary {
-        PatientSummary {
-            id: PatientId::random(),
-            nhs_number: nhs.into(),
-            name: name.into(),
-            date_of_birth: "1939-05-17".into(),
-            address: None,
-            alerts: vec![],
-            allergies: vec![],
-            cpr: crate::view::Watched::Settled { value: None },
-            end_of_life: false,
-            latest_news2: None,
-            last_visit: None,
-            open_tasks: 0,
-            scale2: crate::view::Watched::Settled { value: false },
-            open_conflicts: 0,
-            conflicts_about: vec![],
-            reviews: vec![],
-        }
-    }
-
-    #[test]
-    fn search_by_name_words_or_nhs_number_prefix() {
-        let w = patient("Winifred Mary Ashdown", "9434765919");
-        let h = patient("Harold Ashdown-Coombe", "9990000018");
-        let s = |q: &str| [&w, &h].iter().filter(|p| CaseloadSearch::new(q).matches(p)).count();
-        assert_eq!(s(""), 2);
-        assert_eq!(s("ashd"), 2);
-        assert_eq!(s("win ash"), 1);
-        assert_eq!(s("coombe"), 1, "hyphenated surnames split into words");
-        assert_eq!(s("ary"), 0, "words match from their start");
-        assert_eq!(s("943 476"), 1, "NHS numbers as displayed, with spaces");
-        assert_eq!(s("999"), 1);
-        assert_eq!(s("9434765918"), 0);
-    }
 }

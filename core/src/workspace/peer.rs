@@ -77,7 +77,7 @@ impl Workspace {
 
     /// The registry this device last confirmed with the relay, checked.
     async fn confirmed_team_registry(&self) -> Result<Registry> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_read().await?;
         let statements = self.confirmed_registry(&mut tx).await?;
         drop(tx);
         Registry::replay(self.me.team_id.0, &statements)

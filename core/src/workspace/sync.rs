@@ -240,7 +240,7 @@ impl Workspace {
         position: u64,
     ) -> Result<BundleBody, crate::sync::bundle::BundleError> {
         use crate::sync::bundle::{BundleError, MAX_INFLATED, open_bundle};
-        let mut tx = self.store.begin_write().await.map_err(|_| BundleError::NoTeamKey)?;
+        let mut tx = self.store.begin_read().await.map_err(|_| BundleError::NoTeamKey)?;
         let keyring = self.keyring(&mut tx).await.ok().flatten().ok_or(BundleError::NoTeamKey)?;
         let statements = self.confirmed_registry(&mut tx).await.unwrap_or_default();
         drop(tx);
@@ -257,7 +257,7 @@ impl Workspace {
 
     /// A session plan from the store: cursor, registry, outbox.
     pub async fn start_session(&self) -> Result<(ClientSession, Option<i64>)> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_read().await?;
         let keyring = self.keyring(&mut tx).await?.ok_or_else(|| {
             Error::Input("this device is not in a shared team: run `hedgerow team create NAME` or `hedgerow team join`".into())
         })?;

@@ -8,6 +8,7 @@ use crate::documents::team::Revocation;
 use crate::documents::{self, ClinicianRef, DocumentKind, Team, Timestamp};
 use crate::error::{Error, Result};
 use crate::ids::TeamId;
+use crate::store::Reads;
 use crate::store::{AuditAction, Store, WriteTx};
 use crate::sync::client::Anchor;
 use crate::sync::enrolment::{EnrolSession, InviteCode, Offer};
@@ -67,11 +68,11 @@ fn encode_statements(s: &[PositionedStatement]) -> Vec<u8> {
 }
 
 impl Workspace {
-    pub(crate) async fn keyring(&self, tx: &mut WriteTx<'_>) -> Result<Option<Keyring>> {
+    pub(crate) async fn keyring(&self, tx: &mut impl Reads) -> Result<Option<Keyring>> {
         tx.setting(KEYRING).await?.map(|b| Keyring::from_bytes(&b).map_err(Error::from)).transpose()
     }
 
-    pub(crate) async fn confirmed_registry(&self, tx: &mut WriteTx<'_>) -> Result<Vec<PositionedStatement>> {
+    pub(crate) async fn confirmed_registry(&self, tx: &mut impl Reads) -> Result<Vec<PositionedStatement>> {
         match tx.setting(REGISTRY).await? {
             None => Ok(Vec::new()),
             Some(b) => {
@@ -88,7 +89,7 @@ impl Workspace {
         tx.put_setting(REGISTRY, &encode_statements(statements)).await
     }
 
-    pub(crate) async fn anchor(&self, tx: &mut WriteTx<'_>) -> Result<Option<Anchor>> {
+    pub(crate) async fn anchor(&self, tx: &mut impl Reads) -> Result<Option<Anchor>> {
         match tx.setting(ANCHOR).await? {
             None => Ok(None),
             Some(b) => {
@@ -101,7 +102,7 @@ impl Workspace {
 
     /// The registry as this device sees it: what the relay confirmed, then this device's
     /// own statements still waiting to be published.
-    pub(crate) async fn registry_view(&self, tx: &mut WriteTx<'_>) -> Result<(Registry, usize)> {
+    pub(crate) async fn registry_view(&self, tx: &mut impl Reads) -> Result<(Registry, usize)> {
         let confirmed = self.confirmed_registry(tx).await?;
         let mut r = Registry::replay(self.me.team_id.0, &confirmed)
             .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
@@ -124,7 +125,7 @@ impl Workspace {
         Ok(self.store.begin_read().await?.setting(KEYRING).await?.is_some())
     }
 
-    pub(crate) async fn require_admin(&self, tx: &mut WriteTx<'_>, what: &str) -> Result<Registry> {
+    pub(crate) async fn require_admin(&self, tx: &mut impl Reads, what: &str) -> Result<Registry> {
         if self.keyring(tx).await?.is_none() {
             return Err(Error::Input(format!(
                 "this device is not in a shared team yet: make it one (Team and devices in the app, or `hedgerow team create NAME`), or join one, before you {what}"
@@ -231,7 +232,7 @@ impl Workspace {
 
     /// Every device of the team, from the team document and the registry.
     pub async fn devices(&self) -> Result<Vec<DeviceListing>> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_read().await?;
         let team: Team = tx
             .read_document(&self.me.team_id.0, DocumentKind::Team)
             .await?
@@ -412,7 +413,7 @@ impl Workspace {
         }
         let code: InviteCode = code.parse().map_err(Error::Input)?;
         let device_key = DeviceKey::generate()?;
-        let (me, actor_bytes) = super::new_identity(clinician, TeamId(code.team), false)?;
+        let (me, actor_bytes) = super::lifecycle::new_identity(clinician, TeamId(code.team), false)?;
         let mut session = EnrolSession::new(&device_key, &code, actor_bytes, chrono::Utc::now().timestamp());
         let sealed = link.enrol(&device_key, &mut session).await?;
         let offer = code.open_offer(&sealed).map_err(|_| {
@@ -432,7 +433,14 @@ impl Workspace {
         }
         let store = Store::create(dir, passphrase, kdf).await?;
         let label = if label.trim().is_empty() { "device" } else { label.trim() };
-        super::add_member(&mut team, &me, &device_key, offer.admin, label, Some(invited_by.clone()));
+        super::lifecycle::add_member(
+            &mut team,
+            &me,
+            &device_key,
+            offer.admin,
+            label,
+            Some(invited_by.clone()),
+        );
         team_doc.set_actor(ActorId::from(actor_bytes.as_slice()));
         // Taken before reconciling: reading heads closes the open change.
         let before = team_doc.get_heads();
@@ -472,7 +480,7 @@ impl Workspace {
 impl Workspace {
     /// This device's team keys, for a test that seals as this device would.
     pub async fn test_keyring(&self) -> Result<Option<Keyring>> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_read().await?;
         self.keyring(&mut tx).await
     }
 
@@ -483,7 +491,7 @@ impl Workspace {
 
     /// The registry this device last confirmed.
     pub async fn test_registry(&self) -> Result<Registry> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_read().await?;
         let statements = self.confirmed_registry(&mut tx).await?;
         Registry::replay(self.me.team_id.0, &statements).map_err(|e| Error::Corrupt(e.to_string()))
     }

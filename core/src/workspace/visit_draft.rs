@@ -10,7 +10,6 @@ use crate::documents::{DocumentKind, Timestamp, VisitNote};
 use crate::error::{Error, Result};
 use crate::ids::{PatientId, VisitId};
 use crate::store::AuditAction;
-use crate::store::WriteTx;
 use serde::{Deserialize, Serialize};
 
 const PREFIX: &str = "visit-draft/";
@@ -220,15 +219,12 @@ impl Workspace {
 
     /// What was typed into a visit and not saved yet.
     pub async fn visit_draft(&self, visit: VisitId) -> Result<Option<VisitDraft>> {
-        let mut tx = self.store.begin_write().await?;
-        let draft = self.visit_draft_in(&mut tx, visit).await?;
-        tx.commit().await?;
-        Ok(draft)
+        self.visit_draft_in(&mut self.store.begin_read().await?, visit).await
     }
 
     pub(crate) async fn visit_draft_in(
         &self,
-        tx: &mut WriteTx<'_>,
+        tx: &mut impl crate::store::Reads,
         visit: VisitId,
     ) -> Result<Option<VisitDraft>> {
         Ok(read(tx.setting(&setting(visit)).await?.as_ref().map(|b| b.as_slice()))?.map(|s| s.draft))

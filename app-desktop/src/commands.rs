@@ -10,7 +10,7 @@ use hedgerow_core::clinical::{Consciousness, NhsNumber, Observations};
 use hedgerow_core::documents::Role;
 use hedgerow_core::documents::patient::{EntrySource, Place};
 use hedgerow_core::ids::{PatientId, VisitId};
-use hedgerow_core::store::PatientSummary;
+use hedgerow_core::view::PatientSummary;
 use hedgerow_core::view::{Watched, alternatives_text};
 use hedgerow_core::{NewClinician, NewPatient, Workspace};
 use serde_json::json;
@@ -772,7 +772,7 @@ async fn demo(dir: &Path, json: bool, patients: usize, seed: u64) -> Result<()> 
         bail!("--patients must be between 1 and 100000");
     }
     let pass = passphrase::get(false)?;
-    let ws = if dir.join(hedgerow_core::store::DB_FILE).exists() {
+    let ws = if hedgerow_core::Workspace::exists_in(dir) {
         Workspace::open(dir, &pass).await?
     } else {
         let ws = Workspace::create_demo(

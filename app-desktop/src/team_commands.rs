@@ -5,7 +5,7 @@ use crate::commands::{open, parse_role};
 use crate::output::print_json;
 use crate::passphrase;
 use anyhow::{Context, Result, anyhow};
-use hedgerow_core::sync::transport::RelayAddress;
+use hedgerow_core::RelayAddress;
 use hedgerow_core::workspace::{PeerReport, SyncReport};
 use hedgerow_core::{NewClinician, Workspace};
 use indicatif::{ProgressBar, ProgressStyle};

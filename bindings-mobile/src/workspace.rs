@@ -9,9 +9,9 @@ use crate::runtime::run;
 use crate::vocabulary::{
     AlertKind, AllergySeverity, CprRecommendation, EntrySource, Place, Role, TaskStatus,
 };
+use hedgerow_core::RelayAddress;
 use hedgerow_core::Workspace as Core;
 use hedgerow_core::ids::{PatientId, VisitId};
-use hedgerow_core::sync::transport::RelayAddress;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};

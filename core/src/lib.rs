@@ -19,6 +19,7 @@ pub mod sync;
 pub use error::{Error, Result};
 pub mod workspace;
 
+pub use sync::transport::RelayAddress;
 pub use workspace::{Identity, NewClinician, NewPatient, Workspace};
 pub mod attribution;
 pub mod authorship;

@@ -34,6 +34,25 @@ fn shell_lines_containing(forbidden: &[&str], code_only: bool) -> Vec<String> {
     hits
 }
 
+/// Shells reach data only through the facade (`Workspace`, and what it returns in `view`):
+/// never the store, its transactions, the sync machinery or the keys. The modules stay
+/// public for the relay and the tests until the relay has its own crate; this keeps the
+/// shells from leaning on them meanwhile.
+#[test]
+fn shells_reach_data_only_through_the_workspace_facade() {
+    let forbidden = [
+        "hedgerow_core::store",
+        "hedgerow_core::sync",
+        "hedgerow_core::crypto",
+        ".store()",
+        "begin_write",
+        "begin_read",
+        "sqlx::",
+    ];
+    let hits = shell_lines_containing(&forbidden, false);
+    assert!(hits.is_empty(), "call hedgerow_core::Workspace instead:\n{}", hits.join("\n"));
+}
+
 /// Shells never read a watched field from the record directly, where Automerge's winner
 /// would pass for the decision, and never colour an incomplete NEWS2 by its band: both go
 /// through the core's view (`view::WatchedRecord`, `complete_band`).

@@ -5,7 +5,7 @@
 use super::{Go, HedgerowApp, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::ids::PatientId;
-use hedgerow_core::store::{AuditCheck, AuditEntry, PatientSummary};
+use hedgerow_core::view::{AuditCheck, AuditEntry, PatientSummary};
 use hedgerow_core::workspace::TeamAudit;
 
 pub struct AuditScreen {

@@ -7,7 +7,7 @@ use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::conflicts::Conflict;
 use hedgerow_core::ids::PatientId;
-use hedgerow_core::store::PatientSummary;
+use hedgerow_core::view::PatientSummary;
 
 pub struct ConflictsScreen {
     items: Vec<(PatientSummary, Vec<Conflict>)>,

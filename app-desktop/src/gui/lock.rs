@@ -24,7 +24,7 @@ type Joining = std::sync::Arc<std::sync::Mutex<Option<Result<Workspace, String>>
 impl LockScreen {
     pub fn new(dir: &Path) -> Self {
         Self {
-            first_run: !dir.join(hedgerow_core::store::DB_FILE).exists(),
+            first_run: !hedgerow_core::Workspace::exists_in(dir),
             passphrase: String::new(),
             confirm: String::new(),
             name: String::new(),
@@ -175,7 +175,7 @@ impl LockScreen {
             Ok(p) => p,
             Err(e) => return Some(Err(e)),
         };
-        let relay: hedgerow_core::sync::transport::RelayAddress = match self.relay.trim().parse() {
+        let relay: hedgerow_core::RelayAddress = match self.relay.trim().parse() {
             Ok(r) => r,
             Err(e) => return Some(Err(format!("the relay address: {e}"))),
         };

@@ -7,7 +7,7 @@ use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
 use hedgerow_core::ids::PatientId;
-use hedgerow_core::store::AuditEntry;
+use hedgerow_core::view::AuditEntry;
 use hedgerow_core::view::{Watched, alternatives_text};
 use hedgerow_core::workspace::{
     Briefing, NewProblem, PatientView, ProblemUpdate, RecordChange, ScoredObservations,

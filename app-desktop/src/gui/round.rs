@@ -5,7 +5,7 @@
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::ids::{PatientId, VisitId};
-use hedgerow_core::store::PatientSummary;
+use hedgerow_core::view::PatientSummary;
 use hedgerow_core::workspace::{CareHome, RoundInProgress};
 
 pub struct RoundScreen {

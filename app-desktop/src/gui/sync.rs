@@ -2,9 +2,9 @@
 //! app's runtime, so the interface never waits on the network.
 
 use super::{Go, Session, style};
+use hedgerow_core::RelayAddress;
 use hedgerow_core::Workspace;
 use hedgerow_core::documents::Timestamp;
-use hedgerow_core::sync::transport::RelayAddress;
 use hedgerow_core::workspace::{DeviceListing, OnlyOnThisDevice, SyncPath, SyncPathView};
 use std::sync::{Arc, Mutex};
 

@@ -3,6 +3,6 @@
 
 pub use hedgerow_core::conflicts::{Conflict, ConflictValue};
 pub use hedgerow_core::ffi::{WatchedCprRecommendation, WatchedScale2};
-pub use hedgerow_core::store::{DueTask, LatestNews2, PatientSummary, ReviewDue, VisitSummary};
+pub use hedgerow_core::view::{DueTask, LatestNews2, PatientSummary, ReviewDue, VisitSummary};
 pub use hedgerow_core::view::{ReviewDueToday, TaskDueToday, Today};
 pub use hedgerow_core::workspace::{CareHome, OpenVisit};

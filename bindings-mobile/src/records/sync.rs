@@ -1,7 +1,7 @@
 use super::time;
 pub use hedgerow_core::Identity;
-pub use hedgerow_core::documents::team::Revocation;
 use hedgerow_core::workspace as ws;
+pub use hedgerow_core::workspace::Revocation;
 pub use hedgerow_core::workspace::{
     DeviceListing as Device, Invitation, PeerReport, SyncProgress, SyncReport,
 };

@@ -9,6 +9,11 @@ pub(crate) mod today;
 mod watched;
 
 pub use essentials::{Essential, visit_essentials};
+// Rows of the query tables as shells show them: the caseload, visits, tasks and reviews due,
+// the audit log. Their stored form is private to the store.
+pub use crate::store::{
+    AuditAction, AuditCheck, AuditEntry, DueTask, LatestNews2, PatientSummary, ReviewDue, VisitSummary,
+};
 pub use observations::observation_values;
 pub use today::{ReviewDueToday, TaskDueToday, Today, on_local_day};
 

@@ -12,6 +12,11 @@ use automerge::ActorId;
 use std::path::Path;
 
 impl Workspace {
+    /// Whether `dir` holds a workspace already (to unlock), or a new one is to be made.
+    pub fn exists_in(dir: &Path) -> bool {
+        dir.join(crate::store::DB_FILE).exists()
+    }
+
     /// Creates a workspace for one clinician on this device, with their team document.
     pub async fn create(
         dir: &Path,

@@ -25,6 +25,7 @@ mod team;
 mod visit;
 mod visit_draft;
 
+pub use crate::documents::team::Revocation;
 pub use peer::{PEER_STALL, PeerReport};
 pub use sync::{OnlyOnThisDevice, SyncPhase, SyncProgress, SyncReport};
 pub use sync_history::{PathHistory, SyncPath, SyncPathView};

@@ -100,3 +100,104 @@ impl Medicine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::conflicts::{Conflict, ConflictValue};
+    use crate::documents::patient::{Demographics, Medicine as Stored, PatientRecord, Route, VisitRef};
+    use crate::documents::{ClinicianRef, Role, Timestamp};
+    use crate::view::{PatientRecord as Shown, Reader, WatchedRecord};
+
+    fn clinician(id: char, name: &str) -> ClinicianRef {
+        ClinicianRef { id: id.to_string().repeat(32), name: name.into(), role: Role::Gp, registration: None }
+    }
+
+    fn record_with_furosemide(stop_date: Option<&str>, changed_at: i64) -> PatientRecord {
+        let demographics = Demographics {
+            nhs_number: "9434765919".into(),
+            name: "Winifred Ashdown".into(),
+            preferred_name: None,
+            date_of_birth: "1939-05-17".into(),
+            address: None,
+            phone: None,
+            access_notes: None,
+            gender: None,
+        };
+        let mut r =
+            PatientRecord::new("ab".repeat(16), demographics, clinician('a', "Ada Quill"), Timestamp(0));
+        r.medicines.insert(
+            "m1".into(),
+            Stored {
+                name: "Furosemide 40 mg tablets".into(),
+                dmd_code: None,
+                dose: "40 mg".into(),
+                route: Route::Oral,
+                frequency: "once daily".into(),
+                start_date: None,
+                stop_date: stop_date.map(str::to_owned),
+                anticipatory: false,
+                kept_at: None,
+                changed_by: clinician('b', "Dr Priya Kellaway"),
+                changed_at: Timestamp(changed_at),
+                change_reason: None,
+                gp_proposal: None,
+            },
+        );
+        r.visits.insert(
+            "v1".into(),
+            VisitRef { started_at: Timestamp(1_000), clinician: clinician('a', "Ada Quill") },
+        );
+        r
+    }
+
+    fn side(value: &str, by: &str) -> ConflictValue {
+        ConflictValue {
+            value: value.into(),
+            by: Some(clinician('c', by)),
+            device: None,
+            at: Some(Timestamp(2_000)),
+            actor: None,
+            verified: true,
+            claimed_by: None,
+        }
+    }
+
+    fn read(r: &PatientRecord, conflicts: &[Conflict], reader: char) -> Shown {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let id = reader.to_string().repeat(32);
+        Shown::read(&WatchedRecord::new(r, conflicts), Reader { clinician_id: &id, today }).unwrap()
+    }
+
+    #[test]
+    fn a_disputed_stopping_is_no_stop_date_the_medicine_stays_current_and_every_value_is_named() {
+        let r = record_with_furosemide(Some("2026-11-30"), 500);
+        let conflicts = [Conflict {
+            field: "medicines/m1/stop_date".into(),
+            label: "Furosemide 40 mg tablets: stopped".into(),
+            values: vec![side("2026-11-30", "Dr Priya Kellaway"), side("not stopped", "Ada Quill")],
+        }];
+        let m = &read(&r, &conflicts, 'a').medicines[0];
+        assert_eq!(m.stop_date, None, "neither is the decision");
+        assert!(m.current, "one clinician says it is still taken");
+        let stopping = m.stopping.as_deref().unwrap();
+        assert!(
+            stopping.starts_with("stopping DISPUTED: ") && stopping.contains("not stopped"),
+            "{stopping}"
+        );
+        assert_eq!(m.disputed.len(), 1);
+
+        let settled = &read(&r, &[], 'a').medicines[0];
+        assert_eq!((settled.stop_date.as_deref(), settled.current), (Some("2026-11-30"), false));
+        assert_eq!(settled.stopping.as_deref(), Some("stopped 2026-11-30"));
+    }
+
+    #[test]
+    fn changed_since_your_last_visit_is_a_change_by_someone_else_after_it() {
+        let after = record_with_furosemide(None, 5_000);
+        assert!(read(&after, &[], 'a').medicines[0].changed_since_your_last_visit);
+        let before = record_with_furosemide(None, 500);
+        assert!(!read(&before, &[], 'a').medicines[0].changed_since_your_last_visit);
+        // The GP made the change and never visited: nothing is "since" for her.
+        assert!(!read(&after, &[], 'b').medicines[0].changed_since_your_last_visit);
+    }
+}

@@ -304,7 +304,7 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
             gp_phone,
         } => {
             let gender = gender.map(|g| record_commands::vocab(&g, "gender")).transpose()?;
-            let gp_practice = gp_name.map(|name| hedgerow_core::documents::patient::GpPractice {
+            let gp_practice = gp_name.map(|name| hedgerow_core::view::GpPractice {
                 name,
                 ods_code: gp_ods,
                 phone: gp_phone,

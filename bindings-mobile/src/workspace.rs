@@ -85,9 +85,7 @@ pub async fn create_workspace(
     team_name: Option<String>,
 ) -> Result<Arc<Workspace>> {
     run(async move {
-        Ok(Workspace::wrap(
-            Core::create(&PathBuf::from(dir), &passphrase, clinician.into(), team_name).await?,
-        ))
+        Ok(Workspace::wrap(Core::create(&PathBuf::from(dir), &passphrase, clinician, team_name).await?))
     })
     .await
 }
@@ -101,7 +99,7 @@ pub async fn create_demo_workspace(
     patients: u32,
 ) -> Result<Arc<Workspace>> {
     run(async move {
-        let ws = Core::create_demo(&PathBuf::from(dir), &passphrase, clinician.into()).await?;
+        let ws = Core::create_demo(&PathBuf::from(dir), &passphrase, clinician).await?;
         hedgerow_core::demo::populate(&ws, patients as usize, 2026, |_| {}).await?;
         Ok(Workspace::wrap(ws))
     })
@@ -121,15 +119,8 @@ pub async fn join_team(
 ) -> Result<Arc<Workspace>> {
     run(async move {
         let relay = address(&relay)?;
-        let ws = Core::join(
-            &PathBuf::from(dir),
-            &passphrase,
-            clinician.into(),
-            &device_label,
-            &invite_code,
-            &relay,
-        )
-        .await?;
+        let ws = Core::join(&PathBuf::from(dir), &passphrase, clinician, &device_label, &invite_code, &relay)
+            .await?;
         Ok(Workspace::wrap(ws))
     })
     .await
@@ -252,7 +243,7 @@ impl Workspace {
 
     pub async fn add_medicine(&self, patient_id: String, medicine: NewMedicine) -> Result<String> {
         let id = patient(&patient_id)?;
-        self.call(|ws| async move { Ok(ws.add_medicine(id, medicine.into()).await?) }).await
+        self.call(|ws| async move { Ok(ws.add_medicine(id, medicine).await?) }).await
     }
 
     pub async fn change_medicine(
@@ -263,7 +254,7 @@ impl Workspace {
     ) -> Result<()> {
         let id = patient(&patient_id)?;
         self.call(|ws| async move {
-            ws.change_medicine(id, &medicine_id, change.into()).await?;
+            ws.change_medicine(id, &medicine_id, change).await?;
             Ok(())
         })
         .await
@@ -338,7 +329,7 @@ impl Workspace {
     /// Address, phone, access notes, gender and GP practice: only those given change.
     pub async fn update_details(&self, patient_id: String, update: DetailsUpdate) -> Result<()> {
         let id = patient(&patient_id)?;
-        self.call(|ws| async move { Ok(ws.update_details(id, update.into()).await?) }).await
+        self.call(|ws| async move { Ok(ws.update_details(id, update).await?) }).await
     }
 
     /// Sets or clears NEWS2 SpO2 Scale 2 on the record, with the clinical reason.

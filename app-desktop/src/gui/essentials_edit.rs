@@ -4,7 +4,8 @@
 //! (so an administrator may fix an address but not the ReSPECT review date).
 
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::patient::{Contact, ContactRelationship, GpPractice};
+use hedgerow_core::documents::patient::{Contact, ContactRelationship};
+use hedgerow_core::view::GpPractice;
 use hedgerow_core::workspace::{DetailsUpdate, EndOfLifeUpdate, LPA_KINDS, PatientView};
 
 /// The form as typed, starting from the record.

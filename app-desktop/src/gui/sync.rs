@@ -5,7 +5,7 @@ use super::{Go, Session, style};
 use hedgerow_core::RelayAddress;
 use hedgerow_core::Workspace;
 use hedgerow_core::documents::Timestamp;
-use hedgerow_core::workspace::{DeviceListing, OnlyOnThisDevice, SyncPath, SyncPathView};
+use hedgerow_core::workspace::{DeviceListing, OnlyOnThisDevice, SyncPathView};
 use std::sync::{Arc, Mutex};
 
 /// What the app knows of sync in this session, shared with the background tasks.
@@ -234,13 +234,13 @@ impl SyncScreen {
             ui.label("Last tried");
             ui.label("Outcome");
             ui.end_row();
-            for p in &self.history {
-                let h = &p.history;
-                match &h.path {
-                    SyncPath::Relay { address } => ui
+            for h in &self.history {
+                match (&h.relay, &h.device_public_key) {
+                    (Some(address), _) => ui
                         .label(format!("Relay {}", &address[..address.len().min(16)]))
                         .on_hover_text(address.as_str()),
-                    SyncPath::Device { public_key } => ui.label(self.device_name(public_key)),
+                    (None, Some(public_key)) => ui.label(self.device_name(public_key)),
+                    (None, None) => ui.label("-"),
                 };
                 match h.last_success {
                     Some(at) => ui.label(at.display()),

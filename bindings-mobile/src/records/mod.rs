@@ -1,8 +1,7 @@
 //! Records as the shells hold them. Most are the core's own view types, derived for UniFFI
-//! in the core (`hedgerow_core::ffi`) and re-exported here; what is still built here is the
-//! patient record and a visit as opened (entries the core keys by id arrive as lists
-//! carrying their `id`, which is what edits take back) and the input records, whose checks
-//! give typed errors. Times cross as timestamps (`Date`, `Instant`, `datetime`); calendar
+//! in the core (`hedgerow_core::ffi`) and re-exported here; what is still written here is
+//! `PatientView` (the core's, without the stored document) and the input records, whose
+//! checks give typed errors. Times cross as timestamps (`Date`, `Instant`, `datetime`); calendar
 //! dates as `YYYY-MM-DD` text, as the record stores them.
 
 mod caseload;
@@ -18,15 +17,8 @@ pub use sync::*;
 pub use visit::*;
 
 use crate::error::Result;
-use hedgerow_core::documents::Timestamp;
-use std::time::{Duration, SystemTime};
 
 pub use hedgerow_core::documents::ClinicianRef;
-
-pub(crate) fn time(t: Timestamp) -> SystemTime {
-    let ms = Duration::from_millis(t.0.unsigned_abs());
-    if t.0 >= 0 { SystemTime::UNIX_EPOCH + ms } else { SystemTime::UNIX_EPOCH - ms }
-}
 
 /// The core's one parser for typed dates, so every shell refuses a date in the same words.
 pub(crate) fn date(text: &str, what: &str) -> Result<chrono::NaiveDate> {

@@ -1,6 +1,6 @@
 use super::{Conflict, PatientSummary, VisitSummary, list, optional_date};
 use crate::error::{HedgerowError, Result};
-use crate::{CareFocus, Gender, Involvement, Place, PlanStatus, Role, Route};
+use crate::{CareFocus, Involvement, Place, PlanStatus, Role};
 pub use hedgerow_core::view::{
     Alert, Allergy, CarerNote, Consent, Contact, CprDecision, Demographics, Disputed, EndOfLife, Goal,
     GpPractice, Intervention, Medicine, PatientRecord, Problem, Spo2ScaleSetting, Task,
@@ -29,22 +29,10 @@ impl From<ws::PatientView> for PatientView {
     }
 }
 
-// What the shells send in.
-
-#[derive(Clone, Debug, uniffi::Record)]
-pub struct NewClinician {
-    pub name: String,
-    pub role: Role,
-    /// NMC PIN or GMC number.
-    #[uniffi(default)]
-    pub registration: Option<String>,
-}
-
-impl From<NewClinician> for hedgerow_core::NewClinician {
-    fn from(c: NewClinician) -> Self {
-        Self { name: c.name, role: c.role, registration: c.registration }
-    }
-}
+// What the shells send in: those with dates or an NHS number are checked here, so that a
+// mistyped one is a typed error; the rest are the core's own.
+pub use hedgerow_core::NewClinician;
+pub use hedgerow_core::workspace::{DetailsUpdate, MedicineChange, NewMedicine};
 
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct NewPatient {
@@ -128,55 +116,6 @@ impl TryFrom<ProblemUpdate> for ws::ProblemUpdate {
     }
 }
 
-#[derive(Clone, Debug, uniffi::Record)]
-pub struct NewMedicine {
-    pub name: String,
-    #[uniffi(default)]
-    pub dmd_code: Option<String>,
-    pub dose: String,
-    pub route: Route,
-    pub frequency: String,
-    #[uniffi(default)]
-    pub anticipatory: bool,
-    #[uniffi(default)]
-    pub kept_at: Option<String>,
-    #[uniffi(default)]
-    pub reason: Option<String>,
-}
-
-impl From<NewMedicine> for ws::NewMedicine {
-    fn from(m: NewMedicine) -> Self {
-        Self {
-            name: m.name,
-            dmd_code: m.dmd_code,
-            dose: m.dose,
-            route: m.route,
-            frequency: m.frequency,
-            anticipatory: m.anticipatory,
-            kept_at: m.kept_at,
-            reason: m.reason,
-        }
-    }
-}
-
-/// A dose, frequency or route change; the reason is required.
-#[derive(Clone, Debug, uniffi::Record)]
-pub struct MedicineChange {
-    #[uniffi(default)]
-    pub dose: Option<String>,
-    #[uniffi(default)]
-    pub frequency: Option<String>,
-    #[uniffi(default)]
-    pub route: Option<Route>,
-    pub reason: String,
-}
-
-impl From<MedicineChange> for ws::MedicineChange {
-    fn from(c: MedicineChange) -> Self {
-        Self { dose: c.dose, frequency: c.frequency, route: c.route, reason: c.reason }
-    }
-}
-
 /// Only the fields given change.
 #[derive(Clone, Debug, Default, uniffi::Record)]
 pub struct EndOfLifeUpdate {
@@ -247,35 +186,5 @@ impl TryFrom<EndOfLifeUpdate> for ws::EndOfLifeUpdate {
             legal_proxy: u.legal_proxy,
             advance_decision_location: u.advance_decision_location,
         })
-    }
-}
-
-/// The patient's details to change; those not given stay as they are (an empty text clears).
-#[derive(Clone, Debug, Default, uniffi::Record)]
-pub struct DetailsUpdate {
-    #[uniffi(default)]
-    pub preferred_name: Option<String>,
-    #[uniffi(default)]
-    pub address: Option<String>,
-    #[uniffi(default)]
-    pub phone: Option<String>,
-    #[uniffi(default)]
-    pub access_notes: Option<String>,
-    #[uniffi(default)]
-    pub gender: Option<Gender>,
-    #[uniffi(default)]
-    pub gp_practice: Option<GpPractice>,
-}
-
-impl From<DetailsUpdate> for ws::DetailsUpdate {
-    fn from(u: DetailsUpdate) -> Self {
-        Self {
-            preferred_name: u.preferred_name,
-            address: u.address,
-            phone: u.phone,
-            access_notes: u.access_notes,
-            gender: u.gender,
-            gp_practice: u.gp_practice.map(Into::into),
-        }
     }
 }

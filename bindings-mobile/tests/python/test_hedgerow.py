@@ -76,7 +76,7 @@ class Relay:
 
 
 def clinician(name, role):
-    return hr.NewClinician(name=name, role=role)
+    return core.NewClinician(name=name, role=role)
 
 
 class MobileBindings(unittest.IsolatedAsyncioTestCase):
@@ -123,7 +123,7 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
             goal="Heal within 6 weeks", intervention="Reposition 2-hourly", frequency="daily",
         ))
         await nurse.set_cpr(winifred.id, core.CprRecommendation.DO_NOT_ATTEMPT_CPR, "daughter, Helen", "advanced frailty")
-        await nurse.add_medicine(winifred.id, hr.NewMedicine(
+        await nurse.add_medicine(winifred.id, core.NewMedicine(
             name="Morphine sulfate 10 mg/5 ml oral solution", dose="2.5 mg",
             route=core.Route.ORAL, frequency="when required, up to hourly", reason="breakthrough pain",
         ))
@@ -188,8 +188,8 @@ class MobileBindings(unittest.IsolatedAsyncioTestCase):
 
         # Both change the same dose offline: the disagreement is shown, never hidden.
         medicine = view.record.medicines[0].id
-        await nurse.change_medicine(winifred.id, medicine, hr.MedicineChange(dose="5 mg", reason="pain not controlled"))
-        await gp.change_medicine(winifred.id, medicine, hr.MedicineChange(dose="2.5 mg to 5 mg", reason="titrate to effect"))
+        await nurse.change_medicine(winifred.id, medicine, core.MedicineChange(dose="5 mg", reason="pain not controlled"))
+        await gp.change_medicine(winifred.id, medicine, core.MedicineChange(dose="2.5 mg to 5 mg", reason="titrate to effect"))
         await nurse.sync_with_relay()
         gp_events = Events()
         await gp.sync_with_relay(events=gp_events)

@@ -95,9 +95,12 @@ impl Identity {
 
 /// The clinician setting up a new workspace.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewClinician {
     pub name: String,
     pub role: Role,
+    /// NMC PIN or GMC number.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub registration: Option<String>,
 }
 

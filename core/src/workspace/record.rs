@@ -54,21 +54,31 @@ pub struct ProblemUpdate {
 }
 
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewMedicine {
     pub name: String,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub dmd_code: Option<String>,
     pub dose: String,
     pub route: Route,
     pub frequency: String,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub anticipatory: bool,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub kept_at: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub reason: Option<String>,
 }
 
+/// A dose, frequency or route change; the reason is required.
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MedicineChange {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub dose: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub frequency: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub route: Option<Route>,
     pub reason: String,
 }
@@ -99,14 +109,22 @@ pub struct EndOfLifeUpdate {
 
 /// The patient's details a clinician or administrator keeps up to date; only those given
 /// change. (Name, NHS number and date of birth identify the patient and are not edited here.)
+/// An empty text clears.
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DetailsUpdate {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub preferred_name: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub address: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub phone: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub access_notes: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub gender: Option<Gender>,
-    pub gp_practice: Option<GpPractice>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub gp_practice: Option<crate::view::GpPractice>,
 }
 
 impl EndOfLifeUpdate {
@@ -188,7 +206,7 @@ impl Workspace {
                 d.gender = Some(g);
             }
             if let Some(gp) = gp_practice {
-                record.gp_practice = Some(gp);
+                record.gp_practice = Some(gp.into());
             }
             Ok(())
         })

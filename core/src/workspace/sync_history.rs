@@ -29,12 +29,22 @@ pub struct PathHistory {
     pub last_error: Option<String>,
 }
 
-/// A path as the sync screen shows it, with the other device's name when the team knows it.
+/// A path as the sync screen shows it: the relay's address or the other device (with its
+/// name when the team knows it), the last attempt and the last success.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "SyncPathHistory"))]
 pub struct SyncPathView {
-    pub history: PathHistory,
+    /// The relay's address, when this path is the relay.
+    pub relay: Option<String>,
+    /// The other device's public key (hex), when this path is a direct sync.
+    pub device_public_key: Option<String>,
     pub device_label: Option<String>,
     pub clinician: Option<String>,
+    pub last_attempt: Timestamp,
+    pub last_success: Option<Timestamp>,
+    /// Why the last attempt failed; `None` when it worked.
+    pub last_error: Option<String>,
 }
 
 /// Bookkeeping only: if it cannot be read, start again rather than refuse to sync.
@@ -74,10 +84,18 @@ impl Workspace {
                     SyncPath::Device { public_key } => devices.iter().find(|d| &d.public_key == public_key),
                     SyncPath::Relay { .. } => None,
                 };
+                let (relay, device_public_key) = match history.path {
+                    SyncPath::Relay { address } => (Some(address), None),
+                    SyncPath::Device { public_key } => (None, Some(public_key)),
+                };
                 SyncPathView {
+                    relay,
+                    device_public_key,
                     device_label: device.map(|d| d.label.clone()),
                     clinician: device.map(|d| d.clinician.clone()),
-                    history,
+                    last_attempt: history.last_attempt,
+                    last_success: history.last_success,
+                    last_error: history.last_error,
                 }
             })
             .collect())

@@ -441,7 +441,8 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
     if r.active_plan().next().is_some() {
         println!("Care plan:");
         for p in r.active_plan() {
-            println!("  [{}] {} ({}; {})", short(&p.id), p.title, p.owner_role.label(), p.review);
+            let owner = p.owner_role.map_or("owner DISPUTED", |r| r.label());
+            println!("  [{}] {} ({owner}; {})", short(&p.id), p.title, p.review);
             for g in &p.goals {
                 println!("      goal: {}", g.text);
             }

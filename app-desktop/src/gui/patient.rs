@@ -267,24 +267,37 @@ impl PatientScreen {
         for p in &self.view.record.care_plan {
             let id = p.id.as_str();
             ui.horizontal(|ui| -> Result<(), String> {
-                let title = ui.strong(&p.title);
-                let mut status = p.status;
-                egui::ComboBox::from_id_salt(("status", id))
-                    .selected_text(status.label())
-                    .show_ui(ui, |ui| {
-                        for s in PlanStatus::ALL {
-                            ui.selectable_value(&mut status, *s, s.label());
+                let title = if p.disputed.is_empty() {
+                    ui.strong(&p.title)
+                } else {
+                    ui.colored_label(style::DANGER, egui::RichText::new(&p.title).strong())
+                };
+                // A disputed status is settled in Conflicts, never by picking one here.
+                match p.status {
+                    Some(current) => {
+                        let mut status = current;
+                        egui::ComboBox::from_id_salt(("status", id))
+                            .selected_text(status.label())
+                            .show_ui(ui, |ui| {
+                                for s in PlanStatus::ALL {
+                                    ui.selectable_value(&mut status, *s, s.label());
+                                }
+                            })
+                            .response
+                            .labelled_by(title.id);
+                        if status != current {
+                            let update = ProblemUpdate { status: Some(status), ..Default::default() };
+                            rt.block_on(ws.update_problem(self.id, id, update)).map_err(|e| e.to_string())?;
+                            changed = true;
                         }
-                    })
-                    .response
-                    .labelled_by(title.id);
-                if status != p.status {
-                    let update = ProblemUpdate { status: Some(status), ..Default::default() };
-                    rt.block_on(ws.update_problem(self.id, id, update)).map_err(|e| e.to_string())?;
-                    changed = true;
+                    }
+                    None => {
+                        ui.colored_label(style::DANGER, "status DISPUTED: settle it in Conflicts");
+                    }
                 }
-                ui.label(format!("{};", p.owner_role.label()));
-                if p.review_overdue {
+                let owner = p.owner_role.map_or("owner DISPUTED", |r| r.label());
+                ui.label(format!("{owner};"));
+                if p.review_overdue || p.review.contains("DISPUTED") {
                     ui.colored_label(style::DANGER, &p.review);
                 } else {
                     ui.label(&p.review);

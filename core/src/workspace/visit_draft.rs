@@ -2,11 +2,11 @@
 //! synced, it survives signing, locking, a crash and moving between screens, until it is
 //! saved into the visit (one transaction) or kept with the visit when it is cancelled.
 
-use super::visit::writable;
+use super::visit::Signing;
 use super::{NewWound, Workspace};
 use crate::clinical::{Action, Consciousness, Observations};
+use crate::documents::Timestamp;
 use crate::documents::visit::{Cancellation, Exudate};
-use crate::documents::{DocumentKind, Timestamp, VisitNote};
 use crate::error::{Error, Result};
 use crate::ids::{PatientId, VisitId};
 use crate::store::AuditAction;
@@ -285,23 +285,13 @@ impl Workspace {
             return Err(Error::Input("say why the visit is cancelled".into()));
         }
         let mut tx = self.store.begin_write().await?;
-        let mut note = self
-            .draft::<VisitNote>(&mut tx, visit.0, DocumentKind::Visit, || Error::UnknownVisit(visit.to_hex()))
-            .await?;
-        writable(&note.value, visit)?;
+        let mut edit = self.begin_visit_edit(&mut tx, visit, Signing::Unsigned).await?;
         let discarded = self.visit_draft_in(&mut tx, visit).await?.map(|d| d.describe()).unwrap_or_default();
-        note.value.cancelled = Some(Cancellation {
-            by: self.me.clinician_ref(),
-            at: Timestamp::now(),
-            reason: reason.to_owned(),
-            discarded,
-        });
-        self.save(&mut tx, &mut note, "cancel visit").await?;
-        tx.put_visit_summary(&super::visit_summary(&note.value)?).await?;
+        edit.note.value.cancelled =
+            Some(Cancellation { by: edit.by.clone(), at: edit.at, reason: reason.to_owned(), discarded });
         tx.delete_setting(&setting(visit)).await?;
-        let patient: PatientId = note.value.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("cancelled visit {visit}: {reason}"))
-            .await?;
+        let audited = (AuditAction::Edit, format!("cancelled visit {visit}: {reason}"));
+        self.finish_visit_edit(&mut tx, edit, "cancel visit", audited).await?;
         tx.commit().await
     }
 

@@ -20,10 +20,11 @@ pub struct EndOfLife {
     pub preferred_place_of_death_second: Option<Place>,
     pub cpr: Option<CprDecision>,
     pub cpr_disputed: Option<Disputed>,
-    /// "CPR: do not attempt CPR (DNACPR)", "CPR: no decision recorded", or "CPR: DISPUTED"
-    /// (the values are in `cpr_disputed`).
+    /// "CPR: do not attempt CPR (DNACPR)", "CPR: no decision recorded", or "CPR: DISPUTED —
+    /// see conflicts" (the values are in `cpr_disputed`).
     pub cpr_banner: String,
     pub ceiling_of_treatment: Option<String>,
+    /// Who set the ceiling and when; `None` while it is disputed.
     pub ceiling_set_by: Option<ClinicianRef>,
     pub ceiling_set_at: Option<Timestamp>,
     pub care_focus: Option<CareFocus>,
@@ -81,8 +82,9 @@ impl EndOfLife {
             cpr_disputed: Disputed::of(&cpr),
             cpr_banner: crate::view::cpr_banner(&w.cpr_recommendation()),
             ceiling_of_treatment: settled(&ceiling).flatten().map(str::to_owned),
-            ceiling_set_by: e.ceiling_set_by.clone(),
-            ceiling_set_at: e.ceiling_set_at,
+            // Who set it is one side's while the ceiling is disputed.
+            ceiling_set_by: e.ceiling_set_by.clone().filter(|_| !ceiling.is_disputed()),
+            ceiling_set_at: e.ceiling_set_at.filter(|_| !ceiling.is_disputed()),
             care_focus: settled(&focus).flatten(),
             care_focus_reasons: e.care_focus_reasons.clone(),
             involvement: e.involvement,

@@ -15,7 +15,8 @@ pub struct Medicine {
     pub dmd_code: Option<String>,
     /// The dose, or "DISPUTED: ..." with every dose while clinicians disagree.
     pub dose: String,
-    pub route: Route,
+    /// `None` while disputed (the dosage says so).
+    pub route: Option<Route>,
     /// The frequency, or "DISPUTED: ..." with every frequency while clinicians disagree.
     pub frequency: String,
     pub start_date: Option<String>,
@@ -61,7 +62,7 @@ impl Medicine {
             name: m.name.clone(),
             dmd_code: m.dmd_code.clone(),
             dose: shown(&watched.dose),
-            route: m.route,
+            route: watched.route.settled().copied(),
             frequency: shown(&watched.frequency),
             start_date: m.start_date.clone(),
             stop_date: watched.stopped.settled().copied().flatten().map(str::to_owned),
@@ -199,5 +200,59 @@ mod tests {
         assert!(!read(&before, &[], 'a').medicines[0].changed_since_your_last_visit);
         // The GP made the change and never visited: nothing is "since" for her.
         assert!(!read(&after, &[], 'b').medicines[0].changed_since_your_last_visit);
+    }
+
+    #[test]
+    fn a_disputed_allergy_severity_or_care_plan_status_has_no_value_and_every_one_is_named() {
+        use crate::documents::patient::{Allergy, AllergySeverity, PlanStatus, Problem};
+        let mut r = record_with_furosemide(None, 500);
+        r.allergies.insert(
+            "a1".into(),
+            Allergy {
+                substance: "Penicillin".into(),
+                reaction: Some("rash".into()),
+                severity: AllergySeverity::Mild,
+                recorded_by: clinician('a', "Ada Quill"),
+                recorded_at: Timestamp(0),
+            },
+        );
+        r.care_plan.insert(
+            "p1".into(),
+            Problem {
+                title: "Leg ulcer, left".into(),
+                detail: None,
+                status: PlanStatus::Resolved,
+                owner_role: Role::DistrictNurse,
+                review_date: Some("2026-11-20".into()),
+                goals: Default::default(),
+                interventions: Default::default(),
+                created_by: clinician('a', "Ada Quill"),
+                created_at: Timestamp(0),
+            },
+        );
+        let conflicts = [
+            Conflict {
+                field: "allergies/a1/severity".into(),
+                label: "Allergy Penicillin: severity".into(),
+                values: vec![side("mild", "Ada Quill"), side("severe", "Dr Priya Kellaway")],
+            },
+            Conflict {
+                field: "care_plan/p1/status".into(),
+                label: "Care plan 'Leg ulcer, left': status".into(),
+                values: vec![side("resolved", "Ada Quill"), side("active", "Dr Priya Kellaway")],
+            },
+        ];
+        let shown = read(&r, &conflicts, 'a');
+        let allergy = &shown.allergies[0];
+        assert_eq!(allergy.severity, None, "neither severity is the decision");
+        assert!(allergy.line.contains("DISPUTED") && allergy.line.contains("severe"), "{}", allergy.line);
+        let plan = &shown.care_plan[0];
+        assert_eq!(plan.status, None);
+        assert_eq!(plan.disputed.len(), 1);
+        assert!(!plan.review_overdue, "not overdue by one side's status");
+        assert_eq!(shown.active_plan().count(), 1, "one clinician says it is active");
+        let settled = read(&r, &[], 'a');
+        assert_eq!(settled.allergies[0].severity, Some(AllergySeverity::Mild));
+        assert_eq!(settled.active_plan().count(), 0, "resolved");
     }
 }

@@ -67,7 +67,7 @@ impl PatientRecord {
             alerts: r.alerts.iter().map(|(id, a)| Alert::new(id, a)).collect(),
             allergies: r.allergies.iter().map(|(id, a)| Allergy::new(w, id, a)).collect(),
             consent: Consent::new(w, &r.consent),
-            care_plan: r.care_plan.iter().map(|(id, p)| Problem::new(id, p, reader.today)).collect(),
+            care_plan: r.care_plan.iter().map(|(id, p)| Problem::new(w, id, p, reader.today)).collect(),
             medicines: r
                 .medicines
                 .iter()
@@ -112,9 +112,10 @@ impl PatientRecord {
         self.tasks.iter().filter(|t| t.status == TaskStatus::Open)
     }
 
-    /// The care plan items still being worked on.
+    /// The care plan items still being worked on, including one whose status is disputed
+    /// (one clinician says it is active).
     pub fn active_plan(&self) -> impl Iterator<Item = &Problem> {
-        self.care_plan.iter().filter(|p| p.status == PlanStatus::Active)
+        self.care_plan.iter().filter(|p| p.status.is_none_or(|s| s == PlanStatus::Active))
     }
 }
 
@@ -243,9 +244,12 @@ impl Alert {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Allergy {
     pub id: String,
+    /// The substance, or "DISPUTED: ..." with every value while clinicians disagree.
     pub substance: String,
+    /// The reaction, or "DISPUTED: ..." with every value while clinicians disagree.
     pub reaction: Option<String>,
-    pub severity: AllergySeverity,
+    /// `None` while disputed.
+    pub severity: Option<AllergySeverity>,
     /// As the banner shows it, any disputed part written as disputed.
     pub line: String,
     /// Substance, reaction or severity that clinicians disagree about.
@@ -265,9 +269,12 @@ impl Allergy {
                 Disputed::of(&watched.reaction),
                 Disputed::of(&watched.severity),
             ]),
-            substance: a.substance.clone(),
-            reaction: a.reaction.clone(),
-            severity: a.severity,
+            substance: watched.substance.describe(|s| (*s).to_owned()),
+            reaction: match &watched.reaction {
+                Watched::Settled { value } => value.map(str::to_owned),
+                disputed => Some(disputed.describe(|_| String::new())),
+            },
+            severity: settled(&watched.severity),
             recorded_by: a.recorded_by.clone(),
             recorded_at: a.recorded_at,
         }
@@ -279,6 +286,7 @@ impl Allergy {
 pub struct Consent {
     /// `None` until the patient has been asked (never assumed), or while disputed.
     pub share_with_team: Option<bool>,
+    /// `None` until asked, or while disputed.
     pub national_data_opt_out: Option<bool>,
     /// "yes", "NO", "not recorded" or every disputed answer.
     pub sharing_text: String,
@@ -302,9 +310,10 @@ impl Consent {
             national_data_opt_out: settled(&opt_out).flatten(),
             sharing_text: share.describe(|v| answer(v, "yes", "NO")),
             opt_out_text: opt_out.describe(|v| answer(v, "YES", "no")),
+            // Who recorded it is the last writer's, not a decision, while they disagree.
+            recorded_by: c.recorded_by.clone().filter(|_| !share.is_disputed() && !opt_out.is_disputed()),
+            recorded_at: c.recorded_at.filter(|_| !share.is_disputed() && !opt_out.is_disputed()),
             disputed: disputed(&[Disputed::of(&share), Disputed::of(&opt_out)]),
-            recorded_by: c.recorded_by.clone(),
-            recorded_at: c.recorded_at,
         }
     }
 }
@@ -314,15 +323,22 @@ impl Consent {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Problem {
     pub id: String,
+    /// The title, or "DISPUTED: ..." with every title while clinicians disagree.
     pub title: String,
     pub detail: Option<String>,
-    pub status: PlanStatus,
-    pub owner_role: Role,
+    /// `None` while disputed.
+    pub status: Option<PlanStatus>,
+    /// `None` while disputed.
+    pub owner_role: Option<Role>,
+    /// `None` while disputed.
     pub review_date: Option<String>,
-    /// "review 2026-11-30 OVERDUE by 1 day(s)", "review 2026-12-01 due today", ...
+    /// "review 2026-11-30 OVERDUE by 1 day(s)", "review 2026-12-01 due today", or "review
+    /// DISPUTED: ..." with every date.
     pub review: String,
-    /// Past its review date while still active.
+    /// Past its settled review date while still active.
     pub review_overdue: bool,
+    /// Title, status, owner or review date that clinicians disagree about.
+    pub disputed: Vec<Disputed>,
     pub goals: Vec<Goal>,
     pub interventions: Vec<Intervention>,
     pub created_by: ClinicianRef,
@@ -349,17 +365,36 @@ pub struct Intervention {
 }
 
 impl Problem {
-    fn new(id: &str, p: &document::Problem, today: chrono::NaiveDate) -> Self {
-        let (review, review_overdue) = super::plan_review(p, today);
+    fn new(w: &WatchedRecord<'_>, id: &str, p: &document::Problem, today: chrono::NaiveDate) -> Self {
+        let field = |f: &str| format!("care_plan/{id}/{f}");
+        let conflicts = w.conflicts();
+        let title = Watched::of(p.title.as_str(), conflicts, &[&field("title")]);
+        let status = Watched::of(p.status, conflicts, &[&field("status")]);
+        let owner = Watched::of(p.owner_role, conflicts, &[&field("owner_role")]);
+        let date = Watched::of(p.review_date.as_deref(), conflicts, &[&field("review_date")]);
+        let (review, review_overdue) = match (&date, &status) {
+            (Watched::Settled { .. }, Watched::Settled { .. }) => super::plan_review(p, today),
+            (Watched::Disputed { .. }, _) => (format!("review {}", date.describe(|_| String::new())), false),
+            // Whether it is still active is disputed: the date, never "overdue" by one side.
+            (_, Watched::Disputed { .. }) => {
+                (p.review_date.as_deref().map_or("no review date".into(), |d| format!("review {d}")), false)
+            }
+        };
         Self {
             id: id.to_owned(),
-            title: p.title.clone(),
+            title: title.describe(|t| (*t).to_owned()),
             detail: p.detail.clone(),
-            status: p.status,
-            owner_role: p.owner_role,
-            review_date: p.review_date.clone(),
+            status: settled(&status),
+            owner_role: settled(&owner),
+            review_date: settled(&date).flatten().map(str::to_owned),
             review,
             review_overdue,
+            disputed: disputed(&[
+                Disputed::of(&title),
+                Disputed::of(&status),
+                Disputed::of(&owner),
+                Disputed::of(&date),
+            ]),
             goals: p
                 .goals
                 .iter()
@@ -422,6 +457,7 @@ pub struct Spo2ScaleSetting {
     /// Readings are scored on Scale 2: only when settled (Scale 1 while disputed).
     pub scale2: bool,
     pub disputed: Option<Disputed>,
+    /// Who set it, when and why; `None` while disputed.
     pub set_by: Option<ClinicianRef>,
     pub set_at: Option<Timestamp>,
     pub reason: Option<String>,
@@ -430,12 +466,14 @@ pub struct Spo2ScaleSetting {
 impl Spo2ScaleSetting {
     fn new(w: &WatchedRecord<'_>, s: &document::Spo2ScaleSetting) -> Self {
         let scale2 = w.scale2();
+        // Who set it and why are one side's while clinicians disagree.
+        let settled = !scale2.is_disputed();
         Self {
             scale2: scale2.settled() == Some(&true),
             disputed: Disputed::of(&scale2),
-            set_by: s.set_by.clone(),
-            set_at: s.set_at,
-            reason: s.reason.clone(),
+            set_by: s.set_by.clone().filter(|_| settled),
+            set_at: s.set_at.filter(|_| settled),
+            reason: s.reason.clone().filter(|_| settled),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Visits: start one, record observations, wounds, actions and the note, sign it, add an
-//! addendum after signing, and open it to read. Every change goes through
-//! [`Workspace::edit_visit`], which checks once whether the note may still change.
+//! addendum after signing, and open it to read. Every change to a note (cancelling too, in
+//! `visit_draft.rs`) goes through [`Workspace::begin_visit_edit`], which checks once whether
+//! the note may take it, and [`Workspace::finish_visit_edit`]; `edit_visit` is both in a
+//! transaction of its own.
 
 mod note;
 
 pub use note::signature_verifies;
-pub(crate) use note::{sign_note, visit_summary, writable};
+pub(crate) use note::{sign_note, visit_summary};
 
 use super::Draft;
 use super::Workspace;
@@ -159,8 +161,8 @@ impl Workspace {
         self.audit(tx, audited.0, Some(edit.patient), audited.1).await
     }
 
-    /// One change to a visit note in its own transaction: permitted, loaded, checked,
-    /// changed, saved, indexed and audited.
+    /// One change to a visit note in its own transaction: loaded, checked, changed, saved,
+    /// indexed and audited. The caller has checked the clinician may record visits.
     pub(crate) async fn edit_visit<R>(
         &self,
         visit: VisitId,
@@ -169,7 +171,6 @@ impl Workspace {
         audited: (AuditAction, String),
         change: impl FnOnce(&mut VisitEdit) -> Result<R>,
     ) -> Result<R> {
-        self.permit(Action::RecordVisit, None).await?;
         let mut tx = self.store.begin_write().await?;
         let mut edit = self.begin_visit_edit(&mut tx, visit, needs).await?;
         let out = change(&mut edit)?;
@@ -255,6 +256,7 @@ impl Workspace {
 
     /// Adds an action (done at the visit, or to do) to an unsigned visit.
     pub async fn add_action(&self, visit: VisitId, text: &str, done: bool) -> Result<String> {
+        self.permit(Action::RecordVisit, None).await?;
         let text = text.trim();
         if text.is_empty() {
             return Err(Error::Input("the action is empty".into()));
@@ -366,6 +368,7 @@ impl Workspace {
 
     /// Adds an attributed, timed correction to a signed visit; the signed body is untouched.
     pub async fn add_addendum(&self, visit: VisitId, text: &str) -> Result<String> {
+        self.permit(Action::RecordVisit, None).await?;
         let text = text.trim();
         if text.is_empty() {
             return Err(Error::Input("the addendum is empty".into()));

@@ -476,26 +476,22 @@ pub async fn as_of(dir: &Path, json: bool, nhs: &str, at: &str) -> Result<()> {
     ws.open_patient(p).await?;
     let then = ws.record_at(p, at).await?;
     ws.close().await;
-    let w = then.watched();
     if json {
-        print_json(&json!({
-            "at": at,
-            "record": then.record,
-            "conflicts": then.conflicts,
-            "cpr": w.cpr_recommendation(),
-        }));
+        print_json(&json!({ "at": at, "record": then.record, "conflicts": then.conflicts }));
     } else {
         let record = &then.record;
         println!("{} (NHS {}) as the record stood at {}:", record.demographics.name, nhs, at.display());
-        println!("  {}", hedgerow_core::view::cpr_banner(&w.cpr_recommendation()));
-        if let hedgerow_core::view::Watched::Disputed { values, .. } = w.cpr_recommendation() {
-            println!("    {}", hedgerow_core::view::alternatives_text(&values));
+        let e = &record.end_of_life;
+        println!("  {}", e.cpr_banner);
+        if let Some(d) = &e.cpr_disputed {
+            println!("    {}", hedgerow_core::view::alternatives_text(&d.values));
         }
-        for (_, m, wm) in w.current_medicines() {
-            println!("  {} {}", m.name, wm.dosage());
+        for m in record.current_medicines() {
+            println!("  {} {}", m.name, m.dosage);
         }
-        for p in record.care_plan.values() {
-            println!("  Plan: {} [{}]", p.title, p.status.label());
+        for p in &record.care_plan {
+            let status = p.status.map_or("status DISPUTED", |s| s.label());
+            println!("  Plan: {} [{status}]", p.title);
         }
     }
     Ok(())

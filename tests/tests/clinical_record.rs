@@ -500,14 +500,16 @@ async fn the_record_as_it_stood_and_what_changed_between_two_moments() {
         .unwrap();
     nurse.set_cpr(s.patient, CprRecommendation::DoNotAttemptCpr, None, "clinical judgement").await.unwrap();
     let past = nurse.record_at(s.patient, then).await.unwrap();
-    assert_eq!(past.record.medicines[&s.medicine].dose, "40 mg");
+    assert_eq!(past.document.medicines[&s.medicine].dose, "40 mg");
+    let shown = past.record.medicines.iter().find(|m| m.id == s.medicine).expect("listed by id");
+    assert_eq!(shown.dosage, "40 mg oral once daily", "as a screen showed it then");
     assert_eq!(
         past.watched().cpr_recommendation().settled().copied().flatten(),
         Some(CprRecommendation::AttemptCpr)
     );
     let now = nurse.open_patient(s.patient).await.unwrap().document;
     assert_eq!(
-        nurse.record_at(s.patient, hedgerow_core::documents::Timestamp::now()).await.unwrap().record,
+        nurse.record_at(s.patient, hedgerow_core::documents::Timestamp::now()).await.unwrap().document,
         now
     );
     let diff =

@@ -31,17 +31,20 @@ pub struct RecordChange {
 /// A new entry sets many fields; the history shows this many of a change's lines.
 pub const VALUES_SHOWN: usize = 8;
 
-/// The record as it stood at a moment.
+/// The record as it stood at a moment: `record` as a screen shows it (reviews and "changed
+/// since your last visit" as they stood on that day), `document` in its stored shape.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordAt {
     pub at: Timestamp,
-    pub record: PatientRecord,
+    pub record: crate::view::PatientRecord,
+    #[serde(skip)]
+    pub document: PatientRecord,
     pub conflicts: Vec<Conflict>,
 }
 
 impl RecordAt {
     pub fn watched(&self) -> crate::view::WatchedRecord<'_> {
-        crate::view::WatchedRecord::new(&self.record, &self.conflicts)
+        crate::view::WatchedRecord::new(&self.document, &self.conflicts)
     }
 }
 
@@ -151,12 +154,17 @@ impl Workspace {
         let heads = history::heads_at(&mut doc, at)
             .ok_or_else(|| Error::Input(format!("the record did not exist yet at {}", at.display())))?;
         let mut then = doc.fork_at(&heads).map_err(documents::DocumentError::from)?;
-        let record: PatientRecord = documents::read(&then, DocumentKind::Patient)?;
-        let mut conflicts = conflicts::detect(&mut then, &record);
+        let document: PatientRecord = documents::read(&then, DocumentKind::Patient)?;
+        let mut conflicts = conflicts::detect(&mut then, &document);
         if !conflicts.is_empty() {
             conflicts::attribute(&mut conflicts, &self.authors().await?);
         }
-        Ok(RecordAt { at, record, conflicts })
+        let day = chrono::DateTime::from_timestamp_millis(at.0)
+            .map(|t| t.with_timezone(&chrono::Local).date_naive())
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        let reader = crate::view::Reader { clinician_id: &self.me.clinician_id.to_hex(), today: day };
+        let record = crate::view::PatientRecord::read(&WatchedRecord::new(&document, &conflicts), reader)?;
+        Ok(RecordAt { at, record, document, conflicts })
     }
 
     /// What changed in the record between two moments, field by field.

@@ -764,3 +764,25 @@ fn a_care_plan_review_past_its_date_is_marked_overdue_until_the_item_is_resolved
     let shown = ok(dir, &["patient", "show", "9434765919"]);
     assert!(!shown.contains("OVERDUE"), "a resolved item is not late (nor listed as open): {shown}");
 }
+
+#[test]
+fn the_record_as_it_stood_shows_the_dose_of_that_moment_in_words_and_as_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    ok(dir, &["patient", "add", "--nhs", "9434765919", "--name", "Winifred Ashdown", "--dob", "1939-05-17"]);
+    let med = add_furosemide(dir);
+    // Changes are timed to the second: the moment sits a second clear of each.
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    let then = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    ok(dir, &["meds", "change", "9434765919", &med[..6], "--dose", "80 mg", "--reason", "more oedema"]);
+
+    let shown = ok(dir, &["patient", "as-of", "9434765919", "--at", &then]);
+    assert!(shown.contains("Furosemide 40 mg tablets 40 mg oral once daily"), "{shown}");
+    assert!(!shown.contains("80 mg"), "{shown}");
+    let record = json(dir, &["patient", "as-of", "9434765919", "--at", &then]);
+    let medicines = record["record"]["medicines"].as_array().unwrap();
+    assert_eq!(medicines[0]["id"], med.as_str(), "listed with its id");
+    assert_eq!(medicines[0]["dosage"], "40 mg oral once daily");
+}

@@ -9,6 +9,7 @@ mod audit_trail;
 mod briefing;
 mod care_home;
 mod contacts;
+mod end_of_life;
 mod exports;
 mod lifecycle;
 mod merge;
@@ -43,9 +44,8 @@ pub use visit::{NewWound, RecordedObservations, ScoredObservations, VisitView, s
 pub(crate) use visit::{sign_note, visit_summary};
 pub use visit_draft::{OpenVisit, SavedDraft, VisitDraft};
 
-pub use record::{
-    DetailsUpdate, EndOfLifeUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry,
-};
+pub use end_of_life::EndOfLifeUpdate;
+pub use record::{DetailsUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry};
 
 use crate::documents::{
     self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Timestamp, VisitNote,

@@ -363,8 +363,12 @@ impl eframe::App for HedgerowApp {
 /// Opens the app's window.
 pub fn run(dir: PathBuf) -> anyhow::Result<()> {
     let app = HedgerowApp::new(dir)?;
+    // Fits a 1366x768 laptop under its taskbar, and a 1280x720 screen, whole.
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_inner_size([1200.0, 800.0]).with_title("Hedgerow"),
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1280.0, 680.0])
+            .with_min_inner_size([800.0, 480.0])
+            .with_title("Hedgerow"),
         ..Default::default()
     };
     eframe::run_native("Hedgerow", options, Box::new(|_cc| Ok(Box::new(app))))

@@ -156,6 +156,31 @@ fn reviews_of(record: &PatientRecord) -> Vec<ReviewDue> {
     out
 }
 
+#[cfg(test)]
+impl PatientSummary {
+    /// A caseload row with nothing recorded but who the patient is, for the core's unit tests.
+    pub(crate) fn of(name: &str, nhs: &str, address: Option<&str>) -> Self {
+        Self {
+            id: PatientId::random(),
+            nhs_number: nhs.into(),
+            name: name.into(),
+            date_of_birth: "1939-05-17".into(),
+            address: address.map(Into::into),
+            alerts: vec![],
+            allergies: vec![],
+            cpr: crate::view::Watched::Settled { value: None },
+            end_of_life: false,
+            latest_news2: None,
+            last_visit: None,
+            open_tasks: 0,
+            scale2: crate::view::Watched::Settled { value: false },
+            open_conflicts: 0,
+            conflicts_about: vec![],
+            reviews: vec![],
+        }
+    }
+}
+
 impl PatientSummary {
     /// Whether the patient belongs in "needs attention": a disagreement to settle, or a
     /// latest NEWS2 calling for more than routine care (an incomplete one counts by what

@@ -129,6 +129,12 @@ pub struct WatchedMedicine<'a> {
 }
 
 impl WatchedMedicine<'_> {
+    /// Still being taken: not stopped, or its stopping is disputed (one clinician says it is
+    /// current).
+    pub fn is_current(&self) -> bool {
+        !matches!(self.stopped, Watched::Settled { value: Some(_) })
+    }
+
     pub fn is_disputed(&self) -> bool {
         self.dose.is_disputed()
             || self.frequency.is_disputed()
@@ -281,9 +287,7 @@ impl<'a> WatchedRecord<'a> {
             .medicines
             .iter()
             .map(|(id, m)| (id.as_str(), m, self.medicine(id, m)))
-            // A medicine whose stopping is disputed is still shown: one clinician says it
-            // is current.
-            .filter(|(_, m, w)| m.stop_date.is_none() || w.stopped.is_disputed())
+            .filter(|(_, _, w)| w.is_current())
             .collect()
     }
 

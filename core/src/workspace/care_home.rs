@@ -67,27 +67,9 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::PatientId;
 
     fn resident(name: &str, address: Option<&str>) -> PatientSummary {
-        PatientSummary {
-            id: PatientId::random(),
-            nhs_number: "9990001235".into(),
-            name: name.into(),
-            date_of_birth: "1930-01-01".into(),
-            address: address.map(Into::into),
-            alerts: vec![],
-            allergies: vec![],
-            cpr: crate::view::Watched::Settled { value: None },
-            end_of_life: false,
-            latest_news2: None,
-            last_visit: None,
-            open_tasks: 0,
-            scale2: crate::view::Watched::Settled { value: false },
-            open_conflicts: 0,
-            conflicts_about: vec![],
-            reviews: vec![],
-        }
+        PatientSummary::of(name, "9990001235", address)
     }
 
     #[test]

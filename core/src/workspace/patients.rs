@@ -252,24 +252,7 @@ mod tests {
     use super::*;
 
     fn patient(name: &str, nhs: &str) -> PatientSummary {
-        PatientSummary {
-            id: PatientId::random(),
-            nhs_number: nhs.into(),
-            name: name.into(),
-            date_of_birth: "1939-05-17".into(),
-            address: None,
-            alerts: vec![],
-            allergies: vec![],
-            cpr: crate::view::Watched::Settled { value: None },
-            end_of_life: false,
-            latest_news2: None,
-            last_visit: None,
-            open_tasks: 0,
-            scale2: crate::view::Watched::Settled { value: false },
-            open_conflicts: 0,
-            conflicts_about: vec![],
-            reviews: vec![],
-        }
+        PatientSummary::of(name, nhs, None)
     }
 
     #[test]

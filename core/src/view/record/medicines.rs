@@ -71,7 +71,7 @@ impl Medicine {
                 Watched::Settled { value: Some(date) } => Some(format!("stopped {date}")),
                 disputed => Some(format!("stopping {}", disputed.describe(|_| String::new()))),
             },
-            current: m.stop_date.is_none() || watched.stopped.is_disputed(),
+            current: watched.is_current(),
             anticipatory: m.anticipatory,
             kept_at: m.kept_at.clone(),
             changed_by: m.changed_by.clone(),

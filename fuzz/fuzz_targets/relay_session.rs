@@ -2,21 +2,20 @@
 //! A relay session (real SQLite storage in a temporary directory) fed whatever the fuzzer
 //! makes, as a device's stream.
 
-use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
-use hedgerow_core::sync::untrusted;
+use hedgerow_relay::{RelayState, SqliteRelayStorage, untrusted};
 use libfuzzer_sys::fuzz_target;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 struct Relay {
     runtime: tokio::runtime::Runtime,
-    state: Arc<RelayState<SqliteRelayStorage>>,
+    state: RelayState<SqliteRelayStorage>,
     _dir: std::path::PathBuf,
 }
 
 static RELAY: LazyLock<Relay> = LazyLock::new(|| {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let dir = std::env::temp_dir().join(format!("hedgerow-fuzz-relay-{}", std::process::id()));
-    let state = runtime.block_on(async { Arc::new(RelayState::new(SqliteRelayStorage::open(&dir).await.unwrap())) });
+    let state = runtime.block_on(async { RelayState::new(SqliteRelayStorage::open(&dir).await.unwrap()) });
     Relay { runtime, state, _dir: dir }
 });
 

@@ -12,12 +12,11 @@ use hedgerow_core::sync::bundle::{BundleBody, seal_bundle};
 use hedgerow_core::sync::client::{ClientSession, SessionPlan, SyncEvent};
 use hedgerow_core::sync::keys::Keyring;
 use hedgerow_core::sync::registry::{PositionedStatement, SignedStatement, Statement, StatementBody};
-use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
-use hedgerow_core::sync::transport::{
-    self, IrohLink, MemoryLink, RelayAddress, SessionHandler, TransportError,
-};
+use hedgerow_core::sync::transport::{self, IrohLink, RelayAddress, SessionHandler, TransportError};
 use hedgerow_core::workspace::NewProblem;
 use hedgerow_core::{NewClinician, NewPatient, Workspace};
+use hedgerow_relay::{RelayState, SqliteRelayStorage};
+use hedgerow_tests::MemoryLink;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -178,15 +177,9 @@ async fn first_sync(n: usize) {
 
     // Over iroh on loopback.
     let key = DeviceKey::generate().unwrap();
-    let ep = transport::endpoint(
-        key.seed(),
-        "127.0.0.1:0".parse().unwrap(),
-        vec![hedgerow_core::sync::wire::RELAY_ALPN.to_vec()],
-    )
-    .await
-    .unwrap();
-    let addr = transport::address_of(&ep);
-    let serving = tokio::spawn(transport::serve_relay(ep.clone(), relay.clone()));
+    let ep = hedgerow_relay::serve::endpoint(key.seed(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr: RelayAddress = hedgerow_relay::serve::address_of(&ep).parse().unwrap();
+    let serving = tokio::spawn(hedgerow_relay::serve::serve_relay(ep.clone(), relay.clone()));
     let d = tempfile::tempdir().unwrap();
     let gp = join(d.path(), &codes.pop().unwrap(), &mut IrohLink { relay: &addr }).await;
     let t = Instant::now();

@@ -1,12 +1,10 @@
 //! `hedgerow-relay`: the blind store-and-forward relay. It keeps each team's sealed
 //! bundles until the team's devices fetch them, and holds no key that opens them.
-//! Everything it does is in hedgerow-core's `sync` module; this is the process around it.
+//! Everything it does is in this crate's library; this is the process around it.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use hedgerow_core::sync::relay_store::{RelayLimits, RelayState, SqliteRelayStorage};
-use hedgerow_core::sync::transport;
-use hedgerow_core::sync::wire::RELAY_ALPN;
+use hedgerow_relay::{RelayLimits, RelayState, SqliteRelayStorage, serve};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -60,7 +58,7 @@ fn relay_key(dir: &Path) -> anyhow::Result<[u8; 32]> {
             )
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = hedgerow_core::crypto::random_bytes::<32>()?;
+            let key = hedgerow_protocol::crypto::random_bytes::<32>()?;
             write_private(&path, &key)?;
             Ok(key)
         }
@@ -124,14 +122,13 @@ async fn main() -> anyhow::Result<()> {
     };
     tracing::info!(?limits, "relay limits");
     let state = Arc::new(RelayState::with_limits(storage.clone(), limits));
-    let endpoint = transport::endpoint(&key, args.listen, vec![RELAY_ALPN.to_vec()])
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
-    let address = transport::address_of(&endpoint);
+    let endpoint =
+        serve::endpoint(&key, args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let address = serve::address_of(&endpoint);
     // One line on stdout, for people and scripts: the address devices sync with.
     println!("hedgerow-relay listening at {address}");
     tracing::info!(%address, data = %args.data.display(), "relay started");
-    let serving = tokio::spawn(transport::serve_relay(endpoint.clone(), state));
+    let serving = tokio::spawn(serve::serve_relay(endpoint.clone(), state));
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
         _ = serving => {}

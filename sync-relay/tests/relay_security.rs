@@ -11,9 +11,9 @@ use hedgerow_core::sync::bundle::{BundleBody, BundleError, seal_bundle};
 use hedgerow_core::sync::client::{ClientSession, SessionPlan, SyncError, SyncEvent};
 use hedgerow_core::sync::keys::Keyring;
 use hedgerow_core::sync::registry::{PositionedStatement, SignedStatement, Statement, StatementBody};
-use hedgerow_core::sync::relay_store::{RelayStorage, SqliteRelayStorage};
 use hedgerow_core::sync::transport::{self, RelayAddress, SessionHandler, TransportError};
 use hedgerow_core::sync::wire::{self, RELAY_ALPN, Refusal, Reply};
+use hedgerow_relay::{RelayStorage, SqliteRelayStorage};
 use hedgerow_tests::plaintext_hits;
 
 /// A bare device that only runs the protocol, with no store behind it.

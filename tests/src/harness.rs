@@ -4,16 +4,16 @@
 /// One connection to a relay held in memory, driven request by request, as a device (or
 /// someone attacking the relay) would over the network. `now` is the relay's clock.
 pub struct RawConnection<S> {
-    session: hedgerow_core::sync::relay::RelaySession<S>,
+    relay: std::sync::Arc<hedgerow_relay::RelayState<S>>,
+    peer: [u8; 32],
+    now: i64,
+    /// Opened at the first send (a session learns the storage's log id).
+    session: Option<hedgerow_relay::RelaySession>,
 }
 
-impl<S: hedgerow_core::sync::relay_store::RelayStorage> RawConnection<S> {
-    pub fn open(
-        relay: &std::sync::Arc<hedgerow_core::sync::relay_store::RelayState<S>>,
-        peer: [u8; 32],
-        now: i64,
-    ) -> Self {
-        Self { session: hedgerow_core::sync::relay::RelaySession::new(relay.clone(), peer, now) }
+impl<S: hedgerow_relay::RelayStorage> RawConnection<S> {
+    pub fn open(relay: &std::sync::Arc<hedgerow_relay::RelayState<S>>, peer: [u8; 32], now: i64) -> Self {
+        Self { relay: relay.clone(), peer, now, session: None }
     }
 
     /// Sends `requests` in one flight; returns every reply until the relay waits for more
@@ -22,22 +22,19 @@ impl<S: hedgerow_core::sync::relay_store::RelayStorage> RawConnection<S> {
         &mut self,
         requests: &[hedgerow_core::sync::wire::Request],
     ) -> Vec<hedgerow_core::sync::wire::Reply> {
-        use hedgerow_core::sync::relay::Step;
         use hedgerow_core::sync::wire;
+        let session = match &mut self.session {
+            Some(s) => s,
+            None => self.session.insert(
+                self.relay.new_session(self.peer, self.now).await.expect("the relay's storage answers"),
+            ),
+        };
         for r in requests {
-            self.session.receive(&wire::frame(r));
+            session.receive(&wire::frame(r), self.now);
         }
+        let flight = self.relay.run_until_input(session).await;
         let mut decoder = wire::FrameDecoder::default();
-        loop {
-            match self.session.step().await {
-                Step::Send(f) => decoder.push(&f),
-                Step::Close(f) => {
-                    decoder.push(&f);
-                    break;
-                }
-                Step::NeedInput => break,
-            }
-        }
+        decoder.push(&flight.bytes);
         let mut replies = Vec::new();
         while let Ok(Some(payload)) = decoder.next_frame() {
             replies.push(wire::decode(&payload).expect("the relay sends well-formed replies"));
@@ -46,7 +43,7 @@ impl<S: hedgerow_core::sync::relay_store::RelayStorage> RawConnection<S> {
     }
 
     pub fn is_closing(&self) -> bool {
-        self.session.is_closing()
+        self.session.as_ref().is_some_and(hedgerow_relay::RelaySession::is_closing)
     }
 }
 
@@ -68,7 +65,7 @@ pub fn hello(team: [u8; 16]) -> hedgerow_core::sync::wire::Request {
 /// A relay held in memory, reached over a connection the test can break or hold up at a
 /// chosen moment: the harness for races and dropped connections, deterministic.
 pub struct ScriptedLink<S> {
-    relay: std::sync::Arc<hedgerow_core::sync::relay_store::RelayState<S>>,
+    relay: std::sync::Arc<hedgerow_relay::RelayState<S>>,
     /// The relay's clock.
     pub now: i64,
     /// The connection drops as the device sends a push, before the relay has it.
@@ -80,8 +77,8 @@ pub struct ScriptedLink<S> {
     pub serve_registry: Option<Vec<hedgerow_core::sync::registry::PositionedStatement>>,
 }
 
-impl<S: hedgerow_core::sync::relay_store::RelayStorage> ScriptedLink<S> {
-    pub fn new(relay: std::sync::Arc<hedgerow_core::sync::relay_store::RelayState<S>>) -> Self {
+impl<S: hedgerow_relay::RelayStorage> ScriptedLink<S> {
+    pub fn new(relay: std::sync::Arc<hedgerow_relay::RelayState<S>>) -> Self {
         Self {
             relay,
             now: chrono::Utc::now().timestamp(),
@@ -92,26 +89,7 @@ impl<S: hedgerow_core::sync::relay_store::RelayStorage> ScriptedLink<S> {
     }
 }
 
-async fn relay_output<S: hedgerow_core::sync::relay_store::RelayStorage>(
-    relay: &mut hedgerow_core::sync::relay::RelaySession<S>,
-    down: &mut Vec<u8>,
-) {
-    use hedgerow_core::sync::relay::Step;
-    loop {
-        match relay.step().await {
-            Step::Send(f) => down.extend_from_slice(&f),
-            Step::Close(f) => {
-                down.extend_from_slice(&f);
-                return;
-            }
-            Step::NeedInput => return,
-        }
-    }
-}
-
-impl<S: hedgerow_core::sync::relay_store::RelayStorage> hedgerow_core::sync::transport::Link
-    for ScriptedLink<S>
-{
+impl<S: hedgerow_relay::RelayStorage> hedgerow_core::sync::transport::Link for ScriptedLink<S> {
     fn describe(&self) -> String {
         "scripted in-memory relay".into()
     }
@@ -121,7 +99,7 @@ impl<S: hedgerow_core::sync::relay_store::RelayStorage> hedgerow_core::sync::tra
         device: &hedgerow_core::crypto::DeviceKey,
         session: &mut hedgerow_core::sync::enrolment::EnrolSession,
     ) -> Result<Vec<u8>, hedgerow_core::sync::transport::TransportError> {
-        let mut link = hedgerow_core::sync::transport::MemoryLink::new(self.relay.clone());
+        let mut link = crate::MemoryLink::new(self.relay.clone());
         link.now = self.now;
         link.enrol(device, session).await
     }
@@ -136,7 +114,7 @@ impl<S: hedgerow_core::sync::relay_store::RelayStorage> hedgerow_core::sync::tra
         use hedgerow_core::sync::transport::TransportError;
         use hedgerow_core::sync::wire::{self, Request};
         let mut relay =
-            hedgerow_core::sync::relay::RelaySession::new(self.relay.clone(), device.public_key(), self.now);
+            self.relay.new_session(device.public_key(), self.now).await.map_err(crate::storage_failed)?;
         loop {
             let mut down = Vec::new();
             let mut sent = false;
@@ -157,15 +135,15 @@ impl<S: hedgerow_core::sync::relay_store::RelayStorage> hedgerow_core::sync::tra
                     if matches!(request, Request::Pull { .. })
                         && let Some((paused, resume)) = self.pause_before_pull.take()
                     {
-                        relay_output(&mut relay, &mut down).await;
+                        down.extend(self.relay.run_until_input(&mut relay).await.bytes);
                         let _ = paused.send(());
                         let _ = resume.await;
                     }
-                    relay.receive(&payload_frame(&payload));
+                    relay.receive(&payload_frame(&payload), self.now);
                     sent = true;
                 }
             }
-            relay_output(&mut relay, &mut down).await;
+            down.extend(self.relay.run_until_input(&mut relay).await.bytes);
             if let Some(registry) = &self.serve_registry {
                 down = substitute_registry(&down, registry)?;
             }

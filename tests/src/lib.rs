@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 mod harness;
+mod memory_link;
 pub use harness::{RawConnection, ScriptedLink, hello, refusal_of};
+pub(crate) use memory_link::storage_failed;
+pub use memory_link::{LinkStats, MemoryLink};
 
 pub const PASSPHRASE: &str = "heather-kestrel-7";
 
@@ -96,16 +99,14 @@ pub async fn dispute_cpr(
 /// storage, no sockets): devices of any role join by invite, as in the field.
 pub struct MemoryTeam {
     dirs: Vec<tempfile::TempDir>,
-    pub relay: std::sync::Arc<
-        hedgerow_core::sync::relay_store::RelayState<hedgerow_core::sync::relay_store::SqliteRelayStorage>,
-    >,
+    pub relay: std::sync::Arc<hedgerow_relay::RelayState<hedgerow_relay::SqliteRelayStorage>>,
     /// The founding admin's device.
     pub admin: hedgerow_core::Workspace,
 }
 
 impl MemoryTeam {
     pub async fn new(name: &str, role: hedgerow_core::documents::Role) -> anyhow::Result<Self> {
-        use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
+        use hedgerow_relay::{RelayState, SqliteRelayStorage};
         let (relay_dir, admin_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
         let relay = std::sync::Arc::new(RelayState::new(SqliteRelayStorage::open(relay_dir.path()).await?));
         let admin = hedgerow_core::Workspace::create(
@@ -138,11 +139,8 @@ impl MemoryTeam {
         Ok(path)
     }
 
-    pub fn link(
-        &self,
-    ) -> hedgerow_core::sync::transport::MemoryLink<hedgerow_core::sync::relay_store::SqliteRelayStorage>
-    {
-        hedgerow_core::sync::transport::MemoryLink::new(self.relay.clone())
+    pub fn link(&self) -> MemoryLink<hedgerow_relay::SqliteRelayStorage> {
+        MemoryLink::new(self.relay.clone())
     }
 
     pub async fn sync(

@@ -6,9 +6,9 @@
 use hedgerow_core::sync::bundle::{BundleBody, seal_bundle};
 use hedgerow_core::sync::enrolment::Offer;
 use hedgerow_core::sync::registry::SignedStatement;
-use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
 use hedgerow_core::sync::untrusted::{self, Fixture};
 use hedgerow_core::sync::wire::{self, Request};
+use hedgerow_relay::{RelayState, SqliteRelayStorage};
 use proptest::prelude::*;
 use std::sync::{Arc, LazyLock};
 
@@ -121,11 +121,11 @@ fn the_relay_session_survives_mutated_and_random_input() {
     let strategy = prop_oneof![mutated(), prop::collection::vec(any::<u8>(), 0..1024)];
     runner
         .run(&strategy, |bytes| {
-            rt.block_on(untrusted::relay_session(&state, &bytes));
+            rt.block_on(hedgerow_relay::untrusted::relay_session(&state, &bytes));
             Ok(())
         })
         .unwrap();
     // And it still serves.
     let hello = wire::frame(&Request::Hello { version: wire::PROTOCOL_VERSION, team: [1; 16] });
-    assert!(rt.block_on(untrusted::relay_session(&state, &hello)));
+    assert!(rt.block_on(hedgerow_relay::untrusted::relay_session(&state, &hello)));
 }

@@ -112,3 +112,58 @@ fn no_clinical_rule_label_or_date_parser_lives_in_a_shell() {
         hits.join("\n")
     );
 }
+
+/// The crates each package links in a normal (not dev or build) build, by `cargo tree`.
+fn linked_crates(package: &str) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+            "-p",
+            package,
+        ])
+        .current_dir(root)
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "cargo tree -p {package}: {}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The relay is blind by construction: it links the protocol, never the device's core, the
+/// document engine or the record schema.
+#[test]
+fn the_relay_links_the_protocol_and_never_the_core_or_automerge() {
+    let linked = linked_crates("hedgerow-relay");
+    assert!(linked.iter().any(|c| c == "hedgerow-protocol"), "{linked:?}");
+    for never in ["hedgerow-core", "automerge", "autosurgeon", "argon2"] {
+        assert!(!linked.iter().any(|c| c == never), "hedgerow-relay links {never}");
+    }
+}
+
+/// The protocol is sans-IO and storage-free; the device's core holds no relay storage and
+/// no PostgreSQL driver (which only the relay may use).
+#[test]
+fn the_protocol_does_no_io_and_the_core_holds_no_relay_storage() {
+    let protocol = linked_crates("hedgerow-protocol");
+    for never in ["automerge", "sqlx", "sqlx-core", "iroh", "tokio", "hedgerow-core"] {
+        assert!(!protocol.iter().any(|c| c == never), "hedgerow-protocol links {never}");
+    }
+    let core = linked_crates("hedgerow-core");
+    for never in ["hedgerow-relay", "sqlx-postgres"] {
+        assert!(!core.iter().any(|c| c == never), "hedgerow-core links {never}");
+    }
+}

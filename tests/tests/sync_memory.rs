@@ -2,10 +2,10 @@
 //! bytes counted exactly, and the relay's log pruned by snapshots.
 
 use hedgerow_core::documents::{DocumentKind, Role};
-use hedgerow_core::sync::relay_store::{RelayState, RelayStorage, SqliteRelayStorage};
-use hedgerow_core::sync::transport::MemoryLink;
 use hedgerow_core::workspace::NewProblem;
 use hedgerow_core::{NewClinician, NewPatient, Workspace};
+use hedgerow_relay::{RelayState, RelayStorage, SqliteRelayStorage};
+use hedgerow_tests::MemoryLink;
 use hedgerow_tests::PASSPHRASE;
 use std::sync::Arc;
 use tempfile::TempDir;

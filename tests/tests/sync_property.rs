@@ -4,10 +4,10 @@
 
 use hedgerow_core::documents::{DocumentKind, Role};
 use hedgerow_core::ids::{PatientId, VisitId};
-use hedgerow_core::sync::relay_store::{RelayState, SqliteRelayStorage};
-use hedgerow_core::sync::transport::MemoryLink;
 use hedgerow_core::workspace::NewProblem;
 use hedgerow_core::{NewClinician, NewPatient, Workspace};
+use hedgerow_relay::{RelayState, SqliteRelayStorage};
+use hedgerow_tests::MemoryLink;
 use hedgerow_tests::PASSPHRASE;
 use proptest::prelude::*;
 use std::sync::Arc;

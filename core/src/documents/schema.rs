@@ -175,44 +175,15 @@ impl ChangeNote {
     }
 }
 
-/// The kinds of document Hedgerow keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DocumentKind {
-    Patient,
-    Visit,
-    Team,
-}
+/// The kinds of document Hedgerow keeps: the protocol's tag.
+pub use hedgerow_protocol::DocumentKind;
 
-impl DocumentKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Patient => "patient",
-            Self::Visit => "visit",
-            Self::Team => "team",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "patient" => Some(Self::Patient),
-            "visit" => Some(Self::Visit),
-            "team" => Some(Self::Team),
-            _ => None,
-        }
-    }
-    /// The newest schema version of this kind that this build reads and writes.
-    pub fn current_schema(self) -> u64 {
-        match self {
-            Self::Patient => super::patient::SCHEMA_VERSION,
-            Self::Visit => super::visit::SCHEMA_VERSION,
-            Self::Team => super::team::SCHEMA_VERSION,
-        }
-    }
-}
-
-impl std::fmt::Display for DocumentKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+/// The newest schema version of `kind` that this build reads and writes.
+pub fn current_schema(kind: DocumentKind) -> u64 {
+    match kind {
+        DocumentKind::Patient => super::patient::SCHEMA_VERSION,
+        DocumentKind::Visit => super::visit::SCHEMA_VERSION,
+        DocumentKind::Team => super::team::SCHEMA_VERSION,
     }
 }
 
@@ -259,7 +230,7 @@ pub fn check_header<D: autosurgeon::ReadDoc>(doc: &D, expected: DocumentKind) ->
         },
         _ => return Err(not_hedgerow(expected, "it has no schema version")),
     };
-    let supported = expected.current_schema();
+    let supported = current_schema(expected);
     if schema > supported {
         return Err(DocumentError::NewerSchema { kind: expected, found: schema, supported });
     }

@@ -96,20 +96,8 @@ impl AuditCheck {
     }
 }
 
-/// One entry as it syncs to the team: its number, its JSON and its chain value.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChainedEntry {
-    pub seq: u64,
-    #[serde(with = "serde_bytes")]
-    pub json: Vec<u8>,
-    pub chain: [u8; 32],
-}
-
-impl std::fmt::Debug for ChainedEntry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ChainedEntry(#{}, {} bytes)", self.seq, self.json.len())
-    }
-}
+/// One entry as it syncs to the team (the protocol's type: a bundle carries a run of them).
+pub use hedgerow_protocol::ChainedEntry;
 
 impl WriteTx<'_> {
     pub async fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {

@@ -1,16 +1,14 @@
-//! Sync: the relay protocol, sealed bundles, team keys and the device registry, all
-//! sans-IO. [`client::ClientSession`] and [`relay::RelaySession`] take bytes in and give
-//! bytes and events out; [`transport`] moves those bytes over iroh or in memory.
+//! Sync, the device's side: [`client::ClientSession`] talks to a relay, [`peer::PeerSession`]
+//! to another device of the team and [`enrolment::EnrolSession`] claims an invite; all are
+//! sans-IO and take bytes in and give bytes and events out. [`transport`] moves those bytes
+//! over iroh. The protocol they speak (framing, registry, bundles, team keys) is
+//! hedgerow-protocol's, re-exported here; the relay's side is hedgerow-relay, which this
+//! crate never depends on.
 
-pub mod bundle;
+pub use hedgerow_protocol::{bundle, heads, keys, registry, wire};
+
 pub mod client;
 pub mod enrolment;
-pub mod heads;
-pub mod keys;
 pub mod peer;
-pub mod registry;
-pub mod relay;
-pub mod relay_store;
 pub mod transport;
 pub mod untrusted;
-pub mod wire;

@@ -1,10 +1,9 @@
-//! Moving the sessions' bytes: over any async byte stream (an iroh QUIC stream, or an
-//! in-memory pipe in tests), and the iroh endpoint set-up for relays and devices.
+//! Moving the device's sessions' bytes: over any async byte stream (an iroh QUIC stream,
+//! or an in-memory pipe in tests), and the iroh endpoint set-up for devices. The relay's
+//! own transport is hedgerow-relay's `serve`.
 
 use super::client::{ClientSession, SyncError, SyncEvent};
 use super::enrolment::EnrolSession;
-use super::relay::{RelaySession, Step};
-use super::relay_store::{RelayState, RelayStorage};
 use super::wire::RELAY_ALPN;
 use crate::crypto::DeviceKey;
 use iroh::endpoint::{QuicTransportConfig, presets};
@@ -16,7 +15,6 @@ use iroh::{Endpoint, EndpointAddr, EndpointId, SecretKey};
 use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 #[derive(Debug, thiserror::Error)]
@@ -102,93 +100,6 @@ pub async fn endpoint(
 /// The address devices dial to reach this endpoint.
 pub fn address_of(endpoint: &Endpoint) -> RelayAddress {
     RelayAddress { id: endpoint.id(), addrs: endpoint.bound_sockets() }
-}
-
-/// Serves relay connections until the endpoint closes.
-pub async fn serve_relay<S: RelayStorage>(endpoint: Endpoint, state: Arc<RelayState<S>>) {
-    // At most `max_connections` sessions at once: one more is told the relay is busy.
-    let permits = Arc::new(tokio::sync::Semaphore::new(state.limits().max_connections));
-    while let Some(incoming) = endpoint.accept().await {
-        let storage = state.clone();
-        let permit = permits.clone().try_acquire_owned().ok();
-        tokio::spawn(async move {
-            let conn = match incoming.await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "a connection failed its handshake");
-                    return;
-                }
-            };
-            let peer = *conn.remote_id().as_bytes();
-            let (mut send, recv) = match conn.accept_bi().await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::debug!(error = %e, "a connection closed before opening a stream");
-                    return;
-                }
-            };
-            match permit {
-                Some(_permit) => {
-                    let mut session = RelaySession::new(storage, peer, chrono::Utc::now().timestamp());
-                    if let Err(e) = serve_stream(&mut session, recv, send).await {
-                        tracing::warn!(peer = %hex::encode(&peer[..8]), error = %e, "relay connection ended with an error");
-                    }
-                }
-                None => {
-                    tracing::warn!(peer = %hex::encode(&peer[..8]), "relay busy: a connection was turned away");
-                    storage.count_refusal(crate::sync::wire::Refusal::Busy);
-                    let _ = send.write_all(&RelaySession::<S>::busy()).await;
-                    let _ = send.finish();
-                }
-            }
-            // Let the device read the last reply before the connection goes.
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), conn.closed()).await;
-        });
-    }
-}
-
-/// How long the relay waits for a device to say something before it drops the connection,
-/// so that silent connections cannot hold its places.
-pub const RELAY_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Runs one relay session over a byte stream.
-pub async fn serve_stream<S: RelayStorage>(
-    session: &mut RelaySession<S>,
-    mut r: impl AsyncRead + Unpin,
-    mut w: impl AsyncWrite + Unpin,
-) -> std::io::Result<()> {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let step = session.step().await;
-        tracing::trace!(?step, "relay step");
-        match step {
-            Step::Send(f) => w.write_all(&f).await?,
-            Step::Close(f) => {
-                w.write_all(&f).await?;
-                w.shutdown().await?;
-                return Ok(());
-            }
-            Step::NeedInput => {
-                w.flush().await?;
-                let n = match tokio::time::timeout(RELAY_IDLE, r.read(&mut buf)).await {
-                    Ok(n) => n?,
-                    Err(_) => {
-                        tracing::warn!("a device said nothing for a minute; dropping its connection");
-                        let _ = w.shutdown().await;
-                        return Ok(());
-                    }
-                };
-                if n == 0 {
-                    if let Err(e) = session.input_ended() {
-                        tracing::warn!(error = %e, "a device's stream ended mid-frame");
-                    }
-                    let _ = w.shutdown().await;
-                    return Ok(());
-                }
-                session.receive(&buf[..n]);
-            }
-        }
-    }
 }
 
 /// What the device does with a session's events: apply bundles, keep keys, decide what
@@ -290,103 +201,6 @@ impl Link for IrohLink<'_> {
         session: &mut EnrolSession,
     ) -> Result<Vec<u8>, TransportError> {
         enrol_with_relay(device.seed(), self.relay, session).await
-    }
-}
-
-/// Counts of one in-memory sync: flights the device sent (round trips) and bytes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LinkStats {
-    pub round_trips: usize,
-    pub bytes_up: usize,
-    pub bytes_down: usize,
-}
-
-/// A relay session in the same process, driven flight by flight with no sockets: the
-/// device sends all it has, the relay answers all it can, and so on.
-pub struct MemoryLink<S> {
-    storage: Arc<RelayState<S>>,
-    pub now: i64,
-    pub stats: LinkStats,
-}
-
-impl<S: RelayStorage> MemoryLink<S> {
-    pub fn new(storage: Arc<RelayState<S>>) -> Self {
-        Self { storage, now: chrono::Utc::now().timestamp(), stats: LinkStats::default() }
-    }
-}
-
-impl<S: RelayStorage> Link for MemoryLink<S> {
-    fn describe(&self) -> String {
-        "in-memory relay".into()
-    }
-
-    async fn enrol(
-        &mut self,
-        device: &DeviceKey,
-        session: &mut EnrolSession,
-    ) -> Result<Vec<u8>, TransportError> {
-        // The device's key stands in for the endpoint id iroh would have authenticated.
-        let mut relay = RelaySession::new(self.storage.clone(), device.public_key(), self.now);
-        let mut up = Vec::new();
-        while let Some(f) = session.poll_transmit() {
-            up.extend_from_slice(&f);
-        }
-        relay.receive(&up);
-        let mut down = Vec::new();
-        while let Step::Send(f) | Step::Close(f) = relay.step().await {
-            let close = relay.is_closing();
-            down.extend_from_slice(&f);
-            if close {
-                break;
-            }
-        }
-        session
-            .handle_input(&down)?
-            .ok_or_else(|| SyncError::Protocol("the relay sent no offer".into()).into())
-    }
-
-    async fn run<H: SessionHandler>(
-        &mut self,
-        device: &DeviceKey,
-        session: &mut ClientSession,
-        handler: &mut H,
-    ) -> Result<(), TransportError> {
-        let mut relay = RelaySession::new(self.storage.clone(), device.public_key(), self.now);
-        self.stats = LinkStats::default();
-        loop {
-            let mut up = Vec::new();
-            while let Some(f) = session.poll_transmit() {
-                up.extend_from_slice(&f);
-            }
-            if !up.is_empty() {
-                self.stats.round_trips += 1;
-                self.stats.bytes_up += up.len();
-                relay.receive(&up);
-            }
-            let mut down = Vec::new();
-            loop {
-                match relay.step().await {
-                    Step::Send(f) => down.extend_from_slice(&f),
-                    Step::Close(f) => {
-                        down.extend_from_slice(&f);
-                        break;
-                    }
-                    Step::NeedInput => break,
-                }
-            }
-            self.stats.bytes_down += down.len();
-            if up.is_empty() && down.is_empty() {
-                return Err(SyncError::Protocol("the session stalled".into()).into());
-            }
-            session.handle_input(&down)?;
-            while let Some(ev) = session.poll_event() {
-                let done = matches!(ev, SyncEvent::Done);
-                Box::pin(handler.on_event(ev, session)).await?;
-                if done {
-                    return Ok(());
-                }
-            }
-        }
     }
 }
 

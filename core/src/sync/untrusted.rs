@@ -9,11 +9,8 @@ use super::enrolment::{EnrolSession, InviteCode};
 use super::keys::Keyring;
 use super::peer::PeerSession;
 use super::registry::{PositionedStatement, Registry, SignedStatement};
-use super::relay::RelaySession;
-use super::relay_store::{RelayState, RelayStorage};
-use super::wire::{self, LogEntry, Reply, Request};
+use super::wire::{self, LogEntry, Request};
 use crate::crypto::DeviceKey;
-use std::sync::Arc;
 
 /// A fixed device and team, so that inputs can reach the checks past the signatures.
 pub struct Fixture {
@@ -134,21 +131,4 @@ pub fn peer_messages(f: &Fixture, bytes: &[u8]) -> bool {
 /// A document export file (`hedgerow export document`).
 pub fn document_export(bytes: &[u8]) -> bool {
     crate::workspace::SignedExport::parse(bytes).is_ok_and(|e| e.is_some())
-}
-
-/// A relay session fed `bytes` as a device would send them, against `state`.
-pub async fn relay_session<S: RelayStorage>(state: &Arc<RelayState<S>>, bytes: &[u8]) -> bool {
-    let mut session = RelaySession::new(state.clone(), [9; 32], 0);
-    session.receive(bytes);
-    let mut steps = 0;
-    loop {
-        steps += 1;
-        match session.step().await {
-            super::relay::Step::Send(_) if steps < 10_000 => continue,
-            super::relay::Step::Close(f) => {
-                return !matches!(wire::decode::<Reply>(&f[4..]), Ok(Reply::Refused { .. }));
-            }
-            _ => return true,
-        }
-    }
 }

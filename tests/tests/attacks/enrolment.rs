@@ -7,9 +7,9 @@ use hedgerow_core::crypto::DeviceKey;
 use hedgerow_core::documents::Role;
 use hedgerow_core::sync::enrolment::InviteCode;
 use hedgerow_core::sync::registry::{SignedStatement, Statement, StatementBody, join_proof};
-use hedgerow_core::sync::relay_store::{RelayState, RelayStorage, SqliteRelayStorage};
-use hedgerow_core::sync::transport::MemoryLink;
 use hedgerow_core::sync::wire::{Refusal, Request};
+use hedgerow_relay::{RelayState, RelayStorage, SqliteRelayStorage};
+use hedgerow_tests::MemoryLink;
 use hedgerow_tests::{MemoryTeam, PASSPHRASE, RawConnection, hello, refusal_of};
 use std::sync::Arc;
 

@@ -8,8 +8,8 @@ use hedgerow_core::crypto::{DeviceKey, random_bytes};
 use hedgerow_core::documents::Role;
 use hedgerow_core::sync::bundle::{doc_tag, team_key_entry};
 use hedgerow_core::sync::keys::{KeyId, TeamKey};
-use hedgerow_core::sync::relay_store::{RelayStorage, SqliteRelayStorage};
 use hedgerow_core::sync::wire::{EntryKind, LogEntry, Reply, Request};
+use hedgerow_relay::{RelayStorage, SqliteRelayStorage};
 use hedgerow_tests::{MemoryTeam, RawConnection, ScriptedLink, hello, refusal_of};
 
 /// Pushes `entries` to the team's relay as the device holding `key`.

@@ -9,10 +9,10 @@ use hedgerow_core::documents::Role;
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::sync::bundle::{BundleBody, seal_bundle, sign_entry};
 use hedgerow_core::sync::client::{ClientSession, INFLATE_BUDGET, SessionPlan, SyncEvent};
-use hedgerow_core::sync::relay_store::{RelayState, RelayStorage, SqliteRelayStorage};
 use hedgerow_core::sync::transport::{Link, SessionHandler, TransportError};
 use hedgerow_core::sync::wire::{EntryKind, LogEntry, Refusal, Reply, Request};
 use hedgerow_core::workspace::{NewProblem, SignedExport};
+use hedgerow_relay::{RelayState, RelayStorage, SqliteRelayStorage};
 use hedgerow_tests::{MemoryTeam, RawConnection, ScriptedLink, hello, refusal_of};
 use std::sync::Arc;
 
@@ -218,7 +218,7 @@ async fn a_device_joining_during_a_long_pull_is_not_skipped() {
         paused.await.unwrap();
         let newcomer = team.join("Bryony Tregear", Role::HospiceNurse).await.unwrap();
         problem(&newcomer, p, "Anticipatory medicines in the home").await;
-        newcomer.sync_via(&mut hedgerow_core::sync::transport::MemoryLink::new(relay), |_| {}).await.unwrap();
+        newcomer.sync_via(&mut hedgerow_tests::MemoryLink::new(relay), |_| {}).await.unwrap();
         resume.send(()).unwrap();
         newcomer
     });
@@ -269,7 +269,7 @@ async fn a_relay_log_that_went_back_without_a_new_id_is_pulled_again() {
     team.sync(&gp).await.unwrap();
     // The file is copied back by hand, log id and all.
     team.relay.storage().close().await;
-    let db = team.relay_dir().join(hedgerow_core::sync::relay_store::RELAY_DB_FILE);
+    let db = team.relay_dir().join(hedgerow_relay::storage::sqlite::RELAY_DB_FILE);
     for side in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{side}", db.display()));
     }

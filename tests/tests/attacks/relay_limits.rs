@@ -9,9 +9,9 @@ use hedgerow_core::documents::Role;
 use hedgerow_core::sync::client::{ClientSession, SessionPlan};
 use hedgerow_core::sync::keys::Keyring;
 use hedgerow_core::sync::registry::{SignedStatement, Statement, StatementBody};
-use hedgerow_core::sync::relay_store::{RelayLimits, RelayState, SqliteRelayStorage};
-use hedgerow_core::sync::transport::MemoryLink;
 use hedgerow_core::sync::wire::{self, Refusal, Reply, Request};
+use hedgerow_relay::{RelayLimits, RelayState, SqliteRelayStorage};
+use hedgerow_tests::MemoryLink;
 use hedgerow_tests::{PASSPHRASE, RawConnection, hello, refusal_of};
 use std::sync::Arc;
 

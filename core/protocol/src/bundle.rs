@@ -1,11 +1,10 @@
 //! Sealed bundles: Automerge changes encrypted with a team key and signed by the device.
 
-use super::heads::ActorHead;
-use super::keys::{KeyId, Keyring, TeamKey, open_team_keys, seal_team_keys};
-use super::registry::Registry;
-use super::wire::{EntryKind, LogEntry, MAX_BUNDLE};
 use crate::crypto::{CryptoError, DeviceKey, verify_signature};
-use crate::documents::DocumentKind;
+use crate::heads::ActorHead;
+use crate::keys::{KeyId, Keyring, TeamKey, open_team_keys, seal_team_keys};
+use crate::registry::Registry;
+use crate::wire::{EntryKind, LogEntry, MAX_BUNDLE};
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -14,6 +13,56 @@ const CONTEXT: &[u8] = b"hedgerow/bundle/v2\0";
 
 /// The largest body one bundle may inflate to.
 pub const MAX_INFLATED: u64 = 64 * 1024 * 1024;
+
+/// The kinds of document a bundle may carry. The protocol owns the tag; what each kind
+/// holds is the device's business (hedgerow-core's `documents`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocumentKind {
+    Patient,
+    Visit,
+    Team,
+}
+
+impl DocumentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Patient => "patient",
+            Self::Visit => "visit",
+            Self::Team => "team",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "patient" => Some(Self::Patient),
+            "visit" => Some(Self::Visit),
+            "team" => Some(Self::Team),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One audit entry as it syncs to the team: its number, its sealed-away JSON and its
+/// chain value (the hash chain that shows a gap or an edit).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainedEntry {
+    pub seq: u64,
+    #[serde(with = "serde_bytes")]
+    pub json: Vec<u8>,
+    pub chain: [u8; 32],
+}
+
+impl std::fmt::Debug for ChainedEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChainedEntry(#{}, {} bytes)", self.seq, self.json.len())
+    }
+}
 
 /// What a bundle holds once opened.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +108,7 @@ pub enum BundleError {
     #[error("team keys handed out by a device that was not an admin when it wrote them")]
     NotFromAdmin,
     #[error("the team keys were refused: {0}")]
-    Keys(#[from] super::keys::KeyError),
+    Keys(#[from] crate::keys::KeyError),
 }
 
 impl From<CryptoError> for BundleError {
@@ -215,7 +264,7 @@ pub fn seal_audit(
     key: &DeviceKey,
     team: &[u8; 16],
     keyring: &Keyring,
-    entries: &[crate::store::ChainedEntry],
+    entries: &[ChainedEntry],
 ) -> Result<LogEntry, BundleError> {
     let id = keyring.current().ok_or(BundleError::NoTeamKey)?;
     let sealer = keyring.bundle_sealer(&id).ok_or(BundleError::NoTeamKey)?;
@@ -240,7 +289,7 @@ pub fn open_audit(
     entry: &LogEntry,
     position: u64,
     limit: u64,
-) -> Result<Vec<crate::store::ChainedEntry>, BundleError> {
+) -> Result<Vec<ChainedEntry>, BundleError> {
     let EntryKind::Audit { first, count } = entry.kind else {
         return Err(BundleError::Malformed("not an audit entry".into()));
     };
@@ -249,7 +298,7 @@ pub fn open_audit(
     let plain =
         sealer.open(&header(team, &entry.author, &entry.key, &entry.doc_tag, &entry.kind), &entry.sealed)?;
     let plain = inflate(&plain, limit.min(MAX_INFLATED))?;
-    let entries: Vec<crate::store::ChainedEntry> =
+    let entries: Vec<ChainedEntry> =
         postcard::from_bytes(&plain).map_err(|e| BundleError::Malformed(e.to_string()))?;
     // In order from `first`; a gap is the device's own log's, and shows in the team's copy.
     let numbered =
@@ -306,7 +355,7 @@ pub fn open_team_key_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::registry::{SignedStatement, Statement, StatementBody};
+    use crate::registry::{SignedStatement, Statement, StatementBody};
 
     #[test]
     fn bundles_open_only_when_untampered_and_by_a_team_device() {

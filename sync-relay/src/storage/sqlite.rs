@@ -1,102 +1,17 @@
-//! Where the relay keeps each team's registry, log and offers: one trait, and SQLite
-//! behind it (WAL, `synchronous=FULL`: an acknowledged push survives a crash).
+//! The relay's default storage: one SQLite file under `--data`, in WAL mode with
+//! `synchronous=FULL`, and one writer that commits every waiting append together.
 
-use super::registry::{PositionedStatement, Registry, SignedStatement};
-use super::wire::{EntryKind, LogEntry, Refusal};
+use super::{PulledBatch, RelayStorage, StorageError};
+use hedgerow_protocol::registry::{PositionedStatement, SignedStatement};
+use hedgerow_protocol::wire::{EntryKind, LogEntry};
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::future::Future;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("relay storage: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("relay storage migration: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
-    #[error("relay storage holds a record that does not decode: {0}")]
-    Corrupt(String),
-    #[error("another connection changed the registry at the same time")]
-    RegistryRace,
-}
-
-/// A batch of log entries for one pull, and how far the scan got.
-pub struct PulledBatch {
-    pub entries: Vec<(u64, LogEntry)>,
-    /// The highest log position scanned (including entries left out as the puller's own).
-    pub scanned_to: u64,
-}
-
-pub trait RelayStorage: Send + Sync + 'static {
-    /// The team's registry statements from index `from` on, with their positions.
-    fn registry(
-        &self,
-        team: [u8; 16],
-        from: u32,
-    ) -> impl Future<Output = Result<Vec<PositionedStatement>, StorageError>> + Send;
-    /// Stores `statement` as the team's `index`-th, accepted at log `position`; fails with
-    /// `RegistryRace` if that index is taken.
-    fn append_statement(
-        &self,
-        team: [u8; 16],
-        index: u32,
-        position: u64,
-        statement: &SignedStatement,
-    ) -> impl Future<Output = Result<(), StorageError>> + Send;
-    /// Appends entries in order (one transaction); returns the first and last positions.
-    /// A snapshot drops its author's own earlier changes and snapshots of the document.
-    fn append_entries(
-        &self,
-        team: [u8; 16],
-        entries: &[LogEntry],
-    ) -> impl Future<Output = Result<(u64, u64), StorageError>> + Send;
-    /// Entries after `after` up to about `max_bytes`, leaving out those by `skip_author`.
-    fn entries_after(
-        &self,
-        team: [u8; 16],
-        after: u64,
-        skip_author: [u8; 32],
-        max_bytes: usize,
-    ) -> impl Future<Output = Result<PulledBatch, StorageError>> + Send;
-    /// The highest position in the log (0 when empty).
-    fn high_water(&self) -> impl Future<Output = Result<u64, StorageError>> + Send;
-    /// The log's random id, made with it.
-    fn log_id(&self) -> impl Future<Output = Result<[u8; 16], StorageError>> + Send;
-    /// Bytes the team's entries take.
-    fn team_usage(&self, team: [u8; 16]) -> impl Future<Output = Result<u64, StorageError>> + Send;
-    /// How many teams have a registry here.
-    fn team_count(&self) -> impl Future<Output = Result<u64, StorageError>> + Send;
-    fn put_offer(
-        &self,
-        team: [u8; 16],
-        invite: [u8; 32],
-        offer: &[u8],
-    ) -> impl Future<Output = Result<(), StorageError>> + Send;
-    fn has_offer(
-        &self,
-        team: [u8; 16],
-        invite: [u8; 32],
-    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
-    /// Returns and deletes the offer: an invite is used once.
-    fn take_offer(
-        &self,
-        team: [u8; 16],
-        invite: [u8; 32],
-    ) -> impl Future<Output = Result<Option<Vec<u8>>, StorageError>> + Send;
-    /// Deletes every offer of the team but those of `open` invites.
-    fn retain_offers(
-        &self,
-        team: [u8; 16],
-        open: &[[u8; 32]],
-    ) -> impl Future<Output = Result<(), StorageError>> + Send;
-}
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./relay-migrations");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 pub const RELAY_DB_FILE: &str = "relay.db";
 
 /// Appends waiting for the writer, with where to send each one's positions.
@@ -260,8 +175,8 @@ impl RelayStorage for SqliteRelayStorage {
         Ok(PulledBatch { entries, scanned_to })
     }
 
-    async fn high_water(&self) -> Result<u64, StorageError> {
-        // The highest position ever given, pruned or not.
+    async fn high_water(&self, _team: [u8; 16]) -> Result<u64, StorageError> {
+        // The highest position ever given to any team, pruned or not.
         let row = sqlx::query("SELECT seq FROM sqlite_sequence WHERE name = 'log'")
             .fetch_optional(&self.pool)
             .await?;
@@ -332,155 +247,6 @@ impl RelayStorage for SqliteRelayStorage {
             }
         }
         Ok(())
-    }
-}
-
-/// What one relay allows, so that no one can exhaust it without logging in.
-#[derive(Clone, Debug)]
-pub struct RelayLimits {
-    /// Connections served at once; more are refused as busy.
-    pub max_connections: usize,
-    /// Teams this relay will found; a charter beyond it is refused.
-    pub max_teams: u64,
-    /// Bytes of sealed entries one team may keep here.
-    pub team_quota_bytes: u64,
-    /// Teams whose checked registry is kept in memory.
-    pub registry_cache: usize,
-}
-
-impl Default for RelayLimits {
-    fn default() -> Self {
-        Self {
-            max_connections: 4096,
-            max_teams: 10_000,
-            team_quota_bytes: 20 * 1024 * 1024 * 1024,
-            registry_cache: 10_000,
-        }
-    }
-}
-
-/// Each team's checked registry, at most `cap` of them, the oldest cached forgotten first.
-#[derive(Default)]
-struct RegistryCache {
-    map: HashMap<[u8; 16], Arc<Registry>>,
-    order: VecDeque<[u8; 16]>,
-}
-
-/// The relay's shared state: its storage, its limits, and each team's registry as last
-/// checked, so that a connection verifies only the statements added since.
-pub struct RelayState<S> {
-    storage: S,
-    limits: RelayLimits,
-    registries: Mutex<RegistryCache>,
-    refusals: Mutex<BTreeMap<String, u64>>,
-}
-
-impl<S: RelayStorage> RelayState<S> {
-    pub fn new(storage: S) -> Self {
-        Self::with_limits(storage, RelayLimits::default())
-    }
-
-    pub fn with_limits(storage: S, limits: RelayLimits) -> Self {
-        Self { storage, limits, registries: Default::default(), refusals: Default::default() }
-    }
-
-    pub fn storage(&self) -> &S {
-        &self.storage
-    }
-
-    pub fn limits(&self) -> &RelayLimits {
-        &self.limits
-    }
-
-    /// The team's registry, brought up to date with storage (other relay processes may
-    /// have added to it). A team with no statements is not cached: anyone can say hello
-    /// with a made-up team id.
-    pub async fn registry(&self, team: [u8; 16]) -> Result<Arc<Registry>, StorageError> {
-        let cached = self.cached(team);
-        let known = cached.as_ref().map_or(0, |r| r.statements().len());
-        let newer = self.storage.registry(team, known as u32).await?;
-        if newer.is_empty() {
-            return Ok(cached.unwrap_or_else(|| Arc::new(Registry::new(team))));
-        }
-        let mut registry = cached.unwrap_or_else(|| Arc::new(Registry::new(team)));
-        let r = Arc::make_mut(&mut registry);
-        for s in newer {
-            r.apply(s.statement, s.position)
-                .map_err(|e| StorageError::Corrupt(format!("stored registry statement: {e}")))?;
-        }
-        self.remember(registry.clone());
-        Ok(registry)
-    }
-
-    fn cached(&self, team: [u8; 16]) -> Option<Arc<Registry>> {
-        self.registries.lock().unwrap_or_else(|p| p.into_inner()).map.get(&team).cloned()
-    }
-
-    /// Keeps the longer of the cached and the given registry.
-    pub fn remember(&self, registry: Arc<Registry>) {
-        if !registry.has_charter() {
-            return;
-        }
-        let mut cache = self.registries.lock().unwrap_or_else(|p| p.into_inner());
-        let team = registry.team();
-        match cache.map.get(&team) {
-            Some(c) if c.statements().len() >= registry.statements().len() => return,
-            Some(_) => {}
-            None => {
-                cache.order.push_back(team);
-                while cache.order.len() > self.limits.registry_cache.max(1) {
-                    if let Some(old) = cache.order.pop_front() {
-                        cache.map.remove(&old);
-                    }
-                }
-            }
-        }
-        cache.map.insert(team, registry);
-    }
-
-    /// How many registries are cached (for tests of the bound).
-    pub fn cached_registries(&self) -> usize {
-        self.registries.lock().unwrap_or_else(|p| p.into_inner()).map.len()
-    }
-
-    pub(crate) async fn may_found_team(&self, _team: [u8; 16]) -> Result<(), RefuseReason> {
-        if self.storage.team_count().await? >= self.limits.max_teams {
-            return Err(RefuseReason(Refusal::Quota, "this relay serves as many teams as it may".into()));
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn within_quota(&self, team: [u8; 16], adding: u64) -> Result<(), RefuseReason> {
-        let used = self.storage.team_usage(team).await?;
-        if used.saturating_add(adding) > self.limits.team_quota_bytes {
-            return Err(RefuseReason(
-                Refusal::Quota,
-                format!(
-                    "the team keeps {used} bytes here and may keep {}: ask the relay's operator",
-                    self.limits.team_quota_bytes
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn count_refusal(&self, code: Refusal) {
-        *self.refusals.lock().unwrap_or_else(|p| p.into_inner()).entry(format!("{code:?}")).or_default() += 1;
-    }
-
-    /// Refusals so far, by code.
-    pub fn refusals(&self) -> BTreeMap<String, u64> {
-        self.refusals.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-/// A refusal decided by the relay's state (a limit), for the session to send.
-pub(crate) struct RefuseReason(pub Refusal, pub String);
-
-impl From<StorageError> for RefuseReason {
-    fn from(e: StorageError) -> Self {
-        tracing::error!(error = %e, "relay storage failed");
-        RefuseReason(Refusal::Unavailable, "the relay could not reach its storage; try again".into())
     }
 }
 

@@ -3,8 +3,8 @@
 //! A frame is a 4-byte big-endian length and that many bytes of payload; the payload is
 //! one message in postcard encoding. Nothing here does IO.
 
-use super::keys::KeyId;
-use super::registry::{PositionedStatement, SignedStatement};
+use crate::keys::KeyId;
+use crate::registry::{PositionedStatement, SignedStatement};
 use serde::{Deserialize, Serialize};
 
 /// The ALPN both ends offer. It names the protocol family and its framing, which every

@@ -1,0 +1,16 @@
+//! Hedgerow's sync protocol, shared by devices (hedgerow-core) and the relay
+//! (hedgerow-relay): wire framing and messages, the team registry and its replay rules,
+//! sealed and signed bundles, team-key envelopes and the keys and seals under them.
+//!
+//! Sans-IO and storage-free: nothing here opens a socket, a file or a database, and
+//! nothing knows what a care record is. A bundle's document is an id, a [`DocumentKind`]
+//! tag and opaque bytes; heads are 32-byte hashes.
+
+pub mod bundle;
+pub mod crypto;
+pub mod heads;
+pub mod keys;
+pub mod registry;
+pub mod wire;
+
+pub use bundle::{ChainedEntry, DocumentKind};

@@ -1,0 +1,103 @@
+//! Where the relay keeps each team's registry, log and offers: one trait, with SQLite
+//! behind it by default ([`sqlite`]: WAL, `synchronous=FULL`, an acknowledged push
+//! survives a crash) and memory for deterministic tests ([`memory`]).
+
+use hedgerow_protocol::registry::{PositionedStatement, SignedStatement};
+use hedgerow_protocol::wire::LogEntry;
+use std::future::Future;
+
+pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+pub mod sqlite;
+
+pub use memory::MemoryRelayStorage;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresRelayStorage;
+pub use sqlite::SqliteRelayStorage;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("relay storage: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("relay storage migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("relay storage holds a record that does not decode: {0}")]
+    Corrupt(String),
+    #[error("another connection changed the registry at the same time")]
+    RegistryRace,
+}
+
+/// A batch of log entries for one pull, and how far the scan got.
+#[derive(Debug, Default)]
+pub struct PulledBatch {
+    pub entries: Vec<(u64, LogEntry)>,
+    /// The highest log position scanned (including entries left out as the puller's own).
+    pub scanned_to: u64,
+}
+
+pub trait RelayStorage: Send + Sync + 'static {
+    /// The team's registry statements from index `from` on, with their positions.
+    fn registry(
+        &self,
+        team: [u8; 16],
+        from: u32,
+    ) -> impl Future<Output = Result<Vec<PositionedStatement>, StorageError>> + Send;
+    /// Stores `statement` as the team's `index`-th, accepted at log `position`; fails with
+    /// `RegistryRace` if that index is taken.
+    fn append_statement(
+        &self,
+        team: [u8; 16],
+        index: u32,
+        position: u64,
+        statement: &SignedStatement,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+    /// Appends entries in order (one transaction); returns the first and last positions.
+    /// A snapshot drops its author's own earlier changes and snapshots of the document.
+    fn append_entries(
+        &self,
+        team: [u8; 16],
+        entries: &[LogEntry],
+    ) -> impl Future<Output = Result<(u64, u64), StorageError>> + Send;
+    /// Entries after `after` up to about `max_bytes`, leaving out those by `skip_author`.
+    fn entries_after(
+        &self,
+        team: [u8; 16],
+        after: u64,
+        skip_author: [u8; 32],
+        max_bytes: usize,
+    ) -> impl Future<Output = Result<PulledBatch, StorageError>> + Send;
+    /// The highest position ever given in the team's log (0 when empty). A storage may
+    /// number one log for all teams (SQLite) or each team's apart (PostgreSQL); positions
+    /// only ever grow within a team.
+    fn high_water(&self, team: [u8; 16]) -> impl Future<Output = Result<u64, StorageError>> + Send;
+    /// The log's random id, made with it.
+    fn log_id(&self) -> impl Future<Output = Result<[u8; 16], StorageError>> + Send;
+    /// Bytes the team's entries take.
+    fn team_usage(&self, team: [u8; 16]) -> impl Future<Output = Result<u64, StorageError>> + Send;
+    /// How many teams have a registry here.
+    fn team_count(&self) -> impl Future<Output = Result<u64, StorageError>> + Send;
+    fn put_offer(
+        &self,
+        team: [u8; 16],
+        invite: [u8; 32],
+        offer: &[u8],
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+    fn has_offer(
+        &self,
+        team: [u8; 16],
+        invite: [u8; 32],
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+    /// Returns and deletes the offer: an invite is used once.
+    fn take_offer(
+        &self,
+        team: [u8; 16],
+        invite: [u8; 32],
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, StorageError>> + Send;
+    /// Deletes every offer of the team but those of `open` invites.
+    fn retain_offers(
+        &self,
+        team: [u8; 16],
+        open: &[[u8; 32]],
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+}

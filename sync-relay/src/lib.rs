@@ -22,4 +22,6 @@ pub mod untrusted;
 
 pub use session::{IDLE_SECONDS, Output, RelaySession, SessionLimits, StorageReply, StorageRequest};
 pub use state::{Flight, RelayLimits, RelayState};
+#[cfg(feature = "postgres")]
+pub use storage::PostgresRelayStorage;
 pub use storage::{MemoryRelayStorage, PulledBatch, RelayStorage, SqliteRelayStorage, StorageError};

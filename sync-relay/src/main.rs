@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use hedgerow_relay::{RelayLimits, RelayState, SqliteRelayStorage, serve};
+use hedgerow_relay::{RelayLimits, RelayState, RelayStorage, SqliteRelayStorage, serve};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,9 +12,14 @@ use std::sync::Arc;
 #[derive(Parser, Debug)]
 #[command(name = "hedgerow-relay", version, about = "Hedgerow's blind store-and-forward relay")]
 struct Args {
-    /// Where the relay keeps its log of sealed bundles and its own endpoint key.
+    /// Where the relay keeps its own endpoint key, and its log of sealed bundles unless
+    /// `--database` says otherwise.
     #[arg(long)]
     data: PathBuf,
+    /// Where the log is: `sqlite:PATH` (a directory), or `postgres://USER@HOST:PORT/DB` for
+    /// several relay processes over one database. Default: SQLite in `--data`.
+    #[arg(long, value_parser = parse_database)]
+    database: Option<Database>,
     /// The UDP address to listen on (QUIC over iroh).
     #[arg(long, default_value = "127.0.0.1:4919")]
     listen: SocketAddr,
@@ -45,6 +50,22 @@ enum Maintenance {
         #[arg(long)]
         from: PathBuf,
     },
+}
+
+#[derive(Clone, Debug)]
+enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+fn parse_database(s: &str) -> Result<Database, String> {
+    if let Some(path) = s.strip_prefix("sqlite:") {
+        return Ok(Database::Sqlite(PathBuf::from(path)));
+    }
+    if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        return Ok(Database::Postgres(s.to_owned()));
+    }
+    Err(format!("'{s}' is neither sqlite:PATH nor postgres://USER@HOST:PORT/DB"))
 }
 
 /// The relay's endpoint key: made once, so that its address stays the same across restarts.
@@ -89,6 +110,13 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
     match &args.command {
+        Some(Maintenance::Backup { .. } | Maintenance::Restore { .. })
+            if matches!(args.database, Some(Database::Postgres(_))) =>
+        {
+            anyhow::bail!(
+                "backup and restore are for the SQLite log; back up PostgreSQL with its own tools (docs/relay-operations.md)"
+            );
+        }
         Some(Maintenance::Backup { to }) => {
             anyhow::ensure!(
                 !to.exists(),
@@ -111,9 +139,43 @@ async fn main() -> anyhow::Result<()> {
         None => {}
     }
     let key = relay_key(&args.data)?;
-    let storage = SqliteRelayStorage::open(&args.data)
-        .await
-        .with_context(|| format!("opening the relay's store in {}", args.data.display()))?;
+    match args.database.clone().unwrap_or_else(|| Database::Sqlite(args.data.clone())) {
+        Database::Sqlite(dir) => {
+            let storage = SqliteRelayStorage::open(&dir)
+                .await
+                .with_context(|| format!("opening the relay's store in {}", dir.display()))?;
+            serve_until_stopped(&args, &key, storage).await
+        }
+        #[cfg(not(feature = "postgres"))]
+        Database::Postgres(_) => {
+            anyhow::bail!("this relay was built without PostgreSQL (the `postgres` feature)")
+        }
+        #[cfg(feature = "postgres")]
+        Database::Postgres(url) => {
+            let storage = hedgerow_relay::PostgresRelayStorage::open(&url)
+                .await
+                .with_context(|| format!("opening the relay's database {}", without_password(&url)))?;
+            serve_until_stopped(&args, &key, storage).await
+        }
+    }
+}
+
+/// A database address fit for a log line: any password left out.
+fn without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if url[scheme + 3..at].contains(':') => {
+            let user_end = scheme + 3 + url[scheme + 3..at].find(':').unwrap_or(0);
+            format!("{}:***{}", &url[..user_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve_until_stopped<S: RelayStorage + Clone>(
+    args: &Args,
+    key: &[u8; 32],
+    storage: S,
+) -> anyhow::Result<()> {
     let limits = RelayLimits {
         max_connections: args.max_connections.max(1),
         max_teams: args.max_teams,
@@ -123,7 +185,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(?limits, "relay limits");
     let state = Arc::new(RelayState::with_limits(storage.clone(), limits));
     let endpoint =
-        serve::endpoint(&key, args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+        serve::endpoint(key, args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let address = serve::address_of(&endpoint);
     // One line on stdout, for people and scripts: the address devices sync with.
     println!("hedgerow-relay listening at {address}");
@@ -136,4 +198,27 @@ async fn main() -> anyhow::Result<()> {
     endpoint.close().await;
     storage.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_password_is_left_out_of_what_the_relay_logs() {
+        assert_eq!(
+            without_password("postgres://relay:s3cret@db.example.internal:5432/hedgerow"),
+            "postgres://relay:***@db.example.internal:5432/hedgerow"
+        );
+        assert_eq!(without_password("postgres://relay@db:5432/h"), "postgres://relay@db:5432/h");
+    }
+
+    #[test]
+    fn a_database_is_sqlite_or_postgres_and_nothing_else() {
+        assert!(
+            matches!(parse_database("sqlite:/var/lib/relay"), Ok(Database::Sqlite(p)) if p == Path::new("/var/lib/relay"))
+        );
+        assert!(matches!(parse_database("postgresql://relay@db/h"), Ok(Database::Postgres(_))));
+        assert!(parse_database("mysql://relay@db/h").unwrap_err().contains("neither"));
+    }
 }

@@ -7,9 +7,11 @@ use std::process::{Child, Command, Stdio};
 
 mod harness;
 mod memory_link;
+mod postgres;
 pub use harness::{RawConnection, ScriptedLink, hello, refusal_of};
 pub(crate) use memory_link::storage_failed;
 pub use memory_link::{LinkStats, MemoryLink};
+pub use postgres::PostgresCluster;
 
 pub const PASSPHRASE: &str = "heather-kestrel-7";
 
@@ -210,6 +212,7 @@ pub struct RelayProcess {
     pub address: String,
     pub data: PathBuf,
     bin: PathBuf,
+    flags: Vec<String>,
 }
 
 impl RelayProcess {
@@ -242,7 +245,8 @@ impl RelayProcess {
             .strip_prefix("hedgerow-relay listening at ")
             .unwrap_or_else(|| panic!("unexpected relay output: {line:?}"))
             .to_owned();
-        Self { child, address, data: data.to_owned(), bin: bin.to_owned() }
+        let flags = flags.iter().map(|f| f.to_string()).collect();
+        Self { child, address, data: data.to_owned(), bin: bin.to_owned(), flags }
     }
 
     /// Where the relay's log (stderr) goes: beside its data directory, not in it.
@@ -264,10 +268,12 @@ impl RelayProcess {
         self.child.id()
     }
 
-    /// Kills the relay and starts it again on the same data directory.
+    /// Kills the relay and starts it again on the same data directory and flags.
     pub fn restart(&mut self) {
         self.kill();
-        *self = Self::start(&self.bin.clone(), &self.data.clone());
+        let flags: Vec<String> = self.flags.clone();
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        *self = Self::start_with(&self.bin.clone(), &self.data.clone(), &flags);
     }
 }
 

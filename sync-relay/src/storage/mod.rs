@@ -94,6 +94,10 @@ pub trait RelayStorage: Send + Sync + 'static {
         team: [u8; 16],
         invite: [u8; 32],
     ) -> impl Future<Output = Result<Option<Vec<u8>>, StorageError>> + Send;
+    /// Lets go of the storage's connections (the process is stopping).
+    fn close(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
     /// Deletes every offer of the team but those of `open` invites.
     fn retain_offers(
         &self,

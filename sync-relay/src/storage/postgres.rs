@@ -52,13 +52,13 @@ impl PostgresRelayStorage {
             id.try_into().map_err(|_| StorageError::Corrupt("the log id has the wrong length".into()))?;
         Ok(Self { pool, log_id })
     }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
 }
 
 impl RelayStorage for PostgresRelayStorage {
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn registry(&self, team: [u8; 16], from: u32) -> Result<Vec<PositionedStatement>, StorageError> {
         let rows = sqlx::query(
             "SELECT position, statement FROM registry WHERE team = $1 AND idx >= $2 ORDER BY idx",

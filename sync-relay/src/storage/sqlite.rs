@@ -44,10 +44,6 @@ impl SqliteRelayStorage {
         Ok(Self { pool, appends, log_id })
     }
 
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
     /// A consistent copy of the whole store at `to` (which must not exist), taken while
     /// the relay serves.
     pub async fn backup(&self, to: &Path) -> Result<(), StorageError> {
@@ -86,6 +82,10 @@ fn encode(entry: &LogEntry) -> Vec<u8> {
 }
 
 impl RelayStorage for SqliteRelayStorage {
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn registry(&self, team: [u8; 16], from: u32) -> Result<Vec<PositionedStatement>, StorageError> {
         let rows =
             sqlx::query("SELECT position, statement FROM registry WHERE team = ? AND idx >= ? ORDER BY idx")

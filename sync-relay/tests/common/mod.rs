@@ -13,6 +13,7 @@ pub struct Device {
     pub ws: Workspace,
 }
 
+#[allow(dead_code)]
 pub fn relay(data: &std::path::Path) -> RelayProcess {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())

@@ -181,7 +181,7 @@ impl RelaySession {
             }
             Job::PushStored { count } => match reply.failed()? {
                 StorageReply::Positions { first, last } => {
-                    self.stored += count;
+                    self.stats.entries_stored += count;
                     self.reply(&Reply::Pushed { first, last })
                 }
                 other => Err(unexpected(other)),
@@ -213,6 +213,7 @@ impl RelaySession {
             },
             Job::PullDone { cursor } => {
                 let high_water = reply.count()?;
+                self.stats.pulls_done += 1;
                 self.reply(&Reply::PullDone { cursor, high_water })
             }
             Job::PutOffer { invite, offer } => {

@@ -14,13 +14,16 @@
 //! record, no device store (checked by `tests/tests/invariants.rs`).
 
 mod job;
+pub mod metrics;
 pub mod serve;
 pub mod session;
 pub mod state;
 pub mod storage;
 pub mod untrusted;
 
-pub use session::{IDLE_SECONDS, Output, RelaySession, SessionLimits, StorageReply, StorageRequest};
+pub use session::{
+    IDLE_SECONDS, Output, RelaySession, SessionLimits, SessionStats, StorageReply, StorageRequest,
+};
 pub use state::{Flight, RelayLimits, RelayState};
 #[cfg(feature = "postgres")]
 pub use storage::PostgresRelayStorage;

@@ -32,6 +32,13 @@ struct Args {
     /// Bytes of sealed bundles one team may keep here; a push beyond it is refused.
     #[arg(long, default_value_t = RelayLimits::default().team_quota_bytes)]
     team_quota_bytes: u64,
+    /// Serve Prometheus metrics (connections, syncs, bytes, refusals by reason, storage
+    /// latency) over HTTP at this address, e.g. 127.0.0.1:9464.
+    #[arg(long)]
+    metrics: Option<SocketAddr>,
+    /// How log lines on stderr are written: `text` for people, `json` for a log collector.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Without a command, the relay serves.
     #[command(subcommand)]
     command: Option<Maintenance>,
@@ -44,12 +51,25 @@ enum Maintenance {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Copies the SQLite log into an empty PostgreSQL database (stop the relay first), under
+    /// the same log id and positions: devices go on from where they were.
+    CopyTo {
+        /// postgres://USER@HOST:PORT/DB
+        #[arg(long)]
+        database: String,
+    },
     /// Puts a backup in place of the store (stop the relay first). The log gets a new id, so
     /// every device pulls it again from the start and pushes again what the backup lacks.
     Restore {
         #[arg(long)]
         from: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Debug)]
@@ -100,17 +120,17 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,iroh=warn,noq=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,iroh=warn,noq=warn"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
     match &args.command {
-        Some(Maintenance::Backup { .. } | Maintenance::Restore { .. })
+        Some(Maintenance::Backup { .. } | Maintenance::Restore { .. } | Maintenance::CopyTo { .. })
             if matches!(args.database, Some(Database::Postgres(_))) =>
         {
             anyhow::bail!(
@@ -123,19 +143,38 @@ async fn main() -> anyhow::Result<()> {
                 "{} already exists: choose a new file for the backup",
                 to.display()
             );
-            let storage = SqliteRelayStorage::open(&args.data).await?;
+            let storage = SqliteRelayStorage::open(&sqlite_dir(&args)).await?;
             storage.backup(to).await.with_context(|| format!("backing up to {}", to.display()))?;
             storage.close().await;
             println!("backed up the relay's store to {}", to.display());
             return Ok(());
         }
         Some(Maintenance::Restore { from }) => {
-            SqliteRelayStorage::restore(&args.data, from)
+            SqliteRelayStorage::restore(&sqlite_dir(&args), from)
                 .await
                 .with_context(|| format!("restoring from {}", from.display()))?;
             println!("restored {}; devices will pull the log again from the start", from.display());
             return Ok(());
         }
+        #[cfg(feature = "postgres")]
+        Some(Maintenance::CopyTo { database }) => {
+            let storage = SqliteRelayStorage::open(&sqlite_dir(&args)).await?;
+            let report = hedgerow_relay::storage::copy::sqlite_to_postgres(&storage, database)
+                .await
+                .with_context(|| format!("copying the log into {}", without_password(database)))?;
+            storage.close().await;
+            println!(
+                "copied {} teams, {} registry statements, {} entries and {} offers into {}",
+                report.teams,
+                report.statements,
+                report.entries,
+                report.offers,
+                without_password(database)
+            );
+            return Ok(());
+        }
+        #[cfg(not(feature = "postgres"))]
+        Some(Maintenance::CopyTo { .. }) => anyhow::bail!("this relay was built without PostgreSQL"),
         None => {}
     }
     let key = relay_key(&args.data)?;
@@ -157,6 +196,14 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("opening the relay's database {}", without_password(&url)))?;
             serve_until_stopped(&args, &key, storage).await
         }
+    }
+}
+
+/// Where the SQLite log is: `--database sqlite:DIR`, or else the data directory.
+fn sqlite_dir(args: &Args) -> PathBuf {
+    match &args.database {
+        Some(Database::Sqlite(dir)) => dir.clone(),
+        _ => args.data.clone(),
     }
 }
 
@@ -183,6 +230,14 @@ async fn serve_until_stopped<S: RelayStorage + Clone>(
         ..RelayLimits::default()
     };
     tracing::info!(?limits, "relay limits");
+    if let Some(at) = args.metrics {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(at)
+            .install()
+            .with_context(|| format!("serving metrics on {at}"))?;
+        hedgerow_relay::metrics::describe();
+        tracing::info!(%at, "metrics served");
+    }
     let state = Arc::new(RelayState::with_limits(storage.clone(), limits));
     let endpoint =
         serve::endpoint(key, args.listen).await.with_context(|| format!("listening on {}", args.listen))?;

@@ -80,9 +80,11 @@ pub async fn serve_relay<S: RelayStorage>(endpoint: Endpoint, state: Arc<RelaySt
             match permit {
                 Some(_permit) => match state.new_session(peer, unix_now()).await {
                     Ok(mut session) => {
+                        crate::metrics::connection_opened();
                         if let Err(e) = serve_stream(&state, &mut session, recv, send).await {
                             tracing::warn!(peer = %hex::encode(&peer[..8]), error = %e, "relay connection ended with an error");
                         }
+                        crate::metrics::connection_closed(&session.stats);
                     }
                     Err(e) => tracing::error!(error = %e, "relay storage failed"),
                 },
@@ -107,14 +109,20 @@ pub async fn serve_stream<S: RelayStorage>(
     mut w: impl AsyncWrite + Unpin,
 ) -> std::io::Result<()> {
     let mut buf = vec![0u8; 64 * 1024];
+    // When the bytes being answered arrived, for the time the relay took over them.
+    let mut heard: Option<std::time::Instant> = None;
     loop {
         match session.poll() {
-            Output::Send(f) => w.write_all(&f).await?,
+            Output::Send(f) => {
+                crate::metrics::sent(f.len());
+                w.write_all(&f).await?
+            }
             Output::Storage(request) => session.handle_storage(state.perform(request).await),
             Output::Close(f) => {
                 if let Some(code) = session.refusal() {
                     state.count_refusal(code);
                 }
+                crate::metrics::sent(f.len());
                 w.write_all(&f).await?;
                 w.shutdown().await?;
                 return Ok(());
@@ -125,6 +133,9 @@ pub async fn serve_stream<S: RelayStorage>(
             }
             Output::NeedInput => {
                 w.flush().await?;
+                if let Some(t) = heard.take() {
+                    crate::metrics::flight(t.elapsed());
+                }
                 let wait = session
                     .poll_timeout()
                     .map_or(crate::IDLE_SECONDS, |deadline| (deadline - unix_now()).max(0));
@@ -138,6 +149,8 @@ pub async fn serve_stream<S: RelayStorage>(
                             let _ = w.shutdown().await;
                             return Ok(());
                         }
+                        crate::metrics::received(n);
+                        heard.get_or_insert_with(std::time::Instant::now);
                         session.receive(&buf[..n], unix_now());
                     }
                     Err(_) => session.handle_timeout(unix_now()),

@@ -76,6 +76,25 @@ pub enum StorageRequest {
     TakeOffer { team: [u8; 16], invite: [u8; 32] },
 }
 
+impl StorageRequest {
+    /// What kind of work it is, for the operator's storage latency by operation.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            StorageRequest::Registry { .. } => "registry",
+            StorageRequest::HighWater { .. } => "high_water",
+            StorageRequest::TeamCount => "team_count",
+            StorageRequest::TeamUsage { .. } => "team_usage",
+            StorageRequest::AppendStatement { .. } => "append_statement",
+            StorageRequest::AppendEntries { .. } => "append_entries",
+            StorageRequest::EntriesAfter { .. } => "entries_after",
+            StorageRequest::PutOffer { .. } => "put_offer",
+            StorageRequest::RetainOffers { .. } => "retain_offers",
+            StorageRequest::HasOffer { .. } => "has_offer",
+            StorageRequest::TakeOffer { .. } => "take_offer",
+        }
+    }
+}
+
 /// The result of a [`StorageRequest`].
 #[derive(Debug)]
 pub enum StorageReply {
@@ -161,8 +180,19 @@ pub struct RelaySession {
     closing: bool,
     hangup: bool,
     refused: Option<Refusal>,
-    /// Entries stored for this peer, for logs and tests.
-    pub stored: u64,
+    /// What this connection did, for the operator's metrics and for tests.
+    pub stats: SessionStats,
+}
+
+/// What one connection did so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// Requests taken (each one a device's message).
+    pub requests: u64,
+    /// Entries stored for this device.
+    pub entries_stored: u64,
+    /// Pulls served to the end: one per sync.
+    pub pulls_done: u64,
 }
 
 impl RelaySession {
@@ -184,7 +214,7 @@ impl RelaySession {
             closing: false,
             hangup: false,
             refused: None,
-            stored: 0,
+            stats: SessionStats::default(),
         }
     }
 
@@ -281,6 +311,7 @@ impl RelaySession {
             };
             match decode::<Request>(&payload) {
                 Ok(request) => {
+                    self.stats.requests += 1;
                     if let Err(r) = self.handle(request) {
                         self.refuse(r);
                     }

@@ -118,6 +118,7 @@ impl<S: RelayStorage> RelayState<S> {
     }
 
     pub fn count_refusal(&self, code: Refusal) {
+        crate::metrics::refused(&format!("{code:?}"));
         *self.refusals.lock().unwrap_or_else(|p| p.into_inner()).entry(format!("{code:?}")).or_default() += 1;
     }
 
@@ -138,6 +139,14 @@ impl<S: RelayStorage> RelayState<S> {
 
     /// Does the storage work a session asked for.
     pub async fn perform(&self, request: StorageRequest) -> StorageReply {
+        let started = std::time::Instant::now();
+        let operation = request.operation();
+        let reply = self.perform_untimed(request).await;
+        crate::metrics::storage_took(operation, started.elapsed());
+        reply
+    }
+
+    async fn perform_untimed(&self, request: StorageRequest) -> StorageReply {
         let s = &self.storage;
         let reply = match request {
             StorageRequest::Registry { team } => self.registry(team).await.map(StorageReply::Registry),

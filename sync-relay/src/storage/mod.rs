@@ -6,6 +6,8 @@ use hedgerow_protocol::registry::{PositionedStatement, SignedStatement};
 use hedgerow_protocol::wire::LogEntry;
 use std::future::Future;
 
+#[cfg(feature = "postgres")]
+pub mod copy;
 pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;

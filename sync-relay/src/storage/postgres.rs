@@ -54,6 +54,12 @@ impl PostgresRelayStorage {
     }
 }
 
+impl PostgresRelayStorage {
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
 impl RelayStorage for PostgresRelayStorage {
     async fn close(&self) {
         self.pool.close().await;

@@ -81,6 +81,12 @@ fn encode(entry: &LogEntry) -> Vec<u8> {
     postcard::to_stdvec(entry).expect("encoding to a Vec cannot fail")
 }
 
+impl SqliteRelayStorage {
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
 impl RelayStorage for SqliteRelayStorage {
     async fn close(&self) {
         self.pool.close().await;

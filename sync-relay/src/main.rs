@@ -143,7 +143,7 @@ async fn main() -> anyhow::Result<()> {
                 "{} already exists: choose a new file for the backup",
                 to.display()
             );
-            let storage = SqliteRelayStorage::open(&sqlite_dir(&args)).await?;
+            let storage = SqliteRelayStorage::open_shared(&sqlite_dir(&args)).await?;
             storage.backup(to).await.with_context(|| format!("backing up to {}", to.display()))?;
             storage.close().await;
             println!("backed up the relay's store to {}", to.display());

@@ -188,3 +188,24 @@ async fn a_relay_moved_from_sqlite_to_postgres_keeps_every_devices_place_in_the_
     hospice.ws.sync(&address(&moved), |_| {}).await.unwrap();
     assert_eq!(hospice.ws.caseload().await.unwrap().len(), 21, "a new device gets every record");
 }
+
+#[test]
+fn a_second_relay_process_on_one_sqlite_store_is_refused_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = relay(tmp.path());
+    let out = Command::new(RELAY)
+        .args(["--data", first.data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a second process started on the same store");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("another relay process is serving the store"), "{said}");
+    // A backup beside the serving relay still works: it shares the file without claiming it.
+    let copy = tmp.path().join("copy.db");
+    let out = Command::new(RELAY)
+        .args(["--data", first.data.to_str().unwrap(), "backup", "--to", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(copy.exists());
+}

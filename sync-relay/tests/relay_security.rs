@@ -181,7 +181,7 @@ async fn outsiders_unenrolled_and_revoked_devices_are_refused() {
     assert!(gp.ws.open_visit(visit).await.is_err(), "the revoked device has the new visit");
 
     // Even holding every bundle in the relay's store, it opens none written after rotation.
-    let storage = SqliteRelayStorage::open(&relay.data).await.unwrap();
+    let storage = SqliteRelayStorage::open_shared(&relay.data).await.unwrap();
     let all = storage.entries_after(team, 0, [0; 32], usize::MAX).await.unwrap().entries;
     let (mut before, mut after) = (0, 0);
     for (seq, e) in all
@@ -313,7 +313,7 @@ async fn broken_frames_and_forged_bundles_are_refused_and_the_relay_keeps_servin
     assert!(matches!(seal_bundle(&admin.key, &team, &ring, &big, false), Err(BundleError::TooLarge(_))));
 
     // Nothing forged was stored, each refusal was logged, and the relay still serves.
-    let storage = SqliteRelayStorage::open(&relay.data).await.unwrap();
+    let storage = SqliteRelayStorage::open_shared(&relay.data).await.unwrap();
     assert!(storage.entries_after(team, 0, [0; 32], usize::MAX).await.unwrap().entries.is_empty());
     storage.close().await;
     let log = relay.log();

@@ -11,6 +11,7 @@ pub mod copy;
 pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod sole_writer;
 pub mod sqlite;
 
 pub use memory::MemoryRelayStorage;
@@ -28,6 +29,10 @@ pub enum StorageError {
     Corrupt(String),
     #[error("another connection changed the registry at the same time")]
     RegistryRace,
+    #[error(
+        "another relay process is serving the store in {0}: stop it first (several processes share a PostgreSQL database, never a SQLite file)"
+    )]
+    InUse(String),
 }
 
 /// A batch of log entries for one pull, and how far the scan got.

@@ -1,6 +1,7 @@
 //! The relay's default storage: one SQLite file under `--data`, in WAL mode with
 //! `synchronous=FULL`, and one writer that commits every waiting append together.
 
+use super::sole_writer::SoleWriter;
 use super::{PulledBatch, RelayStorage, StorageError};
 use hedgerow_protocol::registry::{PositionedStatement, SignedStatement};
 use hedgerow_protocol::wire::{EntryKind, LogEntry};
@@ -9,6 +10,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -22,10 +24,27 @@ pub struct SqliteRelayStorage {
     pool: SqlitePool,
     appends: tokio::sync::mpsc::UnboundedSender<AppendRequest>,
     log_id: [u8; 16],
+    /// This process's claim on the file and what it knows by it; `None` when opened
+    /// shared (beside a serving relay), which asks the file every time.
+    sole: Option<Arc<SoleWriter>>,
 }
 
 impl SqliteRelayStorage {
+    /// Opens the store in `dir` for this process alone: a second process on the same
+    /// directory gets `StorageError::InUse`.
     pub async fn open(dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::Corrupt(format!("{}: {e}", dir.display())))?;
+        let sole = Arc::new(SoleWriter::claim(dir)?);
+        Self::open_with(dir, Some(sole)).await
+    }
+
+    /// Opens the store in `dir` beside the process serving it (to back it up, or to look
+    /// at it in a test); every read asks the file.
+    pub async fn open_shared(dir: &Path) -> Result<Self, StorageError> {
+        Self::open_with(dir, None).await
+    }
+
+    async fn open_with(dir: &Path, sole: Option<Arc<SoleWriter>>) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir).map_err(|e| StorageError::Corrupt(format!("{}: {e}", dir.display())))?;
         let options = SqliteConnectOptions::new()
             .filename(dir.join(RELAY_DB_FILE))
@@ -40,8 +59,8 @@ impl SqliteRelayStorage {
         let log_id =
             id.try_into().map_err(|_| StorageError::Corrupt("the log id has the wrong length".into()))?;
         let (appends, queue) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(group_commit(pool.clone(), queue));
-        Ok(Self { pool, appends, log_id })
+        tokio::spawn(group_commit(pool.clone(), queue, sole.clone()));
+        Ok(Self { pool, appends, log_id, sole })
     }
 
     /// A consistent copy of the whole store at `to` (which must not exist), taken while
@@ -90,23 +109,37 @@ impl SqliteRelayStorage {
 impl RelayStorage for SqliteRelayStorage {
     async fn close(&self) {
         self.pool.close().await;
+        if let Some(sole) = &self.sole {
+            sole.release();
+        }
     }
 
     async fn registry(&self, team: [u8; 16], from: u32) -> Result<Vec<PositionedStatement>, StorageError> {
+        if let Some(sole) = &self.sole
+            && sole.statements(team).is_some_and(|n| from >= n)
+        {
+            return Ok(Vec::new());
+        }
         let rows =
             sqlx::query("SELECT position, statement FROM registry WHERE team = ? AND idx >= ? ORDER BY idx")
                 .bind(team.as_slice())
                 .bind(from as i64)
                 .fetch_all(&self.pool)
                 .await?;
-        rows.into_iter()
+        let statements: Vec<PositionedStatement> = rows
+            .into_iter()
             .map(|r| {
                 let b: Vec<u8> = r.try_get("statement")?;
                 let position = r.try_get::<i64, _>("position")? as u64;
                 let statement = postcard::from_bytes(&b).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                 Ok(PositionedStatement { statement, position })
             })
-            .collect()
+            .collect::<Result<_, StorageError>>()?;
+        if let Some(sole) = &self.sole {
+            // Callers ask from what they hold, never past the end.
+            sole.set_statements(team, from + statements.len() as u32);
+        }
+        Ok(statements)
     }
 
     async fn append_statement(
@@ -125,7 +158,12 @@ impl RelayStorage for SqliteRelayStorage {
             .execute(&self.pool)
             .await;
         match r {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                if let Some(sole) = &self.sole {
+                    sole.set_statements(team, index + 1);
+                }
+                Ok(())
+            }
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(StorageError::RegistryRace),
             Err(e) => Err(e.into()),
         }
@@ -148,9 +186,15 @@ impl RelayStorage for SqliteRelayStorage {
         skip_author: [u8; 32],
         max_bytes: usize,
     ) -> Result<PulledBatch, StorageError> {
+        if let Some(sole) = &self.sole
+            && sole.team_last(team).is_some_and(|last| after >= last)
+        {
+            return Ok(PulledBatch { entries: Vec::new(), scanned_to: after });
+        }
         let mut entries = Vec::new();
         let mut scanned_to = after;
         let mut bytes = 0usize;
+        let mut reached_end = false;
         'pages: loop {
             let rows = sqlx::query(
                 "SELECT seq, author, entry FROM log WHERE team = ? AND seq > ? ORDER BY seq LIMIT 512",
@@ -160,6 +204,7 @@ impl RelayStorage for SqliteRelayStorage {
             .fetch_all(&self.pool)
             .await?;
             if rows.is_empty() {
+                reached_end = true;
                 break;
             }
             for r in rows {
@@ -178,15 +223,28 @@ impl RelayStorage for SqliteRelayStorage {
                 scanned_to = seq;
             }
         }
+        if let Some(sole) = &self.sole
+            && reached_end
+        {
+            // Nothing of the team's above this now; the writer raises it with each commit.
+            sole.saw_team_last(team, scanned_to);
+        }
         Ok(PulledBatch { entries, scanned_to })
     }
 
     async fn high_water(&self, _team: [u8; 16]) -> Result<u64, StorageError> {
+        if let Some(known) = self.sole.as_ref().and_then(|s| s.high_water()) {
+            return Ok(known);
+        }
         // The highest position ever given to any team, pruned or not.
         let row = sqlx::query("SELECT seq FROM sqlite_sequence WHERE name = 'log'")
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?.unwrap_or(0) as u64)
+        let high_water = row.map(|r| r.try_get::<i64, _>(0)).transpose()?.unwrap_or(0) as u64;
+        if let Some(sole) = &self.sole {
+            sole.saw_high_water(high_water);
+        }
+        Ok(high_water)
     }
 
     async fn log_id(&self) -> Result<[u8; 16], StorageError> {
@@ -259,7 +317,11 @@ impl RelayStorage for SqliteRelayStorage {
 /// The one writer: takes every append waiting, writes them in one transaction and one
 /// fsync, then answers each. Under many devices at once this turns a thousand commits
 /// into a handful, and nothing is acknowledged before it is on disk.
-async fn group_commit(pool: SqlitePool, mut queue: tokio::sync::mpsc::UnboundedReceiver<AppendRequest>) {
+async fn group_commit(
+    pool: SqlitePool,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<AppendRequest>,
+    sole: Option<Arc<SoleWriter>>,
+) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while let Ok(more) = queue.try_recv() {
@@ -268,6 +330,15 @@ async fn group_commit(pool: SqlitePool, mut queue: tokio::sync::mpsc::UnboundedR
         let result = write_batch(&pool, &batch).await;
         match result {
             Ok(positions) => {
+                // Known before anyone hears of these positions (see sole_writer.rs).
+                if let Some(sole) = &sole {
+                    for ((team, _, _), (_, last)) in batch.iter().zip(&positions) {
+                        if *last > 0 {
+                            sole.saw_team_last(*team, *last);
+                            sole.saw_high_water(*last);
+                        }
+                    }
+                }
                 for ((_, _, reply), p) in batch.into_iter().zip(positions) {
                     let _ = reply.send(Ok(p));
                 }

@@ -209,3 +209,21 @@ fn a_second_relay_process_on_one_sqlite_store_is_refused_with_the_reason() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(copy.exists());
 }
+
+#[test]
+fn a_database_that_cannot_be_reached_is_named_with_the_reason_and_no_password() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("postgres://relay:s3cret@127.0.0.1:{}/hedgerow", free_port());
+    let started = Instant::now();
+    let out = Command::new(RELAY)
+        .args(["--data", tmp.path().to_str().unwrap(), "--database", &url])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("opening the relay's database postgres://relay:***@127.0.0.1"), "{said}");
+    assert!(said.contains("Connection refused"), "the reason, not a pool timing out: {said}");
+    assert!(!said.contains("s3cret"), "{said}");
+    assert!(started.elapsed() < Duration::from_secs(8), "said at once, not after the pool's timeout");
+}

@@ -11,8 +11,8 @@
 use super::{PulledBatch, RelayStorage, StorageError};
 use hedgerow_protocol::registry::{PositionedStatement, SignedStatement};
 use hedgerow_protocol::wire::{EntryKind, LogEntry};
-use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, Row};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -33,6 +33,9 @@ impl PostgresRelayStorage {
     /// makes the log's id if this is the first relay on the database.
     pub async fn open(url: &str) -> Result<Self, StorageError> {
         let options = PgConnectOptions::from_str(url)?;
+        // One connection first, so that "connection refused" or a refused login is said as
+        // such, not as a pool that timed out.
+        options.connect().await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

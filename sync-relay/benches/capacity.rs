@@ -15,7 +15,8 @@ use hedgerow_core::sync::client::{ClientSession, SessionPlan, SyncEvent};
 use hedgerow_core::sync::keys::Keyring;
 use hedgerow_core::sync::registry::{PositionedStatement, SignedStatement, Statement, StatementBody};
 use hedgerow_core::sync::transport::{self, RelayAddress, SessionHandler, TransportError};
-use std::io::{BufRead, BufReader, Read, Write};
+use hedgerow_tests::{cpu_seconds, free_port, scrape_metrics as scrape, series};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -132,30 +133,6 @@ async fn worker(addr: RelayAddress, first: usize, count: usize, rounds: usize, c
     }
     let list: Vec<String> = all.iter().map(u64::to_string).collect();
     println!("done {errors} {}", list.join(","));
-}
-
-/// User plus system CPU seconds a process has used.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|x| x.parse::<f64>().ok()).sum());
-    ticks / 100.0
-}
-
-fn scrape(port: u16) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n").unwrap();
-    let mut page = String::new();
-    s.read_to_string(&mut page).unwrap();
-    page
-}
-
-fn series(page: &str, line_start: &str) -> Option<f64> {
-    page.lines().find_map(|l| l.strip_prefix(line_start)?.trim().parse().ok())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn run(devices: usize, rounds: usize, database: &str, what: &str) {

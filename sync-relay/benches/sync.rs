@@ -405,7 +405,7 @@ async fn relay_load(devices: usize) {
     }
     while set.join_next().await.is_some() {}
 
-    let cpu_before = cpu_seconds(relay.pid());
+    let cpu_before = hedgerow_tests::cpu_seconds(relay.pid());
     let start = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for (key, team, charter, ring) in prepared {
@@ -445,7 +445,7 @@ async fn relay_load(devices: usize) {
         errors += usize::from(!ok);
     }
     let wall = start.elapsed();
-    let relay_cpu = cpu_seconds(relay.pid()) - cpu_before;
+    let relay_cpu = hedgerow_tests::cpu_seconds(relay.pid()) - cpu_before;
     times.sort();
     let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1e3;
     let status = std::fs::read_to_string(format!("/proc/{}/status", relay.pid())).unwrap_or_default();
@@ -461,14 +461,6 @@ async fn relay_load(devices: usize) {
         times.last().unwrap().as_secs_f64() * 1e3,
         peak.trim_start_matches("VmHWM:").trim()
     );
-}
-
-/// User plus system CPU seconds a process has used.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|x| x.parse::<f64>().ok()).sum());
-    ticks / 100.0
 }
 
 fn hedgerow_tests_relay(data: &Path) -> hedgerow_tests::RelayProcess {

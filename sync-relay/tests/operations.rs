@@ -7,31 +7,13 @@ mod common;
 use common::{address, enrol, founder, relay};
 use hedgerow_core::NewPatient;
 use hedgerow_core::documents::Role;
-use hedgerow_tests::{PostgresCluster, RelayProcess};
-use std::io::{BufRead, BufReader, Read, Write};
+use hedgerow_tests::{PostgresCluster, RelayProcess, free_port, scrape_metrics as scrape, series};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RELAY: &str = env!("CARGO_BIN_EXE_hedgerow-relay");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// The metrics page, as Prometheus scrapes it.
-fn scrape(port: u16) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n").unwrap();
-    let mut page = String::new();
-    s.read_to_string(&mut page).unwrap();
-    page
-}
-
-/// The value of the series named `line_start` (its name and labels), if on the page.
-fn value(page: &str, line_start: &str) -> Option<f64> {
-    page.lines().find_map(|l| l.strip_prefix(line_start)?.trim().parse().ok())
-}
 
 async fn add_patients(ws: &hedgerow_core::Workspace, from: usize, n: usize) {
     for k in from..from + n {
@@ -66,19 +48,19 @@ async fn the_metrics_endpoint_counts_connections_syncs_bytes_storage_time_and_re
     let deadline = Instant::now() + Duration::from_secs(10);
     let page = loop {
         let page = scrape(port);
-        if value(&page, "hedgerow_relay_refusals_total{reason=\"Revoked\"}").is_some()
+        if series(&page, "hedgerow_relay_refusals_total{reason=\"Revoked\"}").is_some()
             || Instant::now() > deadline
         {
             break page;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(value(&page, "hedgerow_relay_refusals_total{reason=\"Revoked\"}"), Some(1.0), "{page}");
-    assert!(value(&page, "hedgerow_relay_syncs_total").is_some_and(|n| n >= 4.0), "{page}");
-    assert!(value(&page, "hedgerow_relay_connections_total").is_some_and(|n| n >= 5.0), "{page}");
-    assert!(value(&page, "hedgerow_relay_entries_stored_total").is_some_and(|n| n >= 1.0), "{page}");
-    assert!(value(&page, "hedgerow_relay_bytes_received_total").is_some_and(|n| n > 1000.0), "{page}");
-    assert!(value(&page, "hedgerow_relay_bytes_sent_total").is_some_and(|n| n > 1000.0), "{page}");
+    assert_eq!(series(&page, "hedgerow_relay_refusals_total{reason=\"Revoked\"}"), Some(1.0), "{page}");
+    assert!(series(&page, "hedgerow_relay_syncs_total").is_some_and(|n| n >= 4.0), "{page}");
+    assert!(series(&page, "hedgerow_relay_connections_total").is_some_and(|n| n >= 5.0), "{page}");
+    assert!(series(&page, "hedgerow_relay_entries_stored_total").is_some_and(|n| n >= 1.0), "{page}");
+    assert!(series(&page, "hedgerow_relay_bytes_received_total").is_some_and(|n| n > 1000.0), "{page}");
+    assert!(series(&page, "hedgerow_relay_bytes_sent_total").is_some_and(|n| n > 1000.0), "{page}");
     assert!(page.contains("hedgerow_relay_storage_seconds{operation=\"append_entries\""), "{page}");
     assert!(page.contains("hedgerow_relay_flight_seconds"), "{page}");
 }

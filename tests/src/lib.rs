@@ -8,10 +8,12 @@ use std::process::{Child, Command, Stdio};
 mod harness;
 mod memory_link;
 mod postgres;
+mod process;
 pub use harness::{RawConnection, ScriptedLink, hello, refusal_of};
 pub(crate) use memory_link::storage_failed;
 pub use memory_link::{LinkStats, MemoryLink};
 pub use postgres::PostgresCluster;
+pub use process::{cpu_seconds, free_port, scrape_metrics, series};
 
 pub const PASSPHRASE: &str = "heather-kestrel-7";
 

@@ -2,7 +2,7 @@
 //! directory, on a free loopback port, never a system service. PostgreSQL refuses to run as
 //! root, so under root the cluster runs as `nobody`. Stopped (immediately) when dropped.
 
-use std::net::TcpListener;
+use crate::free_port;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -26,10 +26,6 @@ fn server_bin_dir() -> PathBuf {
 fn running_as_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 impl PostgresCluster {

@@ -3,7 +3,7 @@
 //! snapshot replaces its author's earlier entries of the document, an offer is taken once)
 //! and forgets everything when dropped.
 
-use super::{PulledBatch, RelayStorage, StorageError};
+use super::{BatchFill, PulledBatch, RelayStorage, StorageError, encode_entry};
 use hedgerow_protocol::registry::{PositionedStatement, SignedStatement};
 use hedgerow_protocol::wire::{EntryKind, LogEntry};
 use std::collections::{BTreeMap, HashMap};
@@ -44,10 +44,6 @@ impl MemoryRelayStorage {
     pub fn entries_held(&self) -> usize {
         self.inner().log.len()
     }
-}
-
-fn encoded_len(entry: &LogEntry) -> usize {
-    postcard::to_stdvec(entry).map_or(0, |v| v.len())
 }
 
 impl RelayStorage for MemoryRelayStorage {
@@ -102,7 +98,7 @@ impl RelayStorage for MemoryRelayStorage {
                     }
                 }
             }
-            let bytes = encoded_len(e);
+            let bytes = encode_entry(e).len();
             *inner.usage.entry(team).or_default() += bytes as u64;
             inner.log.insert(seq, Kept { team, entry: e.clone(), bytes });
         }
@@ -117,19 +113,13 @@ impl RelayStorage for MemoryRelayStorage {
         max_bytes: usize,
     ) -> Result<PulledBatch, StorageError> {
         let inner = self.inner();
-        let mut batch = PulledBatch { entries: Vec::new(), scanned_to: after };
-        let mut bytes = 0;
+        let mut fill = BatchFill::new(after, skip_author, max_bytes);
         for (seq, kept) in inner.log.range(after + 1..).filter(|(_, k)| k.team == team) {
-            if kept.entry.author != skip_author {
-                if bytes > 0 && bytes + kept.bytes > max_bytes {
-                    break;
-                }
-                bytes += kept.bytes;
-                batch.entries.push((*seq, kept.entry.clone()));
+            if !fill.take(*seq, &kept.entry.author, kept.bytes, || Ok(kept.entry.clone()))? {
+                break;
             }
-            batch.scanned_to = *seq;
         }
-        Ok(batch)
+        Ok(fill.finish())
     }
 
     async fn high_water(&self, _team: [u8; 16]) -> Result<u64, StorageError> {

@@ -112,3 +112,67 @@ pub trait RelayStorage: Send + Sync + 'static {
         open: &[[u8; 32]],
     ) -> impl Future<Output = Result<(), StorageError>> + Send;
 }
+
+/// An entry as every storage keeps it: its postcard bytes, which quotas and pull budgets count.
+pub(crate) fn encode_entry(entry: &LogEntry) -> Vec<u8> {
+    postcard::to_stdvec(entry).expect("encoding to a Vec cannot fail")
+}
+
+pub(crate) fn decode_entry(raw: &[u8]) -> Result<LogEntry, StorageError> {
+    postcard::from_bytes(raw).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn decode_statement(raw: &[u8], position: i64) -> Result<PositionedStatement, StorageError> {
+    let statement = postcard::from_bytes(raw).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    Ok(PositionedStatement { statement, position: position as u64 })
+}
+
+/// A pull batch filled in log order, the one rule every storage keeps: the puller's own
+/// entries are scanned past but not sent, and the batch stops before the entry that would
+/// take it over its budget (it always holds at least one).
+pub(crate) struct BatchFill {
+    batch: PulledBatch,
+    bytes: usize,
+    max_bytes: usize,
+    skip_author: [u8; 32],
+}
+
+impl BatchFill {
+    pub(crate) fn new(after: u64, skip_author: [u8; 32], max_bytes: usize) -> Self {
+        Self {
+            batch: PulledBatch { entries: Vec::new(), scanned_to: after },
+            bytes: 0,
+            max_bytes,
+            skip_author,
+        }
+    }
+
+    /// Where the scan has got to.
+    pub(crate) fn scanned_to(&self) -> u64 {
+        self.batch.scanned_to
+    }
+
+    /// Offers the entry at `seq` of `size` bytes; `false` once the batch is full (the entry
+    /// is not taken and the scan should stop there).
+    pub(crate) fn take(
+        &mut self,
+        seq: u64,
+        author: &[u8],
+        size: usize,
+        entry: impl FnOnce() -> Result<LogEntry, StorageError>,
+    ) -> Result<bool, StorageError> {
+        if author != self.skip_author.as_slice() {
+            if self.bytes > 0 && self.bytes + size > self.max_bytes {
+                return Ok(false);
+            }
+            self.bytes += size;
+            self.batch.entries.push((seq, entry()?));
+        }
+        self.batch.scanned_to = seq;
+        Ok(true)
+    }
+
+    pub(crate) fn finish(self) -> PulledBatch {
+        self.batch
+    }
+}

@@ -8,7 +8,9 @@
 //! visible: a device can never see position 101 while 100 is still to commit, move its
 //! cursor past 100 and miss it. Teams do not wait for each other.
 
-use super::{PulledBatch, RelayStorage, StorageError};
+use super::{
+    BatchFill, PulledBatch, RelayStorage, StorageError, decode_entry, decode_statement, encode_entry,
+};
 use hedgerow_protocol::registry::{PositionedStatement, SignedStatement};
 use hedgerow_protocol::wire::{EntryKind, LogEntry};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -22,10 +24,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PostgresRelayStorage {
     pool: PgPool,
     log_id: [u8; 16],
-}
-
-fn encode(entry: &LogEntry) -> Vec<u8> {
-    postcard::to_stdvec(entry).expect("encoding to a Vec cannot fail")
 }
 
 impl PostgresRelayStorage {
@@ -77,12 +75,7 @@ impl RelayStorage for PostgresRelayStorage {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|r| {
-                let b: Vec<u8> = r.try_get("statement")?;
-                let position = r.try_get::<i64, _>("position")? as u64;
-                let statement = postcard::from_bytes(&b).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                Ok(PositionedStatement { statement, position })
-            })
+            .map(|r| decode_statement(&r.try_get::<Vec<u8>, _>("statement")?, r.try_get("position")?))
             .collect()
     }
 
@@ -124,7 +117,7 @@ impl RelayStorage for PostgresRelayStorage {
         let first = last - entries.len() as i64 + 1;
         let mut grew: i64 = 0;
         for (seq, e) in (first..).zip(entries) {
-            let raw = encode(e);
+            let raw = encode_entry(e);
             grew += raw.len() as i64;
             if let EntryKind::Snapshot { earlier_tags } = &e.kind {
                 // The snapshot holds all its author has of the document: it replaces that
@@ -178,14 +171,13 @@ impl RelayStorage for PostgresRelayStorage {
         skip_author: [u8; 32],
         max_bytes: usize,
     ) -> Result<PulledBatch, StorageError> {
-        let mut batch = PulledBatch { entries: Vec::new(), scanned_to: after };
-        let mut bytes = 0usize;
+        let mut fill = BatchFill::new(after, skip_author, max_bytes);
         'pages: loop {
             let rows = sqlx::query(
                 "SELECT seq, author, entry FROM log WHERE team = $1 AND seq > $2 ORDER BY seq LIMIT 512",
             )
             .bind(team.as_slice())
-            .bind(batch.scanned_to as i64)
+            .bind(fill.scanned_to() as i64)
             .fetch_all(&self.pool)
             .await?;
             if rows.is_empty() {
@@ -194,20 +186,13 @@ impl RelayStorage for PostgresRelayStorage {
             for r in rows {
                 let seq = r.try_get::<i64, _>("seq")? as u64;
                 let author: Vec<u8> = r.try_get("author")?;
-                if author.as_slice() != skip_author.as_slice() {
-                    let raw: Vec<u8> = r.try_get("entry")?;
-                    if bytes > 0 && bytes + raw.len() > max_bytes {
-                        break 'pages;
-                    }
-                    bytes += raw.len();
-                    let entry =
-                        postcard::from_bytes(&raw).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                    batch.entries.push((seq, entry));
+                let raw: Vec<u8> = r.try_get("entry")?;
+                if !fill.take(seq, &author, raw.len(), || decode_entry(&raw))? {
+                    break 'pages;
                 }
-                batch.scanned_to = seq;
             }
         }
-        Ok(batch)
+        Ok(fill.finish())
     }
 
     async fn high_water(&self, team: [u8; 16]) -> Result<u64, StorageError> {

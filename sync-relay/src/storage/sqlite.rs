@@ -2,7 +2,9 @@
 //! `synchronous=FULL`, and one writer that commits every waiting append together.
 
 use super::sole_writer::SoleWriter;
-use super::{PulledBatch, RelayStorage, StorageError};
+use super::{
+    BatchFill, PulledBatch, RelayStorage, StorageError, decode_entry, decode_statement, encode_entry,
+};
 use hedgerow_protocol::registry::{PositionedStatement, SignedStatement};
 use hedgerow_protocol::wire::{EntryKind, LogEntry};
 use sqlx::Row;
@@ -96,10 +98,6 @@ impl SqliteRelayStorage {
     }
 }
 
-fn encode(entry: &LogEntry) -> Vec<u8> {
-    postcard::to_stdvec(entry).expect("encoding to a Vec cannot fail")
-}
-
 impl SqliteRelayStorage {
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -128,12 +126,7 @@ impl RelayStorage for SqliteRelayStorage {
                 .await?;
         let statements: Vec<PositionedStatement> = rows
             .into_iter()
-            .map(|r| {
-                let b: Vec<u8> = r.try_get("statement")?;
-                let position = r.try_get::<i64, _>("position")? as u64;
-                let statement = postcard::from_bytes(&b).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                Ok(PositionedStatement { statement, position })
-            })
+            .map(|r| decode_statement(&r.try_get::<Vec<u8>, _>("statement")?, r.try_get("position")?))
             .collect::<Result<_, StorageError>>()?;
         if let Some(sole) = &self.sole {
             // Callers ask from what they hold, never past the end.
@@ -191,16 +184,14 @@ impl RelayStorage for SqliteRelayStorage {
         {
             return Ok(PulledBatch { entries: Vec::new(), scanned_to: after });
         }
-        let mut entries = Vec::new();
-        let mut scanned_to = after;
-        let mut bytes = 0usize;
+        let mut fill = BatchFill::new(after, skip_author, max_bytes);
         let mut reached_end = false;
         'pages: loop {
             let rows = sqlx::query(
                 "SELECT seq, author, entry FROM log WHERE team = ? AND seq > ? ORDER BY seq LIMIT 512",
             )
             .bind(team.as_slice())
-            .bind(scanned_to as i64)
+            .bind(fill.scanned_to() as i64)
             .fetch_all(&self.pool)
             .await?;
             if rows.is_empty() {
@@ -210,26 +201,19 @@ impl RelayStorage for SqliteRelayStorage {
             for r in rows {
                 let seq = r.try_get::<i64, _>("seq")? as u64;
                 let author: Vec<u8> = r.try_get("author")?;
-                if author.as_slice() != skip_author.as_slice() {
-                    let raw: Vec<u8> = r.try_get("entry")?;
-                    if bytes > 0 && bytes + raw.len() > max_bytes {
-                        break 'pages;
-                    }
-                    bytes += raw.len();
-                    let entry =
-                        postcard::from_bytes(&raw).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                    entries.push((seq, entry));
+                let raw: Vec<u8> = r.try_get("entry")?;
+                if !fill.take(seq, &author, raw.len(), || decode_entry(&raw))? {
+                    break 'pages;
                 }
-                scanned_to = seq;
             }
         }
         if let Some(sole) = &self.sole
             && reached_end
         {
             // Nothing of the team's above this now; the writer raises it with each commit.
-            sole.saw_team_last(team, scanned_to);
+            sole.saw_team_last(team, fill.scanned_to());
         }
-        Ok(PulledBatch { entries, scanned_to })
+        Ok(fill.finish())
     }
 
     async fn high_water(&self, _team: [u8; 16]) -> Result<u64, StorageError> {
@@ -360,7 +344,7 @@ async fn write_batch(pool: &SqlitePool, batch: &[AppendRequest]) -> Result<Vec<(
         let (mut first, mut last) = (0u64, 0u64);
         let mut grew: i64 = 0;
         for e in entries {
-            let raw = encode(e);
+            let raw = encode_entry(e);
             grew += raw.len() as i64;
             let seq =
                 sqlx::query("INSERT INTO log (team, author, doc_tag, kind, entry) VALUES (?, ?, ?, ?, ?)")

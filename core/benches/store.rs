@@ -3,15 +3,44 @@
 //! - open one patient record with its last 10 visits (budget: under 20 ms),
 //! - an edit durable on disk (budget: under 10 ms).
 //!
+//! Then a record with five years of weekly visits (260 visit notes, 5,000 changes on the
+//! record): opened from disk, edited, and the memory its loaded Automerge document takes.
+//!
 //! Run: `cargo bench -p hedgerow-core --bench store`. Set HEDGEROW_BENCH_PATIENTS to change
-//! the caseload size.
+//! the caseload size, HEDGEROW_BENCH_CHANGES the long record's history.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use hedgerow_core::documents::DocumentKind;
 use hedgerow_core::documents::Role;
+use hedgerow_core::workspace::{DetailsUpdate, NewPatient};
 use hedgerow_core::{NewClinician, Workspace};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 const PASS: &str = "bench-passphrase";
+
+/// Counts the bytes live on the heap, to weigh a loaded document.
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 fn patients() -> usize {
     std::env::var("HEDGEROW_BENCH_PATIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
@@ -123,5 +152,123 @@ fn benches(c: &mut Criterion) {
     rt.block_on(ws.close());
 }
 
-criterion_group!(store, benches);
+fn changes() -> usize {
+    std::env::var("HEDGEROW_BENCH_CHANGES").ok().and_then(|v| v.parse().ok()).unwrap_or(5000)
+}
+
+/// Five years of weekly visits on one record: each week a visit started (with a line of
+/// note) and the rest of the record's changes spread between them, as access notes,
+/// phone numbers and SpO2 scale settings kept up to date.
+fn long_history(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().to_owned();
+    let (weeks, target) = (260usize, changes());
+    let patient = rt.block_on(async {
+        let ws = Workspace::create_demo(
+            &dir,
+            PASS,
+            NewClinician { name: "Ada Quill".into(), role: Role::DistrictNurse, registration: None },
+        )
+        .await
+        .expect("create");
+        let started = Instant::now();
+        let new = NewPatient {
+            nhs_number: "9990000018".parse().expect("NHS number"),
+            name: "Edith Long".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1931, 5, 17).expect("date"),
+            address: Some("3 Orchard Row, Thornbury".into()),
+        };
+        let patient = ws.add_patient(new).await.expect("patient").id;
+        // The record's changes: one to create it, one per visit started, the rest edits.
+        let edits = target.saturating_sub(1 + weeks);
+        for week in 0..weeks {
+            let visit = ws.start_visit(patient).await.expect("visit");
+            ws.add_note(visit, &format!("Week {week}: comfortable, wound healing.")).await.expect("note");
+            for e in 0..edits / weeks + usize::from(week < edits % weeks) {
+                if e % 3 == 2 {
+                    ws.set_scale2(patient, e % 2 == 0, "confirmed hypercapnic respiratory failure").await
+                } else {
+                    let update = DetailsUpdate {
+                        access_notes: Some(format!("Key safe 4{week:03}, week {week} edit {e}")),
+                        ..Default::default()
+                    };
+                    ws.update_details(patient, update).await
+                }
+                .expect("edit");
+            }
+        }
+        let mut rx = ws.store().begin_read().await.expect("read");
+        let mut doc =
+            rx.load_document(&patient.0, DocumentKind::Patient).await.expect("load").expect("record");
+        eprintln!(
+            "long record: {} changes, {weeks} visit notes, written in {:.1?}",
+            doc.get_changes(&[]).len(),
+            started.elapsed()
+        );
+        drop(rx);
+        ws.close().await;
+        patient
+    });
+
+    let mut g = c.benchmark_group("long history");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    // Opened from disk: each sample unlocks the store anew (not timed), so nothing of the
+    // record is loaded before it is opened.
+    g.bench_function(format!("open a record of {target} changes from disk"), |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let dir = dir.clone();
+            async move {
+                let mut took = Duration::ZERO;
+                for _ in 0..iters {
+                    let ws = Workspace::open(&dir, PASS).await.expect("open");
+                    let started = Instant::now();
+                    let view = ws.open_patient(patient).await.expect("open record");
+                    took += started.elapsed();
+                    assert!(!view.recent_visits.is_empty());
+                    ws.close().await;
+                }
+                took
+            }
+        })
+    });
+    g.finish();
+
+    let ws = rt.block_on(Workspace::open(&dir, PASS)).expect("open");
+    let before = LIVE.load(Ordering::Relaxed);
+    let (doc, loaded_in, hydrated_in) = rt.block_on(async {
+        let mut rx = ws.store().begin_read().await.expect("read");
+        let started = Instant::now();
+        let doc = rx.load_document(&patient.0, DocumentKind::Patient).await.expect("load").expect("record");
+        let loaded_in = started.elapsed();
+        let _: hedgerow_core::documents::PatientRecord =
+            hedgerow_core::documents::read(&doc, DocumentKind::Patient).expect("hydrate");
+        (doc, loaded_in, started.elapsed() - loaded_in)
+    });
+    eprintln!(
+        "long record from disk: loaded in {loaded_in:.1?} ({:.1} KiB on the heap), read in {hydrated_in:.1?} more",
+        (LIVE.load(Ordering::Relaxed) - before) as f64 / 1024.0
+    );
+    drop(doc);
+
+    let mut g = c.benchmark_group("long history");
+    g.sample_size(50);
+    let mut on = false;
+    g.bench_function(format!("durable edit of a record of {target}+ changes"), |b| {
+        b.to_async(&rt).iter(|| {
+            on = !on;
+            let ws = &ws;
+            async move {
+                ws.set_scale2(patient, on, "confirmed hypercapnic respiratory failure").await.expect("edit")
+            }
+        })
+    });
+    g.bench_function(format!("open a record of {target}+ changes, recently edited"), |b| {
+        b.to_async(&rt).iter(|| async { ws.open_patient(patient).await.expect("open") })
+    });
+    g.finish();
+    rt.block_on(ws.close());
+}
+
+criterion_group!(store, benches, long_history);
 criterion_main!(store);

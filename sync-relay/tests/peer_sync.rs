@@ -168,3 +168,81 @@ async fn team_devices_listening_nearby_are_found_without_internet() {
         "the GP's listening device was not found: {found:?}"
     );
 }
+
+/// The bytes two devices exchanged in a direct sync, both ways.
+fn bytes(r: &PeerReport) -> u64 {
+    r.bytes_sent + r.bytes_received
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_that_met_before_send_what_changed_not_the_caseload_and_one_that_lost_it_sends_all() {
+    use hedgerow_core::NewPatient;
+    use hedgerow_core::clinical::NhsNumber;
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = relay(tmp.path());
+    let addr = address(&relay);
+    let nurse = founder(&relay, "Nia Penhallow", Role::DistrictNurse).await;
+    let gp = enrol(&nurse, &relay, "Dr Tomasz Orrell", Role::Gp).await;
+    let caseload: Vec<NewPatient> = (0..80u8)
+        .filter_map(|i| NhsNumber::from_first_nine([9, 9, 9, 0, 0, 2, i / 10, i % 10, 1]))
+        .map(|nhs| NewPatient {
+            nhs_number: nhs,
+            name: format!("Resident {}", nhs.digits()),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1936, 2, 9).unwrap(),
+            address: None,
+        })
+        .collect();
+    let patients: Vec<PatientId> =
+        nurse.ws.add_patients(caseload).await.unwrap().into_iter().map(|p| p.id).collect();
+    assert!(patients.len() > 60);
+    for d in [&nurse, &gp] {
+        d.ws.sync(&addr, |_| {}).await.unwrap();
+    }
+    drop(relay);
+
+    // The first meeting summarises every document: about 25 bytes each, each way.
+    let (first, _) = meet(&gp.ws, &nurse.ws).await;
+    let first = first.unwrap();
+    assert_eq!(first.documents_synced, 0, "both had everything from the relay");
+    assert!(bytes(&first) > 2 * 60 * 24, "{} bytes", bytes(&first));
+
+    // The next, with nothing changed: only what changed since the first, which is nothing.
+    let (again, _) = meet(&gp.ws, &nurse.ws).await;
+    let again = again.unwrap();
+    assert!(bytes(&again) < 1024, "{} bytes when nothing changed", bytes(&again));
+
+    // One record changed: that record is synced, and no summary of the rest is sent.
+    nurse
+        .ws
+        .add_problem(patients[5], NewProblem { title: "Falls risk".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let (one, _) = meet(&gp.ws, &nurse.ws).await;
+    let one = one.unwrap();
+    assert_eq!(one.documents_synced, 1, "{one:?}");
+    assert_eq!(record(&gp.ws, patients[5]).await, record(&nurse.ws, patients[5]).await);
+
+    // The nurse's device loses what it agreed (a restore, say): both send whole summaries,
+    // and nothing is missed.
+    let db = nurse.dir.path().join(hedgerow_core::store::DB_FILE);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    sqlx::query("DELETE FROM peer_agreements").execute(&pool).await.unwrap();
+    pool.close().await;
+    gp.ws
+        .add_problem(patients[9], NewProblem { title: "Hearing aids".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let (lost, _) = meet(&gp.ws, &nurse.ws).await;
+    let lost = lost.unwrap();
+    assert!(bytes(&lost) > 2 * 60 * 24, "whole summaries: {} bytes", bytes(&lost));
+    assert_eq!(lost.records_changed, vec![patients[9]]);
+    assert_eq!(record(&nurse.ws, patients[9]).await, record(&gp.ws, patients[9]).await);
+    assert!(
+        bytes(&one) < bytes(&lost),
+        "one record against the agreement ({} bytes) costs less than one with whole summaries ({})",
+        bytes(&one),
+        bytes(&lost)
+    );
+    let (after, _) = meet(&gp.ws, &nurse.ws).await;
+    assert!(bytes(&after.unwrap()) < 1024, "agreed again");
+}

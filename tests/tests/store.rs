@@ -340,3 +340,32 @@ async fn query_rows_of_an_older_shape_are_rebuilt_when_the_store_is_unlocked() {
         .count();
     assert_eq!(rebuilt, 1);
 }
+
+/// A record is kept loaded between edits; a second workspace on the same directory (as a
+/// second process is) writes in between, and neither edit is lost.
+#[tokio::test]
+async fn edits_from_two_workspaces_on_one_store_both_stand_though_records_are_kept_loaded() {
+    use hedgerow_core::workspace::DetailsUpdate;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let laptop = Workspace::create(dir, PASSPHRASE, nurse(), None).await.unwrap();
+    let pid = patient(&laptop, "9434765919", "Winifred Ashdown").await;
+    let details = |phone: Option<&str>, access: Option<&str>| DetailsUpdate {
+        phone: phone.map(Into::into),
+        access_notes: access.map(Into::into),
+        ..Default::default()
+    };
+    laptop.update_details(pid, details(Some("01454 000001"), None)).await.unwrap();
+    let second = Workspace::open(dir, PASSPHRASE).await.unwrap();
+    second.update_details(pid, details(Some("01454 000002"), None)).await.unwrap();
+    assert_eq!(
+        laptop.open_patient(pid).await.unwrap().document.demographics.phone.as_deref(),
+        Some("01454 000002")
+    );
+    laptop.update_details(pid, details(None, Some("Key safe 4471"))).await.unwrap();
+    let d = second.open_patient(pid).await.unwrap().document.demographics;
+    assert_eq!(d.phone.as_deref(), Some("01454 000002"), "the other workspace's phone number stands");
+    assert_eq!(d.access_notes.as_deref(), Some("Key safe 4471"));
+    laptop.close().await;
+    second.close().await;
+}

@@ -6,6 +6,7 @@ pub mod patient;
 pub mod schema;
 pub mod team;
 pub mod visit;
+mod write_back;
 
 pub use keep_conflicts::KeepConflicts;
 pub use patient::PatientRecord;
@@ -14,6 +15,7 @@ pub use schema::{
 };
 pub use team::Team;
 pub use visit::VisitNote;
+pub(crate) use write_back::WriteBack;
 
 #[cfg(test)]
 mod tests {

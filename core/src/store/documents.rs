@@ -77,12 +77,39 @@ fn chunk_aad(id: &[u8; 16], kind: DocumentKind, seq: i64) -> Vec<u8> {
     aad(id, kind, &format!("chunk/{seq}"))
 }
 
-pub(super) async fn load(
-    conn: &mut SqliteConnection,
-    store: &Store,
-    id: &[u8; 16],
-    kind: DocumentKind,
-) -> Result<Option<AutoCommit>> {
+/// A document's rows as stored, still sealed: what a kept copy is checked against.
+struct StoredRows {
+    kind: String,
+    snapshot: Vec<u8>,
+    manifest: Option<Vec<u8>>,
+    chunks: Vec<(i64, Vec<u8>)>,
+}
+
+impl StoredRows {
+    /// SHA-256 over every stored byte of the document. A kept copy is used only while this
+    /// is what it was when its transaction committed, so a row deleted, put back or
+    /// altered since (by another process, a sync, or someone with the disk) is read from
+    /// disk, and refused there as damage.
+    fn digest(&self) -> [u8; 32] {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut part = |bytes: &[u8]| {
+            ctx.update(&(bytes.len() as u64).to_le_bytes());
+            ctx.update(bytes);
+        };
+        part(self.kind.as_bytes());
+        part(&self.snapshot);
+        part(self.manifest.as_deref().unwrap_or_default());
+        for (seq, chunk) in &self.chunks {
+            part(&seq.to_le_bytes());
+            part(chunk);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        out
+    }
+}
+
+async fn stored_rows(conn: &mut SqliteConnection, id: &[u8; 16]) -> Result<Option<StoredRows>> {
     let Some(row) = sqlx::query("SELECT kind, snapshot, manifest FROM documents WHERE id = ?")
         .bind(id.as_slice())
         .fetch_optional(&mut *conn)
@@ -90,25 +117,87 @@ pub(super) async fn load(
     else {
         return Ok(None);
     };
-    let stored_kind: String = row.try_get("kind")?;
-    if stored_kind != kind.as_str() {
-        return Err(Error::Input(format!(
-            "document {} is a {stored_kind} document, not a {kind}",
-            hex::encode(id)
-        )));
-    }
-    let manifest = open_manifest(store, id, kind, row.try_get("manifest")?)?;
-    let sealed: Vec<u8> = row.try_get("snapshot")?;
-    let snapshot = store.sealer().open(&snapshot_aad(id, kind, manifest.base), &sealed).map_err(|_| {
-        Error::Corrupt(format!("document {}'s snapshot is not the one its manifest names", hex::encode(id)))
-    })?;
-    let mut doc = AutoCommit::load(&snapshot)
-        .map_err(|e| Error::Corrupt(format!("document {} does not load: {e}", hex::encode(id))))?;
     let chunks = sqlx::query("SELECT seq, chunk FROM document_chunks WHERE document_id = ? ORDER BY seq")
         .bind(id.as_slice())
         .fetch_all(&mut *conn)
-        .await?;
-    let seqs: Vec<i64> = chunks.iter().map(|r| r.try_get("seq")).collect::<std::result::Result<_, _>>()?;
+        .await?
+        .into_iter()
+        .map(|r| Ok((r.try_get("seq")?, r.try_get("chunk")?)))
+        .collect::<Result<_>>()?;
+    Ok(Some(StoredRows {
+        kind: row.try_get("kind")?,
+        snapshot: row.try_get("snapshot")?,
+        manifest: row.try_get("manifest")?,
+        chunks,
+    }))
+}
+
+/// The digest of a document's stored rows, for keeping a copy of it loaded.
+pub(super) async fn stored_digest(conn: &mut SqliteConnection, id: &[u8; 16]) -> Result<Option<[u8; 32]>> {
+    Ok(stored_rows(conn, id).await?.map(|rows| rows.digest()))
+}
+
+/// The stored rows of a document of `kind`, and their digest; `None` if there is none.
+async fn rows_of_kind(
+    conn: &mut SqliteConnection,
+    id: &[u8; 16],
+    kind: DocumentKind,
+) -> Result<Option<(StoredRows, [u8; 32])>> {
+    let Some(rows) = stored_rows(conn, id).await? else { return Ok(None) };
+    if rows.kind != kind.as_str() {
+        return Err(Error::Input(format!(
+            "document {} is a {} document, not a {kind}",
+            hex::encode(id),
+            rows.kind
+        )));
+    }
+    let digest = rows.digest();
+    Ok(Some((rows, digest)))
+}
+
+/// Loads a document with its value read, from what is kept loaded where it can.
+pub(super) async fn load_with_value<T: autosurgeon::Hydrate + Clone + 'static>(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    id: &[u8; 16],
+    kind: DocumentKind,
+) -> Result<Option<(AutoCommit, T)>> {
+    let Some((rows, digest)) = rows_of_kind(conn, id, kind).await? else { return Ok(None) };
+    if let Some(kept) = store.loaded().copy_with_value(id, &digest) {
+        return Ok(Some(kept));
+    }
+    let doc = match store.loaded().copy_of(id, &digest) {
+        Some(doc) => doc,
+        None => open_rows(store, id, kind, rows)?,
+    };
+    let value = crate::documents::read(&doc, kind)?;
+    Ok(Some((doc, value)))
+}
+
+pub(super) async fn load(
+    conn: &mut SqliteConnection,
+    store: &Store,
+    id: &[u8; 16],
+    kind: DocumentKind,
+) -> Result<Option<AutoCommit>> {
+    let Some((rows, digest)) = rows_of_kind(conn, id, kind).await? else { return Ok(None) };
+    match store.loaded().copy_of(id, &digest) {
+        Some(doc) => Ok(Some(doc)),
+        None => open_rows(store, id, kind, rows).map(Some),
+    }
+}
+
+/// Opens and checks a document's rows against its manifest, and loads it.
+fn open_rows(store: &Store, id: &[u8; 16], kind: DocumentKind, rows: StoredRows) -> Result<AutoCommit> {
+    let manifest = open_manifest(store, id, kind, rows.manifest)?;
+    let snapshot =
+        store.sealer().open(&snapshot_aad(id, kind, manifest.base), &rows.snapshot).map_err(|_| {
+            Error::Corrupt(format!(
+                "document {}'s snapshot is not the one its manifest names",
+                hex::encode(id)
+            ))
+        })?;
+    let seqs: Vec<i64> = rows.chunks.iter().map(|(seq, _)| *seq).collect();
     if !seqs.iter().copied().eq(manifest.base..manifest.next) {
         return Err(Error::Corrupt(format!(
             "document {} should have changes {}..{} after its snapshot and has {seqs:?}: some were deleted or put back",
@@ -117,15 +206,18 @@ pub(super) async fn load(
             manifest.next
         )));
     }
-    for row in chunks {
-        let seq: i64 = row.try_get("seq")?;
-        let sealed: Vec<u8> = row.try_get("chunk")?;
-        let chunk = store.sealer().open(&chunk_aad(id, kind, seq), &sealed)?;
-        doc.load_incremental(&chunk).map_err(|e| {
-            Error::Corrupt(format!("document {} chunk {seq} does not load: {e}", hex::encode(id)))
-        })?;
+    // The snapshot and its chunks are parsed as one, so that a chunk Automerge cannot read
+    // fails the load (its `load_incremental` keeps what parsed and drops the rest
+    // quietly). Sized once, so that no plaintext is left behind unwiped by a reallocation.
+    let sealed_len: usize = rows.chunks.iter().map(|(_, c)| c.len()).sum();
+    let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(snapshot.len() + sealed_len));
+    plain.extend_from_slice(&snapshot);
+    for (seq, sealed) in &rows.chunks {
+        let chunk = store.sealer().open(&chunk_aad(id, kind, *seq), sealed)?;
+        plain.extend_from_slice(&chunk);
     }
-    Ok(Some(doc))
+    AutoCommit::load(&plain)
+        .map_err(|e| Error::Corrupt(format!("document {} does not load: {e}", hex::encode(id))))
 }
 
 pub(super) async fn read<T: autosurgeon::Hydrate>(
@@ -307,5 +399,76 @@ impl ReadTx<'_> {
             })
         })
         .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::KdfParams;
+    use automerge::{ROOT, ReadDoc, transaction::Transactable};
+
+    const ID: [u8; 16] = [7; 16];
+
+    async fn store_with_a_document(dir: &std::path::Path) -> Store {
+        let store = Store::create(dir, "kept", KdfParams { memory_kib: 1024, iterations: 1, lanes: 1 })
+            .await
+            .unwrap();
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "dose", "40 mg").unwrap();
+        doc.commit();
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_document(&ID, DocumentKind::Patient, &mut doc).await.unwrap();
+        tx.commit().await.unwrap();
+        store
+    }
+
+    /// One change, appended and offered to be kept loaded, in a transaction left open.
+    async fn change_dose<'s>(store: &'s Store, dose: &str) -> WriteTx<'s> {
+        let mut tx = store.begin_write().await.unwrap();
+        let mut doc = tx.load_document(&ID, DocumentKind::Patient).await.unwrap().unwrap();
+        let before = doc.get_heads();
+        doc.put(ROOT, "dose", dose).unwrap();
+        doc.commit();
+        let chunk = doc.save_after(&before);
+        tx.append_chunk(&ID, DocumentKind::Patient, &chunk, &mut doc).await.unwrap();
+        tx.keep_loaded(ID, doc, None);
+        tx
+    }
+
+    async fn dose(store: &Store) -> String {
+        let mut rx = store.begin_read().await.unwrap();
+        let doc = rx.load_document(&ID, DocumentKind::Patient).await.unwrap().unwrap();
+        doc.get(ROOT, "dose").unwrap().unwrap().0.into_string().unwrap()
+    }
+
+    async fn kept(store: &Store) -> bool {
+        let mut rx = store.begin_read().await.unwrap();
+        let digest = stored_digest(&mut rx.tx, &ID).await.unwrap().unwrap();
+        store.loaded().copy_of(&ID, &digest).is_some()
+    }
+
+    #[tokio::test]
+    async fn a_change_rolled_back_is_never_kept_loaded_and_one_committed_is() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = store_with_a_document(tmp.path()).await;
+        drop(change_dose(&store, "80 mg").await);
+        assert_eq!(dose(&store).await, "40 mg", "the rolled-back dose is nowhere, kept or stored");
+        assert!(!kept(&store).await);
+        change_dose(&store, "20 mg").await.commit().await.unwrap();
+        assert!(kept(&store).await);
+        assert_eq!(dose(&store).await, "20 mg");
+    }
+
+    #[tokio::test]
+    async fn a_kept_document_gives_way_to_what_another_store_on_the_same_files_wrote() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = store_with_a_document(tmp.path()).await;
+        change_dose(&store, "20 mg").await.commit().await.unwrap();
+        // Another process on the same directory: its own connections, nothing kept in common.
+        let other = Store::open(tmp.path(), "kept").await.unwrap();
+        change_dose(&other, "10 mg").await.commit().await.unwrap();
+        assert!(!kept(&store).await, "the stored rows moved on: the kept copy is stale");
+        assert_eq!(dose(&store).await, "10 mg");
     }
 }

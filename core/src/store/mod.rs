@@ -11,6 +11,7 @@ mod deferred;
 mod documents;
 mod heads;
 mod index;
+mod loaded;
 mod settings;
 mod sync;
 mod team_audit;
@@ -44,6 +45,7 @@ pub struct Store {
     pool: SqlitePool,
     keys: Arc<Keys>,
     dir: PathBuf,
+    loaded: Arc<loaded::LoadedDocuments>,
 }
 
 struct Keys {
@@ -158,6 +160,7 @@ impl Store {
             pool,
             keys: Arc::new(Keys { sealer: key.sealer(), blind: key.blind_index() }),
             dir: dir.to_owned(),
+            loaded: Arc::default(),
         }
     }
 
@@ -168,7 +171,7 @@ impl Store {
     /// Starts a write: SQLite's write lock is taken now, not at the first write.
     pub async fn begin_write(&self) -> Result<WriteTx<'_>> {
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { tx, store: self })
+        Ok(WriteTx { tx, store: self, keep: Vec::new() })
     }
 
     /// Starts a read that sees one consistent state of the database.
@@ -179,7 +182,12 @@ impl Store {
 
     /// Checkpoints the WAL and closes every connection.
     pub async fn close(self) {
+        self.loaded.clear();
         self.pool.close().await;
+    }
+
+    fn loaded(&self) -> &loaded::LoadedDocuments {
+        &self.loaded
     }
 
     pub(crate) fn sealer(&self) -> &Sealer {
@@ -226,12 +234,37 @@ async fn read_vault(pool: &SqlitePool, dir: &Path) -> Result<Vault> {
 pub struct WriteTx<'s> {
     tx: Transaction<'static, Sqlite>,
     store: &'s Store,
+    /// Documents this transaction wrote, kept loaded once it commits.
+    keep: Vec<([u8; 16], automerge::AutoCommit, Option<loaded::KeptValue>)>,
 }
 
 impl WriteTx<'_> {
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        // What each kept document's rows are as this transaction leaves them.
+        let mut kept = Vec::with_capacity(self.keep.len());
+        for (id, doc, value) in std::mem::take(&mut self.keep) {
+            if let Some(digest) = documents::stored_digest(&mut self.tx, &id).await? {
+                kept.push((id, digest, doc, value));
+            }
+        }
         self.tx.commit().await?;
+        for (id, digest, doc, value) in kept {
+            self.store.loaded().keep(id, digest, doc, value);
+        }
         Ok(())
+    }
+
+    /// Keeps a document this transaction wrote loaded for the next call, once committed,
+    /// with its value as read (`value` must be what the document reads as, and `doc` what
+    /// the transaction stored). It is used only while the document's stored rows are byte
+    /// for byte what this transaction left.
+    pub(crate) fn keep_loaded(
+        &mut self,
+        id: [u8; 16],
+        doc: automerge::AutoCommit,
+        value: Option<loaded::KeptValue>,
+    ) {
+        self.keep.push((id, doc, value));
     }
 
     /// Marks a point to roll back to, for one step of many that may fail on its own.
@@ -271,6 +304,15 @@ macro_rules! shared_reads {
                 kind: DocumentKind,
             ) -> Result<Option<automerge::AutoCommit>> {
                 documents::load(&mut self.tx, self.store, id, kind).await
+            }
+            /// Loads a document with its value read; from what is kept loaded where the
+            /// store still holds the same document.
+            pub(crate) async fn load_with_value<T: autosurgeon::Hydrate + Clone + 'static>(
+                &mut self,
+                id: &[u8; 16],
+                kind: DocumentKind,
+            ) -> Result<Option<(automerge::AutoCommit, T)>> {
+                documents::load_with_value(&mut self.tx, self.store, id, kind).await
             }
             /// Loads and reads a document, its header checked first.
             pub async fn read_document<T: autosurgeon::Hydrate>(

@@ -37,6 +37,10 @@ fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>> {
     Ok(bytes.chunks(32).map(|c| ChangeHash(c.try_into().expect("32-byte chunks"))).collect())
 }
 
+fn agreement_aad(peer: &[u8; 32]) -> Vec<u8> {
+    [b"hedgerow/peer-agreement/".as_slice(), peer].concat()
+}
+
 fn outbox_aad(kind: &str) -> Vec<u8> {
     [b"hedgerow/outbox/".as_slice(), kind.as_bytes()].concat()
 }
@@ -178,6 +182,41 @@ impl WriteTx<'_> {
             .fetch_optional(&mut *self.tx)
             .await?;
         Ok(row.map(|r| r.try_get("state")).transpose()?)
+    }
+
+    /// What this device and `peer` agreed at the end of their last direct sync; none if
+    /// they never met, or if what was kept does not open (then they summarise whole).
+    pub async fn peer_agreement(&mut self, peer: &[u8; 32]) -> Result<Option<crate::sync::peer::Agreement>> {
+        let row = sqlx::query("SELECT agreement FROM peer_agreements WHERE peer = ?")
+            .bind(peer.as_slice())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let sealed: Vec<u8> = row.try_get("agreement")?;
+        let opened = self.store.sealer().open(&agreement_aad(peer), &sealed).ok();
+        let agreement = opened.and_then(|plain| postcard::from_bytes(&plain).ok());
+        if agreement.is_none() {
+            tracing::warn!(peer = %hex::encode(peer), "the agreement kept with this device does not open: summarising whole");
+        }
+        Ok(agreement)
+    }
+
+    pub async fn put_peer_agreement(
+        &mut self,
+        peer: &[u8; 32],
+        agreement: &crate::sync::peer::Agreement,
+    ) -> Result<()> {
+        let plain = postcard::to_stdvec(agreement).expect("encoding to a Vec cannot fail");
+        let sealed = self.store.sealer().seal(&agreement_aad(peer), &plain)?;
+        sqlx::query(
+            "INSERT INTO peer_agreements (peer, agreement) VALUES (?, ?)
+             ON CONFLICT (peer) DO UPDATE SET agreement = excluded.agreement",
+        )
+        .bind(peer.as_slice())
+        .bind(&sealed)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     /// Keeps a sync state; only for documents the store holds.

@@ -121,7 +121,7 @@ pub fn invite_code(bytes: &[u8]) -> bool {
 
 /// A direct-sync stream from another device.
 pub fn peer_messages(f: &Fixture, bytes: &[u8]) -> bool {
-    let mut session = PeerSession::new(f.team, Vec::new());
+    let mut session = PeerSession::new(f.team, Vec::new(), None);
     while session.poll_transmit().is_some() {}
     let ok = session.handle_input(bytes).is_ok();
     while session.poll_event().is_some() {}

@@ -96,7 +96,7 @@ impl Workspace {
         self.permit(Action::RecordCprDecision, Some(patient)).await?;
         let reason = required(reason, "the reason for the CPR decision")?;
         let action = format!("record CPR recommendation: {}; reason: {reason}", recommendation.label());
-        self.edit_patient_doc(patient, &action, |doc, record, by, at| {
+        self.edit_patient_doc(patient, &action, &["end_of_life"], |doc, record, by, at| {
             use automerge::{ObjType, ROOT, ReadDoc, transaction::Transactable};
             let eol = match doc.get(&ROOT, "end_of_life").map_err(crate::documents::DocumentError::from)? {
                 Some((automerge::Value::Object(_), id)) => id,

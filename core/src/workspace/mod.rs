@@ -48,7 +48,7 @@ pub use end_of_life::EndOfLifeUpdate;
 pub use record::{DetailsUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry};
 
 use crate::documents::{
-    self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Timestamp, VisitNote,
+    self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Timestamp, VisitNote, WriteBack,
 };
 use crate::error::{Error, Result};
 use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId};
@@ -159,6 +159,17 @@ impl Draft<PatientRecord> {
     }
 }
 
+impl<T> Draft<T> {
+    /// Keeps the saved document loaded for the next edit, once `tx` commits.
+    pub(crate) fn keep_loaded(self, tx: &mut WriteTx<'_>)
+    where
+        T: WriteBack,
+    {
+        let value = self.value.kept(&self.doc);
+        tx.keep_loaded(self.id, self.doc, value);
+    }
+}
+
 /// Shows who the workspace belongs to; never its keys.
 impl std::fmt::Debug for Workspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -174,6 +185,10 @@ pub(crate) struct Draft<T> {
     doc: AutoCommit,
     heads: Vec<ChangeHash>,
     pub value: T,
+    /// The value as read, so that only what changed is written back.
+    before: T,
+    /// Top-level fields whose objects the change replaced in `doc` itself.
+    replaced: Vec<&'static str>,
     id: [u8; 16],
     kind: DocumentKind,
 }
@@ -200,27 +215,30 @@ impl Workspace {
 
     // ---- documents under the write lock -------------------------------------------------
 
-    pub(crate) async fn draft<T: Hydrate>(
+    pub(crate) async fn draft<T: Hydrate + Clone + 'static>(
         &self,
         tx: &mut WriteTx<'_>,
         id: [u8; 16],
         kind: DocumentKind,
         missing: impl FnOnce() -> Error,
     ) -> Result<Draft<T>> {
-        let mut doc = tx.load_document(&id, kind).await?.ok_or_else(missing)?;
+        let (mut doc, value) = tx.load_with_value::<T>(&id, kind).await?.ok_or_else(missing)?;
         doc.set_actor(self.actor.clone());
         let heads = doc.get_heads();
-        let value = documents::read(&doc, kind)?;
-        Ok(Draft { doc, heads, value, id, kind })
+        Ok(Draft { doc, heads, before: value.clone(), value, replaced: Vec::new(), id, kind })
     }
 
-    pub(crate) async fn save<T: Reconcile>(
+    /// Writes the draft's changes into its document, appends them to the store as this
+    /// device's and signs its newest change.
+    pub(crate) async fn save<T: WriteBack>(
         &self,
         tx: &mut WriteTx<'_>,
         draft: &mut Draft<T>,
         message: &str,
     ) -> Result<()> {
-        autosurgeon::reconcile(&mut documents::KeepConflicts(&mut draft.doc), &draft.value)
+        draft
+            .value
+            .write_back(&draft.before, &draft.replaced, &mut documents::KeepConflicts(&mut draft.doc))
             .map_err(documents::DocumentError::from)?;
         draft.doc.commit_with(commit_options(message, &self.me));
         if draft.doc.get_heads() != draft.heads {

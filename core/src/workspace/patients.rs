@@ -123,11 +123,10 @@ impl Workspace {
     ) -> Result<PatientView> {
         self.check_readable(id).await?;
         let mut rx = self.store.begin_read().await?;
-        let mut doc = rx
-            .load_document(&id.0, DocumentKind::Patient)
+        let (mut doc, document) = rx
+            .load_with_value::<PatientRecord>(&id.0, DocumentKind::Patient)
             .await?
             .ok_or_else(|| Error::Input(format!("no patient record {id}")))?;
-        let document: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
         let mut conflicts = crate::conflicts::detect(&mut doc, &document);
         if !conflicts.is_empty() {
             crate::conflicts::attribute(&mut conflicts, &self.authors().await?);
@@ -162,7 +161,7 @@ impl Workspace {
             ));
         }
         let action = if on { "set SpO2 scale 2" } else { "clear SpO2 scale 2" };
-        self.edit_patient_doc(patient, action, |doc, record, by, at| {
+        self.edit_patient_doc(patient, action, &["spo2_scale"], |doc, record, by, at| {
             use automerge::{ObjType, ROOT, transaction::Transactable};
             doc.put_object(&ROOT, "spo2_scale", ObjType::Map).map_err(documents::DocumentError::from)?;
             record.spo2_scale = Spo2ScaleSetting {
@@ -184,15 +183,17 @@ impl Workspace {
         action: &str,
         change: impl FnOnce(&mut PatientRecord, &ClinicianRef, Timestamp) -> Result<R>,
     ) -> Result<R> {
-        self.edit_patient_doc(patient, action, |_, record, by, at| change(record, by, at)).await
+        self.edit_patient_doc(patient, action, &[], |_, record, by, at| change(record, by, at)).await
     }
 
     /// As [`Workspace::edit_patient`], with the Automerge document at hand for the rare
-    /// change that must shape the operations themselves.
+    /// change that must shape the operations themselves; `replaces` names the top-level
+    /// fields whose objects it replaces there, so that they are written back whole.
     pub(crate) async fn edit_patient_doc<R>(
         &self,
         patient: PatientId,
         action: &str,
+        replaces: &[&'static str],
         change: impl FnOnce(&mut AutoCommit, &mut PatientRecord, &ClinicianRef, Timestamp) -> Result<R>,
     ) -> Result<R> {
         let mut tx = self.store.begin_write().await?;
@@ -201,11 +202,13 @@ impl Workspace {
                 Error::Input(format!("no patient {patient}"))
             })
             .await?;
+        draft.replaced.extend_from_slice(replaces);
         let out = change(&mut draft.doc, &mut draft.value, &self.me.clinician_ref(), Timestamp::now())?;
         self.save(&mut tx, &mut draft, action).await?;
         let conflicts = draft.conflicts();
         tx.refresh_patient(&draft.value, &conflicts).await?;
         self.audit(&mut tx, AuditAction::Edit, Some(patient), action.to_owned()).await?;
+        draft.keep_loaded(&mut tx);
         tx.commit().await?;
         Ok(out)
     }

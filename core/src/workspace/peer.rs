@@ -6,7 +6,7 @@ use super::Workspace;
 use crate::documents::{self, DocumentKind};
 use crate::error::{Error, Result};
 use crate::store::AuditAction;
-use crate::sync::peer::{DocumentMessage, PeerEvent, PeerSession, SummaryEntry, heads_digest};
+use crate::sync::peer::{Agreement, DocumentMessage, PeerEvent, PeerSession, SummaryEntry, heads_digest};
 use crate::sync::registry::Registry;
 use automerge::AutoCommit;
 use automerge::sync::{Message, State, SyncDoc};
@@ -84,32 +84,24 @@ impl Workspace {
             .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))
     }
 
-    /// A direct-sync session over every document's heads.
-    pub async fn peer_session(&self) -> Result<PeerSession> {
+    /// A direct-sync session with `peer` over every document's heads, summarised against
+    /// what the two agreed when they last met.
+    pub async fn peer_session(&self, peer: &[u8; 32]) -> Result<PeerSession> {
         let mut tx = self.store.begin_write().await?;
-        let mut entries = Vec::new();
-        let held: std::collections::BTreeSet<[u8; 16]> = tx.held_documents().await?.into_iter().collect();
-        for d in tx.all_document_heads().await? {
-            if held.contains(&d.id) {
-                continue; // taken in unsigned: stays on this device for review
-            }
-            let heads = match d.heads {
-                Some(h) => h,
-                None => {
-                    let Some(mut doc) = tx.load_document(&d.id, d.kind).await? else { continue };
-                    let h = doc.get_heads();
-                    tx.set_document_heads(&d.id, &h).await?;
-                    h
-                }
-            };
-            entries.push(SummaryEntry {
-                document: d.id,
-                kind: kind_code(d.kind),
-                heads: heads_digest(&heads),
-            });
-        }
+        let entries = summary_entries(&mut tx).await?;
+        let agreed = tx.peer_agreement(peer).await?;
         tx.commit().await?;
-        Ok(PeerSession::new(self.me.team_id.0, entries))
+        Ok(PeerSession::new(self.me.team_id.0, entries, agreed.as_ref()))
+    }
+
+    /// After a direct sync that finished: this device's summary now, as what it agreed
+    /// with `peer`. The other end keeps its own; only if both are the same do they
+    /// summarise against it next time.
+    async fn agree_with_peer(&self, peer: &[u8; 32]) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        let entries = summary_entries(&mut tx).await?;
+        tx.put_peer_agreement(peer, &Agreement::of(&entries)).await?;
+        tx.commit().await
     }
 
     pub(crate) fn peer_driver(&self, peer: [u8; 32]) -> PeerDriver<'_> {
@@ -310,6 +302,29 @@ impl PeerDriver<'_> {
     }
 }
 
+/// Every document's entry for a summary: id, kind and a digest of its heads. Documents
+/// taken in unsigned stay out (they stay on this device for review).
+async fn summary_entries(tx: &mut crate::store::WriteTx<'_>) -> Result<Vec<SummaryEntry>> {
+    let mut entries = Vec::new();
+    let held: std::collections::BTreeSet<[u8; 16]> = tx.held_documents().await?.into_iter().collect();
+    for d in tx.all_document_heads().await? {
+        if held.contains(&d.id) {
+            continue; // taken in unsigned: stays on this device for review
+        }
+        let heads = match d.heads {
+            Some(h) => h,
+            None => {
+                let Some(mut doc) = tx.load_document(&d.id, d.kind).await? else { continue };
+                let h = doc.get_heads();
+                tx.set_document_heads(&d.id, &h).await?;
+                h
+            }
+        };
+        entries.push(SummaryEntry { document: d.id, kind: kind_code(d.kind), heads: heads_digest(&heads) });
+    }
+    Ok(entries)
+}
+
 /// How long a direct sync waits for the other device before giving up on it.
 pub const PEER_STALL: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -336,7 +351,7 @@ impl Workspace {
         mut w: impl tokio::io::AsyncWrite + Unpin,
     ) -> Result<PeerReport> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut session = self.peer_session().await?;
+        let mut session = self.peer_session(&peer).await?;
         let mut driver = self.peer_driver(peer);
         let outcome: Result<()> = async {
             let mut buf = vec![0u8; 64 * 1024];
@@ -370,6 +385,9 @@ impl Workspace {
         .await;
         driver.report.bytes_sent = session.bytes_sent as u64;
         driver.report.bytes_received = session.bytes_received as u64;
+        if outcome.is_ok() {
+            self.agree_with_peer(&peer).await?;
+        }
         self.audit_peer_sync(&driver.report, &outcome).await?;
         outcome?;
         Ok(driver.report)

@@ -158,7 +158,9 @@ impl Workspace {
     ) -> Result<()> {
         self.save(tx, &mut edit.note, action).await?;
         tx.put_visit_summary(&visit_summary(&edit.note.value)?).await?;
-        self.audit(tx, audited.0, Some(edit.patient), audited.1).await
+        self.audit(tx, audited.0, Some(edit.patient), audited.1).await?;
+        edit.note.keep_loaded(tx);
+        Ok(())
     }
 
     /// One change to a visit note in its own transaction: loaded, checked, changed, saved,
@@ -206,6 +208,7 @@ impl Workspace {
         let conflicts = record.conflicts();
         tx.refresh_patient(&record.value, &conflicts).await?;
         self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("started visit {id}")).await?;
+        record.keep_loaded(&mut tx);
         tx.commit().await?;
         Ok(id)
     }

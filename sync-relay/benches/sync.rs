@@ -282,8 +282,8 @@ async fn peer_vs_per_document(n: usize, ks: &[usize]) {
         let mut docs = Vec::new();
         let t = Instant::now();
         for p in &ids {
-            let x = AutoCommit::load(&a.export_patient_document(*p).await.unwrap()).unwrap();
-            let y = AutoCommit::load(&b.export_patient_document(*p).await.unwrap()).unwrap();
+            let x = AutoCommit::load(&exported(&a, *p).await).unwrap();
+            let y = AutoCommit::load(&exported(&b, *p).await).unwrap();
             docs.push((x, y));
         }
         let mut bytes = 0usize;
@@ -327,6 +327,13 @@ async fn peer_vs_per_document(n: usize, ks: &[usize]) {
             ours_bytes as f64 / bytes as f64
         );
     }
+}
+
+/// A record as `hedgerow export` writes it, the Automerge document taken out of its signed
+/// wrapping.
+async fn exported(ws: &Workspace, p: PatientId) -> Vec<u8> {
+    let bytes = ws.export_patient_document(p).await.unwrap();
+    hedgerow_core::workspace::SignedExport::parse(&bytes).unwrap().expect("a signed export").document
 }
 
 async fn direct(

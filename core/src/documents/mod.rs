@@ -23,7 +23,7 @@ mod tests {
     use super::*;
     use automerge::{AutoCommit, ROOT, transaction::Transactable};
 
-    fn someone() -> ClinicianRef {
+    pub(super) fn someone() -> ClinicianRef {
         ClinicianRef {
             id: "00".repeat(16),
             name: "Nurse Ada Quill".into(),
@@ -32,7 +32,7 @@ mod tests {
         }
     }
 
-    fn record() -> PatientRecord {
+    pub(super) fn record() -> PatientRecord {
         PatientRecord::new(
             "11".repeat(16),
             Demographics {

@@ -101,32 +101,10 @@ impl WriteBack for Team {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::patient::{Alert, AlertKind, Demographics};
-    use crate::documents::{ClinicianRef, DocumentKind, Role, Timestamp, read};
+    use crate::documents::patient::{Alert, AlertKind};
+    use crate::documents::tests::{record, someone as nurse};
+    use crate::documents::{DocumentKind, Timestamp, read};
     use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, transaction::Transactable};
-
-    fn nurse() -> ClinicianRef {
-        ClinicianRef {
-            id: "00".repeat(16),
-            name: "Nurse Ada Quill".into(),
-            role: Role::DistrictNurse,
-            registration: None,
-        }
-    }
-
-    fn record() -> PatientRecord {
-        let demographics = Demographics {
-            nhs_number: "9990000018".into(),
-            name: "Winifred Ashdown".into(),
-            preferred_name: None,
-            date_of_birth: "1938-04-02".into(),
-            address: Some("2 Mill Lane, Thornbury".into()),
-            phone: None,
-            access_notes: None,
-            gender: None,
-        };
-        PatientRecord::new("11".repeat(16), demographics, nurse(), Timestamp(1_700_000_000_000))
-    }
 
     fn stored(value: &PatientRecord) -> AutoCommit {
         let mut doc = AutoCommit::new();

@@ -137,12 +137,14 @@ pub(super) async fn stored_digest(conn: &mut SqliteConnection, id: &[u8; 16]) ->
     Ok(stored_rows(conn, id).await?.map(|rows| rows.digest()))
 }
 
-/// The stored rows of a document of `kind`, and their digest; `None` if there is none.
+/// The stored rows of a document of `kind`, and their digest where a copy of the document
+/// is kept loaded (only then is it needed); `None` if there is no such document.
 async fn rows_of_kind(
     conn: &mut SqliteConnection,
+    store: &Store,
     id: &[u8; 16],
     kind: DocumentKind,
-) -> Result<Option<(StoredRows, [u8; 32])>> {
+) -> Result<Option<(StoredRows, Option<[u8; 32]>)>> {
     let Some(rows) = stored_rows(conn, id).await? else { return Ok(None) };
     if rows.kind != kind.as_str() {
         return Err(Error::Input(format!(
@@ -151,7 +153,7 @@ async fn rows_of_kind(
             rows.kind
         )));
     }
-    let digest = rows.digest();
+    let digest = store.loaded().holds(id).then(|| rows.digest());
     Ok(Some((rows, digest)))
 }
 
@@ -162,11 +164,11 @@ pub(super) async fn load_with_value<T: autosurgeon::Hydrate + Clone + 'static>(
     id: &[u8; 16],
     kind: DocumentKind,
 ) -> Result<Option<(AutoCommit, T)>> {
-    let Some((rows, digest)) = rows_of_kind(conn, id, kind).await? else { return Ok(None) };
-    if let Some(kept) = store.loaded().copy_with_value(id, &digest) {
+    let Some((rows, digest)) = rows_of_kind(conn, store, id, kind).await? else { return Ok(None) };
+    if let Some(kept) = digest.and_then(|d| store.loaded().copy_with_value(id, &d)) {
         return Ok(Some(kept));
     }
-    let doc = match store.loaded().copy_of(id, &digest) {
+    let doc = match digest.and_then(|d| store.loaded().copy_of(id, &d)) {
         Some(doc) => doc,
         None => open_rows(store, id, kind, rows)?,
     };
@@ -180,8 +182,8 @@ pub(super) async fn load(
     id: &[u8; 16],
     kind: DocumentKind,
 ) -> Result<Option<AutoCommit>> {
-    let Some((rows, digest)) = rows_of_kind(conn, id, kind).await? else { return Ok(None) };
-    match store.loaded().copy_of(id, &digest) {
+    let Some((rows, digest)) = rows_of_kind(conn, store, id, kind).await? else { return Ok(None) };
+    match digest.and_then(|d| store.loaded().copy_of(id, &d)) {
         Some(doc) => Ok(Some(doc)),
         None => open_rows(store, id, kind, rows).map(Some),
     }

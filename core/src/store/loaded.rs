@@ -42,6 +42,11 @@ impl LoadedDocuments {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Whether a copy of this document is kept (of whatever version).
+    pub(super) fn holds(&self, id: &[u8; 16]) -> bool {
+        self.kept().iter().any(|k| k.id == *id)
+    }
+
     /// A copy of the kept document if it is the one the store holds (`stored`, the digest
     /// of its rows now), with a fresh actor as a loaded document has.
     pub(super) fn copy_of(&self, id: &[u8; 16], stored: &[u8; 32]) -> Option<AutoCommit> {
@@ -96,6 +101,7 @@ mod tests {
         let loaded = LoadedDocuments::default();
         loaded.keep([1; 16], [1; 32], doc("40 mg"), None);
         assert!(loaded.copy_of(&[1; 16], &[1; 32]).is_some());
+        assert!(loaded.holds(&[1; 16]) && !loaded.holds(&[2; 16]));
         assert!(loaded.copy_of(&[1; 16], &[2; 32]).is_none(), "written since: load it again");
         assert!(loaded.copy_of(&[2; 16], &[1; 32]).is_none());
         loaded.keep([1; 16], [2; 32], doc("20 mg"), Some(Box::new(String::from("20 mg"))));

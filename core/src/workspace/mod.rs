@@ -16,6 +16,7 @@ mod merge;
 mod observations;
 mod patients;
 mod peer;
+mod peer_link;
 mod record;
 mod round_state;
 mod summary;
@@ -27,7 +28,8 @@ mod visit;
 mod visit_draft;
 
 pub use crate::documents::team::Revocation;
-pub use peer::{PEER_STALL, PeerReport};
+pub use peer::PeerReport;
+pub use peer_link::PEER_STALL;
 pub use sync::{OnlyOnThisDevice, SyncPhase, SyncProgress, SyncReport};
 pub use sync_history::{PathHistory, SyncPath, SyncPathView};
 pub use team::{DeviceListing, Invitation};

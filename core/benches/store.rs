@@ -42,8 +42,13 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+async fn demo_workspace(dir: &std::path::Path) -> Workspace {
+    let nurse = NewClinician { name: "Ada Quill".into(), role: Role::DistrictNurse, registration: None };
+    Workspace::create_demo(dir, PASS, nurse).await.expect("create")
+}
+
 fn patients() -> usize {
-    std::env::var("HEDGEROW_BENCH_PATIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
+    env_number("HEDGEROW_BENCH_PATIENTS", 2000)
 }
 
 fn benches(c: &mut Criterion) {
@@ -52,13 +57,7 @@ fn benches(c: &mut Criterion) {
     let dir = tmp.path().to_owned();
     let n = patients();
     let (patient, visit) = rt.block_on(async {
-        let ws = Workspace::create_demo(
-            &dir,
-            PASS,
-            NewClinician { name: "Ada Quill".into(), role: Role::DistrictNurse, registration: None },
-        )
-        .await
-        .expect("create");
+        let ws = demo_workspace(&dir).await;
         let started = Instant::now();
         let report = hedgerow_core::demo::populate(&ws, n, 2026, |_| {}).await.expect("demo");
         eprintln!(
@@ -153,7 +152,11 @@ fn benches(c: &mut Criterion) {
 }
 
 fn changes() -> usize {
-    std::env::var("HEDGEROW_BENCH_CHANGES").ok().and_then(|v| v.parse().ok()).unwrap_or(5000)
+    env_number("HEDGEROW_BENCH_CHANGES", 5000)
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// Five years of weekly visits on one record: each week a visit started (with a line of
@@ -165,13 +168,7 @@ fn long_history(c: &mut Criterion) {
     let dir = tmp.path().to_owned();
     let (weeks, target) = (260usize, changes());
     let patient = rt.block_on(async {
-        let ws = Workspace::create_demo(
-            &dir,
-            PASS,
-            NewClinician { name: "Ada Quill".into(), role: Role::DistrictNurse, registration: None },
-        )
-        .await
-        .expect("create");
+        let ws = demo_workspace(&dir).await;
         let started = Instant::now();
         let new = NewPatient {
             nhs_number: "9990000018".parse().expect("NHS number"),

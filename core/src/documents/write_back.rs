@@ -29,7 +29,7 @@ pub(crate) trait WriteBack: Reconcile + Clone {
 
     /// The value to keep loaded with its document after the edit is committed, so that
     /// the next edit need not read it again; `None` to read it again each time.
-    fn kept(&self, doc: &automerge::AutoCommit) -> Option<Box<dyn std::any::Any + Send>> {
+    fn kept(&self, doc: &automerge::AutoCommit) -> Option<crate::store::KeptValue> {
         let _ = doc;
         None
     }
@@ -56,7 +56,7 @@ macro_rules! write_changed_fields {
                 Ok(())
             }
 
-            fn kept(&self, doc: &automerge::AutoCommit) -> Option<Box<dyn std::any::Any + Send>> {
+            fn kept(&self, doc: &automerge::AutoCommit) -> Option<crate::store::KeptValue> {
                 // What was written back is what the document reads as; every test run
                 // checks it.
                 #[cfg(debug_assertions)]

@@ -19,6 +19,7 @@ mod team_audit;
 pub use audit::{AuditAction, AuditCheck, AuditEntry, ChainedEntry, chain_next};
 pub use documents::DocumentStorage;
 pub use index::{DueTask, LatestNews2, PatientSummary, ReviewDue, VisitSummary};
+pub(crate) use loaded::KeptValue;
 pub use sync::{DocumentHeads, OutboxItem, UnpushedDocument};
 pub use team_audit::TeamAuditRow;
 
@@ -235,7 +236,7 @@ pub struct WriteTx<'s> {
     tx: Transaction<'static, Sqlite>,
     store: &'s Store,
     /// Documents this transaction wrote, kept loaded once it commits.
-    keep: Vec<([u8; 16], automerge::AutoCommit, Option<loaded::KeptValue>)>,
+    keep: Vec<([u8; 16], automerge::AutoCommit, Option<KeptValue>)>,
 }
 
 impl WriteTx<'_> {
@@ -258,12 +259,7 @@ impl WriteTx<'_> {
     /// with its value as read (`value` must be what the document reads as, and `doc` what
     /// the transaction stored). It is used only while the document's stored rows are byte
     /// for byte what this transaction left.
-    pub(crate) fn keep_loaded(
-        &mut self,
-        id: [u8; 16],
-        doc: automerge::AutoCommit,
-        value: Option<loaded::KeptValue>,
-    ) {
+    pub(crate) fn keep_loaded(&mut self, id: [u8; 16], doc: automerge::AutoCommit, value: Option<KeptValue>) {
         self.keep.push((id, doc, value));
     }
 

@@ -80,13 +80,14 @@ pub fn check_new_changes(
     keys: &impl ActorKeys,
 ) -> Result<Vec<ActorHead>, AuthorshipError> {
     let mut by_actor: BTreeMap<[u8; 16], Vec<(u64, ChangeHash)>> = BTreeMap::new();
-    for c in doc.get_changes(before) {
+    // Metadata only: whole changes would be rebuilt from the document's columns.
+    for c in doc.get_changes_meta(before) {
         let actor: [u8; 16] = c
-            .actor_id()
+            .actor
             .to_bytes()
             .try_into()
-            .map_err(|_| AuthorshipError::ForeignActor(c.actor_id().to_hex_string()))?;
-        by_actor.entry(actor).or_default().push((c.seq(), c.hash()));
+            .map_err(|_| AuthorshipError::ForeignActor(c.actor.to_hex_string()))?;
+        by_actor.entry(actor).or_default().push((c.seq, c.hash));
     }
     let stored_seq: BTreeMap<[u8; 16], u64> = stored.iter().map(|h| (h.actor, h.seq)).collect();
     let mut keep = Vec::new();
@@ -103,7 +104,7 @@ pub fn check_new_changes(
             .iter()
             .chain(stored)
             .filter(|h| h.actor == actor && signed(h))
-            .filter(|h| doc.get_change_by_hash(&ChangeHash(h.change)).is_some())
+            .filter(|h| doc.get_change_meta_by_hash(&ChangeHash(h.change)).is_some())
             .max_by_key(|h| h.seq);
         let unsigned = |seq| AuthorshipError::NotSigned { actor: name.clone(), seq };
         let Some(head) = head else {
@@ -114,7 +115,7 @@ pub fn check_new_changes(
         };
         // Everything not in the head's own history; a new change there is not covered.
         let after: HashSet<ChangeHash> =
-            doc.get_changes(&[ChangeHash(head.change)]).iter().map(|c| c.hash()).collect();
+            doc.get_changes_meta(&[ChangeHash(head.change)]).iter().map(|c| c.hash).collect();
         if let Some((seq, _)) = changes.iter().find(|(_, hash)| after.contains(hash)) {
             return Err(unsigned(*seq));
         }

@@ -75,3 +75,102 @@ async fn edits_acknowledged_before_sigkill_survive() {
     }
     assert!(acked.len() >= 122);
 }
+
+/// A new laptop's first sync of a 10,000-record caseload, killed part way: every bundle it
+/// reported applied is there when it opens again, and the sync it resumes brings exactly
+/// the rest, none of what it already had again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_sync_killed_midway_keeps_what_it_applied_and_resumes_without_receiving_it_again() {
+    use hedgerow_core::sync::transport::{IrohLink, RelayAddress};
+    const RECORDS: usize = 10_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = hedgerow_tests::RelayProcess::start(
+        &hedgerow_tests::workspace_binary("hedgerow-relay"),
+        &tmp.path().join("relay"),
+    );
+    let address: RelayAddress = relay.address.parse().unwrap();
+    let clinician = |name: &str, role| NewClinician { name: name.into(), role, registration: None };
+    let nurse = Workspace::create(
+        &tmp.path().join("nurse"),
+        PASSPHRASE,
+        clinician("Ada Quill", Role::DistrictNurse),
+        None,
+    )
+    .await
+    .unwrap();
+    nurse.create_team("Crash team").await.unwrap();
+    let mut ids = Vec::new();
+    for start in (0..RECORDS).step_by(1_000) {
+        let batch = (start..start + 1_000)
+            .map(|i| NewPatient {
+                nhs_number: hedgerow_tests::fictional_nhs_number(i).parse().unwrap(),
+                name: format!("Fictional Patient {i}"),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(),
+                address: None,
+            })
+            .collect();
+        ids.extend(nurse.add_patients(batch).await.unwrap().into_iter().map(|p| p.id));
+    }
+    let code = nurse.invite_device(false, chrono::Duration::hours(1)).await.unwrap().code;
+    nurse.sync(&address, |_| {}).await.unwrap();
+    let laptop = tmp.path().join("gp");
+    let gp = Workspace::join_via(
+        &laptop,
+        PASSPHRASE,
+        clinician("Dr Tomasz Orrell", Role::Gp),
+        "laptop",
+        &code,
+        &mut IrohLink { relay: &address },
+    )
+    .await
+    .unwrap();
+    gp.close().await;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hedgerow-first-sync"))
+        .args([laptop.to_str().unwrap(), &relay.address])
+        .env("HEDGEROW_PASSPHRASE", PASSPHRASE)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let applied = |line: &str| line.strip_prefix("applied ").and_then(|n| n.parse::<u64>().ok());
+    let mut acknowledged = loop {
+        let line = lines.next().expect("the sync ended before applying anything").unwrap();
+        if let Some(n) = applied(&line) {
+            break n;
+        }
+    };
+    // SIGKILL while it applies the next part.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for line in lines.map_while(Result::ok) {
+        assert!(!line.starts_with("done"), "the sync finished before it was killed: {line}");
+        acknowledged = acknowledged.max(applied(&line).unwrap_or(0));
+    }
+
+    let gp = Workspace::open(&laptop, PASSPHRASE).await.expect("the store opens cleanly after SIGKILL");
+    let held = gp.caseload().await.unwrap().len() as u64;
+    // Every bundle reported applied is kept (the team document's own bundle aside).
+    assert!(held + 1 >= acknowledged, "{acknowledged} bundles were reported applied, {held} records kept");
+    assert!(held < RECORDS as u64, "killed mid-way, yet all {held} records are here");
+
+    let report = gp.sync(&address, |_| {}).await.unwrap();
+    assert_eq!(report.new_documents, RECORDS as u64 - held, "every record missing came, each once");
+    assert!(
+        report.bundles_received <= RECORDS as u64 - held + 1,
+        "{} bundles received again though {held} records were kept",
+        report.bundles_received
+    );
+    assert_eq!(gp.caseload().await.unwrap().len(), RECORDS);
+    for id in ids.iter().step_by(101) {
+        let kind = hedgerow_core::documents::DocumentKind::Patient;
+        assert_eq!(
+            gp.document_heads(id.0, kind).await.unwrap(),
+            nurse.document_heads(id.0, kind).await.unwrap(),
+            "the record reads the same on both devices"
+        );
+    }
+    gp.close().await;
+    nurse.close().await;
+}

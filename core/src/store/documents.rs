@@ -23,7 +23,7 @@ fn aad(id: &[u8; 16], kind: DocumentKind, part: &str) -> Vec<u8> {
     a
 }
 
-fn snapshot_aad(id: &[u8; 16], kind: DocumentKind, generation: i64) -> Vec<u8> {
+pub(super) fn snapshot_aad(id: &[u8; 16], kind: DocumentKind, generation: i64) -> Vec<u8> {
     aad(id, kind, &format!("snapshot/{generation}"))
 }
 
@@ -34,12 +34,17 @@ fn legacy_snapshot_aad(id: &[u8; 16], kind: DocumentKind) -> Vec<u8> {
 
 /// The snapshot's generation (`base`) and the chunks that follow it: numbers `base..next`.
 #[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
-struct Manifest {
-    base: i64,
-    next: i64,
+pub(super) struct Manifest {
+    pub(super) base: i64,
+    pub(super) next: i64,
 }
 
-fn seal_manifest(store: &Store, id: &[u8; 16], kind: DocumentKind, m: Manifest) -> Result<Vec<u8>> {
+pub(super) fn seal_manifest(
+    store: &Store,
+    id: &[u8; 16],
+    kind: DocumentKind,
+    m: Manifest,
+) -> Result<Vec<u8>> {
     let plain = postcard::to_stdvec(&m).expect("encoding to a Vec cannot fail");
     Ok(store.sealer().seal(&aad(id, kind, "manifest"), &plain)?)
 }
@@ -253,21 +258,8 @@ impl WriteTx<'_> {
         kind: DocumentKind,
         doc: &mut AutoCommit,
     ) -> Result<()> {
-        let snapshot = doc.save();
-        let sealed = self.store.sealer().seal(&snapshot_aad(id, kind, 0), &snapshot)?;
-        let manifest = seal_manifest(self.store, id, kind, Manifest { base: 0, next: 0 })?;
-        sqlx::query(
-            "INSERT INTO documents (id, kind, snapshot, snapshot_len, heads, manifest) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-            .bind(id.as_slice())
-            .bind(kind.as_str())
-            .bind(&sealed)
-            .bind(snapshot.len() as i64)
-            .bind(super::sync::encode_heads(&doc.get_heads()))
-            .bind(&manifest)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        let rows = self.store.new_document_rows(id, kind, &doc.save(), &doc.get_heads())?;
+        self.insert_new_documents(&[rows]).await
     }
 
     /// Appends the changes in `chunk` (from `save_after`); compacts into a new snapshot of

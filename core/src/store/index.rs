@@ -404,31 +404,47 @@ pub(super) async fn due_tasks(
         .collect()
 }
 
-impl WriteTx<'_> {
-    pub async fn put_visit_summary(&mut self, v: &VisitSummary) -> Result<()> {
-        let sealed = seal_json(self.store, &visit_aad(&v.id), v)?;
-        sqlx::query("INSERT OR REPLACE INTO visit_index (visit_id, patient_id, started_at, summary) VALUES (?, ?, ?, ?)")
-            .bind(v.id.as_bytes().as_slice())
-            .bind(v.patient_id.as_bytes().as_slice())
-            .bind(v.started_at.0)
-            .bind(&sealed)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+/// A visit's index row, sealed, ready to write.
+pub(crate) struct VisitRow {
+    pub(super) visit: VisitId,
+    pub(super) patient: PatientId,
+    pub(super) started_at: i64,
+    pub(super) sealed: Vec<u8>,
+}
+
+/// A patient's caseload row and due-task rows, sealed, ready to write.
+pub(crate) struct PatientRows {
+    pub(super) patient: PatientId,
+    pub(super) nhs_blind: Vec<u8>,
+    pub(super) sealed: Vec<u8>,
+    pub(super) tasks: Vec<DueTaskRow>,
+}
+
+/// A due task's id, its due date and its sealed row.
+pub(super) type DueTaskRow = (String, String, Vec<u8>);
+
+impl Store {
+    pub(crate) fn visit_row(&self, v: &VisitSummary) -> Result<VisitRow> {
+        Ok(VisitRow {
+            visit: v.id,
+            patient: v.patient_id,
+            started_at: v.started_at.0,
+            sealed: seal_json(self, &visit_aad(&v.id), v)?,
+        })
     }
 
-    /// Rebuilds a patient's caseload row and task rows from the record, its open conflicts
-    /// and the visit index.
-    pub async fn refresh_patient(
-        &mut self,
+    /// A patient's caseload row from the record, its open conflicts and its visits
+    /// (newest first or in any order), and its due-task rows.
+    pub(crate) fn patient_rows(
+        &self,
         record: &PatientRecord,
         conflicts: &[Conflict],
-    ) -> Result<PatientSummary> {
+        visits: &[VisitSummary],
+    ) -> Result<(PatientSummary, PatientRows)> {
         let watched = WatchedRecord::new(record, conflicts);
         let id: PatientId =
             record.id.parse().map_err(|e| Error::Corrupt(format!("patient record id: {e}")))?;
         let nhs: NhsNumber = record.demographics.nhs_number.parse()?;
-        let visits = visits_of(&mut self.tx, self.store, &id, i64::MAX).await?;
         let latest_news2 = visits.iter().filter_map(|v| v.news2.clone()).max_by_key(|n| n.recorded_at);
         let summary = PatientSummary {
             id,
@@ -453,18 +469,7 @@ impl WriteTx<'_> {
             conflicts_about: watched.conflict_labels(),
             reviews: reviews_of(record),
         };
-        let sealed = seal_json(self.store, &patient_aad(&id), &SealedRow(&summary))?;
-        let blind = self.store.nhs_blind(&summary.nhs_number);
-        sqlx::query("INSERT OR REPLACE INTO patient_index (patient_id, nhs_blind, summary) VALUES (?, ?, ?)")
-            .bind(id.as_bytes().as_slice())
-            .bind(&blind)
-            .bind(&sealed)
-            .execute(&mut *self.tx)
-            .await?;
-        sqlx::query("DELETE FROM task_index WHERE patient_id = ?")
-            .bind(id.as_bytes().as_slice())
-            .execute(&mut *self.tx)
-            .await?;
+        let mut tasks = Vec::new();
         for (task_id, task) in &record.tasks {
             if task.status != TaskStatus::Open {
                 continue;
@@ -477,17 +482,36 @@ impl WriteTx<'_> {
                 due_date: due.clone(),
                 assignee_role: task.assignee_role,
             };
-            let sealed = seal_json(self.store, &task_aad(&id, task_id), &row)?;
-            sqlx::query(
-                "INSERT INTO task_index (patient_id, task_id, due_date, summary) VALUES (?, ?, ?, ?)",
-            )
-            .bind(id.as_bytes().as_slice())
-            .bind(task_id)
-            .bind(due)
-            .bind(&sealed)
-            .execute(&mut *self.tx)
-            .await?;
+            tasks.push((task_id.clone(), due.clone(), seal_json(self, &task_aad(&id, task_id), &row)?));
         }
+        let rows = PatientRows {
+            patient: id,
+            nhs_blind: self.nhs_blind(&summary.nhs_number),
+            sealed: seal_json(self, &patient_aad(&id), &SealedRow(&summary))?,
+            tasks,
+        };
+        Ok((summary, rows))
+    }
+}
+
+impl WriteTx<'_> {
+    pub async fn put_visit_summary(&mut self, v: &VisitSummary) -> Result<()> {
+        let row = self.store.visit_row(v)?;
+        self.put_visit_rows(&[row]).await
+    }
+
+    /// Rebuilds a patient's caseload row and task rows from the record, its open conflicts
+    /// and the visit index.
+    pub async fn refresh_patient(
+        &mut self,
+        record: &PatientRecord,
+        conflicts: &[Conflict],
+    ) -> Result<PatientSummary> {
+        let id: PatientId =
+            record.id.parse().map_err(|e| Error::Corrupt(format!("patient record id: {e}")))?;
+        let visits = visits_of(&mut self.tx, self.store, &id, i64::MAX).await?;
+        let (summary, rows) = self.store.patient_rows(record, conflicts, &visits)?;
+        self.put_patient_rows(&[rows]).await?;
         Ok(summary)
     }
 
@@ -498,11 +522,14 @@ impl WriteTx<'_> {
     }
 
     pub async fn add_to_caseload_index(&mut self, patients: &[PatientId]) -> Result<()> {
-        for p in patients {
-            sqlx::query("INSERT OR IGNORE INTO caseload_index (patient_id) VALUES (?)")
-                .bind(p.as_bytes().as_slice())
-                .execute(&mut *self.tx)
-                .await?;
+        // A team's whole caseload in a few statements: the team document brings it whole.
+        for chunk in patients.chunks(4_000) {
+            let mut q =
+                sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT OR IGNORE INTO caseload_index (patient_id) ");
+            q.push_values(chunk, |mut row, p| {
+                row.push_bind(p.as_bytes().to_vec());
+            });
+            q.build().execute(&mut *self.tx).await?;
         }
         Ok(())
     }

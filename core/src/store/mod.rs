@@ -7,6 +7,7 @@
 //! `synchronous=FULL`, on disk) before the call that made it returns.
 
 mod audit;
+mod bulk;
 mod deferred;
 mod documents;
 mod heads;
@@ -17,8 +18,10 @@ mod sync;
 mod team_audit;
 
 pub use audit::{AuditAction, AuditCheck, AuditEntry, ChainedEntry, chain_next};
+pub(crate) use bulk::NewDocumentRows;
 pub use documents::DocumentStorage;
 pub use index::{DueTask, LatestNews2, PatientSummary, ReviewDue, VisitSummary};
+pub(crate) use index::{PatientRows, VisitRow};
 pub(crate) use loaded::KeptValue;
 pub use sync::{DocumentHeads, OutboxItem, UnpushedDocument};
 pub use team_audit::TeamAuditRow;

@@ -1,9 +1,10 @@
 //! Bringing in another device's copy of a document, the conflicts that can follow, and
 //! access to records outside the team's caseload (break-glass).
 
+use super::sync_apply::ReadDocument;
 use super::{Draft, PatientView, Workspace};
 use crate::conflicts::{self, Conflict};
-use crate::documents::{self, DocumentKind, PatientRecord, Team, VisitNote};
+use crate::documents::{self, DocumentKind, PatientRecord, Team};
 use crate::error::{Error, Result};
 use crate::ids::PatientId;
 use crate::store::AuditAction;
@@ -83,15 +84,25 @@ impl Workspace {
         kind: DocumentKind,
         doc: &mut AutoCommit,
     ) -> Result<(Option<PatientId>, usize, Option<String>)> {
-        Ok(match kind {
-            DocumentKind::Patient => {
-                let record: PatientRecord = documents::read(doc, kind)?;
+        let read = super::sync_apply::hydrates(doc, kind)?;
+        self.refresh_read(tx, id, read, doc).await
+    }
+
+    /// As [`Workspace::refresh_after_merge`], with the document already read.
+    pub(crate) async fn refresh_read(
+        &self,
+        tx: &mut WriteTx<'_>,
+        id: [u8; 16],
+        read: ReadDocument,
+        doc: &mut AutoCommit,
+    ) -> Result<(Option<PatientId>, usize, Option<String>)> {
+        Ok(match read {
+            ReadDocument::Patient(record) => {
                 let open = conflicts::detect(doc, &record);
                 tx.refresh_patient(&record, &open).await?;
                 (Some(PatientId(id)), open.len(), Some(record.demographics.name))
             }
-            DocumentKind::Visit => {
-                let note: VisitNote = documents::read(doc, kind)?;
+            ReadDocument::Visit(note) => {
                 tx.put_visit_summary(&super::visit_summary(&note)?).await?;
                 let pid: PatientId = note.patient_id.parse().map_err(|e| Error::Input(format!("{e}")))?;
                 // The patient's latest NEWS2 may have changed.
@@ -102,8 +113,7 @@ impl Workspace {
                 }
                 (Some(pid), 0, None)
             }
-            DocumentKind::Team => {
-                let team: Team = documents::read(doc, kind)?;
+            ReadDocument::Team(team) => {
                 if id == self.me.team_id.0 {
                     tx.set_caseload(&caseload_of(&team)).await?;
                 }

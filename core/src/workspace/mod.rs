@@ -22,6 +22,7 @@ mod round_state;
 mod summary;
 mod sync;
 mod sync_apply;
+mod sync_bulk;
 mod sync_history;
 mod team;
 mod visit;

@@ -24,6 +24,9 @@ const CURSOR: &str = "relay-cursor-v2";
 /// The log id and the highest position the relay acknowledged for this device's pushes.
 pub(crate) const PUSHED_THROUGH: &str = "relay-pushed-through-v2";
 const RELAY_ADDRESS: &str = "relay-address";
+/// Bundles applied in one transaction: large enough that a first sync costs few commits,
+/// small enough that progress moves and a crash loses little.
+const APPLY_AT_ONCE: usize = 1_000;
 
 crate::documents::schema::vocabulary! {
     /// Where a sync with the relay has got to.
@@ -204,6 +207,9 @@ impl Workspace {
         tx.commit().await?;
         outcome?;
         report.patients_changed.sort();
+        report.patients_changed.dedup();
+        report.records_changed.sort();
+        report.records_changed.dedup();
         Ok(report)
     }
 
@@ -367,21 +373,38 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 self.report.team_keys_received.extend(added.iter().map(|k| k.epoch));
             }
             SyncEvent::Received { bundles, cursor, bytes } => {
-                let n = bundles.len();
                 let log_id =
                     self.log_id.ok_or_else(|| handler_err(Error::from_relay("no Welcome before the log")))?;
-                ws.apply_received(
-                    session.registry(),
-                    bundles,
-                    log_id,
-                    cursor,
-                    &mut self.report,
-                    &mut self.changed,
-                )
-                .await
-                .map_err(handler_err)?;
-                self.state.bundles_received += n as u64;
                 self.state.bytes_received += bytes as u64;
+                // Committed and reported a part at a time, each part with the position of
+                // its last bundle: what was reported applied is kept, and a sync cut off
+                // after it resumes from there.
+                let mut part = bundles;
+                loop {
+                    let rest =
+                        if part.len() > APPLY_AT_ONCE { part.split_off(APPLY_AT_ONCE) } else { Vec::new() };
+                    let through = match rest.is_empty() {
+                        true => cursor,
+                        false => part.last().map_or(cursor, |r| r.seq),
+                    };
+                    let n = part.len() as u64;
+                    ws.apply_received(
+                        session.registry(),
+                        part,
+                        log_id,
+                        through,
+                        &mut self.report,
+                        &mut self.changed,
+                    )
+                    .await
+                    .map_err(handler_err)?;
+                    self.state.bundles_received += n;
+                    if rest.is_empty() {
+                        break;
+                    }
+                    (self.progress)(&self.state);
+                    part = rest;
+                }
             }
             SyncEvent::Audit { seq, author, entries } => {
                 let problems = ws.take_team_audit(&author, &entries).await.map_err(handler_err)?;

@@ -44,9 +44,10 @@ pub(crate) struct Applied {
 }
 
 impl Workspace {
-    /// Applies one batch of received bundles and moves the cursor, in one transaction. A
-    /// bundle that fails its checks is left out whole (its writes rolled back) and
-    /// reported; its author is named. One whose changes build on changes not received yet
+    /// Applies one batch of received bundles and moves the cursor, in one transaction: the
+    /// documents new here in bulk (`sync_bulk.rs`), the rest one by one. A bundle that
+    /// fails its checks is left out whole (its writes rolled back) and reported; its
+    /// author is named. One whose changes build on changes not received yet
     /// is kept until they come (then applied, after this batch or a later one).
     pub(crate) async fn apply_received(
         &self,
@@ -58,8 +59,9 @@ impl Workspace {
         changed: &mut BTreeSet<[u8; 16]>,
     ) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
-        for r in bundles {
-            report.bundles_received += 1;
+        report.bundles_received += bundles.len() as u64;
+        let rest = self.apply_new_in_bulk(&mut tx, registry, bundles, report, changed).await?;
+        for r in rest {
             if self.apply_one(&mut tx, registry, r.seq, &r.author, &r.body, report, changed).await? {
                 let body =
                     Zeroizing::new(postcard::to_stdvec(&r.body).expect("encoding to a Vec cannot fail"));
@@ -116,16 +118,9 @@ impl Workspace {
                 report.open_conflicts += open_conflicts as u64;
                 changed.insert(body.document);
                 report.team_changed |= kind == DocumentKind::Team;
-                if let Some(n) = patient_name
-                    && !report.patients_changed.contains(&n)
-                {
-                    report.patients_changed.push(n);
-                }
-                if let Some(p) = patient
-                    && !report.records_changed.contains(&p)
-                {
-                    report.records_changed.push(p);
-                }
+                // Each once, when the sync ends.
+                report.patients_changed.extend(patient_name);
+                report.records_changed.extend(patient);
             }
             Err(e) => {
                 tx.rollback_to_savepoint().await?;
@@ -180,12 +175,9 @@ impl Workspace {
             .map_err(|e| Error::from_relay(e.to_string()))?;
         // Refused whole if it does not read as its kind (a newer schema is kept: a later
         // version will read it).
-        let unreadable = match documents::check_header(&doc, kind) {
-            Ok(_) => {
-                hydrates(&doc, kind)?;
-                None
-            }
-            Err(e @ documents::DocumentError::NewerSchema { .. }) => Some(e.to_string()),
+        let read = match documents::check_header(&doc, kind) {
+            Ok(_) => Ok(hydrates(&doc, kind)?),
+            Err(e @ documents::DocumentError::NewerSchema { .. }) => Err(e.to_string()),
             Err(e) => return Err(e.into()),
         };
         let pushed = tx.pushed_state(&id).await?;
@@ -205,20 +197,22 @@ impl Workspace {
             None if new => tx.mark_pushed(&id, &after, 1, false).await?,
             _ => {}
         }
-        if let Some(why) = unreadable {
-            tracing::warn!(document = %hex::encode(id), "kept a document this version cannot read");
-            return Ok(Applied {
-                deferred: false,
-                changed: true,
-                new,
-                open_conflicts: 0,
-                patient: None,
-                patient_name: None,
-                unreadable: Some(why),
-            });
-        }
-        let (patient, open_conflicts, patient_name) =
-            self.refresh_after_merge(tx, id, kind, &mut doc).await?;
+        let read = match read {
+            Ok(read) => read,
+            Err(why) => {
+                tracing::warn!(document = %hex::encode(id), "kept a document this version cannot read");
+                return Ok(Applied {
+                    deferred: false,
+                    changed: true,
+                    new,
+                    open_conflicts: 0,
+                    patient: None,
+                    patient_name: None,
+                    unreadable: Some(why),
+                });
+            }
+        };
+        let (patient, open_conflicts, patient_name) = self.refresh_read(tx, id, read, &mut doc).await?;
         Ok(Applied {
             deferred: false,
             changed: true,
@@ -358,21 +352,24 @@ impl Workspace {
     }
 }
 
-/// Whether a document reads as its kind, before it is kept.
-pub(crate) fn hydrates(doc: &automerge::AutoCommit, kind: DocumentKind) -> Result<()> {
-    match kind {
+/// A document as read, once, to check it and then to index it.
+pub(crate) enum ReadDocument {
+    Patient(Box<PatientRecord>),
+    Visit(Box<VisitNote>),
+    Team(Box<Team>),
+}
+
+/// A document read as its kind, before it is kept: refused if it does not read.
+pub(crate) fn hydrates(doc: &automerge::AutoCommit, kind: DocumentKind) -> Result<ReadDocument> {
+    Ok(match kind {
         DocumentKind::Patient => {
             let r: PatientRecord = documents::read(doc, kind)?;
             r.demographics.nhs_number.parse::<crate::clinical::NhsNumber>()?;
+            ReadDocument::Patient(Box::new(r))
         }
-        DocumentKind::Visit => {
-            documents::read::<VisitNote, _>(doc, kind)?;
-        }
-        DocumentKind::Team => {
-            documents::read::<Team, _>(doc, kind)?;
-        }
-    }
-    Ok(())
+        DocumentKind::Visit => ReadDocument::Visit(Box::new(documents::read(doc, kind)?)),
+        DocumentKind::Team => ReadDocument::Team(Box::new(documents::read(doc, kind)?)),
+    })
 }
 
 fn bundle_err(e: crate::sync::bundle::BundleError) -> Error {

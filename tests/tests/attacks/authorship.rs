@@ -122,6 +122,71 @@ async fn a_bundle_that_leaves_the_record_unreadable_is_not_committed() {
     assert!(reader.open_patient(p).await.unwrap().record.care_plan.iter().any(|c| c.title == "Falls risk"));
 }
 
+/// A record a rogue member made on its own device, never synced: new to everyone else, so
+/// it reaches them through the bulk path of a sync.
+async fn rogue_record(rogue: &Workspace) -> (PatientId, AutoCommit, Vec<ActorHead>) {
+    let p = rogue
+        .add_patient(NewPatient {
+            nhs_number: "9434765919".parse().unwrap(),
+            name: "Edith Marrow".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1931, 2, 3).unwrap(),
+            address: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let (doc, heads) = record_copy(rogue, p).await;
+    (p, doc, heads)
+}
+
+#[tokio::test]
+async fn a_new_record_sent_with_bytes_that_do_not_parse_is_refused_not_stored() {
+    let mut team = MemoryTeam::new("Nia Penhallow", Role::DistrictNurse).await.unwrap();
+    let rogue = team.join("Ffion Carrow", Role::DistrictNurse).await.unwrap();
+    let reader = team.join("Dr Tomasz Orrell", Role::Gp).await.unwrap();
+    let (p, mut doc, heads) = rogue_record(&rogue).await;
+
+    // The record, properly signed, with bytes after it that are no Automerge chunk. Loaded
+    // in part they would read; stored as they came, the record would never open again.
+    let mut changes = doc.save();
+    changes.extend_from_slice(b"\x85\x6f\x4a\x83 not a chunk");
+    assert_eq!(refusal_of(&push_changes(&team, &rogue, p, changes, heads).await), None);
+
+    let report = team.sync(&reader).await.unwrap();
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert!(report.rejected[0].contains("do not load"), "{report:?}");
+    let kind = hedgerow_core::documents::DocumentKind::Patient;
+    assert_eq!(reader.document_heads(p.0, kind).await.unwrap(), None, "nothing of it was stored");
+    // What the rogue's device pushes itself, whole, is taken in and opens.
+    team.sync(&rogue).await.unwrap();
+    team.sync(&reader).await.unwrap();
+    assert_eq!(patient_name(&reader, p).await, "Edith Marrow");
+}
+
+#[tokio::test]
+async fn a_new_record_in_a_colleagues_name_is_refused_though_it_comes_in_bulk() {
+    let mut team = MemoryTeam::new("Nia Penhallow", Role::DistrictNurse).await.unwrap();
+    let rogue = team.join("Ffion Carrow", Role::DistrictNurse).await.unwrap();
+    let reader = team.join("Dr Tomasz Orrell", Role::Gp).await.unwrap();
+    let (p, doc, heads) = rogue_record(&rogue).await;
+
+    // A change under the nurse's actor on a record only the rogue has, its head signed with
+    // the rogue's own key.
+    let victim = actor_of(&team.admin);
+    let (mut forged, seq, hash) = edit_demographics(&doc, victim, "name", "Edith Forged");
+    let fake = ActorHead::sign(&rogue.test_device_key(), &team.team_id(), &p.0, victim, seq, hash);
+    let changes = forged.save();
+    let all_heads = heads.into_iter().chain([fake]).collect();
+    assert_eq!(refusal_of(&push_changes(&team, &rogue, p, changes, all_heads).await), None);
+
+    let report = team.sync(&reader).await.unwrap();
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert!(report.rejected[0].contains("not signed by that actor's device"), "{report:?}");
+    assert_eq!(report.new_documents, 0, "{report:?}");
+    let kind = hedgerow_core::documents::DocumentKind::Patient;
+    assert_eq!(reader.document_heads(p.0, kind).await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn an_unsigned_document_import_is_refused_and_one_taken_for_review_never_syncs() {
     let mut team = MemoryTeam::new("Nia Penhallow", Role::DistrictNurse).await.unwrap();

@@ -73,6 +73,17 @@ fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
     }
 }
 
+/// Rebuilds a stored patient's caseload row (after a visit of theirs came); nothing if the
+/// record is not here yet.
+pub(crate) async fn refresh_stored_patient(tx: &mut WriteTx<'_>, patient: PatientId) -> Result<()> {
+    if let Some(mut doc) = tx.load_document(&patient.0, DocumentKind::Patient).await? {
+        let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
+        let open = conflicts::detect(&mut doc, &record);
+        tx.refresh_patient(&record, &open).await?;
+    }
+    Ok(())
+}
+
 impl Workspace {
     /// Brings the query tables up to date with a document that has just taken in changes
     /// from elsewhere. Returns the patient it concerns, the record's open conflicts, and
@@ -106,11 +117,7 @@ impl Workspace {
                 tx.put_visit_summary(&super::visit_summary(&note)?).await?;
                 let pid: PatientId = note.patient_id.parse().map_err(|e| Error::Input(format!("{e}")))?;
                 // The patient's latest NEWS2 may have changed.
-                if let Some(mut pdoc) = tx.load_document(&pid.0, DocumentKind::Patient).await? {
-                    let record: PatientRecord = documents::read(&pdoc, DocumentKind::Patient)?;
-                    let open = conflicts::detect(&mut pdoc, &record);
-                    tx.refresh_patient(&record, &open).await?;
-                }
+                refresh_stored_patient(tx, pid).await?;
                 (Some(pid), 0, None)
             }
             ReadDocument::Team(team) => {

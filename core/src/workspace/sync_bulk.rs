@@ -262,11 +262,7 @@ impl Workspace {
         tx.put_patient_rows(&plain).await?;
         // Patients already here whose visits came: their latest NEWS2 may have changed.
         for id in visited {
-            if let Some(mut doc) = tx.load_document(&id.0, DocumentKind::Patient).await? {
-                let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
-                let open = conflicts::detect(&mut doc, &record);
-                tx.refresh_patient(&record, &open).await?;
-            }
+            super::merge::refresh_stored_patient(tx, id).await?;
         }
         Ok(())
     }

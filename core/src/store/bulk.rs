@@ -52,17 +52,24 @@ fn rows_per_statement(columns: usize) -> usize {
     PARAMETERS / columns
 }
 
+/// `start` followed by `(?, ?, ...)`, one parameter for each of `ids`.
+fn in_list<'a>(start: &str, ids: impl Iterator<Item = &'a [u8]>) -> QueryBuilder<Sqlite> {
+    let mut q = QueryBuilder::<Sqlite>::new(start);
+    q.push(" IN (");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id.to_vec());
+    }
+    q.push(")");
+    q
+}
+
 impl WriteTx<'_> {
     /// Which of `ids` are stored documents.
     pub(crate) async fn stored_among(&mut self, ids: &[[u8; 16]]) -> Result<BTreeSet<[u8; 16]>> {
         let mut stored = BTreeSet::new();
         for chunk in ids.chunks(rows_per_statement(1)) {
-            let mut q = QueryBuilder::<Sqlite>::new("SELECT id FROM documents WHERE id IN (");
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(id.to_vec());
-            }
-            q.push(")");
+            let mut q = in_list("SELECT id FROM documents WHERE id", chunk.iter().map(|id| id.as_slice()));
             for row in q.build().fetch_all(&mut *self.tx).await? {
                 let id: Vec<u8> = row.try_get("id")?;
                 if let Ok(id) = id.try_into() {
@@ -165,13 +172,11 @@ impl WriteTx<'_> {
                     .push_bind(p.sealed.clone());
             });
             q.build().execute(&mut *self.tx).await?;
-            let mut q = QueryBuilder::<Sqlite>::new("DELETE FROM task_index WHERE patient_id IN (");
-            let mut list = q.separated(", ");
-            for p in chunk {
-                list.push_bind(p.patient.as_bytes().to_vec());
-            }
-            q.push(")");
-            q.build().execute(&mut *self.tx).await?;
+            let patients = chunk.iter().map(|p| p.patient.as_bytes().as_slice());
+            in_list("DELETE FROM task_index WHERE patient_id", patients)
+                .build()
+                .execute(&mut *self.tx)
+                .await?;
         }
         let tasks: Vec<(&PatientId, &DueTaskRow)> =
             rows.iter().flat_map(|p| p.tasks.iter().map(move |t| (&p.patient, t))).collect();
@@ -197,14 +202,10 @@ impl WriteTx<'_> {
     ) -> Result<BTreeSet<PatientId>> {
         let mut with = BTreeSet::new();
         for chunk in patients.chunks(rows_per_statement(1)) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT DISTINCT patient_id FROM visit_index WHERE patient_id IN (",
+            let mut q = in_list(
+                "SELECT DISTINCT patient_id FROM visit_index WHERE patient_id",
+                chunk.iter().map(|p| p.as_bytes().as_slice()),
             );
-            let mut list = q.separated(", ");
-            for p in chunk {
-                list.push_bind(p.as_bytes().to_vec());
-            }
-            q.push(")");
             for row in q.build().fetch_all(&mut *self.tx).await? {
                 let id: Vec<u8> = row.try_get("patient_id")?;
                 if let Some(p) = <[u8; 16]>::try_from(id.as_slice()).ok().map(PatientId) {

@@ -287,7 +287,7 @@ pub async fn populate(
     let mut report = DemoReport::default();
 
     {
-        let mut tx = ws.store().begin_write().await?;
+        let mut tx = ws.store.begin_write().await?;
         let mut team: Draft<Team> = ws
             .draft(&mut tx, team_id.0, DocumentKind::Team, || {
                 Error::Corrupt("the team document is missing".into())
@@ -319,7 +319,7 @@ pub async fn populate(
     let mut done = 0;
     while done < count {
         let n = BATCH.min(count - done);
-        let mut tx = ws.store().begin_write().await?;
+        let mut tx = ws.store.begin_write().await?;
         let mut ids = Vec::with_capacity(n);
         for _ in 0..n {
             let (patient_id, visits, eol) =

@@ -9,12 +9,21 @@ uniffi::setup_scaffolding!("hedgerow_core");
 pub mod ffi;
 
 pub mod clinical;
+#[cfg(feature = "test-support")]
 pub mod crypto;
+#[cfg(not(feature = "test-support"))]
+pub(crate) mod crypto;
 pub mod documents;
 pub mod error;
 pub mod ids;
+#[cfg(feature = "test-support")]
 pub mod store;
+#[cfg(not(feature = "test-support"))]
+pub(crate) mod store;
+#[cfg(feature = "test-support")]
 pub mod sync;
+#[cfg(not(feature = "test-support"))]
+pub(crate) mod sync;
 
 pub use error::{Error, Result};
 pub mod workspace;

@@ -35,9 +35,9 @@ fn shell_lines_containing(forbidden: &[&str], code_only: bool) -> Vec<String> {
 }
 
 /// Shells reach data only through the facade (`Workspace`, and what it returns in `view`):
-/// never the store, its transactions, the sync machinery or the keys. The modules stay
-/// public for the relay and the tests until the relay has its own crate; this keeps the
-/// shells from leaning on them meanwhile.
+/// never the store, its transactions, the sync machinery or the keys. Outside the core those
+/// modules exist only with its `test-support` feature, which no shell enables (below); this
+/// also keeps a shell's code from leaning on them in a test build, where the feature is on.
 #[test]
 fn shells_reach_data_only_through_the_workspace_facade() {
     let forbidden = [
@@ -115,6 +115,18 @@ fn no_clinical_rule_label_or_date_parser_lives_in_a_shell() {
 
 /// The crates each package links in a normal (not dev or build) build, by `cargo tree`.
 fn linked_crates(package: &str) -> Vec<String> {
+    let mut names: Vec<String> = linked_with_features(package)
+        .iter()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `cargo tree`'s lines for a normal build of `package`: each crate, its version and path,
+/// then its enabled features in brackets.
+fn linked_with_features(package: &str) -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let out = std::process::Command::new(env!("CARGO"))
         .args([
@@ -126,7 +138,7 @@ fn linked_crates(package: &str) -> Vec<String> {
             "--prefix",
             "none",
             "--format",
-            "{p}",
+            "{p} [{f}]",
             "-p",
             package,
         ])
@@ -134,13 +146,21 @@ fn linked_crates(package: &str) -> Vec<String> {
         .output()
         .expect("cargo runs");
     assert!(out.status.success(), "cargo tree -p {package}: {}", String::from_utf8_lossy(&out.stderr));
-    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .collect();
-    names.sort();
-    names.dedup();
-    names
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+/// The store, sync and crypto modules are the core's own: the shells build the core
+/// without `test-support`, so that a shell's release build cannot reach them.
+#[test]
+fn no_shell_builds_the_core_with_its_test_support() {
+    for shell in ["hedgerow-desktop", "hedgerow-mobile"] {
+        let core: Vec<String> =
+            linked_with_features(shell).into_iter().filter(|l| l.starts_with("hedgerow-core ")).collect();
+        assert!(!core.is_empty(), "{shell} links hedgerow-core");
+        for line in core {
+            assert!(!line.contains("test-support"), "{shell} builds {line}");
+        }
+    }
 }
 
 /// The relay is blind by construction: it links the protocol, never the device's core, the

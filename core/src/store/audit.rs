@@ -259,6 +259,8 @@ async fn check_audit_chain(conn: &mut SqliteConnection, store: &Store) -> Result
 /// The reads of the log both kinds of transaction offer.
 macro_rules! audit_reads {
     ($t:ident) => {
+        // Written for both transactions; not every read is used on both.
+        #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
         impl $t<'_> {
             /// The log in the order it was written, optionally for one patient.
             pub async fn audit_log(&mut self, patient: Option<&PatientId>) -> Result<Vec<AuditEntry>> {

@@ -7,7 +7,9 @@
 //! or added from elsewhere, and an older snapshot put back, are found on load and refused
 //! as damage, never read as a shorter record.
 
-use super::{ReadTx, Store, WriteTx};
+#[cfg(feature = "test-support")]
+use super::ReadTx;
+use super::{Store, WriteTx};
 use crate::documents::DocumentKind;
 use crate::error::{Error, Result};
 use automerge::AutoCommit;
@@ -369,7 +371,8 @@ impl WriteTx<'_> {
     }
 }
 
-/// How a document is held on disk, for diagnostics and tests.
+/// How a document is held on disk, for the tests.
+#[cfg(feature = "test-support")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct DocumentStorage {
     pub snapshot_bytes: i64,
@@ -377,6 +380,7 @@ pub struct DocumentStorage {
     pub chunk_bytes: i64,
 }
 
+#[cfg(feature = "test-support")]
 impl ReadTx<'_> {
     pub async fn document_storage(&mut self, id: &[u8; 16]) -> Result<Option<DocumentStorage>> {
         let row = sqlx::query(

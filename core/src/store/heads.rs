@@ -31,14 +31,6 @@ async fn heads_of(conn: &mut SqliteConnection, document: &[u8; 16]) -> Result<Ve
         .collect()
 }
 
-async fn is_held(conn: &mut SqliteConnection, document: &[u8; 16]) -> Result<bool> {
-    let row = sqlx::query("SELECT 1 FROM held_documents WHERE document_id = ?")
-        .bind(document.as_slice())
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.is_some())
-}
-
 impl WriteTx<'_> {
     pub async fn actor_heads(&mut self, document: &[u8; 16]) -> Result<Vec<ActorHead>> {
         heads_of(&mut self.tx, document).await
@@ -59,10 +51,6 @@ impl WriteTx<'_> {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
-    }
-
-    pub async fn is_held(&mut self, document: &[u8; 16]) -> Result<bool> {
-        is_held(&mut self.tx, document).await
     }
 
     /// Holds a document back from sync, with the reason it was taken in anyway.
@@ -91,9 +79,5 @@ impl WriteTx<'_> {
 impl ReadTx<'_> {
     pub async fn actor_heads(&mut self, document: &[u8; 16]) -> Result<Vec<ActorHead>> {
         heads_of(&mut self.tx, document).await
-    }
-
-    pub async fn is_held(&mut self, document: &[u8; 16]) -> Result<bool> {
-        is_held(&mut self.tx, document).await
     }
 }

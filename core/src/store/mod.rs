@@ -17,14 +17,15 @@ mod settings;
 mod sync;
 mod team_audit;
 
-pub use audit::{AuditAction, AuditCheck, AuditEntry, ChainedEntry, chain_next};
+pub use audit::{AuditAction, AuditCheck, AuditEntry, ChainedEntry};
 pub(crate) use bulk::NewDocumentRows;
+// How a document is held on disk, for the tests.
+#[cfg(feature = "test-support")]
 pub use documents::DocumentStorage;
 pub use index::{DueTask, LatestNews2, PatientSummary, ReviewDue, VisitSummary};
 pub(crate) use index::{PatientRows, VisitRow};
 pub(crate) use loaded::KeptValue;
-pub use sync::{DocumentHeads, OutboxItem, UnpushedDocument};
-pub use team_audit::TeamAuditRow;
+pub use sync::OutboxItem;
 
 use crate::clinical::NhsNumber;
 use crate::crypto::{BlindIndex, KdfParams, Sealer, Vault};
@@ -295,6 +296,8 @@ pub struct ReadTx<'s> {
 /// The reads both kinds of transaction offer, written once.
 macro_rules! shared_reads {
     ($t:ident) => {
+        // Written for both transactions; not every read is used on both.
+        #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
         impl $t<'_> {
             /// Loads a document as Automerge, or `None` if the store has no such document.
             pub async fn load_document(

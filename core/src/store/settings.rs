@@ -112,12 +112,6 @@ async fn names(conn: &mut SqliteConnection, prefix: &str) -> Result<Vec<String>>
     rows.iter().map(|r| r.try_get("name").map_err(Error::from)).collect()
 }
 
-impl WriteTx<'_> {
-    pub async fn setting_names(&mut self, prefix: &str) -> Result<Vec<String>> {
-        names(&mut self.tx, prefix).await
-    }
-}
-
 impl ReadTx<'_> {
     pub async fn setting_names(&mut self, prefix: &str) -> Result<Vec<String>> {
         names(&mut self.tx, prefix).await

@@ -12,7 +12,6 @@ use sqlx::Row;
 pub struct UnpushedDocument {
     pub id: [u8; 16],
     pub kind: DocumentKind,
-    pub version: i64,
     /// The heads the relay has; `None` if it has never had the document.
     pub pushed_heads: Option<Vec<ChangeHash>>,
     pub bundles_since_snapshot: i64,
@@ -48,7 +47,7 @@ fn outbox_aad(kind: &str) -> Vec<u8> {
 impl WriteTx<'_> {
     pub async fn unpushed_documents(&mut self) -> Result<Vec<UnpushedDocument>> {
         let rows = sqlx::query(
-            "SELECT d.id, d.kind, d.version, s.pushed_heads, s.bundles_since_snapshot
+            "SELECT d.id, d.kind, s.pushed_heads, s.bundles_since_snapshot
              FROM documents d LEFT JOIN sync_documents s ON s.document_id = d.id
              WHERE s.pushed_version IS NULL OR s.pushed_version < d.version",
         )
@@ -63,7 +62,6 @@ impl WriteTx<'_> {
                     id: id.as_slice().try_into().map_err(|_| Error::Corrupt("document id length".into()))?,
                     kind: DocumentKind::parse(&kind)
                         .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
-                    version: r.try_get("version")?,
                     pushed_heads: heads.map(|h| decode_heads(&h)).transpose()?,
                     bundles_since_snapshot: r
                         .try_get::<Option<i64>, _>("bundles_since_snapshot")?

@@ -11,4 +11,6 @@ pub mod client;
 pub mod enrolment;
 pub mod peer;
 pub mod transport;
+// For the fuzz targets and their CI test only.
+#[cfg(feature = "test-support")]
 pub mod untrusted;

@@ -146,7 +146,7 @@ pub struct ReindexReport {
 }
 
 pub struct Workspace {
-    store: Store,
+    pub(crate) store: Store,
     me: Identity,
     device_key: DeviceKey,
     actor: ActorId,
@@ -212,6 +212,8 @@ impl Workspace {
         self.actor.to_bytes().try_into().unwrap_or([0; 16])
     }
 
+    /// The store itself, for the tests that check what is written and how.
+    #[cfg(feature = "test-support")]
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -690,6 +690,26 @@ pub enum TeamCommand {
         #[arg(long)]
         relay: Option<String>,
     },
+    /// Print this team's sharing card, which other teams trust before they refer patients
+    /// to it (admins). It holds no secret: it lets nobody read anything.
+    Card {
+        /// The organisation's ODS code (e.g. RJ1, A81001), kept on the team for later cards.
+        #[arg(long)]
+        ods: Option<String>,
+        /// Also write the card as a QR code PNG here.
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+    },
+    /// Trust another team's sharing card, after checking its fingerprint with that team's
+    /// admin (admins). CARD is the card's text (HRC1-...) or a file holding it.
+    Trust {
+        card: String,
+        /// The fingerprint the other team's admin read to you; asked for when not given.
+        #[arg(long)]
+        fingerprint: Option<String>,
+    },
+    /// The teams this team trusts.
+    Partners,
     /// Set up this device in a team with an enrolment code from an admin.
     Join {
         code: String,

@@ -6,7 +6,7 @@ use crate::output::print_json;
 use crate::passphrase;
 use anyhow::{Context, Result, anyhow};
 use hedgerow_core::RelayAddress;
-use hedgerow_core::workspace::{PeerReport, SyncReport};
+use hedgerow_core::workspace::{PeerReport, SyncReport, TeamCardView};
 use hedgerow_core::{NewClinician, Workspace};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -59,6 +59,62 @@ pub async fn team(dir: &Path, json: bool, cmd: TeamCommand) -> Result<()> {
                 if published.is_none() {
                     println!("The invite reaches the relay at this device's next `hedgerow sync`.");
                 }
+            }
+        }
+        TeamCommand::Card { ods, qr } => {
+            let ws = open(dir).await?;
+            let card = ws.team_card(ods.as_deref()).await;
+            ws.close().await;
+            let card = card?;
+            if let Some(path) = &qr {
+                write_qr(path, &card.text)?;
+            }
+            if json {
+                print_json(&json!({ "card": card, "qr": qr }));
+            } else {
+                print_card(&card);
+                println!("\n{}\n", card.text);
+                if let Some(p) = &qr {
+                    println!("QR code written to {}.", p.display());
+                }
+                println!(
+                    "The other team's admin runs `hedgerow team trust CARD` and checks the fingerprint with you."
+                );
+            }
+        }
+        TeamCommand::Trust { card, fingerprint } => {
+            let text = card_text(&card)?;
+            let ws = open(dir).await?;
+            let result = trust(&ws, &text, fingerprint, json).await;
+            ws.close().await;
+            let trusted = result?;
+            if json {
+                print_json(&json!({ "trusted": trusted }));
+            } else {
+                println!("This team now trusts {}.", trusted.name);
+            }
+        }
+        TeamCommand::Partners => {
+            let ws = open(dir).await?;
+            let partners = ws.partner_teams().await;
+            ws.close().await;
+            let partners = partners?;
+            if json {
+                print_json(&json!({ "partners": partners }));
+                return Ok(());
+            }
+            if partners.is_empty() {
+                println!("This team trusts no other team yet (`hedgerow team trust CARD`).");
+            }
+            for p in &partners {
+                println!(
+                    "{}{}  fingerprint {}  trusted by {} {}",
+                    p.name,
+                    p.ods_code.as_deref().map(|c| format!(" (ODS {c})")).unwrap_or_default(),
+                    p.fingerprint,
+                    p.trusted_by.as_deref().unwrap_or("?"),
+                    p.trusted_at.map(|t| t.display()).unwrap_or_default()
+                );
             }
         }
         TeamCommand::Join { code, relay, clinician, role, registration, label } => {
@@ -215,6 +271,48 @@ fn print_report(r: &SyncReport) {
     for x in &r.rejected {
         println!("Rejected: {x}");
     }
+}
+
+fn print_card(card: &TeamCardView) {
+    println!("Team:        {}", card.name);
+    println!("ODS code:    {}", card.ods_code.as_deref().unwrap_or("not given"));
+    println!("Fingerprint: {}", card.fingerprint);
+    println!("Issued:      {}", card.issued_at.display());
+}
+
+/// A card given as its text, or as a file that holds it.
+fn card_text(arg: &str) -> Result<String> {
+    if arg.trim_start().starts_with("HRC1-") {
+        return Ok(arg.to_owned());
+    }
+    std::fs::read_to_string(arg)
+        .with_context(|| format!("{arg} is neither a team card (HRC1-...) nor a file holding one"))
+}
+
+async fn trust(ws: &Workspace, text: &str, fingerprint: Option<String>, json: bool) -> Result<TeamCardView> {
+    let fingerprint = match fingerprint {
+        Some(f) => f,
+        None => {
+            use std::io::{BufRead, IsTerminal, Write};
+            let card = ws.read_team_card(text).await?;
+            if json || !std::io::stdin().is_terminal() {
+                return Err(anyhow!(
+                    "give --fingerprint: the fingerprint {}'s admin reads to you from their own `hedgerow team card`",
+                    card.name
+                ));
+            }
+            // Not the card's fingerprint: the admin types what they were read, and the core
+            // compares it.
+            println!("Team:        {}", card.name);
+            println!("ODS code:    {}", card.ods_code.as_deref().unwrap_or("not given"));
+            print!("\nAsk {}'s admin to read you their team's fingerprint, and type it here: ", card.name);
+            std::io::stdout().flush()?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line
+        }
+    };
+    Ok(ws.trust_team(text, &fingerprint).await?)
 }
 
 fn write_qr(path: &Path, code: &str) -> Result<()> {

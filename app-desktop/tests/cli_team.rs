@@ -215,3 +215,37 @@ fn a_demo_caseload_shared_with_a_team_reaches_a_new_device_whole() {
     let history = ok(&gp, &["history", &nhs, &format!("medicines/{}/dose", &id[..8])]);
     assert!(history.contains("(author not confirmed by the team)"), "{history}");
 }
+
+#[test]
+fn a_hospice_card_printed_and_trusted_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = RelayProcess::start(&workspace_binary("hedgerow-relay"), &tmp.path().join("relay"));
+    let (hospice, ward) = (tmp.path().join("hospice"), tmp.path().join("ward"));
+    json(&hospice, &["init", "--clinician", "Maren Oduya", "--role", "hospice-nurse"]);
+    json(&hospice, &["team", "create", "Rowan Hospice"]);
+    // The relay must have confirmed the admin before its card can prove it.
+    assert!(fails(&hospice, &["team", "card"]).contains("sync with the relay"));
+    json(&hospice, &["sync", "--relay", &relay.address]);
+    let qr = tmp.path().join("card.png");
+    let card = json(&hospice, &["team", "card", "--ods", "8H734", "--qr", qr.to_str().unwrap()]);
+    assert!(std::fs::read(&qr).unwrap().starts_with(b"\x89PNG"), "a QR code PNG");
+    let (text, fingerprint) =
+        (card["card"]["text"].as_str().unwrap(), card["card"]["fingerprint"].as_str().unwrap());
+    let file = tmp.path().join("card.txt");
+    std::fs::write(&file, text).unwrap();
+
+    json(&ward, &["init", "--clinician", "Dr Ines Calloway", "--role", "gp"]);
+    json(&ward, &["team", "create", "Ward 7, Hartsmoor General"]);
+    // No fingerprint and no terminal to type it at: asked for, never shown.
+    let asked = fails(&ward, &["team", "trust", file.to_str().unwrap()]);
+    assert!(asked.contains("--fingerprint") && !asked.contains(fingerprint), "{asked}");
+    assert!(
+        fails(&ward, &["team", "trust", text, "--fingerprint", "0000 0000 0000 0000 0000"])
+            .contains("does not match")
+    );
+    let trusted = json(&ward, &["team", "trust", file.to_str().unwrap(), "--fingerprint", fingerprint]);
+    assert_eq!(trusted["trusted"]["name"], "Rowan Hospice", "{trusted}");
+    let partners = json(&ward, &["team", "partners"]);
+    assert_eq!(partners["partners"][0]["ods_code"], "8H734", "{partners}");
+    assert!(ok(&ward, &["team", "partners"]).contains("Rowan Hospice (ODS 8H734)"));
+}

@@ -507,6 +507,25 @@ impl Workspace {
         self.call(|ws| async move { Ok(list(ws.devices().await?)) }).await
     }
 
+    /// This team's sharing card, for another team to trust (admins only).
+    pub async fn team_card(&self, ods_code: Option<String>) -> Result<TeamCardView> {
+        self.call(|ws| async move { Ok(ws.team_card(ods_code.as_deref()).await?) }).await
+    }
+
+    /// Another team's card checked, before anyone trusts it.
+    pub async fn read_team_card(&self, card: String) -> Result<TeamCardView> {
+        self.call(|ws| async move { Ok(ws.read_team_card(&card).await?) }).await
+    }
+
+    /// Trusts another team's card once its admin has read the fingerprint (admins only).
+    pub async fn trust_team(&self, card: String, fingerprint: String) -> Result<TeamCardView> {
+        self.call(|ws| async move { Ok(ws.trust_team(&card, &fingerprint).await?) }).await
+    }
+
+    pub async fn partner_teams(&self) -> Result<Vec<TeamCardView>> {
+        self.call(|ws| async move { Ok(ws.partner_teams().await?) }).await
+    }
+
     /// Revokes a lost or retired device (admins only) and rotates the team key.
     pub async fn revoke_device(&self, device: String, reason: String) -> Result<Device> {
         self.call(|ws| async move { Ok(ws.revoke_device(&device, &reason).await?) }).await

@@ -86,6 +86,8 @@ pub enum Sender {
     Device(String),
     /// A document export or a file brought in by hand.
     Export,
+    /// Another team's sharing card, pasted or scanned.
+    TeamCard,
 }
 
 impl std::fmt::Display for Sender {
@@ -94,6 +96,7 @@ impl std::fmt::Display for Sender {
             Sender::Relay => f.write_str("the relay"),
             Sender::Device(id) => write!(f, "team device {}", id.get(..12).unwrap_or(id)),
             Sender::Export => f.write_str("a document export"),
+            Sender::TeamCard => f.write_str("a team card"),
         }
     }
 }

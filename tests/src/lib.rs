@@ -110,6 +110,11 @@ pub struct MemoryTeam {
 
 impl MemoryTeam {
     pub async fn new(name: &str, role: hedgerow_core::documents::Role) -> anyhow::Result<Self> {
+        Self::named("Hartsmoor District Nursing", name, role).await
+    }
+
+    /// As [`MemoryTeam::new`], for a team called `team`.
+    pub async fn named(team: &str, name: &str, role: hedgerow_core::documents::Role) -> anyhow::Result<Self> {
         use hedgerow_relay::{RelayState, SqliteRelayStorage};
         let (relay_dir, admin_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
         let relay = std::sync::Arc::new(RelayState::new(SqliteRelayStorage::open(relay_dir.path()).await?));
@@ -120,7 +125,7 @@ impl MemoryTeam {
             None,
         )
         .await?;
-        admin.create_team("Hartsmoor District Nursing").await?;
+        admin.create_team(team).await?;
         let team = Self { dirs: vec![relay_dir, admin_dir], relay, admin };
         team.sync(&team.admin).await?;
         Ok(team)

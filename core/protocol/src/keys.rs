@@ -149,6 +149,19 @@ impl Keyring {
         self.key(id).map(|k| hkdf32(k.bytes(), b"hedgerow team", b"document tag"))
     }
 
+    /// The team's X25519 secret under one team key, which other teams seal referrals to
+    /// (its public half is on the team's card): every device holding the team key can
+    /// derive it, and nobody else.
+    pub fn sharing_secret(&self, id: &KeyId) -> Option<x25519_dalek::StaticSecret> {
+        self.key(id).map(|k| {
+            x25519_dalek::StaticSecret::from(*hkdf32(k.bytes(), b"hedgerow team", b"sharing x25519"))
+        })
+    }
+
+    pub fn sharing_public(&self, id: &KeyId) -> Option<[u8; 32]> {
+        self.sharing_secret(id).map(|s| x25519_dalek::PublicKey::from(&s).to_bytes())
+    }
+
     pub fn bundle_sealer(&self, id: &KeyId) -> Option<Sealer> {
         self.key(id).map(|k| Sealer::new(&hkdf32(k.bytes(), b"hedgerow team", b"bundle")))
     }

@@ -7,6 +7,7 @@
 //! tag and opaque bytes; heads are 32-byte hashes.
 
 pub mod bundle;
+pub mod card;
 pub mod crypto;
 pub mod heads;
 pub mod keys;

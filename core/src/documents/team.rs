@@ -20,6 +20,26 @@ pub struct Team {
     pub devices: BTreeMap<String, Device>,
     /// The patients this team cares for, keyed by PatientId.
     pub caseload: BTreeMap<String, CaseloadEntry>,
+    /// The team's organisation's ODS code, put on its sharing card.
+    #[autosurgeon(missing = "Default::default")]
+    pub ods_code: Option<String>,
+    /// Other teams whose sharing cards an admin of this team trusted, keyed by TeamId.
+    #[autosurgeon(missing = "Default::default")]
+    pub partners: BTreeMap<String, PartnerTeam>,
+}
+
+/// Another team this team may refer patients to, as its card named it when an admin
+/// trusted it.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct PartnerTeam {
+    pub name: String,
+    pub ods_code: Option<String>,
+    /// The SHA-256 of the team's charter, hex: the team's identity, which the admins compared.
+    pub fingerprint: String,
+    /// The card as trusted (`HRC1-...`): its sharing key and the proof of its signer.
+    pub card: String,
+    pub trusted_by: ClinicianRef,
+    pub trusted_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
@@ -69,6 +89,8 @@ impl Team {
             clinicians: BTreeMap::new(),
             devices: BTreeMap::new(),
             caseload: BTreeMap::new(),
+            ods_code: None,
+            partners: BTreeMap::new(),
         }
     }
 

@@ -9,6 +9,7 @@ mod keys;
 mod log;
 mod relay_limits;
 mod secrets;
+mod sharing;
 mod store;
 
 use hedgerow_core::documents::Role;

@@ -1,0 +1,216 @@
+//! Teams that know each other: a team's sharing card, and trusting another team's card,
+//! the first step of referring a patient to it (docs/sync-protocol.md, "Sharing between
+//! teams"). A card is public: it lets whoever holds it read nothing.
+
+use super::{Workspace, team::KEYRING};
+use crate::documents::team::PartnerTeam;
+use crate::documents::{DocumentKind, Team, Timestamp};
+use crate::error::{Error, Result, Sender};
+use crate::store::AuditAction;
+use crate::sync::card::{CardError, SignedCard, TeamCard, VerifiedCard, valid_ods_code};
+use crate::sync::registry::Registry;
+use serde::Serialize;
+
+/// A team's sharing card as a clinician sees it: whom it names, and the fingerprint its
+/// admins read to each other before one trusts it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct TeamCardView {
+    pub team_id: String,
+    pub name: String,
+    pub ods_code: Option<String>,
+    /// The team's identity in five groups of four (`4F2A 19C0 ...`), the same on every
+    /// card the team issues.
+    pub fingerprint: String,
+    pub issued_at: Timestamp,
+    /// The card itself (`HRC1-...`), to paste or put in a QR code.
+    pub text: String,
+    /// This team already trusts the team of this card (with this fingerprint).
+    pub trusted: bool,
+    /// Who trusted it, and when, for a trusted team.
+    pub trusted_by: Option<String>,
+    pub trusted_at: Option<Timestamp>,
+}
+
+fn refused(e: CardError) -> Error {
+    Error::Protocol { sender: Sender::TeamCard, detail: e.to_string() }
+}
+
+fn view(verified: &VerifiedCard, text: String, partner: Option<&PartnerTeam>) -> TeamCardView {
+    let card = &verified.card;
+    TeamCardView {
+        team_id: hex::encode(card.team),
+        name: card.name.clone(),
+        ods_code: card.ods_code.clone(),
+        fingerprint: verified.fingerprint.to_string(),
+        issued_at: Timestamp(card.issued_at * 1000),
+        text,
+        trusted: partner.is_some(),
+        trusted_by: partner.map(|p| p.trusted_by.name.clone()),
+        trusted_at: partner.map(|p| p.trusted_at),
+    }
+}
+
+/// The fingerprint as typed or read out: case, spaces and dashes do not matter.
+fn same_fingerprint(typed: &str, shown: &str) -> bool {
+    let norm = |s: &str| -> String {
+        s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+    };
+    !norm(typed).is_empty() && norm(typed) == norm(shown)
+}
+
+impl Workspace {
+    /// This team's sharing card, signed by this admin's device, with the organisation's
+    /// ODS code (given once, then kept on the team).
+    pub async fn team_card(&self, ods_code: Option<&str>) -> Result<TeamCardView> {
+        let ods_code = ods_code.map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty());
+        if let Some(c) = &ods_code
+            && !valid_ods_code(c)
+        {
+            return Err(Error::Input(format!(
+                "\"{c}\" is not an ODS code: an organisation's code is 3 to 10 letters and digits (e.g. RJ1 or A81001)"
+            )));
+        }
+        let mut tx = self.store.begin_write().await?;
+        self.require_admin(&mut tx, "issue the team's sharing card").await?;
+        // The card proves the signer an admin from what the relay confirmed, so that every
+        // statement in its proof is one the team's devices hold too.
+        let confirmed = self.confirmed_registry(&mut tx).await?;
+        let registry = Registry::replay(self.me.team_id.0, &confirmed)
+            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
+        if !registry.device(&self.device_key.public_key()).is_some_and(|d| d.admin && d.active()) {
+            return Err(Error::Input(
+                "the relay has not confirmed this device as the team's admin yet: sync with the relay, then issue the card".into(),
+            ));
+        }
+        let keyring = self.keyring(&mut tx).await?.ok_or_else(|| Error::Internal("no team key".into()))?;
+        let key_id = keyring.current().ok_or_else(|| Error::Internal("the keyring is empty".into()))?;
+        let mut team = self.draft_team(&mut tx).await?;
+        if ods_code.is_some() && team.value.ods_code != ods_code {
+            team.value.ods_code = ods_code;
+            self.save(&mut tx, &mut team, "set the team's ODS code").await?;
+        }
+        let card = TeamCard {
+            team: self.me.team_id.0,
+            name: team.value.name.clone(),
+            ods_code: team.value.ods_code.clone(),
+            sharing_key: keyring.sharing_public(&key_id).expect("the current key is held"),
+            sharing_key_id: key_id,
+            issued_at: chrono::Utc::now().timestamp(),
+        };
+        let signed = SignedCard::sign(&self.device_key, &card, &registry).map_err(|e| match e {
+            CardError::Name => {
+                Error::Input("the team's name cannot go on a card: give it 1 to 200 characters".into())
+            }
+            other => Error::Internal(other.to_string()),
+        })?;
+        let verified = signed.verify().map_err(|e| Error::Internal(e.to_string()))?;
+        self.audit(&mut tx, AuditAction::Team, None, "issued the team's sharing card".into()).await?;
+        tx.commit().await?;
+        Ok(view(&verified, signed.to_text(), None))
+    }
+
+    /// Checks another team's card and says whom it names, before anyone trusts it.
+    pub async fn read_team_card(&self, text: &str) -> Result<TeamCardView> {
+        let (verified, text) = self.check_card(text)?;
+        let team = self.team_document().await?;
+        let partner = team.partners.get(&hex::encode(verified.card.team));
+        let trusted = partner.filter(|p| p.fingerprint == hex::encode(verified.fingerprint.0));
+        Ok(view(&verified, text, trusted))
+    }
+
+    /// Trusts another team's card, so that this team may refer patients to it. An admin
+    /// does this once they have compared the card's fingerprint with the other team's
+    /// admin, out of band; `fingerprint` is what they were read, and must match.
+    pub async fn trust_team(&self, text: &str, fingerprint: &str) -> Result<TeamCardView> {
+        let (verified, text) = self.check_card(text)?;
+        let shown = verified.fingerprint.to_string();
+        if !same_fingerprint(fingerprint, &shown) {
+            return Err(Error::Input(
+                "the fingerprint you were read does not match this card's: it is not the card of the team you spoke to; do not trust it".into(),
+            ));
+        }
+        let id = hex::encode(verified.card.team);
+        let mut tx = self.store.begin_write().await?;
+        self.require_admin(&mut tx, "trust another team").await?;
+        let mut team = self.draft_team(&mut tx).await?;
+        let fingerprint_hex = hex::encode(verified.fingerprint.0);
+        if let Some(held) = team.value.partners.get(&id) {
+            if held.fingerprint != fingerprint_hex {
+                return Err(Error::Input(format!(
+                    "this team already trusts a team \"{}\" under that id with another fingerprint: a card cannot stand in for a team already trusted",
+                    held.name
+                )));
+            }
+            // An older card than the one trusted is not taken in its place.
+            let held_at = SignedCard::from_text(&held.card).ok().and_then(|c| c.verify().ok());
+            if held_at.is_some_and(|h| h.card.issued_at > verified.card.issued_at) {
+                return Err(Error::Input("this card is older than the one this team trusts already".into()));
+            }
+        }
+        let partner = PartnerTeam {
+            name: verified.card.name.clone(),
+            ods_code: verified.card.ods_code.clone(),
+            fingerprint: fingerprint_hex,
+            card: text.clone(),
+            trusted_by: self.me.clinician_ref(),
+            trusted_at: Timestamp::now(),
+        };
+        team.value.partners.insert(id, partner.clone());
+        self.save(&mut tx, &mut team, "trust another team").await?;
+        let what = format!("trusted team {} ({}), fingerprint {shown}", partner.name, ods_label(&partner));
+        self.audit(&mut tx, AuditAction::Team, None, what).await?;
+        tx.commit().await?;
+        Ok(view(&verified, text, Some(&partner)))
+    }
+
+    /// The teams this team trusts, by name.
+    pub async fn partner_teams(&self) -> Result<Vec<TeamCardView>> {
+        let team = self.team_document().await?;
+        let mut out = Vec::new();
+        for partner in team.partners.values() {
+            let (verified, text) = self.check_card(&partner.card)?;
+            out.push(view(&verified, text, Some(partner)));
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn check_card(&self, text: &str) -> Result<(VerifiedCard, String)> {
+        let signed = SignedCard::from_text(text).map_err(refused)?;
+        let verified = signed.verify().map_err(refused)?;
+        if verified.card.team == self.me.team_id.0 {
+            return Err(Error::Input("that is this team's own card".into()));
+        }
+        Ok((verified, signed.to_text()))
+    }
+
+    async fn team_document(&self) -> Result<Team> {
+        let mut rx = self.store.begin_read().await?;
+        if rx.setting(KEYRING).await?.is_none() {
+            return Err(Error::Input(
+                "this device is not in a shared team yet: create or join one before working with other teams"
+                    .into(),
+            ));
+        }
+        rx.read_document::<Team>(&self.me.team_id.0, DocumentKind::Team)
+            .await?
+            .ok_or_else(|| Error::Corrupt("the team document is missing".into()))
+    }
+}
+
+fn ods_label(p: &PartnerTeam) -> String {
+    p.ods_code.as_deref().map_or_else(|| "no ODS code".to_owned(), |c| format!("ODS {c}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_fingerprint;
+
+    #[test]
+    fn a_fingerprint_matches_however_it_was_typed_and_never_when_empty() {
+        assert!(same_fingerprint("4f2a-19c0 0000 1111 2222", "4F2A 19C0 0000 1111 2222"));
+        assert!(!same_fingerprint("4F2A 19C0 0000 1111 2223", "4F2A 19C0 0000 1111 2222"));
+        assert!(!same_fingerprint(" - ", ""));
+    }
+}

@@ -111,6 +111,17 @@ pub enum Command {
         #[arg(long)]
         opt_out: YesNo,
     },
+    /// Record whether the patient agrees to share their record with another team your team
+    /// trusts (asked team by team, before any referral to it).
+    ShareConsent {
+        nhs: String,
+        /// The other team: its name as `hedgerow team partners` shows it, or its id.
+        #[arg(long)]
+        team: String,
+        /// yes or no.
+        #[arg(long)]
+        share: YesNo,
+    },
     /// For carers and family: a note in your own words, kept apart from clinical entries.
     CarerNote {
         nhs: String,

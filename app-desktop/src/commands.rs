@@ -118,6 +118,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Consent { nhs, share, opt_out } => {
             record_commands::consent(&dir, json, &nhs, share.yes(), opt_out.yes()).await?
         }
+        Command::ShareConsent { nhs, team, share } => {
+            record_commands::share_consent(&dir, json, &nhs, &team, share.yes()).await?
+        }
         Command::CarerNote { nhs, text } => record_commands::carer_note(&dir, json, &nhs, &text).await?,
         Command::Conflicts { nhs, action } => record_commands::conflicts(&dir, json, nhs, action).await?,
         Command::Today { on } => today_command::today(&dir, json, on.as_deref()).await?,
@@ -438,6 +441,9 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
         "  Consent to share: {}; national data opt-out: {}",
         r.consent.sharing_text, r.consent.opt_out_text
     );
+    for t in &r.consent.with_teams {
+        println!("  Consent to share with {}: {}", t.team, t.text);
+    }
     if r.active_plan().next().is_some() {
         println!("Care plan:");
         for p in r.active_plan() {

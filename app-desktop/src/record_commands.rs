@@ -294,6 +294,16 @@ pub async fn carer_note(dir: &Path, json: bool, nhs: &str, text: &str) -> Result
     Ok(())
 }
 
+pub async fn share_consent(dir: &Path, json: bool, nhs: &str, team: &str, share: bool) -> Result<()> {
+    let ws = open(dir).await?;
+    let p = find(&ws, nhs).await?;
+    let result = ws.set_sharing_consent(p, team, share).await;
+    ws.close().await;
+    result?;
+    done(json, "consent to share", None);
+    Ok(())
+}
+
 pub async fn consent(dir: &Path, json: bool, nhs: &str, share: bool, opt_out: bool) -> Result<()> {
     let ws = open(dir).await?;
     let p = find(&ws, nhs).await?;

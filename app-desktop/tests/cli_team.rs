@@ -248,4 +248,18 @@ fn a_hospice_card_printed_and_trusted_from_the_command_line() {
     let partners = json(&ward, &["team", "partners"]);
     assert_eq!(partners["partners"][0]["ods_code"], "8H734", "{partners}");
     assert!(ok(&ward, &["team", "partners"]).contains("Rowan Hospice (ODS 8H734)"));
+
+    // The patient is asked about the hospice by name.
+    json(
+        &ward,
+        &["patient", "add", "--nhs", "943 476 5919", "--name", "Harold Pennick", "--dob", "1941-02-09"],
+    );
+    assert!(
+        fails(&ward, &["share-consent", "9434765919", "--team", "Hartsmoor Hospice", "--share", "yes"])
+            .contains("does not trust")
+    );
+    json(&ward, &["share-consent", "9434765919", "--team", "Rowan Hospice", "--share", "yes"]);
+    assert!(
+        ok(&ward, &["patient", "show", "9434765919"]).contains("Consent to share with Rowan Hospice: yes")
+    );
 }

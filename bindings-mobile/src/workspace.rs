@@ -364,6 +364,13 @@ impl Workspace {
         .await
     }
 
+    /// Whether the patient agrees to share their record with another team this team
+    /// trusts (`team`: its name or id).
+    pub async fn set_sharing_consent(&self, patient_id: String, team: String, agreed: bool) -> Result<()> {
+        let id = patient(&patient_id)?;
+        self.call(|ws| async move { Ok(ws.set_sharing_consent(id, &team, agreed).await?) }).await
+    }
+
     pub async fn set_consent(
         &self,
         patient_id: String,

@@ -94,7 +94,8 @@ fn alternative_text(doc: &AutoCommit, value: &Value<'_>, id: &ObjId) -> String {
         Value::Scalar(s) => scalar_text(s),
         Value::Object(ObjType::Map) => {
             // A whole entry written twice at once (two first CPR decisions): show what it says.
-            for key in ["recommendation", "scale2", "share_with_team", "dose", "title", "substance"] {
+            for key in ["recommendation", "scale2", "share_with_team", "agreed", "dose", "title", "substance"]
+            {
                 if let Ok(Some((Value::Scalar(s), _))) = doc.get(id, key) {
                     return scalar_text(&s);
                 }
@@ -171,6 +172,11 @@ pub fn detect(doc: &mut AutoCommit, record: &PatientRecord) -> Vec<Conflict> {
     watched.push((path(&["consent"]), "Consent to share".into()));
     watched.push((path(&["consent", "share_with_team"]), "Consent to share".into()));
     watched.push((path(&["consent", "national_data_opt_out"]), "National data opt-out".into()));
+    for (team, c) in &record.consent.share_with_teams {
+        let what = format!("Consent to share with {}", c.team);
+        watched.push((path(&["consent", "share_with_teams", team]), what.clone()));
+        watched.push((path(&["consent", "share_with_teams", team, "agreed"]), what));
+    }
     watched.push((path(&["spo2_scale"]), "NEWS2 SpO2 Scale 2".into()));
     watched.push((path(&["spo2_scale", "scale2"]), "NEWS2 SpO2 Scale 2".into()));
 

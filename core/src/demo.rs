@@ -393,6 +393,7 @@ async fn demo_patient(
             national_data_opt_out: Some(false),
             recorded_by: Some(nurse.who.clone()),
             recorded_at: Some(Timestamp(created)),
+            share_with_teams: Default::default(),
         };
     }
     let surname = name.split(' ').next_back().unwrap_or("");

@@ -71,3 +71,67 @@ async fn only_a_team_admin_issues_the_card_or_trusts_another_team() {
     assert!(matches!(ward.admin.trust_team(&own.text, &own.fingerprint).await, Err(Error::Input(_))));
     assert!(matches!(ward.admin.team_card(Some("not an ods code")).await, Err(Error::Input(_))));
 }
+
+async fn patient_of(ws: &hedgerow_core::Workspace, name: &str, n: usize) -> hedgerow_core::ids::PatientId {
+    ws.add_patient(hedgerow_core::NewPatient {
+        nhs_number: hedgerow_tests::fictional_nhs_number(n).parse().unwrap(),
+        name: name.into(),
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(1941, 2, 9).unwrap(),
+        address: None,
+    })
+    .await
+    .unwrap()
+    .id
+}
+
+#[tokio::test]
+async fn consent_to_share_is_asked_team_by_team_and_a_disagreement_is_no_answer() {
+    let (mut ward, hospice) = ward_and_hospice().await;
+    let card = hospice.admin.team_card(None).await.unwrap();
+    let harold = patient_of(&ward.admin, "Harold Pennick", 1).await;
+    let edith = patient_of(&ward.admin, "Edith Marrable", 2).await;
+    // Only a team this team trusts can be named.
+    assert!(matches!(
+        ward.admin.set_sharing_consent(harold, "Rowan Hospice", true).await,
+        Err(Error::Input(_))
+    ));
+    ward.admin.trust_team(&card.text, &card.fingerprint).await.unwrap();
+    ward.admin.set_sharing_consent(harold, "rowan hospice", true).await.unwrap();
+    let record = ward.admin.open_patient(harold).await.unwrap().record;
+    let with = &record.consent.with_teams;
+    assert_eq!(with.len(), 1);
+    assert_eq!(
+        (with[0].team.as_str(), with[0].agreed, with[0].text.as_str()),
+        ("Rowan Hospice", Some(true), "yes")
+    );
+    assert_eq!(with[0].team_id, card.team_id);
+    // A yes for the hospice is not a yes for the care team, nor the reverse.
+    assert_eq!(record.consent.share_with_team, None);
+    ward.admin.set_consent(harold, true, false).await.unwrap();
+    let record = ward.admin.open_patient(harold).await.unwrap().record;
+    assert_eq!(record.consent.with_teams[0].agreed, Some(true), "recording the team consent keeps the rest");
+
+    // Two clinicians record different answers apart: a change from yes to no beside a
+    // first answer on another device, and two first answers; neither is the patient's.
+    let nurse = ward.join("Tamsin Rook", Role::DistrictNurse).await.unwrap();
+    ward.admin.set_sharing_consent(harold, &card.team_id, false).await.unwrap();
+    ward.admin.set_sharing_consent(edith, "Rowan Hospice", true).await.unwrap();
+    nurse.set_sharing_consent(edith, &card.team_id[..8], false).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    ward.sync(&nurse).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    for ws in [&ward.admin, &nurse] {
+        let harold = ws.open_patient(harold).await.unwrap().record.consent.with_teams;
+        assert_eq!(
+            (harold[0].agreed, harold[0].text.as_str()),
+            (Some(false), "NO"),
+            "one change, no conflict"
+        );
+        let labels: Vec<String> = ws.conflicts(edith).await.unwrap().into_iter().map(|c| c.label).collect();
+        assert!(labels.iter().any(|l| l == "Consent to share with Rowan Hospice"), "{labels:?}");
+        let with = ws.open_patient(edith).await.unwrap().record.consent.with_teams;
+        assert_eq!(with[0].agreed, None, "neither answer is the patient's");
+        assert!(with[0].text.starts_with("DISPUTED: "), "{}", with[0].text);
+        assert_eq!(with[0].recorded_by, None);
+    }
+}

@@ -146,6 +146,20 @@ pub struct Consent {
     pub national_data_opt_out: Option<bool>,
     pub recorded_by: Option<ClinicianRef>,
     pub recorded_at: Option<Timestamp>,
+    /// The patient's answer about sharing the record with each other team it may be
+    /// referred to, keyed by TeamId: asked team by team, never assumed.
+    #[autosurgeon(missing = "Default::default")]
+    pub share_with_teams: BTreeMap<String, TeamConsent>,
+}
+
+/// Whether the patient agreed to share the record with one other team.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct TeamConsent {
+    /// The team's name when the patient was asked.
+    pub team: String,
+    pub agreed: bool,
+    pub recorded_by: ClinicianRef,
+    pub recorded_at: Timestamp,
 }
 
 vocabulary! {

@@ -254,6 +254,14 @@ impl<'a> WatchedRecord<'a> {
         self.field(self.record.consent.share_with_team, &["consent", "consent/share_with_team"])
     }
 
+    /// The patient's answer about sharing with one other team (by TeamId, hex).
+    pub fn consent_to_share_with(&self, team: &str) -> Watched<Option<bool>> {
+        let agreed = self.record.consent.share_with_teams.get(team).map(|c| c.agreed);
+        let (entry, field) =
+            (format!("consent/share_with_teams/{team}"), format!("consent/share_with_teams/{team}/agreed"));
+        self.field(agreed, &[entry.as_str(), field.as_str()])
+    }
+
     pub fn national_data_opt_out(&self) -> Watched<Option<bool>> {
         self.field(self.record.consent.national_data_opt_out, &["consent", "consent/national_data_opt_out"])
     }

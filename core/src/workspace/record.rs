@@ -406,6 +406,7 @@ impl Workspace {
                 national_data_opt_out: Some(national_data_opt_out),
                 recorded_by: Some(by.clone()),
                 recorded_at: Some(at),
+                share_with_teams: std::mem::take(&mut record.consent.share_with_teams),
             };
             Ok(())
         })

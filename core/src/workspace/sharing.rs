@@ -3,9 +3,12 @@
 //! teams"). A card is public: it lets whoever holds it read nothing.
 
 use super::{Workspace, team::KEYRING};
+use crate::clinical::Action;
+use crate::documents::patient::TeamConsent;
 use crate::documents::team::PartnerTeam;
 use crate::documents::{DocumentKind, Team, Timestamp};
 use crate::error::{Error, Result, Sender};
+use crate::ids::PatientId;
 use crate::store::AuditAction;
 use crate::sync::card::{CardError, SignedCard, TeamCard, VerifiedCard, valid_ods_code};
 use crate::sync::registry::Registry;
@@ -162,6 +165,42 @@ impl Workspace {
         self.audit(&mut tx, AuditAction::Team, None, what).await?;
         tx.commit().await?;
         Ok(view(&verified, text, Some(&partner)))
+    }
+
+    /// Records whether the patient agrees to share their record with another team this
+    /// team trusts (`team`: its name, or its id or the start of it). Asked team by team: a
+    /// referral to a team needs the patient's yes for that team.
+    pub async fn set_sharing_consent(&self, patient: PatientId, team: &str, agreed: bool) -> Result<()> {
+        self.permit(Action::RecordConsent, Some(patient)).await?;
+        let (id, partner) = self.partner(team).await?;
+        let action = format!("record consent to share with {}", partner.name);
+        self.edit_patient(patient, &action, |record, by, at: Timestamp| {
+            let answer =
+                TeamConsent { team: partner.name.clone(), agreed, recorded_by: by.clone(), recorded_at: at };
+            record.consent.share_with_teams.insert(id, answer);
+            Ok(())
+        })
+        .await
+    }
+
+    /// A team this team trusts, by name (any case), id or the start of its id.
+    async fn partner(&self, team: &str) -> Result<(String, PartnerTeam)> {
+        let wanted = team.trim();
+        let partners = self.team_document().await?.partners;
+        let mut found: Vec<(String, PartnerTeam)> = partners
+            .into_iter()
+            .filter(|(id, p)| {
+                p.name.eq_ignore_ascii_case(wanted)
+                    || (wanted.len() >= 6 && id.starts_with(&wanted.to_lowercase()))
+            })
+            .collect();
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(Error::Input(format!(
+                "this team does not trust a team \"{wanted}\": an admin trusts its card first (`hedgerow team trust CARD`)"
+            ))),
+            _ => Err(Error::Input(format!("more than one trusted team is called \"{wanted}\": give its id"))),
+        }
     }
 
     /// The teams this team trusts, by name.

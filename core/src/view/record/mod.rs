@@ -294,6 +294,22 @@ pub struct Consent {
     pub disputed: Vec<Disputed>,
     pub recorded_by: Option<ClinicianRef>,
     pub recorded_at: Option<Timestamp>,
+    /// The patient's answer about sharing with each other team, by team name.
+    pub with_teams: Vec<TeamConsent>,
+}
+
+/// The patient's answer about sharing the record with one other team.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct TeamConsent {
+    pub team_id: String,
+    pub team: String,
+    /// `None` while disputed.
+    pub agreed: Option<bool>,
+    /// "yes", "NO" or every disputed answer.
+    pub text: String,
+    pub recorded_by: Option<ClinicianRef>,
+    pub recorded_at: Option<Timestamp>,
 }
 
 impl Consent {
@@ -314,7 +330,29 @@ impl Consent {
             recorded_by: c.recorded_by.clone().filter(|_| !share.is_disputed() && !opt_out.is_disputed()),
             recorded_at: c.recorded_at.filter(|_| !share.is_disputed() && !opt_out.is_disputed()),
             disputed: disputed(&[Disputed::of(&share), Disputed::of(&opt_out)]),
+            with_teams: Self::with_teams(w, c),
         }
+    }
+
+    fn with_teams(w: &WatchedRecord<'_>, c: &document::Consent) -> Vec<TeamConsent> {
+        let mut out: Vec<TeamConsent> = c
+            .share_with_teams
+            .iter()
+            .map(|(id, t)| {
+                let answer = w.consent_to_share_with(id);
+                let settled = !answer.is_disputed();
+                TeamConsent {
+                    team_id: id.clone(),
+                    team: t.team.clone(),
+                    agreed: answer.settled().copied().flatten(),
+                    text: answer.describe(|v| if *v == Some(false) { "NO".into() } else { "yes".into() }),
+                    recorded_by: Some(t.recorded_by.clone()).filter(|_| settled),
+                    recorded_at: Some(t.recorded_at).filter(|_| settled),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.team.cmp(&b.team));
+        out
     }
 }
 

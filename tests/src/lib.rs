@@ -208,6 +208,15 @@ impl MemoryTeam {
     }
 }
 
+/// Two teams, each on a relay of its own: a hospital ward (its admin a doctor) and a
+/// hospice (its admin a hospice nurse), for sharing between teams.
+pub async fn ward_and_hospice() -> (MemoryTeam, MemoryTeam) {
+    use hedgerow_core::documents::Role;
+    let ward = MemoryTeam::named("Ward 7, Hartsmoor General", "Dr Ines Calloway", Role::Gp).await.unwrap();
+    let hospice = MemoryTeam::named("Rowan Hospice", "Maren Oduya", Role::HospiceNurse).await.unwrap();
+    (ward, hospice)
+}
+
 /// A fictional registration number for roles that have one.
 fn registration(role: hedgerow_core::documents::Role) -> Option<String> {
     role.is_registered_clinician().then(|| "99Z9999X".to_owned())

@@ -4,13 +4,7 @@
 use hedgerow_core::Error;
 use hedgerow_core::documents::Role;
 use hedgerow_core::store::AuditAction;
-use hedgerow_tests::MemoryTeam;
-
-async fn ward_and_hospice() -> (MemoryTeam, MemoryTeam) {
-    let ward = MemoryTeam::named("Ward 7, Hartsmoor General", "Dr Ines Calloway", Role::Gp).await.unwrap();
-    let hospice = MemoryTeam::named("Rowan Hospice", "Maren Oduya", Role::HospiceNurse).await.unwrap();
-    (ward, hospice)
-}
+use hedgerow_tests::ward_and_hospice;
 
 #[tokio::test]
 async fn a_ward_trusts_a_hospice_card_once_its_admin_has_been_read_the_fingerprint() {

@@ -2,17 +2,10 @@
 //! someone's own making under the id of a team already trusted.
 
 use hedgerow_core::Error;
-use hedgerow_core::documents::Role;
 use hedgerow_core::sync::card::{SignedCard, TeamCard};
 use hedgerow_core::sync::keys::Keyring;
 use hedgerow_core::sync::registry::{Registry, SignedStatement, Statement, StatementBody};
-use hedgerow_tests::MemoryTeam;
-
-async fn ward_and_hospice() -> (MemoryTeam, MemoryTeam) {
-    let ward = MemoryTeam::named("Ward 7, Hartsmoor General", "Dr Ines Calloway", Role::Gp).await.unwrap();
-    let hospice = MemoryTeam::named("Rowan Hospice", "Maren Oduya", Role::HospiceNurse).await.unwrap();
-    (ward, hospice)
-}
+use hedgerow_tests::ward_and_hospice;
 
 #[tokio::test]
 async fn a_team_card_renamed_or_rekeyed_after_it_was_signed_is_refused() {

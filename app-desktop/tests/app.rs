@@ -573,6 +573,13 @@ fn a_clinician_edits_medicines_end_of_life_allergies_tasks_and_a_wound() {
     h.get_by_label("Add the allergy").click();
     h.run();
     assert!(h.query_by_label_contains("ALLERGIES: Penicillin").is_some(), "the banner shows the allergy");
+    assert!(
+        h.query_by_label(
+            "Consent to share with the care team: not recorded; national data opt-out: not recorded"
+        )
+        .is_some(),
+        "consent is shown as recorded, never assumed"
+    );
 
     h.get_by_label("Tasks").click();
     h.run();

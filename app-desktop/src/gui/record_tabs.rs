@@ -190,6 +190,27 @@ pub(super) fn safety(ui: &mut egui::Ui, view: &PatientView) {
             format!("{}: {} ({}, {})", a.kind.label(), a.text, a.added_by.name, a.added_at.display()),
         );
     }
+    ui.strong("Consent");
+    let c = &r.consent;
+    // The core words each answer, a disputed one with every value.
+    let line = |ui: &mut egui::Ui, text: String, disputed: bool| {
+        if disputed {
+            ui.colored_label(style::DANGER, text)
+        } else {
+            ui.label(text)
+        };
+    };
+    line(
+        ui,
+        format!(
+            "Consent to share with the care team: {}; national data opt-out: {}",
+            c.sharing_text, c.opt_out_text
+        ),
+        !c.disputed.is_empty(),
+    );
+    for t in &c.with_teams {
+        line(ui, format!("Consent to share with {}: {}", t.team, t.text), t.agreed.is_none());
+    }
 }
 
 pub(super) fn briefing(ui: &mut egui::Ui, b: &Briefing) {

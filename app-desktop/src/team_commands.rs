@@ -72,7 +72,7 @@ pub async fn team(dir: &Path, json: bool, cmd: TeamCommand) -> Result<()> {
             if json {
                 print_json(&json!({ "card": card, "qr": qr }));
             } else {
-                print_card(&card);
+                print_card(&card, true);
                 println!("\n{}\n", card.text);
                 if let Some(p) = &qr {
                     println!("QR code written to {}.", p.display());
@@ -273,11 +273,14 @@ fn print_report(r: &SyncReport) {
     }
 }
 
-fn print_card(card: &TeamCardView) {
+/// A card's team; the fingerprint only on the issuing side, which reads it out.
+fn print_card(card: &TeamCardView, with_fingerprint: bool) {
     println!("Team:        {}", card.name);
     println!("ODS code:    {}", card.ods_code.as_deref().unwrap_or("not given"));
-    println!("Fingerprint: {}", card.fingerprint);
-    println!("Issued:      {}", card.issued_at.display());
+    if with_fingerprint {
+        println!("Fingerprint: {}", card.fingerprint);
+        println!("Issued:      {}", card.issued_at.display());
+    }
 }
 
 /// A card given as its text, or as a file that holds it.
@@ -303,8 +306,7 @@ async fn trust(ws: &Workspace, text: &str, fingerprint: Option<String>, json: bo
             }
             // Not the card's fingerprint: the admin types what they were read, and the core
             // compares it.
-            println!("Team:        {}", card.name);
-            println!("ODS code:    {}", card.ods_code.as_deref().unwrap_or("not given"));
+            print_card(&card, false);
             print!("\nAsk {}'s admin to read you their team's fingerprint, and type it here: ", card.name);
             std::io::stdout().flush()?;
             let mut line = String::new();

@@ -38,6 +38,17 @@ fn card(keys: &Keyring, name: &str) -> TeamCard {
     }
 }
 
+/// A card signed by hand, past `SignedCard::sign`'s checks, with `registry` as its proof.
+fn signed_by_hand(key: &DeviceKey, card: &TeamCard, registry: &Registry) -> SignedCard {
+    let bytes = postcard::to_stdvec(card).unwrap();
+    SignedCard {
+        signature: key.sign(&[SIGNING_CONTEXT, &bytes].concat()).to_vec(),
+        card: bytes,
+        signer: key.public_key(),
+        proof: registry.statements().iter().map(|s| s.statement.clone()).collect(),
+    }
+}
+
 fn keys() -> (DeviceKey, DeviceKey, DeviceKey, Keyring) {
     let founder = DeviceKey::generate().unwrap();
     let ring = Keyring::generate(founder.public_key()).unwrap();
@@ -97,13 +108,7 @@ fn a_card_signed_by_a_member_who_is_not_an_admin_is_refused() {
         Some(CardError::NotAdmin)
     );
     // Made by hand, with the whole registry as its proof.
-    let bytes = postcard::to_stdvec(&card(&ring, "Rowan Hospice")).unwrap();
-    let forged = SignedCard {
-        signature: nurse.sign(&[SIGNING_CONTEXT, &bytes].concat()).to_vec(),
-        card: bytes,
-        signer: nurse.public_key(),
-        proof: registry.statements().iter().map(|s| s.statement.clone()).collect(),
-    };
+    let forged = signed_by_hand(&nurse, &card(&ring, "Rowan Hospice"), &registry);
     assert_eq!(forged.verify(), Err(CardError::NotAdmin));
 }
 
@@ -112,13 +117,7 @@ fn a_card_whose_proof_is_another_teams_registry_is_refused() {
     let (founder, nurse, admin, ring) = keys();
     let mallory = DeviceKey::generate().unwrap();
     let own = team(&mallory, &nurse, &admin, [6; 16]);
-    let bytes = postcard::to_stdvec(&card(&ring, "Rowan Hospice")).unwrap();
-    let forged = SignedCard {
-        signature: mallory.sign(&[SIGNING_CONTEXT, &bytes].concat()).to_vec(),
-        card: bytes,
-        signer: mallory.public_key(),
-        proof: own.statements().iter().map(|s| s.statement.clone()).collect(),
-    };
+    let forged = signed_by_hand(&mallory, &card(&ring, "Rowan Hospice"), &own);
     assert_eq!(forged.verify(), Err(CardError::Proof(RegistryError::WrongTeam)));
     // A charter of its own under the hospice's id checks, but it is another team: its
     // fingerprint differs, which is what the admins compare.

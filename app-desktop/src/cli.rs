@@ -122,6 +122,24 @@ pub enum Command {
         #[arg(long)]
         share: YesNo,
     },
+    /// Refer the patient to another team your team trusts, with the record and its visit
+    /// notes (sent at the next sync; needs the patient's consent to share with that team).
+    Refer {
+        nhs: String,
+        /// The receiving team: its name as `hedgerow team partners` shows it, or its id.
+        #[arg(long)]
+        to: String,
+        /// Why: the receiving team reads it first.
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        urgent: bool,
+    },
+    /// The referrals your team received; show, accept or decline one.
+    Referrals {
+        #[command(subcommand)]
+        action: Option<ReferralsCommand>,
+    },
     /// For carers and family: a note in your own words, kept apart from clinical entries.
     CarerNote {
         nhs: String,
@@ -619,6 +637,20 @@ pub enum EolCommand {
         /// YYYY-MM-DD.
         #[arg(long)]
         date: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReferralsCommand {
+    /// What the referral says and the summary of the record (audited).
+    Show { id: String },
+    /// Take the patient on: the record comes onto your team's caseload.
+    Accept { id: String },
+    /// Decline, with the reason the referring team is told.
+    Decline {
+        id: String,
+        #[arg(long)]
+        reason: String,
     },
 }
 

@@ -4,6 +4,7 @@ use crate::cli::{Cli, Command, ExportCommand, ObsArgs, PatientCommand, VisitComm
 use crate::output::{news2_json, news2_text, print_json};
 use crate::passphrase;
 use crate::record_commands;
+use crate::referral_commands;
 use crate::today_command;
 use anyhow::{Context, Result, anyhow, bail};
 use hedgerow_core::clinical::{Consciousness, NhsNumber, Observations};
@@ -121,6 +122,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::ShareConsent { nhs, team, share } => {
             record_commands::share_consent(&dir, json, &nhs, &team, share.yes()).await?
         }
+        Command::Refer { nhs, to, reason, urgent } => {
+            referral_commands::refer(&dir, json, &nhs, &to, &reason, urgent).await?
+        }
+        Command::Referrals { action } => referral_commands::referrals(&dir, json, action).await?,
         Command::CarerNote { nhs, text } => record_commands::carer_note(&dir, json, &nhs, &text).await?,
         Command::Conflicts { nhs, action } => record_commands::conflicts(&dir, json, nhs, action).await?,
         Command::Today { on } => today_command::today(&dir, json, on.as_deref()).await?,

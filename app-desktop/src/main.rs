@@ -6,6 +6,7 @@ mod commands;
 mod output;
 mod passphrase;
 mod record_commands;
+mod referral_commands;
 mod team_commands;
 mod today_command;
 

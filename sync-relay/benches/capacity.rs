@@ -85,6 +85,7 @@ async fn sync_once(i: usize, addr: &RelayAddress, publish: bool) -> Result<(), T
         anchor: None,
         publish,
         offers: vec![],
+        letters: Vec::new(),
     };
     let seed = *key.seed();
     let mut s = ClientSession::new(key, ring, plan).unwrap();

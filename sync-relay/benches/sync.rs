@@ -405,6 +405,7 @@ async fn relay_load(devices: usize) {
                 anchor: None,
                 publish: vec![charter],
                 offers: vec![],
+                letters: Vec::new(),
             };
             let mut s = ClientSession::new(me, ring, plan).unwrap();
             transport::sync_with_relay(&seed, &addr, &mut s, &mut PushOne(None)).await.unwrap();
@@ -436,6 +437,7 @@ async fn relay_load(devices: usize) {
                 anchor: None,
                 publish: vec![],
                 offers: vec![],
+                letters: Vec::new(),
             };
             let seed = *key.seed();
             let mut s = ClientSession::new(key, ring, plan).unwrap();

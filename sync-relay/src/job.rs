@@ -1,7 +1,9 @@
 //! What a [`RelaySession`] is waiting for storage to answer, and what it does with the
 //! answer: each request of the protocol as the steps between its storage requests.
 
-use crate::session::{PULL_BYTES, Refuse, RelaySession, StorageReply, StorageRequest, check_entry};
+use crate::session::{
+    PULL_BYTES, Refuse, RelaySession, StorageReply, StorageRequest, check_entry, check_letter,
+};
 use hedgerow_protocol::registry::{Registry, SignedStatement, StatementBody};
 use hedgerow_protocol::wire::{LogEntry, MAX_BUNDLE, PROTOCOL_VERSION, Refusal, Reply};
 use std::collections::VecDeque;
@@ -35,6 +37,19 @@ pub(crate) enum Job {
     },
     PushStored {
         count: u64,
+    },
+    /// Waiting for the sender's registry, to see that its team trusts `to`.
+    Deliver {
+        to: [u8; 16],
+        entries: Vec<LogEntry>,
+    },
+    /// Waiting for team `to`'s registry, to see that it trusts the sender's team back.
+    DeliverTo {
+        to: [u8; 16],
+        from: [u8; 16],
+        from_charter: [u8; 32],
+        charter: [u8; 32],
+        entries: Vec<LogEntry>,
     },
     GetRegistry {
         known: u32,
@@ -186,6 +201,34 @@ impl RelaySession {
                 }
                 other => Err(unexpected(other)),
             },
+            Job::Deliver { to, entries } => {
+                let registry = self.enrolled(reply.registry()?)?;
+                let from = registry.team();
+                let (Some(charter), Some(from_charter)) = (registry.partner(&to), registry.charter_digest())
+                else {
+                    let message = "this team does not trust that team: an admin trusts its card first".into();
+                    return self.reply(&Reply::Undelivered { message });
+                };
+                for e in &entries {
+                    check_letter(&to, &from, &self.peer, e)?;
+                }
+                self.ask(
+                    StorageRequest::Registry { team: to },
+                    Job::DeliverTo { to, from, from_charter, charter, entries },
+                )
+            }
+            Job::DeliverTo { to, from, from_charter, charter, entries } => {
+                let theirs = reply.registry()?;
+                // Both ways, and each under the charter the other trusted: a team made
+                // under a trusted team's id is not that team.
+                if theirs.charter_digest() != Some(charter) || theirs.partner(&from) != Some(from_charter) {
+                    let message =
+                        "that team does not trust this team, or is not the team this team trusted".into();
+                    return self.reply(&Reply::Undelivered { message });
+                }
+                let adding = entries.iter().map(|e| e.sealed.len() as u64).sum();
+                self.ask(StorageRequest::TeamUsage { team: to }, Job::PushQuota { team: to, entries, adding })
+            }
             Job::GetRegistry { known } => {
                 let registry = self.enrolled(reply.registry()?)?;
                 let from = (known as usize).min(registry.statements().len());

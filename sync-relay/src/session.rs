@@ -392,6 +392,7 @@ impl RelaySession {
             Request::GetRegistry { known } => self.fresh_registry(Job::GetRegistry { known }),
             Request::Pull { after, log_id } => self.fresh_registry(Job::Pull { after, log_id }),
             Request::PutOffer { invite, offer } => self.fresh_registry(Job::PutOffer { invite, offer }),
+            Request::Deliver { to, entries } => self.fresh_registry(Job::Deliver { to, entries }),
             Request::ClaimInvite { join } => {
                 self.team_id()?;
                 if join.signer != self.peer {
@@ -475,6 +476,9 @@ pub(crate) fn check_entry(team: &[u8; 16], peer: &[u8; 32], admin: bool, e: &Log
     if !signature_verifies(team, e) {
         return Err(Refuse::new(Refusal::BadSignature, "the bundle's signature does not verify"));
     }
+    if matches!(e.kind, EntryKind::Letter { .. }) {
+        return Err(Refuse::new(Refusal::Malformed, "letters go to another team's log, by Deliver"));
+    }
     if matches!(e.kind, EntryKind::TeamKey { .. }) && !admin {
         return Err(Refuse::new(Refusal::NotEnrolled, "only an admin device may hand out team keys"));
     }
@@ -482,6 +486,28 @@ pub(crate) fn check_entry(team: &[u8; 16], peer: &[u8; 32], admin: bool, e: &Log
         && earlier_tags.len() > 4096
     {
         return Err(Refuse::new(Refusal::TooLarge, "a snapshot names too many earlier tags"));
+    }
+    Ok(())
+}
+
+/// What a letter must be for the relay to carry it from team `from` to team `to`.
+pub(crate) fn check_letter(
+    to: &[u8; 16],
+    from: &[u8; 16],
+    peer: &[u8; 32],
+    e: &LogEntry,
+) -> Result<(), Refuse> {
+    if e.kind != (EntryKind::Letter { from: *from }) {
+        return Err(Refuse::new(Refusal::Malformed, "a delivery carries letters from the sender's own team"));
+    }
+    if e.author != *peer {
+        return Err(Refuse::new(Refusal::BadSignature, "a device delivers only letters it signed"));
+    }
+    if e.sealed.len() > MAX_BUNDLE {
+        return Err(Refuse::new(Refusal::TooLarge, format!("a letter of {} bytes", e.sealed.len())));
+    }
+    if !signature_verifies(to, e) {
+        return Err(Refuse::new(Refusal::BadSignature, "the letter's signature does not verify"));
     }
     Ok(())
 }

@@ -51,6 +51,7 @@ async fn bare_sync(
         anchor: None,
         publish,
         offers: Vec::new(),
+        letters: Vec::new(),
     };
     let me = DeviceKey::from_seed(*bare.key.seed()).unwrap();
     let mut session = ClientSession::new(me, keyring, plan).unwrap();
@@ -284,6 +285,7 @@ async fn broken_frames_and_forged_bundles_are_refused_and_the_relay_keeps_servin
         anchor: None,
         publish: vec![],
         offers: vec![],
+        letters: Vec::new(),
     };
     let mut s = ClientSession::new(
         DeviceKey::from_seed(*admin.key.seed()).unwrap(),

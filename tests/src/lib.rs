@@ -116,8 +116,31 @@ impl MemoryTeam {
     /// As [`MemoryTeam::new`], for a team called `team`.
     pub async fn named(team: &str, name: &str, role: hedgerow_core::documents::Role) -> anyhow::Result<Self> {
         use hedgerow_relay::{RelayState, SqliteRelayStorage};
-        let (relay_dir, admin_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+        let relay_dir = tempfile::tempdir()?;
         let relay = std::sync::Arc::new(RelayState::new(SqliteRelayStorage::open(relay_dir.path()).await?));
+        Self::founded(relay_dir, relay, team, name, role).await
+    }
+
+    /// Another team, founded by `name`, on the same relay as `self` (teams that refer
+    /// patients to each other share one relay).
+    pub async fn beside(
+        &self,
+        team: &str,
+        name: &str,
+        role: hedgerow_core::documents::Role,
+    ) -> anyhow::Result<Self> {
+        // The relay's files stay with the first team; this one keeps its own directory.
+        Self::founded(tempfile::tempdir()?, self.relay.clone(), team, name, role).await
+    }
+
+    async fn founded(
+        relay_dir: tempfile::TempDir,
+        relay: std::sync::Arc<hedgerow_relay::RelayState<hedgerow_relay::SqliteRelayStorage>>,
+        team: &str,
+        name: &str,
+        role: hedgerow_core::documents::Role,
+    ) -> anyhow::Result<Self> {
+        let admin_dir = tempfile::tempdir()?;
         let admin = hedgerow_core::Workspace::create(
             admin_dir.path(),
             PASSPHRASE,
@@ -208,12 +231,12 @@ impl MemoryTeam {
     }
 }
 
-/// Two teams, each on a relay of its own: a hospital ward (its admin a doctor) and a
-/// hospice (its admin a hospice nurse), for sharing between teams.
+/// Two teams on one relay: a hospital ward (its admin a doctor) and a hospice (its admin a
+/// hospice nurse), for sharing between teams.
 pub async fn ward_and_hospice() -> (MemoryTeam, MemoryTeam) {
     use hedgerow_core::documents::Role;
     let ward = MemoryTeam::named("Ward 7, Hartsmoor General", "Dr Ines Calloway", Role::Gp).await.unwrap();
-    let hospice = MemoryTeam::named("Rowan Hospice", "Maren Oduya", Role::HospiceNurse).await.unwrap();
+    let hospice = ward.beside("Rowan Hospice", "Maren Oduya", Role::HospiceNurse).await.unwrap();
     (ward, hospice)
 }
 

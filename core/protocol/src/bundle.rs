@@ -109,6 +109,10 @@ pub enum BundleError {
     NotFromAdmin,
     #[error("the team keys were refused: {0}")]
     Keys(#[from] crate::keys::KeyError),
+    #[error("a letter from a team this team does not trust, or under another charter")]
+    NotPartner,
+    #[error("a letter whose author is not an enrolled device of the team it names: {0}")]
+    LetterAuthor(String),
 }
 
 impl From<CryptoError> for BundleError {
@@ -119,7 +123,13 @@ impl From<CryptoError> for BundleError {
 
 /// The bytes a signature covers and the AEAD binds: everything about the entry but the
 /// signature itself.
-fn header(team: &[u8; 16], author: &[u8; 32], key: &KeyId, doc_tag: &[u8; 16], kind: &EntryKind) -> Vec<u8> {
+pub(crate) fn header(
+    team: &[u8; 16],
+    author: &[u8; 32],
+    key: &KeyId,
+    doc_tag: &[u8; 16],
+    kind: &EntryKind,
+) -> Vec<u8> {
     let kind = postcard::to_stdvec(kind).expect("encoding to a Vec cannot fail");
     [CONTEXT, team.as_slice(), author, &key.epoch.to_be_bytes(), &key.minter, doc_tag, &kind].concat()
 }
@@ -161,7 +171,7 @@ pub fn verify_entry(
 /// The body is compressed before sealing (ciphertext does not compress). Only team
 /// devices can put content into a bundle, so its size tells the relay nothing it could
 /// steer.
-fn deflate(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn deflate(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).expect("writing to a Vec cannot fail");
@@ -169,7 +179,7 @@ fn deflate(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Inflates at most `limit` bytes, so a hostile bundle cannot exhaust memory.
-fn inflate(bytes: &[u8], limit: u64) -> Result<Zeroizing<Vec<u8>>, BundleError> {
+pub(crate) fn inflate(bytes: &[u8], limit: u64) -> Result<Zeroizing<Vec<u8>>, BundleError> {
     use std::io::Read;
     let mut out = Zeroizing::new(Vec::new());
     flate2::read::DeflateDecoder::new(bytes)

@@ -11,6 +11,7 @@ pub mod card;
 pub mod crypto;
 pub mod heads;
 pub mod keys;
+pub mod letter;
 pub mod registry;
 pub mod wire;
 

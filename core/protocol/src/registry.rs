@@ -39,6 +39,10 @@ pub enum StatementBody {
     Join { invite: [u8; 32], x25519: [u8; 32], actor: [u8; 16], proof: Vec<u8> },
     /// An admin revokes a device.
     Revoke { device: [u8; 32] },
+    /// An admin trusts another team, named by its id and the digest of its charter (its
+    /// fingerprint): the relay then carries that team's letters (referrals, answers) into
+    /// this team's log, and this team's into that one's when it trusts this team back.
+    Partner { team: [u8; 16], charter: [u8; 32] },
 }
 
 /// A statement as published: its exact bytes, who signed them and the signature.
@@ -118,6 +122,10 @@ pub enum RegistryError {
     SelfRevoke,
     #[error("statements must be at rising log positions")]
     OutOfOrder,
+    #[error("a team cannot be its own partner")]
+    OwnTeam,
+    #[error("that team is already a partner under another charter")]
+    PartnerTaken,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -169,6 +177,8 @@ pub struct Registry {
     devices: BTreeMap<[u8; 32], EnrolledDevice>,
     invites: BTreeMap<[u8; 32], Invite>,
     actors: BTreeMap<[u8; 16], [u8; 32]>,
+    /// Partner teams by id, with the digest of the charter an admin trusted.
+    partners: BTreeMap<[u8; 16], [u8; 32]>,
 }
 
 impl Registry {
@@ -179,6 +189,7 @@ impl Registry {
             devices: BTreeMap::new(),
             invites: BTreeMap::new(),
             actors: BTreeMap::new(),
+            partners: BTreeMap::new(),
         }
     }
 
@@ -201,6 +212,16 @@ impl Registry {
 
     pub fn has_charter(&self) -> bool {
         !self.statements.is_empty()
+    }
+
+    /// The SHA-256 of the charter as published: the team's fingerprint.
+    pub fn charter_digest(&self) -> Option<[u8; 32]> {
+        self.statements.first().map(|s| s.statement.digest())
+    }
+
+    /// The charter digest an admin trusted for partner team `team`, if it is one.
+    pub fn partner(&self, team: &[u8; 16]) -> Option<[u8; 32]> {
+        self.partners.get(team).copied()
     }
 
     pub fn device(&self, key: &[u8; 32]) -> Option<&EnrolledDevice> {
@@ -313,6 +334,19 @@ impl Registry {
                     d.revoked_at = Some(st.issued_at);
                     d.revoked_position = Some(position);
                 }
+            }
+            StatementBody::Partner { team, charter } => {
+                if !self.active_admin(&signer) {
+                    return Err(RegistryError::NotAdmin("trust another team"));
+                }
+                if team == self.team {
+                    return Err(RegistryError::OwnTeam);
+                }
+                // Another charter under a trusted team's id is another team.
+                if self.partners.get(&team).is_some_and(|held| *held != charter) {
+                    return Err(RegistryError::PartnerTaken);
+                }
+                self.partners.insert(team, charter);
             }
         }
         self.statements.push(PositionedStatement { statement: signed, position });
@@ -485,5 +519,43 @@ mod tests {
         // Another device's actor cannot be claimed.
         assert_eq!(r.apply(join(&thief, &invite, 1, 150), 2), Err(RegistryError::ActorTaken));
         r.apply(join(&thief, &invite, 5, 150), 2).unwrap();
+    }
+
+    #[test]
+    fn only_an_admin_names_a_partner_and_a_partner_keeps_its_charter() {
+        let founder = DeviceKey::generate().unwrap();
+        let nurse = DeviceKey::generate().unwrap();
+        let mut r = Registry::new([1; 16]);
+        let charter =
+            st(&founder, 100, StatementBody::Charter { x25519: founder.x25519_public(), actor: [1; 16] });
+        r.apply(charter.clone(), 0).unwrap();
+        assert_eq!(r.charter_digest(), Some(charter.digest()));
+        let grant = StatementBody::Grant {
+            device: nurse.public_key(),
+            x25519: [0; 32],
+            actor: [2; 16],
+            admin: false,
+        };
+        r.apply(st(&founder, 100, grant), 1).unwrap();
+        let hospice = StatementBody::Partner { team: [7; 16], charter: [9; 32] };
+        assert_eq!(
+            r.apply(st(&nurse, 100, hospice.clone()), 2),
+            Err(RegistryError::NotAdmin("trust another team"))
+        );
+        assert_eq!(
+            r.apply(st(&founder, 100, StatementBody::Partner { team: [1; 16], charter: [9; 32] }), 2),
+            Err(RegistryError::OwnTeam)
+        );
+        r.apply(st(&founder, 100, hospice.clone()), 2).unwrap();
+        assert_eq!(r.partner(&[7; 16]), Some([9; 32]));
+        r.apply(st(&founder, 101, hospice), 3).unwrap();
+        assert_eq!(
+            r.apply(st(&founder, 102, StatementBody::Partner { team: [7; 16], charter: [8; 32] }), 4),
+            Err(RegistryError::PartnerTaken),
+            "another charter under a trusted team's id"
+        );
+        let again = Registry::replay([1; 16], r.statements()).unwrap();
+        assert_eq!(again.partner(&[7; 16]), Some([9; 32]));
+        assert_eq!(again.partner(&[8; 16]), None);
     }
 }

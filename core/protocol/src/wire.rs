@@ -72,6 +72,9 @@ pub enum EntryKind {
     TeamKey { recipient: [u8; 32] },
     /// A run of the author's audit entries, `first` being the first one's number.
     Audit { first: u64, count: u32 },
+    /// A letter from a device of partner team `from` (a referral, or the answer to one),
+    /// sealed to this team's sharing key (`letter.rs`).
+    Letter { from: [u8; 16] },
 }
 
 impl EntryKind {
@@ -82,6 +85,7 @@ impl EntryKind {
             EntryKind::Snapshot { .. } => "snapshot",
             EntryKind::TeamKey { .. } => "team-key",
             EntryKind::Audit { .. } => "audit",
+            EntryKind::Letter { .. } => "letter",
         }
     }
 }
@@ -119,6 +123,12 @@ pub enum Request {
     ClaimInvite {
         join: SignedStatement,
     },
+    /// Letters for partner team `to`'s log, answered with `Pushed`, or `Undelivered` unless
+    /// each team's registry names the other as a partner.
+    Deliver {
+        to: [u8; 16],
+        entries: Vec<LogEntry>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +163,11 @@ pub enum Reply {
         high_water: u64,
     },
     OfferStored,
+    /// A Deliver the relay did not carry, because the two teams do not trust each other
+    /// (both ways, under the charters each trusted). The connection goes on.
+    Undelivered {
+        message: String,
+    },
     Offer {
         offer: Vec<u8>,
     },

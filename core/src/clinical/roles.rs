@@ -33,6 +33,10 @@ pub enum Action {
     AddCarerNote,
     /// Take in a record from elsewhere (a GP system's FHIR bundle, another device's copy).
     ImportRecord,
+    /// Refer a patient to another team.
+    Refer,
+    /// Accept or decline a referral from another team: take the patient on, or not.
+    AnswerReferral,
 }
 
 impl Action {
@@ -57,6 +61,8 @@ impl Action {
             Self::UpdateTask => "change a task",
             Self::AddCarerNote => "add a carer's or family note",
             Self::ImportRecord => "import a record",
+            Self::Refer => "refer a patient to another team",
+            Self::AnswerReferral => "accept or decline a referral",
         }
     }
 
@@ -71,10 +77,11 @@ impl Action {
             | ChangeMedicines
             | RecordDeath
             | UpdateEndOfLifePlan
-            | ImportRecord => {
+            | ImportRecord
+            | AnswerReferral => {
                 "only a registered clinician (district or community nurse, hospice or specialist nurse, GP, consultant, paramedic)"
             }
-            EditCarePlan | RecordAllergy | RecordAlert => "a registered clinician or therapist",
+            EditCarePlan | RecordAllergy | RecordAlert | Refer => "a registered clinician or therapist",
             RecordVisit | UpdateTask => "clinical staff (not carers, family or administrators)",
             AddPatient | EditDemographics | RecordConsent => {
                 "a registered clinician, therapist or administrator"
@@ -135,6 +142,7 @@ impl Role {
                     | RecordConsent
                     | AddTask
                     | UpdateTask
+                    | Refer
             ),
             Tier::Support => matches!(action, RecordVisit | AddTask | UpdateTask),
             Tier::CarerOrFamily => matches!(action, AddTask | AddCarerNote),

@@ -35,10 +35,38 @@ pub struct PatientRecord {
     pub carer_notes: Entries<CarerNote>,
     /// Index of this patient's visit notes, keyed by VisitId.
     pub visits: BTreeMap<String, VisitRef>,
+    /// Referrals of this patient to other teams, keyed by referral id.
+    #[autosurgeon(missing = "Default::default")]
+    pub referrals: BTreeMap<String, ReferralMade>,
     /// NEWS2 SpO2 scale for this patient, set by a clinician (always present).
     pub spo2_scale: Spo2ScaleSetting,
     pub created_by: ClinicianRef,
     pub created_at: Timestamp,
+}
+
+/// A referral of the patient to another team, and its answer once it came.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct ReferralMade {
+    /// The receiving team's TeamId, hex.
+    pub to_team: String,
+    /// Its name, as its card gave it.
+    pub team: String,
+    pub reason: String,
+    pub urgent: bool,
+    pub referred_by: ClinicianRef,
+    pub referred_at: Timestamp,
+    pub answer: Option<ReferralAnswer>,
+}
+
+/// The receiving team's answer to a referral.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct ReferralAnswer {
+    pub accepted: bool,
+    /// Who answered, in the receiving team.
+    pub by: ClinicianRef,
+    pub at: Timestamp,
+    /// Why it was declined.
+    pub reason: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
@@ -414,6 +442,7 @@ impl PatientRecord {
             tasks: Entries::new(),
             carer_notes: Entries::new(),
             visits: BTreeMap::new(),
+            referrals: BTreeMap::new(),
             spo2_scale: Spo2ScaleSetting::default(),
             created_by: by,
             created_at: at,

@@ -26,6 +26,19 @@ pub struct Team {
     /// Other teams whose sharing cards an admin of this team trusted, keyed by TeamId.
     #[autosurgeon(missing = "Default::default")]
     pub partners: BTreeMap<String, PartnerTeam>,
+    /// This team's answers to referrals it received, keyed by referral id, so that every
+    /// device of the team knows which are still waiting.
+    #[autosurgeon(missing = "Default::default")]
+    pub referrals: BTreeMap<String, ReferralDecision>,
+}
+
+/// A team's answer to a referral it received.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct ReferralDecision {
+    pub accepted: bool,
+    pub by: ClinicianRef,
+    pub at: Timestamp,
+    pub reason: Option<String>,
 }
 
 /// Another team this team may refer patients to, as its card named it when an admin
@@ -91,6 +104,7 @@ impl Team {
             caseload: BTreeMap::new(),
             ods_code: None,
             partners: BTreeMap::new(),
+            referrals: BTreeMap::new(),
         }
     }
 

@@ -88,6 +88,7 @@ write_changed_fields!(PatientRecord {
     tasks,
     carer_notes,
     visits,
+    referrals,
     spo2_scale,
     created_by,
     created_at,

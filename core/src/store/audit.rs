@@ -27,6 +27,8 @@ crate::documents::schema::vocabulary! {
         Team => "team",
         /// Something this device's clinician role may not do, refused.
         Refused => "refused",
+        /// A referral to or from another team: made, received, read, accepted, declined.
+        Referral => "referral",
     }
 }
 
@@ -304,7 +306,8 @@ mod tests {
                 "break-glass",
                 "sync",
                 "team",
-                "refused"
+                "refused",
+                "referral"
             ]
         );
         for a in AuditAction::ALL {

@@ -61,6 +61,8 @@ pub struct SessionPlan {
     pub publish: Vec<SignedStatement>,
     /// Enrolment offers to leave for invites: (invite key, sealed offer).
     pub offers: Vec<([u8; 32], Vec<u8>)>,
+    /// Letters for partner teams' logs: (team, sealed letters).
+    pub letters: Vec<([u8; 16], Vec<LogEntry>)>,
 }
 
 /// One bundle as received and opened.
@@ -114,6 +116,29 @@ pub enum SyncEvent {
         author: [u8; 32],
         entries: Vec<crate::store::ChainedEntry>,
     },
+    /// A letter from a partner team (a referral, or the answer to one), opened and checked:
+    /// its author is an active device of the team's registry it carries, under the charter
+    /// this team's registry names for that partner. It comes before the `Received` whose
+    /// cursor covers it.
+    Letter {
+        seq: u64,
+        from: [u8; 16],
+        author: [u8; 32],
+        /// The sending team's registry, as the letter carried it.
+        registry: Vec<PositionedStatement>,
+        content: zeroize::Zeroizing<Vec<u8>>,
+    },
+    /// The relay took letters for a partner team's log.
+    Delivered {
+        to: [u8; 16],
+        letters: usize,
+    },
+    /// The relay did not carry letters for team `to`: the teams do not trust each other.
+    Undelivered {
+        to: [u8; 16],
+        letters: usize,
+        message: String,
+    },
     /// An entry was left out: it failed its checks (its author is named, for review).
     Rejected {
         seq: u64,
@@ -143,6 +168,7 @@ enum Expect {
     Registry,
     Pull,
     Pushed(usize),
+    Delivered([u8; 16], usize),
 }
 
 pub struct ClientSession {
@@ -212,6 +238,11 @@ impl ClientSession {
         }
         for (invite, offer) in plan.offers {
             s.send(Request::PutOffer { invite, offer }, Expect::OfferStored);
+        }
+        // After Publish, so that a partner just trusted is one when its letters arrive.
+        for (to, entries) in plan.letters {
+            let n = entries.len();
+            s.send(Request::Deliver { to, entries }, Expect::Delivered(to, n));
         }
         s.request_registry_and_pull();
         Ok(s)
@@ -369,6 +400,12 @@ impl ClientSession {
             (Expect::Pushed(n), Reply::Pushed { last, .. }) => {
                 self.events.push_back(SyncEvent::Pushed { entries: n, last });
             }
+            (Expect::Delivered(to, letters), Reply::Pushed { .. }) => {
+                self.events.push_back(SyncEvent::Delivered { to, letters });
+            }
+            (Expect::Delivered(to, letters), Reply::Undelivered { message }) => {
+                self.events.push_back(SyncEvent::Undelivered { to, letters, message });
+            }
             _ => return Err(unexpected()),
         }
         self.expect.pop_front();
@@ -456,6 +493,28 @@ impl ClientSession {
                         }
                         Err(BundleError::UnknownAuthor) => {
                             self.stop_for_unknown_author(seq, entry.author);
+                            continue;
+                        }
+                        Err(reason) => {
+                            self.events.push_back(SyncEvent::Rejected { seq, author: entry.author, reason })
+                        }
+                    }
+                }
+                EntryKind::Letter { .. } => {
+                    let limit = INFLATE_BUDGET - spent;
+                    match super::letter::open_letter(&self.team, &self.keyring, &entry, limit) {
+                        Ok(letter) if self.registry.partner(&letter.from) != Some(letter.charter) => {
+                            let reason = BundleError::NotPartner;
+                            self.events.push_back(SyncEvent::Rejected { seq, author: entry.author, reason })
+                        }
+                        Ok(letter) => {
+                            spent += letter.content.len() as u64;
+                            let (from, author, content) = (letter.from, letter.author, letter.content);
+                            let registry = letter.registry.statements().to_vec();
+                            self.events.push_back(SyncEvent::Letter { seq, from, author, registry, content });
+                        }
+                        Err(BundleError::MissingKey(key)) => {
+                            self.waiting = Some(Waiting::Key(key));
                             continue;
                         }
                         Err(reason) => {

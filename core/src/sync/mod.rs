@@ -5,7 +5,7 @@
 //! hedgerow-protocol's, re-exported here; the relay's side is hedgerow-relay, which this
 //! crate never depends on.
 
-pub use hedgerow_protocol::{bundle, card, heads, keys, registry, wire};
+pub use hedgerow_protocol::{bundle, card, heads, keys, letter, registry, wire};
 
 pub mod client;
 pub mod enrolment;

@@ -75,6 +75,7 @@ pub fn reply_frames(f: &Fixture, bytes: &[u8]) -> bool {
         anchor: None,
         publish: vec![],
         offers: vec![],
+        letters: Vec::new(),
     };
     let me = DeviceKey::from_seed(*f.device.seed()).expect("a fixed seed");
     let Ok(mut session) = ClientSession::new(me, f.keyring.clone(), plan) else { return false };

@@ -5,6 +5,7 @@
 mod essentials;
 mod observations;
 mod record;
+mod referral;
 pub(crate) mod today;
 mod watched;
 
@@ -15,6 +16,7 @@ pub use crate::store::{
     AuditAction, AuditCheck, AuditEntry, DueTask, LatestNews2, PatientSummary, ReviewDue, VisitSummary,
 };
 pub use observations::observation_values;
+pub use referral::{Referral, ReferralStatus, ReferralSummary};
 pub use today::{ReviewDueToday, TaskDueToday, Today, on_local_day};
 
 pub use record::{

@@ -123,6 +123,7 @@ impl Workspace {
             ReadDocument::Team(team) => {
                 if id == self.me.team_id.0 {
                     tx.set_caseload(&caseload_of(&team)).await?;
+                    self.settle_answered_referrals(tx, &team).await?;
                 }
                 (None, 0, None)
             }

@@ -161,6 +161,8 @@ impl Workspace {
         };
         team.value.partners.insert(id, partner.clone());
         self.save(&mut tx, &mut team, "trust another team").await?;
+        // What the relay and every device check before a letter passes between the teams.
+        self.publish_partner(&mut tx, &verified).await?;
         let what = format!("trusted team {} ({}), fingerprint {shown}", partner.name, ods_label(&partner));
         self.audit(&mut tx, AuditAction::Team, None, what).await?;
         tx.commit().await?;
@@ -184,7 +186,7 @@ impl Workspace {
     }
 
     /// A team this team trusts, by name (any case), id or the start of its id.
-    async fn partner(&self, team: &str) -> Result<(String, PartnerTeam)> {
+    pub(super) async fn partner(&self, team: &str) -> Result<(String, PartnerTeam)> {
         let wanted = team.trim();
         let partners = self.team_document().await?.partners;
         let mut found: Vec<(String, PartnerTeam)> = partners
@@ -224,7 +226,7 @@ impl Workspace {
         Ok((verified, signed.to_text()))
     }
 
-    async fn team_document(&self) -> Result<Team> {
+    pub(super) async fn team_document(&self) -> Result<Team> {
         let mut rx = self.store.begin_read().await?;
         if rx.setting(KEYRING).await?.is_none() {
             return Err(Error::Input(

@@ -5,7 +5,7 @@
 
 use super::Workspace;
 use super::sync_apply::PendingPush;
-use super::team::{ANCHOR, KEYRING, OUTBOX_OFFER, OUTBOX_STATEMENT};
+use super::team::{ANCHOR, KEYRING, OUTBOX_LETTER, OUTBOX_OFFER, OUTBOX_STATEMENT};
 use crate::crypto::DeviceKey;
 use crate::documents::DocumentKind;
 use crate::error::{Error, Result};
@@ -72,6 +72,12 @@ pub struct SyncReport {
     /// Documents received and kept that this version cannot read (a newer schema).
     pub unreadable: Vec<String>,
     pub statements_published: u32,
+    /// Letters (referrals, answers) the relay took for partner teams.
+    pub letters_delivered: u64,
+    /// Letters from partner teams taken in.
+    pub letters_received: u64,
+    /// Letters the relay would not carry, and why: the referral or answer did not go.
+    pub undelivered: Vec<String>,
     pub team_keys_received: Vec<u32>,
     /// The team key epoch this device could not open bundles of, if any.
     pub waiting_for_key: Option<u32>,
@@ -190,6 +196,10 @@ impl Workspace {
             }
         };
         self.audit(&mut tx, AuditAction::Sync, None, detail).await?;
+        for u in &report.undelivered {
+            // A referral or an answer that did not go: the clinician must know.
+            self.audit_flagged(&mut tx, AuditAction::Referral, None, u.clone(), true).await?;
+        }
         for r in &report.rejected {
             // Left out for good: someone may have tried to write what they may not.
             self.audit_flagged(
@@ -286,6 +296,7 @@ impl Workspace {
         let now = chrono::Utc::now().timestamp();
         let mut publish = Vec::new();
         let mut offers = Vec::new();
+        let mut letters: Vec<([u8; 16], Vec<LogEntry>)> = Vec::new();
         let mut through = None;
         for item in tx.outbox().await? {
             through = Some(item.seq);
@@ -305,6 +316,14 @@ impl Workspace {
                     }
                     offers.push((invite, offer.to_vec()));
                 }
+                OUTBOX_LETTER => {
+                    let (to, entry): ([u8; 16], LogEntry) = postcard::from_bytes(&item.payload)
+                        .map_err(|e| Error::Corrupt(format!("an outbox letter: {e}")))?;
+                    match letters.iter_mut().find(|(t, _)| *t == to) {
+                        Some((_, entries)) => entries.push(entry),
+                        None => letters.push((to, vec![entry])),
+                    }
+                }
                 other => return Err(Error::Corrupt(format!("unknown outbox item '{other}'"))),
             }
         }
@@ -319,6 +338,7 @@ impl Workspace {
             anchor,
             publish,
             offers,
+            letters,
         };
         let session = ClientSession::new(me, keyring, plan).map_err(TransportError::from)?;
         Ok((session, through))
@@ -411,6 +431,22 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 for p in problems {
                     tracing::warn!(seq, device = %hex::encode(&author[..8]), problem = %p, "a device's audit log has a break");
                 }
+            }
+            SyncEvent::Letter { seq, from, author, registry, content } => {
+                match ws.take_letter(from, author, registry, &content).await.map_err(handler_err)? {
+                    None => self.report.letters_received += 1,
+                    Some(why) => self
+                        .report
+                        .rejected
+                        .push(format!("entry {seq} by device {}: {why}", hex::encode(&author[..8]))),
+                }
+            }
+            SyncEvent::Delivered { letters, .. } => self.report.letters_delivered += letters as u64,
+            SyncEvent::Undelivered { to, letters, message } => {
+                let team = ws.partner_name(&to).await;
+                self.report
+                    .undelivered
+                    .push(format!("{letters} letter(s) to {team} not delivered: {message}"));
             }
             SyncEvent::Rejected { seq, author, reason } => {
                 tracing::warn!(seq, %reason, "a bundle from the relay was rejected");

@@ -28,6 +28,8 @@ pub(crate) const REGISTRY: &str = "team-registry-v2";
 pub(crate) const ANCHOR: &str = "team-anchor";
 pub(crate) const OUTBOX_STATEMENT: &str = "statement";
 pub(crate) const OUTBOX_OFFER: &str = "offer";
+/// A letter for a partner team's log: postcard `(team, LogEntry)`.
+pub(crate) const OUTBOX_LETTER: &str = "letter";
 
 /// A device as the team knows it.
 #[derive(Clone, Debug, Serialize)]

@@ -143,6 +143,7 @@ async fn a_batch_of_decompression_bombs_is_opened_within_the_budget() {
         anchor: None,
         publish: vec![],
         offers: vec![],
+        letters: Vec::new(),
     };
     let ring = reader.test_keyring().await.unwrap().unwrap();
     let mut session = ClientSession::new(reader.test_device_key(), ring, plan).unwrap();

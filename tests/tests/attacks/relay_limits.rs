@@ -136,6 +136,7 @@ async fn a_device_or_relay_of_the_old_protocol_is_refused_with_a_clear_message()
         anchor: None,
         publish: vec![],
         offers: vec![],
+        letters: Vec::new(),
     };
     let mut session = ClientSession::new(key, Keyring::generate([1; 32]).unwrap(), plan).unwrap();
     while session.poll_transmit().is_some() {}

@@ -1,11 +1,17 @@
-//! Attacks on trust between teams: a card changed after it was signed, and a team of
-//! someone's own making under the id of a team already trusted.
+//! Attacks on trust between teams: a card changed after it was signed, a team of
+//! someone's own making under the id of a team already trusted, a letter to a team that
+//! has not trusted its sender, a referral from a revoked device, and letters slipped into
+//! a log by another way than the relay's delivery between partners.
 
 use hedgerow_core::Error;
+use hedgerow_core::documents::Role;
 use hedgerow_core::sync::card::{SignedCard, TeamCard};
 use hedgerow_core::sync::keys::Keyring;
+use hedgerow_core::sync::letter::seal_letter;
 use hedgerow_core::sync::registry::{Registry, SignedStatement, Statement, StatementBody};
-use hedgerow_tests::ward_and_hospice;
+use hedgerow_core::sync::wire::{EntryKind, Refusal, Reply, Request};
+use hedgerow_relay::RelayStorage;
+use hedgerow_tests::{MemoryTeam, RawConnection, hello, refusal_of, ward_and_hospice};
 
 #[tokio::test]
 async fn a_team_card_renamed_or_rekeyed_after_it_was_signed_is_refused() {
@@ -71,4 +77,112 @@ async fn a_team_made_under_the_id_of_a_trusted_team_cannot_take_its_place() {
     let partners = ward.admin.partner_teams().await.unwrap();
     assert_eq!(partners.len(), 1);
     assert_eq!(partners[0].fingerprint, card.fingerprint);
+}
+
+async fn harold_with_consent(ward: &MemoryTeam) -> hedgerow_core::ids::PatientId {
+    let id = ward
+        .admin
+        .add_patient(hedgerow_core::NewPatient {
+            nhs_number: hedgerow_tests::fictional_nhs_number(1).parse().unwrap(),
+            name: "Harold Pennick".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1941, 2, 9).unwrap(),
+            address: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    ward.admin.set_sharing_consent(id, "Rowan Hospice", true).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_referral_to_a_team_that_has_not_trusted_the_ward_is_not_carried() {
+    let (ward, hospice) = ward_and_hospice().await;
+    let card = hospice.admin.team_card(None).await.unwrap();
+    // Only the ward trusts: the hospice never agreed to take the ward's letters.
+    ward.admin.trust_team(&card.text, &card.fingerprint).await.unwrap();
+    let harold = harold_with_consent(&ward).await;
+    ward.admin.refer(harold, "Rowan Hospice", "for symptom control", false).await.unwrap();
+    let report = ward.sync(&ward.admin).await.unwrap();
+    assert_eq!(report.letters_delivered, 0);
+    assert_eq!(report.undelivered.len(), 1, "{report:?}");
+    assert!(report.undelivered[0].contains("Rowan Hospice"), "{:?}", report.undelivered);
+    let audit = ward.admin.audit_log(None).await.unwrap();
+    assert!(audit.iter().any(|e| e.flagged && e.detail.contains("not delivered")), "{audit:?}");
+    // The ward goes on syncing; the hospice holds nothing of Harold.
+    ward.sync(&ward.admin).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    assert!(hospice.admin.referrals().await.unwrap().is_empty());
+    let log = hospice.relay.storage().entries_after(hospice.team_id(), 0, [0; 32], usize::MAX).await.unwrap();
+    assert!(log.entries.iter().all(|(_, e)| !matches!(e.kind, EntryKind::Letter { .. })));
+}
+
+#[tokio::test]
+async fn a_referral_made_on_a_device_revoked_before_it_synced_never_reaches_the_hospice() {
+    let (mut ward, hospice) = ward_and_hospice().await;
+    let hospice_card = hospice.admin.team_card(None).await.unwrap();
+    let ward_card = ward.admin.team_card(None).await.unwrap();
+    ward.admin.trust_team(&hospice_card.text, &hospice_card.fingerprint).await.unwrap();
+    hospice.admin.trust_team(&ward_card.text, &ward_card.fingerprint).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    let harold = harold_with_consent(&ward).await;
+    let laptop = ward.join("Tamsin Rook", Role::DistrictNurse).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    laptop.refer(harold, "Rowan Hospice", "for symptom control", false).await.unwrap();
+    // The laptop is lost before it syncs; an admin revokes it.
+    ward.admin.revoke_device(&laptop.identity().device_id.to_hex(), "laptop lost").await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    assert!(ward.sync(&laptop).await.is_err(), "the relay refuses a revoked device");
+    hospice.sync(&hospice.admin).await.unwrap();
+    assert!(hospice.admin.referrals().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn letters_slipped_into_a_log_other_than_by_delivery_between_partners_are_refused() {
+    let (ward, hospice) = ward_and_hospice().await;
+    let card = hospice.admin.team_card(None).await.unwrap();
+    let verified = SignedCard::from_text(&card.text).unwrap().verify().unwrap();
+    let (key, c) = (ward.admin.test_device_key(), &verified.card);
+    let registry = ward.admin.test_registry().await.unwrap();
+    let letter =
+        |to| seal_letter(&key, &registry, to, &c.sharing_key, c.sharing_key_id, b"let me in").unwrap();
+
+    // Into the ward's own log as if a partner had sent it.
+    let mut conn = RawConnection::open(&ward.relay, key.public_key(), super::now());
+    let replies =
+        conn.send(&[hello(ward.team_id()), Request::Push { entries: vec![letter(ward.team_id())] }]).await;
+    assert_eq!(refusal_of(&replies), Some(Refusal::Malformed));
+
+    // To the hospice, which has not trusted the ward: carried nowhere, and said so.
+    let mut conn = RawConnection::open(&ward.relay, key.public_key(), super::now());
+    let deliver = Request::Deliver { to: hospice.team_id(), entries: vec![letter(hospice.team_id())] };
+    let replies = conn.send(&[hello(ward.team_id()), deliver]).await;
+    assert!(matches!(replies.last(), Some(Reply::Undelivered { .. })), "{replies:?}");
+
+    // Once both trust each other: a letter naming a third team as its sender, or signed by
+    // a device other than the one connected, is refused.
+    ward.admin.trust_team(&card.text, &card.fingerprint).await.unwrap();
+    let ward_card = ward.admin.team_card(None).await.unwrap();
+    hospice.admin.trust_team(&ward_card.text, &ward_card.fingerprint).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    let mut posing = letter(hospice.team_id());
+    posing.kind = EntryKind::Letter { from: [9; 16] };
+    let posing = hedgerow_core::sync::bundle::sign_entry(&key, &hospice.team_id(), posing);
+    let mut conn = RawConnection::open(&ward.relay, key.public_key(), super::now());
+    let replies = conn
+        .send(&[hello(ward.team_id()), Request::Deliver { to: hospice.team_id(), entries: vec![posing] }])
+        .await;
+    assert_eq!(refusal_of(&replies), Some(Refusal::Malformed));
+    let stranger = hedgerow_core::crypto::DeviceKey::generate().unwrap();
+    let mut conn = RawConnection::open(&ward.relay, key.public_key(), super::now());
+    let by_another =
+        seal_letter(&stranger, &registry, hospice.team_id(), &c.sharing_key, c.sharing_key_id, b"x").unwrap();
+    let replies = conn
+        .send(&[hello(ward.team_id()), Request::Deliver { to: hospice.team_id(), entries: vec![by_another] }])
+        .await;
+    assert_eq!(refusal_of(&replies), Some(Refusal::BadSignature));
+    hospice.sync(&hospice.admin).await.unwrap();
+    assert!(hospice.admin.referrals().await.unwrap().is_empty());
 }

@@ -1,0 +1,160 @@
+//! Referrals between teams from the command line: refer a patient, and the receiving
+//! team's inbox (list, show the summary, accept, decline).
+
+use crate::cli::ReferralsCommand;
+use crate::commands::{find, open};
+use crate::output::print_json;
+use anyhow::Result;
+use hedgerow_core::view::{Referral, ReferralStatus, ReferralSummary};
+use serde_json::json;
+use std::path::Path;
+
+pub async fn refer(dir: &Path, json: bool, nhs: &str, to: &str, reason: &str, urgent: bool) -> Result<()> {
+    let ws = open(dir).await?;
+    let patient = find(&ws, nhs).await?;
+    let sent = ws.refer(patient, to, reason, urgent).await;
+    ws.close().await;
+    let sent = sent?;
+    if json {
+        print_json(&serde_json::to_value(&sent)?);
+    } else {
+        println!(
+            "Referred to {} [{}]. The referral goes with the next sync (`hedgerow sync`).",
+            sent.team,
+            &sent.id[..8]
+        );
+    }
+    Ok(())
+}
+
+pub async fn referrals(dir: &Path, json: bool, action: Option<ReferralsCommand>) -> Result<()> {
+    let ws = open(dir).await?;
+    let result = match action {
+        None => list(&ws, json).await,
+        Some(ReferralsCommand::Show { id }) => show(&ws, json, &id).await,
+        Some(ReferralsCommand::Accept { id }) => {
+            let id = full_id(&ws, &id).await?;
+            let patient = ws.accept_referral(&id).await;
+            patient.map(|p| {
+                if json {
+                    print_json(&json!({ "accepted": id, "patient": p.to_hex() }));
+                } else {
+                    println!("Accepted: the patient is on your team's caseload (`hedgerow patient list`).");
+                }
+            })
+        }
+        Some(ReferralsCommand::Decline { id, reason }) => {
+            let id = full_id(&ws, &id).await?;
+            ws.decline_referral(&id, &reason).await.map(|()| {
+                if json {
+                    print_json(&json!({ "declined": id }));
+                } else {
+                    println!("Declined: the referring team is told at the next sync.");
+                }
+            })
+        }
+    };
+    ws.close().await;
+    Ok(result?)
+}
+
+/// A referral's id from its first characters, as the list shows them.
+async fn full_id(ws: &hedgerow_core::Workspace, start: &str) -> Result<String> {
+    let start = start.trim().to_ascii_lowercase();
+    let found: Vec<Referral> =
+        ws.referrals().await?.into_iter().filter(|r| !start.is_empty() && r.id.starts_with(&start)).collect();
+    match found.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(anyhow::anyhow!("no referral starts with '{start}' (`hedgerow referrals` lists them)")),
+        _ => Err(anyhow::anyhow!("'{start}' matches {} referrals: give more of the id", found.len())),
+    }
+}
+
+async fn list(ws: &hedgerow_core::Workspace, json: bool) -> Result<(), hedgerow_core::Error> {
+    let referrals = ws.referrals().await?;
+    if json {
+        print_json(&serde_json::to_value(&referrals).unwrap_or_default());
+        return Ok(());
+    }
+    if referrals.is_empty() {
+        println!("No referrals have reached this team.");
+    }
+    for r in &referrals {
+        println!("{}", line(r));
+    }
+    Ok(())
+}
+
+fn line(r: &Referral) -> String {
+    let urgent = if r.urgent { "URGENT " } else { "" };
+    format!(
+        "[{}] {urgent}{} ({}) from {}, by {} ({}), {}: {} — {}",
+        &r.id[..8],
+        r.name,
+        r.nhs_number,
+        r.from_team,
+        r.referred_by.name,
+        r.referred_by.role.label(),
+        r.referred_at.display(),
+        r.reason,
+        r.status.label()
+    )
+}
+
+async fn show(ws: &hedgerow_core::Workspace, json: bool, id: &str) -> Result<(), hedgerow_core::Error> {
+    let Some(found) = ws.referrals().await?.into_iter().find(|r| r.id.starts_with(&id.trim().to_lowercase()))
+    else {
+        return Err(hedgerow_core::Error::Input(format!("no referral starts with '{id}'")));
+    };
+    let s = ws.referral_summary(&found.id).await?;
+    if json {
+        print_json(&serde_json::to_value(&s).unwrap_or_default());
+    } else {
+        print_summary(&s);
+    }
+    Ok(())
+}
+
+fn print_summary(s: &ReferralSummary) {
+    let r = &s.referral;
+    println!("{}", line(r));
+    if let (ReferralStatus::Declined, Some(why)) = (r.status, &r.decline_reason) {
+        println!("Declined by {}: {why}", r.answered_by.as_ref().map_or("", |b| b.name.as_str()));
+    }
+    let d = &s.demographics;
+    println!("\n{}  NHS {}  born {}", d.name, r.nhs_number, d.date_of_birth);
+    println!("{}", s.end_of_life.cpr_banner);
+    for a in &s.alerts {
+        println!("Alert ({}): {}", a.kind.label(), a.text);
+    }
+    for a in &s.allergies {
+        println!("Allergy: {}", a.line);
+    }
+    if s.allergies.is_empty() {
+        println!("Allergies: none recorded");
+    }
+    let e = &s.end_of_life;
+    if e.has_plan {
+        println!("\nEnd of life plan:");
+        if let Some(c) = &e.ceiling_of_treatment {
+            println!("  Ceiling of treatment: {c}");
+        }
+        if let Some(p) = e.preferred_place_of_death {
+            println!("  Preferred place of death: {}", p.label());
+        }
+        if let Some(p) = e.preferred_place_of_care {
+            println!("  Preferred place of care: {}", p.label());
+        }
+        for d in &e.disputed {
+            println!("  DISPUTED: {}", d.label);
+        }
+    }
+    println!("\nCare plan:");
+    for p in &s.care_plan {
+        println!("  {}{}", p.title, p.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
+    }
+    println!("\nMedicines:");
+    for m in &s.medicines {
+        println!("  {} {} {}", m.name, m.dose, m.frequency);
+    }
+}

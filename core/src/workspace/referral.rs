@@ -1,0 +1,396 @@
+//! Referring a patient to another team, and the letters that carry referrals and their
+//! answers between teams (docs/sync-protocol.md, "Sharing between teams"). A letter is
+//! sealed to the receiving team's sharing key, from its card, and goes into that team's
+//! log through the relay, which carries it only between teams that trust each other.
+
+use super::team::{OUTBOX_LETTER, statement};
+use super::{Draft, Workspace};
+use crate::clinical::Action;
+use crate::crypto::random_bytes;
+use crate::documents::patient::{ReferralAnswer, ReferralMade};
+use crate::documents::{ClinicianRef, DocumentKind, PatientRecord, Timestamp};
+use crate::error::{Error, Result, Sender};
+use crate::ids::PatientId;
+use crate::store::{AuditAction, WriteTx};
+use crate::sync::bundle::BundleError;
+use crate::sync::card::{SignedCard, VerifiedCard};
+use crate::sync::heads::ActorHead;
+use crate::sync::letter::seal_letter;
+use crate::sync::registry::{PositionedStatement, Registry, StatementBody};
+use crate::view::{Watched, WatchedRecord};
+use automerge::AutoCommit;
+use serde::{Deserialize, Serialize};
+
+/// Where a received referral is kept on each device of the receiving team, by its id.
+pub(super) const RECEIVED: &str = "referral-in/";
+
+/// What a letter says.
+#[derive(Serialize, Deserialize)]
+pub(super) enum LetterContent {
+    Referral(ReferralLetter),
+    Answer(AnswerLetter),
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct ReferralLetter {
+    pub id: [u8; 16],
+    pub patient: [u8; 16],
+    pub nhs_number: String,
+    pub name: String,
+    pub from_team_name: String,
+    pub referred_by: ClinicianRef,
+    pub reason: String,
+    pub urgent: bool,
+    pub referred_at: Timestamp,
+    /// The record and its visit notes, each with the signed heads of who wrote it.
+    pub documents: Vec<SharedDocument>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct SharedDocument {
+    pub id: [u8; 16],
+    pub kind: DocumentKind,
+    #[serde(with = "serde_bytes")]
+    pub automerge: Vec<u8>,
+    pub heads: Vec<ActorHead>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct AnswerLetter {
+    pub referral: [u8; 16],
+    pub patient: [u8; 16],
+    pub accepted: bool,
+    pub by: ClinicianRef,
+    pub at: Timestamp,
+    pub reason: Option<String>,
+}
+
+/// A referral as the receiving device keeps it: the letter, the referring team and the
+/// registry it came with (which the record's authors are checked against on acceptance).
+#[derive(Serialize, Deserialize)]
+pub(super) struct ReceivedReferral {
+    pub letter: ReferralLetter,
+    pub from: [u8; 16],
+    pub author: [u8; 32],
+    pub registry: Vec<PositionedStatement>,
+    pub received_at: Timestamp,
+}
+
+/// A referral made, as the referring clinician is told.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ReferralSent {
+    pub id: String,
+    pub team: String,
+    /// The letter waits on this device until the next sync with the relay.
+    pub waiting_for_sync: bool,
+}
+
+fn card_err(e: impl std::fmt::Display) -> Error {
+    Error::Protocol { sender: Sender::TeamCard, detail: e.to_string() }
+}
+
+impl Workspace {
+    /// Refers the patient to a team this team trusts (`team`: its name or id), with the
+    /// reason: only with the patient's settled consent to share with that team. The
+    /// record and its visit notes go, sealed to that team, at the next sync.
+    pub async fn refer(
+        &self,
+        patient: PatientId,
+        team: &str,
+        reason: &str,
+        urgent: bool,
+    ) -> Result<ReferralSent> {
+        self.permit(Action::Refer, Some(patient)).await?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::Input(
+                "say why the patient is referred: the receiving team reads it first".into(),
+            ));
+        }
+        self.check_readable(patient).await?;
+        let (team_id, partner) = self.partner(team).await?;
+        let card = partner_card(&partner.card)?;
+        let mut tx = self.store.begin_write().await?;
+        let registry = self.registry_to_refer_with(&mut tx, &card).await?;
+        let mut draft: Draft<PatientRecord> = self
+            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
+                Error::Input(format!("no patient {patient}"))
+            })
+            .await?;
+        let conflicts = draft.conflicts();
+        let name = draft.value.demographics.name.clone();
+        match WatchedRecord::new(&draft.value, &conflicts).consent_to_share_with(&team_id) {
+            Watched::Settled { value: Some(true) } => {}
+            Watched::Settled { value: Some(false) } => {
+                return Err(Error::Input(format!(
+                    "{name} has said no to sharing their record with {}: the referral was not made",
+                    partner.name
+                )));
+            }
+            Watched::Settled { value: None } => {
+                return Err(Error::Input(format!(
+                    "{name}'s consent to share their record with {} is not recorded: ask them, and record their answer before referring",
+                    partner.name
+                )));
+            }
+            Watched::Disputed { .. } => {
+                return Err(Error::Input(format!(
+                    "{name}'s consent to share with {} is disputed: resolve the conflict before referring",
+                    partner.name
+                )));
+            }
+        }
+        let id: [u8; 16] = random_bytes()?;
+        let (by, at) = (self.me.clinician_ref(), Timestamp::now());
+        let made = ReferralMade {
+            to_team: team_id,
+            team: partner.name.clone(),
+            reason: reason.to_owned(),
+            urgent,
+            referred_by: by.clone(),
+            referred_at: at,
+            answer: None,
+        };
+        draft.value.referrals.insert(hex::encode(id), made);
+        let action = format!("refer to {}", partner.name);
+        self.save(&mut tx, &mut draft, &action).await?;
+        let conflicts = draft.conflicts();
+        tx.refresh_patient(&draft.value, &conflicts).await?;
+        let mut documents = vec![self.shared_document(&mut tx, patient.0, DocumentKind::Patient).await?];
+        for visit in draft.value.visits.keys() {
+            let Ok(v) = visit.parse::<crate::ids::VisitId>() else { continue };
+            if tx.load_document(&v.0, DocumentKind::Visit).await?.is_some() {
+                documents.push(self.shared_document(&mut tx, v.0, DocumentKind::Visit).await?);
+            }
+        }
+        let team_name = self.team_document().await.map(|t| t.name).unwrap_or_default();
+        let letter = ReferralLetter {
+            id,
+            patient: patient.0,
+            nhs_number: draft.value.demographics.nhs_number.clone(),
+            name,
+            from_team_name: team_name,
+            referred_by: by,
+            reason: reason.to_owned(),
+            urgent,
+            referred_at: at,
+            documents,
+        };
+        self.post_letter(&mut tx, &registry, &card, &LetterContent::Referral(letter)).await?;
+        let urgency = if urgent { "urgent" } else { "routine" };
+        let what = format!("referred to {} ({urgency}): {reason}", partner.name);
+        self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
+        draft.keep_loaded(&mut tx);
+        tx.commit().await?;
+        Ok(ReferralSent { id: hex::encode(id), team: partner.name, waiting_for_sync: true })
+    }
+
+    /// The registry a letter to `card`'s team carries, once this device may send one: not
+    /// revoked, confirmed by the relay, and in a team whose registry names that team.
+    async fn registry_to_refer_with(&self, tx: &mut WriteTx<'_>, card: &VerifiedCard) -> Result<Registry> {
+        let (view, _) = self.registry_view(tx).await?;
+        let me = self.device_key.public_key();
+        if view.device(&me).is_some_and(|d| !d.active()) {
+            return Err(Error::Input("this device has been revoked from the team: it cannot refer".into()));
+        }
+        if view.partner(&card.card.team) != Some(card.fingerprint.0) {
+            return Err(Error::Input(format!(
+                "this team's registry does not name {} as a partner: an admin trusts its card (`hedgerow team trust`)",
+                card.card.name
+            )));
+        }
+        let confirmed = self.confirmed_registry(tx).await?;
+        let registry = Registry::replay(self.me.team_id.0, &confirmed)
+            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
+        if !registry.is_active(&me) {
+            return Err(Error::Input(
+                "the relay has not confirmed this device in the team yet: sync with the relay first".into(),
+            ));
+        }
+        Ok(registry)
+    }
+
+    /// A document as a letter carries it: the whole of it, with every signed head this
+    /// device holds for it and its own newest.
+    async fn shared_document(
+        &self,
+        tx: &mut WriteTx<'_>,
+        id: [u8; 16],
+        kind: DocumentKind,
+    ) -> Result<SharedDocument> {
+        let mut doc = tx
+            .load_document(&id, kind)
+            .await?
+            .ok_or_else(|| Error::Corrupt(format!("a {kind} document to refer is missing")))?;
+        let mut heads = tx.actor_heads(&id).await?;
+        if let Some(own) =
+            crate::authorship::own_head(&mut doc, &[], &self.device_key, &self.me.team_id.0, &id)
+        {
+            tx.put_actor_head(&id, &own).await?;
+            heads.push(own);
+        }
+        Ok(SharedDocument { id, kind, automerge: doc.save(), heads })
+    }
+
+    /// `content` sealed to `card`'s team, as the outbox keeps it.
+    fn post_letter_entry(
+        &self,
+        registry: &Registry,
+        card: &VerifiedCard,
+        content: &LetterContent,
+    ) -> Result<Vec<u8>> {
+        let bytes = postcard::to_stdvec(content).map_err(|e| Error::Internal(e.to_string()))?;
+        let c = &card.card;
+        let entry = seal_letter(&self.device_key, registry, c.team, &c.sharing_key, c.sharing_key_id, &bytes)
+            .map_err(|e| match e {
+                BundleError::TooLarge(n) => {
+                    Error::Input(format!("the record is {n} bytes sealed, too large for one referral letter"))
+                }
+                other => Error::Internal(other.to_string()),
+            })?;
+        Ok(postcard::to_stdvec(&(c.team, entry)).expect("encoding to a Vec cannot fail"))
+    }
+
+    /// Seals `content` to `card`'s team and leaves it in the outbox for the next sync.
+    pub(super) async fn post_letter(
+        &self,
+        tx: &mut WriteTx<'_>,
+        registry: &Registry,
+        card: &VerifiedCard,
+        content: &LetterContent,
+    ) -> Result<()> {
+        let payload = self.post_letter_entry(registry, card, content)?;
+        tx.add_to_outbox(OUTBOX_LETTER, &payload).await
+    }
+
+    /// The Partner statement for a team an admin has just trusted, for the next sync.
+    pub(super) async fn publish_partner(&self, tx: &mut WriteTx<'_>, card: &VerifiedCard) -> Result<()> {
+        let body = StatementBody::Partner { team: card.card.team, charter: card.fingerprint.0 };
+        let signed = statement(&self.device_key, self.me.team_id, body);
+        tx.add_to_outbox(super::team::OUTBOX_STATEMENT, &postcard::to_stdvec(&signed).expect("encodes")).await
+    }
+
+    /// Takes in a letter a sync brought from partner team `from` (checked: its author is an
+    /// active device of `registry`, that team's, under the charter this team trusted).
+    /// A referral is kept for the team's inbox; an answer is written on the referral it
+    /// answers. Returns why a letter was left out, if it was.
+    pub(crate) async fn take_letter(
+        &self,
+        from: [u8; 16],
+        author: [u8; 32],
+        registry: Vec<PositionedStatement>,
+        content: &[u8],
+    ) -> Result<Option<String>> {
+        let Ok(content) = postcard::from_bytes::<LetterContent>(content) else {
+            return Ok(Some("a letter that does not decode".into()));
+        };
+        let team = self.team_document().await?;
+        let Some(partner) = team.partners.get(&hex::encode(from)).cloned() else {
+            return Ok(Some("a letter from a team this team no longer trusts".into()));
+        };
+        let mut tx = self.store.begin_write().await?;
+        match content {
+            LetterContent::Referral(letter) => {
+                let name = format!("{RECEIVED}{}", hex::encode(letter.id));
+                if tx.setting(&name).await?.is_some() {
+                    return Ok(None); // met again after a cursor reset
+                }
+                if let Err(why) = check_referral(&letter) {
+                    return Ok(Some(format!("a referral from {} that does not read: {why}", partner.name)));
+                }
+                let what = format!(
+                    "referral received from {} (by {}): {}",
+                    partner.name, letter.referred_by.name, letter.reason
+                );
+                let patient = PatientId(letter.patient);
+                let kept = ReceivedReferral { letter, from, author, registry, received_at: Timestamp::now() };
+                tx.put_setting(&name, &postcard::to_stdvec(&kept).expect("encodes")).await?;
+                self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
+            }
+            LetterContent::Answer(answer) => {
+                let patient = PatientId(answer.patient);
+                let Some(mut draft) = self.draft_if_held(&mut tx, patient).await? else {
+                    return Ok(Some(format!(
+                        "an answer from {} about a patient not held here",
+                        partner.name
+                    )));
+                };
+                let key = hex::encode(answer.referral);
+                let Some(made) = draft.value.referrals.get_mut(&key) else {
+                    return Ok(Some(format!("an answer from {} to a referral not made here", partner.name)));
+                };
+                if made.to_team != hex::encode(from) {
+                    return Ok(Some(format!("{} answered a referral made to another team", partner.name)));
+                }
+                if made.answer.is_none() {
+                    made.answer = Some(ReferralAnswer {
+                        accepted: answer.accepted,
+                        by: answer.by.clone(),
+                        at: answer.at,
+                        reason: answer.reason.clone(),
+                    });
+                    self.save(&mut tx, &mut draft, "answer to a referral").await?;
+                    let conflicts = draft.conflicts();
+                    tx.refresh_patient(&draft.value, &conflicts).await?;
+                    let what = match (&answer.accepted, &answer.reason) {
+                        (true, _) => {
+                            format!("{} accepted the referral (by {})", partner.name, answer.by.name)
+                        }
+                        (false, reason) => format!(
+                            "{} declined the referral (by {}): {}",
+                            partner.name,
+                            answer.by.name,
+                            reason.as_deref().unwrap_or("no reason given")
+                        ),
+                    };
+                    self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
+                    draft.keep_loaded(&mut tx);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(None)
+    }
+
+    /// A partner team's name for messages, or its id if it is no longer trusted.
+    pub(crate) async fn partner_name(&self, team: &[u8; 16]) -> String {
+        let id = hex::encode(team);
+        let name = self.team_document().await.ok().and_then(|t| t.partners.get(&id).map(|p| p.name.clone()));
+        name.unwrap_or(id)
+    }
+
+    async fn draft_if_held(
+        &self,
+        tx: &mut WriteTx<'_>,
+        patient: PatientId,
+    ) -> Result<Option<Draft<PatientRecord>>> {
+        if tx.load_document(&patient.0, DocumentKind::Patient).await?.is_none() {
+            return Ok(None);
+        }
+        let draft = self
+            .draft(tx, patient.0, DocumentKind::Patient, || Error::Input(format!("no patient {patient}")))
+            .await?;
+        Ok(Some(draft))
+    }
+}
+
+/// A partner's card as kept in the team document, checked again.
+pub(super) fn partner_card(text: &str) -> Result<VerifiedCard> {
+    SignedCard::from_text(text).map_err(card_err)?.verify().map_err(card_err)
+}
+
+/// A referral's documents: the record first, readable, with the id the letter names, and
+/// visit notes that read as visit notes.
+fn check_referral(letter: &ReferralLetter) -> std::result::Result<(), String> {
+    let Some(first) = letter.documents.first() else { return Err("it carries no record".into()) };
+    if first.kind != DocumentKind::Patient || first.id != letter.patient {
+        return Err("its first document is not the patient's record".into());
+    }
+    for d in &letter.documents {
+        let doc = AutoCommit::load(&d.automerge).map_err(|e| e.to_string())?;
+        crate::documents::check_header(&doc, d.kind).map_err(|e| e.to_string())?;
+        super::sync_apply::hydrates(&doc, d.kind).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

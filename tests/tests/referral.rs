@@ -1,0 +1,164 @@
+//! Referral between teams on one relay: a hospital ward refers Harold, discharged to die at
+//! home, to the hospice; the hospice reads the summary at once, a hospice nurse accepts,
+//! and every device of the hospice then holds his record while the ward is told.
+
+use hedgerow_core::Error;
+use hedgerow_core::documents::Role;
+use hedgerow_core::documents::patient::{CprRecommendation, Route};
+use hedgerow_core::ids::PatientId;
+use hedgerow_core::store::AuditAction;
+use hedgerow_core::view::ReferralStatus;
+use hedgerow_core::workspace::NewMedicine;
+use hedgerow_tests::{MemoryTeam, ward_and_hospice};
+
+/// Each team trusts the other's card, and both have synced since.
+async fn trusting_each_other(ward: &MemoryTeam, hospice: &MemoryTeam) {
+    let hospice_card = hospice.admin.team_card(None).await.unwrap();
+    let ward_card = ward.admin.team_card(None).await.unwrap();
+    ward.admin.trust_team(&hospice_card.text, &hospice_card.fingerprint).await.unwrap();
+    hospice.admin.trust_team(&ward_card.text, &ward_card.fingerprint).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+}
+
+async fn harold(ws: &hedgerow_core::Workspace) -> PatientId {
+    let id = ws
+        .add_patient(hedgerow_core::NewPatient {
+            nhs_number: hedgerow_tests::fictional_nhs_number(1).parse().unwrap(),
+            name: "Harold Pennick".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1941, 2, 9).unwrap(),
+            address: Some("2 Mill Lane, Hartsmoor".into()),
+        })
+        .await
+        .unwrap()
+        .id;
+    ws.set_cpr(
+        id,
+        CprRecommendation::DoNotAttemptCpr,
+        Some("Harold and his son".into()),
+        "heart failure, end stage",
+    )
+    .await
+    .unwrap();
+    let furosemide = NewMedicine {
+        name: "Furosemide".into(),
+        dose: "80 mg".into(),
+        route: Route::Oral,
+        frequency: "once each morning".into(),
+        dmd_code: None,
+        anticipatory: false,
+        kept_at: None,
+        reason: None,
+    };
+    ws.add_medicine(id, furosemide).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him_on() {
+    let (ward, mut hospice) = ward_and_hospice().await;
+    trusting_each_other(&ward, &hospice).await;
+    let patient = harold(&ward.admin).await;
+    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
+    let reason = "Discharged home for end of life care; breathless at rest";
+    let sent = ward.admin.refer(patient, "Rowan Hospice", reason, true).await.unwrap();
+    assert_eq!(ward.sync(&ward.admin).await.unwrap().letters_delivered, 1);
+
+    let nurse = hospice.join("Ada Kell", Role::HospiceNurse).await.unwrap();
+    let hca = hospice.join("Sol Brightwater", Role::HealthcareAssistant).await.unwrap();
+    hospice.sync(&nurse).await.unwrap();
+    let inbox = nurse.referrals().await.unwrap();
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    let r = &inbox[0];
+    assert_eq!(
+        (r.id.as_str(), r.name.as_str(), r.from_team.as_str()),
+        (sent.id.as_str(), "Harold Pennick", "Ward 7, Hartsmoor General")
+    );
+    assert_eq!((r.reason.as_str(), r.urgent, r.status), (reason, true, ReferralStatus::Waiting));
+    assert_eq!(r.referred_by.name, "Dr Ines Calloway");
+    // Before acceptance the hospice holds no record of him, only the referral.
+    assert!(nurse.open_patient(patient).await.is_err());
+    assert!(nurse.caseload().await.unwrap().is_empty());
+
+    let summary = nurse.referral_summary(&r.id).await.unwrap();
+    assert_eq!(summary.end_of_life.cpr_banner, "CPR: do not attempt CPR (DNACPR)");
+    assert_eq!(summary.medicines.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["Furosemide"]);
+    let audit = nurse.audit_log(Some(patient)).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == AuditAction::Referral && e.detail.contains("read the referral summary"))
+    );
+
+    // Taking a patient on is a registered clinician's decision.
+    assert!(matches!(hca.accept_referral(&r.id).await, Err(Error::NotPermitted { .. })));
+    assert_eq!(nurse.accept_referral(&r.id).await.unwrap(), patient);
+    let record = nurse.open_patient(patient).await.unwrap();
+    assert_eq!(record.record.demographics.name, "Harold Pennick");
+    assert!(
+        matches!(nurse.accept_referral(&r.id).await, Err(Error::Input(m)) if m.contains("already accepted"))
+    );
+
+    // The rest of the hospice holds him after its next sync, through the accepting nurse.
+    hospice.sync(&nurse).await.unwrap();
+    let report = hospice.sync(&hospice.admin).await.unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(hospice.admin.caseload().await.unwrap().len(), 1);
+    let seen = hospice.admin.open_patient(patient).await.unwrap();
+    assert_eq!(seen.record.end_of_life.cpr_banner, "CPR: do not attempt CPR (DNACPR)");
+    assert_eq!(hospice.admin.referrals().await.unwrap()[0].status, ReferralStatus::Accepted);
+
+    // The ward is told.
+    assert_eq!(ward.sync(&ward.admin).await.unwrap().letters_received, 1);
+    let made = ward.admin.open_patient(patient).await.unwrap().document.referrals;
+    let answer = made.get(&sent.id).and_then(|m| m.answer.clone()).expect("answered");
+    assert!(answer.accepted);
+    assert_eq!(answer.by.name, "Ada Kell");
+    let audit = ward.admin.audit_log(Some(patient)).await.unwrap();
+    assert!(audit.iter().any(|e| e.detail.contains("referred to Rowan Hospice (urgent)")));
+    assert!(audit.iter().any(|e| e.detail.contains("Rowan Hospice accepted the referral")));
+}
+
+#[tokio::test]
+async fn a_referral_needs_a_trusted_team_and_the_patients_settled_yes() {
+    let (ward, hospice) = ward_and_hospice().await;
+    let patient = harold(&ward.admin).await;
+    let refer = || ward.admin.refer(patient, "Rowan Hospice", "for symptom control", false);
+    assert!(matches!(refer().await, Err(Error::Input(m)) if m.contains("does not trust")));
+    trusting_each_other(&ward, &hospice).await;
+    assert!(matches!(refer().await, Err(Error::Input(m)) if m.contains("not recorded")));
+    ward.admin.set_sharing_consent(patient, "Rowan Hospice", false).await.unwrap();
+    assert!(matches!(refer().await, Err(Error::Input(m)) if m.contains("said no")));
+    assert!(matches!(
+        ward.admin.refer(patient, "Rowan Hospice", "  ", false).await,
+        Err(Error::Input(m)) if m.contains("say why")
+    ));
+    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
+    refer().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_declined_referral_tells_the_ward_why_and_the_hospice_keeps_none_of_the_record() {
+    let (ward, mut hospice) = ward_and_hospice().await;
+    trusting_each_other(&ward, &hospice).await;
+    let patient = harold(&ward.admin).await;
+    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
+    let sent = ward.admin.refer(patient, "Rowan Hospice", "for day hospice", false).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    let nurse = hospice.join("Ada Kell", Role::HospiceNurse).await.unwrap();
+    assert!(matches!(nurse.decline_referral(&sent.id, "").await, Err(Error::Input(_))));
+    nurse.decline_referral(&sent.id, "outside our area: refer to Fellbrook Hospice").await.unwrap();
+    assert!(matches!(nurse.referral_summary(&sent.id).await, Err(Error::Input(m)) if m.contains("declined")));
+    // The hospice's other devices drop the record the referral carried too.
+    hospice.sync(&nurse).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    assert_eq!(hospice.admin.referrals().await.unwrap()[0].status, ReferralStatus::Declined);
+    assert!(hospice.admin.referral_summary(&sent.id).await.is_err());
+    assert!(hospice.admin.open_patient(patient).await.is_err());
+
+    ward.sync(&ward.admin).await.unwrap();
+    let made = ward.admin.open_patient(patient).await.unwrap().document.referrals;
+    let answer = made[&sent.id].answer.clone().expect("answered");
+    assert!(!answer.accepted);
+    assert_eq!(answer.reason.as_deref(), Some("outside our area: refer to Fellbrook Hospice"));
+}

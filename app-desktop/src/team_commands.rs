@@ -268,6 +268,18 @@ fn print_report(r: &SyncReport) {
     for x in &r.unreadable {
         println!("Kept but not readable by this version (update Hedgerow): {x}");
     }
+    if r.letters_delivered > 0 {
+        println!("Sent to other teams: {} referral letter(s) or answer(s).", r.letters_delivered);
+    }
+    if r.letters_received > 0 {
+        println!(
+            "From other teams: {} referral letter(s) or answer(s) (`hedgerow referrals`).",
+            r.letters_received
+        );
+    }
+    for x in &r.undelivered {
+        println!("NOT SENT: {x}");
+    }
     for x in &r.rejected {
         println!("Rejected: {x}");
     }

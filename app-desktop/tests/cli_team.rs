@@ -217,7 +217,7 @@ fn a_demo_caseload_shared_with_a_team_reaches_a_new_device_whole() {
 }
 
 #[test]
-fn a_hospice_card_printed_and_trusted_from_the_command_line() {
+fn a_hospice_card_trusted_and_harold_referred_to_the_hospice_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = RelayProcess::start(&workspace_binary("hedgerow-relay"), &tmp.path().join("relay"));
     let (hospice, ward) = (tmp.path().join("hospice"), tmp.path().join("ward"));
@@ -262,4 +262,33 @@ fn a_hospice_card_printed_and_trusted_from_the_command_line() {
     assert!(
         ok(&ward, &["patient", "show", "9434765919"]).contains("Consent to share with Rowan Hospice: yes")
     );
+    let dnacpr = ["--recommendation", "do-not-attempt-cpr", "--reason", "heart failure, end stage"];
+    ok(&ward, &[&["eol", "cpr", "9434765919"][..], &dnacpr].concat());
+
+    // The hospice trusts the ward back; then the ward refers Harold.
+    json(&ward, &["sync", "--relay", &relay.address]);
+    let ward_card = json(&ward, &["team", "card"]);
+    let (ward_text, ward_fp) =
+        (ward_card["card"]["text"].as_str().unwrap(), ward_card["card"]["fingerprint"].as_str().unwrap());
+    json(&hospice, &["team", "trust", ward_text, "--fingerprint", ward_fp]);
+    json(&hospice, &["sync"]);
+    let reason = "Discharged home for end of life care";
+    let sent = ok(&ward, &["refer", "9434765919", "--to", "Rowan Hospice", "--reason", reason, "--urgent"]);
+    assert!(sent.contains("Referred to Rowan Hospice"), "{sent}");
+    assert!(ok(&ward, &["sync"]).contains("Sent to other teams: 1"));
+
+    let got = ok(&hospice, &["sync"]);
+    assert!(got.contains("From other teams: 1"), "{got}");
+    let listed = ok(&hospice, &["referrals"]);
+    assert!(
+        listed.contains("URGENT Harold Pennick (943 476 5919) from Ward 7, Hartsmoor General"),
+        "{listed}"
+    );
+    assert!(listed.contains("waiting for an answer"), "{listed}");
+    let id = json(&hospice, &["referrals"])[0]["id"].as_str().unwrap().to_owned();
+    let shown = ok(&hospice, &["referrals", "show", &id[..8]]);
+    assert!(shown.contains("CPR: do not attempt CPR (DNACPR)"), "{shown}");
+    assert!(fails(&hospice, &["patient", "show", "9434765919"]).contains("943"));
+    assert!(ok(&hospice, &["referrals", "accept", &id[..8]]).contains("on your team's caseload"));
+    assert!(ok(&hospice, &["patient", "show", "9434765919"]).contains("Harold Pennick"));
 }

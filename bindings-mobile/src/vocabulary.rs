@@ -10,5 +10,5 @@ pub use hedgerow_core::documents::patient::{
     Involvement, Place, PlanStatus, Route, TaskStatus,
 };
 pub use hedgerow_core::documents::visit::Exudate;
-pub use hedgerow_core::view::AuditAction;
+pub use hedgerow_core::view::{AuditAction, ReferralStatus};
 pub use hedgerow_core::workspace::SyncPhase;

@@ -533,6 +533,38 @@ impl Workspace {
         self.call(|ws| async move { Ok(ws.partner_teams().await?) }).await
     }
 
+    /// Refers the patient to a team this team trusts (`team`: its name or id), with the
+    /// patient's consent to share with it; the letter goes at the next sync.
+    pub async fn refer(
+        &self,
+        patient_id: String,
+        team: String,
+        reason: String,
+        urgent: bool,
+    ) -> Result<ReferralSent> {
+        let id = patient(&patient_id)?;
+        self.call(|ws| async move { Ok(ws.refer(id, &team, &reason, urgent).await?) }).await
+    }
+
+    /// The referrals this team received, waiting ones first.
+    pub async fn referrals(&self) -> Result<Vec<Referral>> {
+        self.call(|ws| async move { Ok(ws.referrals().await?) }).await
+    }
+
+    /// What the team may read of a referred patient before accepting (audited).
+    pub async fn referral_summary(&self, referral_id: String) -> Result<ReferralSummary> {
+        self.call(|ws| async move { Ok(ws.referral_summary(&referral_id).await?) }).await
+    }
+
+    /// Takes the referred patient on (registered clinicians); returns their patient id.
+    pub async fn accept_referral(&self, referral_id: String) -> Result<String> {
+        self.call(|ws| async move { Ok(ws.accept_referral(&referral_id).await?.to_hex()) }).await
+    }
+
+    pub async fn decline_referral(&self, referral_id: String, reason: String) -> Result<()> {
+        self.call(|ws| async move { Ok(ws.decline_referral(&referral_id, &reason).await?) }).await
+    }
+
     /// Revokes a lost or retired device (admins only) and rotates the team key.
     pub async fn revoke_device(&self, device: String, reason: String) -> Result<Device> {
         self.call(|ws| async move { Ok(ws.revoke_device(&device, &reason).await?) }).await

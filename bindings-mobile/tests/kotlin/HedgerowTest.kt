@@ -237,6 +237,9 @@ class Scenarios(private val relayBinary: String) {
         refused<HedgerowException.ImpossibleObservation>("a pulse of 900") {
             runBlocking { nurse.recordObservations(visit, Observations(pulse = 900u)) }
         }
+        refused<HedgerowException.Invalid>("a referral to a team this team does not trust") {
+            runBlocking { nurse.refer(winifred.id, "Rowan Hospice", "for symptom control", true) }
+        }
         refused<HedgerowException.Invalid>("not an id") { runBlocking { nurse.openPatient("not-an-id") } }
         refused<HedgerowException.AlreadyExists>("a second workspace in one place") {
             runBlocking { createWorkspace(dir("c-nurse"), PASSPHRASE, clinician("Nia Penhallow", Role.DISTRICT_NURSE)) }

@@ -145,6 +145,9 @@ struct Scenarios {
         try await refused("a pulse of 900", { if case .ImpossibleObservation = $0 { true } else { false } }) {
             _ = try await nurse.recordObservations(visitId: visit, observations: Observations(pulse: 900))
         }
+        try await refused("a referral to a team this team does not trust", { if case .Invalid = $0 { true } else { false } }) {
+            _ = try await nurse.refer(patientId: winifred.id, team: "Rowan Hospice", reason: "for symptom control", urgent: true)
+        }
         // From many tasks at once, and through the app code that uses `Task { }`.
         let counts = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<8 { group.addTask { try await nurse.caseload().count } }

@@ -31,6 +31,28 @@ pub(super) enum LetterContent {
     Answer(AnswerLetter),
 }
 
+/// A clinician as a letter names them. Not `ClinicianRef` itself, whose JSON form leaves
+/// out an absent registration: postcard cannot skip a field.
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct LetterClinician {
+    id: String,
+    pub name: String,
+    role: crate::documents::Role,
+    registration: Option<String>,
+}
+
+impl From<ClinicianRef> for LetterClinician {
+    fn from(c: ClinicianRef) -> Self {
+        Self { id: c.id, name: c.name, role: c.role, registration: c.registration }
+    }
+}
+
+impl From<LetterClinician> for ClinicianRef {
+    fn from(c: LetterClinician) -> Self {
+        Self { id: c.id, name: c.name, role: c.role, registration: c.registration }
+    }
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 pub(super) struct ReferralLetter {
     pub id: [u8; 16],
@@ -38,7 +60,7 @@ pub(super) struct ReferralLetter {
     pub nhs_number: String,
     pub name: String,
     pub from_team_name: String,
-    pub referred_by: ClinicianRef,
+    pub referred_by: LetterClinician,
     pub reason: String,
     pub urgent: bool,
     pub referred_at: Timestamp,
@@ -60,7 +82,7 @@ pub(super) struct AnswerLetter {
     pub referral: [u8; 16],
     pub patient: [u8; 16],
     pub accepted: bool,
-    pub by: ClinicianRef,
+    pub by: LetterClinician,
     pub at: Timestamp,
     pub reason: Option<String>,
 }
@@ -171,7 +193,7 @@ impl Workspace {
             nhs_number: draft.value.demographics.nhs_number.clone(),
             name,
             from_team_name: team_name,
-            referred_by: by,
+            referred_by: by.into(),
             reason: reason.to_owned(),
             urgent,
             referred_at: at,
@@ -326,7 +348,7 @@ impl Workspace {
                 if made.answer.is_none() {
                     made.answer = Some(ReferralAnswer {
                         accepted: answer.accepted,
-                        by: answer.by.clone(),
+                        by: answer.by.clone().into(),
                         at: answer.at,
                         reason: answer.reason.clone(),
                     });
@@ -393,4 +415,33 @@ fn check_referral(letter: &ReferralLetter) -> std::result::Result<(), String> {
         super::sync_apply::hydrates(&doc, d.kind).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_letter_naming_a_clinician_without_a_registration_reads_back() {
+        let by = ClinicianRef {
+            id: "ab".into(),
+            name: "Dr Ines Calloway".into(),
+            role: crate::documents::Role::Gp,
+            registration: None,
+        };
+        let letter = LetterContent::Answer(AnswerLetter {
+            referral: [1; 16],
+            patient: [2; 16],
+            accepted: false,
+            by: by.clone().into(),
+            at: Timestamp(5),
+            reason: Some("outside our area".into()),
+        });
+        let bytes = postcard::to_stdvec(&letter).unwrap();
+        let LetterContent::Answer(back) = postcard::from_bytes::<LetterContent>(&bytes).unwrap() else {
+            panic!()
+        };
+        assert_eq!(ClinicianRef::from(back.by), by);
+        assert_eq!(back.reason.as_deref(), Some("outside our area"));
+    }
 }

@@ -29,7 +29,7 @@ fn referral_view(kept: &ReceivedReferral, id: &str, team: &Team) -> Referral {
         name: l.name.clone(),
         nhs_number,
         from_team: l.from_team_name.clone(),
-        referred_by: l.referred_by.clone(),
+        referred_by: l.referred_by.clone().into(),
         reason: l.reason.clone(),
         urgent: l.urgent,
         referred_at: l.referred_at,
@@ -222,8 +222,14 @@ impl Workspace {
         let confirmed = self.confirmed_registry(tx).await?;
         let registry = Registry::replay(self.me.team_id.0, &confirmed)
             .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
-        let letter =
-            AnswerLetter { referral: kept.letter.id, patient: kept.letter.patient, accepted, by, at, reason };
+        let letter = AnswerLetter {
+            referral: kept.letter.id,
+            patient: kept.letter.patient,
+            accepted,
+            by: by.into(),
+            at,
+            reason,
+        };
         self.post_letter(tx, &registry, card, &LetterContent::Answer(letter)).await?;
         self.settle_referral(tx, id).await
     }

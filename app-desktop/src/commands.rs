@@ -449,6 +449,9 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
     for t in &r.consent.with_teams {
         println!("  Consent to share with {}: {}", t.team, t.text);
     }
+    for m in &r.referrals {
+        println!("  {}", m.line());
+    }
     if r.active_plan().next().is_some() {
         println!("Care plan:");
         for p in r.active_plan() {

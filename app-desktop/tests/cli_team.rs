@@ -291,4 +291,11 @@ fn a_hospice_card_trusted_and_harold_referred_to_the_hospice_from_the_command_li
     assert!(fails(&hospice, &["patient", "show", "9434765919"]).contains("943"));
     assert!(ok(&hospice, &["referrals", "accept", &id[..8]]).contains("on your team's caseload"));
     assert!(ok(&hospice, &["patient", "show", "9434765919"]).contains("Harold Pennick"));
+    json(&hospice, &["sync"]);
+    json(&ward, &["sync"]);
+    let shown = ok(&ward, &["patient", "show", "9434765919"]);
+    assert!(
+        shown.contains("Referred to Rowan Hospice on") && shown.contains("accepted by Maren Oduya"),
+        "{shown}"
+    );
 }

@@ -106,6 +106,11 @@ async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him
     assert_eq!(hospice.admin.caseload().await.unwrap().len(), 1);
     let seen = hospice.admin.open_patient(patient).await.unwrap();
     assert_eq!(seen.record.end_of_life.cpr_banner, "CPR: do not attempt CPR (DNACPR)");
+    let on_their_copy = &seen.record.referrals[0];
+    assert_eq!(
+        (on_their_copy.status, on_their_copy.team.as_str()),
+        (ReferralStatus::Accepted, "Rowan Hospice")
+    );
     assert_eq!(hospice.admin.referrals().await.unwrap()[0].status, ReferralStatus::Accepted);
 
     // The ward is told.

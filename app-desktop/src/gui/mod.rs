@@ -13,6 +13,8 @@ mod essentials_edit;
 pub mod lock;
 pub mod patient;
 mod record_tabs;
+mod refer;
+pub mod referrals;
 pub mod round;
 pub mod style;
 pub mod sync;
@@ -40,6 +42,7 @@ pub enum Screen {
     Team(Box<team::TeamScreen>),
     Audit(audit::AuditScreen),
     Round(Box<round::RoundScreen>),
+    Referrals(Box<referrals::ReferralsScreen>),
 }
 
 /// What a screen works with while the workspace is unlocked.
@@ -64,6 +67,8 @@ pub enum Go {
     Audit,
     /// The care-home round: the one in progress, or a new one.
     Round,
+    /// Referrals from other teams.
+    Referrals,
     EndRound,
     /// Open a record outside the caseload, with the reason the clinician gave.
     BreakGlass(PatientId, String),
@@ -166,6 +171,9 @@ impl HedgerowApp {
             Go::Sync => sync::SyncScreen::load(&self.runtime, ws, &self.sync).map(Screen::Sync),
             Go::Team => team::TeamScreen::load(&self.runtime, ws).map(|t| Screen::Team(Box::new(t))),
             Go::Audit => audit::AuditScreen::load(self, ws).map(Screen::Audit),
+            Go::Referrals => {
+                referrals::ReferralsScreen::load(self, ws).map(|r| Screen::Referrals(Box::new(r)))
+            }
             Go::Round => match self.round.take() {
                 Some(mut r) => r.refresh(self, ws).map(|()| Screen::Round(r)),
                 None => round::RoundScreen::load(self, ws).map(|r| Screen::Round(Box::new(r))),
@@ -269,6 +277,7 @@ impl HedgerowApp {
                             Screen::Conflicts(s) => s.ui(ui, &mut session),
                             Screen::Sync(s) => s.ui(ui, &mut session, ws, &self.sync),
                             Screen::Team(s) => s.ui(ui, &mut session),
+                            Screen::Referrals(s) => s.ui(ui, &mut session),
                             Screen::Locked(_) => Go::Stay,
                         }
                     }
@@ -294,6 +303,9 @@ impl HedgerowApp {
             }
             if ui.button("Audit log").clicked() {
                 go = Go::Audit;
+            }
+            if ui.button("Referrals").on_hover_text("Referrals from other teams").clicked() {
+                go = Go::Referrals;
             }
             // Short on screen so the bar stays on one line; the home named on hover and for a
             // screen reader.

@@ -21,6 +21,7 @@ enum Tab {
     Chart,
     EndOfLife,
     Safety,
+    OtherTeams,
     Tasks,
     Briefing,
     History,
@@ -47,6 +48,7 @@ pub struct PatientScreen {
     open_visits: Vec<hedgerow_core::workspace::OpenVisit>,
     /// The visit essentials being edited.
     editing_essentials: Option<super::essentials_edit::EssentialsForm>,
+    refer: super::refer::ReferForm,
 }
 
 /// Opens the record: plainly if it is on the caseload, else with the break-glass reason
@@ -83,6 +85,7 @@ impl PatientScreen {
             observations: None,
             history: None,
             editing_essentials: None,
+            refer: Default::default(),
         })
     }
 
@@ -142,6 +145,7 @@ impl PatientScreen {
                 (Tab::Chart, "Observations chart"),
                 (Tab::EndOfLife, "End of life"),
                 (Tab::Safety, "Alerts and allergies"),
+                (Tab::OtherTeams, "Other teams"),
                 (Tab::Tasks, "Tasks"),
                 (Tab::Briefing, "Briefing"),
                 (Tab::History, "History"),
@@ -203,6 +207,7 @@ impl PatientScreen {
                 ui.separator();
                 changed = self.forms.safety(ui, rt, ws, self.id);
             }
+            Tab::OtherTeams => changed = Ok(self.refer.ui(ui, rt, ws, &self.view, notice)),
             Tab::Tasks => {
                 changed = self.tasks(ui, rt, ws);
                 ui.separator();

@@ -16,7 +16,7 @@ pub use crate::store::{
     AuditAction, AuditCheck, AuditEntry, DueTask, LatestNews2, PatientSummary, ReviewDue, VisitSummary,
 };
 pub use observations::observation_values;
-pub use referral::{Referral, ReferralStatus, ReferralSummary};
+pub use referral::{Referral, ReferralMade, ReferralStatus, ReferralSummary};
 pub use today::{ReviewDueToday, TaskDueToday, Today, on_local_day};
 
 pub use record::{

@@ -39,6 +39,74 @@ pub struct Referral {
     pub decline_reason: Option<String>,
 }
 
+/// A referral of the patient to another team, as the referring team's record shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ReferralMade {
+    pub id: String,
+    /// The receiving team's id (32 hex characters) and name.
+    pub team_id: String,
+    pub team: String,
+    pub reason: String,
+    pub urgent: bool,
+    pub referred_by: ClinicianRef,
+    pub referred_at: Timestamp,
+    /// Waiting until the receiving team's answer arrives.
+    pub status: ReferralStatus,
+    /// Who in the receiving team answered, when, and why it was declined.
+    pub answered_by: Option<ClinicianRef>,
+    pub answered_at: Option<Timestamp>,
+    pub decline_reason: Option<String>,
+}
+
+impl ReferralMade {
+    pub(crate) fn new(id: &str, r: &crate::documents::patient::ReferralMade) -> Self {
+        let a = r.answer.as_ref();
+        Self {
+            id: id.to_owned(),
+            team_id: r.to_team.clone(),
+            team: r.team.clone(),
+            reason: r.reason.clone(),
+            urgent: r.urgent,
+            referred_by: r.referred_by.clone(),
+            referred_at: r.referred_at,
+            status: match a {
+                None => ReferralStatus::Waiting,
+                Some(a) if a.accepted => ReferralStatus::Accepted,
+                Some(_) => ReferralStatus::Declined,
+            },
+            answered_by: a.map(|a| a.by.clone()),
+            answered_at: a.map(|a| a.at),
+            decline_reason: a.and_then(|a| a.reason.clone()),
+        }
+    }
+
+    /// "Referred to Rowan Hospice on 3 Dec 2026 by Dr Ines Calloway (urgent): accepted by
+    /// Ada Kell", in one line.
+    pub fn line(&self) -> String {
+        let urgent = if self.urgent { " (urgent)" } else { "" };
+        let answer = match (self.status, &self.answered_by) {
+            (ReferralStatus::Waiting, _) => "waiting for an answer".to_owned(),
+            (ReferralStatus::Accepted, Some(by)) => format!("accepted by {}", by.name),
+            (ReferralStatus::Declined, Some(by)) => {
+                format!(
+                    "declined by {}: {}",
+                    by.name,
+                    self.decline_reason.as_deref().unwrap_or("no reason given")
+                )
+            }
+            (status, None) => status.label().to_owned(),
+        };
+        format!(
+            "Referred to {} on {} by {}{urgent}, \"{}\": {answer}",
+            self.team,
+            self.referred_at.display(),
+            self.referred_by.name,
+            self.reason
+        )
+    }
+}
+
 /// What the receiving team may read of the record before accepting: who the patient is,
 /// the banner (alerts and allergies; the CPR banner is the end of life plan's), the end of life plan, the care plan being worked on
 /// and the medicines being taken. Disputed values stay disputed here as everywhere.

@@ -1,9 +1,10 @@
 //! The receiving team's side of a referral: its inbox, the summary it may read before it
 //! takes the patient on (audited), and accepting or declining, which tells the referrer.
 
-use super::Workspace;
 use super::referral::{AnswerLetter, LetterContent, RECEIVED, ReceivedReferral, partner_card};
+use super::{Draft, Workspace};
 use crate::clinical::{Action, NhsNumber};
+use crate::documents::patient::ReferralAnswer;
 use crate::documents::team::ReferralDecision;
 use crate::documents::{DocumentKind, PatientRecord, Team, Timestamp};
 use crate::error::{Error, Result};
@@ -157,6 +158,21 @@ impl Workspace {
         }
         let patient = PatientId(kept.letter.patient);
         self.add_to_caseload(&mut tx, &[patient]).await?;
+        // This team's copy says the referral was accepted, as the referrer's will.
+        let mut record: Draft<PatientRecord> = self
+            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
+                Error::Corrupt("the referred record vanished".into())
+            })
+            .await?;
+        if let Some(made) = record.value.referrals.get_mut(&id)
+            && made.answer.is_none()
+        {
+            let by = self.me.clinician_ref();
+            made.answer = Some(ReferralAnswer { accepted: true, by, at: Timestamp::now(), reason: None });
+            self.save(&mut tx, &mut record, "accept a referral").await?;
+            let conflicts = record.conflicts();
+            tx.refresh_patient(&record.value, &conflicts).await?;
+        }
         self.answer(&mut tx, &kept, &card, &id, true, None).await?;
         let what = format!(
             "accepted the referral from {} (referred by {}): on this team's caseload",

@@ -39,6 +39,8 @@ pub struct PatientRecord {
     /// Notes by carers and family in their own words, apart from clinical entries.
     pub carer_notes: Vec<CarerNote>,
     pub spo2_scale: Spo2ScaleSetting,
+    /// Referrals of the patient to other teams, newest first, with their answers.
+    pub referrals: Vec<super::ReferralMade>,
     pub created_by: ClinicianRef,
     pub created_at: Timestamp,
 }
@@ -87,6 +89,12 @@ impl PatientRecord {
                 })
                 .collect(),
             spo2_scale: Spo2ScaleSetting::new(w, &r.spo2_scale),
+            referrals: {
+                let mut out: Vec<_> =
+                    r.referrals.iter().map(|(id, m)| super::ReferralMade::new(id, m)).collect();
+                out.sort_by_key(|m| std::cmp::Reverse(m.referred_at));
+                out
+            },
             created_by: r.created_by.clone(),
             created_at: r.created_at,
         })

@@ -1,0 +1,103 @@
+//! Referral in the app: a hospice nurse finds the ward's urgent referral of Harold in the
+//! inbox, reads the summary, accepts him onto the caseload, and the record's "Other teams"
+//! tab refuses a referral on without his consent.
+
+use egui_kittest::kittest::Queryable;
+use hedgerow_core::documents::Role;
+use hedgerow_core::documents::patient::{CprRecommendation, Route};
+use hedgerow_core::workspace::NewMedicine;
+
+mod gui;
+
+use gui::{harness, unlock};
+
+fn referred_to_the_hospice(
+    nurse_dir: &std::path::Path,
+) -> (hedgerow_tests::MemoryTeam, hedgerow_tests::MemoryTeam) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (ward, hospice) = hedgerow_tests::ward_and_hospice().await;
+        let hospice_card = hospice.admin.team_card(None).await.unwrap();
+        let ward_card = ward.admin.team_card(None).await.unwrap();
+        ward.admin.trust_team(&hospice_card.text, &hospice_card.fingerprint).await.unwrap();
+        hospice.admin.trust_team(&ward_card.text, &ward_card.fingerprint).await.unwrap();
+        ward.sync(&ward.admin).await.unwrap();
+        hospice.sync(&hospice.admin).await.unwrap();
+        let harold = ward
+            .admin
+            .add_patient(hedgerow_core::NewPatient {
+                nhs_number: "9434765919".parse().unwrap(),
+                name: "Harold Pennick".into(),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1941, 2, 9).unwrap(),
+                address: None,
+            })
+            .await
+            .unwrap()
+            .id;
+        ward.admin
+            .set_cpr(harold, CprRecommendation::DoNotAttemptCpr, None, "heart failure, end stage")
+            .await
+            .unwrap();
+        let furosemide = NewMedicine {
+            name: "Furosemide".into(),
+            dmd_code: None,
+            dose: "80 mg".into(),
+            route: Route::Oral,
+            frequency: "once each morning".into(),
+            anticipatory: false,
+            kept_at: None,
+            reason: None,
+        };
+        ward.admin.add_medicine(harold, furosemide).await.unwrap();
+        ward.admin.set_sharing_consent(harold, "Rowan Hospice", true).await.unwrap();
+        ward.admin
+            .refer(harold, "Rowan Hospice", "Discharged home for end of life care", true)
+            .await
+            .unwrap();
+        ward.sync(&ward.admin).await.unwrap();
+        let nurse = hospice.enrol_in(nurse_dir, "Ada Kell", Role::HospiceNurse, false).await.unwrap();
+        hospice.sync(&nurse).await.unwrap();
+        nurse.close().await;
+        (ward, hospice)
+    })
+}
+
+#[test]
+fn a_hospice_nurse_reads_the_wards_referral_and_takes_harold_on_in_the_app() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nurse_dir = tmp.path().join("hospice-nurse");
+    let _teams = referred_to_the_hospice(&nurse_dir);
+    let mut h = harness(&nurse_dir);
+    unlock(&mut h, hedgerow_tests::PASSPHRASE);
+
+    h.get_by_label("Referrals").click();
+    h.run();
+    assert!(h.query_by_label("Harold Pennick (943 476 5919)").is_some(), "in the inbox");
+    assert!(h.query_by_label("waiting for an answer").is_some());
+    assert!(h.query_by_label("URGENT").is_some());
+    assert!(h.query_by_label_contains("from Ward 7, Hartsmoor General, by Dr Ines Calloway").is_some());
+    h.get_by_label("Read summary").click();
+    h.run();
+    assert!(h.query_by_label("CPR: do not attempt CPR (DNACPR)").is_some(), "the CPR decision first");
+    assert!(h.query_by_label("Furosemide 80 mg once each morning").is_some());
+    h.get_by_label("Accept: take on to our caseload").click();
+    h.run();
+    assert!(h.query_by_label("Harold Pennick is on your team's caseload.").is_some());
+
+    // His record is open; referring him on needs his consent for that team.
+    h.get_by_label("Other teams").click();
+    h.run();
+    assert!(h.query_by_label("Rowan Hospice: yes").is_some(), "the consent the ward recorded came with him");
+    assert!(h.query_by_label_contains("Referred to Rowan Hospice on").is_some(), "the ward's referral");
+    assert!(h.query_by_label_contains("accepted by Ada Kell").is_some(), "and this team's answer");
+    h.get_by_label("Refer to Ward 7, Hartsmoor General").click();
+    h.run();
+    assert!(
+        h.query_by_label_contains("say why the patient is referred").is_some(),
+        "a referral without a reason is refused"
+    );
+    gui::type_into(&mut h, "Why (the receiving team reads it first):", "back for review");
+    h.get_by_label("Refer to Ward 7, Hartsmoor General").click();
+    h.run();
+    assert!(h.query_by_label_contains("consent to share their record with Ward 7").is_some(), "refused");
+}

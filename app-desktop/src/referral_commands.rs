@@ -123,7 +123,7 @@ fn print_summary(s: &ReferralSummary) {
     }
     let d = &s.demographics;
     println!("\n{}  NHS {}  born {}", d.name, r.nhs_number, d.date_of_birth);
-    println!("{}", s.end_of_life.cpr_banner);
+    println!("{}", s.cpr_banner);
     for a in &s.alerts {
         println!("Alert ({}): {}", a.kind.label(), a.text);
     }
@@ -133,20 +133,10 @@ fn print_summary(s: &ReferralSummary) {
     if s.allergies.is_empty() {
         println!("Allergies: none recorded");
     }
-    let e = &s.end_of_life;
-    if e.has_plan {
+    if !s.plan_lines.is_empty() {
         println!("\nEnd of life plan:");
-        if let Some(c) = &e.ceiling_of_treatment {
-            println!("  Ceiling of treatment: {c}");
-        }
-        if let Some(p) = e.preferred_place_of_death {
-            println!("  Preferred place of death: {}", p.label());
-        }
-        if let Some(p) = e.preferred_place_of_care {
-            println!("  Preferred place of care: {}", p.label());
-        }
-        for d in &e.disputed {
-            println!("  DISPUTED: {}", d.label);
+        for line in &s.plan_lines {
+            println!("  {line}");
         }
     }
     println!("\nCare plan:");

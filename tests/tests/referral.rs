@@ -81,7 +81,7 @@ async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him
     assert!(nurse.caseload().await.unwrap().is_empty());
 
     let summary = nurse.referral_summary(&r.id).await.unwrap();
-    assert_eq!(summary.end_of_life.cpr_banner, "CPR: do not attempt CPR (DNACPR)");
+    assert_eq!(summary.cpr_banner, "CPR: do not attempt CPR (DNACPR)");
     assert_eq!(summary.medicines.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["Furosemide"]);
     let audit = nurse.audit_log(Some(patient)).await.unwrap();
     assert!(
@@ -166,4 +166,32 @@ async fn a_declined_referral_tells_the_ward_why_and_the_hospice_keeps_none_of_th
     let answer = made[&sent.id].answer.clone().expect("answered");
     assert!(!answer.accepted);
     assert_eq!(answer.reason.as_deref(), Some("outside our area: refer to Fellbrook Hospice"));
+}
+
+#[tokio::test]
+async fn a_cpr_decision_disputed_on_the_ward_reaches_the_hospice_disputed_never_settled() {
+    let (mut ward, mut hospice) = ward_and_hospice().await;
+    trusting_each_other(&ward, &hospice).await;
+    let patient = harold(&ward.admin).await;
+    let registrar = ward.join("Dr Oren Vasquez", Role::Gp).await.unwrap();
+    // Two doctors record different decisions apart; the ward's devices then meet.
+    ward.admin.set_cpr(patient, CprRecommendation::DoNotAttemptCpr, None, "frailty").await.unwrap();
+    registrar.set_cpr(patient, CprRecommendation::AttemptCpr, None, "patient wishes").await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    ward.sync(&registrar).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
+    let sent = ward.admin.refer(patient, "Rowan Hospice", "for advance care planning", false).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+
+    let nurse = hospice.join("Ada Kell", Role::HospiceNurse).await.unwrap();
+    let summary = nurse.referral_summary(&sent.id).await.unwrap();
+    assert_eq!(summary.cpr_banner, "CPR: DISPUTED — see conflicts");
+    assert!(summary.cpr_disputed && summary.plan_lines.iter().any(|l| l.starts_with("DISPUTED")));
+    assert!(summary.end_of_life.cpr.is_none(), "no decision is shown as the decision");
+    assert!(summary.end_of_life.cpr_disputed.is_some());
+    nurse.accept_referral(&sent.id).await.unwrap();
+    let record = nurse.open_patient(patient).await.unwrap();
+    assert_eq!(record.record.end_of_life.cpr_banner, "CPR: DISPUTED — see conflicts");
+    assert!(record.summary.open_conflicts > 0, "the conflict came with the record");
 }

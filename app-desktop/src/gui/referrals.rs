@@ -125,9 +125,8 @@ fn show_summary(ui: &mut egui::Ui, s: &ReferralSummary) {
     let d = &s.demographics;
     ui.heading(format!("{}  NHS {}  born {}", d.name, r.nhs_number, d.date_of_birth));
     ui.label(format!("Referred by {} of {}: \"{}\"", r.referred_by.name, r.from_team, r.reason));
-    let cpr = &s.end_of_life.cpr_banner;
-    let colour = if s.end_of_life.cpr_disputed.is_some() { style::DANGER } else { style::WARN };
-    ui.colored_label(colour, cpr);
+    let colour = if s.cpr_disputed { style::DANGER } else { style::WARN };
+    ui.colored_label(colour, &s.cpr_banner);
     for a in &s.alerts {
         ui.colored_label(style::WARN, format!("Alert ({}): {}", a.kind.label(), a.text));
     }
@@ -137,17 +136,11 @@ fn show_summary(ui: &mut egui::Ui, s: &ReferralSummary) {
     for a in &s.allergies {
         ui.colored_label(style::DANGER, format!("Allergy: {}", a.line));
     }
-    let e = &s.end_of_life;
-    if e.has_plan {
+    if !s.plan_lines.is_empty() {
         ui.strong("End of life plan");
-        if let Some(c) = &e.ceiling_of_treatment {
-            ui.label(format!("Ceiling of treatment: {c}"));
-        }
-        if let Some(p) = e.preferred_place_of_death {
-            ui.label(format!("Preferred place of death: {}", p.label()));
-        }
-        for d in &e.disputed {
-            ui.colored_label(style::DANGER, format!("DISPUTED: {}", d.label));
+        for line in &s.plan_lines {
+            let colour = if line.starts_with("DISPUTED") { style::DANGER } else { ui.visuals().text_color() };
+            ui.colored_label(colour, line);
         }
     }
     ui.strong("Care plan");

@@ -18,12 +18,12 @@ pub use visit::VisitNote;
 pub(crate) use write_back::WriteBack;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::patient::Demographics;
     use super::*;
     use automerge::{AutoCommit, ROOT, transaction::Transactable};
 
-    pub(super) fn someone() -> ClinicianRef {
+    pub(crate) fn someone() -> ClinicianRef {
         ClinicianRef {
             id: "00".repeat(16),
             name: "Nurse Ada Quill".into(),
@@ -32,7 +32,7 @@ mod tests {
         }
     }
 
-    pub(super) fn record() -> PatientRecord {
+    pub(crate) fn record() -> PatientRecord {
         PatientRecord::new(
             "11".repeat(16),
             Demographics {

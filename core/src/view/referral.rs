@@ -115,6 +115,12 @@ impl ReferralMade {
 pub struct ReferralSummary {
     pub referral: Referral,
     pub demographics: Demographics,
+    /// "CPR: ...": the end of life plan's banner, disputed when clinicians disagree.
+    pub cpr_banner: String,
+    pub cpr_disputed: bool,
+    /// The end of life plan in lines to show as they are: ceiling of treatment, preferred
+    /// places of care and death, and each disputed item ("DISPUTED: ...").
+    pub plan_lines: Vec<String>,
     pub alerts: Vec<Alert>,
     pub allergies: Vec<Allergy>,
     pub end_of_life: EndOfLife,
@@ -127,8 +133,25 @@ impl ReferralSummary {
         let care_plan = record.active_plan().cloned().collect();
         let medicines = record.current_medicines().cloned().collect();
         let alerts = record.alerts.into_iter().filter(|a| a.active).collect();
+        let e = &record.end_of_life;
+        let mut plan_lines = Vec::new();
+        if let Some(c) = &e.ceiling_of_treatment {
+            plan_lines.push(format!("Ceiling of treatment: {c}"));
+        }
+        for (what, place) in [("care", e.preferred_place_of_care), ("death", e.preferred_place_of_death)] {
+            if let Some(p) = place {
+                plan_lines.push(format!("Preferred place of {what}: {}", p.label()));
+            }
+        }
+        if let Some(d) = &e.cpr_disputed {
+            plan_lines.push(format!("DISPUTED: {}", d.label));
+        }
+        plan_lines.extend(e.disputed.iter().map(|d| format!("DISPUTED: {}", d.label)));
         Self {
             referral,
+            cpr_banner: e.cpr_banner.clone(),
+            cpr_disputed: e.cpr_disputed.is_some(),
+            plan_lines,
             demographics: record.demographics,
             alerts,
             allergies: record.allergies,

@@ -402,17 +402,29 @@ pub(super) fn partner_card(text: &str) -> Result<VerifiedCard> {
     SignedCard::from_text(text).map_err(card_err)?.verify().map_err(card_err)
 }
 
-/// A referral's documents: the record first, readable, with the id the letter names, and
-/// visit notes that read as visit notes.
+/// A referral's documents: the patient's record first, with the id the letter names, then
+/// only that patient's visit notes, each under its own id. Nothing else: a letter must not
+/// reach this team's own document, or another patient's.
 fn check_referral(letter: &ReferralLetter) -> std::result::Result<(), String> {
     let Some(first) = letter.documents.first() else { return Err("it carries no record".into()) };
     if first.kind != DocumentKind::Patient || first.id != letter.patient {
         return Err("its first document is not the patient's record".into());
     }
-    for d in &letter.documents {
+    let patient = hex::encode(letter.patient);
+    for (i, d) in letter.documents.iter().enumerate() {
+        if (i == 0) != (d.kind == DocumentKind::Patient) {
+            return Err(format!("it carries a {} document besides the record and its visits", d.kind));
+        }
         let doc = AutoCommit::load(&d.automerge).map_err(|e| e.to_string())?;
         crate::documents::check_header(&doc, d.kind).map_err(|e| e.to_string())?;
-        super::sync_apply::hydrates(&doc, d.kind).map_err(|e| e.to_string())?;
+        let (id, owner) = match super::sync_apply::hydrates(&doc, d.kind).map_err(|e| e.to_string())? {
+            super::sync_apply::ReadDocument::Patient(r) => (r.id.clone(), r.id),
+            super::sync_apply::ReadDocument::Visit(v) => (v.id.clone(), v.patient_id.clone()),
+            super::sync_apply::ReadDocument::Team(_) => return Err("it carries a team document".into()),
+        };
+        if id != hex::encode(d.id) || owner != patient {
+            return Err("it carries a document of another patient, or under another id".into());
+        }
     }
     Ok(())
 }
@@ -420,6 +432,55 @@ fn check_referral(letter: &ReferralLetter) -> std::result::Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::documents::tests::{record, someone};
+    use crate::documents::{Team, VisitNote};
+
+    fn shared<T: autosurgeon::Reconcile>(id: [u8; 16], kind: DocumentKind, value: &T) -> SharedDocument {
+        let mut doc = AutoCommit::new();
+        autosurgeon::reconcile(&mut doc, value).unwrap();
+        SharedDocument { id, kind, automerge: doc.save(), heads: Vec::new() }
+    }
+
+    fn letter(documents: Vec<SharedDocument>) -> ReferralLetter {
+        ReferralLetter {
+            id: [9; 16],
+            patient: [0x11; 16],
+            nhs_number: "9990000018".into(),
+            name: "Winifred Ashdown".into(),
+            from_team_name: "Ward 7".into(),
+            referred_by: someone().into(),
+            reason: "for review".into(),
+            urgent: false,
+            referred_at: Timestamp(1),
+            documents,
+        }
+    }
+
+    #[test]
+    fn a_referral_carries_only_its_patients_record_and_visit_notes() {
+        let winifred = shared([0x11; 16], DocumentKind::Patient, &record());
+        let visit = |id: [u8; 16], patient: &str| {
+            let note = VisitNote::new(hex::encode(id), patient.into(), someone(), "ab".into(), Timestamp(2));
+            shared(id, DocumentKind::Visit, &note)
+        };
+        let hers = visit([0x22; 16], &"11".repeat(16));
+        assert_eq!(check_referral(&letter(vec![winifred.clone(), hers.clone()])), Ok(()));
+
+        // This team's own document, under its id: a partner must never write there.
+        let ours =
+            shared([0x33; 16], DocumentKind::Team, &Team::new("33".repeat(16), "Rowan Hospice".into()));
+        assert!(check_referral(&letter(vec![winifred.clone(), ours])).is_err());
+        // Another patient's visit note, or a visit under an id not its own.
+        assert!(
+            check_referral(&letter(vec![winifred.clone(), visit([0x44; 16], &"55".repeat(16))])).is_err()
+        );
+        let mut moved = hers.clone();
+        moved.id = [0x66; 16];
+        assert!(check_referral(&letter(vec![winifred.clone(), moved])).is_err());
+        // A second record, or none first.
+        assert!(check_referral(&letter(vec![winifred.clone(), winifred.clone()])).is_err());
+        assert!(check_referral(&letter(vec![hers, winifred])).is_err());
+    }
 
     #[test]
     fn a_letter_naming_a_clinician_without_a_registration_reads_back() {

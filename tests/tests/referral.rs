@@ -195,3 +195,42 @@ async fn a_cpr_decision_disputed_on_the_ward_reaches_the_hospice_disputed_never_
     assert_eq!(record.record.end_of_life.cpr_banner, "CPR: DISPUTED — see conflicts");
     assert!(record.summary.open_conflicts > 0, "the conflict came with the record");
 }
+
+#[tokio::test]
+async fn the_hospice_refers_harold_on_to_the_district_nurses_who_check_every_author_back_to_the_ward() {
+    let (ward, mut hospice) = ward_and_hospice().await;
+    let mut nurses =
+        ward.beside("Hartsmoor District Nursing", "Nia Penhallow", Role::DistrictNurse).await.unwrap();
+    trusting_each_other(&ward, &hospice).await;
+    trusting_each_other(&hospice, &nurses).await;
+    let patient = harold(&ward.admin).await;
+    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
+    let first =
+        ward.admin.refer(patient, "Rowan Hospice", "for end of life care at home", true).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    let hospice_nurse = hospice.join("Ada Kell", Role::HospiceNurse).await.unwrap();
+    hospice_nurse.accept_referral(&first.id).await.unwrap();
+    // The hospice records his consent for the district nurses, and refers him on.
+    hospice_nurse.set_sharing_consent(patient, "Hartsmoor District Nursing", true).await.unwrap();
+    let on = hospice_nurse
+        .refer(patient, "Hartsmoor District Nursing", "daily visits for symptom control", false)
+        .await
+        .unwrap();
+    hospice.sync(&hospice_nurse).await.unwrap();
+
+    let district_nurse = nurses.join("Tamsin Rook", Role::DistrictNurse).await.unwrap();
+    let inbox = district_nurse.referrals().await.unwrap();
+    assert_eq!((inbox.len(), inbox[0].from_team.as_str()), (1, "Rowan Hospice"));
+    district_nurse.accept_referral(&on.id).await.unwrap();
+    // The ward's changes came through the hospice, vouched for there: checked, and kept.
+    let record = district_nurse.open_patient(patient).await.unwrap();
+    assert_eq!(record.record.end_of_life.cpr_banner, "CPR: do not attempt CPR (DNACPR)");
+    let teams: Vec<&str> = record.record.referrals.iter().map(|m| m.team.as_str()).collect();
+    assert_eq!(teams, ["Hartsmoor District Nursing", "Rowan Hospice"], "both referrals, newest first");
+    nurses.sync(&district_nurse).await.unwrap();
+    let report = nurses.sync(&nurses.admin).await.unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(nurses.admin.caseload().await.unwrap().len(), 1);
+    // The ward, which never trusted the district nurses, holds nothing new; the hospice is told.
+    assert_eq!(hospice.sync(&hospice_nurse).await.unwrap().letters_received, 1);
+}

@@ -140,6 +140,8 @@ struct Driver<'w, F> {
     log_id: Option<[u8; 16]>,
     /// The last position the relay gave this device's pushes in this session.
     pushed_last: u64,
+    /// Letters the relay did not carry, kept for the next sync (outbox payloads).
+    requeue: Vec<Vec<u8>>,
 }
 
 impl Workspace {
@@ -180,6 +182,7 @@ impl Workspace {
             changed: BTreeSet::new(),
             log_id: None,
             pushed_last: 0,
+            requeue: Vec::new(),
         };
         let outcome = link.run(&self.device_key, &mut session, &mut driver).await;
         driver.report.bytes_sent = session.bytes_sent as u64;
@@ -443,10 +446,21 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
             }
             SyncEvent::Delivered { letters, .. } => self.report.letters_delivered += letters as u64,
             SyncEvent::Undelivered { to, letters, message } => {
+                // Kept: they go at a later sync, once both teams trust each other.
+                let mut rx = ws.store.begin_read().await.map_err(handler_err)?;
+                for item in rx.outbox().await.map_err(handler_err)? {
+                    let sent = self.outbox_through.is_some_and(|t| item.seq <= t);
+                    let for_team = postcard::from_bytes::<([u8; 16], LogEntry)>(&item.payload)
+                        .is_ok_and(|(team, _)| team == to);
+                    if item.kind == OUTBOX_LETTER && sent && for_team {
+                        self.requeue.push(item.payload.to_vec());
+                    }
+                }
+                drop(rx);
                 let team = ws.partner_name(&to).await;
-                self.report
-                    .undelivered
-                    .push(format!("{letters} letter(s) to {team} not delivered: {message}"));
+                self.report.undelivered.push(format!(
+                    "{letters} letter(s) to {team} not delivered yet: {message}; kept, to go once both teams trust each other"
+                ));
             }
             SyncEvent::Rejected { seq, author, reason } => {
                 tracing::warn!(seq, %reason, "a bundle from the relay was rejected");
@@ -468,6 +482,9 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 // Everything in the outbox was acknowledged before the pull's answer.
                 if let Some(seq) = self.outbox_through {
                     tx.clear_outbox_through(seq).await.map_err(handler_err)?;
+                }
+                for payload in std::mem::take(&mut self.requeue) {
+                    tx.add_to_outbox(OUTBOX_LETTER, &payload).await.map_err(handler_err)?;
                 }
                 tx.commit().await.map_err(handler_err)?;
                 self.report.cursor = cursor;

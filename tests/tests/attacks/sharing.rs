@@ -110,11 +110,21 @@ async fn a_referral_to_a_team_that_has_not_trusted_the_ward_is_not_carried() {
     let audit = ward.admin.audit_log(None).await.unwrap();
     assert!(audit.iter().any(|e| e.flagged && e.detail.contains("not delivered")), "{audit:?}");
     // The ward goes on syncing; the hospice holds nothing of Harold.
-    ward.sync(&ward.admin).await.unwrap();
+    let again = ward.sync(&ward.admin).await.unwrap();
+    assert_eq!(again.undelivered.len(), 1, "kept, and tried again: {again:?}");
     hospice.sync(&hospice.admin).await.unwrap();
     assert!(hospice.admin.referrals().await.unwrap().is_empty());
     let log = hospice.relay.storage().entries_after(hospice.team_id(), 0, [0; 32], usize::MAX).await.unwrap();
     assert!(log.entries.iter().all(|(_, e)| !matches!(e.kind, EntryKind::Letter { .. })));
+
+    // Once the hospice trusts the ward, the referral that waited goes.
+    let ward_card = ward.admin.team_card(None).await.unwrap();
+    hospice.admin.trust_team(&ward_card.text, &ward_card.fingerprint).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    assert_eq!(ward.sync(&ward.admin).await.unwrap().letters_delivered, 1);
+    assert_eq!(ward.sync(&ward.admin).await.unwrap().letters_delivered, 0, "once");
+    hospice.sync(&hospice.admin).await.unwrap();
+    assert_eq!(hospice.admin.referrals().await.unwrap().len(), 1);
 }
 
 #[tokio::test]

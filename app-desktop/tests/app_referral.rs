@@ -4,8 +4,6 @@
 
 use egui_kittest::kittest::Queryable;
 use hedgerow_core::documents::Role;
-use hedgerow_core::documents::patient::{CprRecommendation, Route};
-use hedgerow_core::workspace::NewMedicine;
 
 mod gui;
 
@@ -17,38 +15,8 @@ fn referred_to_the_hospice(
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let (ward, hospice) = hedgerow_tests::ward_and_hospice().await;
-        let hospice_card = hospice.admin.team_card(None).await.unwrap();
-        let ward_card = ward.admin.team_card(None).await.unwrap();
-        ward.admin.trust_team(&hospice_card.text, &hospice_card.fingerprint).await.unwrap();
-        hospice.admin.trust_team(&ward_card.text, &ward_card.fingerprint).await.unwrap();
-        ward.sync(&ward.admin).await.unwrap();
-        hospice.sync(&hospice.admin).await.unwrap();
-        let harold = ward
-            .admin
-            .add_patient(hedgerow_core::NewPatient {
-                nhs_number: "9434765919".parse().unwrap(),
-                name: "Harold Pennick".into(),
-                date_of_birth: chrono::NaiveDate::from_ymd_opt(1941, 2, 9).unwrap(),
-                address: None,
-            })
-            .await
-            .unwrap()
-            .id;
-        ward.admin
-            .set_cpr(harold, CprRecommendation::DoNotAttemptCpr, None, "heart failure, end stage")
-            .await
-            .unwrap();
-        let furosemide = NewMedicine {
-            name: "Furosemide".into(),
-            dmd_code: None,
-            dose: "80 mg".into(),
-            route: Route::Oral,
-            frequency: "once each morning".into(),
-            anticipatory: false,
-            kept_at: None,
-            reason: None,
-        };
-        ward.admin.add_medicine(harold, furosemide).await.unwrap();
+        hedgerow_tests::trusting_each_other(&ward, &hospice).await;
+        let harold = hedgerow_tests::harold(&ward.admin).await;
         ward.admin.set_sharing_consent(harold, "Rowan Hospice", true).await.unwrap();
         ward.admin
             .refer(harold, "Rowan Hospice", "Discharged home for end of life care", true)

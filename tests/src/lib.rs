@@ -240,6 +240,45 @@ pub async fn ward_and_hospice() -> (MemoryTeam, MemoryTeam) {
     (ward, hospice)
 }
 
+/// Each team's admin trusts the other team's card, and both have synced since, so that
+/// their Partner statements are at the relay.
+pub async fn trusting_each_other(a: &MemoryTeam, b: &MemoryTeam) {
+    let (a_card, b_card) = (a.admin.team_card(None).await.unwrap(), b.admin.team_card(None).await.unwrap());
+    a.admin.trust_team(&b_card.text, &b_card.fingerprint).await.unwrap();
+    b.admin.trust_team(&a_card.text, &a_card.fingerprint).await.unwrap();
+    a.sync(&a.admin).await.unwrap();
+    b.sync(&b.admin).await.unwrap();
+}
+
+/// Harold Pennick (fictional), in end-stage heart failure: a DNACPR decision, on furosemide.
+pub async fn harold(ws: &hedgerow_core::Workspace) -> hedgerow_core::ids::PatientId {
+    use hedgerow_core::documents::patient::{CprRecommendation, Route};
+    let id = ws
+        .add_patient(hedgerow_core::NewPatient {
+            nhs_number: "9434765919".parse().unwrap(),
+            name: "Harold Pennick".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1941, 2, 9).unwrap(),
+            address: Some("2 Mill Lane, Hartsmoor".into()),
+        })
+        .await
+        .unwrap()
+        .id;
+    let why = "heart failure, end stage";
+    ws.set_cpr(id, CprRecommendation::DoNotAttemptCpr, Some("Harold and his son".into()), why).await.unwrap();
+    let furosemide = hedgerow_core::workspace::NewMedicine {
+        name: "Furosemide".into(),
+        dmd_code: None,
+        dose: "80 mg".into(),
+        route: Route::Oral,
+        frequency: "once each morning".into(),
+        anticipatory: false,
+        kept_at: None,
+        reason: None,
+    };
+    ws.add_medicine(id, furosemide).await.unwrap();
+    id
+}
+
 /// A fictional registration number for roles that have one.
 fn registration(role: hedgerow_core::documents::Role) -> Option<String> {
     role.is_registered_clinician().then(|| "99Z9999X".to_owned())

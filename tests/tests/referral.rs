@@ -4,55 +4,10 @@
 
 use hedgerow_core::Error;
 use hedgerow_core::documents::Role;
-use hedgerow_core::documents::patient::{CprRecommendation, Route};
-use hedgerow_core::ids::PatientId;
+use hedgerow_core::documents::patient::CprRecommendation;
 use hedgerow_core::store::AuditAction;
 use hedgerow_core::view::ReferralStatus;
-use hedgerow_core::workspace::NewMedicine;
-use hedgerow_tests::{MemoryTeam, ward_and_hospice};
-
-/// Each team trusts the other's card, and both have synced since.
-async fn trusting_each_other(ward: &MemoryTeam, hospice: &MemoryTeam) {
-    let hospice_card = hospice.admin.team_card(None).await.unwrap();
-    let ward_card = ward.admin.team_card(None).await.unwrap();
-    ward.admin.trust_team(&hospice_card.text, &hospice_card.fingerprint).await.unwrap();
-    hospice.admin.trust_team(&ward_card.text, &ward_card.fingerprint).await.unwrap();
-    ward.sync(&ward.admin).await.unwrap();
-    hospice.sync(&hospice.admin).await.unwrap();
-}
-
-async fn harold(ws: &hedgerow_core::Workspace) -> PatientId {
-    let id = ws
-        .add_patient(hedgerow_core::NewPatient {
-            nhs_number: hedgerow_tests::fictional_nhs_number(1).parse().unwrap(),
-            name: "Harold Pennick".into(),
-            date_of_birth: chrono::NaiveDate::from_ymd_opt(1941, 2, 9).unwrap(),
-            address: Some("2 Mill Lane, Hartsmoor".into()),
-        })
-        .await
-        .unwrap()
-        .id;
-    ws.set_cpr(
-        id,
-        CprRecommendation::DoNotAttemptCpr,
-        Some("Harold and his son".into()),
-        "heart failure, end stage",
-    )
-    .await
-    .unwrap();
-    let furosemide = NewMedicine {
-        name: "Furosemide".into(),
-        dose: "80 mg".into(),
-        route: Route::Oral,
-        frequency: "once each morning".into(),
-        dmd_code: None,
-        anticipatory: false,
-        kept_at: None,
-        reason: None,
-    };
-    ws.add_medicine(id, furosemide).await.unwrap();
-    id
-}
+use hedgerow_tests::{harold, trusting_each_other, ward_and_hospice};
 
 #[tokio::test]
 async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him_on() {

@@ -11,7 +11,9 @@ use hedgerow_core::sync::letter::seal_letter;
 use hedgerow_core::sync::registry::{Registry, SignedStatement, Statement, StatementBody};
 use hedgerow_core::sync::wire::{EntryKind, Refusal, Reply, Request};
 use hedgerow_relay::RelayStorage;
-use hedgerow_tests::{MemoryTeam, RawConnection, hello, refusal_of, ward_and_hospice};
+use hedgerow_tests::{
+    MemoryTeam, RawConnection, harold, hello, refusal_of, trusting_each_other, ward_and_hospice,
+};
 
 #[tokio::test]
 async fn a_team_card_renamed_or_rekeyed_after_it_was_signed_is_refused() {
@@ -80,17 +82,7 @@ async fn a_team_made_under_the_id_of_a_trusted_team_cannot_take_its_place() {
 }
 
 async fn harold_with_consent(ward: &MemoryTeam) -> hedgerow_core::ids::PatientId {
-    let id = ward
-        .admin
-        .add_patient(hedgerow_core::NewPatient {
-            nhs_number: hedgerow_tests::fictional_nhs_number(1).parse().unwrap(),
-            name: "Harold Pennick".into(),
-            date_of_birth: chrono::NaiveDate::from_ymd_opt(1941, 2, 9).unwrap(),
-            address: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let id = harold(&ward.admin).await;
     ward.admin.set_sharing_consent(id, "Rowan Hospice", true).await.unwrap();
     id
 }
@@ -130,12 +122,7 @@ async fn a_referral_to_a_team_that_has_not_trusted_the_ward_is_not_carried() {
 #[tokio::test]
 async fn a_referral_made_on_a_device_revoked_before_it_synced_never_reaches_the_hospice() {
     let (mut ward, hospice) = ward_and_hospice().await;
-    let hospice_card = hospice.admin.team_card(None).await.unwrap();
-    let ward_card = ward.admin.team_card(None).await.unwrap();
-    ward.admin.trust_team(&hospice_card.text, &hospice_card.fingerprint).await.unwrap();
-    hospice.admin.trust_team(&ward_card.text, &ward_card.fingerprint).await.unwrap();
-    ward.sync(&ward.admin).await.unwrap();
-    hospice.sync(&hospice.admin).await.unwrap();
+    trusting_each_other(&ward, &hospice).await;
     let harold = harold_with_consent(&ward).await;
     let laptop = ward.join("Tamsin Rook", Role::DistrictNurse).await.unwrap();
     ward.sync(&ward.admin).await.unwrap();

@@ -68,8 +68,8 @@ async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him
     );
     assert_eq!(hospice.admin.referrals().await.unwrap()[0].status, ReferralStatus::Accepted);
 
-    // The ward is told.
-    assert_eq!(ward.sync(&ward.admin).await.unwrap().letters_received, 1);
+    // The ward is told, and its audit log has the hospice's reading of the summary too.
+    assert_eq!(ward.sync(&ward.admin).await.unwrap().letters_received, 2);
     let made = ward.admin.open_patient(patient).await.unwrap().document.referrals;
     let answer = made.get(&sent.id).and_then(|m| m.answer.clone()).expect("answered");
     assert!(answer.accepted);
@@ -77,6 +77,10 @@ async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him
     let audit = ward.admin.audit_log(Some(patient)).await.unwrap();
     assert!(audit.iter().any(|e| e.detail.contains("referred to Rowan Hospice (urgent)")));
     assert!(audit.iter().any(|e| e.detail.contains("Rowan Hospice accepted the referral")));
+    assert!(
+        audit.iter().any(|e| e.detail == "Ada Kell of Rowan Hospice read the referral summary"),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]

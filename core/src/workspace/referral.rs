@@ -29,6 +29,17 @@ pub(super) const RECEIVED: &str = "referral-in/";
 pub(super) enum LetterContent {
     Referral(ReferralLetter),
     Answer(AnswerLetter),
+    /// A clinician of the receiving team read the referral's summary: for the referring
+    /// team's audit log.
+    Read(ReadLetter),
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct ReadLetter {
+    pub referral: [u8; 16],
+    pub patient: [u8; 16],
+    pub by: LetterClinician,
+    pub at: Timestamp,
 }
 
 /// A clinician as a letter names them. Not `ClinicianRef` itself, whose JSON form leaves
@@ -328,6 +339,21 @@ impl Workspace {
                 let patient = PatientId(letter.patient);
                 let kept = ReceivedReferral { letter, from, author, registry, received_at: Timestamp::now() };
                 tx.put_setting(&name, &postcard::to_stdvec(&kept).expect("encodes")).await?;
+                self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
+            }
+            LetterContent::Read(read) => {
+                let patient = PatientId(read.patient);
+                let Some(draft) = self.draft_if_held(&mut tx, patient).await? else {
+                    return Ok(Some(format!(
+                        "{} read a referral about a patient not held here",
+                        partner.name
+                    )));
+                };
+                let made = draft.value.referrals.get(&hex::encode(read.referral));
+                if made.is_none_or(|m| m.to_team != hex::encode(from)) {
+                    return Ok(Some(format!("{} read a referral not made to it", partner.name)));
+                }
+                let what = format!("{} of {} read the referral summary", read.by.name, partner.name);
                 self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
             }
             LetterContent::Answer(answer) => {

@@ -1,7 +1,7 @@
 //! The receiving team's side of a referral: its inbox, the summary it may read before it
 //! takes the patient on (audited), and accepting or declining, which tells the referrer.
 
-use super::referral::{AnswerLetter, LetterContent, RECEIVED, ReceivedReferral, partner_card};
+use super::referral::{AnswerLetter, LetterContent, RECEIVED, ReadLetter, ReceivedReferral, partner_card};
 use super::{Draft, Workspace};
 use crate::clinical::{Action, NhsNumber};
 use crate::documents::patient::ReferralAnswer;
@@ -102,6 +102,21 @@ impl Workspace {
         let shown = crate::view::PatientRecord::read(&WatchedRecord::new(&record, &conflicts), reader)?;
         let what = format!("read the referral summary from {}", view.from_team);
         self.audit(&mut tx, AuditAction::Referral, Some(view.patient), what).await?;
+        // The referring team's audit log has it too, while the teams trust each other.
+        let partner =
+            self.team_document().await?.partners.get(&hex::encode(kept.from)).map(|p| p.card.clone());
+        if let Some(card) = partner {
+            let card = partner_card(&card)?;
+            let registry = self.own_registry(&mut tx).await?;
+            let by = self.me.clinician_ref().into();
+            let read = ReadLetter {
+                referral: kept.letter.id,
+                patient: kept.letter.patient,
+                by,
+                at: Timestamp::now(),
+            };
+            self.post_letter(&mut tx, &registry, &card, &LetterContent::Read(read)).await?;
+        }
         tx.commit().await?;
         Ok(ReferralSummary::new(view, shown))
     }
@@ -235,9 +250,7 @@ impl Workspace {
         let decision = ReferralDecision { accepted, by: by.clone(), at, reason: reason.clone() };
         team.value.referrals.insert(id.to_owned(), decision);
         self.save(tx, &mut team, if accepted { "accept a referral" } else { "decline a referral" }).await?;
-        let confirmed = self.confirmed_registry(tx).await?;
-        let registry = Registry::replay(self.me.team_id.0, &confirmed)
-            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
+        let registry = self.own_registry(tx).await?;
         let letter = AnswerLetter {
             referral: kept.letter.id,
             patient: kept.letter.patient,
@@ -248,6 +261,13 @@ impl Workspace {
         };
         self.post_letter(tx, &registry, card, &LetterContent::Answer(letter)).await?;
         self.settle_referral(tx, id).await
+    }
+
+    /// This team's registry as the relay confirmed it, which letters carry.
+    async fn own_registry(&self, tx: &mut WriteTx<'_>) -> Result<Registry> {
+        let confirmed = self.confirmed_registry(tx).await?;
+        Registry::replay(self.me.team_id.0, &confirmed)
+            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))
     }
 
     /// Drops the record a referral carried once the team has answered it (accepted, the

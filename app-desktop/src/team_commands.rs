@@ -241,7 +241,9 @@ fn print_report(r: &SyncReport) {
         r.bytes_sent / 1024
     );
     if r.patients_changed.is_empty() && r.documents_changed == 0 {
-        println!("Nothing new from the team.");
+        if r.letters_received == 0 {
+            println!("Nothing new from the team.");
+        }
     } else {
         let mut what = r.patients_changed.clone();
         if r.team_changed {

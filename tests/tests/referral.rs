@@ -14,6 +14,9 @@ async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him
     let (ward, mut hospice) = ward_and_hospice().await;
     trusting_each_other(&ward, &hospice).await;
     let patient = harold(&ward.admin).await;
+    let visit = ward.admin.start_visit(patient).await.unwrap();
+    ward.admin.add_note(visit, "Breathless on the stairs; ankles swollen.").await.unwrap();
+    ward.admin.sign_visit(visit).await.unwrap();
     ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
     let reason = "Discharged home for end of life care; breathless at rest";
     let sent = ward.admin.refer(patient, "Rowan Hospice", reason, true).await.unwrap();
@@ -50,6 +53,10 @@ async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him
     assert_eq!(nurse.accept_referral(&r.id).await.unwrap(), patient);
     let record = nurse.open_patient(patient).await.unwrap();
     assert_eq!(record.record.demographics.name, "Harold Pennick");
+    // His visit notes came with the record, the ward doctor's signature still checking.
+    let note = nurse.open_visit(visit).await.unwrap();
+    assert_eq!(note.narrative, "Breathless on the stairs; ankles swollen.");
+    assert_eq!(note.signature_valid, Some(true));
     assert!(
         matches!(nurse.accept_referral(&r.id).await, Err(Error::Input(m)) if m.contains("already accepted"))
     );
@@ -67,6 +74,7 @@ async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him
         (ReferralStatus::Accepted, "Rowan Hospice")
     );
     assert_eq!(hospice.admin.referrals().await.unwrap()[0].status, ReferralStatus::Accepted);
+    assert_eq!(hospice.admin.open_visit(visit).await.unwrap().signature_valid, Some(true));
 
     // The ward is told, and its audit log has the hospice's reading of the summary too.
     assert_eq!(ward.sync(&ward.admin).await.unwrap().letters_received, 2);

@@ -190,12 +190,13 @@ impl Workspace {
         self.save(&mut tx, &mut draft, &action).await?;
         let conflicts = draft.conflicts();
         tx.refresh_patient(&draft.value, &conflicts).await?;
-        let mut documents = vec![self.shared_document(&mut tx, patient.0, DocumentKind::Patient).await?];
+        let record = self.shared_document(&mut tx, patient.0, DocumentKind::Patient).await?;
+        let mut documents =
+            vec![record.ok_or_else(|| Error::Corrupt("the record to refer is missing".into()))?];
         for visit in draft.value.visits.keys() {
             let Ok(v) = visit.parse::<crate::ids::VisitId>() else { continue };
-            if tx.load_document(&v.0, DocumentKind::Visit).await?.is_some() {
-                documents.push(self.shared_document(&mut tx, v.0, DocumentKind::Visit).await?);
-            }
+            // A visit known to the record but not yet synced to this device stays behind.
+            documents.extend(self.shared_document(&mut tx, v.0, DocumentKind::Visit).await?);
         }
         let team_name = self.team_document().await.map(|t| t.name).unwrap_or_default();
         let letter = ReferralLetter {
@@ -251,11 +252,8 @@ impl Workspace {
         tx: &mut WriteTx<'_>,
         id: [u8; 16],
         kind: DocumentKind,
-    ) -> Result<SharedDocument> {
-        let mut doc = tx
-            .load_document(&id, kind)
-            .await?
-            .ok_or_else(|| Error::Corrupt(format!("a {kind} document to refer is missing")))?;
+    ) -> Result<Option<SharedDocument>> {
+        let Some(mut doc) = tx.load_document(&id, kind).await? else { return Ok(None) };
         let mut heads = tx.actor_heads(&id).await?;
         if let Some(own) =
             crate::authorship::own_head(&mut doc, &[], &self.device_key, &self.me.team_id.0, &id)
@@ -263,7 +261,7 @@ impl Workspace {
             tx.put_actor_head(&id, &own).await?;
             heads.push(own);
         }
-        Ok(SharedDocument { id, kind, automerge: doc.save(), heads })
+        Ok(Some(SharedDocument { id, kind, automerge: doc.save(), heads }))
     }
 
     /// `content` sealed to `card`'s team, as the outbox keeps it.

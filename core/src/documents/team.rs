@@ -29,16 +29,7 @@ pub struct Team {
     /// This team's answers to referrals it received, keyed by referral id, so that every
     /// device of the team knows which are still waiting.
     #[autosurgeon(missing = "Default::default")]
-    pub referrals: BTreeMap<String, ReferralDecision>,
-}
-
-/// A team's answer to a referral it received.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
-pub struct ReferralDecision {
-    pub accepted: bool,
-    pub by: ClinicianRef,
-    pub at: Timestamp,
-    pub reason: Option<String>,
+    pub referrals: BTreeMap<String, super::patient::ReferralAnswer>,
 }
 
 /// Another team this team may refer patients to, as its card named it when an admin

@@ -15,6 +15,17 @@ crate::documents::schema::vocabulary! {
     }
 }
 
+impl ReferralStatus {
+    /// Where a referral stands, from its answer (the receiving team's, wherever it is kept).
+    pub(crate) fn of(answer: Option<&crate::documents::patient::ReferralAnswer>) -> Self {
+        match answer {
+            None => Self::Waiting,
+            Some(a) if a.accepted => Self::Accepted,
+            Some(_) => Self::Declined,
+        }
+    }
+}
+
 /// A referral this team received, as the inbox lists it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -70,11 +81,7 @@ impl ReferralMade {
             urgent: r.urgent,
             referred_by: r.referred_by.clone(),
             referred_at: r.referred_at,
-            status: match a {
-                None => ReferralStatus::Waiting,
-                Some(a) if a.accepted => ReferralStatus::Accepted,
-                Some(_) => ReferralStatus::Declined,
-            },
+            status: ReferralStatus::of(a),
             answered_by: a.map(|a| a.by.clone()),
             answered_at: a.map(|a| a.at),
             decline_reason: a.and_then(|a| a.reason.clone()),

@@ -77,11 +77,7 @@ impl Workspace {
 
     /// The registry this device last confirmed with the relay, checked.
     pub(super) async fn confirmed_team_registry(&self) -> Result<Registry> {
-        let mut tx = self.store.begin_read().await?;
-        let statements = self.confirmed_registry(&mut tx).await?;
-        drop(tx);
-        Registry::replay(self.me.team_id.0, &statements)
-            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))
+        self.replayed_registry(&mut self.store.begin_read().await?).await
     }
 
     /// A direct-sync session with `peer` over every document's heads, summarised against

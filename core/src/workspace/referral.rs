@@ -234,9 +234,7 @@ impl Workspace {
                 card.card.name
             )));
         }
-        let confirmed = self.confirmed_registry(tx).await?;
-        let registry = Registry::replay(self.me.team_id.0, &confirmed)
-            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
+        let registry = self.replayed_registry(tx).await?;
         if !registry.is_active(&me) {
             return Err(Error::Input(
                 "the relay has not confirmed this device in the team yet: sync with the relay first".into(),

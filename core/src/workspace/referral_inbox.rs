@@ -5,7 +5,6 @@ use super::referral::{AnswerLetter, LetterContent, RECEIVED, ReadLetter, Receive
 use super::{Draft, Workspace};
 use crate::clinical::{Action, NhsNumber};
 use crate::documents::patient::ReferralAnswer;
-use crate::documents::team::ReferralDecision;
 use crate::documents::{DocumentKind, PatientRecord, Team, Timestamp};
 use crate::error::{Error, Result};
 use crate::ids::PatientId;
@@ -17,11 +16,7 @@ use automerge::AutoCommit;
 fn referral_view(kept: &ReceivedReferral, id: &str, team: &Team) -> Referral {
     let l = &kept.letter;
     let decision = team.referrals.get(id);
-    let status = match decision {
-        None => ReferralStatus::Waiting,
-        Some(d) if d.accepted => ReferralStatus::Accepted,
-        Some(_) => ReferralStatus::Declined,
-    };
+    let status = ReferralStatus::of(decision);
     let nhs_number =
         l.nhs_number.parse::<NhsNumber>().map_or_else(|_| l.nhs_number.clone(), |n| n.to_string());
     Referral {
@@ -107,7 +102,7 @@ impl Workspace {
             self.team_document().await?.partners.get(&hex::encode(kept.from)).map(|p| p.card.clone());
         if let Some(card) = partner {
             let card = partner_card(&card)?;
-            let registry = self.own_registry(&mut tx).await?;
+            let registry = self.replayed_registry(&mut tx).await?;
             let by = self.me.clinician_ref().into();
             let read = ReadLetter {
                 referral: kept.letter.id,
@@ -247,10 +242,10 @@ impl Workspace {
     ) -> Result<()> {
         let (by, at) = (self.me.clinician_ref(), Timestamp::now());
         let mut team = self.draft_team(tx).await?;
-        let decision = ReferralDecision { accepted, by: by.clone(), at, reason: reason.clone() };
+        let decision = ReferralAnswer { accepted, by: by.clone(), at, reason: reason.clone() };
         team.value.referrals.insert(id.to_owned(), decision);
         self.save(tx, &mut team, if accepted { "accept a referral" } else { "decline a referral" }).await?;
-        let registry = self.own_registry(tx).await?;
+        let registry = self.replayed_registry(tx).await?;
         let letter = AnswerLetter {
             referral: kept.letter.id,
             patient: kept.letter.patient,
@@ -261,13 +256,6 @@ impl Workspace {
         };
         self.post_letter(tx, &registry, card, &LetterContent::Answer(letter)).await?;
         self.settle_referral(tx, id).await
-    }
-
-    /// This team's registry as the relay confirmed it, which letters carry.
-    async fn own_registry(&self, tx: &mut WriteTx<'_>) -> Result<Registry> {
-        let confirmed = self.confirmed_registry(tx).await?;
-        Registry::replay(self.me.team_id.0, &confirmed)
-            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))
     }
 
     /// Drops the record a referral carried once the team has answered it (accepted, the

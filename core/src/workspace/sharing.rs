@@ -11,7 +11,6 @@ use crate::error::{Error, Result, Sender};
 use crate::ids::PatientId;
 use crate::store::AuditAction;
 use crate::sync::card::{CardError, SignedCard, TeamCard, VerifiedCard, valid_ods_code};
-use crate::sync::registry::Registry;
 use serde::Serialize;
 
 /// A team's sharing card as a clinician sees it: whom it names, and the fingerprint its
@@ -78,9 +77,7 @@ impl Workspace {
         self.require_admin(&mut tx, "issue the team's sharing card").await?;
         // The card proves the signer an admin from what the relay confirmed, so that every
         // statement in its proof is one the team's devices hold too.
-        let confirmed = self.confirmed_registry(&mut tx).await?;
-        let registry = Registry::replay(self.me.team_id.0, &confirmed)
-            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?;
+        let registry = self.replayed_registry(&mut tx).await?;
         if !registry.device(&self.device_key.public_key()).is_some_and(|d| d.admin && d.active()) {
             return Err(Error::Input(
                 "the relay has not confirmed this device as the team's admin yet: sync with the relay, then issue the card".into(),

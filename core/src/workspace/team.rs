@@ -83,6 +83,13 @@ impl Workspace {
         }
     }
 
+    /// The registry as the relay confirmed it, replayed: what cards and letters prove from.
+    pub(crate) async fn replayed_registry(&self, tx: &mut impl Reads) -> Result<Registry> {
+        let confirmed = self.confirmed_registry(tx).await?;
+        Registry::replay(self.me.team_id.0, &confirmed)
+            .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))
+    }
+
     pub(crate) async fn save_registry(
         &self,
         tx: &mut WriteTx<'_>,

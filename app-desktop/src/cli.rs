@@ -135,6 +135,11 @@ pub enum Command {
         #[arg(long)]
         urgent: bool,
     },
+    /// The teams a patient's record is shared with; end a share.
+    Share {
+        #[command(subcommand)]
+        action: ShareCommand,
+    },
     /// The referrals your team received; show, accept or decline one.
     Referrals {
         #[command(subcommand)]
@@ -641,6 +646,21 @@ pub enum EolCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum ShareCommand {
+    /// The teams the record is shared with, since when, and the shares that ended.
+    List { nhs: String },
+    /// End the share with a team (discharged, or consent withdrawn): it gets nothing
+    /// more of the record, and keeps what it had read-only for its retention period.
+    End {
+        nhs: String,
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum ReferralsCommand {
     /// What the referral says and the summary of the record (audited).
     Show { id: String },
@@ -753,6 +773,9 @@ pub enum TeamCommand {
     },
     /// The teams this team trusts.
     Partners,
+    /// How many days this team keeps a read-only copy of a record after another team
+    /// ends its share, before deleting it (admins; 30 if never set).
+    Retention { days: u64 },
     /// Set up this device in a team with an enrolment code from an admin.
     Join {
         code: String,

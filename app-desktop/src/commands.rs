@@ -126,6 +126,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             referral_commands::refer(&dir, json, &nhs, &to, &reason, urgent).await?
         }
         Command::Referrals { action } => referral_commands::referrals(&dir, json, action).await?,
+        Command::Share { action } => referral_commands::share(&dir, json, action).await?,
         Command::CarerNote { nhs, text } => record_commands::carer_note(&dir, json, &nhs, &text).await?,
         Command::Conflicts { nhs, action } => record_commands::conflicts(&dir, json, nhs, action).await?,
         Command::Today { on } => today_command::today(&dir, json, on.as_deref()).await?,
@@ -403,6 +404,9 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
     let today = chrono::Local::now().date_naive();
     let age = s.age_on(today).map(|a| a.to_string()).unwrap_or_default();
     println!("{}  NHS {}  born {} (age {age})", s.name, s.nhs_display(), s.date_of_birth);
+    if let Some(why) = &view.read_only {
+        println!("  READ-ONLY COPY: {why}");
+    }
     // The doorstep essentials, as every shell shows them.
     for e in hedgerow_core::view::visit_essentials(&view.document, today) {
         println!("  {}: {}{}", e.label, e.value, if e.warn { " (!)" } else { "" });
@@ -451,6 +455,13 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
     }
     for m in &r.referrals {
         println!("  {}", m.line());
+    }
+    for s in &view.shared_with {
+        let since = s.since.to_datetime().format("%-d %b %Y");
+        match &s.ended {
+            None => println!("  Shared with {} since {since}", s.team),
+            Some(ended) => println!("  Was shared with {} from {since}; {ended}", s.team),
+        }
     }
     if r.active_plan().next().is_some() {
         println!("Care plan:");

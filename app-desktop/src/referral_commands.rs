@@ -1,7 +1,7 @@
 //! Referrals between teams from the command line: refer a patient, and the receiving
 //! team's inbox (list, show the summary, accept, decline).
 
-use crate::cli::ReferralsCommand;
+use crate::cli::{ReferralsCommand, ShareCommand};
 use crate::commands::{find, open};
 use crate::output::print_json;
 use anyhow::Result;
@@ -23,6 +23,44 @@ pub async fn refer(dir: &Path, json: bool, nhs: &str, to: &str, reason: &str, ur
             sent.team,
             &sent.id[..8]
         );
+    }
+    Ok(())
+}
+
+pub async fn share(dir: &Path, json: bool, action: ShareCommand) -> Result<()> {
+    let ws = open(dir).await?;
+    let result = share_on(&ws, json, action).await;
+    ws.close().await;
+    result
+}
+
+async fn share_on(ws: &hedgerow_core::Workspace, json: bool, action: ShareCommand) -> Result<()> {
+    match action {
+        ShareCommand::List { nhs } => {
+            let shares = ws.shared_with(find(ws, &nhs).await?).await?;
+            if json {
+                print_json(&json!(shares));
+            } else if shares.is_empty() {
+                println!("Not shared with another team.");
+            }
+            for s in shares.iter().filter(|_| !json) {
+                let since = s.since.to_datetime().format("%-d %b %Y");
+                match &s.ended {
+                    None => println!("Shared with {} since {since}", s.team),
+                    Some(ended) => println!("Was shared with {} from {since}; {ended}", s.team),
+                }
+            }
+        }
+        ShareCommand::End { nhs, team, reason } => {
+            ws.end_share(find(ws, &nhs).await?, &team, &reason).await?;
+            if json {
+                print_json(&json!({ "ended": team }));
+            } else {
+                println!(
+                    "The share with {team} has ended: it gets nothing more of this record, and is told at the next sync."
+                );
+            }
+        }
     }
     Ok(())
 }

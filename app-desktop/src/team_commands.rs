@@ -94,6 +94,19 @@ pub async fn team(dir: &Path, json: bool, cmd: TeamCommand) -> Result<()> {
                 println!("This team now trusts {}.", trusted.name);
             }
         }
+        TeamCommand::Retention { days } => {
+            let ws = open(dir).await?;
+            let set = ws.set_ended_share_retention(days).await;
+            ws.close().await;
+            set?;
+            if json {
+                print_json(&json!({ "ended_share_retention_days": days }));
+            } else {
+                println!(
+                    "A read-only copy of a record whose share another team ended is now kept for {days} day(s), then deleted from every device of the team."
+                );
+            }
+        }
         TeamCommand::Partners => {
             let ws = open(dir).await?;
             let partners = ws.partner_teams().await;
@@ -271,12 +284,21 @@ fn print_report(r: &SyncReport) {
         println!("Kept but not readable by this version (update Hedgerow): {x}");
     }
     if r.letters_delivered > 0 {
-        println!("Sent to other teams: {} referral letter(s) or answer(s).", r.letters_delivered);
+        println!(
+            "Sent to other teams: {} letter(s) (referrals, answers, changes to shared records).",
+            r.letters_delivered
+        );
     }
     if r.letters_received > 0 {
         println!(
-            "From other teams: {} referral letter(s) or answer(s) (`hedgerow referrals`).",
+            "From other teams: {} letter(s) (referrals, answers, changes to shared records; `hedgerow referrals`).",
             r.letters_received
+        );
+    }
+    if r.ended_copies_deleted > 0 {
+        println!(
+            "Deleted from this device: {} read-only record(s) whose share had ended, their retention passed.",
+            r.ended_copies_deleted
         );
     }
     for x in &r.undelivered {

@@ -11,6 +11,8 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("hedgerow")
+        // A sync's future is deep: debug builds' frames outgrow tokio's 2 MiB default.
+        .thread_stack_size(8 * 1024 * 1024)
         .enable_all()
         .build()
         .expect("the operating system refused to start Hedgerow's worker threads")

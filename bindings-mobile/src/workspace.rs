@@ -565,6 +565,13 @@ impl Workspace {
         self.call(|ws| async move { Ok(ws.decline_referral(&referral_id, &reason).await?) }).await
     }
 
+    /// Ends the sharing of the record with another team (discharged, consent withdrawn),
+    /// with the reason that team is told.
+    pub async fn end_share(&self, patient_id: String, team: String, reason: String) -> Result<()> {
+        let id = patient(&patient_id)?;
+        self.call(|ws| async move { Ok(ws.end_share(id, &team, &reason).await?) }).await
+    }
+
     /// Revokes a lost or retired device (admins only) and rotates the team key.
     pub async fn revoke_device(&self, device: String, reason: String) -> Result<Device> {
         self.call(|ws| async move { Ok(ws.revoke_device(&device, &reason).await?) }).await

@@ -159,6 +159,11 @@ impl MemoryTeam {
         self.dirs[0].path()
     }
 
+    /// Where the founding admin's device keeps its store.
+    pub fn admin_dir(&self) -> &Path {
+        self.dirs[1].path()
+    }
+
     pub fn team_id(&self) -> [u8; 16] {
         self.admin.identity().team_id.0
     }
@@ -179,7 +184,8 @@ impl MemoryTeam {
         &self,
         ws: &hedgerow_core::Workspace,
     ) -> anyhow::Result<hedgerow_core::workspace::SyncReport> {
-        Ok(ws.sync_via(&mut self.link(), |_| {}).await?)
+        // Boxed: a sync's future is large, and a test awaits many.
+        Ok(Box::pin(ws.sync_via(&mut self.link(), |_| {})).await?)
     }
 
     /// A new device for a clinician of `role`, enrolled by the admin and synced once.

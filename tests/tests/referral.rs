@@ -77,7 +77,9 @@ async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him
     assert_eq!(hospice.admin.open_visit(visit).await.unwrap().signature_valid, Some(true));
 
     // The ward is told, and its audit log has the hospice's reading of the summary too.
-    assert_eq!(ward.sync(&ward.admin).await.unwrap().letters_received, 2);
+    // The answer, the reading of the summary, two openings of the shared record, and the
+    // acceptance written on it.
+    assert_eq!(ward.sync(&ward.admin).await.unwrap().letters_received, 5);
     let made = ward.admin.open_patient(patient).await.unwrap().document.referrals;
     let answer = made.get(&sent.id).and_then(|m| m.answer.clone()).expect("answered");
     assert!(answer.accepted);
@@ -199,5 +201,7 @@ async fn the_hospice_refers_harold_on_to_the_district_nurses_who_check_every_aut
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     assert_eq!(nurses.admin.caseload().await.unwrap().len(), 1);
     // The ward, which never trusted the district nurses, holds nothing new; the hospice is told.
-    assert_eq!(hospice.sync(&hospice_nurse).await.unwrap().letters_received, 1);
+    // The answer, the district nurse's opening of the record, and the record as each of
+    // the district nurses' devices first sends it.
+    assert_eq!(hospice.sync(&hospice_nurse).await.unwrap().letters_received, 4);
 }

@@ -98,7 +98,12 @@ pub struct HedgerowApp {
 
 impl HedgerowApp {
     pub fn new(dir: PathBuf) -> anyhow::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        // A sync's future is deep: debug builds' frames outgrow tokio's 2 MiB default.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_stack_size(crate::WORKER_STACK)
+            .enable_all()
+            .build()?;
         let screen = Screen::Locked(lock::LockScreen::new(&dir));
         let text_zoom = display::text_zoom(&dir);
         Ok(Self {

@@ -16,6 +16,10 @@ pub struct PatientView {
     pub record: PatientRecord,
     pub recent_visits: Vec<VisitSummary>,
     pub conflicts: Vec<Conflict>,
+    /// The other teams the record is shared with, and shares that ended.
+    pub shared_with: Vec<hedgerow_core::workspace::SharedWith>,
+    /// Why this team's copy is read-only, if another team ended the share.
+    pub read_only: Option<String>,
 }
 
 impl From<ws::PatientView> for PatientView {
@@ -25,6 +29,8 @@ impl From<ws::PatientView> for PatientView {
             record: v.record,
             recent_visits: list(v.recent_visits),
             conflicts: list(v.conflicts),
+            shared_with: v.shared_with,
+            read_only: v.read_only,
         }
     }
 }

@@ -30,6 +30,49 @@ pub struct Team {
     /// device of the team knows which are still waiting.
     #[autosurgeon(missing = "Default::default")]
     pub referrals: BTreeMap<String, super::patient::ReferralAnswer>,
+    /// The records this team shares with other teams: by PatientId, then by TeamId.
+    #[autosurgeon(missing = "Default::default")]
+    pub shares: BTreeMap<String, BTreeMap<String, RecordShare>>,
+    /// This team's copies that another team's ending of a share left read-only, by
+    /// PatientId: kept for `ended_share_retention_days`, then deleted.
+    #[autosurgeon(missing = "Default::default")]
+    pub ended_copies: BTreeMap<String, EndedCopy>,
+    /// The team's policy: how long a read-only copy is kept after another team ends a
+    /// share ([`DEFAULT_ENDED_SHARE_RETENTION_DAYS`] if not set).
+    #[autosurgeon(missing = "Default::default")]
+    pub ended_share_retention_days: Option<u64>,
+}
+
+/// How long a read-only copy of a record whose share ended is kept by default.
+pub const DEFAULT_ENDED_SHARE_RETENTION_DAYS: u64 = 30;
+
+/// A record shared with another team, from when, and whether the share ended.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct RecordShare {
+    /// The other team's name, as its card gave it.
+    pub team: String,
+    pub since: Timestamp,
+    /// The referral that began it, hex.
+    pub referral: String,
+    pub ended: Option<ShareEnded>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct ShareEnded {
+    pub at: Timestamp,
+    /// The clinician who ended it, and their team's name.
+    pub by: ClinicianRef,
+    pub by_team: String,
+    pub reason: String,
+}
+
+/// This team's copy of a record after another team ended the share.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct EndedCopy {
+    pub ended: ShareEnded,
+    pub keep_until: Timestamp,
+    /// When the copy was deleted from the team's devices.
+    pub deleted_at: Option<Timestamp>,
 }
 
 /// Another team this team may refer patients to, as its card named it when an admin
@@ -96,6 +139,9 @@ impl Team {
             ods_code: None,
             partners: BTreeMap::new(),
             referrals: BTreeMap::new(),
+            shares: BTreeMap::new(),
+            ended_copies: BTreeMap::new(),
+            ended_share_retention_days: None,
         }
     }
 

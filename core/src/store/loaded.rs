@@ -67,6 +67,11 @@ impl LoadedDocuments {
         Some((k.doc.clone().with_actor(ActorId::random()), value))
     }
 
+    /// Drops any copy of a document (deleted from the store: nothing of it stays in memory).
+    pub(super) fn forget(&self, id: &[u8]) {
+        self.kept().retain(|k| k.id.as_slice() != id);
+    }
+
     /// Keeps a document as committed, its rows then having digest `stored`, in place of
     /// any older copy.
     pub(super) fn keep(&self, id: [u8; 16], stored: [u8; 32], doc: AutoCommit, value: Option<KeptValue>) {

@@ -14,6 +14,7 @@ mod heads;
 mod index;
 mod loaded;
 mod settings;
+mod shares;
 mod sync;
 mod team_audit;
 

@@ -29,7 +29,7 @@ pub(super) fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
     heads.iter().flat_map(|h| h.0).collect()
 }
 
-fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>> {
+pub(super) fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>> {
     if !bytes.len().is_multiple_of(32) {
         return Err(Error::Corrupt("stored sync heads have the wrong length".into()));
     }
@@ -123,6 +123,23 @@ impl WriteTx<'_> {
             .bind(sealed)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    /// As [`Self::add_to_outbox`], returning the item's place in the outbox.
+    pub async fn add_to_outbox_at(&mut self, kind: &str, payload: &[u8]) -> Result<i64> {
+        let sealed = self.store.sealer().seal(&outbox_aad(kind), payload)?;
+        let done = sqlx::query("INSERT INTO sync_outbox (kind, payload) VALUES (?, ?)")
+            .bind(kind)
+            .bind(sealed)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.last_insert_rowid())
+    }
+
+    /// Removes one item the relay acknowledged.
+    pub async fn remove_from_outbox(&mut self, seq: i64) -> Result<()> {
+        sqlx::query("DELETE FROM sync_outbox WHERE seq = ?").bind(seq).execute(&mut *self.tx).await?;
         Ok(())
     }
 

@@ -296,6 +296,16 @@ impl ClientSession {
         self.push_decided && self.expect.is_empty() && self.transmit.is_empty() && self.pending.is_empty()
     }
 
+    /// Once the pull is done and before [`ClientSession::push`]: letters for team `to`'s
+    /// log, answered by [`SyncEvent::Delivered`] or [`SyncEvent::Undelivered`].
+    pub fn deliver(&mut self, to: [u8; 16], entries: Vec<LogEntry>) {
+        if entries.is_empty() || self.push_decided {
+            return;
+        }
+        let n = entries.len();
+        self.send(Request::Deliver { to, entries }, Expect::Delivered(to, n));
+    }
+
     /// Once the pull is done: the bundles to push (sealed with [`ClientSession::keyring`]),
     /// possibly none.
     pub fn push(&mut self, entries: Vec<LogEntry>) {
@@ -508,6 +518,16 @@ impl ClientSession {
                             self.events.push_back(SyncEvent::Rejected { seq, author: entry.author, reason })
                         }
                         Ok(letter) => {
+                            // The bundles before it are applied first: a letter may be about
+                            // a record or a share they bring.
+                            if !bundles.is_empty() {
+                                let before = std::mem::take(&mut bundles);
+                                self.events.push_back(SyncEvent::Received {
+                                    bundles: before,
+                                    cursor: self.cursor,
+                                    bytes: 0,
+                                });
+                            }
                             spent += letter.content.len() as u64;
                             let (from, author, content) = (letter.from, letter.author, letter.content);
                             let registry = letter.registry.statements().to_vec();

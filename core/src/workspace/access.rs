@@ -75,6 +75,12 @@ impl Workspace {
         use crate::documents::{ClinicianRef, DocumentKind, Team};
         let mut authors = crate::attribution::Authors::default();
         let mut rx = self.store.begin_read().await?;
+        // Other teams' clinicians, named with their team, as their letters gave them.
+        for a in super::shared_record::partner_authors(&mut rx).await? {
+            let mut c: ClinicianRef = a.clinician.into();
+            c.name = format!("{} ({})", c.name, a.team);
+            authors.insert(a.actor.to_vec(), c);
+        }
         let statements: Vec<crate::sync::registry::PositionedStatement> =
             match rx.setting(super::team::REGISTRY).await? {
                 Some(b) => {

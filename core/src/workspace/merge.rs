@@ -63,7 +63,7 @@ impl SignedExport {
     }
 }
 
-fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
+pub(super) fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
     match doc.get(&ROOT, key).ok()?? {
         (Value::Scalar(s), _) => match s.as_ref() {
             ScalarValue::Str(v) => Some(v.to_string()),
@@ -124,6 +124,7 @@ impl Workspace {
                 if id == self.me.team_id.0 {
                     tx.set_caseload(&caseload_of(&team)).await?;
                     self.settle_answered_referrals(tx, &team).await?;
+                    self.settle_shares(tx, &team).await?;
                 }
                 (None, 0, None)
             }

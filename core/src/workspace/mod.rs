@@ -21,6 +21,8 @@ mod record;
 mod referral;
 mod referral_inbox;
 mod round_state;
+mod share_end;
+mod shared_record;
 mod sharing;
 mod summary;
 mod sync;
@@ -47,6 +49,7 @@ pub use merge::{MergeReport, SignedExport};
 pub use patients::{CaseloadSearch, filter_caseload};
 pub use referral::ReferralSent;
 pub use round_state::RoundInProgress;
+pub use share_end::SharedWith;
 pub use sharing::TeamCardView;
 pub use visit::{NewWound, RecordedObservations, ScoredObservations, VisitView, signature_verifies};
 pub(crate) use visit::{sign_note, visit_summary};
@@ -133,6 +136,10 @@ pub struct PatientView {
     pub document: PatientRecord,
     pub recent_visits: Vec<VisitSummary>,
     pub conflicts: Vec<crate::conflicts::Conflict>,
+    /// The other teams this record is shared with, and shares that ended.
+    pub shared_with: Vec<SharedWith>,
+    /// Why this team's copy is read-only (another team ended the share), if it is.
+    pub read_only: Option<String>,
 }
 
 impl PatientView {
@@ -233,6 +240,17 @@ impl Workspace {
         missing: impl FnOnce() -> Error,
     ) -> Result<Draft<T>> {
         let (mut doc, value) = tx.load_with_value::<T>(&id, kind).await?.ok_or_else(missing)?;
+        // A copy another team's ending of a share left is read-only.
+        match kind {
+            DocumentKind::Patient => self.check_not_ended(tx, &id).await?,
+            DocumentKind::Visit => {
+                let owner = merge::root_str(&doc, "patient_id").and_then(|h| h.parse::<PatientId>().ok());
+                if let Some(p) = owner {
+                    self.check_not_ended(tx, &p.0).await?;
+                }
+            }
+            DocumentKind::Team => {}
+        }
         doc.set_actor(self.actor.clone());
         let heads = doc.get_heads();
         Ok(Draft { doc, heads, before: value.clone(), value, replaced: Vec::new(), id, kind })

@@ -145,8 +145,11 @@ impl Workspace {
         drop(rx);
         let mut tx = self.store.begin_write().await?;
         self.audit_flagged(&mut tx, action, Some(id), detail, flagged).await?;
+        self.tell_sharing_teams_of_view(&mut tx, id).await?;
+        let read_only = self.read_only_reason(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(PatientView { summary, record, document, recent_visits, conflicts })
+        let shared_with = self.shared_with(id).await?;
+        Ok(PatientView { summary, record, document, recent_visits, conflicts, shared_with, read_only })
     }
 
     /// Records, or clears, SpO2 Scale 2 on a patient's record, with the reason. Like a CPR

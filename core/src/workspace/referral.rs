@@ -32,6 +32,20 @@ pub(super) enum LetterContent {
     /// A clinician of the receiving team read the referral's summary: for the referring
     /// team's audit log.
     Read(ReadLetter),
+    /// Changes to a record the two teams share.
+    Changes(Box<super::shared_record::ChangesLetter>),
+    /// The sending team ended its share of a record with this team.
+    ShareEnded(super::share_end::EndLetter),
+    /// A clinician of the sending team opened a record the teams share: for this team's
+    /// audit log.
+    Viewed(ViewedLetter),
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct ViewedLetter {
+    pub patient: [u8; 16],
+    pub by: LetterClinician,
+    pub at: Timestamp,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -263,7 +277,7 @@ impl Workspace {
     }
 
     /// `content` sealed to `card`'s team, as the outbox keeps it.
-    fn post_letter_entry(
+    pub(super) fn post_letter_entry(
         &self,
         registry: &Registry,
         card: &VerifiedCard,
@@ -319,7 +333,51 @@ impl Workspace {
             return Ok(Some("a letter from a team this team no longer trusts".into()));
         };
         let mut tx = self.store.begin_write().await?;
+        let about = match &content {
+            LetterContent::Referral(_) => None,
+            LetterContent::Read(r) => Some(r.patient),
+            LetterContent::Answer(a) => Some(a.patient),
+            LetterContent::Changes(c) => Some(c.patient),
+            LetterContent::ShareEnded(e) => Some(e.patient),
+            LetterContent::Viewed(v) => Some(v.patient),
+        };
+        if let Some(p) = about
+            && tx.ended_copy(&p).await?.is_some()
+        {
+            return Ok(Some(format!("a letter from {} about a record whose share has ended", partner.name)));
+        }
         match content {
+            LetterContent::Changes(letter) => {
+                let sender = Registry::replay(from, &registry)
+                    .map_err(|e| Error::Corrupt(format!("a letter's registry: {e}")))?;
+                if let Some(why) = self.take_changes(&mut tx, from, &partner.name, &sender, *letter).await? {
+                    return Ok(Some(why));
+                }
+            }
+            LetterContent::ShareEnded(letter) => {
+                if let Some(why) = self.take_share_ended(&mut tx, from, &partner.name, letter).await? {
+                    return Ok(Some(why));
+                }
+            }
+            LetterContent::Viewed(viewed) => {
+                let patient = PatientId(viewed.patient);
+                let mut what = format!("{} of {} opened the shared record", viewed.by.name, partner.name);
+                if !tx.record_shared_with(&patient.0).await?.contains(&from) {
+                    // Opened before that team learnt the share had ended: still audited.
+                    let shared = team
+                        .shares
+                        .get(&patient.to_hex())
+                        .is_some_and(|s| s.contains_key(&hex::encode(from)));
+                    if !shared {
+                        return Ok(Some(format!(
+                            "{} opened a record this team does not share with it",
+                            partner.name
+                        )));
+                    }
+                    what.push_str(" (after the share had ended)");
+                }
+                self.audit(&mut tx, AuditAction::View, Some(patient), what).await?;
+            }
             LetterContent::Referral(letter) => {
                 let name = format!("{RECEIVED}{}", hex::encode(letter.id));
                 if tx.setting(&name).await?.is_some() {
@@ -390,6 +448,9 @@ impl Workspace {
                     };
                     self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
                     draft.keep_loaded(&mut tx);
+                }
+                if answer.accepted {
+                    self.begin_share(&mut tx, patient, from, &partner.name, &key).await?;
                 }
             }
         }

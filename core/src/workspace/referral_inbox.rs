@@ -184,6 +184,8 @@ impl Workspace {
             tx.refresh_patient(&record.value, &conflicts).await?;
         }
         self.answer(&mut tx, &kept, &card, &id, true, None).await?;
+        let from_name = self.partner_name(&kept.from).await;
+        self.begin_share(&mut tx, patient, kept.from, &from_name, &id).await?;
         let what = format!(
             "accepted the referral from {} (referred by {}): on this team's caseload",
             kept.letter.from_team_name, kept.letter.referred_by.name
@@ -283,7 +285,7 @@ impl Workspace {
 }
 
 /// The actors of the changes `doc` has beyond `before`.
-fn foreign_actors(doc: &mut AutoCommit, before: &[automerge::ChangeHash]) -> Vec<[u8; 16]> {
+pub(super) fn foreign_actors(doc: &mut AutoCommit, before: &[automerge::ChangeHash]) -> Vec<[u8; 16]> {
     let mut out: Vec<[u8; 16]> =
         doc.get_changes_meta(before).iter().filter_map(|c| c.actor.to_bytes().try_into().ok()).collect();
     out.sort();

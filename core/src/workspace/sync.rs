@@ -7,7 +7,7 @@ use super::Workspace;
 use super::sync_apply::PendingPush;
 use super::team::{ANCHOR, KEYRING, OUTBOX_LETTER, OUTBOX_OFFER, OUTBOX_STATEMENT};
 use crate::crypto::DeviceKey;
-use crate::documents::DocumentKind;
+use crate::documents::{DocumentKind, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::{AuditAction, WriteTx};
 use crate::sync::bundle::BundleBody;
@@ -78,6 +78,10 @@ pub struct SyncReport {
     pub letters_received: u64,
     /// Letters the relay would not carry, and why: the referral or answer did not go.
     pub undelivered: Vec<String>,
+    /// Letters of changes to records shared with other teams, handed to the relay.
+    pub shared_letters: u64,
+    /// Read-only copies of records whose share ended, deleted as their retention passed.
+    pub ended_copies_deleted: u64,
     pub team_keys_received: Vec<u32>,
     /// The team key epoch this device could not open bundles of, if any.
     pub waiting_for_key: Option<u32>,
@@ -142,6 +146,9 @@ struct Driver<'w, F> {
     pushed_last: u64,
     /// Letters the relay did not carry, kept for the next sync (outbox payloads).
     requeue: Vec<Vec<u8>>,
+    /// Shared records' letters handed over after the pull, by team, with their places in
+    /// the outbox.
+    shared_outbox: Vec<([u8; 16], Vec<i64>)>,
 }
 
 impl Workspace {
@@ -171,18 +178,21 @@ impl Workspace {
         progress: impl FnMut(&SyncProgress),
     ) -> Result<SyncReport> {
         let relay = link.describe();
+        // Read-only copies past their team's retention go before anything else.
+        let deleted = self.delete_expired_copies(Timestamp::now()).await?;
         let (mut session, outbox_through) = self.start_session().await?;
         let mut driver = Driver {
             ws: self,
             progress,
             state: SyncProgress { phase: SyncPhase::Connecting, ..Default::default() },
-            report: SyncReport { relay, ..Default::default() },
+            report: SyncReport { relay, ended_copies_deleted: deleted as u64, ..Default::default() },
             outbox_through,
             pending: PendingPush::default(),
             changed: BTreeSet::new(),
             log_id: None,
             pushed_last: 0,
             requeue: Vec::new(),
+            shared_outbox: Vec::new(),
         };
         let outcome = link.run(&self.device_key, &mut session, &mut driver).await;
         driver.report.bytes_sent = session.bytes_sent as u64;
@@ -436,7 +446,7 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 }
             }
             SyncEvent::Letter { seq, from, author, registry, content } => {
-                match ws.take_letter(from, author, registry, &content).await.map_err(handler_err)? {
+                match Box::pin(ws.take_letter(from, author, registry, &content)).await.map_err(handler_err)? {
                     None => self.report.letters_received += 1,
                     Some(why) => self
                         .report
@@ -444,7 +454,20 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                         .push(format!("entry {seq} by device {}: {why}", hex::encode(&author[..8]))),
                 }
             }
-            SyncEvent::Delivered { letters, .. } => self.report.letters_delivered += letters as u64,
+            SyncEvent::Delivered { to, letters } => {
+                self.report.letters_delivered += letters as u64;
+                // Past the pull, a delivery is of the shared records' letters: out of the outbox.
+                if self.state.phase == SyncPhase::Sending
+                    && let Some(i) = self.shared_outbox.iter().position(|(t, _)| *t == to)
+                {
+                    let (_, seqs) = self.shared_outbox.remove(i);
+                    let mut tx = ws.store.begin_write().await.map_err(handler_err)?;
+                    for seq in seqs {
+                        tx.remove_from_outbox(seq).await.map_err(handler_err)?;
+                    }
+                    tx.commit().await.map_err(handler_err)?;
+                }
+            }
             SyncEvent::Undelivered { to, letters, message } => {
                 // Kept: they go at a later sync, once both teams trust each other.
                 let mut rx = ws.store.begin_read().await.map_err(handler_err)?;
@@ -492,6 +515,14 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                     Some(Waiting::Key(k)) => self.report.waiting_for_key = Some(k.epoch),
                     Some(Waiting::Author(a)) => self.report.waiting_for_author = Some(hex::encode(a)),
                     None => {}
+                }
+                // Changes to records shared with other teams, now that this device knows
+                // of every share its team ended.
+                for (to, letters) in Box::pin(ws.shared_letters()).await.map_err(handler_err)?.by_team {
+                    let (seqs, entries): (Vec<i64>, Vec<LogEntry>) = letters.into_iter().unzip();
+                    self.report.shared_letters += entries.len() as u64;
+                    self.shared_outbox.push((to, seqs));
+                    session.deliver(to, entries);
                 }
                 let (entries, pending) = ws.bundles_to_push(session).await.map_err(handler_err)?;
                 self.state.phase = SyncPhase::Sending;

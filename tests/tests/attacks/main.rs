@@ -9,6 +9,7 @@ mod keys;
 mod log;
 mod relay_limits;
 mod secrets;
+mod shared_records;
 mod sharing;
 mod store;
 

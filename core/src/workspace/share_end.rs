@@ -1,0 +1,223 @@
+//! Ending a share (discharge, or consent withdrawn): the named team gets nothing more of
+//! the record from the moment the ending device writes it, and, where it shares the
+//! record with no one else, keeps what it had as a read-only copy for the retention period
+//! its own policy sets, then deletes it from every device's store.
+
+use super::Workspace;
+use super::referral::{LetterClinician, LetterContent, partner_card};
+use crate::clinical::Action;
+use crate::documents::team::{DEFAULT_ENDED_SHARE_RETENTION_DAYS, EndedCopy, ShareEnded};
+use crate::documents::{DocumentKind, Team, Timestamp};
+use crate::error::{Error, Result};
+use crate::ids::PatientId;
+use crate::store::{AuditAction, WriteTx};
+use serde::{Deserialize, Serialize};
+
+/// The share of a record with the receiving team has ended.
+#[derive(Serialize, Deserialize)]
+pub(super) struct EndLetter {
+    pub patient: [u8; 16],
+    pub by: LetterClinician,
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+/// A team a record is shared with, as a clinician reads it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SharedWith {
+    pub team: String,
+    pub since: Timestamp,
+    /// Who ended it, when and why, if it ended.
+    pub ended: Option<String>,
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+impl Workspace {
+    /// Ends the sharing of the patient's record with `team` (its name or id), with the
+    /// reason: that team gets nothing more of it from now, and is told.
+    pub async fn end_share(&self, patient: PatientId, team: &str, reason: &str) -> Result<()> {
+        self.permit(Action::Refer, Some(patient)).await?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::Input(
+                "say why the share ends (discharged, consent withdrawn): the other team is told".into(),
+            ));
+        }
+        let (team_id, partner) = self.partner(team).await?;
+        let card = partner_card(&partner.card)?;
+        let t: [u8; 16] = hex::decode(&team_id)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| Error::Corrupt("a partner's id is not a team id".into()))?;
+        let mut tx = self.store.begin_write().await?;
+        let mut doc = self.draft_team(&mut tx).await?;
+        let my_team = doc.value.name.clone();
+        let share = doc
+            .value
+            .shares
+            .get_mut(&patient.to_hex())
+            .and_then(|s| s.get_mut(&team_id))
+            .filter(|s| s.ended.is_none())
+            .ok_or_else(|| Error::Input(format!("this record is not shared with {}", partner.name)))?;
+        let (by, at) = (self.me.clinician_ref(), Timestamp::now());
+        share.ended = Some(ShareEnded { at, by: by.clone(), by_team: my_team, reason: reason.to_owned() });
+        self.save(&mut tx, &mut doc, "end a share with another team").await?;
+        tx.unshare_record(&t, &patient.0).await?;
+        let registry = self.replayed_registry(&mut tx).await?;
+        let letter = EndLetter { patient: patient.0, by: by.into(), at, reason: reason.to_owned() };
+        self.post_letter(&mut tx, &registry, &card, &LetterContent::ShareEnded(letter)).await?;
+        let what = format!("ended the share of the record with {}: {reason}", partner.name);
+        self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
+        tx.commit().await
+    }
+
+    /// Another team ended its share of a record with this team.
+    pub(super) async fn take_share_ended(
+        &self,
+        tx: &mut WriteTx<'_>,
+        from: [u8; 16],
+        partner: &str,
+        letter: EndLetter,
+    ) -> Result<Option<String>> {
+        let patient = PatientId(letter.patient);
+        let mut doc = self.draft_team(tx).await?;
+        let key = hex::encode(from);
+        let Some(share) = doc.value.shares.get_mut(&patient.to_hex()).and_then(|s| s.get_mut(&key)) else {
+            return Ok(Some(format!("{partner} ended a share of a record it does not share with this team")));
+        };
+        if share.ended.is_some() {
+            return Ok(None); // another device of the team took it in first
+        }
+        let ended = ShareEnded {
+            at: letter.at,
+            by: letter.by.clone().into(),
+            by_team: partner.to_owned(),
+            reason: letter.reason.clone(),
+        };
+        share.ended = Some(ended.clone());
+        tx.unshare_record(&from, &patient.0).await?;
+        let still_shared = doc.value.shares[&patient.to_hex()].values().any(|s| s.ended.is_none());
+        let mut what =
+            format!("{} of {partner} ended the share of the record: {}", letter.by.name, letter.reason);
+        if !still_shared {
+            let days = doc.value.ended_share_retention_days.unwrap_or(DEFAULT_ENDED_SHARE_RETENTION_DAYS);
+            let keep_until = Timestamp(letter.at.0.saturating_add((days as i64).saturating_mul(DAY_MS)));
+            doc.value
+                .ended_copies
+                .insert(patient.to_hex(), EndedCopy { ended, keep_until, deleted_at: None });
+            doc.value.caseload.remove(&patient.to_hex());
+            tx.keep_ended_copy(&patient.0, keep_until.0).await?;
+            what.push_str(&format!(
+                "; this team's copy is read-only, kept until {} and then deleted",
+                keep_until.to_datetime().format("%-d %b %Y")
+            ));
+        }
+        self.save(tx, &mut doc, "a share with another team ended").await?;
+        tx.set_caseload(&super::merge::caseload_of(&doc.value)).await?;
+        self.audit(tx, AuditAction::Referral, Some(patient), what).await?;
+        Ok(None)
+    }
+
+    /// Refuses a change to a record whose share with this team ended: the copy is read-only.
+    pub(super) async fn check_not_ended(&self, tx: &mut WriteTx<'_>, patient: &[u8; 16]) -> Result<()> {
+        let Some(keep_until) = tx.ended_copy(patient).await? else { return Ok(()) };
+        let until = Timestamp(keep_until).to_datetime().format("%-d %b %Y");
+        let why = match tx.read_document::<Team>(&self.me.team_id.0, DocumentKind::Team).await? {
+            Some(t) => t
+                .ended_copies
+                .get(&hex::encode(patient))
+                .map(|c| format!(" by {} of {} ({})", c.ended.by.name, c.ended.by_team, c.ended.reason)),
+            None => None,
+        };
+        Err(Error::Input(format!(
+            "this is a read-only copy: the share of this record was ended{}; it is kept until {until}, then deleted",
+            why.unwrap_or_default()
+        )))
+    }
+
+    /// How long this team keeps a read-only copy after another team ends a share (the
+    /// team's policy; admins only).
+    pub async fn set_ended_share_retention(&self, days: u64) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        self.require_admin(&mut tx, "set how long ended shares are kept").await?;
+        let mut doc = self.draft_team(&mut tx).await?;
+        doc.value.ended_share_retention_days = Some(days);
+        self.save(&mut tx, &mut doc, "set the retention of ended shares").await?;
+        let what = format!("read-only copies of records whose share ended are kept for {days} day(s)");
+        self.audit(&mut tx, AuditAction::Team, None, what).await?;
+        tx.commit().await
+    }
+
+    /// Deletes every read-only copy whose retention has passed by `now`: its documents,
+    /// chunks and index rows, audited. Returns how many records went.
+    pub(crate) async fn delete_expired_copies(&self, now: Timestamp) -> Result<usize> {
+        let mut tx = self.store.begin_write().await?;
+        let expired = tx.expired_copies(now.0).await?;
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        let mut doc = self.draft_team(&mut tx).await?;
+        for p in &expired {
+            let documents = tx.delete_patient(p).await?;
+            if let Some(copy) = doc.value.ended_copies.get_mut(&hex::encode(p)) {
+                copy.deleted_at = Some(now);
+            }
+            let what = format!(
+                "deleted the read-only copy of a record whose share ended ({documents} document(s)): its retention had passed"
+            );
+            self.audit(&mut tx, AuditAction::Referral, Some(PatientId(*p)), what).await?;
+        }
+        self.save(&mut tx, &mut doc, "delete ended copies").await?;
+        tx.commit().await?;
+        Ok(expired.len())
+    }
+
+    /// The teams this record is shared with, and since when; ended shares say so.
+    pub async fn shared_with(&self, patient: PatientId) -> Result<Vec<SharedWith>> {
+        let mut rx = self.store.begin_read().await?;
+        let Some(team) = rx.read_document::<Team>(&self.me.team_id.0, DocumentKind::Team).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(shares) = team.shares.get(&patient.to_hex()) else { return Ok(Vec::new()) };
+        let mut out: Vec<SharedWith> = shares
+            .values()
+            .map(|s| SharedWith {
+                team: s.team.clone(),
+                since: s.since,
+                ended: s.ended.as_ref().map(|e| {
+                    format!(
+                        "ended {} by {} of {}: {}",
+                        e.at.to_datetime().format("%-d %b %Y"),
+                        e.by.name,
+                        e.by_team,
+                        e.reason
+                    )
+                }),
+            })
+            .collect();
+        out.sort_by_key(|s| (s.ended.is_some(), s.since));
+        Ok(out)
+    }
+
+    /// Why this team's copy of the record is read-only, if it is.
+    pub async fn read_only_copy(&self, patient: PatientId) -> Result<Option<String>> {
+        let mut tx = self.store.begin_write().await?;
+        let out = self.read_only_reason(&mut tx, patient).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(super) async fn read_only_reason(
+        &self,
+        tx: &mut WriteTx<'_>,
+        patient: PatientId,
+    ) -> Result<Option<String>> {
+        match self.check_not_ended(tx, &patient.0).await {
+            Ok(()) => Ok(None),
+            Err(Error::Input(why)) => Ok(Some(why)),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Attacks on a record shared between teams, by a device of the partner team running
+//! modified software: changes to a patient of the ward's it was never shared, changes
+//! that reach another patient's record under a shared patient's name, and changes to a
+//! record after the ward ended the share.
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ROOT};
+use hedgerow_core::documents::DocumentKind;
+use hedgerow_core::ids::PatientId;
+use hedgerow_core::sync::heads::ActorHead;
+use hedgerow_tests::{MemoryTeam, harold, trusting_each_other, ward_and_hospice};
+
+/// Edith (fictional), on the ward and never referred.
+async fn edith(ward: &MemoryTeam) -> PatientId {
+    let edith = hedgerow_core::NewPatient {
+        nhs_number: "9434765870".parse().unwrap(),
+        name: "Edith Brannock".into(),
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(1938, 6, 2).unwrap(),
+        address: None,
+    };
+    ward.admin.add_patient(edith).await.unwrap().id
+}
+
+/// Harold, referred by the ward and accepted by the hospice: shared.
+async fn harold_shared(ward: &MemoryTeam, hospice: &MemoryTeam) -> PatientId {
+    trusting_each_other(ward, hospice).await;
+    let patient = harold(&ward.admin).await;
+    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
+    let sent = ward.admin.refer(patient, "Rowan Hospice", "end of life care", false).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    hospice.admin.accept_referral(&sent.id).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    patient
+}
+
+/// A change of the hospice device's own to document `id`, signed as its own: it checks
+/// against the hospice's registry, so only what it reaches stops it.
+fn forged_change(hospice: &MemoryTeam, id: [u8; 16]) -> (Vec<u8>, Vec<ActorHead>) {
+    let actor: [u8; 16] = hex::decode(&hospice.admin.identity().actor_id).unwrap().try_into().unwrap();
+    let mut doc = AutoCommit::new().with_actor(ActorId::from(actor.as_slice()));
+    doc.put(ROOT, "name", "Mallory").unwrap();
+    doc.commit();
+    let hash = doc.get_heads()[0].0;
+    let key = hospice.admin.test_device_key();
+    let head = ActorHead::sign(&key, &hospice.team_id(), &id, actor, 1, hash);
+    (doc.save(), vec![head])
+}
+
+async fn rejected_at_the_ward(ward: &MemoryTeam, hospice: &MemoryTeam) -> Vec<String> {
+    hospice.sync(&hospice.admin).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap().rejected
+}
+
+#[tokio::test]
+async fn a_partner_cannot_write_a_record_the_ward_never_shared_with_it() {
+    let (ward, hospice) = ward_and_hospice().await;
+    harold_shared(&ward, &hospice).await;
+    let edith = edith(&ward).await;
+    let (changes, heads) = forged_change(&hospice, edith.0);
+    let docs = vec![(edith.0, DocumentKind::Patient, changes, heads)];
+    hospice.admin.test_post_changes("Ward 7, Hartsmoor General", edith, docs).await.unwrap();
+    let rejected = rejected_at_the_ward(&ward, &hospice).await;
+    assert!(rejected.iter().any(|r| r.contains("does not share")), "{rejected:?}");
+    assert_eq!(ward.admin.open_patient(edith).await.unwrap().record.demographics.name, "Edith Brannock");
+}
+
+#[tokio::test]
+async fn a_partner_cannot_reach_another_patients_record_under_a_shared_patients_name() {
+    let (ward, hospice) = ward_and_hospice().await;
+    let harold = harold_shared(&ward, &hospice).await;
+    let edith = edith(&ward).await;
+    let (changes, heads) = forged_change(&hospice, edith.0);
+    let docs = vec![(edith.0, DocumentKind::Patient, changes, heads)];
+    hospice.admin.test_post_changes("Ward 7, Hartsmoor General", harold, docs).await.unwrap();
+    let rejected = rejected_at_the_ward(&ward, &hospice).await;
+    assert!(rejected.iter().any(|r| r.contains("another patient")), "{rejected:?}");
+    let after = ward.admin.open_patient(edith).await.unwrap();
+    assert_eq!(after.record.demographics.name, "Edith Brannock");
+    assert!(after.conflicts.is_empty());
+}
+
+#[tokio::test]
+async fn a_partner_whose_share_ended_cannot_write_the_record_any_more() {
+    let (ward, hospice) = ward_and_hospice().await;
+    let harold = harold_shared(&ward, &hospice).await;
+    ward.admin.end_share(harold, "Rowan Hospice", "consent withdrawn").await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    // The hospice's copy is read-only; modified software writes anyway.
+    let (changes, heads) = forged_change(&hospice, harold.0);
+    let docs = vec![(harold.0, DocumentKind::Patient, changes, heads)];
+    hospice.admin.test_post_changes("Ward 7, Hartsmoor General", harold, docs).await.unwrap();
+    let rejected = rejected_at_the_ward(&ward, &hospice).await;
+    assert!(rejected.iter().any(|r| r.contains("does not share")), "{rejected:?}");
+    let after = ward.admin.open_patient(harold).await.unwrap();
+    assert_eq!(after.record.demographics.name, "Harold Pennick");
+}

@@ -1,6 +1,6 @@
 //! Referral in the app: a hospice nurse finds the ward's urgent referral of Harold in the
 //! inbox, reads the summary, accepts him onto the caseload, and the record's "Other teams"
-//! tab refuses a referral on without his consent.
+//! tab refuses a referral on without his consent and ends the share with the ward.
 
 use egui_kittest::kittest::Queryable;
 use hedgerow_core::documents::Role;
@@ -68,4 +68,18 @@ fn a_hospice_nurse_reads_the_wards_referral_and_takes_harold_on_in_the_app() {
     h.get_by_label("Refer to Ward 7, Hartsmoor General").click();
     h.run();
     assert!(h.query_by_label_contains("consent to share their record with Ward 7").is_some(), "refused");
+
+    // The record is shared with the ward from the acceptance on; the nurse ends the share.
+    assert!(h.query_by_label_contains("Ward 7, Hartsmoor General: since").is_some(), "shared with the ward");
+    h.get_by_label("End share with Ward 7, Hartsmoor General").click();
+    h.run();
+    assert!(h.query_by_label_contains("say why the share ends").is_some(), "not without a reason");
+    gui::type_into(&mut h, "Why it ends:", "discharged home");
+    h.get_by_label("End share with Ward 7, Hartsmoor General").click();
+    h.run();
+    assert!(h.query_by_label_contains("The share with Ward 7, Hartsmoor General has ended").is_some());
+    assert!(
+        h.query_by_label_contains("by Ada Kell of Rowan Hospice: discharged home").is_some(),
+        "shown ended"
+    );
 }

@@ -211,3 +211,40 @@ async fn changes_from_a_team_the_record_is_not_shared_with_are_left_out() {
     let seen = ward.admin.open_patient(patient).await.unwrap();
     assert!(!seen.record.tasks.iter().any(|t| t.title == "Stale task"));
 }
+
+#[tokio::test]
+async fn consent_withdrawn_ends_every_share_but_with_the_team_that_recorded_it() {
+    Box::pin(consent_withdrawn_story()).await;
+}
+
+async fn consent_withdrawn_story() {
+    let (ward, mut hospice) = ward_and_hospice().await;
+    let mut nurses =
+        ward.beside("Hartsmoor District Nursing", "Nia Penhallow", Role::DistrictNurse).await.unwrap();
+    trusting_each_other(&ward, &hospice).await;
+    trusting_each_other(&hospice, &nurses).await;
+    let patient = harold(&ward.admin).await;
+    let ada = hospice.join("Ada Kell", Role::HospiceNurse).await.unwrap();
+    let tamsin = nurses.join("Tamsin Rook", Role::DistrictNurse).await.unwrap();
+    refer_and_accept((&ward, &ward.admin), (&hospice, &ada), patient, "Rowan Hospice").await;
+    refer_and_accept((&hospice, &ada), (&nurses, &tamsin), patient, "Hartsmoor District Nursing").await;
+
+    // Harold tells the ward he no longer wants his record shared with anyone.
+    ward.admin.set_consent(patient, false, false).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    hospice.sync(&ada).await.unwrap();
+    nurses.sync(&tamsin).await.unwrap();
+    assert!(ward.admin.read_only_copy(patient).await.unwrap().is_none(), "the ward keeps its record");
+    for ws in [&ada, &tamsin] {
+        let why = ws.read_only_copy(patient).await.unwrap().expect("read-only");
+        assert!(why.contains("withdrew consent"), "{why}");
+    }
+    let ended = tamsin.shared_with(patient).await.unwrap();
+    assert!(ended.iter().all(|s| s.ended.is_some()), "{ended:?}");
+    // Nothing more goes between them.
+    let edit =
+        MedicineChange { dose: Some("20 mg".into()), frequency: None, route: None, reason: "review".into() };
+    let furosemide = ward.admin.open_patient(patient).await.unwrap().record.medicines[0].id.clone();
+    ward.admin.change_medicine(patient, &furosemide, edit).await.unwrap();
+    assert_eq!(ward.sync(&ward.admin).await.unwrap().shared_letters, 0);
+}

@@ -390,6 +390,9 @@ pub fn banner(ui: &mut egui::Ui, view: &PatientView) {
                 s.age_on(chrono::Local::now().date_naive()).map(|a| format!("age {a}")).unwrap_or_default();
             ui.label(format!("born {} ({age})", s.date_of_birth));
         });
+        if let Some(why) = &view.read_only {
+            ui.colored_label(style::WARN, egui::RichText::new(format!("READ-ONLY COPY: {why}")).strong());
+        }
         ui.horizontal_wrapped(|ui| {
             match &s.cpr {
                 Watched::Settled { value: None } => ui.label(s.cpr_banner()),

@@ -1,5 +1,6 @@
 //! The record's "Other teams" tab: the patient's consent to share with each team this team
-//! trusts, the referrals made and their answers, and "Refer..." to one of those teams.
+//! trusts, the teams the record is shared with (and ending a share), the referrals made and
+//! their answers, and "Refer..." to one of those teams.
 
 use super::style;
 use hedgerow_core::Workspace;
@@ -13,6 +14,8 @@ pub struct ReferForm {
     team: usize,
     reason: String,
     urgent: bool,
+    /// Why the share being ended ends, by team.
+    end_reason: String,
 }
 
 impl ReferForm {
@@ -37,6 +40,46 @@ impl ReferForm {
                 Some(false) => ui.colored_label(style::WARN, text),
                 None => ui.colored_label(style::DANGER, text),
             };
+        }
+        ui.separator();
+        ui.strong("Shared with");
+        if view.shared_with.is_empty() {
+            ui.label("Not shared with another team.");
+        }
+        let mut ended = false;
+        for shared in &view.shared_with {
+            let since = shared.since.to_datetime().format("%-d %b %Y");
+            match &shared.ended {
+                Some(how) => {
+                    ui.colored_label(style::WARN, format!("{}: shared from {since}; {how}", shared.team));
+                }
+                None => {
+                    ui.horizontal(|ui| {
+                        ui.label(format!("{}: since {since}", shared.team));
+                        let why = ui.label("Why it ends:");
+                        ui.add(egui::TextEdit::singleline(&mut self.end_reason).desired_width(220.0))
+                            .labelled_by(why.id);
+                        if ui.button(format!("End share with {}", shared.team)).clicked() {
+                            let done = rt.block_on(ws.end_share(view.record.id, &shared.team, &self.end_reason));
+                            *notice = Some(match done {
+                                Ok(()) => {
+                                    self.end_reason.clear();
+                                    ended = true;
+                                    let told = format!(
+                                        "The share with {} has ended: it gets nothing more of this record, and is told at the next sync.",
+                                        shared.team
+                                    );
+                                    (false, told)
+                                }
+                                Err(e) => (true, e.to_string()),
+                            });
+                        }
+                    });
+                }
+            }
+        }
+        if ended {
+            return true;
         }
         ui.separator();
         ui.strong("Referrals to other teams");

@@ -94,10 +94,92 @@ write_changed_fields!(PatientRecord {
     created_at,
 });
 
-// A visit note's narrative is collaborative text, and a team document is small: written
-// whole.
+// A visit note's narrative is collaborative text: written whole.
 impl WriteBack for VisitNote {}
-impl WriteBack for Team {}
+
+/// Writes the entries of a top-level map that the edit changed, added or removed, and no
+/// other: a team that shares many records, or cares for many patients, would otherwise
+/// look up every entry at every change.
+fn write_map_entries<V: Reconcile + PartialEq>(
+    doc: &mut KeepConflicts<'_>,
+    field: &str,
+    now: &std::collections::BTreeMap<String, V>,
+    before: &std::collections::BTreeMap<String, V>,
+) -> Result<(), ReconcileError> {
+    if now == before {
+        return Ok(());
+    }
+    let obj = match autosurgeon::ReadDoc::get(doc, &automerge::ROOT, field)? {
+        Some((automerge::Value::Object(automerge::ObjType::Map), id)) => id,
+        _ => return autosurgeon::reconcile_prop(doc, automerge::ROOT, field, now),
+    };
+    for (key, value) in now {
+        if before.get(key) != Some(value) {
+            autosurgeon::reconcile_prop(doc, &obj, key.as_str(), value)?;
+        }
+    }
+    for key in before.keys().filter(|k| !now.contains_key(*k)) {
+        autosurgeon::Doc::delete(doc, &obj, key.as_str())?;
+    }
+    Ok(())
+}
+
+impl WriteBack for Team {
+    fn write_back(
+        &self,
+        before: &Self,
+        replaced: &[&str],
+        doc: &mut KeepConflicts<'_>,
+    ) -> Result<(), ReconcileError> {
+        // Destructured without `..`: a field added to the team does not compile until listed.
+        let Team {
+            kind,
+            schema,
+            id,
+            name,
+            clinicians,
+            devices,
+            caseload,
+            ods_code,
+            partners,
+            referrals,
+            shares,
+            ended_copies,
+            ended_share_retention_days,
+        } = self;
+        let whole = |f: &str| replaced.contains(&f);
+        macro_rules! scalar {
+            ($($field:ident),*) => {$(
+                if *$field != before.$field || whole(stringify!($field)) {
+                    autosurgeon::reconcile_prop(doc, automerge::ROOT, stringify!($field), $field)?;
+                }
+            )*};
+        }
+        macro_rules! entries {
+            ($($field:ident),*) => {$(
+                if whole(stringify!($field)) {
+                    autosurgeon::reconcile_prop(doc, automerge::ROOT, stringify!($field), $field)?;
+                } else {
+                    write_map_entries(doc, stringify!($field), $field, &before.$field)?;
+                }
+            )*};
+        }
+        scalar!(kind, schema, id, name, ods_code, ended_share_retention_days);
+        entries!(clinicians, devices, caseload, partners, referrals, shares, ended_copies);
+        Ok(())
+    }
+
+    fn kept(&self, doc: &automerge::AutoCommit) -> Option<crate::store::KeptValue> {
+        #[cfg(debug_assertions)]
+        assert_eq!(
+            crate::documents::read::<Team, _>(doc, crate::documents::DocumentKind::Team).ok().as_ref(),
+            Some(self),
+            "the team document's value and its document disagree after writing back"
+        );
+        let _ = doc;
+        Some(Box::new(self.clone()))
+    }
+}
 
 #[cfg(test)]
 mod tests {

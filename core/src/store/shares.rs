@@ -90,13 +90,18 @@ impl WriteTx<'_> {
     /// Every shared document with a change its team has not had a letter for.
     pub async fn shared_document_changes(&mut self) -> Result<Vec<SharedDocumentChange>> {
         let rows = sqlx::query(
-            "SELECT r.team_id, r.patient_id, d.id, d.kind, d.version, s.their_heads
-             FROM record_shares r
-             JOIN documents d ON d.id = r.patient_id
-                OR d.id IN (SELECT visit_id FROM visit_index v WHERE v.patient_id = r.patient_id)
-             LEFT JOIN share_sent s ON s.team_id = r.team_id AND s.document_id = d.id
+            // Each lookup by key: a shared record, then its visit notes by the index.
+            "WITH shared (team_id, patient_id, document_id) AS (
+                SELECT team_id, patient_id, patient_id FROM record_shares
+                UNION ALL
+                SELECT r.team_id, r.patient_id, v.visit_id
+                FROM record_shares r JOIN visit_index v ON v.patient_id = r.patient_id)
+             SELECT x.team_id, x.patient_id, d.id, d.kind, d.version, s.their_heads
+             FROM shared x
+             JOIN documents d ON d.id = x.document_id
+             LEFT JOIN share_sent s ON s.team_id = x.team_id AND s.document_id = x.document_id
              WHERE s.version IS NULL OR s.version < d.version
-             ORDER BY r.team_id, r.patient_id, d.kind DESC",
+             ORDER BY x.team_id, x.patient_id, d.kind DESC",
         )
         .fetch_all(&mut *self.tx)
         .await?;
@@ -183,6 +188,15 @@ impl WriteTx<'_> {
         sqlx::query("INSERT OR REPLACE INTO ended_copies (patient_id, keep_until) VALUES (?, ?)")
             .bind(patient.as_slice())
             .bind(keep_until)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// This team's copy of `patient`'s record is live again (shared anew).
+    pub async fn forget_ended_copy(&mut self, patient: &[u8; 16]) -> Result<()> {
+        sqlx::query("DELETE FROM ended_copies WHERE patient_id = ?")
+            .bind(patient.as_slice())
             .execute(&mut *self.tx)
             .await?;
         Ok(())

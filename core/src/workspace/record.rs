@@ -410,6 +410,11 @@ impl Workspace {
             };
             Ok(())
         })
-        .await
+        .await?;
+        if !share_with_team {
+            // Withdrawn: every share of the record with other teams ends.
+            self.end_shares_for_withdrawn_consent(patient, None).await?;
+        }
+        Ok(())
     }
 }

@@ -204,13 +204,14 @@ impl Workspace {
         self.save(&mut tx, &mut draft, &action).await?;
         let conflicts = draft.conflicts();
         tx.refresh_patient(&draft.value, &conflicts).await?;
-        let record = self.shared_document(&mut tx, patient.0, DocumentKind::Patient).await?;
+        let to = card.card.team;
+        let record = self.shared_document(&mut tx, patient.0, DocumentKind::Patient, to).await?;
         let mut documents =
             vec![record.ok_or_else(|| Error::Corrupt("the record to refer is missing".into()))?];
         for visit in draft.value.visits.keys() {
             let Ok(v) = visit.parse::<crate::ids::VisitId>() else { continue };
             // A visit known to the record but not yet synced to this device stays behind.
-            documents.extend(self.shared_document(&mut tx, v.0, DocumentKind::Visit).await?);
+            documents.extend(self.shared_document(&mut tx, v.0, DocumentKind::Visit, to).await?);
         }
         let team_name = self.team_document().await.map(|t| t.name).unwrap_or_default();
         let letter = ReferralLetter {
@@ -257,15 +258,18 @@ impl Workspace {
         Ok(registry)
     }
 
-    /// A document as a letter carries it: the whole of it, with every signed head this
-    /// device holds for it and its own newest.
+    /// A document as a letter to team `to` carries it: the whole of it, with every signed
+    /// head this device holds for it and its own newest. Team `to` then holds at least
+    /// this much of it, so a share that follows sends only what changed since.
     async fn shared_document(
         &self,
         tx: &mut WriteTx<'_>,
         id: [u8; 16],
         kind: DocumentKind,
+        to: [u8; 16],
     ) -> Result<Option<SharedDocument>> {
         let Some(mut doc) = tx.load_document(&id, kind).await? else { return Ok(None) };
+        tx.add_their_heads(&to, &id, &doc.get_heads()).await?;
         let mut heads = tx.actor_heads(&id).await?;
         if let Some(own) =
             crate::authorship::own_head(&mut doc, &[], &self.device_key, &self.me.team_id.0, &id)

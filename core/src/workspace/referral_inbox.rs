@@ -123,12 +123,16 @@ impl Workspace {
         self.permit(Action::AnswerReferral, None).await?;
         let mut tx = self.store.begin_write().await?;
         let (kept, card, id) = self.waiting_referral(&mut tx, id).await?;
+        // Referred again after an earlier share ended: the read-only copy becomes live.
+        tx.forget_ended_copy(&kept.letter.patient).await?;
         let sender = Registry::replay(kept.from, &kept.registry)
             .map_err(|e| Error::Corrupt(format!("a kept referral's registry: {e}")))?;
         let mine = self.me.team_id.0;
         for shared in &kept.letter.documents {
             let mut incoming =
                 AutoCommit::load(&shared.automerge).map_err(|e| Error::Corrupt(e.to_string()))?;
+            // The referring team holds at least what it sent.
+            tx.add_their_heads(&kept.from, &shared.id, &incoming.get_heads()).await?;
             let existing = tx.load_document(&shared.id, shared.kind).await?;
             let new = existing.is_none();
             let mut doc = existing.unwrap_or_default();

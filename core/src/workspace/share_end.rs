@@ -20,6 +20,9 @@ pub(super) struct EndLetter {
     pub by: LetterClinician,
     pub at: Timestamp,
     pub reason: String,
+    /// The patient withdrew consent: the receiving team ends its own shares of the record
+    /// too, so that only the team that recorded the withdrawal keeps it.
+    pub consent_withdrawn: bool,
 }
 
 /// A team a record is shared with, as a clinician reads it.
@@ -46,31 +49,83 @@ impl Workspace {
             ));
         }
         let (team_id, partner) = self.partner(team).await?;
-        let card = partner_card(&partner.card)?;
-        let t: [u8; 16] = hex::decode(&team_id)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| Error::Corrupt("a partner's id is not a team id".into()))?;
         let mut tx = self.store.begin_write().await?;
-        let mut doc = self.draft_team(&mut tx).await?;
+        if !self.end_share_in(&mut tx, patient, &team_id, reason, false).await? {
+            return Err(Error::Input(format!("this record is not shared with {}", partner.name)));
+        }
+        tx.commit().await
+    }
+
+    /// After the patient withdrew consent (`team`: for that team only; `None`: for every
+    /// team): the shares it covers end, and the teams told end theirs in turn, so that
+    /// only this team keeps the record.
+    pub(super) async fn end_shares_for_withdrawn_consent(
+        &self,
+        patient: PatientId,
+        team: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        // A device in no shared team shares nothing.
+        let Some(mut team_doc) = tx.read_document::<Team>(&self.me.team_id.0, DocumentKind::Team).await?
+        else {
+            return Ok(());
+        };
+        let shares = team_doc.shares.remove(&patient.to_hex()).unwrap_or_default();
+        for (id, share) in shares {
+            if share.ended.is_none() && team.is_none_or(|t| t == id) {
+                let reason = "the patient withdrew consent to share the record";
+                self.end_share_in(&mut tx, patient, &id, reason, true).await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    /// Ends the share with team `team_id` (hex) if it is active, telling that team; false
+    /// if there was none.
+    async fn end_share_in(
+        &self,
+        tx: &mut WriteTx<'_>,
+        patient: PatientId,
+        team_id: &str,
+        reason: &str,
+        consent_withdrawn: bool,
+    ) -> Result<bool> {
+        let mut doc = self.draft_team(tx).await?;
         let my_team = doc.value.name.clone();
-        let share = doc
+        let Some(share) = doc
             .value
             .shares
             .get_mut(&patient.to_hex())
-            .and_then(|s| s.get_mut(&team_id))
+            .and_then(|s| s.get_mut(team_id))
             .filter(|s| s.ended.is_none())
-            .ok_or_else(|| Error::Input(format!("this record is not shared with {}", partner.name)))?;
+        else {
+            return Ok(false);
+        };
         let (by, at) = (self.me.clinician_ref(), Timestamp::now());
         share.ended = Some(ShareEnded { at, by: by.clone(), by_team: my_team, reason: reason.to_owned() });
-        self.save(&mut tx, &mut doc, "end a share with another team").await?;
+        let name = share.team.clone();
+        self.save(tx, &mut doc, "end a share with another team").await?;
+        let t: [u8; 16] = hex::decode(team_id)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| Error::Corrupt("a shared team's id is not a team id".into()))?;
         tx.unshare_record(&t, &patient.0).await?;
-        let registry = self.replayed_registry(&mut tx).await?;
-        let letter = EndLetter { patient: patient.0, by: by.into(), at, reason: reason.to_owned() };
-        self.post_letter(&mut tx, &registry, &card, &LetterContent::ShareEnded(letter)).await?;
-        let what = format!("ended the share of the record with {}: {reason}", partner.name);
-        self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
-        tx.commit().await
+        // A team no longer trusted cannot be told; nothing more goes to it either way.
+        if let Some(partner) = doc.value.partners.get(team_id) {
+            let card = partner_card(&partner.card)?;
+            let registry = self.replayed_registry(tx).await?;
+            let letter = EndLetter {
+                patient: patient.0,
+                by: by.into(),
+                at,
+                reason: reason.to_owned(),
+                consent_withdrawn,
+            };
+            self.post_letter(tx, &registry, &card, &LetterContent::ShareEnded(letter)).await?;
+        }
+        let what = format!("ended the share of the record with {name}: {reason}");
+        self.audit(tx, AuditAction::Referral, Some(patient), what).await?;
+        Ok(true)
     }
 
     /// Another team ended its share of a record with this team.
@@ -98,7 +153,9 @@ impl Workspace {
         };
         share.ended = Some(ended.clone());
         tx.unshare_record(&from, &patient.0).await?;
-        let still_shared = doc.value.shares[&patient.to_hex()].values().any(|s| s.ended.is_none());
+        // Consent withdrawn: this team ends its other shares too, and keeps only a copy.
+        let still_shared = !letter.consent_withdrawn
+            && doc.value.shares[&patient.to_hex()].values().any(|s| s.ended.is_none());
         let mut what =
             format!("{} of {partner} ended the share of the record: {}", letter.by.name, letter.reason);
         if !still_shared {
@@ -114,9 +171,21 @@ impl Workspace {
                 keep_until.to_datetime().format("%-d %b %Y")
             ));
         }
+        let others: Vec<String> = match letter.consent_withdrawn {
+            true => doc.value.shares[&patient.to_hex()]
+                .iter()
+                .filter(|(_, s)| s.ended.is_none())
+                .map(|(id, _)| id.clone())
+                .collect(),
+            false => Vec::new(),
+        };
         self.save(tx, &mut doc, "a share with another team ended").await?;
         tx.set_caseload(&super::merge::caseload_of(&doc.value)).await?;
         self.audit(tx, AuditAction::Referral, Some(patient), what).await?;
+        for id in others {
+            let reason = format!("the patient withdrew consent to share the record (told by {partner})");
+            Box::pin(self.end_share_in(tx, patient, &id, &reason, true)).await?;
+        }
         Ok(None)
     }
 

@@ -91,6 +91,7 @@ impl Workspace {
             doc.value.ended_copies.remove(&patient.to_hex());
             self.save(tx, &mut doc, "share a record with another team").await?;
         }
+        tx.forget_ended_copy(&patient.0).await?;
         tx.share_record(&team, &patient.0).await
     }
 
@@ -111,6 +112,16 @@ impl Workspace {
                     None => tx.share_record(&t, &p.0).await?,
                     Some(_) => tx.unshare_record(&t, &p.0).await?,
                 }
+            }
+        }
+        // A record shared anew is live again on every device.
+        for (patient, shares) in &team.shares {
+            let live = shares.values().any(|s| s.ended.is_none());
+            if let Ok(p) = patient.parse::<PatientId>()
+                && live
+                && !team.ended_copies.contains_key(patient)
+            {
+                tx.forget_ended_copy(&p.0).await?;
             }
         }
         for (patient, copy) in &team.ended_copies {

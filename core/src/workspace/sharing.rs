@@ -176,10 +176,14 @@ impl Workspace {
         self.edit_patient(patient, &action, |record, by, at: Timestamp| {
             let answer =
                 TeamConsent { team: partner.name.clone(), agreed, recorded_by: by.clone(), recorded_at: at };
-            record.consent.share_with_teams.insert(id, answer);
+            record.consent.share_with_teams.insert(id.clone(), answer);
             Ok(())
         })
-        .await
+        .await?;
+        if !agreed {
+            self.end_shares_for_withdrawn_consent(patient, Some(&id)).await?;
+        }
+        Ok(())
     }
 
     /// A team this team trusts, by name (any case), id or the start of its id.

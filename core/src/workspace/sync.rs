@@ -17,7 +17,7 @@ use crate::sync::transport::{IrohLink, Link, RelayAddress, SessionHandler, Trans
 use crate::sync::wire::LogEntry;
 use automerge::ChangeHash;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The log this device's cursor belongs to (16 bytes) and the cursor (8 bytes).
 const CURSOR: &str = "relay-cursor-v2";
@@ -146,8 +146,8 @@ struct Driver<'w, F> {
     pushed_last: u64,
     /// Letters the relay did not carry, kept for the next sync (outbox payloads).
     requeue: Vec<Vec<u8>>,
-    /// Shared records' letters handed over after the pull, by team, with their places in
-    /// the outbox.
+    /// Letters handed over after the pull (shared records' changes, and letters written
+    /// while pulling), by team, with their places in the outbox.
     shared_outbox: Vec<([u8; 16], Vec<i64>)>,
 }
 
@@ -506,6 +506,17 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 if let Some(seq) = self.outbox_through {
                     tx.clear_outbox_through(seq).await.map_err(handler_err)?;
                 }
+                // Letters written while this sync pulled (an answer to a letter, a share
+                // ended in turn) go in this session, not the next.
+                let mut letters: BTreeMap<[u8; 16], Vec<(i64, LogEntry)>> = BTreeMap::new();
+                for item in tx.outbox().await.map_err(handler_err)? {
+                    if item.kind != OUTBOX_LETTER {
+                        continue;
+                    }
+                    let (to, entry) = postcard::from_bytes::<([u8; 16], LogEntry)>(&item.payload)
+                        .map_err(|e| handler_err(Error::Corrupt(format!("an outbox letter: {e}"))))?;
+                    letters.entry(to).or_default().push((item.seq, entry));
+                }
                 for payload in std::mem::take(&mut self.requeue) {
                     tx.add_to_outbox(OUTBOX_LETTER, &payload).await.map_err(handler_err)?;
                 }
@@ -518,9 +529,12 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 }
                 // Changes to records shared with other teams, now that this device knows
                 // of every share its team ended.
-                for (to, letters) in Box::pin(ws.shared_letters()).await.map_err(handler_err)?.by_team {
+                for (to, shared) in Box::pin(ws.shared_letters()).await.map_err(handler_err)?.by_team {
+                    self.report.shared_letters += shared.len() as u64;
+                    letters.entry(to).or_default().extend(shared);
+                }
+                for (to, letters) in letters {
                     let (seqs, entries): (Vec<i64>, Vec<LogEntry>) = letters.into_iter().unzip();
-                    self.report.shared_letters += entries.len() as u64;
                     self.shared_outbox.push((to, seqs));
                     session.deliver(to, entries);
                 }

@@ -242,17 +242,26 @@ impl Workspace {
             && let Some(current) = keyring.current()
         {
             let sent = self.keys_sent(&mut tx).await?;
+            let lacking: Vec<_> = registry
+                .devices()
+                .filter(|d| d.active() && d.device != me && sent.get(&d.device) != Some(&current))
+                .collect();
             // Keys go only to devices both the registry and the team document know: a
-            // device enrolled without being added to the team is never handed keys.
-            let team_doc: Team = tx
-                .read_document(&team, DocumentKind::Team)
-                .await?
-                .ok_or_else(|| Error::Corrupt("the team document is missing".into()))?;
-            let named: BTreeSet<String> = team_doc.devices.values().map(|d| d.public_key.clone()).collect();
+            // device enrolled without being added to the team is never handed keys. (The
+            // team document, large in a team that shares many records, is read only then.)
+            let named: BTreeSet<String> = match lacking.is_empty() {
+                true => BTreeSet::new(),
+                false => {
+                    let team_doc: Team = tx
+                        .read_document(&team, DocumentKind::Team)
+                        .await?
+                        .ok_or_else(|| Error::Corrupt("the team document is missing".into()))?;
+                    team_doc.devices.values().map(|d| d.public_key.clone()).collect()
+                }
+            };
             let all = keyring.all();
-            for d in registry.devices() {
-                let known = named.contains(&hex::encode(d.device));
-                if !d.active() || d.device == me || !known || sent.get(&d.device) == Some(&current) {
+            for d in lacking {
+                if !named.contains(&hex::encode(d.device)) {
                     continue;
                 }
                 entries.push(

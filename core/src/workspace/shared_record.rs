@@ -160,7 +160,9 @@ impl Workspace {
         for ((to, patient), docs) in groups {
             // A team no longer trusted gets nothing; what changed waits for trust again.
             let Some(partner) = team.partners.get(&hex::encode(to)) else { continue };
-            let card = partner_card(&partner.card)?;
+            // A kept card that no longer checks is reported where partners are listed; the
+            // changes wait rather than stop the sync.
+            let Ok(card) = partner_card(&partner.card) else { continue };
             let mut letter = ChangesLetter { patient, documents: Vec::new(), authors: Vec::new() };
             let mut covered = Vec::new();
             let mut actors = Vec::new();
@@ -229,6 +231,14 @@ impl Workspace {
     ) -> Result<Option<String>> {
         let patient = PatientId(letter.patient);
         if !tx.record_shared_with(&patient.0).await?.contains(&from) {
+            // Sent before that team learnt the share had ended: left out, and said so.
+            let team = self.team_document().await?;
+            let ended = team.shares.get(&patient.to_hex()).and_then(|s| s.get(&hex::encode(from)));
+            if ended.is_some_and(|s| s.ended.is_some()) {
+                let what = format!("left out changes from {partner} that arrived after the share had ended");
+                self.audit(tx, AuditAction::Edit, Some(patient), what).await?;
+                return Ok(None);
+            }
             return Ok(Some(format!("changes from {partner} to a record this team does not share with it")));
         }
         let mut checked = Vec::new();
@@ -313,7 +323,7 @@ impl Workspace {
         let partners = self.team_document().await?.partners;
         for t in teams {
             let Some(partner) = partners.get(&hex::encode(t)) else { continue };
-            let card = partner_card(&partner.card)?;
+            let Ok(card) = partner_card(&partner.card) else { continue };
             let viewed = super::referral::ViewedLetter {
                 patient: patient.0,
                 by: self.me.clinician_ref().into(),

@@ -37,6 +37,9 @@ pub struct SharedWith {
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// How a refused edit of a read-only copy begins; the copy's label is what follows.
+const READ_ONLY: &str = "this is a read-only copy: ";
+
 impl Workspace {
     /// Ends the sharing of the patient's record with `team` (its name or id), with the
     /// reason: that team gets nothing more of it from now, and is told.
@@ -201,7 +204,7 @@ impl Workspace {
             None => None,
         };
         Err(Error::Input(format!(
-            "this is a read-only copy: the share of this record was ended{}; it is kept until {until}, then deleted",
+            "{READ_ONLY}the share of this record was ended{}; it is kept until {until}, then deleted",
             why.unwrap_or_default()
         )))
     }
@@ -270,7 +273,8 @@ impl Workspace {
         Ok(out)
     }
 
-    /// Why this team's copy of the record is read-only, if it is.
+    /// Why this team's copy of the record is read-only ("the share of this record was
+    /// ended by ..."), if it is.
     pub async fn read_only_copy(&self, patient: PatientId) -> Result<Option<String>> {
         let mut tx = self.store.begin_write().await?;
         let out = self.read_only_reason(&mut tx, patient).await?;
@@ -285,7 +289,7 @@ impl Workspace {
     ) -> Result<Option<String>> {
         match self.check_not_ended(tx, &patient.0).await {
             Ok(()) => Ok(None),
-            Err(Error::Input(why)) => Ok(Some(why)),
+            Err(Error::Input(why)) => Ok(Some(why.trim_start_matches(READ_ONLY).to_owned())),
             Err(e) => Err(e),
         }
     }

@@ -246,6 +246,18 @@ pub async fn ward_and_hospice() -> (MemoryTeam, MemoryTeam) {
     (ward, hospice)
 }
 
+/// Harold's three teams on one relay: the ward and the hospice trust each other, and the
+/// hospice and the district nurses do; the ward and the district nurses do not.
+pub async fn ward_hospice_and_district_nurses() -> (MemoryTeam, MemoryTeam, MemoryTeam) {
+    use hedgerow_core::documents::Role;
+    let (ward, hospice) = ward_and_hospice().await;
+    let nurses =
+        ward.beside("Hartsmoor District Nursing", "Nia Penhallow", Role::DistrictNurse).await.unwrap();
+    trusting_each_other(&ward, &hospice).await;
+    trusting_each_other(&hospice, &nurses).await;
+    (ward, hospice, nurses)
+}
+
 /// Each team's admin trusts the other team's card, and both have synced since, so that
 /// their Partner statements are at the relay.
 pub async fn trusting_each_other(a: &MemoryTeam, b: &MemoryTeam) {

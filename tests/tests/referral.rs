@@ -7,7 +7,7 @@ use hedgerow_core::documents::Role;
 use hedgerow_core::documents::patient::CprRecommendation;
 use hedgerow_core::store::AuditAction;
 use hedgerow_core::view::ReferralStatus;
-use hedgerow_tests::{harold, trusting_each_other, ward_and_hospice};
+use hedgerow_tests::{harold, trusting_each_other, ward_and_hospice, ward_hospice_and_district_nurses};
 
 #[tokio::test]
 async fn the_ward_refers_harold_and_the_hospice_reads_the_summary_then_takes_him_on() {
@@ -167,11 +167,7 @@ async fn a_cpr_decision_disputed_on_the_ward_reaches_the_hospice_disputed_never_
 
 #[tokio::test]
 async fn the_hospice_refers_harold_on_to_the_district_nurses_who_check_every_author_back_to_the_ward() {
-    let (ward, mut hospice) = ward_and_hospice().await;
-    let mut nurses =
-        ward.beside("Hartsmoor District Nursing", "Nia Penhallow", Role::DistrictNurse).await.unwrap();
-    trusting_each_other(&ward, &hospice).await;
-    trusting_each_other(&hospice, &nurses).await;
+    let (ward, mut hospice, mut nurses) = ward_hospice_and_district_nurses().await;
     let patient = harold(&ward.admin).await;
     ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
     let first =

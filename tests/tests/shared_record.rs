@@ -9,7 +9,10 @@ use hedgerow_core::documents::Role;
 use hedgerow_core::documents::patient::{CprRecommendation, EntrySource};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::workspace::MedicineChange;
-use hedgerow_tests::{MemoryLink, MemoryTeam, harold, plaintext_hits, trusting_each_other, ward_and_hospice};
+use hedgerow_tests::{
+    MemoryLink, MemoryTeam, harold, plaintext_hits, trusting_each_other, ward_and_hospice,
+    ward_hospice_and_district_nurses,
+};
 
 /// Syncs each device once, in order.
 async fn round(devices: &[(&MemoryTeam, &hedgerow_core::Workspace)]) {
@@ -46,12 +49,8 @@ async fn harolds_record_is_one_record_across_the_ward_the_hospice_and_the_distri
 }
 
 async fn harolds_story() {
-    let (ward, mut hospice) = ward_and_hospice().await;
-    let mut nurses =
-        ward.beside("Hartsmoor District Nursing", "Nia Penhallow", Role::DistrictNurse).await.unwrap();
+    let (ward, mut hospice, mut nurses) = ward_hospice_and_district_nurses().await;
     let practice = ward.beside("Fellbrook Surgery", "Dr Aled Morrow", Role::Gp).await.unwrap();
-    trusting_each_other(&ward, &hospice).await;
-    trusting_each_other(&hospice, &nurses).await;
     trusting_each_other(&practice, &hospice).await;
     let patient = harold(&ward.admin).await;
     let ada = hospice.join("Ada Kell", Role::HospiceNurse).await.unwrap();
@@ -218,11 +217,7 @@ async fn consent_withdrawn_ends_every_share_but_with_the_team_that_recorded_it()
 }
 
 async fn consent_withdrawn_story() {
-    let (ward, mut hospice) = ward_and_hospice().await;
-    let mut nurses =
-        ward.beside("Hartsmoor District Nursing", "Nia Penhallow", Role::DistrictNurse).await.unwrap();
-    trusting_each_other(&ward, &hospice).await;
-    trusting_each_other(&hospice, &nurses).await;
+    let (ward, mut hospice, mut nurses) = ward_hospice_and_district_nurses().await;
     let patient = harold(&ward.admin).await;
     let ada = hospice.join("Ada Kell", Role::HospiceNurse).await.unwrap();
     let tamsin = nurses.join("Tamsin Rook", Role::DistrictNurse).await.unwrap();

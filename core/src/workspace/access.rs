@@ -94,20 +94,31 @@ impl Workspace {
         let Some(team) = rx.read_document::<Team>(&self.me.team_id.0, DocumentKind::Team).await? else {
             return Ok(authors);
         };
-        for d in registry.devices() {
-            let key = hex::encode(d.device);
-            let Some(device) = team.devices.values().find(|t| t.public_key == key) else { continue };
-            let Some(c) = team.clinicians.get(&device.clinician_id) else { continue };
-            authors.insert(
-                d.actor.to_vec(),
-                ClinicianRef {
-                    id: device.clinician_id.clone(),
-                    name: c.name.clone(),
-                    role: c.role,
-                    registration: c.registration.clone(),
-                },
-            );
+        for (actor, clinician) in clinicians_by_actor(&registry, &team) {
+            authors.insert(actor.to_vec(), clinician);
         }
         Ok(authors)
     }
+}
+
+/// Every device `registry` enrols, by its Automerge actor, with the clinician `team` names
+/// for it (devices the team document does not name are left out).
+pub(super) fn clinicians_by_actor(
+    registry: &crate::sync::registry::Registry,
+    team: &crate::documents::Team,
+) -> Vec<([u8; 16], crate::documents::ClinicianRef)> {
+    let mut out = Vec::new();
+    for d in registry.devices() {
+        let key = hex::encode(d.device);
+        let Some(device) = team.devices.values().find(|t| t.public_key == key) else { continue };
+        let Some(c) = team.clinicians.get(&device.clinician_id) else { continue };
+        let clinician = crate::documents::ClinicianRef {
+            id: device.clinician_id.clone(),
+            name: c.name.clone(),
+            role: c.role,
+            registration: c.registration.clone(),
+        };
+        out.push((d.actor, clinician));
+    }
+    out
 }

@@ -338,20 +338,7 @@ impl Workspace {
     async fn own_authors(&self, tx: &mut WriteTx<'_>) -> Result<Vec<([u8; 16], ClinicianRef)>> {
         let registry = self.replayed_registry(tx).await?;
         let team = self.team_document().await?;
-        let mut out = Vec::new();
-        for d in registry.devices() {
-            let key = hex::encode(d.device);
-            let Some(device) = team.devices.values().find(|t| t.public_key == key) else { continue };
-            let Some(c) = team.clinicians.get(&device.clinician_id) else { continue };
-            let clinician = ClinicianRef {
-                id: device.clinician_id.clone(),
-                name: c.name.clone(),
-                role: c.role,
-                registration: c.registration.clone(),
-            };
-            out.push((d.actor, clinician));
-        }
-        Ok(out)
+        Ok(super::access::clinicians_by_actor(&registry, &team))
     }
 }
 

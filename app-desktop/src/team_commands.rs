@@ -406,6 +406,10 @@ pub async fn sync_nearby(dir: &Path, json: bool) -> Result<()> {
 }
 
 fn print_peer_report(r: &PeerReport) {
+    if r.partner_team.is_some() {
+        println!("Synced directly with {}.", r.summary());
+        return;
+    }
     println!(
         "Synced directly with device {}: {} documents differed, {} changed here ({} new).",
         &r.peer[..16],

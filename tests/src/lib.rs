@@ -268,6 +268,39 @@ pub async fn trusting_each_other(a: &MemoryTeam, b: &MemoryTeam) {
     b.sync(&b.admin).await.unwrap();
 }
 
+/// `listener` listens on loopback (real iroh) until `dialer` has dialled it once; returns
+/// the dialler's report and what the listener heard.
+pub async fn meet_directly(
+    listener: &hedgerow_core::Workspace,
+    dialer: &hedgerow_core::Workspace,
+) -> (
+    hedgerow_core::Result<hedgerow_core::workspace::PeerReport>,
+    Vec<hedgerow_core::Result<hedgerow_core::workspace::PeerReport>>,
+) {
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut heard = Vec::new();
+    let listening = listener.listen(
+        "127.0.0.1:0".parse().unwrap(),
+        |a| {
+            let _ = addr_tx.send(a.clone());
+        },
+        |r| heard.push(r),
+        async {
+            let _ = stop_rx.await;
+        },
+    );
+    let dialing = async {
+        let addr = addr_rx.await.unwrap();
+        let r = dialer.sync_with_peer(&addr).await;
+        let _ = stop_tx.send(());
+        r
+    };
+    let (l, d) = tokio::join!(Box::pin(listening), Box::pin(dialing));
+    l.unwrap();
+    (d, heard)
+}
+
 /// Harold Pennick (fictional), in end-stage heart failure: a DNACPR decision, on furosemide.
 pub async fn harold(ws: &hedgerow_core::Workspace) -> hedgerow_core::ids::PatientId {
     use hedgerow_core::documents::patient::{CprRecommendation, Route};

@@ -379,15 +379,7 @@ fn start_listening(
         let (sync_status, sync_ctx) = (status.clone(), ctx.clone());
         let on_sync = move |r: hedgerow_core::Result<hedgerow_core::workspace::PeerReport>| {
             let line = match &r {
-                Ok(r) => (
-                    true,
-                    format!(
-                        "{}: a team device synced with this one; {} records differed, {} changed here",
-                        Timestamp::now().display(),
-                        r.documents_synced,
-                        r.documents_changed
-                    ),
-                ),
+                Ok(r) => (true, format!("{}: synced with {}", Timestamp::now().display(), r.summary())),
                 Err(e) => (false, format!("{}: a direct sync failed: {e}", Timestamp::now().display())),
             };
             let mut s = lock(&sync_status);
@@ -419,16 +411,7 @@ fn start_peer_sync(
     lock(&status).running = Some(format!("syncing directly with {name}"));
     rt.spawn(async move {
         match ws.sync_with_peer(&addr).await {
-            Ok(r) => {
-                let mut text = format!(
-                    "directly with {name}: {} records differed, {} changed here",
-                    r.documents_synced, r.documents_changed
-                );
-                if !r.patients_changed.is_empty() {
-                    text.push_str(&format!("; changed: {}", r.patients_changed.join(", ")));
-                }
-                finish(&status, &ctx, true, text);
-            }
+            Ok(r) => finish(&status, &ctx, true, format!("directly with {name}, {}", r.summary())),
             Err(e) => finish(&status, &ctx, false, format!("directly with {name}: {e}")),
         }
     });

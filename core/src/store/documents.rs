@@ -229,16 +229,23 @@ fn open_rows(store: &Store, id: &[u8; 16], kind: DocumentKind, rows: StoredRows)
         .map_err(|e| Error::Corrupt(format!("document {} does not load: {e}", hex::encode(id))))
 }
 
-pub(super) async fn read<T: autosurgeon::Hydrate>(
+/// Reads a document as its type: the value kept with it where the store still holds
+/// what was kept, else the document read again.
+pub(super) async fn read<T: autosurgeon::Hydrate + Clone + 'static>(
     conn: &mut SqliteConnection,
     store: &Store,
     id: &[u8; 16],
     kind: DocumentKind,
 ) -> Result<Option<T>> {
-    match load(conn, store, id, kind).await? {
-        None => Ok(None),
-        Some(doc) => Ok(Some(crate::documents::read(&doc, kind)?)),
+    let Some((rows, digest)) = rows_of_kind(conn, store, id, kind).await? else { return Ok(None) };
+    if let Some(value) = digest.and_then(|d| store.loaded().value_of::<T>(id, &d)) {
+        return Ok(Some(value));
     }
+    let doc = match digest.and_then(|d| store.loaded().copy_of(id, &d)) {
+        Some(doc) => doc,
+        None => open_rows(store, id, kind, rows)?,
+    };
+    Ok(Some(crate::documents::read(&doc, kind)?))
 }
 
 pub(super) async fn ids_of_kind(conn: &mut SqliteConnection, kind: DocumentKind) -> Result<Vec<[u8; 16]>> {
@@ -273,6 +280,7 @@ impl WriteTx<'_> {
         chunk: &[u8],
         doc: &mut AutoCommit,
     ) -> Result<()> {
+        self.written(id);
         let row = sqlx::query("SELECT snapshot_len, chunks_len FROM documents WHERE id = ?")
             .bind(id.as_slice())
             .fetch_optional(&mut *self.tx)
@@ -308,6 +316,7 @@ impl WriteTx<'_> {
 
     /// Replaces snapshot and chunks with one snapshot of the whole document.
     pub async fn compact(&mut self, id: &[u8; 16], kind: DocumentKind, doc: &mut AutoCommit) -> Result<()> {
+        self.written(id);
         let m = manifest_of(&mut self.tx, self.store, id, kind).await?;
         // A new generation: chunk numbers keep rising, so that no sealed chunk or snapshot
         // from before can be put back.
@@ -430,7 +439,7 @@ mod tests {
         doc.commit();
         let chunk = doc.save_after(&before);
         tx.append_chunk(&ID, DocumentKind::Patient, &chunk, &mut doc).await.unwrap();
-        tx.keep_loaded(ID, doc, None);
+        tx.keep_loaded(ID, doc, None, crate::store::KeepFor::Recent);
         tx
     }
 
@@ -468,5 +477,65 @@ mod tests {
         change_dose(&other, "10 mg").await.commit().await.unwrap();
         assert!(!kept(&store).await, "the stored rows moved on: the kept copy is stale");
         assert_eq!(dose(&store).await, "10 mg");
+    }
+
+    #[tokio::test]
+    async fn a_copy_kept_before_a_later_write_in_the_same_transaction_is_not_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = store_with_a_document(tmp.path()).await;
+        let mut tx = change_dose(&store, "20 mg").await;
+        // The same document written again in the same transaction, its copy not offered.
+        let mut doc = tx.load_document(&ID, DocumentKind::Patient).await.unwrap().unwrap();
+        let before = doc.get_heads();
+        doc.put(ROOT, "dose", "5 mg").unwrap();
+        doc.commit();
+        let chunk = doc.save_after(&before);
+        tx.append_chunk(&ID, DocumentKind::Patient, &chunk, &mut doc).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(!kept(&store).await, "the 20 mg copy is not what the store holds");
+        assert_eq!(dose(&store).await, "5 mg");
+    }
+
+    #[tokio::test]
+    async fn a_copy_kept_in_a_step_rolled_back_is_not_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = store_with_a_document(tmp.path()).await;
+        let mut tx = store.begin_write().await.unwrap();
+        tx.savepoint().await.unwrap();
+        let mut doc = tx.load_document(&ID, DocumentKind::Patient).await.unwrap().unwrap();
+        let before = doc.get_heads();
+        doc.put(ROOT, "dose", "80 mg").unwrap();
+        doc.commit();
+        let chunk = doc.save_after(&before);
+        tx.append_chunk(&ID, DocumentKind::Patient, &chunk, &mut doc).await.unwrap();
+        tx.keep_loaded(ID, doc, Some(Box::new(String::from("80 mg"))), crate::store::KeepFor::Recent);
+        tx.rollback_to_savepoint().await.unwrap();
+        assert_eq!(tx.read_document::<String>(&ID, DocumentKind::Patient).await.ok().flatten(), None);
+        tx.commit().await.unwrap();
+        assert!(!kept(&store).await, "the 80 mg copy was undone");
+        assert_eq!(dose(&store).await, "40 mg");
+    }
+
+    #[tokio::test]
+    async fn a_copy_kept_is_what_the_rest_of_its_transaction_reads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = store_with_a_document(tmp.path()).await;
+        let mut tx = store.begin_write().await.unwrap();
+        let mut doc = tx.load_document(&ID, DocumentKind::Patient).await.unwrap().unwrap();
+        let before = doc.get_heads();
+        doc.put(ROOT, "dose", "20 mg").unwrap();
+        doc.commit();
+        let chunk = doc.save_after(&before);
+        tx.append_chunk(&ID, DocumentKind::Patient, &chunk, &mut doc).await.unwrap();
+        tx.keep_loaded(ID, doc, Some(Box::new(String::from("20 mg"))), crate::store::KeepFor::Recent);
+        let (again, value) = tx.load_with_value::<String>(&ID, DocumentKind::Patient).await.unwrap().unwrap();
+        assert_eq!(value, "20 mg");
+        assert_eq!(again.get(ROOT, "dose").unwrap().unwrap().0.into_string().unwrap(), "20 mg");
+        tx.commit().await.unwrap();
+        let mut rx = store.begin_read().await.unwrap();
+        assert_eq!(
+            rx.read_document::<String>(&ID, DocumentKind::Patient).await.unwrap().as_deref(),
+            Some("20 mg")
+        );
     }
 }

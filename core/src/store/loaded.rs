@@ -23,6 +23,16 @@ pub(crate) type KeptValue = Box<dyn Any + Send>;
 /// How many documents stay loaded: the records and visit notes a clinician is working on.
 const KEPT: usize = 16;
 
+/// How long a kept document stays loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeepFor {
+    /// Among the [`KEPT`] most recently written.
+    Recent,
+    /// Until written again: the team document, which every letter, referral and share
+    /// reads, and which a team holding many patients makes slow to read again.
+    WhileOpen,
+}
+
 struct Kept {
     id: [u8; 16],
     /// The digest of the document's stored rows when it was kept.
@@ -30,6 +40,7 @@ struct Kept {
     doc: AutoCommit,
     /// The document read as its type, where the writer kept it.
     value: Option<KeptValue>,
+    keep_for: KeepFor,
 }
 
 /// The most recently written documents, newest last.
@@ -67,6 +78,14 @@ impl LoadedDocuments {
         Some((k.doc.clone().with_actor(ActorId::random()), value))
     }
 
+    /// A copy of the value kept with the document, if it is a `T` and the document is the
+    /// one the store holds.
+    pub(super) fn value_of<T: Clone + 'static>(&self, id: &[u8; 16], stored: &[u8; 32]) -> Option<T> {
+        let kept = self.kept();
+        let k = kept.iter().find(|k| k.id == *id && k.stored == *stored)?;
+        k.value.as_ref()?.downcast_ref::<T>().cloned()
+    }
+
     /// Drops any copy of a document (deleted from the store: nothing of it stays in memory).
     pub(super) fn forget(&self, id: &[u8]) {
         self.kept().retain(|k| k.id.as_slice() != id);
@@ -74,13 +93,22 @@ impl LoadedDocuments {
 
     /// Keeps a document as committed, its rows then having digest `stored`, in place of
     /// any older copy.
-    pub(super) fn keep(&self, id: [u8; 16], stored: [u8; 32], doc: AutoCommit, value: Option<KeptValue>) {
+    pub(super) fn keep(
+        &self,
+        id: [u8; 16],
+        stored: [u8; 32],
+        doc: AutoCommit,
+        value: Option<KeptValue>,
+        keep_for: KeepFor,
+    ) {
         let mut kept = self.kept();
         kept.retain(|k| k.id != id);
-        if kept.len() == KEPT {
-            kept.pop_front();
+        if kept.iter().filter(|k| k.keep_for == KeepFor::Recent).count() >= KEPT
+            && let Some(oldest) = kept.iter().position(|k| k.keep_for == KeepFor::Recent)
+        {
+            kept.remove(oldest);
         }
-        kept.push_back(Kept { id, stored, doc, value });
+        kept.push_back(Kept { id, stored, doc, value, keep_for });
     }
 
     /// Forgets every kept document.
@@ -104,12 +132,12 @@ mod tests {
     #[test]
     fn a_kept_document_is_used_only_while_its_rows_are_as_stored() {
         let loaded = LoadedDocuments::default();
-        loaded.keep([1; 16], [1; 32], doc("40 mg"), None);
+        loaded.keep([1; 16], [1; 32], doc("40 mg"), None, KeepFor::Recent);
         assert!(loaded.copy_of(&[1; 16], &[1; 32]).is_some());
         assert!(loaded.holds(&[1; 16]) && !loaded.holds(&[2; 16]));
         assert!(loaded.copy_of(&[1; 16], &[2; 32]).is_none(), "written since: load it again");
         assert!(loaded.copy_of(&[2; 16], &[1; 32]).is_none());
-        loaded.keep([1; 16], [2; 32], doc("20 mg"), Some(Box::new(String::from("20 mg"))));
+        loaded.keep([1; 16], [2; 32], doc("20 mg"), Some(Box::new(String::from("20 mg"))), KeepFor::Recent);
         assert!(loaded.copy_of(&[1; 16], &[1; 32]).is_none(), "the older copy is replaced");
         let (a, b) =
             (loaded.copy_of(&[1; 16], &[2; 32]).unwrap(), loaded.copy_of(&[1; 16], &[2; 32]).unwrap());
@@ -119,6 +147,8 @@ mod tests {
             Some("20 mg")
         );
         assert!(loaded.copy_with_value::<u64>(&[1; 16], &[2; 32]).is_none(), "kept as another type");
+        assert_eq!(loaded.value_of::<String>(&[1; 16], &[2; 32]).as_deref(), Some("20 mg"));
+        assert!(loaded.value_of::<String>(&[1; 16], &[1; 32]).is_none(), "written since");
         assert!(loaded.copy_with_value::<String>(&[1; 16], &[1; 32]).is_none());
         loaded.clear();
         assert!(loaded.copy_of(&[1; 16], &[2; 32]).is_none());
@@ -127,10 +157,13 @@ mod tests {
     #[test]
     fn only_the_most_recent_documents_stay_loaded() {
         let loaded = LoadedDocuments::default();
+        loaded.keep([0xee; 16], [0xee; 32], doc("team"), None, KeepFor::WhileOpen);
         for i in 0..=KEPT as u8 {
-            loaded.keep([i; 16], [i; 32], doc("x"), None);
+            loaded.keep([i; 16], [i; 32], doc("x"), None, KeepFor::Recent);
         }
         assert!(loaded.copy_of(&[0; 16], &[0; 32]).is_none(), "the oldest made room");
+        assert!(loaded.copy_of(&[1; 16], &[1; 32]).is_some());
         assert!(loaded.copy_of(&[KEPT as u8; 16], &[KEPT as u8; 32]).is_some());
+        assert!(loaded.copy_of(&[0xee; 16], &[0xee; 32]).is_some(), "the team document stays");
     }
 }

@@ -25,7 +25,7 @@ pub(crate) use bulk::NewDocumentRows;
 pub use documents::DocumentStorage;
 pub use index::{DueTask, LatestNews2, PatientSummary, ReviewDue, VisitSummary};
 pub(crate) use index::{PatientRows, VisitRow};
-pub(crate) use loaded::KeptValue;
+pub(crate) use loaded::{KeepFor, KeptValue};
 pub use sync::OutboxItem;
 
 use crate::clinical::NhsNumber;
@@ -241,21 +241,21 @@ pub struct WriteTx<'s> {
     tx: Transaction<'static, Sqlite>,
     store: &'s Store,
     /// Documents this transaction wrote, kept loaded once it commits.
-    keep: Vec<([u8; 16], automerge::AutoCommit, Option<KeptValue>)>,
+    keep: Vec<([u8; 16], automerge::AutoCommit, Option<KeptValue>, KeepFor)>,
 }
 
 impl WriteTx<'_> {
     pub async fn commit(mut self) -> Result<()> {
         // What each kept document's rows are as this transaction leaves them.
         let mut kept = Vec::with_capacity(self.keep.len());
-        for (id, doc, value) in std::mem::take(&mut self.keep) {
+        for (id, doc, value, keep_for) in std::mem::take(&mut self.keep) {
             if let Some(digest) = documents::stored_digest(&mut self.tx, &id).await? {
-                kept.push((id, digest, doc, value));
+                kept.push((id, digest, doc, value, keep_for));
             }
         }
         self.tx.commit().await?;
-        for (id, digest, doc, value) in kept {
-            self.store.loaded().keep(id, digest, doc, value);
+        for (id, digest, doc, value, keep_for) in kept {
+            self.store.loaded().keep(id, digest, doc, value, keep_for);
         }
         Ok(())
     }
@@ -263,9 +263,29 @@ impl WriteTx<'_> {
     /// Keeps a document this transaction wrote loaded for the next call, once committed,
     /// with its value as read (`value` must be what the document reads as, and `doc` what
     /// the transaction stored). It is used only while the document's stored rows are byte
-    /// for byte what this transaction left.
-    pub(crate) fn keep_loaded(&mut self, id: [u8; 16], doc: automerge::AutoCommit, value: Option<KeptValue>) {
-        self.keep.push((id, doc, value));
+    /// for byte what this transaction left. A later write of the same document in this
+    /// transaction drops it ([`Self::written`]).
+    pub(crate) fn keep_loaded(
+        &mut self,
+        id: [u8; 16],
+        doc: automerge::AutoCommit,
+        value: Option<KeptValue>,
+        keep_for: KeepFor,
+    ) {
+        self.keep.retain(|k| k.0 != id);
+        self.keep.push((id, doc, value, keep_for));
+    }
+
+    /// A document's rows are about to change: a copy kept before no longer matches them.
+    fn written(&mut self, id: &[u8; 16]) {
+        self.keep.retain(|k| k.0 != *id);
+    }
+
+    /// The copy this transaction offered to keep, with its value if it is a `T`: what the
+    /// document is in this transaction, since any later write of it dropped the offer.
+    fn pending<T: Clone + 'static>(&self, id: &[u8; 16]) -> Option<(&automerge::AutoCommit, T)> {
+        let (_, doc, value, _) = self.keep.iter().find(|k| k.0 == *id)?;
+        Some((doc, value.as_ref()?.downcast_ref::<T>()?.clone()))
     }
 
     /// Marks a point to roll back to, for one step of many that may fail on its own.
@@ -282,6 +302,8 @@ impl WriteTx<'_> {
 
     /// Undoes everything since the savepoint, and ends it.
     pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        // A copy offered since may be of what is undone: none is kept.
+        self.keep.clear();
         sqlx::query("ROLLBACK TO step").execute(&mut *self.tx).await?;
         sqlx::query("RELEASE step").execute(&mut *self.tx).await?;
         Ok(())
@@ -292,6 +314,13 @@ impl WriteTx<'_> {
 pub struct ReadTx<'s> {
     tx: Transaction<'static, Sqlite>,
     store: &'s Store,
+}
+
+impl ReadTx<'_> {
+    /// A read transaction writes nothing, so offers nothing to keep.
+    fn pending<T>(&self, _id: &[u8; 16]) -> Option<(&automerge::AutoCommit, T)> {
+        None
+    }
 }
 
 /// The reads both kinds of transaction offer, written once.
@@ -315,14 +344,20 @@ macro_rules! shared_reads {
                 id: &[u8; 16],
                 kind: DocumentKind,
             ) -> Result<Option<(automerge::AutoCommit, T)>> {
+                if let Some((doc, value)) = self.pending::<T>(id) {
+                    return Ok(Some((doc.clone().with_actor(automerge::ActorId::random()), value)));
+                }
                 documents::load_with_value(&mut self.tx, self.store, id, kind).await
             }
             /// Loads and reads a document, its header checked first.
-            pub async fn read_document<T: autosurgeon::Hydrate>(
+            pub async fn read_document<T: autosurgeon::Hydrate + Clone + 'static>(
                 &mut self,
                 id: &[u8; 16],
                 kind: DocumentKind,
             ) -> Result<Option<T>> {
+                if let Some((_, value)) = self.pending::<T>(id) {
+                    return Ok(Some(value));
+                }
                 documents::read(&mut self.tx, self.store, id, kind).await
             }
             /// Ids of every document of one kind.
@@ -370,7 +405,7 @@ shared_reads!(WriteTx);
 pub(crate) trait Reads {
     async fn setting(&mut self, name: &str) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>>;
     async fn outbox(&mut self) -> Result<Vec<OutboxItem>>;
-    async fn read_document<T: autosurgeon::Hydrate>(
+    async fn read_document<T: autosurgeon::Hydrate + Clone + 'static>(
         &mut self,
         id: &[u8; 16],
         kind: DocumentKind,
@@ -386,7 +421,7 @@ macro_rules! reads {
             async fn outbox(&mut self) -> Result<Vec<OutboxItem>> {
                 $t::outbox(self).await
             }
-            async fn read_document<T: autosurgeon::Hydrate>(
+            async fn read_document<T: autosurgeon::Hydrate + Clone + 'static>(
                 &mut self,
                 id: &[u8; 16],
                 kind: DocumentKind,

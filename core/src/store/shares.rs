@@ -233,6 +233,9 @@ impl WriteTx<'_> {
             .map(|r| r.try_get("id"))
             .collect::<std::result::Result<_, _>>()?;
         for id in &docs {
+            if let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) {
+                self.written(&id);
+            }
             for q in DOCUMENT_ROWS {
                 sqlx::query(q).bind(id.as_slice()).execute(&mut *self.tx).await?;
             }

@@ -9,6 +9,7 @@ pub use hedgerow_protocol::{bundle, card, heads, keys, letter, registry, wire};
 
 pub mod client;
 pub mod enrolment;
+pub mod partner;
 pub mod peer;
 pub mod transport;
 // For the fuzz targets and their CI test only.

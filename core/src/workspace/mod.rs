@@ -14,6 +14,8 @@ mod exports;
 mod lifecycle;
 mod merge;
 mod observations;
+mod partner_link;
+mod partner_registry;
 mod patients;
 mod peer;
 mod peer_link;
@@ -181,7 +183,7 @@ impl<T> Draft<T> {
         T: WriteBack,
     {
         let value = self.value.kept(&self.doc);
-        tx.keep_loaded(self.id, self.doc, value);
+        tx.keep_loaded(self.id, self.doc, value, crate::store::KeepFor::Recent);
     }
 }
 
@@ -278,6 +280,12 @@ impl Workspace {
                 crate::authorship::own_head(&mut draft.doc, &draft.heads, &self.device_key, &team, &draft.id)
             {
                 tx.put_actor_head(&draft.id, &head).await?;
+            }
+            // Every letter, referral and share reads the team document; a team holding
+            // many patients would otherwise be read again whole each time.
+            if draft.kind == DocumentKind::Team {
+                let value = draft.value.kept(&draft.doc);
+                tx.keep_loaded(draft.id, draft.doc.clone(), value, crate::store::KeepFor::WhileOpen);
             }
         }
         Ok(())

@@ -36,6 +36,35 @@ pub struct PeerReport {
     pub left_out: Vec<String>,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// When the other device is of a team this team shares records with: that team's name.
+    /// Only letters cross then (the changes to the records both share, referrals and their
+    /// answers), never a summary of the caseload.
+    pub partner_team: Option<String>,
+    pub letters_sent: u64,
+    pub letters_received: u64,
+}
+
+impl PeerReport {
+    /// What the direct sync did, in a line for the clinician who started it.
+    pub fn summary(&self) -> String {
+        let mut out = match &self.partner_team {
+            Some(team) => format!(
+                "a device of {team}: {} letter(s) about the records you share handed over, {} taken in",
+                self.letters_sent, self.letters_received
+            ),
+            None => format!(
+                "a team device: {} records differed, {} changed here",
+                self.documents_synced, self.documents_changed
+            ),
+        };
+        if !self.patients_changed.is_empty() {
+            out.push_str(&format!("; changed: {}", self.patients_changed.join(", ")));
+        }
+        if !self.left_out.is_empty() {
+            out.push_str(&format!("; {} left out: {}", self.left_out.len(), self.left_out.join("; ")));
+        }
+        out
+    }
 }
 
 fn kind_code(kind: DocumentKind) -> u8 {

@@ -1,10 +1,12 @@
 //! Direct sync over the network: the exchange over a byte stream with an authenticated team
 //! device, dialling one by address, listening for them, and finding them on the local
-//! network by mDNS. What is exchanged, and how it is stored, is `peer.rs`.
+//! network by mDNS. What is exchanged, and how it is stored, is `peer.rs`; with a device
+//! of a team this team shares records with, `partner_link.rs`.
 
 use super::Workspace;
 use super::peer::PeerReport;
 use crate::error::{Error, Result};
+use crate::sync::partner::{PARTNER_ALPN, Side};
 use std::collections::BTreeMap;
 
 /// How long a direct sync waits for the other device before giving up on it.
@@ -75,20 +77,28 @@ impl Workspace {
         Ok(driver.report)
     }
 
-    /// Dials a team device by address and syncs directly with it.
+    /// Dials a device by address and syncs directly with it: every document with a device
+    /// of this team; with a device of a team this team shares records with, the letters
+    /// the relay would carry between the two (changes to the shared records, referrals).
     pub async fn sync_with_peer(&self, peer: &crate::sync::transport::RelayAddress) -> Result<PeerReport> {
         let id = *peer.id.as_bytes();
-        if !self.is_team_device(&id).await? {
+        if self.is_team_device(&id).await? {
+            return crate::sync::transport::dial(
+                self.device_key.seed(),
+                peer,
+                crate::sync::peer::PEER_ALPN,
+                async |recv, send| self.sync_with_peer_stream(id, recv, send).await,
+            )
+            .await;
+        }
+        if self.partner_teams().await.unwrap_or_default().is_empty() {
             return Err(Error::Peer(
-                "that device is not an enrolled, unrevoked device of your team (sync with the relay to learn of new devices)".into(),
+                "that device is not an enrolled, unrevoked device of your team (sync with the relay to learn of new devices), and your team shares records with no other team".into(),
             ));
         }
-        crate::sync::transport::dial(
-            self.device_key.seed(),
-            peer,
-            crate::sync::peer::PEER_ALPN,
-            async |recv, send| self.sync_with_peer_stream(id, recv, send).await,
-        )
+        crate::sync::transport::dial(self.device_key.seed(), peer, PARTNER_ALPN, async |recv, send| {
+            self.exchange_letters_stream(id, Side::Dialler, recv, send).await
+        })
         .await
     }
 
@@ -104,7 +114,7 @@ impl Workspace {
         let ep = crate::sync::transport::endpoint(
             self.device_key.seed(),
             bind,
-            vec![crate::sync::peer::PEER_ALPN.to_vec()],
+            vec![crate::sync::peer::PEER_ALPN.to_vec(), PARTNER_ALPN.to_vec()],
         )
         .await?;
         // Found by team devices on the same network; a network that forbids multicast
@@ -127,7 +137,9 @@ impl Workspace {
                 }
             };
             let peer = *conn.remote_id().as_bytes();
-            if !self.is_team_device(&peer).await? {
+            // Another team's device: only letters, and only if the teams share records.
+            let partner = conn.alpn() == PARTNER_ALPN;
+            if !partner && !self.is_team_device(&peer).await? {
                 tracing::warn!(peer = %hex::encode(&peer[..8]), "refused a device that is not an active device of this team");
                 conn.close(1u32.into(), b"not a device of this team");
                 on_sync(Err(Error::Peer(format!(
@@ -141,7 +153,10 @@ impl Workspace {
                     .await
                     .map_err(|_| peer_err("the other device connected but never started the sync"))?
                     .map_err(peer_err)?;
-                self.sync_with_peer_stream(peer, recv, send).await
+                match partner {
+                    true => self.exchange_letters_stream(peer, Side::Listener, recv, send).await,
+                    false => self.sync_with_peer_stream(peer, recv, send).await,
+                }
             }
             .await;
             if let Err(e) = &result {

@@ -1,14 +1,16 @@
 //! Attacks on a record shared between teams, by a device of the partner team running
 //! modified software: changes to a patient of the ward's it was never shared, changes
 //! that reach another patient's record under a shared patient's name, and changes to a
-//! record after the ward ended the share.
+//! record after the ward ended the share; and a hospice device its team revoked, handing
+//! its changes to a ward device directly.
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ROOT};
-use hedgerow_core::documents::DocumentKind;
+use hedgerow_core::documents::patient::EntrySource;
+use hedgerow_core::documents::{DocumentKind, Role};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::sync::heads::ActorHead;
-use hedgerow_tests::{MemoryTeam, harold, trusting_each_other, ward_and_hospice};
+use hedgerow_tests::{MemoryTeam, harold, meet_directly, trusting_each_other, ward_and_hospice};
 
 /// Edith (fictional), on the ward and never referred.
 async fn edith(ward: &MemoryTeam) -> PatientId {
@@ -99,4 +101,38 @@ async fn a_partner_whose_share_ended_cannot_write_the_record_any_more() {
     assert!(after.conflicts.is_empty());
     let audit = ward.admin.audit_log(Some(harold)).await.unwrap();
     assert!(audit.iter().any(|e| e.detail.contains("arrived after the share had ended")), "{audit:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_hospice_device_cannot_hand_its_changes_to_the_ward_at_the_bedside() {
+    Box::pin(revoked_at_the_bedside()).await;
+}
+
+async fn revoked_at_the_bedside() {
+    let (ward, mut hospice) = ward_and_hospice().await;
+    let ada = hospice.join("Ada Kell", Role::HospiceNurse).await.unwrap();
+    let harold = harold_shared(&ward, &hospice).await;
+    hospice.sync(&ada).await.unwrap();
+    // Ada's tablet is lost; the hospice revokes it. The ward learns the hospice's newer
+    // registry with the next changes from the hospice.
+    hospice.admin.revoke_device(&ada.identity().device_id.to_hex(), "tablet lost").await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    let check = "Check pressure areas";
+    hospice.admin.add_task(harold, check, Role::HospiceNurse, None, EntrySource::Clinical).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    // Whoever has the tablet (never synced since) writes and dials the ward's device: its
+    // letters carry the registry it last knew, which still names it.
+    let forged = "Stop all medicines";
+    ada.add_task(harold, forged, Role::HospiceNurse, None, EntrySource::Clinical).await.unwrap();
+    let (_, heard) = meet_directly(&ward.admin, &ada).await;
+    let [Ok(listened)] = heard.as_slice() else { panic!("{heard:?}") };
+    assert_eq!(listened.letters_received, 0, "{listened:?}");
+    assert!(listened.left_out.iter().any(|l| l.contains("has since revoked")), "{:?}", listened.left_out);
+    let after = ward.admin.open_patient(harold).await.unwrap();
+    assert!(after.record.tasks.iter().any(|t| t.title == check));
+    assert!(
+        !after.record.tasks.iter().any(|t| t.title == forged),
+        "the revoked device's change was taken in"
+    );
 }

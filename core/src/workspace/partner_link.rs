@@ -1,0 +1,198 @@
+//! Letters handed over directly to a device of a team this team shares records with (the
+//! store side of [`PartnerSession`]): the letters this device would give the relay for that
+//! team, and those it is given, opened and taken in as from its own log. The letters stay
+//! in the outbox for the relay, so the other team's other devices get them too; taking one
+//! in twice changes nothing.
+
+use super::Workspace;
+use super::peer::PeerReport;
+use super::referral::LetterCame;
+use super::team::OUTBOX_LETTER;
+use crate::error::{Error, Result};
+use crate::store::AuditAction;
+use crate::sync::client::INFLATE_BUDGET;
+use crate::sync::partner::{PartnerError, PartnerEvent, PartnerSession, Side};
+use crate::sync::wire::LogEntry;
+
+fn peer_err(e: impl std::fmt::Display) -> Error {
+    Error::Peer(e.to_string())
+}
+
+fn session_err(peer: &[u8; 32], e: PartnerError) -> Error {
+    match e {
+        PartnerError::Wire(_) | PartnerError::Protocol(_) => Error::from_device(peer, e.to_string()),
+        PartnerError::SameTeam | PartnerError::Goodbye(_) => peer_err(e),
+    }
+}
+
+impl Workspace {
+    /// Hands letters over to, and takes them from, a device of another team over a byte
+    /// stream: the device `peer` (authenticated by the transport) says which team it is of,
+    /// and only a team this team shares records with gets anything.
+    pub async fn exchange_letters_stream(
+        &self,
+        peer: [u8; 32],
+        side: Side,
+        mut r: impl tokio::io::AsyncRead + Unpin,
+        mut w: impl tokio::io::AsyncWrite + Unpin,
+    ) -> Result<PeerReport> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut session = PartnerSession::new(self.me.team_id.0, side);
+        let mut report = PeerReport { peer: hex::encode(peer), ..Default::default() };
+        let mut refused: Option<String> = None;
+        let outcome: Result<()> = async {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                while let Some(ev) = session.poll_event() {
+                    match ev {
+                        PartnerEvent::Hello { team } => match self.partner_name_if_trusted(&team).await? {
+                            Some(name) => {
+                                let letters = self.letters_for(team).await?;
+                                report.letters_sent = letters.len() as u64;
+                                report.partner_team = Some(name);
+                                session.send_letters(letters);
+                            }
+                            None => {
+                                let why = "this device's team shares no records with yours";
+                                session.refuse(why);
+                                refused = Some(format!(
+                                    "refused device {}: its team ({}) is not one this team shares records with",
+                                    hex::encode(&peer[..8]),
+                                    hex::encode(team)
+                                ));
+                            }
+                        },
+                        PartnerEvent::Letters { entries } => {
+                            let team = session.their_team().unwrap_or_default();
+                            Box::pin(self.take_handed_letters(peer, team, entries, &mut report)).await?;
+                        }
+                    }
+                }
+                while let Some(f) = session.poll_transmit() {
+                    w.write_all(&f).await.map_err(peer_err)?;
+                }
+                w.flush().await.map_err(peer_err)?;
+                if session.is_done() {
+                    crate::sync::transport::close_both_ways(&mut r, &mut w).await;
+                    return match refused.take() {
+                        Some(why) => Err(Error::Peer(why)),
+                        None => Ok(()),
+                    };
+                }
+                let n = tokio::time::timeout(super::peer_link::PEER_STALL, r.read(&mut buf))
+                    .await
+                    .map_err(|_| peer_err("the other device stopped answering"))?
+                    .map_err(peer_err)?;
+                if n == 0 {
+                    return Err(peer_err("the other device closed the connection before the exchange finished"));
+                }
+                session.handle_input(&buf[..n]).map_err(|e| session_err(&peer, e))?;
+            }
+        }
+        .await;
+        report.bytes_sent = session.bytes_sent as u64;
+        report.bytes_received = session.bytes_received as u64;
+        self.audit_letter_exchange(&report, &outcome).await?;
+        outcome?;
+        Ok(report)
+    }
+
+    async fn partner_name_if_trusted(&self, team: &[u8; 16]) -> Result<Option<String>> {
+        Ok(self.team_document().await?.partners.get(&hex::encode(team)).map(|p| p.name.clone()))
+    }
+
+    /// Every letter this device holds for `team`: what it has not yet given the relay, and
+    /// the changes to the records the two share, written now.
+    async fn letters_for(&self, team: [u8; 16]) -> Result<Vec<LogEntry>> {
+        Box::pin(self.shared_letters()).await?;
+        let mut rx = self.store.begin_read().await?;
+        let mut out = Vec::new();
+        for item in rx.outbox().await? {
+            if item.kind != OUTBOX_LETTER {
+                continue;
+            }
+            if let Ok((to, entry)) = postcard::from_bytes::<([u8; 16], LogEntry)>(&item.payload)
+                && to == team
+            {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Opens each letter as the relay's would be, and takes it in: sealed to this team,
+    /// written by the device handing it over, of the team it said, which this team's
+    /// registry names as a partner under the charter its admin trusted.
+    async fn take_handed_letters(
+        &self,
+        peer: [u8; 32],
+        team: [u8; 16],
+        entries: Vec<LogEntry>,
+        report: &mut PeerReport,
+    ) -> Result<()> {
+        let (keyring, registry) = {
+            let mut rx = self.store.begin_read().await?;
+            let keyring = self
+                .keyring(&mut rx)
+                .await?
+                .ok_or_else(|| Error::Internal("this team device holds no team key".into()))?;
+            (keyring, self.replayed_registry(&mut rx).await?)
+        };
+        for entry in entries {
+            let by = hex::encode(&entry.author[..8]);
+            if entry.author != peer {
+                report.left_out.push(format!("a letter by device {by}, handed over by another device"));
+                continue;
+            }
+            let letter = match crate::sync::letter::open_letter(
+                &self.me.team_id.0,
+                &keyring,
+                &entry,
+                INFLATE_BUDGET,
+            ) {
+                Ok(l) => l,
+                Err(e) => {
+                    report.left_out.push(format!("a letter by device {by} that does not open: {e}"));
+                    continue;
+                }
+            };
+            if letter.from != team || registry.partner(&letter.from) != Some(letter.charter) {
+                report.left_out.push(format!("a letter by device {by} from a team this team does not trust"));
+                continue;
+            }
+            let statements = letter.registry.statements().to_vec();
+            match Box::pin(self.take_letter(
+                letter.from,
+                letter.author,
+                statements,
+                &letter.content,
+                LetterCame::ByHand,
+            ))
+            .await?
+            {
+                None => report.letters_received += 1,
+                Some(why) => report.left_out.push(format!("a letter by device {by}: {why}")),
+            }
+        }
+        Ok(())
+    }
+
+    async fn audit_letter_exchange(&self, report: &PeerReport, outcome: &Result<()>) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        let with = match &report.partner_team {
+            Some(name) => format!("a device of {name} ({})", &report.peer[..16]),
+            None => format!("device {}", &report.peer[..16]),
+        };
+        let detail = match outcome {
+            Ok(()) => format!(
+                "handed letters directly to {with}: {} sent, {} taken in, {} left out",
+                report.letters_sent,
+                report.letters_received,
+                report.left_out.len()
+            ),
+            Err(e) => format!("a direct letter exchange with {with} failed: {e}"),
+        };
+        self.audit(&mut tx, AuditAction::Sync, None, detail).await?;
+        tx.commit().await
+    }
+}

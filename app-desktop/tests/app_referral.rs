@@ -2,7 +2,7 @@
 //! inbox, reads the summary, accepts him onto the caseload, and the record's "Other teams"
 //! tab refuses a referral on without his consent and ends the share with the ward.
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use hedgerow_core::documents::Role;
 
 mod gui;
@@ -82,4 +82,64 @@ fn a_hospice_nurse_reads_the_wards_referral_and_takes_harold_on_in_the_app() {
         h.query_by_label_contains("by Ada Kell of Rowan Hospice: discharged home").is_some(),
         "shown ended"
     );
+}
+
+/// The ward's doctor after the hospice ended the ward's share: Harold is off the caseload;
+/// the break-glass dialog says the record is a read-only copy and why; opened, the record
+/// says so and nothing of it can be changed.
+#[test]
+fn the_wards_copy_after_the_hospice_ended_the_share_opens_read_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doctor_dir = tmp.path().join("ward-doctor");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let _teams = rt.block_on(async {
+        let (ward, hospice) = hedgerow_tests::ward_and_hospice().await;
+        hedgerow_tests::trusting_each_other(&ward, &hospice).await;
+        let harold = hedgerow_tests::harold(&ward.admin).await;
+        ward.admin.set_sharing_consent(harold, "Rowan Hospice", true).await.unwrap();
+        let sent = ward.admin.refer(harold, "Rowan Hospice", "end of life care at home", true).await.unwrap();
+        ward.sync(&ward.admin).await.unwrap();
+        hospice.sync(&hospice.admin).await.unwrap();
+        hospice.admin.accept_referral(&sent.id).await.unwrap();
+        hospice.sync(&hospice.admin).await.unwrap();
+        ward.sync(&ward.admin).await.unwrap();
+        let doctor = ward.enrol_in(&doctor_dir, "Dr Kit Rowe", Role::Gp, false).await.unwrap();
+        ward.sync(&doctor).await.unwrap();
+        hospice.admin.end_share(harold, "Ward 7, Hartsmoor General", "discharged home").await.unwrap();
+        hospice.sync(&hospice.admin).await.unwrap();
+        ward.sync(&doctor).await.unwrap();
+        assert!(doctor.read_only_copy(harold).await.unwrap().is_some());
+        doctor.close().await;
+        (ward, hospice)
+    });
+    let mut h = harness(&doctor_dir);
+    unlock(&mut h, hedgerow_tests::PASSPHRASE);
+    gui::type_into(&mut h, "Find a patient", "943 476 5919");
+    assert!(h.query_by_label_contains("Harold").is_none(), "off the caseload");
+    h.get_by_label("Look for this record on this device (break-glass)").click();
+    h.run();
+    assert!(
+        h.query_by_label_contains("A read-only copy of the record for NHS number 943 476 5919").is_some(),
+        "the dialog says what is held"
+    );
+    assert!(h.query_by_label_contains("ended by Maren Oduya of Rowan Hospice (discharged home)").is_some());
+    gui::type_into(&mut h, "Reason for access", "Checking what was given on the ward");
+    h.get_by_label("Open the record (break-glass)").click();
+    h.run();
+    assert!(h.query_by_label_contains("READ-ONLY COPY").is_some());
+    assert!(
+        h.query_by_label_contains("BREAK-GLASS ACCESS: a read-only copy kept after its share ended")
+            .is_some()
+    );
+    assert!(h.get_by_label("Start a visit").accesskit_node().is_disabled(), "no visit on a read-only copy");
+    assert!(h.get_by_label("Edit visit essentials").accesskit_node().is_disabled());
+    h.get_by_label("Medicines").click();
+    h.run();
+    assert!(
+        h.get_by_label("Add the medicine").accesskit_node().is_disabled(),
+        "the medicines form is greyed"
+    );
+    h.get_by_label("Audit trail").click();
+    h.run();
+    assert!(h.query_by_label("break-glass (flagged)").is_some(), "reading it is still audited");
 }

@@ -118,3 +118,37 @@ async fn a_device_whose_team_shares_nothing_with_the_listener_is_refused_and_lea
     assert!(practice.admin.caseload().await.unwrap().is_empty());
     assert!(practice.admin.referrals().await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_built_on_letters_still_at_the_relay_is_handed_over_with_them() {
+    Box::pin(built_on_letters_at_the_relay()).await;
+}
+
+async fn built_on_letters_at_the_relay() {
+    // The hospice accepts; the ward takes the answer in and sends its next changes to the
+    // relay, which the hospice's device has not synced with since.
+    let (ward, hospice) = ward_and_hospice().await;
+    trusting_each_other(&ward, &hospice).await;
+    let patient = harold(&ward.admin).await;
+    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
+    let sent = ward.admin.refer(patient, "Rowan Hospice", "end of life care at home", true).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    hospice.admin.accept_referral(&sent.id).await.unwrap();
+    hospice.sync(&hospice.admin).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    let task = "Bring the syringe driver";
+    ward.admin.add_task(patient, task, Role::HospiceNurse, None, EntrySource::Clinical).await.unwrap();
+
+    // By hand, the ward's device writes what the hospice's says it lacks, letters at the
+    // relay or not.
+    let (dialled, heard) = meet_directly(&hospice.admin, &ward.admin).await;
+    assert!(dialled.unwrap().left_out.is_empty());
+    let [Ok(listened)] = heard.as_slice() else { panic!("{heard:?}") };
+    assert!(listened.left_out.is_empty(), "{:?}", listened.left_out);
+    let seen = hospice.admin.open_patient(patient).await.unwrap();
+    assert!(seen.record.tasks.iter().any(|t| t.title == task), "the task came by hand");
+    // The relay's copies, after, change nothing and are not flagged.
+    let later = hospice.sync(&hospice.admin).await.unwrap();
+    assert!(later.rejected.is_empty(), "{:?}", later.rejected);
+}

@@ -103,39 +103,47 @@ impl PatientScreen {
         let mut go = Go::Stay;
         banner(ui, &self.view);
         if let Some(reason) = &self.break_glass {
+            let why = match self.view.read_only {
+                Some(_) => "a read-only copy kept after its share ended",
+                None => "not on your team's caseload",
+            };
             ui.colored_label(
                 style::DANGER,
-                format!("BREAK-GLASS ACCESS: not on your team's caseload. Reason recorded: \"{reason}\". Everything you do in this record is flagged for review."),
+                format!("BREAK-GLASS ACCESS: {why}. Reason recorded: \"{reason}\". Everything you do in this record is flagged for review."),
             );
         }
-        ui.horizontal(|ui| {
-            // A visit already open is continued, not a second one started beside it.
-            for v in &self.open_visits {
-                let label = format!("Continue the visit started {}", v.started_at.display());
-                if ui.button(egui::RichText::new(label).color(style::WARN)).clicked() {
-                    go = Go::Visit(self.id, v.visit);
+        // Nothing of a read-only copy can be changed: its forms are shown, greyed.
+        let editable = self.view.read_only.is_none();
+        ui.add_enabled_ui(editable, |ui| {
+            ui.horizontal(|ui| {
+                // A visit already open is continued, not a second one started beside it.
+                for v in &self.open_visits {
+                    let label = format!("Continue the visit started {}", v.started_at.display());
+                    if ui.button(egui::RichText::new(label).color(style::WARN)).clicked() {
+                        go = Go::Visit(self.id, v.visit);
+                    }
                 }
-            }
-            if ui.button("Start a visit").clicked() {
-                match rt.block_on(ws.start_visit(self.id)) {
-                    Ok(v) => go = Go::Visit(self.id, v),
-                    Err(e) => *notice = Some((true, e.to_string())),
+                if ui.button("Start a visit").clicked() {
+                    match rt.block_on(ws.start_visit(self.id)) {
+                        Ok(v) => go = Go::Visit(self.id, v),
+                        Err(e) => *notice = Some((true, e.to_string())),
+                    }
                 }
-            }
-            let edit = if self.editing_essentials.is_some() {
-                "Close the essentials form"
-            } else {
-                "Edit visit essentials"
-            };
-            if ui.button(edit).clicked() {
-                self.editing_essentials = match self.editing_essentials {
-                    Some(_) => None,
-                    None => Some(super::essentials_edit::EssentialsForm::new(&self.view)),
+                let edit = if self.editing_essentials.is_some() {
+                    "Close the essentials form"
+                } else {
+                    "Edit visit essentials"
                 };
-            }
-            if self.view.summary.open_conflicts > 0 && ui.button("Resolve conflicts").clicked() {
-                go = Go::Conflicts(Some(self.id));
-            }
+                if ui.button(edit).clicked() {
+                    self.editing_essentials = match self.editing_essentials {
+                        Some(_) => None,
+                        None => Some(super::essentials_edit::EssentialsForm::new(&self.view)),
+                    };
+                }
+                if self.view.summary.open_conflicts > 0 && ui.button("Resolve conflicts").clicked() {
+                    go = Go::Conflicts(Some(self.id));
+                }
+            })
         });
         ui.horizontal(|ui| {
             for (tab, name) in [
@@ -159,13 +167,15 @@ impl PatientScreen {
         essentials(ui, &self.view, true);
         let mut changed = Ok(false);
         let edited = match &mut self.editing_essentials {
-            Some(form) => form.ui(ui, rt, ws, &self.view),
-            None => Ok(false),
+            Some(form) if editable => form.ui(ui, rt, ws, &self.view),
+            _ => Ok(false),
         };
         egui::ScrollArea::vertical().id_salt("patient").show(ui, |ui| match self.tab {
-            Tab::Plan => changed = self.plan(ui, rt, ws),
+            Tab::Plan => changed = ui.add_enabled_ui(editable, |ui| self.plan(ui, rt, ws)).inner,
             Tab::Medicines => {
-                changed = self.forms.medicines(ui, rt, ws, self.id, &self.view);
+                changed = ui
+                    .add_enabled_ui(editable, |ui| self.forms.medicines(ui, rt, ws, self.id, &self.view))
+                    .inner;
             }
             Tab::Visits => {
                 for v in &self.view.recent_visits {
@@ -200,20 +210,26 @@ impl PatientScreen {
             Tab::EndOfLife => {
                 end_of_life(ui, &self.view);
                 ui.separator();
-                changed = self.forms.end_of_life(ui, rt, ws, &self.view);
+                changed =
+                    ui.add_enabled_ui(editable, |ui| self.forms.end_of_life(ui, rt, ws, &self.view)).inner;
             }
             Tab::Safety => {
                 safety(ui, &self.view);
                 ui.separator();
-                changed = self.forms.safety(ui, rt, ws, self.id);
+                changed = ui.add_enabled_ui(editable, |ui| self.forms.safety(ui, rt, ws, self.id)).inner;
             }
             Tab::OtherTeams => changed = Ok(self.refer.ui(ui, rt, ws, &self.view, notice)),
             Tab::Tasks => {
-                changed = self.tasks(ui, rt, ws);
-                ui.separator();
-                if matches!(changed, Ok(false)) {
-                    changed = self.forms.new_task(ui, rt, ws, self.id);
-                }
+                changed = ui
+                    .add_enabled_ui(editable, |ui| {
+                        let done = self.tasks(ui, rt, ws);
+                        ui.separator();
+                        match done {
+                            Ok(false) => self.forms.new_task(ui, rt, ws, self.id),
+                            other => other,
+                        }
+                    })
+                    .inner;
             }
             Tab::Briefing => briefing(ui, &self.briefing),
             Tab::History => {

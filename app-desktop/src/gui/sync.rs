@@ -379,7 +379,15 @@ fn start_listening(
         let (sync_status, sync_ctx) = (status.clone(), ctx.clone());
         let on_sync = move |r: hedgerow_core::Result<hedgerow_core::workspace::PeerReport>| {
             let line = match &r {
-                Ok(r) => (true, format!("{}: synced with {}", Timestamp::now().display(), r.summary())),
+                Ok(r) => (
+                    true,
+                    format!(
+                        "{}: {} synced with this one; {}",
+                        Timestamp::now().display(),
+                        r.with(),
+                        r.what()
+                    ),
+                ),
                 Err(e) => (false, format!("{}: a direct sync failed: {e}", Timestamp::now().display())),
             };
             let mut s = lock(&sync_status);
@@ -411,7 +419,7 @@ fn start_peer_sync(
     lock(&status).running = Some(format!("syncing directly with {name}"));
     rt.spawn(async move {
         match ws.sync_with_peer(&addr).await {
-            Ok(r) => finish(&status, &ctx, true, format!("directly with {name}, {}", r.summary())),
+            Ok(r) => finish(&status, &ctx, true, format!("directly with {name}: {}", r.what())),
             Err(e) => finish(&status, &ctx, false, format!("directly with {name}: {e}")),
         }
     });

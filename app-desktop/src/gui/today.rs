@@ -20,6 +20,8 @@ struct BreakGlass {
     patient: hedgerow_core::ids::PatientId,
     nhs_number: String,
     reason: String,
+    /// Why the record is a read-only copy, if it is one (a share that ended).
+    read_only: Option<String>,
 }
 
 impl TodayScreen {
@@ -51,8 +53,11 @@ impl TodayScreen {
             if ui.button("Look for this record on this device (break-glass)").clicked() {
                 match session.rt.block_on(session.ws.find_patient(&nhs)) {
                     Ok(patient) => {
+                        let read_only =
+                            session.rt.block_on(session.ws.read_only_copy(patient)).ok().flatten();
+                        let nhs_number = nhs.to_string();
                         self.break_glass =
-                            Some(BreakGlass { patient, nhs_number: nhs.to_string(), reason: String::new() })
+                            Some(BreakGlass { patient, nhs_number, reason: String::new(), read_only })
                     }
                     Err(e) => *session.notice = Some((true, e.to_string())),
                 }
@@ -67,9 +72,15 @@ impl TodayScreen {
         egui::Modal::new(egui::Id::unique("break-glass")).show(ui.ctx(), |ui| {
             ui.set_width(520.0);
             ui.heading("Break-glass access");
+            let held = match &dialog.read_only {
+                Some(why) => format!("A read-only copy of the record for NHS number {} is held on this device: {why}.", dialog.nhs_number),
+                None => format!(
+                    "A record for NHS number {} is held on this device, but the patient is not on your team's caseload.",
+                    dialog.nhs_number
+                ),
+            };
             ui.label(format!(
-                "A record for NHS number {} is held on this device, but the patient is not on your team's caseload. You may open it only with a reason, which is recorded in the audit log and flagged for review by your information governance lead.",
-                dialog.nhs_number
+                "{held} You may open it only with a reason, which is recorded in the audit log and flagged for review by your information governance lead."
             ));
             let label = ui.label("Reason for access");
             ui.add(egui::TextEdit::multiline(&mut dialog.reason).desired_rows(2).desired_width(500.0))

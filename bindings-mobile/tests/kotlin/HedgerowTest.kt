@@ -1,7 +1,8 @@
 // Drives Hedgerow's mobile bindings from Kotlin, as the Android shell does: the generated
 // interface over the C ABI, through JNA, against a real hedgerow-relay process on loopback.
 // A port of tests/python/test_hedgerow.py's scenarios, plus what only Kotlin has: suspend
-// calls from coroutines, and a coroutine cancelled while a call is in flight.
+// calls from coroutines, and a coroutine cancelled while a call is in flight; and a record
+// shared between two teams (referral, a letter handed over directly, the share ended).
 //
 // Run by bindings-mobile/tests/kotlin.rs, which generates the bindings, compiles this file
 // with them and passes the relay binary's path as the first argument.
@@ -266,6 +267,67 @@ class Scenarios(private val relayBinary: String) {
         reopened.lock()
     }
 
+    /**
+     * Two teams on one relay: a referral refused without consent, then made, received and
+     * accepted; a change handed to the hospice's device directly at the bedside; the share
+     * ended, and the hospice's copy read-only.
+     */
+    suspend fun betweenTeams() = coroutineScope {
+        val relay = Relay(relayBinary, File(root, "d").apply { mkdirs() })
+        try {
+            val nurse = founder(relay, "d-nurse")
+            val hospice = createWorkspace(dir("d-hospice"), PASSPHRASE, clinician("Ada Kell", Role.HOSPICE_NURSE), "Rowan Hospice")
+            hospice.createTeam("Rowan Hospice")
+            hospice.syncWithRelay(relay.address)
+            val ours = nurse.teamCard(null)
+            val theirs = hospice.teamCard(null)
+            expect(nurse.readTeamCard(theirs.text).name == "Rowan Hospice") { "the card names its team" }
+            nurse.trustTeam(theirs.text, theirs.fingerprint)
+            hospice.trustTeam(ours.text, ours.fingerprint)
+            nurse.syncWithRelay()
+            hospice.syncWithRelay()
+            val winifred = nurse.addPatient(NewPatient(nhsNumber = WINIFRED, name = "Winifred Ashdown", dateOfBirth = "1939-05-17"))
+            refused<HedgerowException.Invalid>("a referral without the patient's consent") {
+                runBlocking { nurse.refer(winifred.id, "Rowan Hospice", "for symptom control", true) }
+            }
+            nurse.setSharingConsent(winifred.id, "Rowan Hospice", true)
+            val sent = nurse.refer(winifred.id, "Rowan Hospice", "for symptom control", true)
+            nurse.syncWithRelay()
+            hospice.syncWithRelay()
+            val inbox = hospice.referrals()
+            expect(inbox.map { it.id } == listOf(sent.id) && inbox[0].fromTeam == "Hartsmoor Community Nursing") { "$inbox" }
+            expect(hospice.acceptReferral(sent.id) == winifred.id) { "accepted as the same patient" }
+            hospice.syncWithRelay()
+            nurse.syncWithRelay()
+            val shared = nurse.openPatient(winifred.id).sharedWith
+            expect(shared.map { it.team } == listOf("Rowan Hospice") && shared[0].ended == null) { "$shared" }
+
+            // At the bedside with no signal: the nurse's change goes to the hospice's device by hand.
+            val task = nurse.addTask(winifred.id, "Bring the syringe driver", Role.HOSPICE_NURSE, "2026-12-10", EntrySource.CLINICAL)
+            val heard = Events()
+            val listening = async(Dispatchers.IO) { hospice.listen("127.0.0.1:0", heard) }
+            expect(heard.listeningNow.await(30, TimeUnit.SECONDS)) { "the hospice's device listens" }
+            val handed = nurse.syncWithPeer(heard.addresses[0])
+            hospice.stopListening()
+            expect(listening.await() == 1u) { "one device met" }
+            expect(handed.partnerTeam == "Rowan Hospice" && handed.lettersSent >= 1u && handed.leftOut.isEmpty()) { "$handed" }
+            expect(hospice.openPatient(winifred.id).record.tasks.any { it.id == task }) { "the task came by hand: $handed ${heard.peers}" }
+
+            nurse.endShare(winifred.id, "Rowan Hospice", "discharged from hospice care")
+            nurse.syncWithRelay()
+            hospice.syncWithRelay()
+            val copy = hospice.openPatientBreakGlass(winifred.id, "reading the ended copy")
+            expect(copy.readOnly?.contains("discharged from hospice care") == true) { "${copy.readOnly}" }
+            refused<HedgerowException.Invalid>("an edit of the read-only copy") {
+                runBlocking { hospice.addTask(winifred.id, "Another visit", Role.HOSPICE_NURSE, "2026-12-11", EntrySource.CLINICAL) }
+            }
+            nurse.lock()
+            hospice.lock()
+        } finally {
+            relay.stop()
+        }
+    }
+
     fun cleanUp() {
         root.deleteRecursively()
     }
@@ -279,6 +341,7 @@ fun main(args: Array<String>) {
                 "typed errors" to scenarios::typedErrors,
                 "through the relay" to scenarios::throughTheRelay,
                 "direct sync and a cancelled coroutine" to scenarios::directAndCancelled,
+                "between teams" to scenarios::betweenTeams,
             )) {
                 scenario()
                 System.err.println("ok: $name")

@@ -1,7 +1,8 @@
 // Drives Hedgerow's mobile bindings from Swift, as the iOS shell does: the generated module
 // over the C ABI, against a real hedgerow-relay process on loopback. A port of the Python and
 // Kotlin tests' scenarios: typed errors, a signed visit reaching a second device through the
-// relay, a direct sync with the relay gone, and a `Task` cancelled while a call is in flight.
+// relay, a direct sync with the relay gone, a `Task` cancelled while a call is in flight, and
+// a record shared between two teams (referral, a letter handed over directly, the share ended).
 //
 // Run by bindings-mobile/tests/swift.rs inside a Debian trixie root (scripts/swift-root),
 // with the relay binary's path as the first argument.
@@ -268,6 +269,70 @@ struct Scenarios {
         try await nurse.lock()
         try await gp.lock()
     }
+
+    /// Two teams on one relay: a referral refused without consent, then made, received and
+    /// accepted; a change handed to the hospice's device directly at the bedside; the share
+    /// ended, and the hospice's copy read-only.
+    func betweenTeams() async throws {
+        try FileManager.default.createDirectory(atPath: dir("d"), withIntermediateDirectories: true)
+        let relay = try Relay(binary: relayBinary, root: root.appendingPathComponent("d"))
+        defer { relay.stop() }
+        let nurse = try await founder(relay, "d-nurse")
+        let hospice = try await createWorkspace(
+            dir: dir("d-hospice"), passphrase: passphrase, clinician: clinician("Ada Kell", .hospiceNurse),
+            teamName: "Rowan Hospice")
+        try await hospice.createTeam(name: "Rowan Hospice")
+        _ = try await hospice.syncWithRelay(relay: relay.address, events: nil)
+        let ours = try await nurse.teamCard(odsCode: nil)
+        let theirs = try await hospice.teamCard(odsCode: nil)
+        try expect(try await nurse.readTeamCard(card: theirs.text).name == "Rowan Hospice", "the card names its team")
+        _ = try await nurse.trustTeam(card: theirs.text, fingerprint: theirs.fingerprint)
+        _ = try await hospice.trustTeam(card: ours.text, fingerprint: ours.fingerprint)
+        _ = try await nurse.syncWithRelay(relay: nil, events: nil)
+        _ = try await hospice.syncWithRelay(relay: nil, events: nil)
+        let winifred = try await nurse.addPatient(new: newWinifred())
+        try await refused("a referral without the patient's consent", { if case .Invalid = $0 { true } else { false } }) {
+            _ = try await nurse.refer(patientId: winifred.id, team: "Rowan Hospice", reason: "for symptom control", urgent: true)
+        }
+        try await nurse.setSharingConsent(patientId: winifred.id, team: "Rowan Hospice", agreed: true)
+        let sent = try await nurse.refer(patientId: winifred.id, team: "Rowan Hospice", reason: "for symptom control", urgent: true)
+        _ = try await nurse.syncWithRelay(relay: nil, events: nil)
+        _ = try await hospice.syncWithRelay(relay: nil, events: nil)
+        let inbox = try await hospice.referrals()
+        try expect(inbox.map { $0.id } == [sent.id] && inbox[0].fromTeam == "Hartsmoor Community Nursing", "\(inbox)")
+        try expect(try await hospice.acceptReferral(referralId: sent.id) == winifred.id, "accepted as the same patient")
+        _ = try await hospice.syncWithRelay(relay: nil, events: nil)
+        _ = try await nurse.syncWithRelay(relay: nil, events: nil)
+        let shared = try await nurse.openPatient(patientId: winifred.id).sharedWith
+        try expect(shared.map { $0.team } == ["Rowan Hospice"] && shared[0].ended == nil, "\(shared)")
+
+        // At the bedside with no signal: the nurse's change goes to the hospice's device by hand.
+        let task = try await nurse.addTask(
+            patientId: winifred.id, title: "Bring the syringe driver", assigneeRole: .hospiceNurse,
+            dueDate: "2026-12-10", source: .clinical)
+        let heard = Events()
+        let listening = Task { try await hospice.listen(bind: "127.0.0.1:0", events: heard) }
+        try expect(await waitFor(heard.listeningNow, seconds: 30), "the hospice's device listens")
+        let handed = try await nurse.syncWithPeer(addressText: heard.addresses[0], events: nil)
+        hospice.stopListening()
+        try expect(try await listening.value == 1, "one device met")
+        try expect(handed.partnerTeam == "Rowan Hospice" && handed.lettersSent >= 1 && handed.leftOut.isEmpty, "\(handed)")
+        let record = try await hospice.openPatient(patientId: winifred.id).record
+        try expect(record.tasks.contains { $0.id == task }, "the task came by hand")
+
+        try await nurse.endShare(patientId: winifred.id, team: "Rowan Hospice", reason: "discharged from hospice care")
+        _ = try await nurse.syncWithRelay(relay: nil, events: nil)
+        _ = try await hospice.syncWithRelay(relay: nil, events: nil)
+        let copy = try await hospice.openPatientBreakGlass(patientId: winifred.id, reason: "reading the ended copy")
+        try expect(copy.readOnly?.contains("discharged from hospice care") == true, "\(String(describing: copy.readOnly))")
+        try await refused("an edit of the read-only copy", { if case .Invalid = $0 { true } else { false } }) {
+            _ = try await hospice.addTask(
+                patientId: winifred.id, title: "Another visit", assigneeRole: .hospiceNurse,
+                dueDate: "2026-12-11", source: .clinical)
+        }
+        try await nurse.lock()
+        try await hospice.lock()
+    }
 }
 
 @main
@@ -281,6 +346,7 @@ struct HedgerowTest {
                 ("typed errors", scenarios.typedErrors),
                 ("through the relay", scenarios.throughTheRelay),
                 ("direct sync and a cancelled task", scenarios.directAndCancelled),
+                ("between teams", scenarios.betweenTeams),
             ] as [(String, () async throws -> Void)] {
                 try await run()
                 FileHandle.standardError.write("ok: \(name)\n".data(using: .utf8)!)

@@ -21,6 +21,16 @@ pub struct SharedDocumentChange {
     pub their_heads: Vec<ChangeHash>,
 }
 
+/// A document of a shared record, as this device holds it.
+#[derive(Debug)]
+pub struct SharedDocument {
+    pub patient: [u8; 16],
+    pub id: [u8; 16],
+    pub kind: DocumentKind,
+    pub version: i64,
+    pub heads: Vec<ChangeHash>,
+}
+
 fn id16(bytes: Vec<u8>, what: &str) -> Result<[u8; 16]> {
     bytes.try_into().map_err(|_| Error::Corrupt(format!("a stored {what} has the wrong length")))
 }
@@ -117,6 +127,38 @@ impl WriteTx<'_> {
                         .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
                     version: r.try_get("version")?,
                     their_heads: heads.map(|h| decode_heads(&h)).transpose()?.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Every document of the records shared with `team`, with its patient, kind and the
+    /// heads this device holds: what a letter exchange by hand says it holds.
+    pub async fn documents_shared_with(&mut self, team: &[u8; 16]) -> Result<Vec<SharedDocument>> {
+        let rows = sqlx::query(
+            "WITH shared (patient_id, document_id) AS (
+                SELECT patient_id, patient_id FROM record_shares WHERE team_id = ?1
+                UNION ALL
+                SELECT r.patient_id, v.visit_id
+                FROM record_shares r JOIN visit_index v ON v.patient_id = r.patient_id WHERE r.team_id = ?1)
+             SELECT x.patient_id, d.id, d.kind, d.version, d.heads
+             FROM shared x JOIN documents d ON d.id = x.document_id
+             ORDER BY x.patient_id, d.kind DESC",
+        )
+        .bind(team.as_slice())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                let heads: Option<Vec<u8>> = r.try_get("heads")?;
+                Ok(SharedDocument {
+                    patient: id16(r.try_get("patient_id")?, "patient id")?,
+                    id: id16(r.try_get("id")?, "document id")?,
+                    kind: DocumentKind::parse(&kind)
+                        .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
+                    version: r.try_get("version")?,
+                    heads: heads.map(|h| decode_heads(&h)).transpose()?.unwrap_or_default(),
                 })
             })
             .collect()

@@ -7,11 +7,17 @@
 //! its team first; the listener answers with its own only if it shares records with that
 //! team, so a device that dials at random learns nothing of who listens.
 //!
+//! Each end says what it holds of the records the two teams share (every document's heads),
+//! so that the other writes the changes it lacks, whatever letters are still on their way
+//! through the relay.
+//!
 //! ```text
 //! dialler                        listener
 //!   Hello { team } ------------>
-//!                  <------------ Hello { team }, Letters { .. last }   (or Goodbye)
+//!                  <------------ Hello { team }, Holding { documents }   (or Goodbye)
+//!   Holding { documents },
 //!   Letters { .. last } ------->
+//!                  <------------ Letters { .. last }
 //! ```
 //! Done when each end has sent its last part and had the other's.
 
@@ -26,12 +32,25 @@ pub const PARTNER_ALPN: &[u8] = b"hedgerow/partner/1";
 pub const PARTNER_PROTOCOL_VERSION: u16 = 1;
 /// The most letters one end takes in one exchange.
 pub const MAX_LETTERS: usize = 10_000;
+/// The most shared documents one end may say it holds.
+pub const MAX_HELD: usize = 100_000;
+
+/// A document of a record the two teams share, and the Automerge heads this end holds of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    pub document: [u8; 16],
+    pub heads: Vec<[u8; 32]>,
+}
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PartnerMessage {
     Hello {
         version: u16,
         team: [u8; 16],
+    },
+    /// What this end holds of the records its team shares with the other's.
+    Holding {
+        documents: Vec<Held>,
     },
     /// Part of the letters this end holds for the other's team.
     Letters {
@@ -48,6 +67,7 @@ impl PartnerMessage {
     fn name(&self) -> &'static str {
         match self {
             PartnerMessage::Hello { .. } => "Hello",
+            PartnerMessage::Holding { .. } => "Holding",
             PartnerMessage::Letters { .. } => "Letters",
             PartnerMessage::Goodbye { .. } => "Goodbye",
         }
@@ -69,9 +89,12 @@ pub enum PartnerError {
 #[derive(Debug)]
 pub enum PartnerEvent {
     /// The other device says it is of team `team`. The driver checks that this team shares
-    /// records with it, then answers with [`PartnerSession::send_letters`] or
+    /// records with it, then answers with [`PartnerSession::hold`] or
     /// [`PartnerSession::refuse`].
     Hello { team: [u8; 16] },
+    /// What the other device holds of the shared records: the driver answers with
+    /// [`PartnerSession::send_letters`].
+    Holding { documents: Vec<Held> },
     /// Every letter the other device handed over.
     Letters { entries: Vec<LogEntry> },
 }
@@ -91,6 +114,8 @@ pub struct PartnerSession {
     events: VecDeque<PartnerEvent>,
     their_team: Option<[u8; 16]>,
     hello_sent: bool,
+    holding_sent: bool,
+    holding_received: bool,
     letters_sent: bool,
     incoming: Vec<LogEntry>,
     letters_received: bool,
@@ -109,6 +134,8 @@ impl PartnerSession {
             events: VecDeque::new(),
             their_team: None,
             hello_sent: false,
+            holding_sent: false,
+            holding_received: false,
             letters_sent: false,
             incoming: Vec::new(),
             letters_received: false,
@@ -137,10 +164,6 @@ impl PartnerSession {
         self.transmit.pop_front()
     }
 
-    pub fn poll_transmit_pending(&self) -> bool {
-        !self.transmit.is_empty()
-    }
-
     pub fn poll_event(&mut self) -> Option<PartnerEvent> {
         self.events.pop_front()
     }
@@ -160,14 +183,24 @@ impl PartnerSession {
         self.refused = true;
     }
 
-    /// Hands over this end's letters for the other team (possibly none), once it said
-    /// which team it is of.
-    pub fn send_letters(&mut self, entries: Vec<LogEntry>) {
-        if self.their_team.is_none() || self.letters_sent || self.refused {
+    /// Says what this end holds of the shared records, once the other said which team it
+    /// is of and this end will exchange with it.
+    pub fn hold(&mut self, documents: Vec<Held>) {
+        if self.their_team.is_none() || self.holding_sent || self.refused {
             return;
         }
         if !self.hello_sent {
             self.send_hello();
+        }
+        self.holding_sent = true;
+        self.send(&PartnerMessage::Holding { documents });
+    }
+
+    /// Hands over this end's letters for the other team (possibly none), once both ends
+    /// said what they hold.
+    pub fn send_letters(&mut self, entries: Vec<LogEntry>) {
+        if !self.holding_sent || !self.holding_received || self.letters_sent || self.refused {
+            return;
         }
         let mut part = Vec::new();
         let mut size = 0;
@@ -210,12 +243,19 @@ impl PartnerSession {
                 self.their_team = Some(team);
                 self.events.push_back(PartnerEvent::Hello { team });
             }
-            // The listener's letters come with its hello; the dialler's after it.
-            PartnerMessage::Letters { entries, last }
+            // The listener says what it holds with its hello; the dialler once it has that.
+            PartnerMessage::Holding { documents }
                 if self.their_team.is_some()
-                    && !self.letters_received
-                    && (self.side == Side::Dialler || self.letters_sent) =>
+                    && !self.holding_received
+                    && (self.side == Side::Dialler || self.holding_sent) =>
             {
+                if documents.len() > MAX_HELD {
+                    return Err(PartnerError::Protocol(format!("more than {MAX_HELD} documents held")));
+                }
+                self.holding_received = true;
+                self.events.push_back(PartnerEvent::Holding { documents });
+            }
+            PartnerMessage::Letters { entries, last } if self.holding_received && !self.letters_received => {
                 if self.incoming.len() + entries.len() > MAX_LETTERS {
                     return Err(PartnerError::Protocol(format!("more than {MAX_LETTERS} letters")));
                 }
@@ -270,6 +310,18 @@ mod tests {
                 while let Some(ev) = s.poll_event() {
                     match ev {
                         PartnerEvent::Hello { team } => answer(s, team),
+                        PartnerEvent::Holding { documents } => {
+                            // The ward holds two shared documents, the hospice one; the ward
+                            // hands over three letters, the hospice one.
+                            let from = s.team;
+                            assert_eq!(
+                                documents.len(),
+                                if from == WARD { 1 } else { 2 },
+                                "what the other holds"
+                            );
+                            let n = if from == WARD { 3 } else { 1 };
+                            s.send_letters((0..n).map(|i| letter(i, from)).collect());
+                        }
                         PartnerEvent::Letters { entries } => *got = entries,
                     }
                 }
@@ -282,10 +334,9 @@ mod tests {
     fn partner_devices_hand_each_other_their_letters_and_are_done() {
         let mut ward = PartnerSession::new(WARD, Side::Dialler);
         let mut hospice = PartnerSession::new(HOSPICE, Side::Listener);
-        let (to_ward, to_hospice) = meet(&mut ward, &mut hospice, |s, team| {
-            let from = if team == HOSPICE { WARD } else { HOSPICE };
-            let n = if from == WARD { 3 } else { 1 };
-            s.send_letters((0..n).map(|i| letter(i, from)).collect());
+        let (to_ward, to_hospice) = meet(&mut ward, &mut hospice, |s, _| {
+            let n = if s.team == WARD { 2 } else { 1 };
+            s.hold((0..n).map(|i| Held { document: [i; 16], heads: vec![[i; 32]] }).collect());
         })
         .unwrap();
         assert_eq!(to_hospice.len(), 3);
@@ -308,9 +359,13 @@ mod tests {
 
     #[test]
     fn out_of_turn_or_same_team_or_too_many_letters_are_refused() {
-        // Letters before a hello.
+        // Letters before a hello, or before saying what it holds.
         let mut hospice = PartnerSession::new(HOSPICE, Side::Listener);
         let early = frame(&PartnerMessage::Letters { entries: vec![letter(1, WARD)], last: true });
+        assert!(matches!(hospice.handle_input(&early), Err(PartnerError::Protocol(_))));
+        let mut hospice = PartnerSession::new(HOSPICE, Side::Listener);
+        let hello = frame(&PartnerMessage::Hello { version: PARTNER_PROTOCOL_VERSION, team: WARD });
+        hospice.handle_input(&hello).unwrap();
         assert!(matches!(hospice.handle_input(&early), Err(PartnerError::Protocol(_))));
         // A device of the same team.
         let mut hospice = PartnerSession::new(HOSPICE, Side::Listener);
@@ -324,6 +379,7 @@ mod tests {
         let mut ward = PartnerSession::new(WARD, Side::Dialler);
         let hello = frame(&PartnerMessage::Hello { version: PARTNER_PROTOCOL_VERSION, team: HOSPICE });
         ward.handle_input(&hello).unwrap();
+        ward.handle_input(&frame(&PartnerMessage::Holding { documents: Vec::new() })).unwrap();
         let flood: Vec<LogEntry> = (0..=MAX_LETTERS).map(|_| letter(1, HOSPICE)).collect();
         let flood = frame(&PartnerMessage::Letters { entries: flood, last: false });
         assert!(ward.handle_input(&flood).is_err());

@@ -1,18 +1,22 @@
 //! Letters handed over directly to a device of a team this team shares records with (the
 //! store side of [`PartnerSession`]): the letters this device would give the relay for that
-//! team, and those it is given, opened and taken in as from its own log. The letters stay
-//! in the outbox for the relay, so the other team's other devices get them too; taking one
-//! in twice changes nothing.
+//! team, the changes to the shared records the other device says it lacks, and those it is
+//! given, opened and taken in as from its own log. The outbox's letters stay there for the
+//! relay, and the relay gets the shared records' changes at the next sync as it would have,
+//! so the other team's other devices get them too; taking one in twice changes nothing.
 
 use super::Workspace;
 use super::peer::PeerReport;
 use super::referral::LetterCame;
+use super::referral::{LetterContent, partner_card};
 use super::team::OUTBOX_LETTER;
 use crate::error::{Error, Result};
 use crate::store::AuditAction;
 use crate::sync::client::INFLATE_BUDGET;
-use crate::sync::partner::{PartnerError, PartnerEvent, PartnerSession, Side};
+use crate::sync::partner::{Held, PartnerError, PartnerEvent, PartnerSession, Side};
 use crate::sync::wire::LogEntry;
+use automerge::ChangeHash;
+use std::collections::{BTreeMap, HashMap};
 
 fn peer_err(e: impl std::fmt::Display) -> Error {
     Error::Peer(e.to_string())
@@ -47,10 +51,8 @@ impl Workspace {
                     match ev {
                         PartnerEvent::Hello { team } => match self.partner_name_if_trusted(&team).await? {
                             Some(name) => {
-                                let letters = self.letters_for(team).await?;
-                                report.letters_sent = letters.len() as u64;
                                 report.partner_team = Some(name);
-                                session.send_letters(letters);
+                                session.hold(self.holding_for(team).await?);
                             }
                             None => {
                                 let why = "this device's team shares no records with yours";
@@ -62,6 +64,12 @@ impl Workspace {
                                 ));
                             }
                         },
+                        PartnerEvent::Holding { documents } => {
+                            let team = session.their_team().unwrap_or_default();
+                            let letters = Box::pin(self.letters_for(team, documents)).await?;
+                            report.letters_sent = letters.len() as u64;
+                            session.send_letters(letters);
+                        }
                         PartnerEvent::Letters { entries } => {
                             let team = session.their_team().unwrap_or_default();
                             Box::pin(self.take_handed_letters(peer, team, entries, &mut report)).await?;
@@ -101,19 +109,56 @@ impl Workspace {
         Ok(self.team_document().await?.partners.get(&hex::encode(team)).map(|p| p.name.clone()))
     }
 
+    /// What this device holds of every document of the records shared with `team`.
+    async fn holding_for(&self, team: [u8; 16]) -> Result<Vec<Held>> {
+        let mut tx = self.store.begin_write().await?;
+        let docs = tx.documents_shared_with(&team).await?;
+        drop(tx);
+        Ok(docs
+            .into_iter()
+            .map(|d| Held { document: d.id, heads: d.heads.iter().map(|h| h.0).collect() })
+            .collect())
+    }
+
     /// Every letter this device holds for `team`: what it has not yet given the relay, and
-    /// the changes to the records the two share, written now.
-    async fn letters_for(&self, team: [u8; 16]) -> Result<Vec<LogEntry>> {
-        Box::pin(self.shared_letters()).await?;
-        let mut rx = self.store.begin_read().await?;
+    /// for each shared record the other device lacks something of, the changes beyond what
+    /// it said it holds (`theirs`), written now. These go by hand only: the relay gets the
+    /// team's letters at the next sync, as it would have.
+    async fn letters_for(&self, team: [u8; 16], theirs: Vec<Held>) -> Result<Vec<LogEntry>> {
+        let stated: HashMap<[u8; 16], Vec<ChangeHash>> =
+            theirs.into_iter().map(|h| (h.document, h.heads.into_iter().map(ChangeHash).collect())).collect();
+        let team_doc = self.team_document().await?;
+        let mut tx = self.store.begin_write().await?;
         let mut out = Vec::new();
-        for item in rx.outbox().await? {
+        for item in tx.outbox().await? {
             if item.kind != OUTBOX_LETTER {
                 continue;
             }
             if let Ok((to, entry)) = postcard::from_bytes::<([u8; 16], LogEntry)>(&item.payload)
                 && to == team
             {
+                out.push(entry);
+            }
+        }
+        let registry = self.replayed_registry(&mut tx).await?;
+        let card = team_doc.partners.get(&hex::encode(team)).and_then(|p| partner_card(&p.card).ok());
+        let Some(card) = card.filter(|_| registry.is_active(&self.device_key.public_key())) else {
+            return Ok(out);
+        };
+        let authors = self.author_directory(&mut tx, &team_doc.name).await?;
+        let mut by_patient: BTreeMap<[u8; 16], Vec<_>> = BTreeMap::new();
+        for d in tx.documents_shared_with(&team).await? {
+            let theirs = stated.get(&d.id).cloned().unwrap_or_default();
+            let same = theirs.len() == d.heads.len() && theirs.iter().all(|h| d.heads.contains(h));
+            if !same {
+                by_patient.entry(d.patient).or_default().push((d.id, d.kind, d.version, theirs));
+            }
+        }
+        for (patient, docs) in by_patient {
+            if let (Some(letter), _) = self.changes_letter(&mut tx, &authors, patient, docs).await? {
+                let payload = self.post_letter_entry(&registry, &card, &LetterContent::Changes(letter))?;
+                let (_, entry): ([u8; 16], LogEntry) =
+                    postcard::from_bytes(&payload).map_err(|e| Error::Internal(e.to_string()))?;
                 out.push(entry);
             }
         }

@@ -45,17 +45,24 @@ pub struct PeerReport {
 }
 
 impl PeerReport {
+    /// Who the other device was: "a team device", or "a device of Rowan Hospice".
+    pub fn with(&self) -> String {
+        match &self.partner_team {
+            Some(team) => format!("a device of {team}"),
+            None => "a team device".to_owned(),
+        }
+    }
+
     /// What the direct sync did, in a line for the clinician who started it.
-    pub fn summary(&self) -> String {
+    pub fn what(&self) -> String {
         let mut out = match &self.partner_team {
-            Some(team) => format!(
-                "a device of {team}: {} letter(s) about the records you share handed over, {} taken in",
+            Some(_) => format!(
+                "{} letter(s) about the records your teams share handed over, {} taken in",
                 self.letters_sent, self.letters_received
             ),
-            None => format!(
-                "a team device: {} records differed, {} changed here",
-                self.documents_synced, self.documents_changed
-            ),
+            None => {
+                format!("{} records differed, {} changed here", self.documents_synced, self.documents_changed)
+            }
         };
         if !self.patients_changed.is_empty() {
             out.push_str(&format!("; changed: {}", self.patients_changed.join(", ")));
@@ -64,6 +71,11 @@ impl PeerReport {
             out.push_str(&format!("; {} left out: {}", self.left_out.len(), self.left_out.join("; ")));
         }
         out
+    }
+
+    /// Who and what, in one line.
+    pub fn summary(&self) -> String {
+        format!("{}: {}", self.with(), self.what())
     }
 }
 

@@ -163,33 +163,10 @@ impl Workspace {
             // A kept card that no longer checks is reported where partners are listed; the
             // changes wait rather than stop the sync.
             let Ok(card) = partner_card(&partner.card) else { continue };
-            let mut letter = ChangesLetter { patient, documents: Vec::new(), authors: Vec::new() };
-            let mut covered = Vec::new();
-            let mut actors = Vec::new();
-            for c in docs {
-                let Some(mut doc) = tx.load_document(&c.id, c.kind).await? else { continue };
-                let theirs: Vec<ChangeHash> =
-                    c.their_heads.into_iter().filter(|h| doc.get_change_meta_by_hash(h).is_some()).collect();
-                let now = doc.get_heads();
-                let new = doc.get_changes_meta(&theirs);
-                if !new.is_empty() {
-                    actors.extend(new.iter().filter_map(|m| <[u8; 16]>::try_from(m.actor.to_bytes()).ok()));
-                    letter.documents.push(ChangedDocument {
-                        id: c.id,
-                        kind: c.kind,
-                        changes: doc.save_after(&theirs),
-                        heads: tx.actor_heads(&c.id).await?,
-                        now: now.iter().map(|h| h.0).collect(),
-                    });
-                }
-                covered.push((c.id, c.version, now));
-            }
-            actors.sort();
-            actors.dedup();
-            letter.authors = actors.iter().filter_map(|a| authors.get(a).cloned()).collect();
-            if !letter.documents.is_empty() {
-                let payload =
-                    self.post_letter_entry(&registry, &card, &LetterContent::Changes(Box::new(letter)))?;
+            let docs = docs.into_iter().map(|c| (c.id, c.kind, c.version, c.their_heads)).collect();
+            let (letter, covered) = self.changes_letter(&mut tx, &authors, patient, docs).await?;
+            if let Some(letter) = letter {
+                let payload = self.post_letter_entry(&registry, &card, &LetterContent::Changes(letter))?;
                 let seq = tx.add_to_outbox_at(OUTBOX_LETTER, &payload).await?;
                 let (_, entry): ([u8; 16], LogEntry) =
                     postcard::from_bytes(&payload).map_err(|e| Error::Internal(e.to_string()))?;
@@ -203,9 +180,46 @@ impl Workspace {
         Ok(SharedLetters { by_team: by_team.into_iter().collect() })
     }
 
+    /// One patient's `Changes` letter: for each of `docs` (id, kind, version, the heads the
+    /// other team holds), the changes beyond those heads; `None` if nothing is new. With
+    /// what it covers of each document (id, version, heads now).
+    pub(super) async fn changes_letter(
+        &self,
+        tx: &mut WriteTx<'_>,
+        authors: &HashMap<[u8; 16], SharedAuthor>,
+        patient: [u8; 16],
+        docs: Vec<([u8; 16], DocumentKind, i64, Vec<ChangeHash>)>,
+    ) -> Result<(Option<Box<ChangesLetter>>, Vec<([u8; 16], i64, Vec<ChangeHash>)>)> {
+        let mut letter = ChangesLetter { patient, documents: Vec::new(), authors: Vec::new() };
+        let mut covered = Vec::new();
+        let mut actors = Vec::new();
+        for (id, kind, version, their_heads) in docs {
+            let Some(mut doc) = tx.load_document(&id, kind).await? else { continue };
+            let theirs: Vec<ChangeHash> =
+                their_heads.into_iter().filter(|h| doc.get_change_meta_by_hash(h).is_some()).collect();
+            let now = doc.get_heads();
+            let new = doc.get_changes_meta(&theirs);
+            if !new.is_empty() {
+                actors.extend(new.iter().filter_map(|m| <[u8; 16]>::try_from(m.actor.to_bytes()).ok()));
+                letter.documents.push(ChangedDocument {
+                    id,
+                    kind,
+                    changes: doc.save_after(&theirs),
+                    heads: tx.actor_heads(&id).await?,
+                    now: now.iter().map(|h| h.0).collect(),
+                });
+            }
+            covered.push((id, version, now));
+        }
+        actors.sort();
+        actors.dedup();
+        letter.authors = actors.iter().filter_map(|a| authors.get(a).cloned()).collect();
+        Ok(((!letter.documents.is_empty()).then(|| Box::new(letter)), covered))
+    }
+
     /// Who the Automerge actors this device knows of are, with their team's name: its own
     /// team's clinicians, and other teams' as their letters named them.
-    async fn author_directory(
+    pub(super) async fn author_directory(
         &self,
         tx: &mut WriteTx<'_>,
         team_name: &str,
@@ -252,6 +266,14 @@ impl Workspace {
             let before = doc.get_heads();
             if let Err(e) = doc.load_incremental(&d.changes) {
                 return Ok(Some(format!("changes from {partner} that do not load: {e}")));
+            }
+            // Automerge holds back a change whose dependencies it lacks, quietly: said here,
+            // and nothing is taken in until they have come (the letter comes again through
+            // the relay, after those it builds on).
+            if !doc.get_missing_deps(&[]).is_empty() {
+                return Ok(Some(format!(
+                    "changes from {partner} that build on changes not here yet (they come through the relay): nothing was taken in"
+                )));
             }
             if let Err(e) =
                 crate::authorship::check_new_changes(&mut doc, &before, &d.heads, &[], &from, &d.id, registry)

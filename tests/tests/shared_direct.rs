@@ -150,5 +150,6 @@ async fn built_on_letters_at_the_relay() {
     assert!(seen.record.tasks.iter().any(|t| t.title == task), "the task came by hand");
     // The relay's copies, after, change nothing and are not flagged.
     let later = hospice.sync(&hospice.admin).await.unwrap();
+    assert!(later.letters_received >= 1, "a letter was waiting at the relay: {later:?}");
     assert!(later.rejected.is_empty(), "{:?}", later.rejected);
 }

@@ -103,7 +103,8 @@ impl LoadedDocuments {
     ) {
         let mut kept = self.kept();
         kept.retain(|k| k.id != id);
-        if kept.iter().filter(|k| k.keep_for == KeepFor::Recent).count() >= KEPT
+        if keep_for == KeepFor::Recent
+            && kept.iter().filter(|k| k.keep_for == KeepFor::Recent).count() >= KEPT
             && let Some(oldest) = kept.iter().position(|k| k.keep_for == KeepFor::Recent)
         {
             kept.remove(oldest);

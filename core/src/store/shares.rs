@@ -132,36 +132,9 @@ impl WriteTx<'_> {
             .collect()
     }
 
-    /// Every document of the records shared with `team`, with its patient, kind and the
-    /// heads this device holds: what a letter exchange by hand says it holds.
+    /// Every document of the records shared with `team`, as this device holds it.
     pub async fn documents_shared_with(&mut self, team: &[u8; 16]) -> Result<Vec<SharedDocument>> {
-        let rows = sqlx::query(
-            "WITH shared (patient_id, document_id) AS (
-                SELECT patient_id, patient_id FROM record_shares WHERE team_id = ?1
-                UNION ALL
-                SELECT r.patient_id, v.visit_id
-                FROM record_shares r JOIN visit_index v ON v.patient_id = r.patient_id WHERE r.team_id = ?1)
-             SELECT x.patient_id, d.id, d.kind, d.version, d.heads
-             FROM shared x JOIN documents d ON d.id = x.document_id
-             ORDER BY x.patient_id, d.kind DESC",
-        )
-        .bind(team.as_slice())
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                let heads: Option<Vec<u8>> = r.try_get("heads")?;
-                Ok(SharedDocument {
-                    patient: id16(r.try_get("patient_id")?, "patient id")?,
-                    id: id16(r.try_get("id")?, "document id")?,
-                    kind: DocumentKind::parse(&kind)
-                        .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
-                    version: r.try_get("version")?,
-                    heads: heads.map(|h| decode_heads(&h)).transpose()?.unwrap_or_default(),
-                })
-            })
-            .collect()
+        shared_documents(&mut self.tx, team).await
     }
 
     /// What `team` holds of document `id` as a letter leaves it: through `version`, heads
@@ -288,4 +261,43 @@ impl WriteTx<'_> {
         }
         Ok(docs.len() as u64)
     }
+}
+
+impl super::ReadTx<'_> {
+    /// Every document of the records shared with `team`, as this device holds it.
+    pub async fn documents_shared_with(&mut self, team: &[u8; 16]) -> Result<Vec<SharedDocument>> {
+        shared_documents(&mut self.tx, team).await
+    }
+}
+
+/// Every document of the records shared with `team`, with its patient, kind and the heads
+/// this device holds: what a letter exchange by hand says it holds.
+async fn shared_documents(conn: &mut sqlx::SqliteConnection, team: &[u8; 16]) -> Result<Vec<SharedDocument>> {
+    let rows = sqlx::query(
+        "WITH shared (patient_id, document_id) AS (
+            SELECT patient_id, patient_id FROM record_shares WHERE team_id = ?1
+            UNION ALL
+            SELECT r.patient_id, v.visit_id
+            FROM record_shares r JOIN visit_index v ON v.patient_id = r.patient_id WHERE r.team_id = ?1)
+         SELECT x.patient_id, d.id, d.kind, d.version, d.heads
+         FROM shared x JOIN documents d ON d.id = x.document_id
+         ORDER BY x.patient_id, d.kind DESC",
+    )
+    .bind(team.as_slice())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            let heads: Option<Vec<u8>> = r.try_get("heads")?;
+            Ok(SharedDocument {
+                patient: id16(r.try_get("patient_id")?, "patient id")?,
+                id: id16(r.try_get("id")?, "document id")?,
+                kind: DocumentKind::parse(&kind)
+                    .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
+                version: r.try_get("version")?,
+                heads: heads.map(|h| decode_heads(&h)).transpose()?.unwrap_or_default(),
+            })
+        })
+        .collect()
 }

@@ -4,8 +4,10 @@
 //! The same sealed letters the relay would carry (`letter.rs`): each end hands over those
 //! it holds for the other's team, and opens what it is given as it would from its own log.
 //! Nothing else crosses: no summary, no document a team does not share. The dialler says
-//! its team first; the listener answers with its own only if it shares records with that
-//! team, so a device that dials at random learns nothing of who listens.
+//! its team first, with that team's registry; the listener answers with its own only if it
+//! shares records with that team and the registry, anchored to the charter its admin
+//! trusted, names the dialling device active. So a device that dials at random, or names a
+//! team it is not of, learns nothing of who listens nor of what they hold.
 //!
 //! Each end says what it holds of the records the two teams share (every document's heads),
 //! so that the other writes the changes it lacks, whatever letters are still on their way
@@ -19,8 +21,11 @@
 //!   Letters { .. last } ------->
 //!                  <------------ Letters { .. last }
 //! ```
-//! Done when each end has sent its last part and had the other's.
+//! The listener sends its letters only once it has all of the dialler's, so that the two
+//! never both write more than a stream window at once. Done when each end has sent its last
+//! part and had the other's.
 
+use super::registry::PositionedStatement;
 use super::wire::{BATCH_BYTES, FrameDecoder, LogEntry, WireError, decode, frame};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -30,8 +35,9 @@ use std::collections::VecDeque;
 pub const PARTNER_ALPN: &[u8] = b"hedgerow/partner/1";
 /// Checked exactly in `Hello`.
 pub const PARTNER_PROTOCOL_VERSION: u16 = 1;
-/// The most letters one end takes in one exchange.
+/// The most letters one end takes in one exchange, and their most sealed bytes.
 pub const MAX_LETTERS: usize = 10_000;
+pub const MAX_LETTER_BYTES: usize = 64 * 1024 * 1024;
 /// The most shared documents one end may say it holds.
 pub const MAX_HELD: usize = 100_000;
 
@@ -47,20 +53,16 @@ pub enum PartnerMessage {
     Hello {
         version: u16,
         team: [u8; 16],
+        /// The team's registry as this device knows it: the other end checks this device
+        /// in it.
+        registry: Vec<PositionedStatement>,
     },
     /// What this end holds of the records its team shares with the other's.
-    Holding {
-        documents: Vec<Held>,
-    },
+    Holding { documents: Vec<Held> },
     /// Part of the letters this end holds for the other's team.
-    Letters {
-        entries: Vec<LogEntry>,
-        last: bool,
-    },
+    Letters { entries: Vec<LogEntry>, last: bool },
     /// Ends the exchange with a reason.
-    Goodbye {
-        reason: String,
-    },
+    Goodbye { reason: String },
 }
 
 impl PartnerMessage {
@@ -91,7 +93,7 @@ pub enum PartnerEvent {
     /// The other device says it is of team `team`. The driver checks that this team shares
     /// records with it, then answers with [`PartnerSession::hold`] or
     /// [`PartnerSession::refuse`].
-    Hello { team: [u8; 16] },
+    Hello { team: [u8; 16], registry: Vec<PositionedStatement> },
     /// What the other device holds of the shared records: the driver answers with
     /// [`PartnerSession::send_letters`].
     Holding { documents: Vec<Held> },
@@ -108,6 +110,7 @@ pub enum Side {
 
 pub struct PartnerSession {
     team: [u8; 16],
+    registry: Vec<PositionedStatement>,
     side: Side,
     decoder: FrameDecoder,
     transmit: VecDeque<Vec<u8>>,
@@ -118,16 +121,22 @@ pub struct PartnerSession {
     holding_received: bool,
     letters_sent: bool,
     incoming: Vec<LogEntry>,
+    incoming_bytes: usize,
     letters_received: bool,
+    /// The listener's letters, held until it has all of the dialler's.
+    held_back: Option<Vec<LogEntry>>,
     refused: bool,
     pub bytes_sent: usize,
     pub bytes_received: usize,
 }
 
 impl PartnerSession {
-    pub fn new(team: [u8; 16], side: Side) -> Self {
+    /// A session for a device of `team`, whose registry (as this device knows it) goes to
+    /// the other end.
+    pub fn new(team: [u8; 16], registry: Vec<PositionedStatement>, side: Side) -> Self {
         let mut s = Self {
             team,
+            registry,
             side,
             decoder: FrameDecoder::default(),
             transmit: VecDeque::new(),
@@ -138,7 +147,9 @@ impl PartnerSession {
             holding_received: false,
             letters_sent: false,
             incoming: Vec::new(),
+            incoming_bytes: 0,
             letters_received: false,
+            held_back: None,
             refused: false,
             bytes_sent: 0,
             bytes_received: 0,
@@ -157,7 +168,8 @@ impl PartnerSession {
 
     fn send_hello(&mut self) {
         self.hello_sent = true;
-        self.send(&PartnerMessage::Hello { version: PARTNER_PROTOCOL_VERSION, team: self.team });
+        let registry = std::mem::take(&mut self.registry);
+        self.send(&PartnerMessage::Hello { version: PARTNER_PROTOCOL_VERSION, team: self.team, registry });
     }
 
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
@@ -197,11 +209,19 @@ impl PartnerSession {
     }
 
     /// Hands over this end's letters for the other team (possibly none), once both ends
-    /// said what they hold.
+    /// said what they hold; the listener's go once it has all of the dialler's.
     pub fn send_letters(&mut self, entries: Vec<LogEntry>) {
         if !self.holding_sent || !self.holding_received || self.letters_sent || self.refused {
             return;
         }
+        if self.side == Side::Listener && !self.letters_received {
+            self.held_back = Some(entries);
+            return;
+        }
+        self.write_letters(entries);
+    }
+
+    fn write_letters(&mut self, entries: Vec<LogEntry>) {
         let mut part = Vec::new();
         let mut size = 0;
         for e in entries {
@@ -229,7 +249,7 @@ impl PartnerSession {
         match m {
             PartnerMessage::Goodbye { reason } => return Err(PartnerError::Goodbye(reason)),
             // The listener speaks only once it has the dialler's hello.
-            PartnerMessage::Hello { version, team }
+            PartnerMessage::Hello { version, team, registry }
                 if self.their_team.is_none() && (self.side == Side::Listener || self.hello_sent) =>
             {
                 if version != PARTNER_PROTOCOL_VERSION {
@@ -241,7 +261,7 @@ impl PartnerSession {
                     return Err(PartnerError::SameTeam);
                 }
                 self.their_team = Some(team);
-                self.events.push_back(PartnerEvent::Hello { team });
+                self.events.push_back(PartnerEvent::Hello { team, registry });
             }
             // The listener says what it holds with its hello; the dialler once it has that.
             PartnerMessage::Holding { documents }
@@ -255,13 +275,22 @@ impl PartnerSession {
                 self.holding_received = true;
                 self.events.push_back(PartnerEvent::Holding { documents });
             }
-            PartnerMessage::Letters { entries, last } if self.holding_received && !self.letters_received => {
-                if self.incoming.len() + entries.len() > MAX_LETTERS {
-                    return Err(PartnerError::Protocol(format!("more than {MAX_LETTERS} letters")));
+            PartnerMessage::Letters { entries, last }
+                if self.holding_sent && self.holding_received && !self.letters_received && !self.refused =>
+            {
+                self.incoming_bytes += entries.iter().map(|e| e.sealed.len()).sum::<usize>();
+                if self.incoming.len() + entries.len() > MAX_LETTERS || self.incoming_bytes > MAX_LETTER_BYTES
+                {
+                    return Err(PartnerError::Protocol(format!(
+                        "more than {MAX_LETTERS} letters or {MAX_LETTER_BYTES} bytes of them"
+                    )));
                 }
                 self.incoming.extend(entries);
                 if last {
                     self.letters_received = true;
+                    if let Some(held) = self.held_back.take() {
+                        self.write_letters(held);
+                    }
                     let entries = std::mem::take(&mut self.incoming);
                     self.events.push_back(PartnerEvent::Letters { entries });
                 }
@@ -309,7 +338,7 @@ mod tests {
             for (s, got) in [(&mut *a, &mut got_a), (&mut *b, &mut got_b)] {
                 while let Some(ev) = s.poll_event() {
                     match ev {
-                        PartnerEvent::Hello { team } => answer(s, team),
+                        PartnerEvent::Hello { team, .. } => answer(s, team),
                         PartnerEvent::Holding { documents } => {
                             // The ward holds two shared documents, the hospice one; the ward
                             // hands over three letters, the hospice one.
@@ -332,8 +361,8 @@ mod tests {
 
     #[test]
     fn partner_devices_hand_each_other_their_letters_and_are_done() {
-        let mut ward = PartnerSession::new(WARD, Side::Dialler);
-        let mut hospice = PartnerSession::new(HOSPICE, Side::Listener);
+        let mut ward = PartnerSession::new(WARD, Vec::new(), Side::Dialler);
+        let mut hospice = PartnerSession::new(HOSPICE, Vec::new(), Side::Listener);
         let (to_ward, to_hospice) = meet(&mut ward, &mut hospice, |s, _| {
             let n = if s.team == WARD { 2 } else { 1 };
             s.hold((0..n).map(|i| Held { document: [i; 16], heads: vec![[i; 32]] }).collect());
@@ -348,8 +377,8 @@ mod tests {
 
     #[test]
     fn a_listener_that_shares_nothing_with_the_dialler_says_nothing_of_its_team() {
-        let mut stranger = PartnerSession::new(WARD, Side::Dialler);
-        let mut hospice = PartnerSession::new(HOSPICE, Side::Listener);
+        let mut stranger = PartnerSession::new(WARD, Vec::new(), Side::Dialler);
+        let mut hospice = PartnerSession::new(HOSPICE, Vec::new(), Side::Listener);
         let outcome =
             meet(&mut stranger, &mut hospice, |s, _| s.refuse("not a team this team shares records with"));
         assert!(matches!(outcome, Err(PartnerError::Goodbye(_))), "the dialler is told why");
@@ -360,28 +389,74 @@ mod tests {
     #[test]
     fn out_of_turn_or_same_team_or_too_many_letters_are_refused() {
         // Letters before a hello, or before saying what it holds.
-        let mut hospice = PartnerSession::new(HOSPICE, Side::Listener);
+        let mut hospice = PartnerSession::new(HOSPICE, Vec::new(), Side::Listener);
         let early = frame(&PartnerMessage::Letters { entries: vec![letter(1, WARD)], last: true });
         assert!(matches!(hospice.handle_input(&early), Err(PartnerError::Protocol(_))));
-        let mut hospice = PartnerSession::new(HOSPICE, Side::Listener);
-        let hello = frame(&PartnerMessage::Hello { version: PARTNER_PROTOCOL_VERSION, team: WARD });
+        let mut hospice = PartnerSession::new(HOSPICE, Vec::new(), Side::Listener);
+        let hello = frame(&PartnerMessage::Hello {
+            version: PARTNER_PROTOCOL_VERSION,
+            team: WARD,
+            registry: Vec::new(),
+        });
         hospice.handle_input(&hello).unwrap();
         assert!(matches!(hospice.handle_input(&early), Err(PartnerError::Protocol(_))));
         // A device of the same team.
-        let mut hospice = PartnerSession::new(HOSPICE, Side::Listener);
-        let same = frame(&PartnerMessage::Hello { version: PARTNER_PROTOCOL_VERSION, team: HOSPICE });
+        let mut hospice = PartnerSession::new(HOSPICE, Vec::new(), Side::Listener);
+        let same = frame(&PartnerMessage::Hello {
+            version: PARTNER_PROTOCOL_VERSION,
+            team: HOSPICE,
+            registry: Vec::new(),
+        });
         assert!(matches!(hospice.handle_input(&same), Err(PartnerError::SameTeam)));
         // Another version.
-        let mut hospice = PartnerSession::new(HOSPICE, Side::Listener);
-        let old = frame(&PartnerMessage::Hello { version: 0, team: WARD });
+        let mut hospice = PartnerSession::new(HOSPICE, Vec::new(), Side::Listener);
+        let old = frame(&PartnerMessage::Hello { version: 0, team: WARD, registry: Vec::new() });
         assert!(matches!(hospice.handle_input(&old), Err(PartnerError::Protocol(_))));
         // A flood of letters.
-        let mut ward = PartnerSession::new(WARD, Side::Dialler);
-        let hello = frame(&PartnerMessage::Hello { version: PARTNER_PROTOCOL_VERSION, team: HOSPICE });
+        let mut ward = PartnerSession::new(WARD, Vec::new(), Side::Dialler);
+        let hello = frame(&PartnerMessage::Hello {
+            version: PARTNER_PROTOCOL_VERSION,
+            team: HOSPICE,
+            registry: Vec::new(),
+        });
         ward.handle_input(&hello).unwrap();
         ward.handle_input(&frame(&PartnerMessage::Holding { documents: Vec::new() })).unwrap();
         let flood: Vec<LogEntry> = (0..=MAX_LETTERS).map(|_| letter(1, HOSPICE)).collect();
         let flood = frame(&PartnerMessage::Letters { entries: flood, last: false });
         assert!(ward.handle_input(&flood).is_err());
+    }
+
+    #[test]
+    fn the_listener_holds_its_letters_back_until_it_has_all_the_diallers() {
+        let mut hospice = PartnerSession::new(HOSPICE, Vec::new(), Side::Listener);
+        let hello =
+            PartnerMessage::Hello { version: PARTNER_PROTOCOL_VERSION, team: WARD, registry: Vec::new() };
+        hospice.handle_input(&frame(&hello)).unwrap();
+        hospice.hold(Vec::new());
+        hospice.handle_input(&frame(&PartnerMessage::Holding { documents: Vec::new() })).unwrap();
+        while hospice.poll_transmit().is_some() {}
+        hospice.send_letters(vec![letter(1, HOSPICE)]);
+        assert!(hospice.poll_transmit().is_none(), "nothing while the dialler may still be writing");
+        let theirs = PartnerMessage::Letters { entries: vec![letter(2, WARD)], last: true };
+        hospice.handle_input(&frame(&theirs)).unwrap();
+        assert!(hospice.poll_transmit().is_some(), "its letters go once it has the dialler's");
+        assert!(hospice.is_done());
+    }
+
+    #[test]
+    fn letters_past_the_byte_limit_are_refused() {
+        let mut ward = PartnerSession::new(WARD, Vec::new(), Side::Dialler);
+        let hello =
+            PartnerMessage::Hello { version: PARTNER_PROTOCOL_VERSION, team: HOSPICE, registry: Vec::new() };
+        ward.handle_input(&frame(&hello)).unwrap();
+        ward.hold(Vec::new());
+        ward.handle_input(&frame(&PartnerMessage::Holding { documents: Vec::new() })).unwrap();
+        let big = LogEntry { sealed: vec![7; BATCH_BYTES - 1024], ..letter(1, HOSPICE) };
+        let part = frame(&PartnerMessage::Letters { entries: vec![big], last: false });
+        let parts = MAX_LETTER_BYTES / (BATCH_BYTES - 1024);
+        for _ in 0..parts {
+            ward.handle_input(&part).unwrap();
+        }
+        assert!(matches!(ward.handle_input(&part), Err(PartnerError::Protocol(_))));
     }
 }

@@ -13,7 +13,8 @@ use super::team::OUTBOX_LETTER;
 use crate::error::{Error, Result};
 use crate::store::AuditAction;
 use crate::sync::client::INFLATE_BUDGET;
-use crate::sync::partner::{Held, PartnerError, PartnerEvent, PartnerSession, Side};
+use crate::sync::partner::{Held, MAX_LETTERS, PartnerError, PartnerEvent, PartnerSession, Side};
+use crate::sync::registry::{PositionedStatement, Registry};
 use crate::sync::wire::LogEntry;
 use automerge::ChangeHash;
 use std::collections::{BTreeMap, HashMap};
@@ -41,32 +42,43 @@ impl Workspace {
         mut w: impl tokio::io::AsyncWrite + Unpin,
     ) -> Result<PeerReport> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut session = PartnerSession::new(self.me.team_id.0, side);
+        let ours = self.confirmed_registry(&mut self.store.begin_read().await?).await?;
+        let mut session = PartnerSession::new(self.me.team_id.0, ours, side);
         let mut report = PeerReport { peer: hex::encode(peer), ..Default::default() };
         let mut refused: Option<String> = None;
         let outcome: Result<()> = async {
             let mut buf = vec![0u8; 64 * 1024];
             loop {
                 while let Some(ev) = session.poll_event() {
+                    if refused.is_some() {
+                        continue; // nothing more is done with a device refused
+                    }
                     match ev {
-                        PartnerEvent::Hello { team } => match self.partner_name_if_trusted(&team).await? {
-                            Some(name) => {
-                                report.partner_team = Some(name);
-                                session.hold(self.holding_for(team).await?);
+                        PartnerEvent::Hello { team, registry } => {
+                            match self.check_partner_device(&peer, team, registry).await? {
+                                Ok(name) => {
+                                    report.partner_team = Some(name);
+                                    session.hold(self.holding_for(team).await?);
+                                }
+                                Err(why) => {
+                                    // The other end is told no more than that.
+                                    session.refuse("this device's team shares no records with yours");
+                                    refused =
+                                        Some(format!("refused device {}: {why}", hex::encode(&peer[..8])));
+                                }
                             }
-                            None => {
-                                let why = "this device's team shares no records with yours";
-                                session.refuse(why);
-                                refused = Some(format!(
-                                    "refused device {}: its team ({}) is not one this team shares records with",
-                                    hex::encode(&peer[..8]),
-                                    hex::encode(team)
-                                ));
-                            }
-                        },
+                        }
                         PartnerEvent::Holding { documents } => {
                             let team = session.their_team().unwrap_or_default();
-                            let letters = Box::pin(self.letters_for(team, documents)).await?;
+                            let (mut letters, not_sent) = Box::pin(self.letters_for(team, documents)).await?;
+                            if letters.len() > MAX_LETTERS {
+                                let over = letters.len() - MAX_LETTERS;
+                                letters.truncate(MAX_LETTERS);
+                                report.left_out.push(format!(
+                                    "{over} letter(s) past the exchange's limit: they go through the relay"
+                                ));
+                            }
+                            report.left_out.extend(not_sent);
                             report.letters_sent = letters.len() as u64;
                             session.send_letters(letters);
                         }
@@ -92,7 +104,9 @@ impl Workspace {
                     .map_err(|_| peer_err("the other device stopped answering"))?
                     .map_err(peer_err)?;
                 if n == 0 {
-                    return Err(peer_err("the other device closed the connection before the exchange finished"));
+                    return Err(peer_err(
+                        "the other device closed the connection before the exchange finished",
+                    ));
                 }
                 session.handle_input(&buf[..n]).map_err(|e| session_err(&peer, e))?;
             }
@@ -105,15 +119,41 @@ impl Workspace {
         Ok(report)
     }
 
-    async fn partner_name_if_trusted(&self, team: &[u8; 16]) -> Result<Option<String>> {
-        Ok(self.team_document().await?.partners.get(&hex::encode(team)).map(|p| p.name.clone()))
+    /// Whether `peer`, saying it is of `team` with `registry`, is an active device of a team
+    /// this team trusts: that team's name, or why not. The registry must replay to the
+    /// charter this team's admin trusted (its `Partner` statement), and name `peer` active,
+    /// as must the newest registry of that team seen here.
+    async fn check_partner_device(
+        &self,
+        peer: &[u8; 32],
+        team: [u8; 16],
+        registry: Vec<PositionedStatement>,
+    ) -> Result<std::result::Result<String, String>> {
+        let Some(name) = self.team_document().await?.partners.get(&hex::encode(team)).map(|p| p.name.clone())
+        else {
+            return Ok(Err(format!(
+                "its team ({}) is not one this team shares records with",
+                hex::encode(team)
+            )));
+        };
+        let mut tx = self.store.begin_write().await?;
+        let trusted = self.replayed_registry(&mut tx).await?.partner(&team);
+        let charter = Registry::replay(team, &registry).ok().and_then(|r| r.charter_digest());
+        if trusted.is_none() || charter != trusted {
+            return Ok(Err(format!("it named {name} with a registry that is not the one this team trusts")));
+        }
+        match self.newest_partner_registry(&mut tx, team, &name, peer, registry).await? {
+            Ok(_) => {
+                tx.commit().await?;
+                Ok(Ok(name))
+            }
+            Err(why) => Ok(Err(why)),
+        }
     }
 
     /// What this device holds of every document of the records shared with `team`.
     async fn holding_for(&self, team: [u8; 16]) -> Result<Vec<Held>> {
-        let mut tx = self.store.begin_write().await?;
-        let docs = tx.documents_shared_with(&team).await?;
-        drop(tx);
+        let docs = self.store.begin_read().await?.documents_shared_with(&team).await?;
         Ok(docs
             .into_iter()
             .map(|d| Held { document: d.id, heads: d.heads.iter().map(|h| h.0).collect() })
@@ -124,7 +164,7 @@ impl Workspace {
     /// for each shared record the other device lacks something of, the changes beyond what
     /// it said it holds (`theirs`), written now. These go by hand only: the relay gets the
     /// team's letters at the next sync, as it would have.
-    async fn letters_for(&self, team: [u8; 16], theirs: Vec<Held>) -> Result<Vec<LogEntry>> {
+    async fn letters_for(&self, team: [u8; 16], theirs: Vec<Held>) -> Result<(Vec<LogEntry>, Vec<String>)> {
         let stated: HashMap<[u8; 16], Vec<ChangeHash>> =
             theirs.into_iter().map(|h| (h.document, h.heads.into_iter().map(ChangeHash).collect())).collect();
         let team_doc = self.team_document().await?;
@@ -142,8 +182,9 @@ impl Workspace {
         }
         let registry = self.replayed_registry(&mut tx).await?;
         let card = team_doc.partners.get(&hex::encode(team)).and_then(|p| partner_card(&p.card).ok());
+        let mut not_sent = Vec::new();
         let Some(card) = card.filter(|_| registry.is_active(&self.device_key.public_key())) else {
-            return Ok(out);
+            return Ok((out, not_sent));
         };
         let authors = self.author_directory(&mut tx, &team_doc.name).await?;
         let mut by_patient: BTreeMap<[u8; 16], Vec<_>> = BTreeMap::new();
@@ -156,13 +197,24 @@ impl Workspace {
         }
         for (patient, docs) in by_patient {
             if let (Some(letter), _) = self.changes_letter(&mut tx, &authors, patient, docs).await? {
-                let payload = self.post_letter_entry(&registry, &card, &LetterContent::Changes(letter))?;
+                // One record too large to hand over does not stop the rest.
+                let payload = match self.post_letter_entry(&registry, &card, &LetterContent::Changes(letter))
+                {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let id = crate::ids::PatientId(patient).to_hex();
+                        not_sent.push(format!(
+                            "the changes to record {id} were not handed over ({e}): they go through the relay"
+                        ));
+                        continue;
+                    }
+                };
                 let (_, entry): ([u8; 16], LogEntry) =
                     postcard::from_bytes(&payload).map_err(|e| Error::Internal(e.to_string()))?;
                 out.push(entry);
             }
         }
-        Ok(out)
+        Ok((out, not_sent))
     }
 
     /// Opens each letter as the relay's would be, and takes it in: sealed to this team,

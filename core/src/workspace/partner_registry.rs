@@ -33,17 +33,17 @@ impl Workspace {
         let (older, newer) = if carried.len() >= kept.len() { (&kept, &carried) } else { (&carried, &kept) };
         if older.iter().zip(newer).any(|(a, b)| a.statement.digest() != b.statement.digest()) {
             return Ok(Err(format!(
-                "a letter carrying a registry of {partner} that disagrees with the one this device has seen"
+                "a registry of {partner} that disagrees with the one this device has seen"
             )));
         }
         let Ok(registry) = Registry::replay(from, newer) else {
-            return Ok(Err(format!("a letter carrying a registry of {partner} that does not check")));
+            return Ok(Err(format!("a registry of {partner} that does not check")));
         };
-        if !registry.is_active(author) {
-            return Ok(Err(format!(
-                "a letter written by a device {partner} has since revoked (device {})",
-                hex::encode(&author[..8])
-            )));
+        let device = hex::encode(&author[..8]);
+        match registry.device(author) {
+            Some(d) if d.active() => {}
+            Some(_) => return Ok(Err(format!("device {device} is one {partner} has since revoked"))),
+            None => return Ok(Err(format!("device {device} is not a device of {partner}"))),
         }
         if carried.len() > kept.len() {
             tx.put_setting(&name, &postcard::to_stdvec(&carried).expect("encodes")).await?;

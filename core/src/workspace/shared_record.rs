@@ -267,12 +267,11 @@ impl Workspace {
             if let Err(e) = doc.load_incremental(&d.changes) {
                 return Ok(Some(format!("changes from {partner} that do not load: {e}")));
             }
-            // Automerge holds back a change whose dependencies it lacks, quietly: said here,
-            // and nothing is taken in until they have come (the letter comes again through
-            // the relay, after those it builds on).
+            // Automerge holds back a change whose dependencies it lacks, quietly: said here
+            // instead, and nothing of the letter is taken in.
             if !doc.get_missing_deps(&[]).is_empty() {
                 return Ok(Some(format!(
-                    "changes from {partner} that build on changes not here yet (they come through the relay): nothing was taken in"
+                    "changes from {partner} that build on changes this device does not have: nothing was taken in"
                 )));
             }
             if let Err(e) =

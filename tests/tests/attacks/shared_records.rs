@@ -125,14 +125,63 @@ async fn revoked_at_the_bedside() {
     // letters carry the registry it last knew, which still names it.
     let forged = "Stop all medicines";
     ada.add_task(harold, forged, Role::HospiceNurse, None, EntrySource::Clinical).await.unwrap();
-    let (_, heard) = meet_directly(&ward.admin, &ada).await;
-    let [Ok(listened)] = heard.as_slice() else { panic!("{heard:?}") };
-    assert_eq!(listened.letters_received, 0, "{listened:?}");
-    assert!(listened.left_out.iter().any(|l| l.contains("has since revoked")), "{:?}", listened.left_out);
+    let (dialled, heard) = meet_directly(&ward.admin, &ada).await;
+    assert!(dialled.is_err(), "{dialled:?}");
+    let [Err(refused)] = heard.as_slice() else { panic!("{heard:?}") };
+    assert!(refused.to_string().contains("has since revoked"), "{refused}");
     let after = ward.admin.open_patient(harold).await.unwrap();
     assert!(after.record.tasks.iter().any(|t| t.title == check));
     assert!(
         !after.record.tasks.iter().any(|t| t.title == forged),
         "the revoked device's change was taken in"
+    );
+}
+
+/// A device of a third team dials the ward's device naming the hospice's team, with the
+/// hospice's own registry (which letters carry): the ward says nothing of itself or of what
+/// it holds of Harold.
+#[tokio::test]
+async fn a_device_naming_a_partner_team_it_is_not_of_learns_nothing_of_the_shared_records() {
+    use hedgerow_core::sync::partner::{PartnerEvent, PartnerSession, Side};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (ward, hospice) = ward_and_hospice().await;
+    harold_shared(&ward, &hospice).await;
+    let practice = ward.beside("Fellbrook Surgery", "Dr Aled Morrow", Role::Gp).await.unwrap();
+    let borrowed = hospice.admin.test_registry().await.unwrap().statements().to_vec();
+    let (near, far) = tokio::io::duplex(1 << 20);
+    let ((mut r, mut w), (lr, lw)) = (tokio::io::split(near), tokio::io::split(far));
+    // The transport authenticates the practice's device: that is who dials.
+    let listening =
+        ward.admin.exchange_letters_stream(practice.admin.device_public_key(), Side::Listener, lr, lw);
+    let dialling = async move {
+        let mut session = PartnerSession::new(hospice.team_id(), borrowed, Side::Dialler);
+        let (mut heard, mut buf) = (Vec::new(), vec![0u8; 64 * 1024]);
+        let outcome = loop {
+            while let Some(f) = session.poll_transmit() {
+                w.write_all(&f).await.unwrap();
+            }
+            while let Some(ev) = session.poll_event() {
+                heard.push(ev);
+            }
+            let n = r.read(&mut buf).await.unwrap_or(0);
+            if n == 0 {
+                break Ok(());
+            }
+            if let Err(e) = session.handle_input(&buf[..n]) {
+                break Err(e);
+            }
+        };
+        while let Some(ev) = session.poll_event() {
+            heard.push(ev);
+        }
+        (heard, outcome)
+    };
+    let (listened, (heard, outcome)) = tokio::join!(Box::pin(listening), dialling);
+    let refused = listened.expect_err("refused");
+    assert!(refused.to_string().contains("is not a device of Rowan Hospice"), "{refused}");
+    assert!(outcome.is_err(), "told to go: {outcome:?}");
+    assert!(
+        !heard.iter().any(|e| matches!(e, PartnerEvent::Hello { .. } | PartnerEvent::Holding { .. })),
+        "the ward said who it is or what it holds: {heard:?}"
     );
 }

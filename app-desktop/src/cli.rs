@@ -58,14 +58,17 @@ pub enum Command {
         /// remembered after the first sync.
         #[arg(long, conflicts_with = "peer")]
         relay: Option<String>,
-        /// A team device's address, as `hedgerow listen` prints it.
+        /// A device's address, as `hedgerow listen` prints it: a team device syncs every
+        /// record; a device of a team yours shares records with gets the letters about
+        /// those records only.
         #[arg(long, conflicts_with = "nearby")]
         peer: Option<String>,
         /// Find team devices listening on this network (mDNS) and sync with each.
         #[arg(long, conflicts_with = "relay")]
         nearby: bool,
     },
-    /// Wait for team devices to sync directly with this one (Ctrl-C to stop).
+    /// Wait for team devices to sync directly with this one, and for devices of teams
+    /// yours shares records with to hand over letters (Ctrl-C to stop).
     Listen {
         /// The UDP address to listen on.
         #[arg(long, default_value = "0.0.0.0:4920")]

@@ -94,15 +94,7 @@ fn the_wards_copy_after_the_hospice_ended_the_share_opens_read_only() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let _teams = rt.block_on(async {
         let (ward, hospice) = hedgerow_tests::ward_and_hospice().await;
-        hedgerow_tests::trusting_each_other(&ward, &hospice).await;
-        let harold = hedgerow_tests::harold(&ward.admin).await;
-        ward.admin.set_sharing_consent(harold, "Rowan Hospice", true).await.unwrap();
-        let sent = ward.admin.refer(harold, "Rowan Hospice", "end of life care at home", true).await.unwrap();
-        ward.sync(&ward.admin).await.unwrap();
-        hospice.sync(&hospice.admin).await.unwrap();
-        hospice.admin.accept_referral(&sent.id).await.unwrap();
-        hospice.sync(&hospice.admin).await.unwrap();
-        ward.sync(&ward.admin).await.unwrap();
+        let harold = hedgerow_tests::harold_shared_with_the_hospice(&ward, &hospice, &hospice.admin).await;
         let doctor = ward.enrol_in(&doctor_dir, "Dr Kit Rowe", Role::Gp, false).await.unwrap();
         ward.sync(&doctor).await.unwrap();
         hospice.admin.end_share(harold, "Ward 7, Hartsmoor General", "discharged home").await.unwrap();

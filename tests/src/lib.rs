@@ -268,6 +268,26 @@ pub async fn trusting_each_other(a: &MemoryTeam, b: &MemoryTeam) {
     b.sync(&b.admin).await.unwrap();
 }
 
+/// The ward and the hospice trust each other; Harold is referred by the ward's admin and
+/// accepted by `acceptor` (a hospice device), and the ward has taken the answer in: his
+/// record is shared. The hospice's device has not synced since its acceptance.
+pub async fn harold_shared_with_the_hospice(
+    ward: &MemoryTeam,
+    hospice: &MemoryTeam,
+    acceptor: &hedgerow_core::Workspace,
+) -> hedgerow_core::ids::PatientId {
+    trusting_each_other(ward, hospice).await;
+    let patient = harold(&ward.admin).await;
+    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
+    let sent = ward.admin.refer(patient, "Rowan Hospice", "end of life care at home", true).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    hospice.sync(acceptor).await.unwrap();
+    acceptor.accept_referral(&sent.id).await.unwrap();
+    hospice.sync(acceptor).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    patient
+}
+
 /// `listener` listens on loopback (real iroh) until `dialer` has dialled it once; returns
 /// the dialler's report and what the listener heard.
 pub async fn meet_directly(

@@ -5,27 +5,10 @@
 
 use hedgerow_core::documents::Role;
 use hedgerow_core::documents::patient::EntrySource;
-use hedgerow_core::ids::PatientId;
 use hedgerow_core::workspace::MedicineChange;
-use hedgerow_tests::{MemoryTeam, harold, meet_directly, trusting_each_other, ward_and_hospice};
-
-async fn shared_with_the_hospice(
-    ward: &MemoryTeam,
-    hospice: &MemoryTeam,
-    ada: &hedgerow_core::Workspace,
-) -> PatientId {
-    trusting_each_other(ward, hospice).await;
-    let patient = harold(&ward.admin).await;
-    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
-    let sent = ward.admin.refer(patient, "Rowan Hospice", "end of life care at home", true).await.unwrap();
-    ward.sync(&ward.admin).await.unwrap();
-    hospice.sync(ada).await.unwrap();
-    ada.accept_referral(&sent.id).await.unwrap();
-    hospice.sync(ada).await.unwrap();
-    ward.sync(&ward.admin).await.unwrap();
-    hospice.sync(ada).await.unwrap();
-    patient
-}
+use hedgerow_tests::{
+    harold, harold_shared_with_the_hospice, meet_directly, trusting_each_other, ward_and_hospice,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_harolds_bedside_the_ward_and_the_hospice_hand_each_other_their_changes_with_no_relay() {
@@ -35,7 +18,8 @@ async fn at_harolds_bedside_the_ward_and_the_hospice_hand_each_other_their_chang
 async fn bedside() {
     let (ward, mut hospice) = ward_and_hospice().await;
     let ada = hospice.join("Ada Kell", Role::HospiceNurse).await.unwrap();
-    let patient = shared_with_the_hospice(&ward, &hospice, &ada).await;
+    let patient = harold_shared_with_the_hospice(&ward, &hospice, &ada).await;
+    hospice.sync(&ada).await.unwrap();
 
     // No signal in the house: each changes the record on their own device.
     let furosemide = ward.admin.open_patient(patient).await.unwrap().record.medicines[0].id.clone();
@@ -128,15 +112,7 @@ async fn built_on_letters_at_the_relay() {
     // The hospice accepts; the ward takes the answer in and sends its next changes to the
     // relay, which the hospice's device has not synced with since.
     let (ward, hospice) = ward_and_hospice().await;
-    trusting_each_other(&ward, &hospice).await;
-    let patient = harold(&ward.admin).await;
-    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
-    let sent = ward.admin.refer(patient, "Rowan Hospice", "end of life care at home", true).await.unwrap();
-    ward.sync(&ward.admin).await.unwrap();
-    hospice.sync(&hospice.admin).await.unwrap();
-    hospice.admin.accept_referral(&sent.id).await.unwrap();
-    hospice.sync(&hospice.admin).await.unwrap();
-    ward.sync(&ward.admin).await.unwrap();
+    let patient = harold_shared_with_the_hospice(&ward, &hospice, &hospice.admin).await;
     let task = "Bring the syringe driver";
     ward.admin.add_task(patient, task, Role::HospiceNurse, None, EntrySource::Clinical).await.unwrap();
 

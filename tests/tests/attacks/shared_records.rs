@@ -10,7 +10,7 @@ use hedgerow_core::documents::patient::EntrySource;
 use hedgerow_core::documents::{DocumentKind, Role};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::sync::heads::ActorHead;
-use hedgerow_tests::{MemoryTeam, harold, meet_directly, trusting_each_other, ward_and_hospice};
+use hedgerow_tests::{MemoryTeam, meet_directly, ward_and_hospice};
 
 /// Edith (fictional), on the ward and never referred.
 async fn edith(ward: &MemoryTeam) -> PatientId {
@@ -25,16 +25,7 @@ async fn edith(ward: &MemoryTeam) -> PatientId {
 
 /// Harold, referred by the ward and accepted by the hospice: shared.
 async fn harold_shared(ward: &MemoryTeam, hospice: &MemoryTeam) -> PatientId {
-    trusting_each_other(ward, hospice).await;
-    let patient = harold(&ward.admin).await;
-    ward.admin.set_sharing_consent(patient, "Rowan Hospice", true).await.unwrap();
-    let sent = ward.admin.refer(patient, "Rowan Hospice", "end of life care", false).await.unwrap();
-    ward.sync(&ward.admin).await.unwrap();
-    hospice.sync(&hospice.admin).await.unwrap();
-    hospice.admin.accept_referral(&sent.id).await.unwrap();
-    hospice.sync(&hospice.admin).await.unwrap();
-    ward.sync(&ward.admin).await.unwrap();
-    patient
+    hedgerow_tests::harold_shared_with_the_hospice(ward, hospice, &hospice.admin).await
 }
 
 /// A change of the hospice device's own to document `id`, signed as its own: it checks

@@ -1,5 +1,5 @@
-//! Referral in the app: a hospice nurse finds the ward's urgent referral of Harold in the
-//! inbox, reads the summary, accepts him onto the caseload, and the record's "Other teams"
+//! Referral in the app: a hospice nurse sees a referral waiting in the top bar, finds the
+//! ward's urgent referral of Harold in the inbox, reads the summary, accepts him onto the caseload, and the record's "Other teams"
 //! tab refuses a referral on without his consent and ends the share with the ward.
 
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -38,7 +38,8 @@ fn a_hospice_nurse_reads_the_wards_referral_and_takes_harold_on_in_the_app() {
     let mut h = harness(&nurse_dir);
     unlock(&mut h, hedgerow_tests::PASSPHRASE);
 
-    h.get_by_label("Referrals").click();
+    // The top bar says a referral is waiting, wherever the nurse is.
+    h.get_by_label("Referrals (1 waiting)").click();
     h.run();
     assert!(h.query_by_label("Harold Pennick (943 476 5919)").is_some(), "in the inbox");
     assert!(h.query_by_label("waiting for an answer").is_some());
@@ -51,6 +52,7 @@ fn a_hospice_nurse_reads_the_wards_referral_and_takes_harold_on_in_the_app() {
     h.get_by_label("Accept: take on to our caseload").click();
     h.run();
     assert!(h.query_by_label("Harold Pennick is on your team's caseload.").is_some());
+    assert!(h.query_by_label("Referrals").is_some(), "none waiting once answered");
 
     // His record is open; referring him on needs his consent for that team.
     h.get_by_label("Other teams").click();

@@ -551,6 +551,12 @@ impl Workspace {
         self.call(|ws| async move { Ok(ws.referrals().await?) }).await
     }
 
+    /// How many referrals wait for this team's answer (for a badge on the inbox).
+    pub async fn referrals_waiting(&self) -> Result<u32> {
+        self.call(|ws| async move { Ok(u32::try_from(ws.referrals_waiting().await?).unwrap_or(u32::MAX)) })
+            .await
+    }
+
     /// What the team may read of a referred patient before accepting (audited).
     pub async fn referral_summary(&self, referral_id: String) -> Result<ReferralSummary> {
         self.call(|ws| async move { Ok(ws.referral_summary(&referral_id).await?) }).await

@@ -91,6 +91,9 @@ pub struct HedgerowApp {
     /// A message for the clinician (an error, or what just happened), shown until dismissed.
     pub notice: Option<(bool, String)>,
     last_input: f64,
+    /// Referrals waiting for an answer, and the count of finished syncs it was read at;
+    /// read again after each sync and each change of screen.
+    referrals_waiting: Option<(u64, usize)>,
     styled: bool,
     /// The whole interface's zoom: the clinician's text size ([`display::TEXT_SIZES`]).
     text_zoom: f32,
@@ -118,6 +121,7 @@ impl HedgerowApp {
             lock_after: LOCK_AFTER,
             notice: None,
             last_input: 0.0,
+            referrals_waiting: None,
             styled: false,
         })
     }
@@ -155,7 +159,24 @@ impl HedgerowApp {
 
     /// `notice_before` is the message as the frame began: a message from an earlier screen is
     /// not carried to the next one ("Conflict resolved" over another patient).
+    /// Referrals waiting for an answer, read again once a sync has finished since.
+    fn referrals_waiting(&mut self) -> usize {
+        let finished = sync::lock(&self.sync).finished;
+        match (self.referrals_waiting, &self.workspace) {
+            (Some((at, n)), _) if at == finished => n,
+            (_, Some(ws)) => {
+                let n = self.runtime.block_on(ws.referrals_waiting()).unwrap_or(0);
+                self.referrals_waiting = Some((finished, n));
+                n
+            }
+            (_, None) => 0,
+        }
+    }
+
     fn go(&mut self, go: Go, notice_before: Option<(bool, String)>) {
+        if !matches!(go, Go::Stay) {
+            self.referrals_waiting = None; // an answer may have been given on that screen
+        }
         let Some(ws) = &self.workspace else { return };
         if !matches!(go, Go::Stay) && self.notice == notice_before {
             self.notice = None;
@@ -309,7 +330,12 @@ impl HedgerowApp {
             if ui.button("Audit log").clicked() {
                 go = Go::Audit;
             }
-            if ui.button("Referrals").on_hover_text("Referrals from other teams").clicked() {
+            let waiting = self.referrals_waiting();
+            let label = match waiting {
+                0 => "Referrals".to_owned(),
+                n => format!("Referrals ({n} waiting)"),
+            };
+            if ui.button(label).on_hover_text("Referrals from other teams").clicked() {
                 go = Go::Referrals;
             }
             // Short on screen so the bar stays on one line; the home named on hover and for a

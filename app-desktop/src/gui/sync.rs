@@ -35,7 +35,7 @@ pub struct Listening {
 
 pub type SharedStatus = Arc<Mutex<SyncStatus>>;
 
-fn lock(status: &SharedStatus) -> std::sync::MutexGuard<'_, SyncStatus> {
+pub(crate) fn lock(status: &SharedStatus) -> std::sync::MutexGuard<'_, SyncStatus> {
     status.lock().unwrap_or_else(|p| p.into_inner())
 }
 

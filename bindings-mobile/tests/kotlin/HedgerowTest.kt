@@ -294,9 +294,11 @@ class Scenarios(private val relayBinary: String) {
             val sent = nurse.refer(winifred.id, "Rowan Hospice", "for symptom control", true)
             nurse.syncWithRelay()
             hospice.syncWithRelay()
+            expect(hospice.referralsWaiting() == 1u) { "one referral waits" }
             val inbox = hospice.referrals()
             expect(inbox.map { it.id } == listOf(sent.id) && inbox[0].fromTeam == "Hartsmoor Community Nursing") { "$inbox" }
             expect(hospice.acceptReferral(sent.id) == winifred.id) { "accepted as the same patient" }
+            expect(hospice.referralsWaiting() == 0u) { "none waits once answered" }
             hospice.syncWithRelay()
             nurse.syncWithRelay()
             val shared = nurse.openPatient(winifred.id).sharedWith

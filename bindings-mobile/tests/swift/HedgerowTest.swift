@@ -298,6 +298,7 @@ struct Scenarios {
         let sent = try await nurse.refer(patientId: winifred.id, team: "Rowan Hospice", reason: "for symptom control", urgent: true)
         _ = try await nurse.syncWithRelay(relay: nil, events: nil)
         _ = try await hospice.syncWithRelay(relay: nil, events: nil)
+        try expect(try await hospice.referralsWaiting() == 1, "one referral waits")
         let inbox = try await hospice.referrals()
         try expect(inbox.map { $0.id } == [sent.id] && inbox[0].fromTeam == "Hartsmoor Community Nursing", "\(inbox)")
         try expect(try await hospice.acceptReferral(referralId: sent.id) == winifred.id, "accepted as the same patient")

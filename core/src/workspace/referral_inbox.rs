@@ -63,6 +63,15 @@ impl Workspace {
         Ok(out)
     }
 
+    /// How many referrals this team received are waiting for an answer (none on a device
+    /// not yet in a shared team).
+    pub async fn referrals_waiting(&self) -> Result<usize> {
+        if !self.in_shared_team().await? {
+            return Ok(0);
+        }
+        Ok(self.referrals().await?.iter().filter(|r| r.status == ReferralStatus::Waiting).count())
+    }
+
     /// What this team may read of a referred patient's record before accepting: the
     /// banner, the end of life plan, the care plan and the medicines. Audited.
     pub async fn referral_summary(&self, id: &str) -> Result<ReferralSummary> {

@@ -243,3 +243,38 @@ async fn consent_withdrawn_story() {
     ward.admin.change_medicine(patient, &furosemide, edit).await.unwrap();
     assert_eq!(ward.sync(&ward.admin).await.unwrap().shared_letters, 0);
 }
+
+/// A letter of the ward's changes that the hospice never took in (counted as held all the
+/// same): the ward's next letter builds on it, the hospice cannot take that in, says what
+/// it holds, and the ward sends what is missing. Nothing of the ward's is lost for good.
+#[tokio::test]
+async fn changes_a_partner_never_took_in_go_again_once_it_says_what_it_holds() {
+    Box::pin(lost_letter()).await;
+}
+
+async fn lost_letter() {
+    let (ward, hospice) = ward_and_hospice().await;
+    let patient = hedgerow_tests::harold_shared_with_the_hospice(&ward, &hospice, &hospice.admin).await;
+    hospice.sync(&hospice.admin).await.unwrap();
+    let furosemide = ward.admin.open_patient(patient).await.unwrap().record.medicines[0].id.clone();
+    let dose = MedicineChange {
+        dose: Some("40 mg".into()),
+        frequency: None,
+        route: None,
+        reason: "kidney function".into(),
+    };
+    ward.admin.change_medicine(patient, &furosemide, dose).await.unwrap();
+    ward.admin.test_count_as_held("Rowan Hospice", patient).await.unwrap();
+    let task = "Review syringe driver";
+    ward.admin.add_task(patient, task, Role::HospiceNurse, None, EntrySource::Clinical).await.unwrap();
+    ward.sync(&ward.admin).await.unwrap();
+    let gap = hospice.sync(&hospice.admin).await.unwrap();
+    assert!(gap.rejected.iter().any(|r| r.contains("build on changes this device does not have")), "{gap:?}");
+    // The ward hears what the hospice holds, and sends the rest in the same sync.
+    ward.sync(&ward.admin).await.unwrap();
+    let mended = hospice.sync(&hospice.admin).await.unwrap();
+    assert!(mended.rejected.is_empty(), "{:?}", mended.rejected);
+    let seen = hospice.admin.open_patient(patient).await.unwrap();
+    assert_eq!(seen.record.medicines[0].dose, "40 mg", "the change in the lost letter arrived");
+    assert!(seen.record.tasks.iter().any(|t| t.title == task), "and the one built on it");
+}

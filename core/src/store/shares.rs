@@ -197,6 +197,26 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// `team` says it holds `heads` of document `id`, after a letter it could not take in:
+    /// that is all it is counted as holding, and the next letter writes what it lacks.
+    pub async fn send_again_beyond(
+        &mut self,
+        team: &[u8; 16],
+        id: &[u8; 16],
+        heads: &[ChangeHash],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO share_sent (team_id, document_id, version, their_heads) VALUES (?, ?, 0, ?)
+             ON CONFLICT (team_id, document_id) DO UPDATE SET version = 0, their_heads = excluded.their_heads",
+        )
+        .bind(team.as_slice())
+        .bind(id.as_slice())
+        .bind(encode_heads(heads))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     /// This team's copy of `patient`'s record is read-only until `keep_until` (Unix
     /// seconds), then deleted.
     pub async fn keep_ended_copy(&mut self, patient: &[u8; 16], keep_until: i64) -> Result<()> {

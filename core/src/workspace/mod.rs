@@ -24,6 +24,7 @@ mod referral;
 mod referral_inbox;
 mod round_state;
 mod share_end;
+mod share_repair;
 mod shared_record;
 mod sharing;
 mod summary;

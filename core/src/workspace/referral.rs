@@ -39,6 +39,9 @@ pub(super) enum LetterContent {
     /// A clinician of the sending team opened a record the teams share: for this team's
     /// audit log.
     Viewed(ViewedLetter),
+    /// What the sending team holds of a shared record, after a letter of changes it could
+    /// not take in: what is missing goes again.
+    Holding(super::share_repair::HoldingLetter),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -355,6 +358,7 @@ impl Workspace {
             LetterContent::Changes(c) => Some(c.patient),
             LetterContent::ShareEnded(e) => Some(e.patient),
             LetterContent::Viewed(v) => Some(v.patient),
+            LetterContent::Holding(h) => Some(h.patient),
         };
         if let Some(p) = about
             && tx.ended_copy(&p).await?.is_some()
@@ -374,7 +378,20 @@ impl Workspace {
             LetterContent::Changes(letter) => {
                 let sender = Registry::replay(from, &registry)
                     .map_err(|e| Error::Corrupt(format!("a letter's registry: {e}")))?;
-                if let Some(why) = self.take_changes(&mut tx, from, &partner.name, &sender, *letter).await? {
+                let patient = PatientId(letter.patient);
+                let mut lacking = Vec::new();
+                let taken =
+                    self.take_changes(&mut tx, from, &partner.name, &sender, *letter, &mut lacking).await?;
+                if let Some(why) = taken {
+                    drop(tx);
+                    if !lacking.is_empty() {
+                        self.tell_sender_what_is_held(from, patient, lacking).await?;
+                    }
+                    return Ok(Some(why));
+                }
+            }
+            LetterContent::Holding(held) => {
+                if let Some(why) = self.take_holding(&mut tx, from, &partner.name, held).await? {
                     return Ok(Some(why));
                 }
             }

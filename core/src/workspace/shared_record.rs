@@ -242,6 +242,7 @@ impl Workspace {
         partner: &str,
         registry: &Registry,
         letter: ChangesLetter,
+        lacking: &mut Vec<([u8; 16], Vec<[u8; 32]>)>,
     ) -> Result<Option<String>> {
         let patient = PatientId(letter.patient);
         if !tx.record_shared_with(&patient.0).await?.contains(&from) {
@@ -268,8 +269,17 @@ impl Workspace {
                 return Ok(Some(format!("changes from {partner} that do not load: {e}")));
             }
             // Automerge holds back a change whose dependencies it lacks, quietly: said here
-            // instead, and nothing of the letter is taken in.
+            // instead, nothing of the letter is taken in, and the sender is told what this
+            // device holds of each document, so that it sends what is missing.
             if !doc.get_missing_deps(&[]).is_empty() {
+                lacking.clear();
+                for d in &letter.documents {
+                    let held = match tx.load_document(&d.id, d.kind).await? {
+                        Some(mut held) => held.get_heads().iter().map(|h| h.0).collect(),
+                        None => Vec::new(),
+                    };
+                    lacking.push((d.id, held));
+                }
                 return Ok(Some(format!(
                     "changes from {partner} that build on changes this device does not have: nothing was taken in"
                 )));

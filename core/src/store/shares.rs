@@ -117,16 +117,14 @@ impl WriteTx<'_> {
         .await?;
         rows.into_iter()
             .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                let heads: Option<Vec<u8>> = r.try_get("their_heads")?;
+                let d = shared_document(&r, "their_heads")?;
                 Ok(SharedDocumentChange {
                     team: id16(r.try_get("team_id")?, "team id")?,
-                    patient: id16(r.try_get("patient_id")?, "patient id")?,
-                    id: id16(r.try_get("id")?, "document id")?,
-                    kind: DocumentKind::parse(&kind)
-                        .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
-                    version: r.try_get("version")?,
-                    their_heads: heads.map(|h| decode_heads(&h)).transpose()?.unwrap_or_default(),
+                    patient: d.patient,
+                    id: d.id,
+                    kind: d.kind,
+                    version: d.version,
+                    their_heads: d.heads,
                 })
             })
             .collect()
@@ -306,18 +304,20 @@ async fn shared_documents(conn: &mut sqlx::SqliteConnection, team: &[u8; 16]) ->
     .bind(team.as_slice())
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            let kind: String = r.try_get("kind")?;
-            let heads: Option<Vec<u8>> = r.try_get("heads")?;
-            Ok(SharedDocument {
-                patient: id16(r.try_get("patient_id")?, "patient id")?,
-                id: id16(r.try_get("id")?, "document id")?,
-                kind: DocumentKind::parse(&kind)
-                    .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
-                version: r.try_get("version")?,
-                heads: heads.map(|h| decode_heads(&h)).transpose()?.unwrap_or_default(),
-            })
-        })
-        .collect()
+    rows.iter().map(|r| shared_document(r, "heads")).collect()
+}
+
+/// A row of a shared document: its patient, id, kind and version, and the heads in the
+/// column `heads` (none when empty).
+fn shared_document(r: &sqlx::sqlite::SqliteRow, heads: &str) -> Result<SharedDocument> {
+    let kind: String = r.try_get("kind")?;
+    let bytes: Option<Vec<u8>> = r.try_get(heads)?;
+    Ok(SharedDocument {
+        patient: id16(r.try_get("patient_id")?, "patient id")?,
+        id: id16(r.try_get("id")?, "document id")?,
+        kind: DocumentKind::parse(&kind)
+            .ok_or_else(|| Error::Corrupt(format!("unknown document kind {kind}")))?,
+        version: r.try_get("version")?,
+        heads: bytes.map(|h| decode_heads(&h)).transpose()?.unwrap_or_default(),
+    })
 }

@@ -7,7 +7,6 @@
 
 use super::Workspace;
 use super::peer::PeerReport;
-use super::referral::LetterCame;
 use super::referral::{LetterContent, partner_card};
 use super::team::OUTBOX_LETTER;
 use crate::error::{Error, Result};
@@ -258,15 +257,7 @@ impl Workspace {
                 continue;
             }
             let statements = letter.registry.statements().to_vec();
-            match Box::pin(self.take_letter(
-                letter.from,
-                letter.author,
-                statements,
-                &letter.content,
-                LetterCame::ByHand,
-            ))
-            .await?
-            {
+            match Box::pin(self.take_letter(letter.from, letter.author, statements, &letter.content)).await? {
                 None => report.letters_received += 1,
                 Some(why) => report.left_out.push(format!("a letter by device {by}: {why}")),
             }

@@ -140,15 +140,6 @@ fn card_err(e: impl std::fmt::Display) -> Error {
     Error::Protocol { sender: Sender::TeamCard, detail: e.to_string() }
 }
 
-/// How a letter reached this device.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LetterCame {
-    /// From the team's log: the relay carried it only while its author was active.
-    ThroughTheRelay,
-    /// Handed over by its author's device, which nothing checked on the way.
-    ByHand,
-}
-
 impl Workspace {
     /// Refers the patient to a team this team trusts (`team`: its name or id), with the
     /// reason: only with the patient's settled consent to share with that team. The
@@ -331,8 +322,7 @@ impl Workspace {
     }
 
     /// Takes in a letter a sync brought from partner team `from` (checked: its author is an
-    /// active device of `registry`, that team's, under the charter this team trusted; one
-    /// handed over, of the newest registry of that team seen here too).
+    /// active device of `registry`, that team's, under the charter this team trusted).
     /// A referral is kept for the team's inbox; an answer is written on the referral it
     /// answers. Returns why a letter was left out, if it was.
     pub(crate) async fn take_letter(
@@ -341,7 +331,6 @@ impl Workspace {
         author: [u8; 32],
         registry: Vec<PositionedStatement>,
         content: &[u8],
-        came: LetterCame,
     ) -> Result<Option<String>> {
         let Ok(content) = postcard::from_bytes::<LetterContent>(content) else {
             return Ok(Some("a letter that does not decode".into()));
@@ -365,15 +354,11 @@ impl Workspace {
         {
             return Ok(Some(format!("a letter from {} about a record whose share has ended", partner.name)));
         }
-        // The relay carried it only while its author was an active device; a letter handed
-        // over is checked against the newest registry of its team seen here.
-        let newest =
-            self.newest_partner_registry(&mut tx, from, &partner.name, &author, registry.clone()).await?;
-        let registry = match (came, newest) {
-            (LetterCame::ByHand, Ok(newest)) => newest,
-            (LetterCame::ByHand, Err(why)) => return Ok(Some(why)),
-            (LetterCame::ThroughTheRelay, _) => registry,
-        };
+        // Kept as the newest registry of its team seen here, for the devices that hand
+        // letters over directly (checked before anything is exchanged, `partner_link.rs`);
+        // the relay carried this one only while its author was active, so it is taken as
+        // it came.
+        let _ = self.newest_partner_registry(&mut tx, from, &partner.name, &author, registry.clone()).await?;
         match content {
             LetterContent::Changes(letter) => {
                 let sender = Registry::replay(from, &registry)

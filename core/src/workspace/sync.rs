@@ -446,16 +446,7 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 }
             }
             SyncEvent::Letter { seq, from, author, registry, content } => {
-                match Box::pin(ws.take_letter(
-                    from,
-                    author,
-                    registry,
-                    &content,
-                    super::referral::LetterCame::ThroughTheRelay,
-                ))
-                .await
-                .map_err(handler_err)?
-                {
+                match Box::pin(ws.take_letter(from, author, registry, &content)).await.map_err(handler_err)? {
                     None => self.report.letters_received += 1,
                     Some(why) => self
                         .report

@@ -8,8 +8,8 @@ use crate::referral_commands;
 use crate::today_command;
 use anyhow::{Context, Result, anyhow, bail};
 use hedgerow_core::clinical::{Consciousness, NhsNumber, Observations};
-use hedgerow_core::documents::Role;
-use hedgerow_core::documents::patient::{EntrySource, Place};
+use hedgerow_core::view::Role;
+use hedgerow_core::view::{EntrySource, Place};
 use hedgerow_core::ids::{PatientId, VisitId};
 use hedgerow_core::view::PatientSummary;
 use hedgerow_core::view::{Watched, alternatives_text};
@@ -387,7 +387,7 @@ async fn patient(dir: &Path, json: bool, cmd: PatientCommand) -> Result<()> {
 }
 
 /// "Dr Priya Kellaway (GP, registration 9900001)".
-fn clinician(c: &hedgerow_core::documents::ClinicianRef) -> String {
+fn clinician(c: &hedgerow_core::view::ClinicianRef) -> String {
     match &c.registration {
         Some(r) => format!("{} ({}, registration {r})", c.name, c.role.label()),
         None => format!("{} ({})", c.name, c.role.label()),
@@ -408,7 +408,7 @@ fn print_patient(view: &hedgerow_core::workspace::PatientView) {
         println!("  READ-ONLY COPY: {why}");
     }
     // The doorstep essentials, as every shell shows them.
-    for e in hedgerow_core::view::visit_essentials(&view.document, today) {
+    for e in view.visit_essentials(today) {
         println!("  {}: {}{}", e.label, e.value, if e.warn { " (!)" } else { "" });
     }
     println!("  {}", s.cpr_banner());

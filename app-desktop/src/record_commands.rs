@@ -8,8 +8,8 @@ use crate::commands::{find, open, parse_date};
 use crate::output::print_json;
 use anyhow::{Context, Result, anyhow};
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::Vocabulary;
-use hedgerow_core::documents::patient::{
+use hedgerow_core::view::Vocabulary;
+use hedgerow_core::view::{
     AlertKind, AllergySeverity, CprRecommendation, EntrySource, Place, PlanStatus, Route, TaskStatus,
 };
 use hedgerow_core::workspace::{EndOfLifeUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate};
@@ -137,7 +137,7 @@ pub async fn contact(dir: &Path, json: bool, cmd: ContactCommand) -> Result<()> 
         ContactCommand::Add { nhs, name, relationship, phone, next_of_kin, main_carer, lpa } => {
             let relationship = vocab(&relationship, "relationship")?;
             let p = find(&ws, &nhs).await?;
-            let new = hedgerow_core::documents::patient::Contact {
+            let new = hedgerow_core::workspace::NewContact {
                 name,
                 relationship,
                 phone,
@@ -475,7 +475,7 @@ pub async fn import(dir: &Path, json: bool, cmd: ImportCommand) -> Result<()> {
 }
 
 /// A moment as clinicians write it, read by the core's one parser.
-pub fn parse_moment(s: &str) -> Result<hedgerow_core::documents::Timestamp> {
+pub fn parse_moment(s: &str) -> Result<hedgerow_core::view::Timestamp> {
     Ok(hedgerow_core::view::parse_moment(s)?)
 }
 
@@ -511,7 +511,7 @@ pub async fn changes(dir: &Path, json: bool, nhs: &str, from: &str, to: Option<&
     let from = parse_moment(from)?;
     let to = match to {
         Some(t) => parse_moment(t)?,
-        None => hedgerow_core::documents::Timestamp::now(),
+        None => hedgerow_core::view::Timestamp::now(),
     };
     let ws = open(dir).await?;
     let p = find(&ws, nhs).await?;

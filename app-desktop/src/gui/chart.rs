@@ -4,7 +4,7 @@
 use super::style;
 use egui_plot::{HLine, Line, Plot, PlotPoints, Points};
 use hedgerow_core::clinical::news2::Parameter;
-use hedgerow_core::documents::Timestamp;
+use hedgerow_core::view::Timestamp;
 use hedgerow_core::workspace::ScoredObservations;
 
 const DAY_MS: f64 = 86_400_000.0;

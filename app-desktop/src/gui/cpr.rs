@@ -5,7 +5,7 @@
 
 use super::style;
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::patient::CprRecommendation;
+use hedgerow_core::view::CprRecommendation;
 use hedgerow_core::workspace::PatientView;
 
 /// Calm blue for "attempt CPR": never the red of "do not attempt", never the green of "fine".

@@ -4,8 +4,8 @@
 
 use super::style;
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::Role;
-use hedgerow_core::documents::patient::{AlertKind, AllergySeverity, EntrySource, Place, Route};
+use hedgerow_core::view::Role;
+use hedgerow_core::view::{AlertKind, AllergySeverity, EntrySource, Place, Route};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::workspace::{EndOfLifeUpdate, MedicineChange, NewMedicine, PatientView};
 

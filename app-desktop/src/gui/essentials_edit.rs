@@ -4,7 +4,8 @@
 //! (so an administrator may fix an address but not the ReSPECT review date).
 
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::patient::{Contact, ContactRelationship};
+use hedgerow_core::view::ContactRelationship;
+use hedgerow_core::workspace::NewContact;
 use hedgerow_core::view::GpPractice;
 use hedgerow_core::workspace::{DetailsUpdate, EndOfLifeUpdate, LPA_KINDS, PatientView};
 
@@ -241,7 +242,7 @@ impl EssentialsForm {
         if !add {
             return Ok(false);
         }
-        let new = Contact {
+        let new = NewContact {
             name: c.name.clone(),
             relationship: c.relationship,
             phone: Some(c.phone.clone()),

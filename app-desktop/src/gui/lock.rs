@@ -1,7 +1,7 @@
 //! The lock screen: unlock with the passphrase; on first run, create a workspace or load
 //! the demo caseload.
 
-use hedgerow_core::documents::Role;
+use hedgerow_core::view::Role;
 use hedgerow_core::{NewClinician, Workspace};
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 use super::record_tabs::{self, briefing, end_of_life, history, load_history, safety};
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::patient::{PlanStatus, TaskStatus};
+use hedgerow_core::view::{PlanStatus, TaskStatus};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::view::AuditEntry;
 use hedgerow_core::view::{Watched, alternatives_text};
@@ -360,7 +360,7 @@ impl PatientScreen {
                     t.assignee_role.label(),
                     t.due_date.as_deref().unwrap_or("-")
                 ));
-                if t.source != hedgerow_core::documents::patient::EntrySource::Clinical {
+                if t.source != hedgerow_core::view::EntrySource::Clinical {
                     ui.colored_label(style::WARN, format!("from {}", t.source.label()));
                 }
                 if ui.button("Done").clicked() {
@@ -383,7 +383,7 @@ pub fn essentials(ui: &mut egui::Ui, view: &PatientView, open: bool) {
     let today = chrono::Local::now().date_naive();
     egui::CollapsingHeader::new("Visit essentials").default_open(open).show(ui, |ui| {
         egui::Grid::new("essentials").num_columns(2).spacing([12.0, 2.0]).show(ui, |ui| {
-            for e in hedgerow_core::view::visit_essentials(&view.document, today) {
+            for e in view.visit_essentials(today) {
                 ui.label(e.label);
                 if e.warn {
                     ui.colored_label(style::WARN, e.value);

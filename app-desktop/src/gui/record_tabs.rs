@@ -4,7 +4,7 @@
 
 use super::style;
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::patient::Place;
+use hedgerow_core::view::Place;
 use hedgerow_core::history::FieldChange;
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::view::{Watched, alternatives_text};
@@ -117,7 +117,7 @@ pub(super) fn end_of_life(ui: &mut egui::Ui, view: &PatientView) {
 }
 
 /// "Dr Priya Kellaway (GP, registration 9900001)".
-fn clinician(c: &hedgerow_core::documents::ClinicianRef) -> String {
+fn clinician(c: &hedgerow_core::view::ClinicianRef) -> String {
     match &c.registration {
         Some(r) => format!("{} ({}, registration {r})", c.name, c.role.label()),
         None => format!("{} ({})", c.name, c.role.label()),

@@ -4,7 +4,7 @@
 use super::{Go, Session, style};
 use hedgerow_core::RelayAddress;
 use hedgerow_core::Workspace;
-use hedgerow_core::documents::Timestamp;
+use hedgerow_core::view::Timestamp;
 use hedgerow_core::workspace::{DeviceListing, OnlyOnThisDevice, SyncPathView};
 use std::sync::{Arc, Mutex};
 

@@ -18,7 +18,7 @@ pub use visit::*;
 
 use crate::error::Result;
 
-pub use hedgerow_core::documents::ClinicianRef;
+pub use hedgerow_core::view::ClinicianRef;
 
 /// The core's one parser for typed dates, so every shell refuses a date in the same words.
 pub(crate) fn date(text: &str, what: &str) -> Result<chrono::NaiveDate> {

@@ -23,6 +23,16 @@ pub use record::{
     Alert, Allergy, CarerNote, Consent, Contact, CprDecision, Demographics, EndOfLife, Goal, GpPractice,
     Intervention, Medicine, PatientRecord, Problem, Reader, Spo2ScaleSetting, Task,
 };
+// The record's closed vocabularies and plain values, as shells name them: each vocabulary is
+// a stored token with `label()` in clinicians' words, so the view uses it as it is.
+pub use crate::documents::patient::{
+    AlertKind, AllergySeverity, CareFocus, ContactRelationship, CprRecommendation, EntrySource, Gender,
+    Involvement, Place, PlanStatus, Route, TaskStatus,
+};
+pub use crate::documents::visit::{
+    Action as VisitAction, Addendum, Cancellation, Exudate, Signature, WoundAssessment,
+};
+pub use crate::documents::{ClinicianRef, Role, Timestamp, Vocabulary};
 pub use watched::{
     Disputed, Watched, WatchedAllergy, WatchedMedicine, WatchedRecord, alternative_text, alternatives_text,
     cpr_banner,

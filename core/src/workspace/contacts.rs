@@ -5,7 +5,7 @@
 use super::Workspace;
 use super::record::find_entry;
 use crate::clinical::Action;
-use crate::documents::patient::Contact;
+use crate::documents::patient::{Contact, ContactRelationship};
 use crate::error::{Error, Result};
 use crate::ids::{PatientId, entry_id};
 
@@ -16,10 +16,22 @@ pub const LPA_KINDS: [(&str, &str); 3] = [
     ("both", "both health and welfare, and property and financial affairs"),
 ];
 
+/// Someone to add to the patient's contacts, as a clinician typed them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewContact {
+    pub name: String,
+    pub relationship: ContactRelationship,
+    pub phone: Option<String>,
+    pub next_of_kin: bool,
+    pub main_informal_carer: bool,
+    /// The kind of lasting power of attorney held, if any: one of [`LPA_KINDS`].
+    pub lasting_power_of_attorney: Option<String>,
+}
+
 impl Workspace {
     /// Adds someone to the patient's contacts (the name and phone trimmed, the LPA kind
     /// checked); returns the entry's id.
-    pub async fn add_contact(&self, patient: PatientId, new: Contact) -> Result<String> {
+    pub async fn add_contact(&self, patient: PatientId, new: NewContact) -> Result<String> {
         self.permit(Action::EditDemographics, Some(patient)).await?;
         let name = new.name.trim().to_owned();
         if name.is_empty() {
@@ -38,7 +50,14 @@ impl Workspace {
         let phone = new.phone.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
         self.edit_patient(patient, "add contact", |record, _, _| {
             let id = entry_id();
-            let contact = Contact { name, phone, lasting_power_of_attorney: lpa, ..new };
+            let contact = Contact {
+                name,
+                relationship: new.relationship,
+                phone,
+                next_of_kin: new.next_of_kin,
+                main_informal_carer: new.main_informal_carer,
+                lasting_power_of_attorney: lpa,
+            };
             record.contacts.insert(id.clone(), contact);
             Ok(id)
         })

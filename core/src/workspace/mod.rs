@@ -46,7 +46,7 @@ pub use team::{DeviceListing, Invitation};
 pub use audit_trail::{AUDIT_PUSH_AFTER, TeamAudit, TeamAuditEntry};
 pub use briefing::{Briefing, RecordAt, RecordChange, VALUES_SHOWN};
 pub use care_home::{CareHome, care_home_of, care_homes};
-pub use contacts::LPA_KINDS;
+pub use contacts::{LPA_KINDS, NewContact};
 pub use exports::FhirImportReport;
 pub use merge::{MergeReport, SignedExport};
 pub use patients::{CaseloadSearch, filter_caseload};
@@ -148,6 +148,11 @@ pub struct PatientView {
 impl PatientView {
     pub fn watched(&self) -> crate::view::WatchedRecord<'_> {
         crate::view::WatchedRecord::new(&self.document, &self.conflicts)
+    }
+
+    /// What a nurse needs at the door, as of `today` ([`crate::view::visit_essentials`]).
+    pub fn visit_essentials(&self, today: chrono::NaiveDate) -> Vec<crate::view::Essential> {
+        crate::view::visit_essentials(&self.document, today)
     }
 }
 

@@ -4,11 +4,11 @@
 pub use hedgerow_core::clinical::news2::{
     Consciousness, Parameter as News2Parameter, Response as News2Response, RiskBand, Spo2Scale,
 };
+pub use hedgerow_core::view::Exudate;
 pub use hedgerow_core::view::Role;
 pub use hedgerow_core::view::{
     AlertKind, AllergySeverity, CareFocus, ContactRelationship, CprRecommendation, EntrySource, Gender,
     Involvement, Place, PlanStatus, Route, TaskStatus,
 };
-pub use hedgerow_core::view::Exudate;
 pub use hedgerow_core::view::{AuditAction, ReferralStatus};
 pub use hedgerow_core::workspace::SyncPhase;

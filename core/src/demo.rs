@@ -275,6 +275,7 @@ pub async fn populate(
     }
     let mut rng = fastrand::Rng::with_seed(seed);
     let me = ws.identity().clone();
+    let cx = ws.context();
     let team_id = me.team_id;
     let colleagues = vec![
         Colleague::new("Tamsin Rowe", Role::DistrictNurse, "99Z0001D", team_id)?,
@@ -287,8 +288,8 @@ pub async fn populate(
     let mut report = DemoReport::default();
 
     {
-        let mut tx = ws.store.begin_write().await?;
-        let mut team: Draft<Team> = ws
+        let mut tx = cx.store.begin_write().await?;
+        let mut team: Draft<Team> = cx
             .draft(&mut tx, team_id.0, DocumentKind::Team, || {
                 Error::Corrupt("the team document is missing".into())
             })
@@ -311,7 +312,7 @@ pub async fn populate(
                 revoked: None,
             });
         }
-        ws.save(&mut tx, &mut team, "demo: add colleagues").await?;
+        cx.save(&mut tx, &mut team, "demo: add colleagues").await?;
         tx.commit().await?;
     }
 
@@ -319,16 +320,16 @@ pub async fn populate(
     let mut done = 0;
     while done < count {
         let n = BATCH.min(count - done);
-        let mut tx = ws.store.begin_write().await?;
+        let mut tx = cx.store.begin_write().await?;
         let mut ids = Vec::with_capacity(n);
         for _ in 0..n {
             let (patient_id, visits, eol) =
-                demo_patient(&mut tx, &mut rng, &mut taken, &colleagues, ws.device_key(), now).await?;
+                demo_patient(&mut tx, &mut rng, &mut taken, &colleagues, cx.device_key(), now).await?;
             ids.push(patient_id);
             report.visits += visits;
             report.end_of_life += usize::from(eol);
         }
-        ws.add_to_caseload(&mut tx, &ids).await?;
+        crate::workspace::add_to_caseload(cx, &mut tx, &ids).await?;
         tx.commit().await?;
         done += n;
         report.patients = done;

@@ -193,3 +193,42 @@ fn the_protocol_does_no_io_and_the_core_holds_no_relay_storage() {
         assert!(!core.iter().any(|c| c == never), "hedgerow-core links {never}");
     }
 }
+
+/// The facade is one file of one-line calls, the way rust-analyzer's `ide::Analysis` is:
+/// every public call a shell makes is an `impl Workspace` method in `workspace/facade.rs`
+/// that hands its arguments to a feature module's function with the shared `Context`. No
+/// feature module writes `impl Workspace`, so none reaches another's state but through a
+/// function the compiler can see.
+#[test]
+fn the_workspace_facade_hands_each_call_on_in_one_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("core/src");
+    let mut outside = Vec::new();
+    for file in sources(&root) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        if text.lines().any(|l| l.starts_with("impl Workspace")) && !file.ends_with("workspace/facade.rs") {
+            outside.push(file.strip_prefix(&root).unwrap().display().to_string());
+        }
+    }
+    assert!(outside.is_empty(), "write these calls in workspace/facade.rs: {outside:?}");
+
+    let facade = std::fs::read_to_string(root.join("workspace/facade.rs")).unwrap();
+    let body = facade.split_once("impl Workspace {\n").expect("the facade's impl").1;
+    let (mut methods, mut long) = (0, Vec::new());
+    let mut lines = body.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !(line.starts_with("    pub") && line.contains("fn ")) {
+            continue;
+        }
+        methods += 1;
+        let mut signature = line.to_owned();
+        while !signature.trim_end().ends_with('{') {
+            signature = lines.next().expect("a signature ends with its body's brace").to_owned();
+        }
+        let statements: Vec<&str> = lines.by_ref().take_while(|l| *l != "    }").collect();
+        if statements.len() != 1 {
+            long.push(line.trim().to_owned());
+        }
+    }
+    assert!(methods > 100, "the facade lists every call ({methods} found)");
+    assert!(long.is_empty(), "hand these on in one line to their feature module:\n{}", long.join("\n"));
+}

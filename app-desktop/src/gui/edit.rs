@@ -4,9 +4,9 @@
 
 use super::style;
 use hedgerow_core::Workspace;
+use hedgerow_core::ids::PatientId;
 use hedgerow_core::view::Role;
 use hedgerow_core::view::{AlertKind, AllergySeverity, EntrySource, Place, Route};
-use hedgerow_core::ids::PatientId;
 use hedgerow_core::workspace::{EndOfLifeUpdate, MedicineChange, NewMedicine, PatientView};
 
 type Done = Result<bool, String>;

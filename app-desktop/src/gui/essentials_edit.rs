@@ -5,8 +5,8 @@
 
 use hedgerow_core::Workspace;
 use hedgerow_core::view::ContactRelationship;
-use hedgerow_core::workspace::NewContact;
 use hedgerow_core::view::GpPractice;
+use hedgerow_core::workspace::NewContact;
 use hedgerow_core::workspace::{DetailsUpdate, EndOfLifeUpdate, LPA_KINDS, PatientView};
 
 /// The form as typed, starting from the record.

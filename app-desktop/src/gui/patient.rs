@@ -5,9 +5,9 @@
 use super::record_tabs::{self, briefing, end_of_life, history, load_history, safety};
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
-use hedgerow_core::view::{PlanStatus, TaskStatus};
 use hedgerow_core::ids::PatientId;
 use hedgerow_core::view::AuditEntry;
+use hedgerow_core::view::{PlanStatus, TaskStatus};
 use hedgerow_core::view::{Watched, alternatives_text};
 use hedgerow_core::workspace::{
     Briefing, NewProblem, PatientView, ProblemUpdate, RecordChange, ScoredObservations,

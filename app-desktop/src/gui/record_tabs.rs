@@ -4,9 +4,9 @@
 
 use super::style;
 use hedgerow_core::Workspace;
-use hedgerow_core::view::Place;
 use hedgerow_core::history::FieldChange;
 use hedgerow_core::ids::PatientId;
+use hedgerow_core::view::Place;
 use hedgerow_core::view::{Watched, alternatives_text};
 use hedgerow_core::workspace::{Briefing, PatientView, RecordChange};
 

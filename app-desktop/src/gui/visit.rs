@@ -6,8 +6,8 @@
 use super::{Go, HedgerowApp, Session, style};
 use hedgerow_core::Workspace;
 use hedgerow_core::clinical::{Consciousness, News2Score, Spo2Scale, news2};
-use hedgerow_core::view::Exudate;
 use hedgerow_core::ids::{PatientId, VisitId};
+use hedgerow_core::view::Exudate;
 use hedgerow_core::workspace::{PatientView, VisitDraft, VisitView};
 
 pub struct VisitScreen {

@@ -3,8 +3,9 @@
 //! synced to the team sealed like any bundle, and the whole team's log on an admin's device
 //! with which device each entry came from and any break in a device's chain.
 
-use super::Workspace;
+use super::Context;
 use crate::error::{Error, Result};
+use crate::ids::PatientId;
 use crate::store::{AuditAction, AuditCheck, AuditEntry, ChainedEntry, WriteTx};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -42,121 +43,120 @@ pub struct TeamAudit {
     pub this_device: AuditCheck,
 }
 
-impl Workspace {
-    /// What checking this device's audit log found when the workspace opened (and any
-    /// break found at an earlier open).
-    pub fn audit_check(&self) -> &AuditCheck {
-        &self.audit_check
-    }
+pub(super) fn audit_check(cx: &Context) -> &AuditCheck {
+    &cx.audit_check
+}
 
-    /// Walks the chain; a break not seen before is recorded as a flagged entry, which
-    /// reaches the team at the next sync.
-    pub(super) async fn check_audit_log(&self) -> Result<AuditCheck> {
-        let mut tx = self.store.begin_write().await?;
-        let mut check = tx.check_audit_chain().await?;
-        let mut found: BTreeSet<String> = match tx.setting(BREAKS_FOUND).await? {
-            Some(b) => serde_json::from_slice(&b)
-                .map_err(|e| Error::Corrupt(format!("the audit breaks found: {e}")))?,
-            None => BTreeSet::new(),
-        };
-        let new: Vec<String> = check.breaks.iter().filter(|b| !found.contains(*b)).cloned().collect();
-        if !new.is_empty() {
-            let detail = format!("this device's audit log was found broken: {}", new.join("; "));
-            tracing::error!(%detail, "audit log broken");
-            found.extend(new);
-            let json = serde_json::to_vec(&found).map_err(|e| Error::Internal(e.to_string()))?;
-            tx.put_setting(BREAKS_FOUND, &json).await?;
-            // The whole log goes to the team again, so its copy shows where it was cut.
-            tx.delete_setting(AUDIT_PUSHED).await?;
-            self.audit_flagged(&mut tx, AuditAction::Refused, None, detail, true).await?;
+/// Walks the chain; a break not seen before is recorded as a flagged entry, which
+/// reaches the team at the next sync.
+pub(super) async fn check_audit_log(cx: &Context) -> Result<AuditCheck> {
+    let mut tx = cx.store.begin_write().await?;
+    let mut check = tx.check_audit_chain().await?;
+    let mut found: BTreeSet<String> = match tx.setting(BREAKS_FOUND).await? {
+        Some(b) => {
+            serde_json::from_slice(&b).map_err(|e| Error::Corrupt(format!("the audit breaks found: {e}")))?
         }
-        tx.commit().await?;
-        check.breaks = found.into_iter().collect();
-        Ok(check)
+        None => BTreeSet::new(),
+    };
+    let new: Vec<String> = check.breaks.iter().filter(|b| !found.contains(*b)).cloned().collect();
+    if !new.is_empty() {
+        let detail = format!("this device's audit log was found broken: {}", new.join("; "));
+        tracing::error!(%detail, "audit log broken");
+        found.extend(new);
+        let json = serde_json::to_vec(&found).map_err(|e| Error::Internal(e.to_string()))?;
+        tx.put_setting(BREAKS_FOUND, &json).await?;
+        // The whole log goes to the team again, so its copy shows where it was cut.
+        tx.delete_setting(AUDIT_PUSHED).await?;
+        cx.audit_flagged(&mut tx, AuditAction::Refused, None, detail, true).await?;
     }
+    tx.commit().await?;
+    check.breaks = found.into_iter().collect();
+    Ok(check)
+}
 
-    /// The whole team's audit log, or only what is flagged for review (break-glass,
-    /// refusals, broken chains), newest first. For admins' devices.
-    pub async fn team_audit(&self, flagged_only: bool) -> Result<TeamAudit> {
-        let mut tx = self.store.begin_read().await?;
-        self.require_admin(&mut tx, "see the team's audit log").await?;
-        drop(tx);
-        let devices = self.devices().await?;
-        let label = |key: &str| {
-            devices
-                .iter()
-                .find(|d| d.public_key == key)
-                .map(|d| format!("{} ({})", d.clinician, d.label))
-                .unwrap_or_else(|| "a device no longer in the team document".into())
-        };
-        let mut rx = self.store.begin_read().await?;
-        let me = hex::encode(self.device_key.public_key());
-        let mut entries: Vec<TeamAuditEntry> = rx
-            .audit_log(None)
-            .await?
-            .into_iter()
-            .enumerate()
-            .map(|(i, entry)| TeamAuditEntry {
-                device: me.clone(),
-                device_label: label(&me),
-                seq: i as u64 + 1,
-                entry,
-                problem: None,
-            })
-            .collect();
-        for row in rx.team_audit().await? {
-            entries.push(TeamAuditEntry {
-                device_label: label(&row.device),
-                device: row.device,
-                seq: row.seq,
-                entry: row.entry,
-                problem: row.problem,
-            });
-        }
-        entries.retain(|e| !flagged_only || e.entry.flagged || e.problem.is_some());
-        entries.sort_by_key(|e| std::cmp::Reverse(e.entry.at.0));
-        Ok(TeamAudit { entries, this_device: self.audit_check.clone() })
+pub(super) async fn team_audit(cx: &Context, flagged_only: bool) -> Result<TeamAudit> {
+    let mut tx = cx.store.begin_read().await?;
+    super::team::require_admin(cx, &mut tx, "see the team's audit log").await?;
+    drop(tx);
+    let devices = super::team::devices(cx).await?;
+    let label = |key: &str| {
+        devices
+            .iter()
+            .find(|d| d.public_key == key)
+            .map(|d| format!("{} ({})", d.clinician, d.label))
+            .unwrap_or_else(|| "a device no longer in the team document".into())
+    };
+    let mut rx = cx.store.begin_read().await?;
+    let me = hex::encode(cx.device_key.public_key());
+    let mut entries: Vec<TeamAuditEntry> = rx
+        .audit_log(None)
+        .await?
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| TeamAuditEntry {
+            device: me.clone(),
+            device_label: label(&me),
+            seq: i as u64 + 1,
+            entry,
+            problem: None,
+        })
+        .collect();
+    for row in rx.team_audit().await? {
+        entries.push(TeamAuditEntry {
+            device_label: label(&row.device),
+            device: row.device,
+            seq: row.seq,
+            entry: row.entry,
+            problem: row.problem,
+        });
     }
+    entries.retain(|e| !flagged_only || e.entry.flagged || e.problem.is_some());
+    entries.sort_by_key(|e| std::cmp::Reverse(e.entry.at.0));
+    Ok(TeamAudit { entries, this_device: cx.audit_check.clone() })
+}
 
-    /// This device's entries the relay has not acknowledged, as one audit bundle.
-    pub(super) async fn audit_to_push(
-        &self,
-        tx: &mut WriteTx<'_>,
-        keyring: &crate::sync::keys::Keyring,
-    ) -> Result<Option<(crate::sync::wire::LogEntry, u64)>> {
-        let after = match tx.setting(AUDIT_PUSHED).await? {
-            Some(b) if b.len() == 8 => u64::from_be_bytes(b[..].try_into().expect("8 bytes")),
-            _ => 0,
-        };
-        let entries: Vec<ChainedEntry> =
-            tx.audit_entries_after(after).await?.into_iter().take(AUDIT_BATCH).map(|(_, e)| e).collect();
-        let Some(last) = entries.last().map(|e| e.seq) else { return Ok(None) };
-        let parsed: Vec<AuditEntry> =
-            entries.iter().filter_map(|e| serde_json::from_slice(&e.json).ok()).collect();
-        let oldest = parsed.iter().map(|e| e.at.0).min().unwrap_or(i64::MAX);
-        let due = entries.len() >= AUDIT_PUSH_AFTER
-            || parsed.iter().any(|e| e.flagged)
-            || crate::documents::Timestamp::now().0 - oldest >= AUDIT_PUSH_WITHIN;
-        if !due {
-            return Ok(None);
-        }
-        let entry = crate::sync::bundle::seal_audit(&self.device_key, &self.me.team_id.0, keyring, &entries)
-            .map_err(|e| Error::Internal(format!("could not seal the audit entries: {e}")))?;
-        Ok(Some((entry, last)))
+/// This device's entries the relay has not acknowledged, as one audit bundle.
+pub(super) async fn audit_to_push(
+    cx: &Context,
+    tx: &mut WriteTx<'_>,
+    keyring: &crate::sync::keys::Keyring,
+) -> Result<Option<(crate::sync::wire::LogEntry, u64)>> {
+    let after = match tx.setting(AUDIT_PUSHED).await? {
+        Some(b) if b.len() == 8 => u64::from_be_bytes(b[..].try_into().expect("8 bytes")),
+        _ => 0,
+    };
+    let entries: Vec<ChainedEntry> =
+        tx.audit_entries_after(after).await?.into_iter().take(AUDIT_BATCH).map(|(_, e)| e).collect();
+    let Some(last) = entries.last().map(|e| e.seq) else { return Ok(None) };
+    let parsed: Vec<AuditEntry> =
+        entries.iter().filter_map(|e| serde_json::from_slice(&e.json).ok()).collect();
+    let oldest = parsed.iter().map(|e| e.at.0).min().unwrap_or(i64::MAX);
+    let due = entries.len() >= AUDIT_PUSH_AFTER
+        || parsed.iter().any(|e| e.flagged)
+        || crate::documents::Timestamp::now().0 - oldest >= AUDIT_PUSH_WITHIN;
+    if !due {
+        return Ok(None);
     }
+    let entry = crate::sync::bundle::seal_audit(&cx.device_key, &cx.me.team_id.0, keyring, &entries)
+        .map_err(|e| Error::Internal(format!("could not seal the audit entries: {e}")))?;
+    Ok(Some((entry, last)))
+}
 
-    /// Keeps another device's entries as they came.
-    pub(super) async fn take_team_audit(
-        &self,
-        author: &[u8; 32],
-        entries: &[ChainedEntry],
-    ) -> Result<Vec<String>> {
-        if *author == self.device_key.public_key() {
-            return Ok(Vec::new());
-        }
-        let mut tx = self.store.begin_write().await?;
-        let problems = tx.take_team_audit(author, entries).await?;
-        tx.commit().await?;
-        Ok(problems)
+/// Keeps another device's entries as they came.
+pub(super) async fn take_team_audit(
+    cx: &Context,
+    author: &[u8; 32],
+    entries: &[ChainedEntry],
+) -> Result<Vec<String>> {
+    if *author == cx.device_key.public_key() {
+        return Ok(Vec::new());
     }
+    let mut tx = cx.store.begin_write().await?;
+    let problems = tx.take_team_audit(author, entries).await?;
+    tx.commit().await?;
+    Ok(problems)
+}
+
+pub(super) async fn audit_log(cx: &Context, patient: Option<PatientId>) -> Result<Vec<AuditEntry>> {
+    cx.store.begin_read().await?.audit_log(patient.as_ref()).await
 }

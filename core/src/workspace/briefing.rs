@@ -1,7 +1,7 @@
 //! The pre-visit briefing, and the record as it stood at a moment: both read from the
 //! documents' own history.
 
-use super::Workspace;
+use super::Context;
 use crate::conflicts::{self, Conflict};
 use crate::documents::patient::TaskStatus;
 use crate::documents::{self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Timestamp};
@@ -96,93 +96,10 @@ fn changes(
         .collect()
 }
 
-impl Workspace {
-    /// Every change to the record, newest first: who, what, when (from the document itself,
-    /// so it is the same on every device that holds the record).
-    pub async fn record_history(&self, patient: PatientId) -> Result<Vec<RecordChange>> {
-        let mut doc = self.load_patient_doc(patient).await?;
-        let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
-        let authors = self.authors().await?;
-        let mut all = changes(&mut doc, &record, &authors, |_, _| true);
-        all.sort_by_key(|c| std::cmp::Reverse(c.at));
-        Ok(all)
-    }
-
-    /// Everything that changed since I last saw this patient, in one place.
-    pub async fn briefing(&self, patient: PatientId) -> Result<Briefing> {
-        let me = self.me.clinician_id.to_hex();
-        let mut doc = self.load_patient_doc(patient).await?;
-        let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
-        let visits = self.store.begin_read().await?.visits_of(&patient, 50).await?;
-        let my_last_visit =
-            record.visits.values().filter(|v| v.clinician.id == me).map(|v| v.started_at).max();
-        let since = my_last_visit.unwrap_or(Timestamp(i64::MIN));
-        let authors = self.authors().await?;
-        let mut record_changes = changes(&mut doc, &record, &authors, |at, note| {
-            at > since.0 && note.is_none_or(|n| n.by.id != me)
-        });
-        record_changes.sort_by_key(|c| std::cmp::Reverse(c.at));
-        let mut conflicts = conflicts::detect(&mut doc, &record);
-        conflicts::attribute(&mut conflicts, &authors);
-        let reader = crate::view::Reader { clinician_id: &me, today: chrono::Local::now().date_naive() };
-        let shown = crate::view::PatientRecord::read(&WatchedRecord::new(&record, &conflicts), reader)?;
-        let mut medicines_changed: Vec<_> =
-            shown.medicines.into_iter().filter(|m| m.changed_at > since && m.changed_by.id != me).collect();
-        medicines_changed.sort_by_key(|m| std::cmp::Reverse(m.changed_at));
-        let visits_by_others: Vec<VisitSummary> =
-            visits.iter().filter(|v| v.started_at > since && v.clinician.id != me).cloned().collect();
-        let mut news2_trend: Vec<LatestNews2> =
-            visits.iter().filter_map(|v| v.news2.clone()).take(10).collect();
-        news2_trend.reverse();
-        let open_tasks = shown.tasks.into_iter().filter(|t| t.status == TaskStatus::Open).collect();
-        Ok(Briefing {
-            patient,
-            my_last_visit,
-            record_changes,
-            medicines_changed,
-            visits_by_others,
-            news2_trend,
-            open_tasks,
-            conflicts,
-        })
-    }
-
-    /// The record as it stood at a moment, from the document's own history, with the
-    /// conflicts open then.
-    pub async fn record_at(&self, patient: PatientId, at: Timestamp) -> Result<RecordAt> {
-        let mut doc = self.load_patient_doc(patient).await?;
-        let heads = history::heads_at(&mut doc, at)
-            .ok_or_else(|| Error::Input(format!("the record did not exist yet at {}", at.display())))?;
-        let mut then = doc.fork_at(&heads).map_err(documents::DocumentError::from)?;
-        let document: PatientRecord = documents::read(&then, DocumentKind::Patient)?;
-        let mut conflicts = conflicts::detect(&mut then, &document);
-        if !conflicts.is_empty() {
-            conflicts::attribute(&mut conflicts, &self.authors().await?);
-        }
-        let day = chrono::DateTime::from_timestamp_millis(at.0)
-            .map(|t| t.with_timezone(&chrono::Local).date_naive())
-            .unwrap_or_else(|| chrono::Local::now().date_naive());
-        let reader = crate::view::Reader { clinician_id: &self.me.clinician_id.to_hex(), today: day };
-        let record = crate::view::PatientRecord::read(&WatchedRecord::new(&document, &conflicts), reader)?;
-        Ok(RecordAt { at, record, document, conflicts })
-    }
-
-    /// What changed in the record between two moments, field by field.
-    pub async fn changes_between(
-        &self,
-        patient: PatientId,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Vec<FieldDiff>> {
-        let mut doc = self.load_patient_doc(patient).await?;
-        let before = history::heads_at(&mut doc, from).unwrap_or_default();
-        let after = history::heads_at(&mut doc, to).unwrap_or_default();
-        Ok(history::changes_between(&mut doc, &before, &after))
-    }
-
+impl Context {
     /// A patient's record document, its header checked.
     pub(crate) async fn load_patient_doc(&self, patient: PatientId) -> Result<automerge::AutoCommit> {
-        self.check_readable(patient).await?;
+        super::access::check_readable(self, patient).await?;
         let mut rx = self.store.begin_read().await?;
         let doc = rx
             .load_document(&patient.0, DocumentKind::Patient)
@@ -191,4 +108,78 @@ impl Workspace {
         documents::check_header(&doc, DocumentKind::Patient)?;
         Ok(doc)
     }
+}
+
+pub(super) async fn record_history(cx: &Context, patient: PatientId) -> Result<Vec<RecordChange>> {
+    let mut doc = cx.load_patient_doc(patient).await?;
+    let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
+    let authors = super::access::authors(cx).await?;
+    let mut all = changes(&mut doc, &record, &authors, |_, _| true);
+    all.sort_by_key(|c| std::cmp::Reverse(c.at));
+    Ok(all)
+}
+
+pub(super) async fn briefing(cx: &Context, patient: PatientId) -> Result<Briefing> {
+    let me = cx.me.clinician_id.to_hex();
+    let mut doc = cx.load_patient_doc(patient).await?;
+    let record: PatientRecord = documents::read(&doc, DocumentKind::Patient)?;
+    let visits = cx.store.begin_read().await?.visits_of(&patient, 50).await?;
+    let my_last_visit = record.visits.values().filter(|v| v.clinician.id == me).map(|v| v.started_at).max();
+    let since = my_last_visit.unwrap_or(Timestamp(i64::MIN));
+    let authors = super::access::authors(cx).await?;
+    let mut record_changes =
+        changes(&mut doc, &record, &authors, |at, note| at > since.0 && note.is_none_or(|n| n.by.id != me));
+    record_changes.sort_by_key(|c| std::cmp::Reverse(c.at));
+    let mut conflicts = conflicts::detect(&mut doc, &record);
+    conflicts::attribute(&mut conflicts, &authors);
+    let reader = crate::view::Reader { clinician_id: &me, today: chrono::Local::now().date_naive() };
+    let shown = crate::view::PatientRecord::read(&WatchedRecord::new(&record, &conflicts), reader)?;
+    let mut medicines_changed: Vec<_> =
+        shown.medicines.into_iter().filter(|m| m.changed_at > since && m.changed_by.id != me).collect();
+    medicines_changed.sort_by_key(|m| std::cmp::Reverse(m.changed_at));
+    let visits_by_others: Vec<VisitSummary> =
+        visits.iter().filter(|v| v.started_at > since && v.clinician.id != me).cloned().collect();
+    let mut news2_trend: Vec<LatestNews2> = visits.iter().filter_map(|v| v.news2.clone()).take(10).collect();
+    news2_trend.reverse();
+    let open_tasks = shown.tasks.into_iter().filter(|t| t.status == TaskStatus::Open).collect();
+    Ok(Briefing {
+        patient,
+        my_last_visit,
+        record_changes,
+        medicines_changed,
+        visits_by_others,
+        news2_trend,
+        open_tasks,
+        conflicts,
+    })
+}
+
+pub(super) async fn record_at(cx: &Context, patient: PatientId, at: Timestamp) -> Result<RecordAt> {
+    let mut doc = cx.load_patient_doc(patient).await?;
+    let heads = history::heads_at(&mut doc, at)
+        .ok_or_else(|| Error::Input(format!("the record did not exist yet at {}", at.display())))?;
+    let mut then = doc.fork_at(&heads).map_err(documents::DocumentError::from)?;
+    let document: PatientRecord = documents::read(&then, DocumentKind::Patient)?;
+    let mut conflicts = conflicts::detect(&mut then, &document);
+    if !conflicts.is_empty() {
+        conflicts::attribute(&mut conflicts, &super::access::authors(cx).await?);
+    }
+    let day = chrono::DateTime::from_timestamp_millis(at.0)
+        .map(|t| t.with_timezone(&chrono::Local).date_naive())
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let reader = crate::view::Reader { clinician_id: &cx.me.clinician_id.to_hex(), today: day };
+    let record = crate::view::PatientRecord::read(&WatchedRecord::new(&document, &conflicts), reader)?;
+    Ok(RecordAt { at, record, document, conflicts })
+}
+
+pub(super) async fn changes_between(
+    cx: &Context,
+    patient: PatientId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<FieldDiff>> {
+    let mut doc = cx.load_patient_doc(patient).await?;
+    let before = history::heads_at(&mut doc, from).unwrap_or_default();
+    let after = history::heads_at(&mut doc, to).unwrap_or_default();
+    Ok(history::changes_between(&mut doc, &before, &after))
 }

@@ -1,7 +1,7 @@
 //! Care-home rounds: the residents of one home on the caseload, in the order a clinician
 //! walks the corridors (by room, then by name).
 
-use super::Workspace;
+use super::Context;
 use crate::error::Result;
 use crate::store::PatientSummary;
 use serde::Serialize;
@@ -57,11 +57,8 @@ pub fn care_homes(caseload: Vec<PatientSummary>) -> Vec<CareHome> {
     homes
 }
 
-impl Workspace {
-    /// The care homes on the caseload, each with its residents in round order.
-    pub async fn care_homes(&self) -> Result<Vec<CareHome>> {
-        Ok(care_homes(self.caseload().await?))
-    }
+pub(super) async fn caseload_care_homes(cx: &Context) -> Result<Vec<CareHome>> {
+    Ok(care_homes(super::patients::caseload(cx).await?))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! End of life and ReSPECT on the record: the CPR recommendation (each decision a new entry,
 //! with its clinical reason), the plan's other items, and a death.
 
-use super::Workspace;
+use super::Context;
 use super::record::{date, required};
 use crate::clinical::Action;
 use crate::documents::patient::*;
@@ -80,109 +80,98 @@ impl EndOfLifeUpdate {
     }
 }
 
-impl Workspace {
-    /// Records a CPR recommendation, made now by this clinician, with the clinical reason,
-    /// which the audit log and the record's history keep beside the decision. Each decision
-    /// is written as a new entry, never as an edit of the last, so that two clinicians
-    /// deciding at the same time always meet as a conflict, even when one of them
-    /// re-confirms the old value.
-    pub async fn set_cpr(
-        &self,
-        patient: PatientId,
-        recommendation: CprRecommendation,
-        discussed_with: Option<String>,
-        reason: &str,
-    ) -> Result<()> {
-        self.permit(Action::RecordCprDecision, Some(patient)).await?;
-        let reason = required(reason, "the reason for the CPR decision")?;
-        let action = format!("record CPR recommendation: {}; reason: {reason}", recommendation.label());
-        self.edit_patient_doc(patient, &action, &["end_of_life"], |doc, record, by, at| {
-            use automerge::{ObjType, ROOT, ReadDoc, transaction::Transactable};
-            let eol = match doc.get(&ROOT, "end_of_life").map_err(crate::documents::DocumentError::from)? {
-                Some((automerge::Value::Object(_), id)) => id,
-                _ => return Err(Error::Corrupt("the record has no end of life section".into())),
-            };
-            doc.put_object(&eol, "cpr", ObjType::Map).map_err(crate::documents::DocumentError::from)?;
-            record.end_of_life.cpr =
-                Some(CprDecision { recommendation, made_by: by.clone(), made_at: at, discussed_with });
-            Ok(())
-        })
-        .await
-    }
+pub(super) async fn set_cpr(
+    cx: &Context,
+    patient: PatientId,
+    recommendation: CprRecommendation,
+    discussed_with: Option<String>,
+    reason: &str,
+) -> Result<()> {
+    cx.permit(Action::RecordCprDecision, Some(patient)).await?;
+    let reason = required(reason, "the reason for the CPR decision")?;
+    let action = format!("record CPR recommendation: {}; reason: {reason}", recommendation.label());
+    cx.edit_patient_doc(patient, &action, &["end_of_life"], |doc, record, by, at| {
+        use automerge::{ObjType, ROOT, ReadDoc, transaction::Transactable};
+        let eol = match doc.get(&ROOT, "end_of_life").map_err(crate::documents::DocumentError::from)? {
+            Some((automerge::Value::Object(_), id)) => id,
+            _ => return Err(Error::Corrupt("the record has no end of life section".into())),
+        };
+        doc.put_object(&eol, "cpr", ObjType::Map).map_err(crate::documents::DocumentError::from)?;
+        record.end_of_life.cpr =
+            Some(CprDecision { recommendation, made_by: by.clone(), made_at: at, discussed_with });
+        Ok(())
+    })
+    .await
+}
 
-    /// Sets the EPaCCS and ReSPECT items given; the others stay as they are. A ceiling of
-    /// treatment is a decision: only a registered clinician sets it, and who and when are
-    /// kept with it.
-    pub async fn update_end_of_life(&self, patient: PatientId, u: EndOfLifeUpdate) -> Result<()> {
-        if u.is_empty() {
-            return Err(Error::Input("nothing to change in the end of life plan".into()));
-        }
-        if u.ceiling_of_treatment.is_some() {
-            self.permit(Action::SetCeilingOfTreatment, Some(patient)).await?;
-        }
-        self.permit(Action::UpdateEndOfLifePlan, Some(patient)).await?;
-        let ceiling = u.ceiling_of_treatment.map(|c| required(&c, "the ceiling of treatment")).transpose()?;
-        self.edit_patient(patient, "update end of life plan", |record, by, at| {
-            let e = &mut record.end_of_life;
-            fn set<T>(slot: &mut Option<T>, v: Option<T>) {
-                if v.is_some() {
-                    *slot = v;
-                }
-            }
-            if let Some(r) = u.on_palliative_register {
-                e.on_palliative_register = r;
-            }
-            if let Some(c) = ceiling {
-                e.ceiling_of_treatment = Some(c);
-                e.ceiling_set_by = Some(by.clone());
-                e.ceiling_set_at = Some(at);
-            }
-            set(&mut e.preferred_place_of_care, u.preferred_place_of_care);
-            set(&mut e.preferred_place_of_care_second, u.preferred_place_of_care_second);
-            set(&mut e.preferred_place_of_death, u.preferred_place_of_death);
-            set(&mut e.preferred_place_of_death_second, u.preferred_place_of_death_second);
-            set(&mut e.summary, u.summary);
-            set(&mut e.personal_preferences, u.personal_preferences);
-            set(&mut e.has_capacity, u.has_capacity);
-            set(&mut e.key_worker, u.key_worker);
-            set(&mut e.hospice, u.hospice);
-            set(&mut e.care_focus, u.care_focus);
-            set(&mut e.care_focus_reasons, u.care_focus_reasons);
-            set(&mut e.involvement, u.involvement);
-            set(&mut e.involvement_detail, u.involvement_detail);
-            set(&mut e.legal_proxy, u.legal_proxy);
-            set(&mut e.advance_decision_location, u.advance_decision_location);
-            if let Some(loc) = u.anticipatory_medicines_location {
-                e.anticipatory_medicines_prescribed = true;
-                e.anticipatory_medicines_location = Some(loc);
-            }
-            set(&mut e.respect_review_date, u.respect_review_date.map(date));
-            if let Some(people) = u.people_to_involve {
-                e.people_to_involve = people;
-            }
-            Ok(())
-        })
-        .await
+pub(super) async fn update_end_of_life(cx: &Context, patient: PatientId, u: EndOfLifeUpdate) -> Result<()> {
+    if u.is_empty() {
+        return Err(Error::Input("nothing to change in the end of life plan".into()));
     }
+    if u.ceiling_of_treatment.is_some() {
+        cx.permit(Action::SetCeilingOfTreatment, Some(patient)).await?;
+    }
+    cx.permit(Action::UpdateEndOfLifePlan, Some(patient)).await?;
+    let ceiling = u.ceiling_of_treatment.map(|c| required(&c, "the ceiling of treatment")).transpose()?;
+    cx.edit_patient(patient, "update end of life plan", |record, by, at| {
+        let e = &mut record.end_of_life;
+        fn set<T>(slot: &mut Option<T>, v: Option<T>) {
+            if v.is_some() {
+                *slot = v;
+            }
+        }
+        if let Some(r) = u.on_palliative_register {
+            e.on_palliative_register = r;
+        }
+        if let Some(c) = ceiling {
+            e.ceiling_of_treatment = Some(c);
+            e.ceiling_set_by = Some(by.clone());
+            e.ceiling_set_at = Some(at);
+        }
+        set(&mut e.preferred_place_of_care, u.preferred_place_of_care);
+        set(&mut e.preferred_place_of_care_second, u.preferred_place_of_care_second);
+        set(&mut e.preferred_place_of_death, u.preferred_place_of_death);
+        set(&mut e.preferred_place_of_death_second, u.preferred_place_of_death_second);
+        set(&mut e.summary, u.summary);
+        set(&mut e.personal_preferences, u.personal_preferences);
+        set(&mut e.has_capacity, u.has_capacity);
+        set(&mut e.key_worker, u.key_worker);
+        set(&mut e.hospice, u.hospice);
+        set(&mut e.care_focus, u.care_focus);
+        set(&mut e.care_focus_reasons, u.care_focus_reasons);
+        set(&mut e.involvement, u.involvement);
+        set(&mut e.involvement_detail, u.involvement_detail);
+        set(&mut e.legal_proxy, u.legal_proxy);
+        set(&mut e.advance_decision_location, u.advance_decision_location);
+        if let Some(loc) = u.anticipatory_medicines_location {
+            e.anticipatory_medicines_prescribed = true;
+            e.anticipatory_medicines_location = Some(loc);
+        }
+        set(&mut e.respect_review_date, u.respect_review_date.map(date));
+        if let Some(people) = u.people_to_involve {
+            e.people_to_involve = people;
+        }
+        Ok(())
+    })
+    .await
+}
 
-    /// Records the actual place and date of death (EPaCCS), by this clinician.
-    pub async fn record_death(
-        &self,
-        patient: PatientId,
-        place: Place,
-        date_of_death: NaiveDate,
-    ) -> Result<()> {
-        self.permit(Action::RecordDeath, Some(patient)).await?;
-        if date_of_death > chrono::Local::now().date_naive() {
-            return Err(Error::Input(format!("date of death {date_of_death} is in the future")));
-        }
-        self.edit_patient(patient, "record death", |record, by, _| {
-            let e = &mut record.end_of_life;
-            e.actual_place_of_death = Some(place);
-            e.date_of_death = Some(date(date_of_death));
-            e.death_recorded_by = Some(by.clone());
-            Ok(())
-        })
-        .await
+pub(super) async fn record_death(
+    cx: &Context,
+    patient: PatientId,
+    place: Place,
+    date_of_death: NaiveDate,
+) -> Result<()> {
+    cx.permit(Action::RecordDeath, Some(patient)).await?;
+    if date_of_death > chrono::Local::now().date_naive() {
+        return Err(Error::Input(format!("date of death {date_of_death} is in the future")));
     }
+    cx.edit_patient(patient, "record death", |record, by, _| {
+        let e = &mut record.end_of_life;
+        e.actual_place_of_death = Some(place);
+        e.date_of_death = Some(date(date_of_death));
+        e.death_recorded_by = Some(by.clone());
+        Ok(())
+    })
+    .await
 }

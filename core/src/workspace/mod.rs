@@ -11,6 +11,7 @@ mod care_home;
 mod contacts;
 mod end_of_life;
 mod exports;
+mod facade;
 mod lifecycle;
 mod merge;
 mod observations;
@@ -22,6 +23,7 @@ mod peer_link;
 mod record;
 mod referral;
 mod referral_inbox;
+mod reindex;
 mod round_state;
 mod share_end;
 mod share_repair;
@@ -49,6 +51,7 @@ pub use care_home::{CareHome, care_home_of, care_homes};
 pub use contacts::{LPA_KINDS, NewContact};
 pub use exports::FhirImportReport;
 pub use merge::{MergeReport, SignedExport};
+pub(crate) use patients::add_to_caseload;
 pub use patients::{CaseloadSearch, filter_caseload};
 pub use referral::ReferralSent;
 pub use round_state::RoundInProgress;
@@ -60,13 +63,14 @@ pub use visit_draft::{OpenVisit, SavedDraft, VisitDraft};
 
 pub use end_of_life::EndOfLifeUpdate;
 pub use record::{DetailsUpdate, MedicineChange, NewMedicine, NewProblem, ProblemUpdate, find_entry};
+pub use reindex::ReindexReport;
 
 use crate::documents::{
-    self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Timestamp, VisitNote, WriteBack,
+    self, ChangeNote, ClinicianRef, DocumentKind, PatientRecord, Role, Timestamp, WriteBack,
 };
 use crate::error::{Error, Result};
 use crate::ids::{ClinicianId, DeviceId, PatientId, TeamId};
-use crate::store::{AuditAction, AuditEntry, DueTask, PatientSummary, Store, VisitSummary, WriteTx};
+use crate::store::{AuditAction, AuditEntry, PatientSummary, Store, VisitSummary, WriteTx};
 use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
@@ -156,16 +160,15 @@ impl PatientView {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct ReindexReport {
-    pub patients: usize,
-    pub visits: usize,
-    pub due_tasks: usize,
-    /// Documents that could not be read, with the reason; the rest were indexed.
-    pub unreadable: Vec<String>,
+/// The facade: every call a shell makes, each handed in one line to the feature module that
+/// does it ([`facade`]), the way rust-analyzer's `ide::Analysis` hands its calls on.
+pub struct Workspace {
+    cx: Context,
 }
 
-pub struct Workspace {
+/// What every feature works with: the unlocked store, who is using this device, its key and
+/// its Automerge actor. Private to the core; the features are functions that take it.
+pub(crate) struct Context {
     pub(crate) store: Store,
     me: Identity,
     device_key: DeviceKey,
@@ -197,8 +200,8 @@ impl<T> Draft<T> {
 impl std::fmt::Debug for Workspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Workspace")
-            .field("identity", &self.me)
-            .field("dir", &self.store.dir())
+            .field("identity", &self.cx.me)
+            .field("dir", &self.cx.store.dir())
             .finish_non_exhaustive()
     }
 }
@@ -222,8 +225,8 @@ fn commit_options(action: &str, by: &Identity) -> CommitOptions {
     CommitOptions::default().with_message(note.to_message()).with_time(chrono::Utc::now().timestamp())
 }
 
-impl Workspace {
-    pub fn identity(&self) -> &Identity {
+impl Context {
+    pub(crate) fn identity(&self) -> &Identity {
         &self.me
     }
 
@@ -234,7 +237,7 @@ impl Workspace {
 
     /// The store itself, for the tests that check what is written and how.
     #[cfg(feature = "test-support")]
-    pub fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 
@@ -363,98 +366,6 @@ impl Workspace {
             .await?;
         tx.commit().await?;
         Err(refused)
-    }
-
-    /// Open tasks due on or before `date`.
-    pub async fn due_tasks(&self, date: chrono::NaiveDate) -> Result<Vec<DueTask>> {
-        self.store.begin_read().await?.due_tasks(&date.format("%Y-%m-%d").to_string()).await
-    }
-
-    /// The day at a glance for `date` (local): who needs attention, tasks and reviews due,
-    /// visits today and this clinician's unsigned visits, triaged by the core's rules.
-    pub async fn today(&self, date: chrono::NaiveDate) -> Result<crate::view::Today> {
-        let caseload = self.caseload().await?;
-        let due = self.due_tasks(date).await?;
-        let unsigned = self.open_visits().await?;
-        Ok(crate::view::today::today(date, caseload, due, unsigned))
-    }
-
-    // ---- export, audit, maintenance ---------------------------------------------------
-
-    /// The patient record, unencrypted, as a signed export (the Automerge document and
-    /// who wrote it) that another device of the team can take in: audited as an export.
-    pub async fn export_patient_document(&self, patient: PatientId) -> Result<Vec<u8>> {
-        let mut doc = self.load_patient_doc(patient).await?;
-        let heads = self.store.begin_read().await?.actor_heads(&patient.0).await?;
-        let bytes = merge::SignedExport { team: self.me.team_id.0, document: doc.save(), heads }.to_bytes();
-        let mut tx = self.store.begin_write().await?;
-        self.audit(
-            &mut tx,
-            AuditAction::Export,
-            Some(patient),
-            "exported the record document (Automerge, signed, unencrypted)".into(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(bytes)
-    }
-
-    pub async fn audit_log(&self, patient: Option<PatientId>) -> Result<Vec<AuditEntry>> {
-        self.store.begin_read().await?.audit_log(patient.as_ref()).await
-    }
-
-    /// Rebuilds every query table from the documents. A document that cannot be read is
-    /// reported and left out; the others are indexed.
-    pub async fn reindex(&self) -> Result<ReindexReport> {
-        let mut tx = self.store.begin_write().await?;
-        tx.clear_indexes().await?;
-        let mut report = ReindexReport::default();
-        for id in tx.document_ids(DocumentKind::Visit).await? {
-            let summary = match tx.read_document::<VisitNote>(&id, DocumentKind::Visit).await {
-                Ok(note) => note.map(|n| visit_summary(&n)).transpose(),
-                Err(e) => Err(e),
-            };
-            match summary {
-                Ok(Some(summary)) => {
-                    tx.put_visit_summary(&summary).await?;
-                    report.visits += 1;
-                }
-                Ok(None) => {}
-                Err(e) => report.unreadable.push(format!("visit {}: {e}", hex::encode(id))),
-            }
-        }
-        for id in tx.document_ids(DocumentKind::Patient).await? {
-            let read = match tx.load_document(&id, DocumentKind::Patient).await {
-                Ok(Some(mut doc)) => documents::read::<PatientRecord, _>(&doc, DocumentKind::Patient)
-                    .map(|record| {
-                        let open = crate::conflicts::detect(&mut doc, &record);
-                        Some((record, open))
-                    })
-                    .map_err(Error::from),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e),
-            };
-            match read {
-                Ok(Some((record, open_conflicts))) => {
-                    tx.refresh_patient(&record, &open_conflicts).await?;
-                    report.patients += 1;
-                }
-                Ok(None) => {}
-                Err(e) => report.unreadable.push(format!("patient {}: {e}", hex::encode(id))),
-            }
-        }
-        self.reindex_caseload(&mut tx).await?;
-        tx.put_setting(INDEX_VERSION, CURRENT_INDEX_VERSION).await?;
-        report.due_tasks = tx.due_tasks("9999-12-31").await?.len();
-        self.audit(
-            &mut tx,
-            AuditAction::Reindex,
-            None,
-            format!("rebuilt query tables: {} patients", report.patients),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(report)
     }
 }
 

@@ -2,7 +2,7 @@
 //! of [`PeerSession`]. What arrives is stored like any change, so it goes on to the relay
 //! at this device's next relay sync, and what came from the relay goes on to peers.
 
-use super::Workspace;
+use super::Context;
 use crate::documents::{self, DocumentKind};
 use crate::error::{Error, Result};
 use crate::store::AuditAction;
@@ -98,7 +98,7 @@ fn kind_of(code: u8) -> Option<DocumentKind> {
 
 /// The documents in play during one direct sync, kept loaded between rounds.
 pub(crate) struct PeerDriver<'w> {
-    ws: &'w Workspace,
+    cx: &'w Context,
     peer: [u8; 32],
     docs: BTreeMap<[u8; 16], (DocumentKind, AutoCommit, State, bool)>,
     /// Each document's signed actor heads, sent with its messages.
@@ -109,77 +109,69 @@ pub(crate) struct PeerDriver<'w> {
     pub(crate) report: PeerReport,
 }
 
-impl Workspace {
-    /// Whether `peer` (an endpoint id) is an enrolled, unrevoked device of this team, by the
-    /// registry this device last confirmed with the relay.
-    pub async fn is_team_device(&self, peer: &[u8; 32]) -> Result<bool> {
-        Ok(self.confirmed_team_registry().await?.is_active(peer) && *peer != self.device_key.public_key())
-    }
+pub(super) async fn is_team_device(cx: &Context, peer: &[u8; 32]) -> Result<bool> {
+    Ok(confirmed_team_registry(cx).await?.is_active(peer) && *peer != cx.device_key.public_key())
+}
 
-    /// The registry this device last confirmed with the relay, checked.
-    pub(super) async fn confirmed_team_registry(&self) -> Result<Registry> {
-        self.replayed_registry(&mut self.store.begin_read().await?).await
-    }
+/// The registry this device last confirmed with the relay, checked.
+pub(super) async fn confirmed_team_registry(cx: &Context) -> Result<Registry> {
+    super::team::replayed_registry(cx, &mut cx.store.begin_read().await?).await
+}
 
-    /// A direct-sync session with `peer` over every document's heads, summarised against
-    /// what the two agreed when they last met.
-    pub async fn peer_session(&self, peer: &[u8; 32]) -> Result<PeerSession> {
-        let mut tx = self.store.begin_write().await?;
-        let entries = summary_entries(&mut tx).await?;
-        let agreed = tx.peer_agreement(peer).await?;
-        tx.commit().await?;
-        Ok(PeerSession::new(self.me.team_id.0, entries, agreed.as_ref()))
-    }
+pub(super) async fn peer_session(cx: &Context, peer: &[u8; 32]) -> Result<PeerSession> {
+    let mut tx = cx.store.begin_write().await?;
+    let entries = summary_entries(&mut tx).await?;
+    let agreed = tx.peer_agreement(peer).await?;
+    tx.commit().await?;
+    Ok(PeerSession::new(cx.me.team_id.0, entries, agreed.as_ref()))
+}
 
-    /// After a direct sync that finished: this device's summary now, as what it agreed
-    /// with `peer`. The other end keeps its own; only if both are the same do they
-    /// summarise against it next time.
-    pub(super) async fn agree_with_peer(&self, peer: &[u8; 32]) -> Result<()> {
-        let mut tx = self.store.begin_write().await?;
-        let entries = summary_entries(&mut tx).await?;
-        tx.put_peer_agreement(peer, &Agreement::of(&entries)).await?;
-        tx.commit().await
-    }
+/// After a direct sync that finished: this device's summary now, as what it agreed
+/// with `peer`. The other end keeps its own; only if both are the same do they
+/// summarise against it next time.
+pub(super) async fn agree_with_peer(cx: &Context, peer: &[u8; 32]) -> Result<()> {
+    let mut tx = cx.store.begin_write().await?;
+    let entries = summary_entries(&mut tx).await?;
+    tx.put_peer_agreement(peer, &Agreement::of(&entries)).await?;
+    tx.commit().await
+}
 
-    pub(crate) fn peer_driver(&self, peer: [u8; 32]) -> PeerDriver<'_> {
-        PeerDriver {
-            ws: self,
-            peer,
-            docs: BTreeMap::new(),
-            heads: BTreeMap::new(),
-            registry: None,
-            refused: Default::default(),
-            report: PeerReport { peer: hex::encode(peer), ..Default::default() },
-        }
+pub(crate) fn peer_driver(cx: &Context, peer: [u8; 32]) -> PeerDriver<'_> {
+    PeerDriver {
+        cx,
+        peer,
+        docs: BTreeMap::new(),
+        heads: BTreeMap::new(),
+        registry: None,
+        refused: Default::default(),
+        report: PeerReport { peer: hex::encode(peer), ..Default::default() },
     }
+}
 
-    pub(crate) async fn audit_peer_sync(&self, report: &PeerReport, outcome: &Result<()>) -> Result<()> {
-        let mut tx = self.store.begin_write().await?;
-        let detail = match outcome {
-            Ok(()) => format!(
-                "synced directly with device {}: {} documents differed, {} changed here",
-                &report.peer[..16],
-                report.documents_synced,
-                report.documents_changed
-            ),
-            Err(e) => format!("direct sync with device {} failed: {e}", &report.peer[..16]),
-        };
-        self.audit(&mut tx, AuditAction::Sync, None, detail).await?;
-        for why in &report.left_out {
-            self.audit_flagged(
-                &mut tx,
-                AuditAction::Sync,
-                None,
-                format!("refused in a direct sync: {why}"),
-                true,
-            )
+pub(crate) async fn audit_peer_sync(cx: &Context, report: &PeerReport, outcome: &Result<()>) -> Result<()> {
+    let mut tx = cx.store.begin_write().await?;
+    let detail = match outcome {
+        Ok(()) => format!(
+            "synced directly with device {}: {} documents differed, {} changed here",
+            &report.peer[..16],
+            report.documents_synced,
+            report.documents_changed
+        ),
+        Err(e) => format!("direct sync with device {} failed: {e}", &report.peer[..16]),
+    };
+    cx.audit(&mut tx, AuditAction::Sync, None, detail).await?;
+    for why in &report.left_out {
+        cx.audit_flagged(&mut tx, AuditAction::Sync, None, format!("refused in a direct sync: {why}"), true)
             .await?;
-        }
-        let path = super::SyncPath::Device { public_key: report.peer.clone() };
-        self.record_sync_attempt(&mut tx, path, outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()))
-            .await?;
-        tx.commit().await
     }
+    let path = super::SyncPath::Device { public_key: report.peer.clone() };
+    super::sync_history::record_sync_attempt(
+        &mut tx,
+        path,
+        outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+    )
+    .await?;
+    tx.commit().await
 }
 
 impl PeerDriver<'_> {
@@ -187,10 +179,10 @@ impl PeerDriver<'_> {
         match event {
             PeerEvent::Differing { documents } => {
                 self.report.documents_synced = documents.len() as u64;
-                let mut tx = self.ws.store.begin_write().await?;
-                let statements = self.ws.confirmed_registry(&mut tx).await?;
+                let mut tx = self.cx.store.begin_write().await?;
+                let statements = super::team::confirmed_registry(&mut tx).await?;
                 self.registry = Some(
-                    Registry::replay(self.ws.me.team_id.0, &statements)
+                    Registry::replay(self.cx.me.team_id.0, &statements)
                         .map_err(|e| Error::Corrupt(format!("the team registry does not check: {e}")))?,
                 );
                 let held: std::collections::BTreeSet<[u8; 16]> =
@@ -227,7 +219,7 @@ impl PeerDriver<'_> {
                 session.send_round(next);
             }
             PeerEvent::Done => {
-                let mut tx = self.ws.store.begin_write().await?;
+                let mut tx = self.cx.store.begin_write().await?;
                 for (id, (_, _, state, exists)) in &self.docs {
                     if *exists && !self.refused.contains(id) {
                         tx.put_peer_sync_state(&self.peer, id, &state.encode()).await?;
@@ -261,7 +253,7 @@ impl PeerDriver<'_> {
 
     /// Takes in one round of the other device's messages, in one transaction.
     async fn apply(&mut self, messages: Vec<DocumentMessage>) -> Result<()> {
-        let mut tx = self.ws.store.begin_write().await?;
+        let mut tx = self.cx.store.begin_write().await?;
         for m in messages {
             if self.refused.contains(&m.document) {
                 continue;
@@ -287,7 +279,7 @@ impl PeerDriver<'_> {
             // this document is left as it was and out of the rest of this sync.
             let registry = self.registry.as_ref().ok_or_else(|| Error::Internal("no registry".into()))?;
             let stored = self.heads.get(&id).cloned().unwrap_or_default();
-            let team = self.ws.me.team_id.0;
+            let team = self.cx.me.team_id.0;
             let keep = match crate::authorship::check_new_changes(
                 doc, &before, &m.heads, &stored, &team, &id, registry,
             ) {
@@ -326,7 +318,8 @@ impl PeerDriver<'_> {
                 self.report.unreadable.push(format!("{kind} {}: {e}", hex::encode(id)));
                 continue;
             }
-            let (patient, open, name) = self.ws.refresh_after_merge(&mut tx, id, *kind, doc).await?;
+            let (patient, open, name) =
+                super::merge::refresh_after_merge(self.cx, &mut tx, id, *kind, doc).await?;
             self.report.open_conflicts += open as u64;
             if let Some(p) = patient.filter(|p| !self.report.records_changed.contains(p)) {
                 self.report.records_changed.push(p);

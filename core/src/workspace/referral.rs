@@ -4,7 +4,7 @@
 //! log through the relay, which carries it only between teams that trust each other.
 
 use super::team::{OUTBOX_LETTER, statement};
-use super::{Draft, Workspace};
+use super::{Context, Draft};
 use crate::clinical::Action;
 use crate::crypto::random_bytes;
 use crate::documents::patient::{ReferralAnswer, ReferralMade};
@@ -140,370 +140,372 @@ fn card_err(e: impl std::fmt::Display) -> Error {
     Error::Protocol { sender: Sender::TeamCard, detail: e.to_string() }
 }
 
-impl Workspace {
-    /// Refers the patient to a team this team trusts (`team`: its name or id), with the
-    /// reason: only with the patient's settled consent to share with that team. The
-    /// record and its visit notes go, sealed to that team, at the next sync.
-    pub async fn refer(
-        &self,
-        patient: PatientId,
-        team: &str,
-        reason: &str,
-        urgent: bool,
-    ) -> Result<ReferralSent> {
-        self.permit(Action::Refer, Some(patient)).await?;
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(Error::Input(
-                "say why the patient is referred: the receiving team reads it first".into(),
-            ));
-        }
-        self.check_readable(patient).await?;
-        let (team_id, partner) = self.partner(team).await?;
-        let card = partner_card(&partner.card)?;
-        let mut tx = self.store.begin_write().await?;
-        let registry = self.registry_to_refer_with(&mut tx, &card).await?;
-        let mut draft: Draft<PatientRecord> = self
-            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
-                Error::Input(format!("no patient {patient}"))
-            })
-            .await?;
-        let conflicts = draft.conflicts();
-        let name = draft.value.demographics.name.clone();
-        match WatchedRecord::new(&draft.value, &conflicts).consent_to_share_with(&team_id) {
-            Watched::Settled { value: Some(true) } => {}
-            Watched::Settled { value: Some(false) } => {
-                return Err(Error::Input(format!(
-                    "{name} has said no to sharing their record with {}: the referral was not made",
-                    partner.name
-                )));
-            }
-            Watched::Settled { value: None } => {
-                return Err(Error::Input(format!(
-                    "{name}'s consent to share their record with {} is not recorded: ask them, and record their answer before referring",
-                    partner.name
-                )));
-            }
-            Watched::Disputed { .. } => {
-                return Err(Error::Input(format!(
-                    "{name}'s consent to share with {} is disputed: resolve the conflict before referring",
-                    partner.name
-                )));
-            }
-        }
-        let id: [u8; 16] = random_bytes()?;
-        let (by, at) = (self.me.clinician_ref(), Timestamp::now());
-        let made = ReferralMade {
-            to_team: team_id,
-            team: partner.name.clone(),
-            reason: reason.to_owned(),
-            urgent,
-            referred_by: by.clone(),
-            referred_at: at,
-            answer: None,
-        };
-        draft.value.referrals.insert(hex::encode(id), made);
-        let action = format!("refer to {}", partner.name);
-        self.save(&mut tx, &mut draft, &action).await?;
-        let conflicts = draft.conflicts();
-        tx.refresh_patient(&draft.value, &conflicts).await?;
-        let to = card.card.team;
-        let record = self.shared_document(&mut tx, patient.0, DocumentKind::Patient, to).await?;
-        let mut documents =
-            vec![record.ok_or_else(|| Error::Corrupt("the record to refer is missing".into()))?];
-        for visit in draft.value.visits.keys() {
-            let Ok(v) = visit.parse::<crate::ids::VisitId>() else { continue };
-            // A visit known to the record but not yet synced to this device stays behind.
-            documents.extend(self.shared_document(&mut tx, v.0, DocumentKind::Visit, to).await?);
-        }
-        let team_name = self.team_document().await.map(|t| t.name).unwrap_or_default();
-        let letter = ReferralLetter {
-            id,
-            patient: patient.0,
-            nhs_number: draft.value.demographics.nhs_number.clone(),
-            name,
-            from_team_name: team_name,
-            referred_by: by.into(),
-            reason: reason.to_owned(),
-            urgent,
-            referred_at: at,
-            documents,
-        };
-        self.post_letter(&mut tx, &registry, &card, &LetterContent::Referral(letter)).await?;
-        let urgency = if urgent { "urgent" } else { "routine" };
-        let what = format!("referred to {} ({urgency}): {reason}", partner.name);
-        self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
-        draft.keep_loaded(&mut tx);
-        tx.commit().await?;
-        Ok(ReferralSent { id: hex::encode(id), team: partner.name, waiting_for_sync: true })
+pub(super) async fn refer(
+    cx: &Context,
+    patient: PatientId,
+    team: &str,
+    reason: &str,
+    urgent: bool,
+) -> Result<ReferralSent> {
+    cx.permit(Action::Refer, Some(patient)).await?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::Input(
+            "say why the patient is referred: the receiving team reads it first".into(),
+        ));
     }
-
-    /// The registry a letter to `card`'s team carries, once this device may send one: not
-    /// revoked, confirmed by the relay, and in a team whose registry names that team.
-    async fn registry_to_refer_with(&self, tx: &mut WriteTx<'_>, card: &VerifiedCard) -> Result<Registry> {
-        let (view, _) = self.registry_view(tx).await?;
-        let me = self.device_key.public_key();
-        if view.device(&me).is_some_and(|d| !d.active()) {
-            return Err(Error::Input("this device has been revoked from the team: it cannot refer".into()));
-        }
-        if view.partner(&card.card.team) != Some(card.fingerprint.0) {
+    super::access::check_readable(cx, patient).await?;
+    let (team_id, partner) = super::sharing::partner(cx, team).await?;
+    let card = partner_card(&partner.card)?;
+    let mut tx = cx.store.begin_write().await?;
+    let registry = registry_to_refer_with(cx, &mut tx, &card).await?;
+    let mut draft: Draft<PatientRecord> = cx
+        .draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Input(format!("no patient {patient}")))
+        .await?;
+    let conflicts = draft.conflicts();
+    let name = draft.value.demographics.name.clone();
+    match WatchedRecord::new(&draft.value, &conflicts).consent_to_share_with(&team_id) {
+        Watched::Settled { value: Some(true) } => {}
+        Watched::Settled { value: Some(false) } => {
             return Err(Error::Input(format!(
-                "this team's registry does not name {} as a partner: an admin trusts its card (`hedgerow team trust`)",
-                card.card.name
+                "{name} has said no to sharing their record with {}: the referral was not made",
+                partner.name
             )));
         }
-        let registry = self.replayed_registry(tx).await?;
-        if !registry.is_active(&me) {
-            return Err(Error::Input(
-                "the relay has not confirmed this device in the team yet: sync with the relay first".into(),
-            ));
+        Watched::Settled { value: None } => {
+            return Err(Error::Input(format!(
+                "{name}'s consent to share their record with {} is not recorded: ask them, and record their answer before referring",
+                partner.name
+            )));
         }
-        Ok(registry)
-    }
-
-    /// A document as a letter to team `to` carries it: the whole of it, with every signed
-    /// head this device holds for it and its own newest. Team `to` then holds at least
-    /// this much of it, so a share that follows sends only what changed since.
-    async fn shared_document(
-        &self,
-        tx: &mut WriteTx<'_>,
-        id: [u8; 16],
-        kind: DocumentKind,
-        to: [u8; 16],
-    ) -> Result<Option<SharedDocument>> {
-        let Some(mut doc) = tx.load_document(&id, kind).await? else { return Ok(None) };
-        tx.add_their_heads(&to, &id, &doc.get_heads()).await?;
-        let mut heads = tx.actor_heads(&id).await?;
-        if let Some(own) =
-            crate::authorship::own_head(&mut doc, &[], &self.device_key, &self.me.team_id.0, &id)
-        {
-            tx.put_actor_head(&id, &own).await?;
-            heads.push(own);
+        Watched::Disputed { .. } => {
+            return Err(Error::Input(format!(
+                "{name}'s consent to share with {} is disputed: resolve the conflict before referring",
+                partner.name
+            )));
         }
-        Ok(Some(SharedDocument { id, kind, automerge: doc.save(), heads }))
     }
-
-    /// `content` sealed to `card`'s team, as the outbox keeps it.
-    pub(super) fn post_letter_entry(
-        &self,
-        registry: &Registry,
-        card: &VerifiedCard,
-        content: &LetterContent,
-    ) -> Result<Vec<u8>> {
-        let bytes = postcard::to_stdvec(content).map_err(|e| Error::Internal(e.to_string()))?;
-        let c = &card.card;
-        let entry = seal_letter(&self.device_key, registry, c.team, &c.sharing_key, c.sharing_key_id, &bytes)
-            .map_err(|e| match e {
-                BundleError::TooLarge(n) => {
-                    Error::Input(format!("the record is {n} bytes sealed, too large for one referral letter"))
-                }
-                other => Error::Internal(other.to_string()),
-            })?;
-        Ok(postcard::to_stdvec(&(c.team, entry)).expect("encoding to a Vec cannot fail"))
+    let id: [u8; 16] = random_bytes()?;
+    let (by, at) = (cx.me.clinician_ref(), Timestamp::now());
+    let made = ReferralMade {
+        to_team: team_id,
+        team: partner.name.clone(),
+        reason: reason.to_owned(),
+        urgent,
+        referred_by: by.clone(),
+        referred_at: at,
+        answer: None,
+    };
+    draft.value.referrals.insert(hex::encode(id), made);
+    let action = format!("refer to {}", partner.name);
+    cx.save(&mut tx, &mut draft, &action).await?;
+    let conflicts = draft.conflicts();
+    tx.refresh_patient(&draft.value, &conflicts).await?;
+    let to = card.card.team;
+    let record = shared_document(cx, &mut tx, patient.0, DocumentKind::Patient, to).await?;
+    let mut documents = vec![record.ok_or_else(|| Error::Corrupt("the record to refer is missing".into()))?];
+    for visit in draft.value.visits.keys() {
+        let Ok(v) = visit.parse::<crate::ids::VisitId>() else { continue };
+        // A visit known to the record but not yet synced to this device stays behind.
+        documents.extend(shared_document(cx, &mut tx, v.0, DocumentKind::Visit, to).await?);
     }
+    let team_name = super::sharing::team_document(cx).await.map(|t| t.name).unwrap_or_default();
+    let letter = ReferralLetter {
+        id,
+        patient: patient.0,
+        nhs_number: draft.value.demographics.nhs_number.clone(),
+        name,
+        from_team_name: team_name,
+        referred_by: by.into(),
+        reason: reason.to_owned(),
+        urgent,
+        referred_at: at,
+        documents,
+    };
+    post_letter(cx, &mut tx, &registry, &card, &LetterContent::Referral(letter)).await?;
+    let urgency = if urgent { "urgent" } else { "routine" };
+    let what = format!("referred to {} ({urgency}): {reason}", partner.name);
+    cx.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
+    draft.keep_loaded(&mut tx);
+    tx.commit().await?;
+    Ok(ReferralSent { id: hex::encode(id), team: partner.name, waiting_for_sync: true })
+}
 
-    /// Seals `content` to `card`'s team and leaves it in the outbox for the next sync.
-    pub(super) async fn post_letter(
-        &self,
-        tx: &mut WriteTx<'_>,
-        registry: &Registry,
-        card: &VerifiedCard,
-        content: &LetterContent,
-    ) -> Result<()> {
-        let payload = self.post_letter_entry(registry, card, content)?;
-        tx.add_to_outbox(OUTBOX_LETTER, &payload).await
+/// The registry a letter to `card`'s team carries, once this device may send one: not
+/// revoked, confirmed by the relay, and in a team whose registry names that team.
+async fn registry_to_refer_with(cx: &Context, tx: &mut WriteTx<'_>, card: &VerifiedCard) -> Result<Registry> {
+    let (view, _) = super::team::registry_view(cx, tx).await?;
+    let me = cx.device_key.public_key();
+    if view.device(&me).is_some_and(|d| !d.active()) {
+        return Err(Error::Input("this device has been revoked from the team: it cannot refer".into()));
     }
-
-    /// The Partner statement for a team an admin has just trusted, for the next sync.
-    pub(super) async fn publish_partner(&self, tx: &mut WriteTx<'_>, card: &VerifiedCard) -> Result<()> {
-        let body = StatementBody::Partner { team: card.card.team, charter: card.fingerprint.0 };
-        let signed = statement(&self.device_key, self.me.team_id, body);
-        tx.add_to_outbox(super::team::OUTBOX_STATEMENT, &postcard::to_stdvec(&signed).expect("encodes")).await
+    if view.partner(&card.card.team) != Some(card.fingerprint.0) {
+        return Err(Error::Input(format!(
+            "this team's registry does not name {} as a partner: an admin trusts its card (`hedgerow team trust`)",
+            card.card.name
+        )));
     }
-
-    /// Takes in a letter a sync brought from partner team `from` (checked: its author is an
-    /// active device of `registry`, that team's, under the charter this team trusted).
-    /// A referral is kept for the team's inbox; an answer is written on the referral it
-    /// answers. Returns why a letter was left out, if it was.
-    pub(crate) async fn take_letter(
-        &self,
-        from: [u8; 16],
-        author: [u8; 32],
-        registry: Vec<PositionedStatement>,
-        content: &[u8],
-    ) -> Result<Option<String>> {
-        let Ok(content) = postcard::from_bytes::<LetterContent>(content) else {
-            return Ok(Some("a letter that does not decode".into()));
-        };
-        let team = self.team_document().await?;
-        let Some(partner) = team.partners.get(&hex::encode(from)).cloned() else {
-            return Ok(Some("a letter from a team this team no longer trusts".into()));
-        };
-        let mut tx = self.store.begin_write().await?;
-        let about = match &content {
-            LetterContent::Referral(_) => None,
-            LetterContent::Read(r) => Some(r.patient),
-            LetterContent::Answer(a) => Some(a.patient),
-            LetterContent::Changes(c) => Some(c.patient),
-            LetterContent::ShareEnded(e) => Some(e.patient),
-            LetterContent::Viewed(v) => Some(v.patient),
-            LetterContent::Holding(h) => Some(h.patient),
-        };
-        if let Some(p) = about
-            && tx.ended_copy(&p).await?.is_some()
-        {
-            return Ok(Some(format!("a letter from {} about a record whose share has ended", partner.name)));
-        }
-        // Kept as the newest registry of its team seen here, for the devices that hand
-        // letters over directly (checked before anything is exchanged, `partner_link.rs`);
-        // the relay carried this one only while its author was active, so it is taken as
-        // it came.
-        let _ = self.newest_partner_registry(&mut tx, from, &partner.name, &author, registry.clone()).await?;
-        match content {
-            LetterContent::Changes(letter) => {
-                let sender = Registry::replay(from, &registry)
-                    .map_err(|e| Error::Corrupt(format!("a letter's registry: {e}")))?;
-                let patient = PatientId(letter.patient);
-                let mut lacking = Vec::new();
-                let taken =
-                    self.take_changes(&mut tx, from, &partner.name, &sender, *letter, &mut lacking).await?;
-                if let Some(why) = taken {
-                    drop(tx);
-                    if !lacking.is_empty() {
-                        self.tell_sender_what_is_held(from, patient, lacking).await?;
-                    }
-                    return Ok(Some(why));
-                }
-            }
-            LetterContent::Holding(held) => {
-                if let Some(why) = self.take_holding(&mut tx, from, &partner.name, held).await? {
-                    return Ok(Some(why));
-                }
-            }
-            LetterContent::ShareEnded(letter) => {
-                if let Some(why) = self.take_share_ended(&mut tx, from, &partner.name, letter).await? {
-                    return Ok(Some(why));
-                }
-            }
-            LetterContent::Viewed(viewed) => {
-                let patient = PatientId(viewed.patient);
-                let mut what = format!("{} of {} opened the shared record", viewed.by.name, partner.name);
-                if !tx.record_shared_with(&patient.0).await?.contains(&from) {
-                    // Opened before that team learnt the share had ended: still audited.
-                    let shared = team
-                        .shares
-                        .get(&patient.to_hex())
-                        .is_some_and(|s| s.contains_key(&hex::encode(from)));
-                    if !shared {
-                        return Ok(Some(format!(
-                            "{} opened a record this team does not share with it",
-                            partner.name
-                        )));
-                    }
-                    what.push_str(" (after the share had ended)");
-                }
-                self.audit(&mut tx, AuditAction::View, Some(patient), what).await?;
-            }
-            LetterContent::Referral(letter) => {
-                let name = format!("{RECEIVED}{}", hex::encode(letter.id));
-                if tx.setting(&name).await?.is_some() {
-                    return Ok(None); // met again after a cursor reset
-                }
-                if let Err(why) = check_referral(&letter) {
-                    return Ok(Some(format!("a referral from {} that does not read: {why}", partner.name)));
-                }
-                let what = format!(
-                    "referral received from {} (by {}): {}",
-                    partner.name, letter.referred_by.name, letter.reason
-                );
-                let patient = PatientId(letter.patient);
-                let kept = ReceivedReferral { letter, from, author, registry, received_at: Timestamp::now() };
-                tx.put_setting(&name, &postcard::to_stdvec(&kept).expect("encodes")).await?;
-                self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
-            }
-            LetterContent::Read(read) => {
-                let patient = PatientId(read.patient);
-                let Some(draft) = self.draft_if_held(&mut tx, patient).await? else {
-                    return Ok(Some(format!(
-                        "{} read a referral about a patient not held here",
-                        partner.name
-                    )));
-                };
-                let made = draft.value.referrals.get(&hex::encode(read.referral));
-                if made.is_none_or(|m| m.to_team != hex::encode(from)) {
-                    return Ok(Some(format!("{} read a referral not made to it", partner.name)));
-                }
-                let what = format!("{} of {} read the referral summary", read.by.name, partner.name);
-                self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
-            }
-            LetterContent::Answer(answer) => {
-                let patient = PatientId(answer.patient);
-                let Some(mut draft) = self.draft_if_held(&mut tx, patient).await? else {
-                    return Ok(Some(format!(
-                        "an answer from {} about a patient not held here",
-                        partner.name
-                    )));
-                };
-                let key = hex::encode(answer.referral);
-                let Some(made) = draft.value.referrals.get_mut(&key) else {
-                    return Ok(Some(format!("an answer from {} to a referral not made here", partner.name)));
-                };
-                if made.to_team != hex::encode(from) {
-                    return Ok(Some(format!("{} answered a referral made to another team", partner.name)));
-                }
-                if made.answer.is_none() {
-                    made.answer = Some(ReferralAnswer {
-                        accepted: answer.accepted,
-                        by: answer.by.clone().into(),
-                        at: answer.at,
-                        reason: answer.reason.clone(),
-                    });
-                    self.save(&mut tx, &mut draft, "answer to a referral").await?;
-                    let conflicts = draft.conflicts();
-                    tx.refresh_patient(&draft.value, &conflicts).await?;
-                    let what = match (&answer.accepted, &answer.reason) {
-                        (true, _) => {
-                            format!("{} accepted the referral (by {})", partner.name, answer.by.name)
-                        }
-                        (false, reason) => format!(
-                            "{} declined the referral (by {}): {}",
-                            partner.name,
-                            answer.by.name,
-                            reason.as_deref().unwrap_or("no reason given")
-                        ),
-                    };
-                    self.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
-                    draft.keep_loaded(&mut tx);
-                }
-                if answer.accepted {
-                    self.begin_share(&mut tx, patient, from, &partner.name, &key).await?;
-                }
-            }
-        }
-        tx.commit().await?;
-        Ok(None)
+    let registry = super::team::replayed_registry(cx, tx).await?;
+    if !registry.is_active(&me) {
+        return Err(Error::Input(
+            "the relay has not confirmed this device in the team yet: sync with the relay first".into(),
+        ));
     }
+    Ok(registry)
+}
 
-    /// A partner team's name for messages, or its id if it is no longer trusted.
-    pub(crate) async fn partner_name(&self, team: &[u8; 16]) -> String {
-        let id = hex::encode(team);
-        let name = self.team_document().await.ok().and_then(|t| t.partners.get(&id).map(|p| p.name.clone()));
-        name.unwrap_or(id)
+/// A document as a letter to team `to` carries it: the whole of it, with every signed
+/// head this device holds for it and its own newest. Team `to` then holds at least
+/// this much of it, so a share that follows sends only what changed since.
+async fn shared_document(
+    cx: &Context,
+    tx: &mut WriteTx<'_>,
+    id: [u8; 16],
+    kind: DocumentKind,
+    to: [u8; 16],
+) -> Result<Option<SharedDocument>> {
+    let Some(mut doc) = tx.load_document(&id, kind).await? else { return Ok(None) };
+    tx.add_their_heads(&to, &id, &doc.get_heads()).await?;
+    let mut heads = tx.actor_heads(&id).await?;
+    if let Some(own) = crate::authorship::own_head(&mut doc, &[], &cx.device_key, &cx.me.team_id.0, &id) {
+        tx.put_actor_head(&id, &own).await?;
+        heads.push(own);
     }
+    Ok(Some(SharedDocument { id, kind, automerge: doc.save(), heads }))
+}
 
-    async fn draft_if_held(
-        &self,
-        tx: &mut WriteTx<'_>,
-        patient: PatientId,
-    ) -> Result<Option<Draft<PatientRecord>>> {
-        if tx.load_document(&patient.0, DocumentKind::Patient).await?.is_none() {
-            return Ok(None);
-        }
-        let draft = self
-            .draft(tx, patient.0, DocumentKind::Patient, || Error::Input(format!("no patient {patient}")))
+/// `content` sealed to `card`'s team, as the outbox keeps it.
+pub(super) fn post_letter_entry(
+    cx: &Context,
+    registry: &Registry,
+    card: &VerifiedCard,
+    content: &LetterContent,
+) -> Result<Vec<u8>> {
+    let bytes = postcard::to_stdvec(content).map_err(|e| Error::Internal(e.to_string()))?;
+    let c = &card.card;
+    let entry = seal_letter(&cx.device_key, registry, c.team, &c.sharing_key, c.sharing_key_id, &bytes)
+        .map_err(|e| match e {
+            BundleError::TooLarge(n) => {
+                Error::Input(format!("the record is {n} bytes sealed, too large for one referral letter"))
+            }
+            other => Error::Internal(other.to_string()),
+        })?;
+    Ok(postcard::to_stdvec(&(c.team, entry)).expect("encoding to a Vec cannot fail"))
+}
+
+/// Seals `content` to `card`'s team and leaves it in the outbox for the next sync.
+pub(super) async fn post_letter(
+    cx: &Context,
+    tx: &mut WriteTx<'_>,
+    registry: &Registry,
+    card: &VerifiedCard,
+    content: &LetterContent,
+) -> Result<()> {
+    let payload = post_letter_entry(cx, registry, card, content)?;
+    tx.add_to_outbox(OUTBOX_LETTER, &payload).await
+}
+
+/// The Partner statement for a team an admin has just trusted, for the next sync.
+pub(super) async fn publish_partner(cx: &Context, tx: &mut WriteTx<'_>, card: &VerifiedCard) -> Result<()> {
+    let body = StatementBody::Partner { team: card.card.team, charter: card.fingerprint.0 };
+    let signed = statement(&cx.device_key, cx.me.team_id, body);
+    tx.add_to_outbox(super::team::OUTBOX_STATEMENT, &postcard::to_stdvec(&signed).expect("encodes")).await
+}
+
+/// Takes in a letter a sync brought from partner team `from` (checked: its author is an
+/// active device of `registry`, that team's, under the charter this team trusted).
+/// A referral is kept for the team's inbox; an answer is written on the referral it
+/// answers. Returns why a letter was left out, if it was.
+pub(crate) async fn take_letter(
+    cx: &Context,
+    from: [u8; 16],
+    author: [u8; 32],
+    registry: Vec<PositionedStatement>,
+    content: &[u8],
+) -> Result<Option<String>> {
+    let Ok(content) = postcard::from_bytes::<LetterContent>(content) else {
+        return Ok(Some("a letter that does not decode".into()));
+    };
+    let team = super::sharing::team_document(cx).await?;
+    let Some(partner) = team.partners.get(&hex::encode(from)).cloned() else {
+        return Ok(Some("a letter from a team this team no longer trusts".into()));
+    };
+    let mut tx = cx.store.begin_write().await?;
+    let about = match &content {
+        LetterContent::Referral(_) => None,
+        LetterContent::Read(r) => Some(r.patient),
+        LetterContent::Answer(a) => Some(a.patient),
+        LetterContent::Changes(c) => Some(c.patient),
+        LetterContent::ShareEnded(e) => Some(e.patient),
+        LetterContent::Viewed(v) => Some(v.patient),
+        LetterContent::Holding(h) => Some(h.patient),
+    };
+    if let Some(p) = about
+        && tx.ended_copy(&p).await?.is_some()
+    {
+        return Ok(Some(format!("a letter from {} about a record whose share has ended", partner.name)));
+    }
+    // Kept as the newest registry of its team seen here, for the devices that hand
+    // letters over directly (checked before anything is exchanged, `partner_link.rs`);
+    // the relay carried this one only while its author was active, so it is taken as
+    // it came.
+    let _ = super::partner_registry::newest_partner_registry(
+        &mut tx,
+        from,
+        &partner.name,
+        &author,
+        registry.clone(),
+    )
+    .await?;
+    match content {
+        LetterContent::Changes(letter) => {
+            let sender = Registry::replay(from, &registry)
+                .map_err(|e| Error::Corrupt(format!("a letter's registry: {e}")))?;
+            let patient = PatientId(letter.patient);
+            let mut lacking = Vec::new();
+            let taken = super::shared_record::take_changes(
+                cx,
+                &mut tx,
+                from,
+                &partner.name,
+                &sender,
+                *letter,
+                &mut lacking,
+            )
             .await?;
-        Ok(Some(draft))
+            if let Some(why) = taken {
+                drop(tx);
+                if !lacking.is_empty() {
+                    super::share_repair::tell_sender_what_is_held(cx, from, patient, lacking).await?;
+                }
+                return Ok(Some(why));
+            }
+        }
+        LetterContent::Holding(held) => {
+            if let Some(why) = super::share_repair::take_holding(&mut tx, from, &partner.name, held).await? {
+                return Ok(Some(why));
+            }
+        }
+        LetterContent::ShareEnded(letter) => {
+            if let Some(why) =
+                super::share_end::take_share_ended(cx, &mut tx, from, &partner.name, letter).await?
+            {
+                return Ok(Some(why));
+            }
+        }
+        LetterContent::Viewed(viewed) => {
+            let patient = PatientId(viewed.patient);
+            let mut what = format!("{} of {} opened the shared record", viewed.by.name, partner.name);
+            if !tx.record_shared_with(&patient.0).await?.contains(&from) {
+                // Opened before that team learnt the share had ended: still audited.
+                let shared =
+                    team.shares.get(&patient.to_hex()).is_some_and(|s| s.contains_key(&hex::encode(from)));
+                if !shared {
+                    return Ok(Some(format!(
+                        "{} opened a record this team does not share with it",
+                        partner.name
+                    )));
+                }
+                what.push_str(" (after the share had ended)");
+            }
+            cx.audit(&mut tx, AuditAction::View, Some(patient), what).await?;
+        }
+        LetterContent::Referral(letter) => {
+            let name = format!("{RECEIVED}{}", hex::encode(letter.id));
+            if tx.setting(&name).await?.is_some() {
+                return Ok(None); // met again after a cursor reset
+            }
+            if let Err(why) = check_referral(&letter) {
+                return Ok(Some(format!("a referral from {} that does not read: {why}", partner.name)));
+            }
+            let what = format!(
+                "referral received from {} (by {}): {}",
+                partner.name, letter.referred_by.name, letter.reason
+            );
+            let patient = PatientId(letter.patient);
+            let kept = ReceivedReferral { letter, from, author, registry, received_at: Timestamp::now() };
+            tx.put_setting(&name, &postcard::to_stdvec(&kept).expect("encodes")).await?;
+            cx.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
+        }
+        LetterContent::Read(read) => {
+            let patient = PatientId(read.patient);
+            let Some(draft) = draft_if_held(cx, &mut tx, patient).await? else {
+                return Ok(Some(format!("{} read a referral about a patient not held here", partner.name)));
+            };
+            let made = draft.value.referrals.get(&hex::encode(read.referral));
+            if made.is_none_or(|m| m.to_team != hex::encode(from)) {
+                return Ok(Some(format!("{} read a referral not made to it", partner.name)));
+            }
+            let what = format!("{} of {} read the referral summary", read.by.name, partner.name);
+            cx.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
+        }
+        LetterContent::Answer(answer) => {
+            let patient = PatientId(answer.patient);
+            let Some(mut draft) = draft_if_held(cx, &mut tx, patient).await? else {
+                return Ok(Some(format!("an answer from {} about a patient not held here", partner.name)));
+            };
+            let key = hex::encode(answer.referral);
+            let Some(made) = draft.value.referrals.get_mut(&key) else {
+                return Ok(Some(format!("an answer from {} to a referral not made here", partner.name)));
+            };
+            if made.to_team != hex::encode(from) {
+                return Ok(Some(format!("{} answered a referral made to another team", partner.name)));
+            }
+            if made.answer.is_none() {
+                made.answer = Some(ReferralAnswer {
+                    accepted: answer.accepted,
+                    by: answer.by.clone().into(),
+                    at: answer.at,
+                    reason: answer.reason.clone(),
+                });
+                cx.save(&mut tx, &mut draft, "answer to a referral").await?;
+                let conflicts = draft.conflicts();
+                tx.refresh_patient(&draft.value, &conflicts).await?;
+                let what = match (&answer.accepted, &answer.reason) {
+                    (true, _) => {
+                        format!("{} accepted the referral (by {})", partner.name, answer.by.name)
+                    }
+                    (false, reason) => format!(
+                        "{} declined the referral (by {}): {}",
+                        partner.name,
+                        answer.by.name,
+                        reason.as_deref().unwrap_or("no reason given")
+                    ),
+                };
+                cx.audit(&mut tx, AuditAction::Referral, Some(patient), what).await?;
+                draft.keep_loaded(&mut tx);
+            }
+            if answer.accepted {
+                super::shared_record::begin_share(cx, &mut tx, patient, from, &partner.name, &key).await?;
+            }
+        }
     }
+    tx.commit().await?;
+    Ok(None)
+}
+
+/// A partner team's name for messages, or its id if it is no longer trusted.
+pub(crate) async fn partner_name(cx: &Context, team: &[u8; 16]) -> String {
+    let id = hex::encode(team);
+    let name = super::sharing::team_document(cx)
+        .await
+        .ok()
+        .and_then(|t| t.partners.get(&id).map(|p| p.name.clone()));
+    name.unwrap_or(id)
+}
+
+async fn draft_if_held(
+    cx: &Context,
+    tx: &mut WriteTx<'_>,
+    patient: PatientId,
+) -> Result<Option<Draft<PatientRecord>>> {
+    if tx.load_document(&patient.0, DocumentKind::Patient).await?.is_none() {
+        return Ok(None);
+    }
+    let draft = cx
+        .draft(tx, patient.0, DocumentKind::Patient, || Error::Input(format!("no patient {patient}")))
+        .await?;
+    Ok(Some(draft))
 }
 
 /// A partner's card as kept in the team document, checked again.

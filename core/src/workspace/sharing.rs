@@ -2,7 +2,7 @@
 //! the first step of referring a patient to it (docs/sync-protocol.md, "Sharing between
 //! teams"). A card is public: it lets whoever holds it read nothing.
 
-use super::{Workspace, team::KEYRING};
+use super::{Context, team::KEYRING};
 use crate::clinical::Action;
 use crate::documents::patient::TeamConsent;
 use crate::documents::team::PartnerTeam;
@@ -61,184 +61,178 @@ fn same_fingerprint(typed: &str, shown: &str) -> bool {
     !norm(typed).is_empty() && norm(typed) == norm(shown)
 }
 
-impl Workspace {
-    /// This team's sharing card, signed by this admin's device, with the organisation's
-    /// ODS code (given once, then kept on the team).
-    pub async fn team_card(&self, ods_code: Option<&str>) -> Result<TeamCardView> {
-        let ods_code = ods_code.map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty());
-        if let Some(c) = &ods_code
-            && !valid_ods_code(c)
-        {
+pub(super) async fn team_card(cx: &Context, ods_code: Option<&str>) -> Result<TeamCardView> {
+    let ods_code = ods_code.map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty());
+    if let Some(c) = &ods_code
+        && !valid_ods_code(c)
+    {
+        return Err(Error::Input(format!(
+            "\"{c}\" is not an ODS code: an organisation's code is 3 to 10 letters and digits (e.g. RJ1 or A81001)"
+        )));
+    }
+    let mut tx = cx.store.begin_write().await?;
+    super::team::require_admin(cx, &mut tx, "issue the team's sharing card").await?;
+    // The card proves the signer an admin from what the relay confirmed, so that every
+    // statement in its proof is one the team's devices hold too.
+    let registry = super::team::replayed_registry(cx, &mut tx).await?;
+    if !registry.device(&cx.device_key.public_key()).is_some_and(|d| d.admin && d.active()) {
+        return Err(Error::Input(
+            "the relay has not confirmed this device as the team's admin yet: sync with the relay, then issue the card".into(),
+        ));
+    }
+    let keyring =
+        super::team::keyring(&mut tx).await?.ok_or_else(|| Error::Internal("no team key".into()))?;
+    let key_id = keyring.current().ok_or_else(|| Error::Internal("the keyring is empty".into()))?;
+    let mut team = super::team::draft_team(cx, &mut tx).await?;
+    if ods_code.is_some() && team.value.ods_code != ods_code {
+        team.value.ods_code = ods_code;
+        cx.save(&mut tx, &mut team, "set the team's ODS code").await?;
+    }
+    let card = TeamCard {
+        team: cx.me.team_id.0,
+        name: team.value.name.clone(),
+        ods_code: team.value.ods_code.clone(),
+        sharing_key: keyring.sharing_public(&key_id).expect("the current key is held"),
+        sharing_key_id: key_id,
+        issued_at: chrono::Utc::now().timestamp(),
+    };
+    let signed = SignedCard::sign(&cx.device_key, &card, &registry).map_err(|e| match e {
+        CardError::Name => {
+            Error::Input("the team's name cannot go on a card: give it 1 to 200 characters".into())
+        }
+        other => Error::Internal(other.to_string()),
+    })?;
+    let verified = signed.verify().map_err(|e| Error::Internal(e.to_string()))?;
+    cx.audit(&mut tx, AuditAction::Team, None, "issued the team's sharing card".into()).await?;
+    tx.commit().await?;
+    Ok(view(&verified, signed.to_text(), None))
+}
+
+pub(super) async fn read_team_card(cx: &Context, text: &str) -> Result<TeamCardView> {
+    let (verified, text) = check_card(cx, text)?;
+    let team = team_document(cx).await?;
+    let partner = team.partners.get(&hex::encode(verified.card.team));
+    let trusted = partner.filter(|p| p.fingerprint == hex::encode(verified.fingerprint.0));
+    Ok(view(&verified, text, trusted))
+}
+
+pub(super) async fn trust_team(cx: &Context, text: &str, fingerprint: &str) -> Result<TeamCardView> {
+    let (verified, text) = check_card(cx, text)?;
+    let shown = verified.fingerprint.to_string();
+    if !same_fingerprint(fingerprint, &shown) {
+        return Err(Error::Input(
+            "the fingerprint you were read does not match this card's: it is not the card of the team you spoke to; do not trust it".into(),
+        ));
+    }
+    let id = hex::encode(verified.card.team);
+    let mut tx = cx.store.begin_write().await?;
+    super::team::require_admin(cx, &mut tx, "trust another team").await?;
+    let mut team = super::team::draft_team(cx, &mut tx).await?;
+    let fingerprint_hex = hex::encode(verified.fingerprint.0);
+    if let Some(held) = team.value.partners.get(&id) {
+        if held.fingerprint != fingerprint_hex {
             return Err(Error::Input(format!(
-                "\"{c}\" is not an ODS code: an organisation's code is 3 to 10 letters and digits (e.g. RJ1 or A81001)"
+                "this team already trusts a team \"{}\" under that id with another fingerprint: a card cannot stand in for a team already trusted",
+                held.name
             )));
         }
-        let mut tx = self.store.begin_write().await?;
-        self.require_admin(&mut tx, "issue the team's sharing card").await?;
-        // The card proves the signer an admin from what the relay confirmed, so that every
-        // statement in its proof is one the team's devices hold too.
-        let registry = self.replayed_registry(&mut tx).await?;
-        if !registry.device(&self.device_key.public_key()).is_some_and(|d| d.admin && d.active()) {
-            return Err(Error::Input(
-                "the relay has not confirmed this device as the team's admin yet: sync with the relay, then issue the card".into(),
-            ));
+        // An older card than the one trusted is not taken in its place.
+        let held_at = SignedCard::from_text(&held.card).ok().and_then(|c| c.verify().ok());
+        if held_at.is_some_and(|h| h.card.issued_at > verified.card.issued_at) {
+            return Err(Error::Input("this card is older than the one this team trusts already".into()));
         }
-        let keyring = self.keyring(&mut tx).await?.ok_or_else(|| Error::Internal("no team key".into()))?;
-        let key_id = keyring.current().ok_or_else(|| Error::Internal("the keyring is empty".into()))?;
-        let mut team = self.draft_team(&mut tx).await?;
-        if ods_code.is_some() && team.value.ods_code != ods_code {
-            team.value.ods_code = ods_code;
-            self.save(&mut tx, &mut team, "set the team's ODS code").await?;
-        }
-        let card = TeamCard {
-            team: self.me.team_id.0,
-            name: team.value.name.clone(),
-            ods_code: team.value.ods_code.clone(),
-            sharing_key: keyring.sharing_public(&key_id).expect("the current key is held"),
-            sharing_key_id: key_id,
-            issued_at: chrono::Utc::now().timestamp(),
-        };
-        let signed = SignedCard::sign(&self.device_key, &card, &registry).map_err(|e| match e {
-            CardError::Name => {
-                Error::Input("the team's name cannot go on a card: give it 1 to 200 characters".into())
-            }
-            other => Error::Internal(other.to_string()),
-        })?;
-        let verified = signed.verify().map_err(|e| Error::Internal(e.to_string()))?;
-        self.audit(&mut tx, AuditAction::Team, None, "issued the team's sharing card".into()).await?;
-        tx.commit().await?;
-        Ok(view(&verified, signed.to_text(), None))
     }
+    let partner = PartnerTeam {
+        name: verified.card.name.clone(),
+        ods_code: verified.card.ods_code.clone(),
+        fingerprint: fingerprint_hex,
+        card: text.clone(),
+        trusted_by: cx.me.clinician_ref(),
+        trusted_at: Timestamp::now(),
+    };
+    team.value.partners.insert(id, partner.clone());
+    cx.save(&mut tx, &mut team, "trust another team").await?;
+    // What the relay and every device check before a letter passes between the teams.
+    super::referral::publish_partner(cx, &mut tx, &verified).await?;
+    let what = format!("trusted team {} ({}), fingerprint {shown}", partner.name, ods_label(&partner));
+    cx.audit(&mut tx, AuditAction::Team, None, what).await?;
+    tx.commit().await?;
+    Ok(view(&verified, text, Some(&partner)))
+}
 
-    /// Checks another team's card and says whom it names, before anyone trusts it.
-    pub async fn read_team_card(&self, text: &str) -> Result<TeamCardView> {
-        let (verified, text) = self.check_card(text)?;
-        let team = self.team_document().await?;
-        let partner = team.partners.get(&hex::encode(verified.card.team));
-        let trusted = partner.filter(|p| p.fingerprint == hex::encode(verified.fingerprint.0));
-        Ok(view(&verified, text, trusted))
-    }
-
-    /// Trusts another team's card, so that this team may refer patients to it. An admin
-    /// does this once they have compared the card's fingerprint with the other team's
-    /// admin, out of band; `fingerprint` is what they were read, and must match.
-    pub async fn trust_team(&self, text: &str, fingerprint: &str) -> Result<TeamCardView> {
-        let (verified, text) = self.check_card(text)?;
-        let shown = verified.fingerprint.to_string();
-        if !same_fingerprint(fingerprint, &shown) {
-            return Err(Error::Input(
-                "the fingerprint you were read does not match this card's: it is not the card of the team you spoke to; do not trust it".into(),
-            ));
-        }
-        let id = hex::encode(verified.card.team);
-        let mut tx = self.store.begin_write().await?;
-        self.require_admin(&mut tx, "trust another team").await?;
-        let mut team = self.draft_team(&mut tx).await?;
-        let fingerprint_hex = hex::encode(verified.fingerprint.0);
-        if let Some(held) = team.value.partners.get(&id) {
-            if held.fingerprint != fingerprint_hex {
-                return Err(Error::Input(format!(
-                    "this team already trusts a team \"{}\" under that id with another fingerprint: a card cannot stand in for a team already trusted",
-                    held.name
-                )));
-            }
-            // An older card than the one trusted is not taken in its place.
-            let held_at = SignedCard::from_text(&held.card).ok().and_then(|c| c.verify().ok());
-            if held_at.is_some_and(|h| h.card.issued_at > verified.card.issued_at) {
-                return Err(Error::Input("this card is older than the one this team trusts already".into()));
-            }
-        }
-        let partner = PartnerTeam {
-            name: verified.card.name.clone(),
-            ods_code: verified.card.ods_code.clone(),
-            fingerprint: fingerprint_hex,
-            card: text.clone(),
-            trusted_by: self.me.clinician_ref(),
-            trusted_at: Timestamp::now(),
-        };
-        team.value.partners.insert(id, partner.clone());
-        self.save(&mut tx, &mut team, "trust another team").await?;
-        // What the relay and every device check before a letter passes between the teams.
-        self.publish_partner(&mut tx, &verified).await?;
-        let what = format!("trusted team {} ({}), fingerprint {shown}", partner.name, ods_label(&partner));
-        self.audit(&mut tx, AuditAction::Team, None, what).await?;
-        tx.commit().await?;
-        Ok(view(&verified, text, Some(&partner)))
-    }
-
-    /// Records whether the patient agrees to share their record with another team this
-    /// team trusts (`team`: its name, or its id or the start of it). Asked team by team: a
-    /// referral to a team needs the patient's yes for that team.
-    pub async fn set_sharing_consent(&self, patient: PatientId, team: &str, agreed: bool) -> Result<()> {
-        self.permit(Action::RecordConsent, Some(patient)).await?;
-        let (id, partner) = self.partner(team).await?;
-        let action = format!("record consent to share with {}", partner.name);
-        self.edit_patient(patient, &action, |record, by, at: Timestamp| {
-            let answer =
-                TeamConsent { team: partner.name.clone(), agreed, recorded_by: by.clone(), recorded_at: at };
-            record.consent.share_with_teams.insert(id.clone(), answer);
-            Ok(())
-        })
-        .await?;
-        if !agreed {
-            self.end_shares_for_withdrawn_consent(patient, Some(&id)).await?;
-        }
+pub(super) async fn set_sharing_consent(
+    cx: &Context,
+    patient: PatientId,
+    team: &str,
+    agreed: bool,
+) -> Result<()> {
+    cx.permit(Action::RecordConsent, Some(patient)).await?;
+    let (id, partner) = partner(cx, team).await?;
+    let action = format!("record consent to share with {}", partner.name);
+    cx.edit_patient(patient, &action, |record, by, at: Timestamp| {
+        let answer =
+            TeamConsent { team: partner.name.clone(), agreed, recorded_by: by.clone(), recorded_at: at };
+        record.consent.share_with_teams.insert(id.clone(), answer);
         Ok(())
+    })
+    .await?;
+    if !agreed {
+        super::share_end::end_shares_for_withdrawn_consent(cx, patient, Some(&id)).await?;
     }
+    Ok(())
+}
 
-    /// A team this team trusts, by name (any case), id or the start of its id.
-    pub(super) async fn partner(&self, team: &str) -> Result<(String, PartnerTeam)> {
-        let wanted = team.trim();
-        let partners = self.team_document().await?.partners;
-        let mut found: Vec<(String, PartnerTeam)> = partners
-            .into_iter()
-            .filter(|(id, p)| {
-                p.name.eq_ignore_ascii_case(wanted)
-                    || (wanted.len() >= 6 && id.starts_with(&wanted.to_lowercase()))
-            })
-            .collect();
-        match found.len() {
-            1 => Ok(found.remove(0)),
-            0 => Err(Error::Input(format!(
-                "this team does not trust a team \"{wanted}\": an admin trusts its card first (`hedgerow team trust CARD`)"
-            ))),
-            _ => Err(Error::Input(format!("more than one trusted team is called \"{wanted}\": give its id"))),
-        }
+/// A team this team trusts, by name (any case), id or the start of its id.
+pub(super) async fn partner(cx: &Context, team: &str) -> Result<(String, PartnerTeam)> {
+    let wanted = team.trim();
+    let partners = team_document(cx).await?.partners;
+    let mut found: Vec<(String, PartnerTeam)> = partners
+        .into_iter()
+        .filter(|(id, p)| {
+            p.name.eq_ignore_ascii_case(wanted)
+                || (wanted.len() >= 6 && id.starts_with(&wanted.to_lowercase()))
+        })
+        .collect();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(Error::Input(format!(
+            "this team does not trust a team \"{wanted}\": an admin trusts its card first (`hedgerow team trust CARD`)"
+        ))),
+        _ => Err(Error::Input(format!("more than one trusted team is called \"{wanted}\": give its id"))),
     }
+}
 
-    /// The teams this team trusts, by name.
-    pub async fn partner_teams(&self) -> Result<Vec<TeamCardView>> {
-        let team = self.team_document().await?;
-        let mut out = Vec::new();
-        for partner in team.partners.values() {
-            let (verified, text) = self.check_card(&partner.card)?;
-            out.push(view(&verified, text, Some(partner)));
-        }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(out)
+pub(super) async fn partner_teams(cx: &Context) -> Result<Vec<TeamCardView>> {
+    let team = team_document(cx).await?;
+    let mut out = Vec::new();
+    for partner in team.partners.values() {
+        let (verified, text) = check_card(cx, &partner.card)?;
+        out.push(view(&verified, text, Some(partner)));
     }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
 
-    fn check_card(&self, text: &str) -> Result<(VerifiedCard, String)> {
-        let signed = SignedCard::from_text(text).map_err(refused)?;
-        let verified = signed.verify().map_err(refused)?;
-        if verified.card.team == self.me.team_id.0 {
-            return Err(Error::Input("that is this team's own card".into()));
-        }
-        Ok((verified, signed.to_text()))
+fn check_card(cx: &Context, text: &str) -> Result<(VerifiedCard, String)> {
+    let signed = SignedCard::from_text(text).map_err(refused)?;
+    let verified = signed.verify().map_err(refused)?;
+    if verified.card.team == cx.me.team_id.0 {
+        return Err(Error::Input("that is this team's own card".into()));
     }
+    Ok((verified, signed.to_text()))
+}
 
-    pub(super) async fn team_document(&self) -> Result<Team> {
-        let mut rx = self.store.begin_read().await?;
-        if rx.setting(KEYRING).await?.is_none() {
-            return Err(Error::Input(
-                "this device is not in a shared team yet: create or join one before working with other teams"
-                    .into(),
-            ));
-        }
-        rx.read_document::<Team>(&self.me.team_id.0, DocumentKind::Team)
-            .await?
-            .ok_or_else(|| Error::Corrupt("the team document is missing".into()))
+pub(super) async fn team_document(cx: &Context) -> Result<Team> {
+    let mut rx = cx.store.begin_read().await?;
+    if rx.setting(KEYRING).await?.is_none() {
+        return Err(Error::Input(
+            "this device is not in a shared team yet: create or join one before working with other teams"
+                .into(),
+        ));
     }
+    rx.read_document::<Team>(&cx.me.team_id.0, DocumentKind::Team)
+        .await?
+        .ok_or_else(|| Error::Corrupt("the team document is missing".into()))
 }
 
 fn ods_label(p: &PartnerTeam) -> String {

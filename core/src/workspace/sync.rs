@@ -3,7 +3,7 @@
 //! resumes without losing or repeating anything. Applying what arrives and choosing what
 //! to push is `sync_apply.rs`.
 
-use super::Workspace;
+use super::Context;
 use super::sync_apply::PendingPush;
 use super::team::{ANCHOR, KEYRING, OUTBOX_LETTER, OUTBOX_OFFER, OUTBOX_STATEMENT};
 use crate::crypto::DeviceKey;
@@ -134,7 +134,7 @@ impl OnlyOnThisDevice {
 }
 
 struct Driver<'w, F> {
-    ws: &'w Workspace,
+    cx: &'w Context,
     progress: F,
     state: SyncProgress,
     report: SyncReport,
@@ -151,222 +151,211 @@ struct Driver<'w, F> {
     shared_outbox: Vec<([u8; 16], Vec<i64>)>,
 }
 
-impl Workspace {
-    /// Pushes what the relay lacks and pulls everything after this device's cursor.
-    pub async fn sync(
-        &self,
-        relay: &RelayAddress,
-        progress: impl FnMut(&SyncProgress),
-    ) -> Result<SyncReport> {
-        let mut link = IrohLink { relay };
-        let report = self.sync_via(&mut link, progress).await?;
-        let mut tx = self.store.begin_write().await?;
-        tx.put_setting(RELAY_ADDRESS, relay.to_string().as_bytes()).await?;
-        tx.commit().await?;
-        Ok(report)
-    }
+pub(super) async fn sync(
+    cx: &Context,
+    relay: &RelayAddress,
+    progress: impl FnMut(&SyncProgress),
+) -> Result<SyncReport> {
+    let mut link = IrohLink { relay };
+    let report = sync_via(cx, &mut link, progress).await?;
+    let mut tx = cx.store.begin_write().await?;
+    tx.put_setting(RELAY_ADDRESS, relay.to_string().as_bytes()).await?;
+    tx.commit().await?;
+    Ok(report)
+}
 
-    /// The device's public key: its iroh endpoint id.
-    pub fn device_public_key(&self) -> [u8; 32] {
-        self.device_key.public_key()
-    }
+pub(super) fn device_public_key(cx: &Context) -> [u8; 32] {
+    cx.device_key.public_key()
+}
 
-    /// Syncs over any link to a relay (iroh, or in memory).
-    pub async fn sync_via<L: Link>(
-        &self,
-        link: &mut L,
-        progress: impl FnMut(&SyncProgress),
-    ) -> Result<SyncReport> {
-        let relay = link.describe();
-        // Read-only copies past their team's retention go before anything else.
-        let deleted = self.delete_expired_copies(Timestamp::now()).await?;
-        let (mut session, outbox_through) = self.start_session().await?;
-        let mut driver = Driver {
-            ws: self,
-            progress,
-            state: SyncProgress { phase: SyncPhase::Connecting, ..Default::default() },
-            report: SyncReport { relay, ended_copies_deleted: deleted as u64, ..Default::default() },
-            outbox_through,
-            pending: PendingPush::default(),
-            changed: BTreeSet::new(),
-            log_id: None,
-            pushed_last: 0,
-            requeue: Vec::new(),
-            shared_outbox: Vec::new(),
-        };
-        let outcome = link.run(&self.device_key, &mut session, &mut driver).await;
-        driver.report.bytes_sent = session.bytes_sent as u64;
-        driver.report.bytes_received = session.bytes_received as u64;
-        let mut report = driver.report;
-        let mut tx = self.store.begin_write().await?;
-        let detail = match &outcome {
-            Ok(()) => format!(
-                "synced with relay: {} bundles received, {} pushed",
-                report.bundles_received, report.bundles_pushed
+pub(super) async fn sync_via<L: Link>(
+    cx: &Context,
+    link: &mut L,
+    progress: impl FnMut(&SyncProgress),
+) -> Result<SyncReport> {
+    let relay = link.describe();
+    // Read-only copies past their team's retention go before anything else.
+    let deleted = super::share_end::delete_expired_copies(cx, Timestamp::now()).await?;
+    let (mut session, outbox_through) = start_session(cx).await?;
+    let mut driver = Driver {
+        cx,
+        progress,
+        state: SyncProgress { phase: SyncPhase::Connecting, ..Default::default() },
+        report: SyncReport { relay, ended_copies_deleted: deleted as u64, ..Default::default() },
+        outbox_through,
+        pending: PendingPush::default(),
+        changed: BTreeSet::new(),
+        log_id: None,
+        pushed_last: 0,
+        requeue: Vec::new(),
+        shared_outbox: Vec::new(),
+    };
+    let outcome = link.run(&cx.device_key, &mut session, &mut driver).await;
+    driver.report.bytes_sent = session.bytes_sent as u64;
+    driver.report.bytes_received = session.bytes_received as u64;
+    let mut report = driver.report;
+    let mut tx = cx.store.begin_write().await?;
+    let detail = match &outcome {
+        Ok(()) => format!(
+            "synced with relay: {} bundles received, {} pushed",
+            report.bundles_received, report.bundles_pushed
+        ),
+        Err(e) => {
+            format!("sync with relay failed after {} bundles received: {e}", report.bundles_received)
+        }
+    };
+    cx.audit(&mut tx, AuditAction::Sync, None, detail).await?;
+    for u in &report.undelivered {
+        // A referral or an answer that did not go: the clinician must know.
+        cx.audit_flagged(&mut tx, AuditAction::Referral, None, u.clone(), true).await?;
+    }
+    for r in &report.rejected {
+        // Left out for good: someone may have tried to write what they may not.
+        cx.audit_flagged(&mut tx, AuditAction::Sync, None, format!("refused from the relay: {r}"), true)
+            .await?;
+    }
+    let path = super::SyncPath::Relay { address: report.relay.clone() };
+    super::sync_history::record_sync_attempt(
+        &mut tx,
+        path,
+        outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    outcome?;
+    report.patients_changed.sort();
+    report.patients_changed.dedup();
+    report.records_changed.sort();
+    report.records_changed.dedup();
+    Ok(report)
+}
+
+pub(super) async fn only_on_this_device(cx: &Context) -> Result<OnlyOnThisDevice> {
+    let mut tx = cx.store.begin_write().await?;
+    let mut out = OnlyOnThisDevice::default();
+    for d in tx.unpushed_documents().await? {
+        match d.kind {
+            DocumentKind::Patient => out.patient_records += 1,
+            DocumentKind::Visit => out.visits += 1,
+            DocumentKind::Team => out.team_changes += 1,
+        }
+    }
+    out.team_changes += tx.outbox().await?.len();
+    Ok(out)
+}
+
+pub(super) async fn remembered_relay(cx: &Context) -> Result<Option<RelayAddress>> {
+    let mut rx = cx.store.begin_read().await?;
+    Ok(rx
+        .setting(RELAY_ADDRESS)
+        .await?
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .and_then(|s| s.parse().ok()))
+}
+
+pub(super) async fn open_relay_bundle(
+    cx: &Context,
+    entry: &LogEntry,
+    position: u64,
+) -> Result<BundleBody, crate::sync::bundle::BundleError> {
+    use crate::sync::bundle::{BundleError, MAX_INFLATED, open_bundle};
+    let mut tx = cx.store.begin_read().await.map_err(|_| BundleError::NoTeamKey)?;
+    let keyring = super::team::keyring(&mut tx).await.ok().flatten().ok_or(BundleError::NoTeamKey)?;
+    let statements = super::team::confirmed_registry(&mut tx).await.unwrap_or_default();
+    drop(tx);
+    let registry = crate::sync::registry::Registry::replay(cx.me.team_id.0, &statements)
+        .map_err(|_| BundleError::UnknownAuthor)?;
+    open_bundle(&cx.me.team_id.0, &keyring, &registry, entry, position, MAX_INFLATED)
+}
+
+pub(super) async fn document_heads(
+    cx: &Context,
+    id: [u8; 16],
+    kind: DocumentKind,
+) -> Result<Option<Vec<ChangeHash>>> {
+    let mut rx = cx.store.begin_read().await?;
+    Ok(rx.load_document(&id, kind).await?.map(|mut d| d.get_heads()))
+}
+
+pub(super) async fn start_session(cx: &Context) -> Result<(ClientSession, Option<i64>)> {
+    let mut tx = cx.store.begin_read().await?;
+    let keyring = super::team::keyring(&mut tx).await?.ok_or_else(|| {
+        Error::Input(
+            "this device is not in a shared team: run `hedgerow team create NAME` or `hedgerow team join`"
+                .into(),
+        )
+    })?;
+    let registry = super::team::confirmed_registry(&mut tx).await?;
+    let anchor = super::team::anchor(&mut tx).await?;
+    let (log_id, cursor) = match tx.setting(CURSOR).await? {
+        Some(b) if b.len() == 24 => {
+            let log: [u8; 16] = b[..16].try_into().expect("16 bytes");
+            (Some(log), u64::from_be_bytes(b[16..].try_into().expect("8 bytes")))
+        }
+        _ => (None, 0),
+    };
+    let pushed_through = match tx.setting(PUSHED_THROUGH).await? {
+        Some(b) if b.len() == 24 && log_id.is_some_and(|l| b[..16] == l) => {
+            u64::from_be_bytes(b[16..].try_into().expect("8 bytes"))
+        }
+        _ => 0,
+    };
+    let (view, _) = super::team::registry_view(cx, &mut tx).await?;
+    let now = chrono::Utc::now().timestamp();
+    let mut publish = Vec::new();
+    let mut offers = Vec::new();
+    let mut letters: Vec<([u8; 16], Vec<LogEntry>)> = Vec::new();
+    let mut through = None;
+    for item in tx.outbox().await? {
+        through = Some(item.seq);
+        match item.kind.as_str() {
+            OUTBOX_STATEMENT => publish.push(
+                postcard::from_bytes::<SignedStatement>(&item.payload)
+                    .map_err(|e| Error::Corrupt(format!("an outbox statement: {e}")))?,
             ),
-            Err(e) => {
-                format!("sync with relay failed after {} bundles received: {e}", report.bundles_received)
-            }
-        };
-        self.audit(&mut tx, AuditAction::Sync, None, detail).await?;
-        for u in &report.undelivered {
-            // A referral or an answer that did not go: the clinician must know.
-            self.audit_flagged(&mut tx, AuditAction::Referral, None, u.clone(), true).await?;
-        }
-        for r in &report.rejected {
-            // Left out for good: someone may have tried to write what they may not.
-            self.audit_flagged(
-                &mut tx,
-                AuditAction::Sync,
-                None,
-                format!("refused from the relay: {r}"),
-                true,
-            )
-            .await?;
-        }
-        let path = super::SyncPath::Relay { address: report.relay.clone() };
-        self.record_sync_attempt(&mut tx, path, outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()))
-            .await?;
-        tx.commit().await?;
-        outcome?;
-        report.patients_changed.sort();
-        report.patients_changed.dedup();
-        report.records_changed.sort();
-        report.records_changed.dedup();
-        Ok(report)
-    }
-
-    /// Records, visits and team changes made here that the relay does not have yet.
-    pub async fn only_on_this_device(&self) -> Result<OnlyOnThisDevice> {
-        let mut tx = self.store.begin_write().await?;
-        let mut out = OnlyOnThisDevice::default();
-        for d in tx.unpushed_documents().await? {
-            match d.kind {
-                DocumentKind::Patient => out.patient_records += 1,
-                DocumentKind::Visit => out.visits += 1,
-                DocumentKind::Team => out.team_changes += 1,
-            }
-        }
-        out.team_changes += tx.outbox().await?.len();
-        Ok(out)
-    }
-
-    /// The relay this device last synced with.
-    pub async fn remembered_relay(&self) -> Result<Option<RelayAddress>> {
-        let mut rx = self.store.begin_read().await?;
-        Ok(rx
-            .setting(RELAY_ADDRESS)
-            .await?
-            .and_then(|b| String::from_utf8(b.to_vec()).ok())
-            .and_then(|s| s.parse().ok()))
-    }
-
-    /// Tries to open a bundle from the relay's log at `position` with this device's keys,
-    /// as a sync would: for checking what a device can and cannot read.
-    pub async fn open_relay_bundle(
-        &self,
-        entry: &LogEntry,
-        position: u64,
-    ) -> Result<BundleBody, crate::sync::bundle::BundleError> {
-        use crate::sync::bundle::{BundleError, MAX_INFLATED, open_bundle};
-        let mut tx = self.store.begin_read().await.map_err(|_| BundleError::NoTeamKey)?;
-        let keyring = self.keyring(&mut tx).await.ok().flatten().ok_or(BundleError::NoTeamKey)?;
-        let statements = self.confirmed_registry(&mut tx).await.unwrap_or_default();
-        drop(tx);
-        let registry = crate::sync::registry::Registry::replay(self.me.team_id.0, &statements)
-            .map_err(|_| BundleError::UnknownAuthor)?;
-        open_bundle(&self.me.team_id.0, &keyring, &registry, entry, position, MAX_INFLATED)
-    }
-
-    /// A document's Automerge heads, to compare devices.
-    pub async fn document_heads(&self, id: [u8; 16], kind: DocumentKind) -> Result<Option<Vec<ChangeHash>>> {
-        let mut rx = self.store.begin_read().await?;
-        Ok(rx.load_document(&id, kind).await?.map(|mut d| d.get_heads()))
-    }
-
-    /// A session plan from the store: cursor, registry, outbox.
-    pub async fn start_session(&self) -> Result<(ClientSession, Option<i64>)> {
-        let mut tx = self.store.begin_read().await?;
-        let keyring = self.keyring(&mut tx).await?.ok_or_else(|| {
-            Error::Input("this device is not in a shared team: run `hedgerow team create NAME` or `hedgerow team join`".into())
-        })?;
-        let registry = self.confirmed_registry(&mut tx).await?;
-        let anchor = self.anchor(&mut tx).await?;
-        let (log_id, cursor) = match tx.setting(CURSOR).await? {
-            Some(b) if b.len() == 24 => {
-                let log: [u8; 16] = b[..16].try_into().expect("16 bytes");
-                (Some(log), u64::from_be_bytes(b[16..].try_into().expect("8 bytes")))
-            }
-            _ => (None, 0),
-        };
-        let pushed_through = match tx.setting(PUSHED_THROUGH).await? {
-            Some(b) if b.len() == 24 && log_id.is_some_and(|l| b[..16] == l) => {
-                u64::from_be_bytes(b[16..].try_into().expect("8 bytes"))
-            }
-            _ => 0,
-        };
-        let (view, _) = self.registry_view(&mut tx).await?;
-        let now = chrono::Utc::now().timestamp();
-        let mut publish = Vec::new();
-        let mut offers = Vec::new();
-        let mut letters: Vec<([u8; 16], Vec<LogEntry>)> = Vec::new();
-        let mut through = None;
-        for item in tx.outbox().await? {
-            through = Some(item.seq);
-            match item.kind.as_str() {
-                OUTBOX_STATEMENT => publish.push(
-                    postcard::from_bytes::<SignedStatement>(&item.payload)
-                        .map_err(|e| Error::Corrupt(format!("an outbox statement: {e}")))?,
-                ),
-                OUTBOX_OFFER if item.payload.len() > 32 => {
-                    let (invite, offer) = item.payload.split_at(32);
-                    let invite: [u8; 32] = invite.try_into().expect("32 bytes");
-                    // An invite that expired before its offer reached the relay: the relay
-                    // would refuse the offer, so it is dropped with the outbox.
-                    if view.invite_expiry(&invite).is_some_and(|e| e < now) {
-                        tracing::info!("an invite expired before its offer reached the relay; dropped");
-                        continue;
-                    }
-                    offers.push((invite, offer.to_vec()));
+            OUTBOX_OFFER if item.payload.len() > 32 => {
+                let (invite, offer) = item.payload.split_at(32);
+                let invite: [u8; 32] = invite.try_into().expect("32 bytes");
+                // An invite that expired before its offer reached the relay: the relay
+                // would refuse the offer, so it is dropped with the outbox.
+                if view.invite_expiry(&invite).is_some_and(|e| e < now) {
+                    tracing::info!("an invite expired before its offer reached the relay; dropped");
+                    continue;
                 }
-                OUTBOX_LETTER => {
-                    let (to, entry): ([u8; 16], LogEntry) = postcard::from_bytes(&item.payload)
-                        .map_err(|e| Error::Corrupt(format!("an outbox letter: {e}")))?;
-                    match letters.iter_mut().find(|(t, _)| *t == to) {
-                        Some((_, entries)) => entries.push(entry),
-                        None => letters.push((to, vec![entry])),
-                    }
-                }
-                other => return Err(Error::Corrupt(format!("unknown outbox item '{other}'"))),
+                offers.push((invite, offer.to_vec()));
             }
+            OUTBOX_LETTER => {
+                let (to, entry): ([u8; 16], LogEntry) = postcard::from_bytes(&item.payload)
+                    .map_err(|e| Error::Corrupt(format!("an outbox letter: {e}")))?;
+                match letters.iter_mut().find(|(t, _)| *t == to) {
+                    Some((_, entries)) => entries.push(entry),
+                    None => letters.push((to, vec![entry])),
+                }
+            }
+            other => return Err(Error::Corrupt(format!("unknown outbox item '{other}'"))),
         }
-        drop(tx);
-        let me = DeviceKey::from_seed(*self.device_key.seed())?;
-        let plan = SessionPlan {
-            team: self.me.team_id.0,
-            cursor,
-            pushed_through,
-            log_id,
-            registry,
-            anchor,
-            publish,
-            offers,
-            letters,
-        };
-        let session = ClientSession::new(me, keyring, plan).map_err(TransportError::from)?;
-        Ok((session, through))
     }
+    drop(tx);
+    let me = DeviceKey::from_seed(*cx.device_key.seed())?;
+    let plan = SessionPlan {
+        team: cx.me.team_id.0,
+        cursor,
+        pushed_through,
+        log_id,
+        registry,
+        anchor,
+        publish,
+        offers,
+        letters,
+    };
+    let session = ClientSession::new(me, keyring, plan).map_err(TransportError::from)?;
+    Ok((session, through))
+}
 
-    pub(crate) async fn save_cursor(
-        &self,
-        tx: &mut WriteTx<'_>,
-        log_id: [u8; 16],
-        cursor: u64,
-    ) -> Result<()> {
-        let mut value = log_id.to_vec();
-        value.extend_from_slice(&cursor.to_be_bytes());
-        tx.put_setting(CURSOR, &value).await
-    }
+pub(crate) async fn save_cursor(tx: &mut WriteTx<'_>, log_id: [u8; 16], cursor: u64) -> Result<()> {
+    let mut value = log_id.to_vec();
+    value.extend_from_slice(&cursor.to_be_bytes());
+    tx.put_setting(CURSOR, &value).await
 }
 
 fn handler_err(e: Error) -> TransportError {
@@ -379,7 +368,7 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
         event: SyncEvent,
         session: &mut ClientSession,
     ) -> Result<(), TransportError> {
-        let ws = self.ws;
+        let cx = self.cx;
         match event {
             SyncEvent::Welcome { log_id, new_log, .. } => {
                 self.state.phase = SyncPhase::Receiving;
@@ -387,20 +376,22 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 if new_log {
                     // A log this device has not synced with (a new or restored relay): it
                     // holds none of what this device pushed before.
-                    let mut tx = ws.store.begin_write().await.map_err(handler_err)?;
-                    ws.forget_pushed(&mut tx).await.map_err(handler_err)?;
+                    let mut tx = cx.store.begin_write().await.map_err(handler_err)?;
+                    super::sync_apply::forget_pushed(&mut tx).await.map_err(handler_err)?;
                     tx.commit().await.map_err(handler_err)?;
                     self.report.log_reset = true;
                 }
             }
             SyncEvent::Published { accepted } => self.report.statements_published += accepted,
             SyncEvent::Registry { .. } => {
-                let mut tx = ws.store.begin_write().await.map_err(handler_err)?;
-                ws.save_registry(&mut tx, session.registry().statements()).await.map_err(handler_err)?;
+                let mut tx = cx.store.begin_write().await.map_err(handler_err)?;
+                super::team::save_registry(&mut tx, session.registry().statements())
+                    .await
+                    .map_err(handler_err)?;
                 tx.commit().await.map_err(handler_err)?;
             }
             SyncEvent::TeamKeys { added } => {
-                let mut tx = ws.store.begin_write().await.map_err(handler_err)?;
+                let mut tx = cx.store.begin_write().await.map_err(handler_err)?;
                 tx.put_setting(KEYRING, &session.keyring().to_bytes()).await.map_err(handler_err)?;
                 tx.commit().await.map_err(handler_err)?;
                 self.report.team_keys_received.extend(added.iter().map(|k| k.epoch));
@@ -421,7 +412,8 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                         false => part.last().map_or(cursor, |r| r.seq),
                     };
                     let n = part.len() as u64;
-                    ws.apply_received(
+                    super::sync_apply::apply_received(
+                        cx,
                         session.registry(),
                         part,
                         log_id,
@@ -440,13 +432,17 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 }
             }
             SyncEvent::Audit { seq, author, entries } => {
-                let problems = ws.take_team_audit(&author, &entries).await.map_err(handler_err)?;
+                let problems =
+                    super::audit_trail::take_team_audit(cx, &author, &entries).await.map_err(handler_err)?;
                 for p in problems {
                     tracing::warn!(seq, device = %hex::encode(&author[..8]), problem = %p, "a device's audit log has a break");
                 }
             }
             SyncEvent::Letter { seq, from, author, registry, content } => {
-                match Box::pin(ws.take_letter(from, author, registry, &content)).await.map_err(handler_err)? {
+                match Box::pin(super::referral::take_letter(cx, from, author, registry, &content))
+                    .await
+                    .map_err(handler_err)?
+                {
                     None => self.report.letters_received += 1,
                     Some(why) => self
                         .report
@@ -461,7 +457,7 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                     && let Some(i) = self.shared_outbox.iter().position(|(t, _)| *t == to)
                 {
                     let (_, seqs) = self.shared_outbox.remove(i);
-                    let mut tx = ws.store.begin_write().await.map_err(handler_err)?;
+                    let mut tx = cx.store.begin_write().await.map_err(handler_err)?;
                     for seq in seqs {
                         tx.remove_from_outbox(seq).await.map_err(handler_err)?;
                     }
@@ -470,7 +466,7 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
             }
             SyncEvent::Undelivered { to, letters, message } => {
                 // Kept: they go at a later sync, once both teams trust each other.
-                let mut rx = ws.store.begin_read().await.map_err(handler_err)?;
+                let mut rx = cx.store.begin_read().await.map_err(handler_err)?;
                 for item in rx.outbox().await.map_err(handler_err)? {
                     let sent = self.outbox_through.is_some_and(|t| item.seq <= t);
                     let for_team = postcard::from_bytes::<([u8; 16], LogEntry)>(&item.payload)
@@ -480,7 +476,7 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                     }
                 }
                 drop(rx);
-                let team = ws.partner_name(&to).await;
+                let team = super::referral::partner_name(cx, &to).await;
                 self.report.undelivered.push(format!(
                     "{letters} letter(s) to {team} not delivered yet: {message}; kept, to go once both teams trust each other"
                 ));
@@ -494,10 +490,10 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
             SyncEvent::PullDone { cursor, waiting, rewound } => {
                 let log_id =
                     self.log_id.ok_or_else(|| handler_err(Error::from_relay("no Welcome before the log")))?;
-                let mut tx = ws.store.begin_write().await.map_err(handler_err)?;
-                ws.save_cursor(&mut tx, log_id, cursor).await.map_err(handler_err)?;
+                let mut tx = cx.store.begin_write().await.map_err(handler_err)?;
+                save_cursor(&mut tx, log_id, cursor).await.map_err(handler_err)?;
                 if rewound {
-                    ws.forget_pushed(&mut tx).await.map_err(handler_err)?;
+                    super::sync_apply::forget_pushed(&mut tx).await.map_err(handler_err)?;
                     self.report.log_reset = true;
                 }
                 // The registry the relay served checked against the invite's anchor.
@@ -529,7 +525,9 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 }
                 // Changes to records shared with other teams, now that this device knows
                 // of every share its team ended.
-                for (to, shared) in Box::pin(ws.shared_letters()).await.map_err(handler_err)?.by_team {
+                for (to, shared) in
+                    Box::pin(super::shared_record::shared_letters(cx)).await.map_err(handler_err)?.by_team
+                {
                     self.report.shared_letters += shared.len() as u64;
                     letters.entry(to).or_default().extend(shared);
                 }
@@ -538,7 +536,8 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                     self.shared_outbox.push((to, seqs));
                     session.deliver(to, entries);
                 }
-                let (entries, pending) = ws.bundles_to_push(session).await.map_err(handler_err)?;
+                let (entries, pending) =
+                    super::sync_apply::bundles_to_push(cx, session).await.map_err(handler_err)?;
                 self.state.phase = SyncPhase::Sending;
                 self.state.bundles_to_push = entries.len() as u64;
                 self.pending = pending;
@@ -553,7 +552,7 @@ impl<F: FnMut(&SyncProgress)> SessionHandler for Driver<'_, F> {
                 // Recorded only now, once the relay has acknowledged every push: a
                 // connection dropped before then sends the same again next time.
                 let pushed = self.log_id.filter(|_| self.pushed_last > 0).map(|l| (l, self.pushed_last));
-                ws.finish_push(&self.pending, pushed).await.map_err(handler_err)?;
+                super::sync_apply::finish_push(cx, &self.pending, pushed).await.map_err(handler_err)?;
                 self.report.documents_changed = self.changed.len() as u64;
                 self.state.phase = SyncPhase::Done;
             }

@@ -6,7 +6,7 @@
 //! one by one (`sync_apply.rs`). Either way the batch commits with the cursor, so what a
 //! sync reported applied survives a crash and is not received again.
 
-use super::Workspace;
+use super::Context;
 use crate::authorship::check_new_changes;
 use crate::conflicts::{self, Conflict};
 use crate::documents::{self, DocumentError, DocumentKind, PatientRecord, VisitNote};
@@ -151,119 +151,115 @@ fn prepare_all(
     }
 }
 
-impl Workspace {
-    /// Applies the first bundle of each patient record and visit in `bundles` that this
-    /// device does not hold yet, and gives back the rest, in order, to apply one by one.
-    pub(crate) async fn apply_new_in_bulk(
-        &self,
-        tx: &mut WriteTx<'_>,
-        registry: &Registry,
-        bundles: Vec<Received>,
-        report: &mut super::SyncReport,
-        changed: &mut BTreeSet<[u8; 16]>,
-    ) -> Result<Vec<Received>> {
-        let bulk_kind = |r: &Received| {
-            DocumentKind::parse(&r.body.kind)
-                .filter(|k| matches!(k, DocumentKind::Patient | DocumentKind::Visit))
-        };
-        let candidates: Vec<[u8; 16]> =
-            bundles.iter().filter(|r| bulk_kind(r).is_some()).map(|r| r.body.document).collect();
-        if candidates.is_empty() {
-            return Ok(bundles);
-        }
-        let stored = tx.stored_among(&candidates).await?;
-        let mut first = HashSet::new();
-        let (mut bulk, mut rest) = (Vec::new(), Vec::new());
-        for r in bundles {
-            match bulk_kind(&r) {
-                Some(kind) if !stored.contains(&r.body.document) && first.insert(r.body.document) => {
-                    bulk.push((r, kind))
-                }
-                _ => rest.push(r),
-            }
-        }
-        let prepared = prepare_all(&self.store, &self.me.team_id.0, registry, &bulk);
-        self.store_new(tx, bulk, prepared, report, changed).await?;
-        Ok(rest)
+/// Applies the first bundle of each patient record and visit in `bundles` that this
+/// device does not hold yet, and gives back the rest, in order, to apply one by one.
+pub(crate) async fn apply_new_in_bulk(
+    cx: &Context,
+    tx: &mut WriteTx<'_>,
+    registry: &Registry,
+    bundles: Vec<Received>,
+    report: &mut super::SyncReport,
+    changed: &mut BTreeSet<[u8; 16]>,
+) -> Result<Vec<Received>> {
+    let bulk_kind = |r: &Received| {
+        DocumentKind::parse(&r.body.kind).filter(|k| matches!(k, DocumentKind::Patient | DocumentKind::Visit))
+    };
+    let candidates: Vec<[u8; 16]> =
+        bundles.iter().filter(|r| bulk_kind(r).is_some()).map(|r| r.body.document).collect();
+    if candidates.is_empty() {
+        return Ok(bundles);
     }
+    let stored = tx.stored_among(&candidates).await?;
+    let mut first = HashSet::new();
+    let (mut bulk, mut rest) = (Vec::new(), Vec::new());
+    for r in bundles {
+        match bulk_kind(&r) {
+            Some(kind) if !stored.contains(&r.body.document) && first.insert(r.body.document) => {
+                bulk.push((r, kind))
+            }
+            _ => rest.push(r),
+        }
+    }
+    let prepared = prepare_all(&cx.store, &cx.me.team_id.0, registry, &bulk);
+    store_new(tx, bulk, prepared, report, changed).await?;
+    Ok(rest)
+}
 
-    async fn store_new(
-        &self,
-        tx: &mut WriteTx<'_>,
-        bulk: Vec<(Received, DocumentKind)>,
-        prepared: Vec<Prepared>,
-        report: &mut super::SyncReport,
-        changed: &mut BTreeSet<[u8; 16]>,
-    ) -> Result<()> {
-        let (mut documents, mut heads, mut pushed) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut visits, mut patients, mut visited) = (Vec::new(), Vec::new(), BTreeSet::new());
-        for ((r, kind), p) in bulk.into_iter().zip(prepared) {
-            let id = r.body.document;
-            let new = match p {
-                Prepared::Empty => continue,
-                Prepared::Deferred => {
-                    let body =
-                        Zeroizing::new(postcard::to_stdvec(&r.body).expect("encoding to a Vec cannot fail"));
-                    tx.defer_bundle(r.seq, &r.author, &body).await?;
-                    continue;
-                }
-                Prepared::Refused(e) => {
-                    tracing::warn!(seq = r.seq, error = %e, "a received bundle was left out");
-                    report.rejected.push(format!(
-                        "entry {} by device {}: {e}",
-                        r.seq,
-                        hex::encode(&r.author[..8])
-                    ));
-                    continue;
-                }
-                Prepared::New(new) => *new,
-            };
-            report.new_documents += 1;
-            changed.insert(id);
-            documents.push(new.rows);
-            heads.extend(new.keep.into_iter().map(|h| (id, h)));
-            pushed.push((id, new.heads));
-            match new.read {
-                Read::Patient { record, conflicts, rows } => {
-                    report.open_conflicts += conflicts.len() as u64;
-                    report.patients_changed.push(record.demographics.name.clone());
-                    report.records_changed.push(PatientId(id));
-                    patients.push((PatientId(id), record, conflicts, rows));
-                }
-                Read::Visit { patient, row } => {
-                    report.records_changed.push(patient);
-                    visits.push(row);
-                    visited.insert(patient);
-                }
-                Read::Unreadable(why) => {
-                    tracing::warn!(document = %hex::encode(id), "kept a document this version cannot read");
-                    report.unreadable.push(format!("{} {}: {why}", kind.as_str(), hex::encode(id)));
-                }
+async fn store_new(
+    tx: &mut WriteTx<'_>,
+    bulk: Vec<(Received, DocumentKind)>,
+    prepared: Vec<Prepared>,
+    report: &mut super::SyncReport,
+    changed: &mut BTreeSet<[u8; 16]>,
+) -> Result<()> {
+    let (mut documents, mut heads, mut pushed) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut visits, mut patients, mut visited) = (Vec::new(), Vec::new(), BTreeSet::new());
+    for ((r, kind), p) in bulk.into_iter().zip(prepared) {
+        let id = r.body.document;
+        let new = match p {
+            Prepared::Empty => continue,
+            Prepared::Deferred => {
+                let body =
+                    Zeroizing::new(postcard::to_stdvec(&r.body).expect("encoding to a Vec cannot fail"));
+                tx.defer_bundle(r.seq, &r.author, &body).await?;
+                continue;
+            }
+            Prepared::Refused(e) => {
+                tracing::warn!(seq = r.seq, error = %e, "a received bundle was left out");
+                report.rejected.push(format!(
+                    "entry {} by device {}: {e}",
+                    r.seq,
+                    hex::encode(&r.author[..8])
+                ));
+                continue;
+            }
+            Prepared::New(new) => *new,
+        };
+        report.new_documents += 1;
+        changed.insert(id);
+        documents.push(new.rows);
+        heads.extend(new.keep.into_iter().map(|h| (id, h)));
+        pushed.push((id, new.heads));
+        match new.read {
+            Read::Patient { record, conflicts, rows } => {
+                report.open_conflicts += conflicts.len() as u64;
+                report.patients_changed.push(record.demographics.name.clone());
+                report.records_changed.push(PatientId(id));
+                patients.push((PatientId(id), record, conflicts, rows));
+            }
+            Read::Visit { patient, row } => {
+                report.records_changed.push(patient);
+                visits.push(row);
+                visited.insert(patient);
+            }
+            Read::Unreadable(why) => {
+                tracing::warn!(document = %hex::encode(id), "kept a document this version cannot read");
+                report.unreadable.push(format!("{} {}: {why}", kind.as_str(), hex::encode(id)));
             }
         }
-        tx.insert_new_documents(&documents).await?;
-        tx.put_actor_heads(&heads).await?;
-        // The relay has what arrived.
-        tx.mark_received_pushed(&pushed).await?;
-        tx.put_visit_rows(&visits).await?;
-        // A patient's caseload row shows its latest visit: those with visits here (from
-        // this batch or before) are indexed with them, the rest as they were prepared.
-        let ids: Vec<PatientId> = patients.iter().map(|p| p.0).collect();
-        let with_visits = tx.patients_with_visits(&ids).await?;
-        let mut plain = Vec::new();
-        for (id, record, conflicts, rows) in patients {
-            visited.remove(&id);
-            if with_visits.contains(&id) {
-                tx.refresh_patient(&record, &conflicts).await?;
-            } else {
-                plain.push(rows);
-            }
-        }
-        tx.put_patient_rows(&plain).await?;
-        // Patients already here whose visits came: their latest NEWS2 may have changed.
-        for id in visited {
-            super::merge::refresh_stored_patient(tx, id).await?;
-        }
-        Ok(())
     }
+    tx.insert_new_documents(&documents).await?;
+    tx.put_actor_heads(&heads).await?;
+    // The relay has what arrived.
+    tx.mark_received_pushed(&pushed).await?;
+    tx.put_visit_rows(&visits).await?;
+    // A patient's caseload row shows its latest visit: those with visits here (from
+    // this batch or before) are indexed with them, the rest as they were prepared.
+    let ids: Vec<PatientId> = patients.iter().map(|p| p.0).collect();
+    let with_visits = tx.patients_with_visits(&ids).await?;
+    let mut plain = Vec::new();
+    for (id, record, conflicts, rows) in patients {
+        visited.remove(&id);
+        if with_visits.contains(&id) {
+            tx.refresh_patient(&record, &conflicts).await?;
+        } else {
+            plain.push(rows);
+        }
+    }
+    tx.put_patient_rows(&plain).await?;
+    // Patients already here whose visits came: their latest NEWS2 may have changed.
+    for id in visited {
+        super::merge::refresh_stored_patient(tx, id).await?;
+    }
+    Ok(())
 }

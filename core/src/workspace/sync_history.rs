@@ -2,7 +2,7 @@
 //! directly. Written in the same transaction as the sync's audit entry, so the history and
 //! the audit log never disagree.
 
-use super::Workspace;
+use super::Context;
 use crate::documents::Timestamp;
 use crate::error::Result;
 use crate::store::WriteTx;
@@ -52,52 +52,47 @@ fn parse(stored: Option<Vec<u8>>) -> Vec<PathHistory> {
     stored.and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
 }
 
-impl Workspace {
-    pub(crate) async fn record_sync_attempt(
-        &self,
-        tx: &mut WriteTx<'_>,
-        path: SyncPath,
-        outcome: std::result::Result<(), String>,
-    ) -> Result<()> {
-        let mut all = parse(tx.setting(SYNC_HISTORY).await?.map(|b| b.to_vec()));
-        let now = Timestamp::now();
-        let previous = all.iter().position(|h| h.path == path).map(|i| all.remove(i));
-        let last_success = match outcome {
-            Ok(()) => Some(now),
-            Err(_) => previous.and_then(|p| p.last_success),
-        };
-        all.push(PathHistory { path, last_attempt: now, last_success, last_error: outcome.err() });
-        all.sort_by(|a, b| a.path.cmp(&b.path));
-        let bytes = serde_json::to_vec(&all).expect("JSON of plain values");
-        tx.put_setting(SYNC_HISTORY, &bytes).await
-    }
+pub(crate) async fn record_sync_attempt(
+    tx: &mut WriteTx<'_>,
+    path: SyncPath,
+    outcome: std::result::Result<(), String>,
+) -> Result<()> {
+    let mut all = parse(tx.setting(SYNC_HISTORY).await?.map(|b| b.to_vec()));
+    let now = Timestamp::now();
+    let previous = all.iter().position(|h| h.path == path).map(|i| all.remove(i));
+    let last_success = match outcome {
+        Ok(()) => Some(now),
+        Err(_) => previous.and_then(|p| p.last_success),
+    };
+    all.push(PathHistory { path, last_attempt: now, last_success, last_error: outcome.err() });
+    all.sort_by(|a, b| a.path.cmp(&b.path));
+    let bytes = serde_json::to_vec(&all).expect("JSON of plain values");
+    tx.put_setting(SYNC_HISTORY, &bytes).await
+}
 
-    /// Every path this device has synced on, the relay first, with the last attempt and the
-    /// last success on each.
-    pub async fn sync_history(&self) -> Result<Vec<SyncPathView>> {
-        let all = parse(self.store.begin_read().await?.setting(SYNC_HISTORY).await?.map(|b| b.to_vec()));
-        let devices = self.devices().await?;
-        Ok(all
-            .into_iter()
-            .map(|history| {
-                let device = match &history.path {
-                    SyncPath::Device { public_key } => devices.iter().find(|d| &d.public_key == public_key),
-                    SyncPath::Relay { .. } => None,
-                };
-                let (relay, device_public_key) = match history.path {
-                    SyncPath::Relay { address } => (Some(address), None),
-                    SyncPath::Device { public_key } => (None, Some(public_key)),
-                };
-                SyncPathView {
-                    relay,
-                    device_public_key,
-                    device_label: device.map(|d| d.label.clone()),
-                    clinician: device.map(|d| d.clinician.clone()),
-                    last_attempt: history.last_attempt,
-                    last_success: history.last_success,
-                    last_error: history.last_error,
-                }
-            })
-            .collect())
-    }
+pub(super) async fn sync_history(cx: &Context) -> Result<Vec<SyncPathView>> {
+    let all = parse(cx.store.begin_read().await?.setting(SYNC_HISTORY).await?.map(|b| b.to_vec()));
+    let devices = super::team::devices(cx).await?;
+    Ok(all
+        .into_iter()
+        .map(|history| {
+            let device = match &history.path {
+                SyncPath::Device { public_key } => devices.iter().find(|d| &d.public_key == public_key),
+                SyncPath::Relay { .. } => None,
+            };
+            let (relay, device_public_key) = match history.path {
+                SyncPath::Relay { address } => (Some(address), None),
+                SyncPath::Device { public_key } => (None, Some(public_key)),
+            };
+            SyncPathView {
+                relay,
+                device_public_key,
+                device_label: device.map(|d| d.label.clone()),
+                clinician: device.map(|d| d.clinician.clone()),
+                last_attempt: history.last_attempt,
+                last_success: history.last_success,
+                last_error: history.last_error,
+            }
+        })
+        .collect())
 }

@@ -3,7 +3,7 @@
 //! saved into the visit (one transaction) or kept with the visit when it is cancelled.
 
 use super::visit::Signing;
-use super::{NewWound, Workspace};
+use super::{Context, NewWound};
 use crate::clinical::{Action, Consciousness, Observations};
 use crate::documents::Timestamp;
 use crate::documents::visit::{Cancellation, Exudate};
@@ -196,127 +196,114 @@ pub struct OpenVisit {
     pub unsaved: bool,
 }
 
-impl Workspace {
-    /// Keeps what is typed into an unsigned visit, durably; an empty draft is removed. Not
-    /// audited: nothing enters the record until it is saved.
-    pub async fn put_visit_draft(&self, visit: VisitId, draft: &VisitDraft) -> Result<()> {
-        let patient = self.patient_of_visit(visit).await?;
-        let mut tx = self.store.begin_write().await?;
-        match tx.visit_summary(&visit).await? {
-            Some(v) if v.signed => return Err(Error::VisitSigned(visit.to_hex())),
-            Some(v) if v.cancelled => return Err(Error::VisitCancelled(visit.to_hex())),
-            _ => {}
-        }
-        if draft.is_empty() {
-            tx.delete_setting(&setting(visit)).await?;
-        } else {
-            let stored = Stored { patient, updated_at: Timestamp::now(), draft: draft.clone() };
-            let bytes = zeroize::Zeroizing::new(postcard::to_stdvec(&stored).expect("encodes"));
-            tx.put_setting(&setting(visit), &bytes).await?;
-        }
-        tx.commit().await
+pub(super) async fn put_visit_draft(cx: &Context, visit: VisitId, draft: &VisitDraft) -> Result<()> {
+    let patient = super::access::patient_of_visit(cx, visit).await?;
+    let mut tx = cx.store.begin_write().await?;
+    match tx.visit_summary(&visit).await? {
+        Some(v) if v.signed => return Err(Error::VisitSigned(visit.to_hex())),
+        Some(v) if v.cancelled => return Err(Error::VisitCancelled(visit.to_hex())),
+        _ => {}
     }
-
-    /// What was typed into a visit and not saved yet.
-    pub async fn visit_draft(&self, visit: VisitId) -> Result<Option<VisitDraft>> {
-        self.visit_draft_in(&mut self.store.begin_read().await?, visit).await
+    if draft.is_empty() {
+        tx.delete_setting(&setting(visit)).await?;
+    } else {
+        let stored = Stored { patient, updated_at: Timestamp::now(), draft: draft.clone() };
+        let bytes = zeroize::Zeroizing::new(postcard::to_stdvec(&stored).expect("encodes"));
+        tx.put_setting(&setting(visit), &bytes).await?;
     }
+    tx.commit().await
+}
 
-    pub(crate) async fn visit_draft_in(
-        &self,
-        tx: &mut impl crate::store::Reads,
-        visit: VisitId,
-    ) -> Result<Option<VisitDraft>> {
-        Ok(read(tx.setting(&setting(visit)).await?.as_ref().map(|b| b.as_slice()))?.map(|s| s.draft))
-    }
+pub(super) async fn visit_draft(cx: &Context, visit: VisitId) -> Result<Option<VisitDraft>> {
+    visit_draft_in(&mut cx.store.begin_read().await?, visit).await
+}
 
-    /// The visit most recently typed into, to go back to after unlocking.
-    pub async fn visit_in_progress(&self) -> Result<Option<(PatientId, VisitId)>> {
-        let mut rx = self.store.begin_read().await?;
-        let mut newest: Option<(Timestamp, PatientId, VisitId)> = None;
-        for name in rx.setting_names(PREFIX).await? {
-            let Some(visit) = name.strip_prefix(PREFIX).and_then(|h| h.parse::<VisitId>().ok()) else {
-                continue;
-            };
-            // A visit signed or cancelled since (on another device) is not in progress.
-            let open = rx.visit_summary(&visit).await?.is_some_and(|v| !v.signed && !v.cancelled);
-            if open
-                && let Some(s) = read(rx.setting(&name).await?.as_ref().map(|b| b.as_slice()))?
-                && newest.as_ref().is_none_or(|(at, _, _)| s.updated_at > *at)
-            {
-                newest = Some((s.updated_at, s.patient, visit));
-            }
-        }
-        Ok(newest.map(|(_, p, v)| (p, v)))
-    }
+pub(crate) async fn visit_draft_in(
+    tx: &mut impl crate::store::Reads,
+    visit: VisitId,
+) -> Result<Option<VisitDraft>> {
+    Ok(read(tx.setting(&setting(visit)).await?.as_ref().map(|b| b.as_slice()))?.map(|s| s.draft))
+}
 
-    /// Saves everything typed into the visit (observations, wound assessment, note) in one
-    /// transaction, and clears the draft. Nothing is saved if any part is invalid.
-    pub async fn save_visit_draft(&self, visit: VisitId) -> Result<SavedDraft> {
-        self.permit(Action::RecordVisit, None).await?;
-        let mut tx = self.store.begin_write().await?;
-        let Some(draft) = self.visit_draft_in(&mut tx, visit).await? else {
-            return Ok(SavedDraft::default());
+pub(super) async fn visit_in_progress(cx: &Context) -> Result<Option<(PatientId, VisitId)>> {
+    let mut rx = cx.store.begin_read().await?;
+    let mut newest: Option<(Timestamp, PatientId, VisitId)> = None;
+    for name in rx.setting_names(PREFIX).await? {
+        let Some(visit) = name.strip_prefix(PREFIX).and_then(|h| h.parse::<VisitId>().ok()) else {
+            continue;
         };
-        let (obs, wound) = (draft.observations()?, draft.wound()?);
-        let mut saved = SavedDraft::default();
-        if let Some(obs) = obs {
-            saved.observations = Some(self.record_observations_in(&mut tx, visit, obs).await?);
+        // A visit signed or cancelled since (on another device) is not in progress.
+        let open = rx.visit_summary(&visit).await?.is_some_and(|v| !v.signed && !v.cancelled);
+        if open
+            && let Some(s) = read(rx.setting(&name).await?.as_ref().map(|b| b.as_slice()))?
+            && newest.as_ref().is_none_or(|(at, _, _)| s.updated_at > *at)
+        {
+            newest = Some((s.updated_at, s.patient, visit));
         }
-        if let Some(wound) = wound {
-            self.record_wound_in(&mut tx, visit, wound).await?;
-            saved.wound = true;
-        }
-        if !draft.note.trim().is_empty() {
-            self.add_note_in(&mut tx, visit, &draft.note).await?;
-            saved.note = true;
-        }
-        tx.delete_setting(&setting(visit)).await?;
-        tx.commit().await?;
-        Ok(saved)
     }
+    Ok(newest.map(|(_, p, v)| (p, v)))
+}
 
-    /// Cancels an unsigned visit (started by mistake, or abandoned), with the reason. The
-    /// visit stays, read-only, with anything typed and not saved kept in it; audited.
-    pub async fn cancel_visit(&self, visit: VisitId, reason: &str) -> Result<()> {
-        self.permit(Action::RecordVisit, None).await?;
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(Error::Input("say why the visit is cancelled".into()));
-        }
-        let mut tx = self.store.begin_write().await?;
-        let mut edit = self.begin_visit_edit(&mut tx, visit, Signing::Unsigned).await?;
-        let discarded = self.visit_draft_in(&mut tx, visit).await?.map(|d| d.describe()).unwrap_or_default();
-        edit.note.value.cancelled =
-            Some(Cancellation { by: edit.by.clone(), at: edit.at, reason: reason.to_owned(), discarded });
-        tx.delete_setting(&setting(visit)).await?;
-        let audited = (AuditAction::Edit, format!("cancelled visit {visit}: {reason}"));
-        self.finish_visit_edit(&mut tx, edit, "cancel visit", audited).await?;
-        tx.commit().await
+pub(super) async fn save_visit_draft(cx: &Context, visit: VisitId) -> Result<SavedDraft> {
+    cx.permit(Action::RecordVisit, None).await?;
+    let mut tx = cx.store.begin_write().await?;
+    let Some(draft) = visit_draft_in(&mut tx, visit).await? else {
+        return Ok(SavedDraft::default());
+    };
+    let (obs, wound) = (draft.observations()?, draft.wound()?);
+    let mut saved = SavedDraft::default();
+    if let Some(obs) = obs {
+        saved.observations = Some(super::visit::record_observations_in(cx, &mut tx, visit, obs).await?);
     }
+    if let Some(wound) = wound {
+        super::visit::record_wound_in(cx, &mut tx, visit, wound).await?;
+        saved.wound = true;
+    }
+    if !draft.note.trim().is_empty() {
+        super::visit::add_note_in(cx, &mut tx, visit, &draft.note).await?;
+        saved.note = true;
+    }
+    tx.delete_setting(&setting(visit)).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
 
-    /// This clinician's visits of the last 30 days that are neither signed nor cancelled,
-    /// oldest first.
-    pub async fn open_visits(&self) -> Result<Vec<OpenVisit>> {
-        let since = Timestamp(Timestamp::now().0 - 30 * 86_400_000);
-        let mut rx = self.store.begin_read().await?;
-        let drafts = rx.setting_names(PREFIX).await?;
-        let me = self.me.clinician_id.to_hex();
-        let mut out: Vec<OpenVisit> = rx
-            .visits_since(since)
-            .await?
-            .into_iter()
-            .filter(|v| !v.signed && !v.cancelled && v.clinician.id == me)
-            .map(|v| OpenVisit {
-                visit: v.id,
-                patient: v.patient_id,
-                started_at: v.started_at,
-                unsaved: drafts.contains(&setting(v.id)),
-            })
-            .collect();
-        out.sort_by_key(|v| v.started_at.0);
-        Ok(out)
+pub(super) async fn cancel_visit(cx: &Context, visit: VisitId, reason: &str) -> Result<()> {
+    cx.permit(Action::RecordVisit, None).await?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::Input("say why the visit is cancelled".into()));
     }
+    let mut tx = cx.store.begin_write().await?;
+    let mut edit = cx.begin_visit_edit(&mut tx, visit, Signing::Unsigned).await?;
+    let discarded = visit_draft_in(&mut tx, visit).await?.map(|d| d.describe()).unwrap_or_default();
+    edit.note.value.cancelled =
+        Some(Cancellation { by: edit.by.clone(), at: edit.at, reason: reason.to_owned(), discarded });
+    tx.delete_setting(&setting(visit)).await?;
+    let audited = (AuditAction::Edit, format!("cancelled visit {visit}: {reason}"));
+    cx.finish_visit_edit(&mut tx, edit, "cancel visit", audited).await?;
+    tx.commit().await
+}
+
+pub(super) async fn open_visits(cx: &Context) -> Result<Vec<OpenVisit>> {
+    let since = Timestamp(Timestamp::now().0 - 30 * 86_400_000);
+    let mut rx = cx.store.begin_read().await?;
+    let drafts = rx.setting_names(PREFIX).await?;
+    let me = cx.me.clinician_id.to_hex();
+    let mut out: Vec<OpenVisit> = rx
+        .visits_since(since)
+        .await?
+        .into_iter()
+        .filter(|v| !v.signed && !v.cancelled && v.clinician.id == me)
+        .map(|v| OpenVisit {
+            visit: v.id,
+            patient: v.patient_id,
+            started_at: v.started_at,
+            unsaved: drafts.contains(&setting(v.id)),
+        })
+        .collect();
+    out.sort_by_key(|v| v.started_at.0);
+    Ok(out)
 }
 
 fn read(bytes: Option<&[u8]>) -> Result<Option<Stored>> {

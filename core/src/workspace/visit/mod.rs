@@ -1,7 +1,7 @@
 //! Visits: start one, record observations, wounds, actions and the note, sign it, add an
 //! addendum after signing, and open it to read. Every change to a note (cancelling too, in
-//! `visit_draft.rs`) goes through [`Workspace::begin_visit_edit`], which checks once whether
-//! the note may take it, and [`Workspace::finish_visit_edit`]; `edit_visit` is both in a
+//! `visit_draft.rs`) goes through [`Context::begin_visit_edit`], which checks once whether
+//! the note may take it, and [`Context::finish_visit_edit`]; `edit_visit` is both in a
 //! transaction of its own.
 
 mod note;
@@ -9,8 +9,7 @@ mod note;
 pub use note::signature_verifies;
 pub(crate) use note::{sign_note, visit_summary};
 
-use super::Draft;
-use super::Workspace;
+use super::{Context, Draft};
 use crate::clinical::{self, Action, News2Score, Observations, Spo2Scale};
 use crate::documents::patient::VisitRef;
 use crate::documents::visit::{
@@ -123,7 +122,7 @@ pub(crate) struct VisitEdit {
     pub at: Timestamp,
 }
 
-impl Workspace {
+impl Context {
     /// Loads the note for a change and checks, once for every kind of change, whether the
     /// note may take it.
     pub(crate) async fn begin_visit_edit(
@@ -180,249 +179,224 @@ impl Workspace {
         tx.commit().await?;
         Ok(out)
     }
+}
 
-    pub async fn start_visit(&self, patient: PatientId) -> Result<VisitId> {
-        self.permit(Action::RecordVisit, Some(patient)).await?;
-        let mut tx = self.store.begin_write().await?;
-        let mut record: Draft<PatientRecord> = self
-            .draft(&mut tx, patient.0, DocumentKind::Patient, || {
-                Error::Input(format!("no patient {patient}"))
-            })
-            .await?;
-        let id = VisitId::random();
-        let now = Timestamp::now();
-        let note = VisitNote::new(
-            id.to_hex(),
-            patient.to_hex(),
-            self.me.clinician_ref(),
-            self.me.device_id.to_hex(),
-            now,
-        );
-        self.insert_document(&mut tx, id.0, DocumentKind::Visit, &note, "start visit").await?;
-        record
-            .value
-            .visits
-            .insert(id.to_hex(), VisitRef { started_at: now, clinician: self.me.clinician_ref() });
-        self.save(&mut tx, &mut record, "start visit").await?;
-        tx.put_visit_summary(&visit_summary(&note)?).await?;
-        let conflicts = record.conflicts();
-        tx.refresh_patient(&record.value, &conflicts).await?;
-        self.audit(&mut tx, AuditAction::Edit, Some(patient), format!("started visit {id}")).await?;
-        record.keep_loaded(&mut tx);
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Records a set of vital signs and returns the NEWS2 score on the record's SpO2 scale.
-    /// The scale is the record's, set by a clinician with [`Workspace::set_scale2`]; a
-    /// reading never changes it.
-    pub async fn record_observations(
-        &self,
-        visit: VisitId,
-        obs: Observations,
-    ) -> Result<RecordedObservations> {
-        self.permit(Action::RecordVisit, None).await?;
-        let mut tx = self.store.begin_write().await?;
-        let out = self.record_observations_in(&mut tx, visit, obs).await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    pub(crate) async fn record_observations_in(
-        &self,
-        tx: &mut WriteTx<'_>,
-        visit: VisitId,
-        obs: Observations,
-    ) -> Result<RecordedObservations> {
-        obs.validate()?;
-        if obs.is_empty() {
-            return Err(Error::Input("no observations given: record at least one vital sign".into()));
-        }
-        let mut edit = self.begin_visit_edit(tx, visit, Signing::Unsigned).await?;
-        let patient = edit.patient;
-        let mut record: Draft<PatientRecord> = self
-            .draft(tx, patient.0, DocumentKind::Patient, || {
-                Error::Corrupt("the visit's patient is missing".into())
-            })
-            .await?;
-        let conflicts = record.conflicts();
-        let scale = crate::view::scoring_scale(&record.value, &conflicts);
-        let news2 = clinical::news2::score(&obs, scale);
-        let set = ObservationSet::from_observations(&obs, scale, edit.by.clone(), edit.at);
-        edit.note.value.observations.insert(entry_id(), set);
-        let detail = format!("recorded observations, {}", news2.label());
-        self.finish_visit_edit(tx, edit, "record observations", (AuditAction::Edit, detail)).await?;
-        // The caseload row shows the latest score.
-        tx.refresh_patient(&record.value, &conflicts).await?;
-        Ok(RecordedObservations { visit_id: visit, news2 })
-    }
-
-    /// Adds an action (done at the visit, or to do) to an unsigned visit.
-    pub async fn add_action(&self, visit: VisitId, text: &str, done: bool) -> Result<String> {
-        self.permit(Action::RecordVisit, None).await?;
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(Error::Input("the action is empty".into()));
-        }
-        let audited = (AuditAction::Edit, format!("added an action to visit {visit}"));
-        self.edit_visit(visit, Signing::Unsigned, "add visit action", audited, |edit| {
-            let id = entry_id();
-            edit.note.value.actions.insert(id.clone(), VisitAction { text: text.to_owned(), done });
-            Ok(id)
-        })
-        .await
-    }
-
-    /// Records a structured wound assessment on an unsigned visit, by this clinician, now.
-    pub async fn record_wound(&self, visit: VisitId, wound: NewWound) -> Result<String> {
-        self.permit(Action::RecordVisit, None).await?;
-        let mut tx = self.store.begin_write().await?;
-        let id = self.record_wound_in(&mut tx, visit, wound).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    pub(crate) async fn record_wound_in(
-        &self,
-        tx: &mut WriteTx<'_>,
-        visit: VisitId,
-        wound: NewWound,
-    ) -> Result<String> {
-        note::check_wound(&wound)?;
-        let mut edit = self.begin_visit_edit(tx, visit, Signing::Unsigned).await?;
-        let wound = WoundAssessment {
-            site: wound.site,
-            length_cm: wound.length_cm,
-            width_cm: wound.width_cm,
-            depth_cm: wound.depth_cm,
-            tissue: wound.tissue,
-            exudate: wound.exudate,
-            signs_of_infection: wound.signs_of_infection,
-            pain_score: wound.pain_score,
-            dressing: wound.dressing,
-            recorded_by: edit.by.clone(),
-            recorded_at: edit.at,
-        };
-        let id = entry_id();
-        edit.note.value.wound_assessments.insert(id.clone(), wound);
-        let audited = (AuditAction::Edit, format!("recorded a wound assessment on visit {visit}"));
-        self.finish_visit_edit(tx, edit, "record wound assessment", audited).await?;
-        Ok(id)
-    }
-
-    /// Adds a paragraph to the visit's narrative note.
-    pub async fn add_note(&self, visit: VisitId, text: &str) -> Result<()> {
-        self.permit(Action::RecordVisit, None).await?;
-        let mut tx = self.store.begin_write().await?;
-        self.add_note_in(&mut tx, visit, text).await?;
-        tx.commit().await
-    }
-
-    pub(crate) async fn add_note_in(&self, tx: &mut WriteTx<'_>, visit: VisitId, text: &str) -> Result<()> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(Error::Input("the note text is empty".into()));
-        }
-        let mut edit = self.begin_visit_edit(tx, visit, Signing::Unsigned).await?;
-        let narrative = &mut edit.note.value.narrative;
-        let len = narrative.as_str().len(); // autosurgeon splices at byte offsets
-        let insert = if len == 0 { text.to_owned() } else { format!("\n\n{text}") };
-        narrative.splice(len, 0, insert);
-        self.finish_visit_edit(
-            tx,
-            edit,
-            "write note",
-            (AuditAction::Edit, format!("wrote visit note {visit}")),
-        )
-        .await
-    }
-
-    /// Signs the visit with this device's key; the body is read-only from then on.
-    pub async fn sign_visit(&self, visit: VisitId) -> Result<Signature> {
-        self.permit(Action::RecordVisit, None).await?;
-        let mut tx = self.store.begin_write().await?;
-        let mut edit = self.begin_visit_edit(&mut tx, visit, Signing::Unsigned).await?;
-        // What was typed and not saved would be left out of what is signed.
-        if let Some(draft) = self.visit_draft_in(&mut tx, visit).await? {
-            return Err(Error::UnsavedVisitDraft(draft.unsaved().join(", ")));
-        }
-        let note = &mut edit.note.value;
-        if note.observations.is_empty()
-            && note.wound_assessments.is_empty()
-            && note.actions.is_empty()
-            && note.narrative.as_str().trim().is_empty()
-        {
-            return Err(Error::Input(
-                "nothing to sign: the visit has no observations, wound assessment or note".into(),
-            ));
-        }
-        let signature = sign_note(note, &self.me, &self.device_key, edit.at);
-        note.signature = Some(signature.clone());
-        self.finish_visit_edit(
-            &mut tx,
-            edit,
-            "sign visit",
-            (AuditAction::Sign, format!("signed visit {visit}")),
-        )
+pub(super) async fn start_visit(cx: &Context, patient: PatientId) -> Result<VisitId> {
+    cx.permit(Action::RecordVisit, Some(patient)).await?;
+    let mut tx = cx.store.begin_write().await?;
+    let mut record: Draft<PatientRecord> = cx
+        .draft(&mut tx, patient.0, DocumentKind::Patient, || Error::Input(format!("no patient {patient}")))
         .await?;
-        tx.commit().await?;
-        Ok(signature)
-    }
+    let id = VisitId::random();
+    let now = Timestamp::now();
+    let note =
+        VisitNote::new(id.to_hex(), patient.to_hex(), cx.me.clinician_ref(), cx.me.device_id.to_hex(), now);
+    cx.insert_document(&mut tx, id.0, DocumentKind::Visit, &note, "start visit").await?;
+    record.value.visits.insert(id.to_hex(), VisitRef { started_at: now, clinician: cx.me.clinician_ref() });
+    cx.save(&mut tx, &mut record, "start visit").await?;
+    tx.put_visit_summary(&visit_summary(&note)?).await?;
+    let conflicts = record.conflicts();
+    tx.refresh_patient(&record.value, &conflicts).await?;
+    cx.audit(&mut tx, AuditAction::Edit, Some(patient), format!("started visit {id}")).await?;
+    record.keep_loaded(&mut tx);
+    tx.commit().await?;
+    Ok(id)
+}
 
-    /// Adds an attributed, timed correction to a signed visit; the signed body is untouched.
-    pub async fn add_addendum(&self, visit: VisitId, text: &str) -> Result<String> {
-        self.permit(Action::RecordVisit, None).await?;
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(Error::Input("the addendum is empty".into()));
-        }
-        let audited = (AuditAction::Edit, format!("added an addendum to visit {visit}"));
-        self.edit_visit(visit, Signing::Signed, "add addendum", audited, |edit| {
-            let id = entry_id();
-            let addendum =
-                Addendum { text: text.to_owned(), written_by: edit.by.clone(), written_at: edit.at };
-            edit.note.value.addenda.insert(id.clone(), addendum);
-            Ok(id)
+pub(super) async fn record_observations(
+    cx: &Context,
+    visit: VisitId,
+    obs: Observations,
+) -> Result<RecordedObservations> {
+    cx.permit(Action::RecordVisit, None).await?;
+    let mut tx = cx.store.begin_write().await?;
+    let out = record_observations_in(cx, &mut tx, visit, obs).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub(crate) async fn record_observations_in(
+    cx: &Context,
+    tx: &mut WriteTx<'_>,
+    visit: VisitId,
+    obs: Observations,
+) -> Result<RecordedObservations> {
+    obs.validate()?;
+    if obs.is_empty() {
+        return Err(Error::Input("no observations given: record at least one vital sign".into()));
+    }
+    let mut edit = cx.begin_visit_edit(tx, visit, Signing::Unsigned).await?;
+    let patient = edit.patient;
+    let mut record: Draft<PatientRecord> = cx
+        .draft(tx, patient.0, DocumentKind::Patient, || {
+            Error::Corrupt("the visit's patient is missing".into())
         })
+        .await?;
+    let conflicts = record.conflicts();
+    let scale = crate::view::scoring_scale(&record.value, &conflicts);
+    let news2 = clinical::news2::score(&obs, scale);
+    let set = ObservationSet::from_observations(&obs, scale, edit.by.clone(), edit.at);
+    edit.note.value.observations.insert(entry_id(), set);
+    let detail = format!("recorded observations, {}", news2.label());
+    cx.finish_visit_edit(tx, edit, "record observations", (AuditAction::Edit, detail)).await?;
+    // The caseload row shows the latest score.
+    tx.refresh_patient(&record.value, &conflicts).await?;
+    Ok(RecordedObservations { visit_id: visit, news2 })
+}
+
+pub(super) async fn add_action(cx: &Context, visit: VisitId, text: &str, done: bool) -> Result<String> {
+    cx.permit(Action::RecordVisit, None).await?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::Input("the action is empty".into()));
+    }
+    let audited = (AuditAction::Edit, format!("added an action to visit {visit}"));
+    cx.edit_visit(visit, Signing::Unsigned, "add visit action", audited, |edit| {
+        let id = entry_id();
+        edit.note.value.actions.insert(id.clone(), VisitAction { text: text.to_owned(), done });
+        Ok(id)
+    })
+    .await
+}
+
+pub(super) async fn record_wound(cx: &Context, visit: VisitId, wound: NewWound) -> Result<String> {
+    cx.permit(Action::RecordVisit, None).await?;
+    let mut tx = cx.store.begin_write().await?;
+    let id = record_wound_in(cx, &mut tx, visit, wound).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub(crate) async fn record_wound_in(
+    cx: &Context,
+    tx: &mut WriteTx<'_>,
+    visit: VisitId,
+    wound: NewWound,
+) -> Result<String> {
+    note::check_wound(&wound)?;
+    let mut edit = cx.begin_visit_edit(tx, visit, Signing::Unsigned).await?;
+    let wound = WoundAssessment {
+        site: wound.site,
+        length_cm: wound.length_cm,
+        width_cm: wound.width_cm,
+        depth_cm: wound.depth_cm,
+        tissue: wound.tissue,
+        exudate: wound.exudate,
+        signs_of_infection: wound.signs_of_infection,
+        pain_score: wound.pain_score,
+        dressing: wound.dressing,
+        recorded_by: edit.by.clone(),
+        recorded_at: edit.at,
+    };
+    let id = entry_id();
+    edit.note.value.wound_assessments.insert(id.clone(), wound);
+    let audited = (AuditAction::Edit, format!("recorded a wound assessment on visit {visit}"));
+    cx.finish_visit_edit(tx, edit, "record wound assessment", audited).await?;
+    Ok(id)
+}
+
+pub(super) async fn add_note(cx: &Context, visit: VisitId, text: &str) -> Result<()> {
+    cx.permit(Action::RecordVisit, None).await?;
+    let mut tx = cx.store.begin_write().await?;
+    add_note_in(cx, &mut tx, visit, text).await?;
+    tx.commit().await
+}
+
+pub(crate) async fn add_note_in(
+    cx: &Context,
+    tx: &mut WriteTx<'_>,
+    visit: VisitId,
+    text: &str,
+) -> Result<()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::Input("the note text is empty".into()));
+    }
+    let mut edit = cx.begin_visit_edit(tx, visit, Signing::Unsigned).await?;
+    let narrative = &mut edit.note.value.narrative;
+    let len = narrative.as_str().len(); // autosurgeon splices at byte offsets
+    let insert = if len == 0 { text.to_owned() } else { format!("\n\n{text}") };
+    narrative.splice(len, 0, insert);
+    cx.finish_visit_edit(tx, edit, "write note", (AuditAction::Edit, format!("wrote visit note {visit}")))
         .await
-    }
+}
 
-    /// Opens a visit note for reading: recorded in the audit log.
-    pub async fn open_visit(&self, visit: VisitId) -> Result<VisitView> {
-        self.check_readable(self.patient_of_visit(visit).await?).await?;
-        let mut rx = self.store.begin_read().await?;
-        let doc = rx
-            .load_document(&visit.0, DocumentKind::Visit)
-            .await?
-            .ok_or_else(|| Error::UnknownVisit(visit.to_hex()))?;
-        let note: VisitNote = documents::read(&doc, DocumentKind::Visit)?;
-        let patient_id: PatientId = note.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
-        let patient = rx
-            .patient_summary(&patient_id)
-            .await?
-            .ok_or_else(|| Error::Corrupt("the visit's patient is missing".into()))?;
-        drop(rx);
-        let mut tx = self.store.begin_write().await?;
-        self.audit(&mut tx, AuditAction::View, Some(patient_id), format!("opened visit {visit}")).await?;
-        tx.commit().await?;
-        let signature_valid = note.signature.as_ref().map(|s| signature_verifies(&note, s));
-        let mut addenda: Vec<_> = note.addenda.values().cloned().collect();
-        addenda.sort_by_key(|x| x.written_at);
-        let mut wound_assessments: Vec<_> = note.wound_assessments.values().cloned().collect();
-        wound_assessments.sort_by_key(|x| x.recorded_at);
-        Ok(VisitView {
-            id: visit,
-            patient,
-            clinician: note.clinician.clone(),
-            started_at: note.started_at,
-            observations: note.observation_sets().into_iter().map(ScoredObservations::of).collect(),
-            narrative: note.narrative.as_str().to_owned(),
-            signature_valid,
-            signature: note.signature,
-            addenda,
-            wound_assessments,
-            actions: note.actions.into_values().collect(),
-            cancelled: note.cancelled,
-        })
+pub(super) async fn sign_visit(cx: &Context, visit: VisitId) -> Result<Signature> {
+    cx.permit(Action::RecordVisit, None).await?;
+    let mut tx = cx.store.begin_write().await?;
+    let mut edit = cx.begin_visit_edit(&mut tx, visit, Signing::Unsigned).await?;
+    // What was typed and not saved would be left out of what is signed.
+    if let Some(draft) = super::visit_draft::visit_draft_in(&mut tx, visit).await? {
+        return Err(Error::UnsavedVisitDraft(draft.unsaved().join(", ")));
     }
+    let note = &mut edit.note.value;
+    if note.observations.is_empty()
+        && note.wound_assessments.is_empty()
+        && note.actions.is_empty()
+        && note.narrative.as_str().trim().is_empty()
+    {
+        return Err(Error::Input(
+            "nothing to sign: the visit has no observations, wound assessment or note".into(),
+        ));
+    }
+    let signature = sign_note(note, &cx.me, &cx.device_key, edit.at);
+    note.signature = Some(signature.clone());
+    cx.finish_visit_edit(&mut tx, edit, "sign visit", (AuditAction::Sign, format!("signed visit {visit}")))
+        .await?;
+    tx.commit().await?;
+    Ok(signature)
+}
+
+pub(super) async fn add_addendum(cx: &Context, visit: VisitId, text: &str) -> Result<String> {
+    cx.permit(Action::RecordVisit, None).await?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::Input("the addendum is empty".into()));
+    }
+    let audited = (AuditAction::Edit, format!("added an addendum to visit {visit}"));
+    cx.edit_visit(visit, Signing::Signed, "add addendum", audited, |edit| {
+        let id = entry_id();
+        let addendum = Addendum { text: text.to_owned(), written_by: edit.by.clone(), written_at: edit.at };
+        edit.note.value.addenda.insert(id.clone(), addendum);
+        Ok(id)
+    })
+    .await
+}
+
+pub(super) async fn open_visit(cx: &Context, visit: VisitId) -> Result<VisitView> {
+    super::access::check_readable(cx, super::access::patient_of_visit(cx, visit).await?).await?;
+    let mut rx = cx.store.begin_read().await?;
+    let doc = rx
+        .load_document(&visit.0, DocumentKind::Visit)
+        .await?
+        .ok_or_else(|| Error::UnknownVisit(visit.to_hex()))?;
+    let note: VisitNote = documents::read(&doc, DocumentKind::Visit)?;
+    let patient_id: PatientId = note.patient_id.parse().map_err(|e| Error::Corrupt(format!("{e}")))?;
+    let patient = rx
+        .patient_summary(&patient_id)
+        .await?
+        .ok_or_else(|| Error::Corrupt("the visit's patient is missing".into()))?;
+    drop(rx);
+    let mut tx = cx.store.begin_write().await?;
+    cx.audit(&mut tx, AuditAction::View, Some(patient_id), format!("opened visit {visit}")).await?;
+    tx.commit().await?;
+    let signature_valid = note.signature.as_ref().map(|s| signature_verifies(&note, s));
+    let mut addenda: Vec<_> = note.addenda.values().cloned().collect();
+    addenda.sort_by_key(|x| x.written_at);
+    let mut wound_assessments: Vec<_> = note.wound_assessments.values().cloned().collect();
+    wound_assessments.sort_by_key(|x| x.recorded_at);
+    Ok(VisitView {
+        id: visit,
+        patient,
+        clinician: note.clinician.clone(),
+        started_at: note.started_at,
+        observations: note.observation_sets().into_iter().map(ScoredObservations::of).collect(),
+        narrative: note.narrative.as_str().to_owned(),
+        signature_valid,
+        signature: note.signature,
+        addenda,
+        wound_assessments,
+        actions: note.actions.into_values().collect(),
+        cancelled: note.cancelled,
+    })
 }

@@ -432,17 +432,30 @@ impl Drop for RelayProcess {
     }
 }
 
-/// A binary built by this workspace, next to the running test's own directory.
+/// A binary built by this workspace, next to the running test's own directory; built first
+/// (in the same profile) when it is not there yet, so that a test or bench run on its own
+/// (`cargo bench -p hedgerow-tests --bench capacity`) runs the real binary.
 pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
     let bin = dir.join(name);
-    assert!(
-        bin.exists(),
-        "{} is not built: run `cargo build --workspace` (scripts/test does)",
-        bin.display()
-    );
+    if !bin.exists() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = std::process::Command::new(cargo);
+        build.args(["build", "--locked", "--bin", name]);
+        if dir.file_name().is_some_and(|p| p == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(status.success(), "building {name} failed");
+    }
+    assert!(bin.exists(), "{} is not built: run `cargo build --workspace`", bin.display());
     bin
+}
+
+/// The relay binary, run as an operator runs it.
+pub fn relay_binary() -> PathBuf {
+    workspace_binary("hedgerow-relay")
 }
 
 #[cfg(test)]

@@ -121,7 +121,12 @@ fn no_clinical_rule_label_or_date_parser_lives_in_a_shell() {
 
 /// The crates each package links in a normal (not dev or build) build, by `cargo tree`.
 fn linked_crates(package: &str) -> Vec<String> {
-    let mut names: Vec<String> = linked_with_features(package)
+    crates_in_tree(package, "normal")
+}
+
+/// The crates in `cargo tree -p package -e edges`.
+fn crates_in_tree(package: &str, edges: &str) -> Vec<String> {
+    let mut names: Vec<String> = cargo_tree(package, edges)
         .iter()
         .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
         .collect();
@@ -133,6 +138,10 @@ fn linked_crates(package: &str) -> Vec<String> {
 /// `cargo tree`'s lines for a normal build of `package`: each crate, its version and path,
 /// then its enabled features in brackets.
 fn linked_with_features(package: &str) -> Vec<String> {
+    cargo_tree(package, "normal")
+}
+
+fn cargo_tree(package: &str, edges: &str) -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let out = std::process::Command::new(env!("CARGO"))
         .args([
@@ -140,7 +149,7 @@ fn linked_with_features(package: &str) -> Vec<String> {
             "--offline",
             "--locked",
             "-e",
-            "normal",
+            edges,
             "--prefix",
             "none",
             "--format",
@@ -170,13 +179,16 @@ fn no_shell_builds_the_core_with_its_test_support() {
 }
 
 /// The relay is blind by construction: it links the protocol, never the device's core, the
-/// document engine or the record schema.
+/// document engine or the record schema; nor do its own tests and benches (`cargo tree -p
+/// hedgerow-relay` with dev-dependencies), whose scenarios with real devices live here.
 #[test]
 fn the_relay_links_the_protocol_and_never_the_core_or_automerge() {
     let linked = linked_crates("hedgerow-relay");
     assert!(linked.iter().any(|c| c == "hedgerow-protocol"), "{linked:?}");
+    let whole_tree = crates_in_tree("hedgerow-relay", "normal,build,dev");
     for never in ["hedgerow-core", "automerge", "autosurgeon", "argon2"] {
         assert!(!linked.iter().any(|c| c == never), "hedgerow-relay links {never}");
+        assert!(!whole_tree.iter().any(|c| c == never), "hedgerow-relay's tree holds {never}");
     }
 }
 

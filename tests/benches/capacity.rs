@@ -3,7 +3,7 @@
 //! workers), and the relay's figures (CPU per sync, its own time per flight, memory) are
 //! reported beside the devices' end-to-end times.
 //!
-//!   cargo bench -p hedgerow-relay --bench capacity -- [DEVICES] [ROUNDS] [sqlite|postgres]
+//!   cargo bench -p hedgerow-tests --bench capacity -- [DEVICES] [ROUNDS] [sqlite|postgres]
 //!
 //! Each device is the founder of a team of its own (enrolled before the clock starts), then
 //! every device at once makes ROUNDS no-change syncs, one after another: Hello, the registry,
@@ -17,7 +17,6 @@ use hedgerow_core::sync::registry::{PositionedStatement, SignedStatement, Statem
 use hedgerow_core::sync::transport::{self, RelayAddress, SessionHandler, TransportError};
 use hedgerow_tests::{cpu_seconds, free_port, scrape_metrics as scrape, series};
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -147,7 +146,7 @@ fn run(devices: usize, rounds: usize, database: &str, what: &str) {
     }
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let relay = hedgerow_tests::RelayProcess::start_with(
-        Path::new(env!("CARGO_BIN_EXE_hedgerow-relay")),
+        &hedgerow_tests::relay_binary(),
         &tmp.path().join("relay"),
         &flags,
     );

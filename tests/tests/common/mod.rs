@@ -20,7 +20,7 @@ pub fn relay(data: &std::path::Path) -> RelayProcess {
         .with_test_writer()
         .try_init();
     // The data directory inside the temporary one, so the log beside it is cleaned up too.
-    RelayProcess::start(std::path::Path::new(env!("CARGO_BIN_EXE_hedgerow-relay")), &data.join("data"))
+    RelayProcess::start(&hedgerow_tests::relay_binary(), &data.join("data"))
 }
 
 pub fn address(relay: &RelayProcess) -> RelayAddress {

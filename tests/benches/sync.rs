@@ -1,4 +1,4 @@
-//! Sync benchmarks (BENCHMARKS.md). Run `cargo bench -p hedgerow-relay --bench sync`, or
+//! Sync benchmarks (BENCHMARKS.md). Run `cargo bench -p hedgerow-tests --bench sync`, or
 //! with `-- first-sync [N]` or `-- load [DEVICES]` for one part.
 //!
 //! Everything here uses real SQLite stores and real sealing; "in memory" means the relay
@@ -473,7 +473,7 @@ async fn relay_load(devices: usize) {
 }
 
 fn hedgerow_tests_relay(data: &Path) -> hedgerow_tests::RelayProcess {
-    hedgerow_tests::RelayProcess::start(Path::new(env!("CARGO_BIN_EXE_hedgerow-relay")), data)
+    hedgerow_tests::RelayProcess::start(&hedgerow_tests::relay_binary(), data)
 }
 
 fn main() {

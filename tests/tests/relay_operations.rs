@@ -13,8 +13,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RELAY: &str = env!("CARGO_BIN_EXE_hedgerow-relay");
-
 async fn add_patients(ws: &hedgerow_core::Workspace, from: usize, n: usize) {
     for k in from..from + n {
         ws.add_patient(NewPatient {
@@ -33,7 +31,7 @@ async fn the_metrics_endpoint_counts_connections_syncs_bytes_storage_time_and_re
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
     let relay = RelayProcess::start_with(
-        Path::new(RELAY),
+        &hedgerow_tests::relay_binary(),
         &tmp.path().join("data"),
         &["--metrics", &format!("127.0.0.1:{port}")],
     );
@@ -69,7 +67,7 @@ async fn the_metrics_endpoint_counts_connections_syncs_bytes_storage_time_and_re
 fn with_json_logs_every_line_the_relay_writes_is_one_json_object() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let mut child = Command::new(RELAY)
+    let mut child = Command::new(hedgerow_tests::relay_binary())
         .args(["--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0", "--log-format", "json"])
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -100,9 +98,10 @@ fn with_json_logs_every_line_the_relay_writes_is_one_json_object() {
 
 #[test]
 fn the_systemd_units_command_line_starts_the_relay() {
-    let unit =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/hedgerow-relay.service"))
-            .unwrap();
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sync-relay/deploy/hedgerow-relay.service"),
+    )
+    .unwrap();
     let exec = unit.lines().find_map(|l| l.strip_prefix("ExecStart=")).expect("an ExecStart line");
     let tmp = tempfile::tempdir().unwrap();
     // The unit's own flags, with this machine's paths and free ports in place of its own.
@@ -117,8 +116,12 @@ fn the_systemd_units_command_line_starts_the_relay() {
             other => other.to_owned(),
         })
         .collect();
-    let mut child =
-        Command::new(RELAY).args(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = Command::new(hedgerow_tests::relay_binary())
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let _ = child.kill();
@@ -144,7 +147,7 @@ async fn a_relay_moved_from_sqlite_to_postgres_keeps_every_devices_place_in_the_
 
     let data = sqlite.data.clone();
     let copy = |to: &str| {
-        Command::new(RELAY)
+        Command::new(hedgerow_tests::relay_binary())
             .args(["--data", data.to_str().unwrap(), "copy-to", "--database", to])
             .output()
             .unwrap()
@@ -158,7 +161,7 @@ async fn a_relay_moved_from_sqlite_to_postgres_keeps_every_devices_place_in_the_
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a relay log"));
 
     // The same key, so the same endpoint id; over PostgreSQL now.
-    let moved = RelayProcess::start_with(Path::new(RELAY), &data, &["--database", &url]);
+    let moved = RelayProcess::start_with(&hedgerow_tests::relay_binary(), &data, &["--database", &url]);
     assert_eq!(moved.address.split('@').next(), sqlite.address.split('@').next());
     add_patients(&nurse.ws, 20, 1).await;
     let pushed = nurse.ws.sync(&address(&moved), |_| {}).await.unwrap();
@@ -175,7 +178,7 @@ async fn a_relay_moved_from_sqlite_to_postgres_keeps_every_devices_place_in_the_
 fn a_second_relay_process_on_one_sqlite_store_is_refused_with_the_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let first = relay(tmp.path());
-    let out = Command::new(RELAY)
+    let out = Command::new(hedgerow_tests::relay_binary())
         .args(["--data", first.data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
         .output()
         .unwrap();
@@ -184,7 +187,7 @@ fn a_second_relay_process_on_one_sqlite_store_is_refused_with_the_reason() {
     assert!(said.contains("another relay process is serving the store"), "{said}");
     // A backup beside the serving relay still works: it shares the file without claiming it.
     let copy = tmp.path().join("copy.db");
-    let out = Command::new(RELAY)
+    let out = Command::new(hedgerow_tests::relay_binary())
         .args(["--data", first.data.to_str().unwrap(), "backup", "--to", copy.to_str().unwrap()])
         .output()
         .unwrap();
@@ -197,7 +200,7 @@ fn a_database_that_cannot_be_reached_is_named_with_the_reason_and_no_password() 
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("postgres://relay:s3cret@127.0.0.1:{}/hedgerow", free_port());
     let started = Instant::now();
-    let out = Command::new(RELAY)
+    let out = Command::new(hedgerow_tests::relay_binary())
         .args(["--data", tmp.path().to_str().unwrap(), "--database", &url])
         .env("RUST_BACKTRACE", "0")
         .output()

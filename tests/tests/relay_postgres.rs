@@ -21,11 +21,7 @@ use std::sync::mpsc;
 
 /// A relay process of its own (its own key and address) over the database at `url`.
 fn relay_over(tmp: &Path, name: &str, url: &str) -> RelayProcess {
-    RelayProcess::start_with(
-        Path::new(env!("CARGO_BIN_EXE_hedgerow-relay")),
-        &tmp.join(name),
-        &["--database", url],
-    )
+    RelayProcess::start_with(&hedgerow_tests::relay_binary(), &tmp.join(name), &["--database", url])
 }
 
 static NEXT_PATIENT: AtomicUsize = AtomicUsize::new(0);

@@ -236,11 +236,11 @@ impl RelaySession {
                 self.reply(&Reply::Registry { from: from as u32, statements })
             }
             Job::Pull { after, log_id } => {
-                self.enrolled(reply.registry()?)?;
                 // A cursor into another log (this relay's storage replaced or restored)
-                // means nothing here: serve from the start.
-                self.pull = Some(if log_id == Some(self.log_id) { after } else { 0 });
-                Ok(())
+                // means nothing here: serve from the start. The first batch goes on the
+                // registry just read; later ones read it again.
+                let after = if log_id == Some(self.log_id) { after } else { 0 };
+                self.resume(Job::PullBatch { after }, reply)
             }
             Job::PullBatch { after } => {
                 let team = self.enrolled(reply.registry()?)?.team();

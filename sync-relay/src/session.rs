@@ -95,6 +95,20 @@ impl StorageRequest {
     }
 }
 
+impl StorageRequest {
+    /// Whether the request changes what storage holds.
+    fn writes(&self) -> bool {
+        matches!(
+            self,
+            StorageRequest::AppendStatement { .. }
+                | StorageRequest::AppendEntries { .. }
+                | StorageRequest::PutOffer { .. }
+                | StorageRequest::RetainOffers { .. }
+                | StorageRequest::TakeOffer { .. }
+        )
+    }
+}
+
 /// The result of a [`StorageRequest`].
 #[derive(Debug)]
 pub enum StorageReply {
@@ -177,6 +191,13 @@ pub struct RelaySession {
     job: Option<Job>,
     /// Streaming a pull: the position scanned to.
     pub(crate) pull: Option<u64>,
+    /// Bytes heard from the device so far, and where the request being handled ended.
+    received: u64,
+    request_end: u64,
+    /// The team registry last read for this session, with how many bytes had been heard
+    /// when it was asked for ([`RelaySession::fresh_registry`]).
+    fresh: Option<(Arc<Registry>, u64)>,
+    registry_asked: Option<([u8; 16], u64)>,
     closing: bool,
     hangup: bool,
     refused: Option<Refusal>,
@@ -211,6 +232,10 @@ impl RelaySession {
             request: None,
             job: None,
             pull: None,
+            received: 0,
+            request_end: 0,
+            fresh: None,
+            registry_asked: None,
             closing: false,
             hangup: false,
             refused: None,
@@ -230,6 +255,7 @@ impl RelaySession {
     pub fn receive(&mut self, bytes: &[u8], now: i64) {
         self.now = now;
         self.last_heard = now;
+        self.received += bytes.len() as u64;
         self.decoder.push(bytes);
     }
 
@@ -269,6 +295,11 @@ impl RelaySession {
             tracing::error!(?reply, "a storage reply no request asked for");
             return;
         };
+        if let (StorageReply::Registry(r), Some((team, heard))) = (&reply, self.registry_asked.take())
+            && r.team() == team
+        {
+            self.fresh = Some((r.clone(), heard));
+        }
         if let Err(r) = self.resume(job, reply) {
             self.refuse(r);
         }
@@ -309,6 +340,7 @@ impl RelaySession {
                     continue;
                 }
             };
+            self.request_end = self.received - self.decoder.buffered() as u64;
             match decode::<Request>(&payload) {
                 Ok(request) => {
                     self.stats.requests += 1;
@@ -323,6 +355,12 @@ impl RelaySession {
 
     /// Hands out `request`; `job` takes its answer.
     pub(crate) fn ask(&mut self, request: StorageRequest, job: Job) -> Result<(), Refuse> {
+        match &request {
+            StorageRequest::Registry { team } => self.registry_asked = Some((*team, self.received)),
+            // What this session writes is not in a registry read before it.
+            r if r.writes() => self.fresh = None,
+            _ => {}
+        }
         self.request = Some(request);
         self.job = Some(job);
         Ok(())
@@ -351,8 +389,23 @@ impl RelaySession {
             .ok_or_else(|| Refuse::new(Refusal::OutOfOrder, "the first message must be Hello"))
     }
 
-    /// Asks for the team's registry as it stands now, for `job`.
+    /// The team's registry as it stands now, for `job`. A read asked for after this request
+    /// had been heard whole is as fresh as one asked for now (a statement kept before the
+    /// request came is in it), so requests sent together (Hello, the registry, a pull) are
+    /// answered from one read, unless this session wrote since.
     pub(crate) fn fresh_registry(&mut self, job: Job) -> Result<(), Refuse> {
+        let team = self.team_id()?;
+        match &self.fresh {
+            Some((registry, heard)) if registry.team() == team && self.request_end <= *heard => {
+                let registry = registry.clone();
+                self.resume(job, StorageReply::Registry(registry))
+            }
+            _ => self.read_registry(job),
+        }
+    }
+
+    /// The team's registry read again, whatever was read before.
+    pub(crate) fn read_registry(&mut self, job: Job) -> Result<(), Refuse> {
         let team = self.team_id()?;
         self.ask(StorageRequest::Registry { team }, job)
     }
@@ -447,9 +500,9 @@ impl RelaySession {
     }
 
     pub(crate) fn pull_batch(&mut self, after: u64) {
-        // Checked between batches too: a device revoked mid-pull stops getting entries.
+        // Read again between batches: a device revoked mid-pull stops getting entries.
         self.pull = None;
-        if let Err(r) = self.fresh_registry(Job::PullBatch { after }) {
+        if let Err(r) = self.read_registry(Job::PullBatch { after }) {
             self.refuse(r);
         }
     }
@@ -457,6 +510,9 @@ impl RelaySession {
     pub(crate) fn pulled(&mut self, batch: PulledBatch) -> Result<(), Refuse> {
         if batch.entries.is_empty() {
             let cursor = batch.scanned_to;
+            if let Some(high_water) = batch.high_water {
+                return self.resume(Job::PullDone { cursor }, StorageReply::Count(high_water));
+            }
             let team = self.team_id()?;
             return self.ask(StorageRequest::HighWater { team }, Job::PullDone { cursor });
         }

@@ -292,3 +292,105 @@ fn a_team_beyond_the_relays_limit_is_refused_before_anything_is_kept() {
     assert_eq!(refusal(&got), Some(Refusal::Quota));
     assert!(!relay.runtime.block_on(relay.state.registry(TEAM)).unwrap().has_charter());
 }
+
+/// Polls until the session waits for the device, doing its storage work, and counts each
+/// kind of storage request it made.
+fn run_counting(relay: &Relay, session: &mut RelaySession) -> (Vec<Reply>, Vec<&'static str>) {
+    let (mut bytes, mut asked) = (Vec::new(), Vec::new());
+    loop {
+        match session.poll() {
+            Output::Send(f) | Output::Close(f) => bytes.extend_from_slice(&f),
+            Output::Storage(r) => {
+                asked.push(r.operation());
+                let reply = relay.runtime.block_on(relay.state.perform(r));
+                session.handle_storage(reply);
+            }
+            Output::NeedInput | Output::Hangup => return (replies(&bytes), asked),
+        }
+    }
+}
+
+#[test]
+fn requests_heard_together_are_answered_from_one_registry_read() {
+    let relay = Relay::new();
+    let (admin, invite) = (device(1), device(2));
+    relay.found(&admin, &invite, NOON + 3600);
+    let mut s = relay.connect(&admin, NOON);
+    s.receive(
+        &flight(&[hello(), Request::GetRegistry { known: 0 }, Request::Pull { after: 0, log_id: None }]),
+        NOON,
+    );
+    let (got, asked) = run_counting(&relay, &mut s);
+    assert!(matches!(got[1], Reply::Registry { ref statements, .. } if statements.len() == 2), "{got:?}");
+    assert!(matches!(got.last(), Some(Reply::PullDone { .. })), "{got:?}");
+    assert_eq!(asked.iter().filter(|a| **a == "registry").count(), 1, "{asked:?}");
+
+    // A request heard after the read is checked against a read of its own.
+    s.receive(&flight(&[Request::GetRegistry { known: 2 }]), NOON + 1);
+    let (_, asked) = run_counting(&relay, &mut s);
+    assert_eq!(asked, vec!["registry"]);
+}
+
+#[test]
+fn a_registry_read_before_this_session_published_is_not_taken_as_fresh() {
+    let relay = Relay::new();
+    let (admin, invite, nurse) = (device(1), device(2), device(3));
+    relay.found(&admin, &invite, NOON + 3600);
+    let mut n = relay.connect(&nurse, NOON);
+    n.receive(
+        &flight(&[
+            hello(),
+            Request::Publish { statements: vec![join(&nurse, &invite)] },
+            Request::GetRegistry { known: 0 },
+        ]),
+        NOON,
+    );
+    let (got, _) = run_counting(&relay, &mut n);
+    let Some(Reply::Registry { statements, .. }) = got.get(2) else { panic!("{got:?}") };
+    assert_eq!(statements.len(), 3, "the nurse's own join is in the registry she is sent");
+}
+
+#[test]
+fn a_device_revoked_while_it_pulls_gets_no_batch_after_the_revocation() {
+    let relay = Relay::new();
+    let (admin, invite, nurse) = (device(1), device(2), device(3));
+    relay.found(&admin, &invite, NOON + 3600);
+    let mut n = relay.connect(&nurse, NOON);
+    relay.exchange(&mut n, &[hello(), Request::Publish { statements: vec![join(&nurse, &invite)] }], NOON);
+    let mut a = relay.connect(&admin, NOON);
+    relay.exchange(&mut a, &[hello()], NOON);
+    // More than one batch: three entries of 1.5 MiB against 4 MiB a batch.
+    for tag in 1..=3 {
+        let got = relay.exchange(
+            &mut a,
+            &[Request::Push { entries: vec![changes(&admin, tag, 1536 * 1024)] }],
+            NOON,
+        );
+        assert!(matches!(got[0], Reply::Pushed { .. }), "{got:?}");
+    }
+
+    n.receive(&flight(&[Request::Pull { after: 0, log_id: None }]), NOON + 1);
+    let (mut bytes, mut revoked) = (Vec::new(), false);
+    loop {
+        match n.poll() {
+            Output::Send(f) | Output::Close(f) => {
+                bytes.extend_from_slice(&f);
+                if !revoked && replies(&bytes).iter().any(|r| matches!(r, Reply::Entries { .. })) {
+                    // The first batch is on its way; the admin revokes the nurse's device now.
+                    let revoke = statement(&admin, StatementBody::Revoke { device: nurse.public_key() });
+                    relay.exchange(&mut a, &[Request::Publish { statements: vec![revoke] }], NOON + 1);
+                    revoked = true;
+                }
+            }
+            Output::Storage(r) => {
+                let reply = relay.runtime.block_on(relay.state.perform(r));
+                n.handle_storage(reply);
+            }
+            Output::NeedInput | Output::Hangup => break,
+        }
+    }
+    let got = replies(&bytes);
+    let batches = got.iter().filter(|r| matches!(r, Reply::Entries { .. })).count();
+    assert_eq!(batches, 1, "{got:?}");
+    assert_eq!(refusal(&got), Some(Refusal::Revoked));
+}

@@ -199,6 +199,7 @@ fn run(devices: usize, rounds: usize, database: &str, what: &str) {
     let counted =
         if what == "connect" { "hedgerow_relay_connections_total" } else { "hedgerow_relay_syncs_total" };
     let syncs = series(&after, counted).unwrap_or(0.0) - series(&before, counted).unwrap_or(0.0);
+    let asked = storage_requests(&after) - storage_requests(&before);
     let flight = |q: &str| {
         series(&after, &format!("hedgerow_relay_flight_seconds{{quantile=\"{q}\"}}")).unwrap_or(f64::NAN)
             * 1e3
@@ -218,7 +219,8 @@ fn run(devices: usize, rounds: usize, database: &str, what: &str) {
             .map_or(f64::NAN, |t| *t as f64 / 1e3)
     };
     println!(
-        "| {database} | {what} | {devices} x {rounds} | {errors} | {:.1} s | {:.0} | {:.0} | {:.2} ms | {:.1} ms | {:.1} ms | {:.0} ms | {:.0} ms | {peak} |",
+        "| {database} | {what} | {devices} x {rounds} | {errors} | {:.1} | {:.1} s | {:.0} | {:.0} | {:.2} ms | {:.1} ms | {:.1} ms | {:.0} ms | {:.0} ms | {peak} |",
+        asked / syncs.max(1.0),
         wall.as_secs_f64(),
         syncs / wall.as_secs_f64(),
         syncs / relay_cpu.max(1e-9),
@@ -228,6 +230,14 @@ fn run(devices: usize, rounds: usize, database: &str, what: &str) {
         pct(0.5),
         pct(0.99),
     );
+}
+
+/// Storage requests the relay made, of every kind (each one a round trip on PostgreSQL).
+fn storage_requests(page: &str) -> f64 {
+    page.lines()
+        .filter(|l| l.starts_with("hedgerow_relay_storage_seconds_count"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 fn main() {
@@ -250,9 +260,9 @@ fn main() {
         "\n## Relay capacity: {devices} devices at once, {rounds} no-change syncs each, devices in {WORKERS} other processes\n"
     );
     println!(
-        "| storage | each | syncs | errors | wall | syncs/s | per relay CPU-second | relay CPU each | relay flight p50 | relay flight p99 | device p50 | device p99 | relay peak memory |"
+        "| storage | each | syncs | errors | storage requests each | wall | syncs/s | per relay CPU-second | relay CPU each | relay flight p50 | relay flight p99 | device p50 | device p99 | relay peak memory |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for d in databases {
         run(devices, rounds, d, "sync");
     }

@@ -453,9 +453,13 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     bin
 }
 
-/// The relay binary, run as an operator runs it.
+/// The relay binary, run as an operator runs it; `HEDGEROW_RELAY_BIN` names another build of
+/// it (an earlier commit's), so that a bench can set the two side by side in one run.
 pub fn relay_binary() -> PathBuf {
-    workspace_binary("hedgerow-relay")
+    match std::env::var_os("HEDGEROW_RELAY_BIN") {
+        Some(other) => PathBuf::from(other),
+        None => workspace_binary("hedgerow-relay"),
+    }
 }
 
 #[cfg(test)]

@@ -295,4 +295,16 @@ async fn a_reader_never_passes_an_entry_still_to_commit_under_concurrent_appends
     let (_, _, _, _, seen1, seen2) =
         tokio::join!(append(0), append(1), append(2), append(3), read(0), read(1));
     assert_eq!((seen1, seen2), (APPENDERS * EACH, APPENDERS * EACH), "a reader skipped entries");
+
+    // A pull that finds nothing new carries the high water read with it, so the relay
+    // answers it in one round trip; a team with nothing yet has a high water of 0.
+    let (all, at_end) = (APPENDERS * EACH, storages[0].entries_after(TEAM, 0, [0; 32], 1 << 30));
+    let at_end = at_end.await.unwrap();
+    assert_eq!(at_end.entries.len(), all);
+    let end = storages[1].entries_after(TEAM, at_end.scanned_to, [0; 32], 1 << 20).await.unwrap();
+    assert!(end.entries.is_empty());
+    assert_eq!(end.high_water, Some(storages[1].high_water(TEAM).await.unwrap()));
+    assert_eq!(end.high_water, Some(all as u64));
+    let nothing = storages[0].entries_after([7; 16], 0, [0; 32], 1 << 20).await.unwrap();
+    assert_eq!((nothing.entries.len(), nothing.high_water), (0, Some(0)));
 }

@@ -256,6 +256,11 @@ impl FrameDecoder {
         Ok(Some(payload))
     }
 
+    /// Bytes held that are not yet a whole frame's.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Called when the stream ends: leftover bytes mean a frame was cut short.
     pub fn finish(&self) -> Result<(), WireError> {
         if self.buf.is_empty() { Ok(()) } else { Err(WireError::Truncated(self.buf.len())) }

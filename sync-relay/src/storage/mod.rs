@@ -41,6 +41,9 @@ pub struct PulledBatch {
     pub entries: Vec<(u64, LogEntry)>,
     /// The highest log position scanned (including entries left out as the puller's own).
     pub scanned_to: u64,
+    /// The log's high water as of the same read, where the storage learnt it at no cost
+    /// (PostgreSQL reads it in the scan's own statement); otherwise the session asks.
+    pub high_water: Option<u64>,
 }
 
 pub trait RelayStorage: Send + Sync + 'static {
@@ -140,7 +143,7 @@ pub(crate) struct BatchFill {
 impl BatchFill {
     pub(crate) fn new(after: u64, skip_author: [u8; 32], max_bytes: usize) -> Self {
         Self {
-            batch: PulledBatch { entries: Vec::new(), scanned_to: after },
+            batch: PulledBatch { entries: Vec::new(), scanned_to: after, high_water: None },
             bytes: 0,
             max_bytes,
             skip_author,
@@ -170,6 +173,11 @@ impl BatchFill {
         }
         self.batch.scanned_to = seq;
         Ok(true)
+    }
+
+    /// The high water read with the scan.
+    pub(crate) fn saw_high_water(&mut self, high_water: u64) {
+        self.batch.high_water = Some(high_water);
     }
 
     pub(crate) fn finish(self) -> PulledBatch {

@@ -173,23 +173,38 @@ impl RelayStorage for PostgresRelayStorage {
     ) -> Result<PulledBatch, StorageError> {
         let mut fill = BatchFill::new(after, skip_author, max_bytes);
         'pages: loop {
+            // The team's high water in the same statement (one snapshot): a pull that finds
+            // nothing new is answered in one round trip. The one row with no entry carries
+            // only the high water.
             let rows = sqlx::query(
-                "SELECT seq, author, entry FROM log WHERE team = $1 AND seq > $2 ORDER BY seq LIMIT 512",
+                "SELECT t.high_water, l.seq, l.author, l.entry
+                 FROM (SELECT 1) AS one
+                 LEFT JOIN team_log t ON t.team = $1
+                 LEFT JOIN LATERAL (
+                     SELECT seq, author, entry FROM log WHERE team = $1 AND seq > $2 ORDER BY seq LIMIT 512
+                 ) l ON true
+                 ORDER BY l.seq",
             )
             .bind(team.as_slice())
             .bind(fill.scanned_to() as i64)
             .fetch_all(&self.pool)
             .await?;
-            if rows.is_empty() {
-                break;
-            }
+            let mut any = false;
             for r in rows {
-                let seq = r.try_get::<i64, _>("seq")? as u64;
+                let Some(seq) = r.try_get::<Option<i64>, _>("seq")? else {
+                    let high_water = r.try_get::<Option<i64>, _>("high_water")?.unwrap_or(0);
+                    fill.saw_high_water(high_water as u64);
+                    continue;
+                };
+                any = true;
                 let author: Vec<u8> = r.try_get("author")?;
                 let raw: Vec<u8> = r.try_get("entry")?;
-                if !fill.take(seq, &author, raw.len(), || decode_entry(&raw))? {
+                if !fill.take(seq as u64, &author, raw.len(), || decode_entry(&raw))? {
                     break 'pages;
                 }
+            }
+            if !any {
+                break;
             }
         }
         Ok(fill.finish())

@@ -182,7 +182,7 @@ impl RelayStorage for SqliteRelayStorage {
         if let Some(sole) = &self.sole
             && sole.team_last(team).is_some_and(|last| after >= last)
         {
-            return Ok(PulledBatch { entries: Vec::new(), scanned_to: after });
+            return Ok(PulledBatch { entries: Vec::new(), scanned_to: after, high_water: None });
         }
         let mut fill = BatchFill::new(after, skip_author, max_bytes);
         let mut reached_end = false;

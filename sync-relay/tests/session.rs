@@ -296,10 +296,22 @@ fn a_team_beyond_the_relays_limit_is_refused_before_anything_is_kept() {
 /// Polls until the session waits for the device, doing its storage work, and counts each
 /// kind of storage request it made.
 fn run_counting(relay: &Relay, session: &mut RelaySession) -> (Vec<Reply>, Vec<&'static str>) {
+    run_watching(relay, session, |_| {})
+}
+
+/// As [`run_counting`], showing `sent` every reply so far each time the session sends.
+fn run_watching(
+    relay: &Relay,
+    session: &mut RelaySession,
+    mut sent: impl FnMut(&[Reply]),
+) -> (Vec<Reply>, Vec<&'static str>) {
     let (mut bytes, mut asked) = (Vec::new(), Vec::new());
     loop {
         match session.poll() {
-            Output::Send(f) | Output::Close(f) => bytes.extend_from_slice(&f),
+            Output::Send(f) | Output::Close(f) => {
+                bytes.extend_from_slice(&f);
+                sent(&replies(&bytes));
+            }
             Output::Storage(r) => {
                 asked.push(r.operation());
                 let reply = relay.runtime.block_on(relay.state.perform(r));
@@ -370,26 +382,15 @@ fn a_device_revoked_while_it_pulls_gets_no_batch_after_the_revocation() {
     }
 
     n.receive(&flight(&[Request::Pull { after: 0, log_id: None }]), NOON + 1);
-    let (mut bytes, mut revoked) = (Vec::new(), false);
-    loop {
-        match n.poll() {
-            Output::Send(f) | Output::Close(f) => {
-                bytes.extend_from_slice(&f);
-                if !revoked && replies(&bytes).iter().any(|r| matches!(r, Reply::Entries { .. })) {
-                    // The first batch is on its way; the admin revokes the nurse's device now.
-                    let revoke = statement(&admin, StatementBody::Revoke { device: nurse.public_key() });
-                    relay.exchange(&mut a, &[Request::Publish { statements: vec![revoke] }], NOON + 1);
-                    revoked = true;
-                }
-            }
-            Output::Storage(r) => {
-                let reply = relay.runtime.block_on(relay.state.perform(r));
-                n.handle_storage(reply);
-            }
-            Output::NeedInput | Output::Hangup => break,
+    let mut revoked = false;
+    let (got, _) = run_watching(&relay, &mut n, |so_far| {
+        if !revoked && so_far.iter().any(|r| matches!(r, Reply::Entries { .. })) {
+            // The first batch is on its way; the admin revokes the nurse's device now.
+            let revoke = statement(&admin, StatementBody::Revoke { device: nurse.public_key() });
+            relay.exchange(&mut a, &[Request::Publish { statements: vec![revoke] }], NOON + 1);
+            revoked = true;
         }
-    }
-    let got = replies(&bytes);
+    });
     let batches = got.iter().filter(|r| matches!(r, Reply::Entries { .. })).count();
     assert_eq!(batches, 1, "{got:?}");
     assert_eq!(refusal(&got), Some(Refusal::Revoked));

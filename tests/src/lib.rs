@@ -288,6 +288,20 @@ pub async fn harold_shared_with_the_hospice(
     patient
 }
 
+/// Winifred Ashdown, a fictional patient, on `ws`'s caseload: the record the relay and attack
+/// tests share.
+pub async fn winifred(ws: &hedgerow_core::Workspace) -> hedgerow_core::ids::PatientId {
+    ws.add_patient(hedgerow_core::NewPatient {
+        nhs_number: "9990001235".parse().unwrap(),
+        name: "Winifred Ashdown".into(),
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
+        address: Some("Lower Barn, Hartsmoor".into()),
+    })
+    .await
+    .unwrap()
+    .id
+}
+
 /// `listener` listens on loopback (real iroh) until `dialer` has dialled it once; returns
 /// the dialler's report and what the listener heard.
 pub async fn meet_directly(

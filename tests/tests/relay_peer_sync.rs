@@ -5,38 +5,9 @@ mod common;
 use common::{address, enrol, founder, relay, winifred};
 use hedgerow_core::documents::{DocumentKind, Role};
 use hedgerow_core::ids::PatientId;
-use hedgerow_core::sync::transport::RelayAddress;
 use hedgerow_core::workspace::{NewProblem, PeerReport};
 use hedgerow_core::{Error, Workspace};
-
-/// `listener` listens until `dialer` has synced with it once; returns both reports.
-async fn meet(
-    listener: &Workspace,
-    dialer: &Workspace,
-) -> (Result<PeerReport, Error>, Vec<Result<PeerReport, Error>>) {
-    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<RelayAddress>();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let mut heard = Vec::new();
-    let listening = listener.listen(
-        "127.0.0.1:0".parse().unwrap(),
-        |a| {
-            let _ = addr_tx.send(a.clone());
-        },
-        |r| heard.push(r),
-        async {
-            let _ = stop_rx.await;
-        },
-    );
-    let dialing = async {
-        let addr = addr_rx.await.unwrap();
-        let r = dialer.sync_with_peer(&addr).await;
-        let _ = stop_tx.send(());
-        r
-    };
-    let (l, d) = tokio::join!(listening, dialing);
-    l.unwrap();
-    (d, heard)
-}
+use hedgerow_tests::meet_directly;
 
 async fn record(ws: &Workspace, p: PatientId) -> serde_json::Value {
     serde_json::to_value(ws.open_patient(p).await.unwrap().document).unwrap()
@@ -71,7 +42,7 @@ async fn two_devices_sync_directly_and_a_third_gets_everything_from_one() {
     let gp_visit = gp.ws.start_visit(p).await.unwrap();
     gp.ws.add_note(gp_visit, "Pain controlled on current regime.").await.unwrap();
 
-    let (dialed, heard) = meet(&gp.ws, &nurse.ws).await;
+    let (dialed, heard) = meet_directly(&gp.ws, &nurse.ws).await;
     let dialed = dialed.unwrap();
     assert!(dialed.documents_synced >= 3, "{dialed:?}");
     assert_eq!(dialed.records_changed, vec![p], "the GP's plan edit and visit concern Winifred only");
@@ -88,7 +59,7 @@ async fn two_devices_sync_directly_and_a_third_gets_everything_from_one() {
     assert_eq!(titles, 2);
 
     // The hospice nurse meets only the GP, and gets the nurse's work too.
-    let (r, _) = meet(&gp.ws, &hospice.ws).await;
+    let (r, _) = meet_directly(&gp.ws, &hospice.ws).await;
     r.unwrap();
     assert_eq!(record(&hospice.ws, p).await, record(&nurse.ws, p).await);
     assert_eq!(
@@ -104,7 +75,7 @@ async fn two_devices_sync_directly_and_a_third_gets_everything_from_one() {
     }
 
     // Meeting again with nothing new: nothing differs.
-    let (again, _) = meet(&gp.ws, &nurse.ws).await;
+    let (again, _) = meet_directly(&gp.ws, &nurse.ws).await;
     let again = again.unwrap();
     assert_eq!((again.documents_synced, again.documents_changed), (0, 0), "{again:?}");
 }
@@ -122,7 +93,7 @@ async fn devices_outside_the_team_and_revoked_devices_are_refused() {
     }
 
     // A device of another team dials: the listener refuses it and keeps listening.
-    let (dialed, heard) = meet(&gp.ws, &other.ws).await;
+    let (dialed, heard) = meet_directly(&gp.ws, &other.ws).await;
     assert!(matches!(dialed, Err(Error::Peer(_))), "{dialed:?}");
     assert!(heard.is_empty(), "the other team's dialler never reached the listener: it refused to dial");
 
@@ -133,12 +104,12 @@ async fn devices_outside_the_team_and_revoked_devices_are_refused() {
     nurse.ws.revoke_device(&hospice.ws.identity().device_id.to_hex(), "left the team").await.unwrap();
     nurse.ws.sync(&addr, |_| {}).await.unwrap();
     gp.ws.sync(&addr, |_| {}).await.unwrap();
-    let (dialed, heard) = meet(&gp.ws, &hospice.ws).await;
+    let (dialed, heard) = meet_directly(&gp.ws, &hospice.ws).await;
     assert!(dialed.is_err(), "a revoked device synced directly: {dialed:?}");
     assert!(matches!(heard.as_slice(), [Err(Error::Peer(_))]), "{heard:?}");
 
     // The listener still serves its team afterwards.
-    let (ok, _) = meet(&gp.ws, &nurse.ws).await;
+    let (ok, _) = meet_directly(&gp.ws, &nurse.ws).await;
     ok.unwrap();
 }
 
@@ -201,13 +172,13 @@ async fn devices_that_met_before_send_what_changed_not_the_caseload_and_one_that
     drop(relay);
 
     // The first meeting summarises every document: about 25 bytes each, each way.
-    let (first, _) = meet(&gp.ws, &nurse.ws).await;
+    let (first, _) = meet_directly(&gp.ws, &nurse.ws).await;
     let first = first.unwrap();
     assert_eq!(first.documents_synced, 0, "both had everything from the relay");
     assert!(bytes(&first) > 2 * 60 * 24, "{} bytes", bytes(&first));
 
     // The next, with nothing changed: only what changed since the first, which is nothing.
-    let (again, _) = meet(&gp.ws, &nurse.ws).await;
+    let (again, _) = meet_directly(&gp.ws, &nurse.ws).await;
     let again = again.unwrap();
     assert!(bytes(&again) < 1024, "{} bytes when nothing changed", bytes(&again));
 
@@ -217,7 +188,7 @@ async fn devices_that_met_before_send_what_changed_not_the_caseload_and_one_that
         .add_problem(patients[5], NewProblem { title: "Falls risk".into(), ..Default::default() })
         .await
         .unwrap();
-    let (one, _) = meet(&gp.ws, &nurse.ws).await;
+    let (one, _) = meet_directly(&gp.ws, &nurse.ws).await;
     let one = one.unwrap();
     assert_eq!(one.documents_synced, 1, "{one:?}");
     assert_eq!(record(&gp.ws, patients[5]).await, record(&nurse.ws, patients[5]).await);
@@ -232,7 +203,7 @@ async fn devices_that_met_before_send_what_changed_not_the_caseload_and_one_that
         .add_problem(patients[9], NewProblem { title: "Hearing aids".into(), ..Default::default() })
         .await
         .unwrap();
-    let (lost, _) = meet(&gp.ws, &nurse.ws).await;
+    let (lost, _) = meet_directly(&gp.ws, &nurse.ws).await;
     let lost = lost.unwrap();
     assert!(bytes(&lost) > 2 * 60 * 24, "whole summaries: {} bytes", bytes(&lost));
     assert_eq!(lost.records_changed, vec![patients[9]]);
@@ -243,6 +214,6 @@ async fn devices_that_met_before_send_what_changed_not_the_caseload_and_one_that
         bytes(&one),
         bytes(&lost)
     );
-    let (after, _) = meet(&gp.ws, &nurse.ws).await;
+    let (after, _) = meet_directly(&gp.ws, &nurse.ws).await;
     assert!(bytes(&after.unwrap()) < 1024, "agreed again");
 }

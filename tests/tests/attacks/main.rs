@@ -15,7 +15,7 @@ mod store;
 
 use hedgerow_core::documents::Role;
 use hedgerow_core::ids::PatientId;
-use hedgerow_core::{NewClinician, NewPatient, Workspace};
+use hedgerow_core::{NewClinician, Workspace};
 
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -29,18 +29,7 @@ pub fn clinician(name: &str, role: Role) -> NewClinician {
     }
 }
 
-/// A fictional patient on `ws`'s caseload.
-pub async fn winifred(ws: &Workspace) -> PatientId {
-    ws.add_patient(NewPatient {
-        nhs_number: "9990001235".parse().unwrap(),
-        name: "Winifred Ashdown".into(),
-        date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
-        address: Some("Lower Barn, Hartsmoor".into()),
-    })
-    .await
-    .unwrap()
-    .id
-}
+pub use hedgerow_tests::winifred;
 
 pub async fn patient_name(ws: &Workspace, p: PatientId) -> String {
     ws.open_patient(p).await.unwrap().record.demographics.name

@@ -1,9 +1,8 @@
 //! Devices and a relay for the scenario tests.
 
 use hedgerow_core::documents::Role;
-use hedgerow_core::ids::PatientId;
 use hedgerow_core::sync::transport::RelayAddress;
-use hedgerow_core::{NewClinician, NewPatient, Workspace};
+use hedgerow_core::{NewClinician, Workspace};
 use hedgerow_tests::{PASSPHRASE, RelayProcess};
 use tempfile::TempDir;
 
@@ -65,16 +64,5 @@ pub async fn enrol(admin: &Device, relay: &RelayProcess, name: &str, role: Role)
     Device { dir, ws }
 }
 
-/// The fictional patient these tests share a record of.
-#[allow(dead_code)]
-pub async fn winifred(ws: &Workspace) -> PatientId {
-    ws.add_patient(NewPatient {
-        nhs_number: "9990001235".parse().unwrap(),
-        name: "Winifred Ashdown".into(),
-        date_of_birth: chrono::NaiveDate::from_ymd_opt(1939, 5, 17).unwrap(),
-        address: Some("Lower Barn, Hartsmoor".into()),
-    })
-    .await
-    .unwrap()
-    .id
-}
+#[allow(unused_imports)]
+pub use hedgerow_tests::winifred;

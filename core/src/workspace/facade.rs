@@ -11,9 +11,11 @@ use crate::history::FieldDiff;
 use crate::ids::VisitId;
 use crate::sync::bundle::BundleBody;
 use crate::sync::client::ClientSession;
+#[cfg(feature = "test-support")]
 use crate::sync::keys::Keyring;
 use crate::sync::partner::Side;
 use crate::sync::peer::PeerSession;
+#[cfg(feature = "test-support")]
 use crate::sync::registry::Registry;
 use crate::sync::transport::Link;
 use crate::sync::wire::LogEntry;
@@ -21,6 +23,7 @@ use crate::view::{
     AlertKind, AllergySeverity, AuditCheck, CprRecommendation, DueTask, EntrySource, Place, Referral,
     ReferralSummary, Signature, TaskStatus,
 };
+#[cfg(feature = "test-support")]
 use crate::workspace::shared_record::ForgedDocument;
 use chrono::NaiveDate;
 use std::path::Path;
@@ -624,6 +627,7 @@ impl Workspace {
     /// Counts every document of `patient`'s record as held by `team` (a partner's name) as
     /// it is now, as if a letter of it had gone and been taken in: a letter lost, for the
     /// tests.
+    #[cfg(feature = "test-support")]
     pub async fn test_count_as_held(&self, team: &str, patient: PatientId) -> Result<()> {
         share_repair::test_count_as_held(&self.cx, team, patient).await
     }
@@ -633,6 +637,7 @@ impl Workspace {
     /// Posts, for the next sync, a letter of changes to `team` (a partner's name) as a
     /// modified device of this team could: about `patient`, with `documents` as (id, kind,
     /// Automerge changes, signed heads). For the attack tests.
+    #[cfg(feature = "test-support")]
     pub async fn test_post_changes(
         &self,
         team: &str,
@@ -770,16 +775,19 @@ impl Workspace {
     }
 
     /// This device's team keys, for a test that seals as this device would.
+    #[cfg(feature = "test-support")]
     pub async fn test_keyring(&self) -> Result<Option<Keyring>> {
         team::test_keyring(&self.cx).await
     }
 
     /// This device's key, for a test that signs as this device would.
+    #[cfg(feature = "test-support")]
     pub fn test_device_key(&self) -> DeviceKey {
         team::test_device_key(&self.cx)
     }
 
     /// The registry this device last confirmed.
+    #[cfg(feature = "test-support")]
     pub async fn test_registry(&self) -> Result<Registry> {
         team::test_registry(&self.cx).await
     }

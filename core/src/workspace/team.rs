@@ -451,10 +451,12 @@ pub(super) async fn test_keyring(cx: &Context) -> Result<Option<Keyring>> {
     keyring(&mut tx).await
 }
 
+#[cfg(feature = "test-support")]
 pub(super) fn test_device_key(cx: &Context) -> DeviceKey {
     DeviceKey::from_seed(*cx.device_key.seed()).expect("a stored seed")
 }
 
+#[cfg(feature = "test-support")]
 pub(super) async fn test_registry(cx: &Context) -> Result<Registry> {
     let mut tx = cx.store.begin_read().await?;
     let statements = confirmed_registry(&mut tx).await?;

@@ -23,7 +23,7 @@ struct Args {
     /// The UDP address to listen on (QUIC over iroh).
     #[arg(long, default_value = "127.0.0.1:4919")]
     listen: SocketAddr,
-    /// Devices served at once; one more is told the relay is busy and to try again.
+    /// Device connections at once, kept ones included; one more is told the relay is busy.
     #[arg(long, default_value_t = RelayLimits::default().max_connections)]
     max_connections: usize,
     /// Teams this relay will found; a new team beyond it is refused.

@@ -10,6 +10,7 @@ use std::time::Duration;
 pub fn describe() {
     metrics::describe_gauge!("hedgerow_relay_connections", "device connections open now");
     metrics::describe_counter!("hedgerow_relay_connections_total", "device connections accepted");
+    metrics::describe_counter!("hedgerow_relay_sessions_total", "sessions served, one per stream");
     metrics::describe_counter!("hedgerow_relay_requests_total", "protocol requests handled");
     metrics::describe_counter!("hedgerow_relay_syncs_total", "pulls served to the end, one per sync");
     metrics::describe_counter!("hedgerow_relay_entries_stored_total", "sealed entries stored");
@@ -33,8 +34,13 @@ pub(crate) fn connection_opened() {
     metrics::counter!("hedgerow_relay_connections_total").increment(1);
 }
 
-pub(crate) fn connection_closed(stats: &SessionStats) {
+pub(crate) fn connection_closed() {
     metrics::gauge!("hedgerow_relay_connections").decrement(1.0);
+}
+
+/// One sync's session over, on a connection that may carry more.
+pub(crate) fn session_ended(stats: &SessionStats) {
+    metrics::counter!("hedgerow_relay_sessions_total").increment(1);
     metrics::counter!("hedgerow_relay_requests_total").increment(stats.requests);
     metrics::counter!("hedgerow_relay_syncs_total").increment(stats.pulls_done);
     metrics::counter!("hedgerow_relay_entries_stored_total").increment(stats.entries_stored);

@@ -16,6 +16,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// How long a connection may go without hearing from the other end at the QUIC level.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a device's connection is kept open with no sync in it. It holds one of the
+/// relay's `max_connections` places meanwhile, so not long: a device that syncs every
+/// minute or so while it has signal reuses it, one put away is forgotten soon.
+pub const KEPT_FOR: Duration = Duration::from_secs(60);
+
 /// The relay's iroh endpoint: its key is the relay's own, so its endpoint id stays the
 /// same across restarts. No relay servers and no address lookup: devices dial it by address.
 pub async fn endpoint(seed: &[u8; 32], bind: SocketAddr) -> Result<Endpoint, BindError> {
@@ -56,7 +61,8 @@ fn unix_now() -> i64 {
 
 /// Serves relay connections until the endpoint closes.
 pub async fn serve_relay<S: RelayStorage>(endpoint: Endpoint, state: Arc<RelayState<S>>) {
-    // At most `max_connections` sessions at once: one more is told the relay is busy.
+    // At most `max_connections` connections at once, kept ones included: one more is told the
+    // relay is busy.
     let permits = Arc::new(tokio::sync::Semaphore::new(state.limits().max_connections));
     while let Some(incoming) = endpoint.accept().await {
         let state = state.clone();
@@ -70,33 +76,52 @@ pub async fn serve_relay<S: RelayStorage>(endpoint: Endpoint, state: Arc<RelaySt
                 }
             };
             let peer = *conn.remote_id().as_bytes();
-            let (mut send, recv) = match conn.accept_bi().await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::debug!(error = %e, "a connection closed before opening a stream");
-                    return;
-                }
-            };
-            match permit {
-                Some(_permit) => match state.new_session(peer, unix_now()).await {
-                    Ok(mut session) => {
-                        crate::metrics::connection_opened();
-                        if let Err(e) = serve_stream(&state, &mut session, recv, send).await {
-                            tracing::warn!(peer = %hex::encode(&peer[..8]), error = %e, "relay connection ended with an error");
-                        }
-                        crate::metrics::connection_closed(&session.stats);
-                    }
-                    Err(e) => tracing::error!(error = %e, "relay storage failed"),
-                },
-                None => {
-                    tracing::warn!(peer = %hex::encode(&peer[..8]), "relay busy: a connection was turned away");
-                    state.count_refusal(Refusal::Busy);
+            let Some(_permit) = permit else {
+                tracing::warn!(peer = %hex::encode(&peer[..8]), "relay busy: a connection was turned away");
+                state.count_refusal(Refusal::Busy);
+                if let Ok((mut send, _recv)) = conn.accept_bi().await {
                     let _ = send.write_all(&RelaySession::busy()).await;
                     let _ = send.finish();
                 }
+                // Let the device read the reply before the connection goes.
+                let _ = tokio::time::timeout(Duration::from_secs(10), conn.closed()).await;
+                return;
+            };
+            crate::metrics::connection_opened();
+            // One session per stream: a device keeps its connection between syncs and opens a
+            // stream for each, so the handshake is paid once. A connection with no new
+            // stream for KEPT_FOR is closed, and its place given to another device.
+            loop {
+                let (send, recv) = match tokio::time::timeout(KEPT_FOR, conn.accept_bi()).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "a device closed its connection");
+                        break;
+                    }
+                    Err(_) => {
+                        conn.close(0u32.into(), b"idle");
+                        break;
+                    }
+                };
+                match state.new_session(peer, unix_now()).await {
+                    Ok(mut session) => {
+                        if let Err(e) = serve_stream(&state, &mut session, recv, send).await {
+                            tracing::warn!(peer = %hex::encode(&peer[..8]), error = %e, "relay connection ended with an error");
+                        }
+                        crate::metrics::session_ended(&session.stats);
+                        if session.refusal().is_some() {
+                            // A refused device (revoked, say) keeps no connection here.
+                            let _ = tokio::time::timeout(Duration::from_secs(10), conn.closed()).await;
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "relay storage failed");
+                        break;
+                    }
+                }
             }
-            // Let the device read the last reply before the connection goes.
-            let _ = tokio::time::timeout(Duration::from_secs(10), conn.closed()).await;
+            crate::metrics::connection_closed();
         });
     }
 }

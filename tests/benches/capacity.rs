@@ -7,14 +7,18 @@
 //!
 //! Each device is the founder of a team of its own (enrolled before the clock starts), then
 //! every device at once makes ROUNDS no-change syncs, one after another: Hello, the registry,
-//! a pull that finds nothing. Each sync dials a new QUIC connection, as a device does. A last
-//! run makes the same connections with no request in them, to show what the handshake costs.
+//! a pull that finds nothing. Rows `dial` make a new QUIC connection for each sync; rows `kept`
+//! keep each device's connection between syncs, as a workspace does (`KeptRelayConnection`,
+//! dialled while enrolling). A last run makes the `dial` connections with no request in them,
+//! to show what the handshake costs.
 
 use hedgerow_core::crypto::DeviceKey;
 use hedgerow_core::sync::client::{ClientSession, SessionPlan, SyncEvent};
 use hedgerow_core::sync::keys::Keyring;
 use hedgerow_core::sync::registry::{PositionedStatement, SignedStatement, Statement, StatementBody};
-use hedgerow_core::sync::transport::{self, RelayAddress, SessionHandler, TransportError};
+use hedgerow_core::sync::transport::{
+    self, KeptLink, KeptRelayConnection, Link, RelayAddress, SessionHandler, TransportError,
+};
 use hedgerow_tests::{cpu_seconds, free_port, scrape_metrics as scrape, series};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -68,7 +72,7 @@ async fn connect_only(i: usize, addr: &RelayAddress) -> Result<(), TransportErro
     .await
 }
 
-async fn sync_once(i: usize, addr: &RelayAddress, publish: bool) -> Result<(), TransportError> {
+fn session(i: usize, publish: bool) -> (DeviceKey, ClientSession) {
     let (key, team, charter, ring) = device(i);
     let (registry, publish) = if publish {
         (vec![], vec![charter])
@@ -86,41 +90,68 @@ async fn sync_once(i: usize, addr: &RelayAddress, publish: bool) -> Result<(), T
         offers: vec![],
         letters: Vec::new(),
     };
-    let seed = *key.seed();
-    let mut s = ClientSession::new(key, ring, plan).unwrap();
-    transport::sync_with_relay(&seed, addr, &mut s, &mut NoPush).await
+    let own = DeviceKey::from_seed(*key.seed()).unwrap();
+    (key, ClientSession::new(own, ring, plan).unwrap())
+}
+
+/// One no-change sync (or, with `publish`, the founder's first), over `kept` or a new connection.
+async fn sync_once(
+    i: usize,
+    addr: &RelayAddress,
+    publish: bool,
+    kept: Option<&KeptRelayConnection>,
+) -> Result<(), TransportError> {
+    let (key, mut s) = session(i, publish);
+    match kept {
+        Some(kept) => KeptLink { relay: addr, kept, stale: false }.run(&key, &mut s, &mut NoPush).await,
+        None => transport::sync_with_relay(key.seed(), addr, &mut s, &mut NoPush).await,
+    }
 }
 
 /// A worker process: enrols devices `first..first+count`, says `ready`, waits for `go`, runs
 /// the timed syncs and prints `done` with every sync's time in microseconds.
-async fn worker(addr: RelayAddress, first: usize, count: usize, rounds: usize, connect: bool) {
+async fn worker(addr: RelayAddress, first: usize, count: usize, rounds: usize, what: String) {
     let sem = Arc::new(tokio::sync::Semaphore::new(64));
     let mut set = tokio::task::JoinSet::new();
     for i in first..first + count {
         let (addr, sem) = (addr.clone(), sem.clone());
+        let kept = (what == "kept").then(KeptRelayConnection::default);
         set.spawn(async move {
             let _p = sem.acquire().await.unwrap();
-            sync_once(i, &addr, true).await.unwrap();
+            sync_once(i, &addr, true, kept.as_ref()).await.unwrap();
+            (i, kept)
         });
     }
-    while set.join_next().await.is_some() {}
+    let mut kept = std::collections::HashMap::new();
+    while let Some(r) = set.join_next().await {
+        let (i, k) = r.unwrap();
+        kept.insert(i, k);
+    }
     println!("ready");
     let mut go = String::new();
     std::io::stdin().read_line(&mut go).unwrap();
     let mut set = tokio::task::JoinSet::new();
     for i in first..first + count {
         let addr = addr.clone();
+        let kept = kept.remove(&i).flatten();
+        let connect = what == "connect";
         set.spawn(async move {
             let mut times = Vec::new();
             let mut errors = 0;
             for _ in 0..rounds {
                 let t = Instant::now();
-                let done =
-                    if connect { connect_only(i, &addr).await } else { sync_once(i, &addr, false).await };
+                let done = if connect {
+                    connect_only(i, &addr).await
+                } else {
+                    sync_once(i, &addr, false, kept.as_ref()).await
+                };
                 match done {
                     Ok(()) => times.push(t.elapsed().as_micros() as u64),
                     Err(_) => errors += 1,
                 }
+            }
+            if let Some(k) = kept {
+                k.close().await;
             }
             (times, errors)
         });
@@ -246,7 +277,7 @@ fn main() {
         let addr: RelayAddress = v[0].parse().unwrap();
         let (first, count, rounds) = (v[1].parse().unwrap(), v[2].parse().unwrap(), v[3].parse().unwrap());
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        rt.block_on(worker(addr, first, count, rounds, v[4] == "connect"));
+        rt.block_on(worker(addr, first, count, rounds, v[4].to_owned()));
         return;
     }
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
@@ -264,7 +295,8 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for d in databases {
-        run(devices, rounds, d, "sync");
+        run(devices, rounds, d, "dial");
+        run(devices, rounds, d, "kept");
     }
     // The same connections with no request in them: what the QUIC and TLS handshake costs.
     run(devices, rounds, "sqlite", "connect");

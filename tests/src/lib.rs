@@ -386,8 +386,10 @@ impl RelayProcess {
 
     /// As [`RelayProcess::start`], with more command-line flags (its limits).
     pub fn start_with(bin: &Path, data: &Path, flags: &[&str]) -> Self {
+        let listen: &[&str] = if flags.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
         let mut child = Command::new(bin)
-            .args(["--data", data.to_str().expect("utf-8 path"), "--listen", "127.0.0.1:0"])
+            .args(["--data", data.to_str().expect("utf-8 path")])
+            .args(listen)
             .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -435,6 +437,19 @@ impl RelayProcess {
     pub fn restart(&mut self) {
         self.kill();
         let flags: Vec<String> = self.flags.clone();
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        *self = Self::start_with(&self.bin.clone(), &self.data.clone(), &flags);
+    }
+
+    /// Kills the relay and starts it again on the same data, flags and port, so that its
+    /// address is the one devices already hold (and may have a connection to).
+    pub fn restart_on_its_address(&mut self) {
+        let port = self.address.rsplit(':').next().expect("IP:PORT at the end").to_owned();
+        self.kill();
+        let mut flags: Vec<String> = self.flags.clone();
+        if !flags.iter().any(|f| f == "--listen") {
+            flags.extend(["--listen".to_owned(), format!("127.0.0.1:{port}")]);
+        }
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
         *self = Self::start_with(&self.bin.clone(), &self.data.clone(), &flags);
     }

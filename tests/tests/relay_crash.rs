@@ -1,5 +1,6 @@
 //! The relay killed with SIGKILL in the middle of a sync, then restarted on the same data:
-//! devices resume, and nothing is lost or applied twice.
+//! devices resume, and nothing is lost or applied twice. Killed between syncs, the
+//! connection a device kept from its last sync is dialled again.
 
 mod common;
 
@@ -90,4 +91,31 @@ async fn devices_resume_after_the_relay_is_killed_mid_sync() {
             nurse.ws.document_heads(p.0, DocumentKind::Patient).await.unwrap()
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_restarted_between_syncs_is_dialled_again_and_the_next_sync_goes_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut relay = relay(tmp.path());
+    let addr = address(&relay);
+    let nurse = founder(&relay, "Nia Penhallow", Role::DistrictNurse).await;
+    let gp = enrol(&nurse, &relay, "Dr Tomasz Orrell", Role::Gp).await;
+    let p = common::winifred(&nurse.ws).await;
+    nurse.ws.sync(&addr, |_| {}).await.unwrap();
+
+    // The nurse's device keeps its connection; the relay dies and comes back where it was.
+    relay.restart_on_its_address();
+    assert_eq!(address(&relay), addr, "the relay came back on the address the devices hold");
+    nurse
+        .ws
+        .add_problem(p, NewProblem { title: "Pressure area care".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let report = nurse.ws.sync(&addr, |_| {}).await.expect("the kept connection was dialled again");
+    assert!(report.bundles_pushed >= 1, "{report:?}");
+
+    gp.ws.sync(&addr, |_| {}).await.unwrap();
+    let titles: Vec<String> =
+        gp.ws.open_patient(p).await.unwrap().record.care_plan.iter().map(|c| c.title.clone()).collect();
+    assert_eq!(titles, vec!["Pressure area care".to_owned()]);
 }

@@ -92,9 +92,10 @@ impl Workspace {
         team::join_via(dir, passphrase, clinician, label, code, link).await
     }
 
-    /// Locks the workspace: the store is closed once its last write is on disk.
+    /// Locks the workspace: the relay connection is closed, then the store once its last
+    /// write is on disk.
     pub async fn close(self) {
-        self.cx.store.close().await;
+        lifecycle::close(self).await
     }
 
     /// What the features share, for the core's own code beside them (the demo generator).

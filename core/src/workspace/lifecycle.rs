@@ -75,7 +75,8 @@ async fn create_inner(
 
 pub(crate) fn assemble(store: Store, actor: ActorId, me: Identity, device_key: DeviceKey) -> Workspace {
     let grants = Default::default();
-    Workspace { cx: Context { store, me, device_key, actor, grants, audit_check: Default::default() } }
+    let (audit_check, relay_connection) = Default::default();
+    Workspace { cx: Context { store, me, device_key, actor, grants, audit_check, relay_connection } }
 }
 
 pub(super) async fn open(dir: &Path, passphrase: &str) -> Result<Workspace> {
@@ -157,4 +158,11 @@ pub(super) fn add_member(
         revoked: None,
     };
     team.devices.insert(me.device_id.to_hex(), device);
+}
+
+/// Locks the workspace: the relay connection kept between syncs is closed, then the store,
+/// once its last write is on disk.
+pub(super) async fn close(ws: Workspace) {
+    ws.cx.relay_connection.close().await;
+    ws.cx.store.close().await;
 }

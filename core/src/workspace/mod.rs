@@ -177,6 +177,8 @@ pub(crate) struct Context {
     grants: std::sync::Mutex<std::collections::BTreeMap<PatientId, std::time::Instant>>,
     /// What checking the audit log's chain found when the workspace opened.
     audit_check: crate::store::AuditCheck,
+    /// The connection to the relay, kept between syncs.
+    relay_connection: crate::sync::transport::KeptRelayConnection,
 }
 
 impl Draft<PatientRecord> {

@@ -13,7 +13,7 @@ use crate::store::{AuditAction, WriteTx};
 use crate::sync::bundle::BundleBody;
 use crate::sync::client::{ClientSession, SessionPlan, SyncEvent, Waiting};
 use crate::sync::registry::SignedStatement;
-use crate::sync::transport::{IrohLink, Link, RelayAddress, SessionHandler, TransportError};
+use crate::sync::transport::{KeptLink, Link, RelayAddress, SessionHandler, TransportError};
 use crate::sync::wire::LogEntry;
 use automerge::ChangeHash;
 use serde::Serialize;
@@ -154,10 +154,18 @@ struct Driver<'w, F> {
 pub(super) async fn sync(
     cx: &Context,
     relay: &RelayAddress,
-    progress: impl FnMut(&SyncProgress),
+    mut progress: impl FnMut(&SyncProgress),
 ) -> Result<SyncReport> {
-    let mut link = IrohLink { relay };
-    let report = sync_via(cx, &mut link, progress).await?;
+    let mut link = KeptLink { relay, kept: &cx.relay_connection, stale: false };
+    let report = match sync_via(cx, &mut link, &mut progress).await {
+        // The connection kept from the last sync had closed before the relay said anything
+        // (it restarted, say): nothing happened, so once more on a new connection.
+        Err(_) if link.stale => {
+            let mut link = KeptLink { relay, kept: &cx.relay_connection, stale: false };
+            sync_via(cx, &mut link, &mut progress).await?
+        }
+        other => other?,
+    };
     let mut tx = cx.store.begin_write().await?;
     tx.put_setting(RELAY_ADDRESS, relay.to_string().as_bytes()).await?;
     tx.commit().await?;

@@ -435,23 +435,26 @@ impl RelayProcess {
 
     /// Kills the relay and starts it again on the same data directory and flags.
     pub fn restart(&mut self) {
-        self.kill();
-        let flags: Vec<String> = self.flags.clone();
-        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        *self = Self::start_with(&self.bin.clone(), &self.data.clone(), &flags);
+        self.restart_with(&[]);
     }
 
     /// Kills the relay and starts it again on the same data, flags and port, so that its
     /// address is the one devices already hold (and may have a connection to).
     pub fn restart_on_its_address(&mut self) {
         let port = self.address.rsplit(':').next().expect("IP:PORT at the end").to_owned();
-        self.kill();
-        let mut flags: Vec<String> = self.flags.clone();
-        if !flags.iter().any(|f| f == "--listen") {
-            flags.extend(["--listen".to_owned(), format!("127.0.0.1:{port}")]);
+        let listen = format!("127.0.0.1:{port}");
+        if self.flags.iter().any(|f| f == "--listen") {
+            self.restart();
+        } else {
+            self.restart_with(&["--listen", &listen]);
         }
-        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        *self = Self::start_with(&self.bin.clone(), &self.data.clone(), &flags);
+    }
+
+    fn restart_with(&mut self, more: &[&str]) {
+        self.kill();
+        let flags: Vec<&str> = self.flags.iter().map(String::as_str).chain(more.iter().copied()).collect();
+        let (bin, data) = (self.bin.clone(), self.data.clone());
+        *self = Self::start_with(&bin, &data, &flags);
     }
 }
 

@@ -227,81 +227,15 @@ impl KeptRelayConnection {
             k.endpoint.close().await;
         }
     }
-
-    /// Runs `session` on a new stream to `relay`, over the kept connection or a new one.
-    /// `Err(Stale)` means a kept connection failed before the relay said anything (the relay
-    /// restarted, say): nothing happened, and a new session may go again on a new connection.
-    async fn run<H: SessionHandler>(
-        &self,
-        seed: &[u8; 32],
-        relay: &RelayAddress,
-        session: &mut ClientSession,
-        handler: &mut H,
-    ) -> Result<(), KeptError> {
-        let mut kept = self.kept.lock().await;
-        let alive = kept.as_ref().is_some_and(|k| k.relay == *relay && k.conn.close_reason().is_none());
-        if !alive && let Some(old) = kept.take() {
-            old.endpoint.close().await;
-        }
-        let reused = alive;
-        if kept.is_none() {
-            let endpoint = endpoint(seed, SocketAddr::from(([0, 0, 0, 0], 0)), vec![]).await?;
-            let unreachable = |e: String| TransportError::Connect { address: relay.to_string(), reason: e };
-            match endpoint.connect(relay.endpoint_addr(), RELAY_ALPN).await {
-                Ok(conn) => *kept = Some(Kept { relay: relay.clone(), endpoint, conn }),
-                Err(e) => {
-                    endpoint.close().await;
-                    return Err(unreachable(e.to_string()).into());
-                }
-            }
-        }
-        let conn = kept.as_ref().map(|k| k.conn.clone()).expect("dialled above");
-        let result = match conn.open_bi().await {
-            Ok((send, recv)) => run_client_stream(session, recv, send, handler).await,
-            Err(e) => Err(TransportError::Connect { address: relay.to_string(), reason: e.to_string() }),
-        };
-        let closed = conn.close_reason().is_some();
-        // Only a sync that went well keeps its connection: after a refusal, a protocol error
-        // or a broken link the next sync starts clean, and the relay is not left waiting.
-        if (closed || result.is_err())
-            && let Some(k) = kept.take()
-        {
-            k.conn.close(0u32.into(), b"failed");
-            k.endpoint.close().await;
-        }
-        // Stale only if the kept connection itself had gone and the relay said nothing at all:
-        // a refusal, or any reply, is the relay's answer and is never tried again.
-        let said_nothing = session.bytes_received == 0;
-        match result {
-            Err(TransportError::Io(_) | TransportError::Connect { .. })
-                if reused && closed && said_nothing =>
-            {
-                Err(KeptError::Stale)
-            }
-            other => other.map_err(KeptError::Transport),
-        }
-    }
-}
-
-/// Why a sync over a [`KeptRelayConnection`] did not happen.
-#[derive(Debug)]
-enum KeptError {
-    Stale,
-    Transport(TransportError),
-}
-
-impl From<TransportError> for KeptError {
-    fn from(e: TransportError) -> Self {
-        KeptError::Transport(e)
-    }
 }
 
 /// A relay reached over the device's kept connection (see [`KeptRelayConnection`]).
 pub struct KeptLink<'a> {
     pub relay: &'a RelayAddress,
     pub kept: &'a KeptRelayConnection,
-    /// Set when the kept connection turned out stale before anything was said: the caller
-    /// may start a new session, which dials afresh.
+    /// Set when the kept connection turned out closed before the relay said anything (it
+    /// restarted, say): nothing happened, and the caller may start a new session, which
+    /// dials afresh.
     pub stale: bool,
 }
 
@@ -316,17 +250,37 @@ impl Link for KeptLink<'_> {
         session: &mut ClientSession,
         handler: &mut H,
     ) -> Result<(), TransportError> {
-        match self.kept.run(device.seed(), self.relay, session, handler).await {
-            Ok(()) => Ok(()),
-            Err(KeptError::Transport(e)) => Err(e),
-            Err(KeptError::Stale) => {
-                self.stale = true;
-                Err(TransportError::Connect {
-                    address: self.relay.to_string(),
-                    reason: "the connection kept from the last sync had closed".into(),
-                })
-            }
+        let mut kept = self.kept.kept.lock().await;
+        let reused = kept.as_ref().is_some_and(|k| k.relay == *self.relay && k.conn.close_reason().is_none());
+        if !reused && let Some(old) = kept.take() {
+            old.endpoint.close().await;
         }
+        let conn = match kept.as_ref() {
+            Some(k) => k.conn.clone(),
+            None => {
+                let (endpoint, conn) = connect(device.seed(), self.relay, RELAY_ALPN).await?;
+                kept.insert(Kept { relay: self.relay.clone(), endpoint, conn }).conn.clone()
+            }
+        };
+        let result = match conn.open_bi().await {
+            Ok((send, recv)) => run_client_stream(session, recv, send, handler).await,
+            Err(e) => Err(TransportError::Connect { address: self.relay.to_string(), reason: e.to_string() }),
+        };
+        let closed = conn.close_reason().is_some();
+        // Only a sync that went well keeps its connection: after a refusal, a protocol error
+        // or a broken link the next sync starts clean, and the relay is not left waiting.
+        if (closed || result.is_err())
+            && let Some(k) = kept.take()
+        {
+            k.conn.close(0u32.into(), b"failed");
+            k.endpoint.close().await;
+        }
+        // A refusal, or any reply, is the relay's answer and is never tried again.
+        self.stale = reused
+            && closed
+            && session.bytes_received == 0
+            && matches!(result, Err(TransportError::Io(_) | TransportError::Connect { .. }));
+        result
     }
 
     async fn enrol(
@@ -338,6 +292,23 @@ impl Link for KeptLink<'_> {
     }
 }
 
+/// A new endpoint with this device's key, connected to `to` over `alpn`; the endpoint is
+/// closed again if the connection fails.
+async fn connect(
+    seed: &[u8; 32],
+    to: &RelayAddress,
+    alpn: &[u8],
+) -> Result<(Endpoint, iroh::endpoint::Connection), TransportError> {
+    let ep = endpoint(seed, SocketAddr::from(([0, 0, 0, 0], 0)), vec![]).await?;
+    match ep.connect(to.endpoint_addr(), alpn).await {
+        Ok(conn) => Ok((ep, conn)),
+        Err(e) => {
+            ep.close().await;
+            Err(TransportError::Connect { address: to.to_string(), reason: e.to_string() })
+        }
+    }
+}
+
 /// Dials `to` with this device's key over `alpn`, opens one stream and runs `talk` on it.
 /// The connection and the endpoint are closed afterwards, whatever `talk` returns.
 pub async fn dial<T, E: From<TransportError>>(
@@ -346,10 +317,9 @@ pub async fn dial<T, E: From<TransportError>>(
     alpn: &[u8],
     talk: impl AsyncFnOnce(iroh::endpoint::RecvStream, iroh::endpoint::SendStream) -> Result<T, E>,
 ) -> Result<T, E> {
-    let ep = endpoint(seed, SocketAddr::from(([0, 0, 0, 0], 0)), vec![]).await?;
+    let (ep, conn) = connect(seed, to, alpn).await?;
     let result = async {
         let unreachable = |e: String| TransportError::Connect { address: to.to_string(), reason: e };
-        let conn = ep.connect(to.endpoint_addr(), alpn).await.map_err(|e| unreachable(e.to_string()))?;
         let (send, recv) = conn.open_bi().await.map_err(|e| unreachable(e.to_string()))?;
         let out = talk(recv, send).await;
         conn.close(0u32.into(), b"done");
